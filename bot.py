@@ -1,0 +1,222 @@
+"""orderbot: the composition root and command line.
+
+    python bot.py [--config FILE]            run everything enabled in the settings
+    python bot.py nlu-eval FILE              evaluate the intent classifier on FILE
+
+This is the only module that knows every part; it wires channels -> dialog -> orders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import redis.asyncio as aioredis
+import uvicorn
+from fastapi import FastAPI
+
+from channels.webchat.channel import STATIC as WEBCHAT_STATIC
+from channels.webchat.channel import WebchatChannel
+from config import Settings, SettingsError, load_settings
+from coordination.base import Locks, PubSub
+from coordination.memory import InProcessLocks, InProcessPubSub
+from coordination.redis import RedisLocks, RedisPubSub
+from dialog.flows import all_flows
+from dialog.manager import DialogManager
+from dialog.nlu import NluModel, evaluate
+from dialog.outbox import OutboxSender
+from dialog.proactive import ProactiveMessages
+from dialog.store import ConversationStore
+from dialog.texts import Texts
+from orders import demo
+from orders.api import make_router as make_shop_router
+from orders.database import Database, make_engine
+from orders.migrations import upgrade
+from orders.service import OrderService, OrderView
+
+ROOT = Path(__file__).resolve().parent
+DEFAULT_CONFIG = ROOT / "settings.toml"
+MAX_WEBSOCKET_FRAME = 64 * 1024
+
+log = logging.getLogger("orderbot")
+
+
+class Orderbot:
+    """Every part of one bot process, built from the settings, started by the HTTP app."""
+
+    def __init__(self, settings: Settings, nlu: NluModel | None = None) -> None:
+        self.settings = settings
+        self.database = Database(make_engine(_database_url(settings.database.url)))
+        self.redis = (
+            aioredis.from_url(settings.redis.url, decode_responses=True)
+            if settings.redis.url
+            else None
+        )
+        self.locks: Locks = RedisLocks(self.redis) if self.redis else InProcessLocks()
+        self.pubsub: PubSub = RedisPubSub(self.redis) if self.redis else InProcessPubSub()
+        self.orders = OrderService()
+        self.store = ConversationStore()
+        self.texts = Texts.load()
+        self.nlu = nlu or NluModel.train()
+        self.outbox = OutboxSender(self.database, self.store, {})
+        self.manager = DialogManager(
+            database=self.database,
+            store=self.store,
+            orders=self.orders,
+            nlu=self.nlu,
+            texts=self.texts,
+            locks=self.locks,
+            outbox=self.outbox,
+            flows=all_flows(),
+            shop_name=settings.shop.name,
+        )
+        self.proactive = ProactiveMessages(self.store, self.texts, self.outbox)
+        self.channels: list[WebchatChannel] = []
+        self.app = FastAPI(title="orderbot", lifespan=self._lifespan)
+        self.app.include_router(
+            make_shop_router(
+                self.database, self.orders, self.proactive, settings.shop.api_keys, self._links
+            )
+        )
+        if settings.webchat.enabled:
+            webchat = WebchatChannel(self.manager, self.pubsub, settings.webchat, settings.base_url)
+            self.channels.append(webchat)
+            self.app.include_router(webchat.router())
+        if settings.demo.enabled:
+            self.app.include_router(
+                demo.make_demo_router(self.database, self.orders, WEBCHAT_STATIC / "demo.html")
+            )
+
+    def _links(self, order: OrderView) -> dict[str, str | None]:
+        base = self.settings.base_url
+        return {
+            "webchat": f"{base}/?order={order.number}" if self.settings.webchat.enabled else None,
+            "telegram": None,  # filled in when the Telegram channel is on (bot username needed)
+        }
+
+    @asynccontextmanager
+    async def _lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    async def start(self) -> None:
+        await upgrade(self.database.engine)
+        if self.settings.demo.enabled:
+            async with self.database.transaction() as session:
+                if await demo.seed(session, self.orders):
+                    log.info("demo shop seeded")
+        for channel in self.channels:
+            self.outbox.add_channel(channel.name, channel)
+            await channel.start()
+        await self.outbox.start()
+
+    async def stop(self) -> None:
+        await self.outbox.stop()
+        for channel in self.channels:
+            await channel.stop()
+        await self.pubsub.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.database.dispose()
+
+    def describe(self) -> list[str]:
+        base = self.settings.base_url
+        lines = [f"orderbot serving on {base}"]
+        if self.settings.demo.enabled:
+            lines.append(f"  demo shop:      {base}/")
+        if self.settings.webchat.enabled:
+            lines.append(f"  web chat:       {base}/webchat/widget.js  (WebSocket /webchat/ws)")
+        lines.append(f"  shop API:       {base}/api  (OpenAPI: {base}/docs)")
+        on = [c.name for c in self.channels] or ["none"]
+        lines.append(f"  channels on:    {', '.join(on)}")
+        lines.append(f"  database:       {_redact(self.settings.database.url)}")
+        lines.append(f"  coordination:   {'redis' if self.redis else 'in-process (one process)'}")
+        return lines
+
+
+def _database_url(url: str) -> str:
+    """Relative SQLite paths are relative to the project folder, not the current one."""
+    prefix = "sqlite+aiosqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/"):
+        path = url[len(prefix):]
+        if path and path != ":memory:":
+            return prefix + str(ROOT / path)
+    return url
+
+
+def _redact(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.split("@", 1)[1]
+    return scheme + sep + rest
+
+
+def serve(settings: Settings) -> int:
+    bot = Orderbot(settings)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            bot.app,
+            host=settings.http.host,
+            port=settings.http.port,
+            ws_max_size=MAX_WEBSOCKET_FRAME,
+            log_level="warning",
+            server_header=False,
+        )
+    )
+
+    async def run() -> int:
+        serving = asyncio.create_task(server.serve())
+        while not server.started and not serving.done():  # noqa: ASYNC110 (uvicorn has no event)
+            await asyncio.sleep(0.05)
+        if not server.started:
+            serving.cancel()
+            return 1
+        print("\n".join(bot.describe()), flush=True)
+        await serving
+        return 0
+
+    try:
+        return asyncio.run(run())
+    except SystemExit as stop:  # uvicorn exits this way when start-up fails
+        return int(stop.code or 1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bot.py", description="orderbot")
+    parser.add_argument("--config", type=Path, default=None, help="settings file (TOML)")
+    commands = parser.add_subparsers(dest="command")
+    evaluation = commands.add_parser("nlu-eval", help="evaluate intents on FILE")
+    evaluation.add_argument("file", type=Path)
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    if args.command == "nlu-eval":
+        if not args.file.is_file():
+            print(f"nlu-eval: {args.file} is not a file", file=sys.stderr)
+            return 2
+        try:
+            print(evaluate(NluModel.train(), args.file))
+        except ValueError as error:
+            print(f"nlu-eval: {error}", file=sys.stderr)
+            return 2
+        return 0
+    try:
+        settings = load_settings(args.config or DEFAULT_CONFIG)
+    except SettingsError as error:
+        print(f"orderbot: bad settings: {error}", file=sys.stderr)
+        return 2
+    return serve(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""The web chat channel: a session endpoint, a WebSocket per open widget, and widget.js.
+
+Replies travel over pub/sub (topic "webchat:<conversation id>") so that they reach the
+customer's WebSocket whichever bot process holds it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
+
+from config import WebchatSettings
+from coordination.base import PubSub
+from dialog.manager import DialogManager
+from dialog.messages import ConversationKey, Delivery, Inbound
+from dialog.store import HistoryEntry
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+CLOSE_BAD_TOKEN = 4401
+CLOSE_BAD_ORIGIN = 4403
+
+
+class _CustomerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: EmailStr
+    name: Annotated[str, Field(max_length=200)] | None = None
+
+
+class SessionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customer: _CustomerIn | None = None
+    signature: Annotated[str, Field(max_length=128)] | None = None
+    language: Literal["en", "pl", "ru"] | None = None
+
+
+class _ClientFrame(BaseModel):
+    type: Literal["message", "action"]
+    text: str = ""
+    payload: Annotated[str, Field(max_length=200)] = ""
+
+
+def identity_signature(secret: str, email: str) -> str:
+    """What a shop sends to prove it logged the customer in: hex HMAC-SHA256 of the email."""
+    return hmac.new(secret.encode(), email.encode(), hashlib.sha256).hexdigest()
+
+
+class WebchatChannel:
+    name = "webchat"
+
+    def __init__(
+        self, manager: DialogManager, pubsub: PubSub, settings: WebchatSettings, base_url: str
+    ) -> None:
+        self._manager = manager
+        self._pubsub = pubsub
+        self._settings = settings
+        own = urlsplit(base_url)
+        self._origins = {f"{own.scheme}://{own.netloc}"} | {
+            origin.rstrip("/") for origin in settings.allowed_origins
+        }
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        return sorted(self._origins)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def send(self, delivery: Delivery) -> None:
+        outbound = delivery.outbound
+        frame = {
+            "type": "message",
+            "id": delivery.message_id,
+            "from": outbound.sender,
+            "text": outbound.text,
+            "buttons": [{"title": b.title, "payload": b.payload} for b in outbound.buttons],
+            "at": delivery.at,
+        }
+        if outbound.author:
+            frame["author"] = outbound.author
+        await self._pubsub.publish(f"webchat:{outbound.key.chat_id}", json.dumps(frame))
+
+    def origin_allowed(self, origin: str | None) -> bool:
+        """Browsers always send Origin; a client without one is not a browser page."""
+        return origin is None or "*" in self._origins or origin.rstrip("/") in self._origins
+
+    def router(self) -> APIRouter:
+        router = APIRouter(prefix="/webchat", tags=["webchat"])
+
+        @router.get("/widget.js", include_in_schema=False)
+        async def widget() -> FileResponse:
+            return FileResponse(
+                STATIC / "widget.js",
+                media_type="text/javascript",
+                headers={"Cache-Control": "public, max-age=300"},
+            )
+
+        @router.post("/session")
+        async def open_session(body: SessionIn) -> dict[str, str]:
+            email = None
+            if body.customer is not None and body.signature is not None:
+                expected = identity_signature(self._settings.identity_secret, body.customer.email)
+                if not hmac.compare_digest(expected, body.signature.lower()):
+                    raise HTTPException(403, "the signature does not match the customer's email")
+                email = body.customer.email
+            elif body.customer is not None or body.signature is not None:
+                raise HTTPException(422, "customer and signature go together")
+            token, key = await self._manager.open_session(
+                self.name,
+                secrets.token_hex(16),
+                body.language,
+                verified_email=email,
+                customer_name=body.customer.name if body.customer else None,
+            )
+            return {"token": token, "conversation_id": key.chat_id}
+
+        @router.websocket("/ws")
+        async def chat(websocket: WebSocket, token: Annotated[str, Query(max_length=100)] = ""):
+            await self._serve(websocket, token)
+
+        return router
+
+    async def _serve(self, websocket: WebSocket, token: str) -> None:
+        await websocket.accept()
+        if not self.origin_allowed(websocket.headers.get("origin")):
+            await websocket.close(CLOSE_BAD_ORIGIN, "origin not allowed")
+            return
+        key = await self._manager.resolve_token(token) if token else None
+        if key is None:
+            await websocket.close(CLOSE_BAD_TOKEN, "unknown session")
+            return
+        sending = asyncio.Lock()
+
+        async def push(data: str) -> None:
+            async with sending:
+                await websocket.send_text(data)
+
+        subscription = await self._pubsub.subscribe(f"webchat:{key.chat_id}", push)
+        try:
+            history = await self._manager.history(key)
+            await push(json.dumps({"type": "history", "messages": [_entry(e) for e in history]}))
+            while True:
+                raw = await websocket.receive_text()
+                inbound, error = self._parse(key, raw)
+                if error is not None:
+                    await push(json.dumps({"type": "error", "reason": error}))
+                    continue
+                assert inbound is not None
+                await self._manager.handle(inbound)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            await subscription.close()
+
+    def _parse(self, key: ConversationKey, raw: str) -> tuple[Inbound | None, str | None]:
+        texts, limit = self._manager.texts, self._settings.max_message_chars
+        language = "en"  # a parse error happens before we know better
+        try:
+            frame = _ClientFrame.model_validate_json(raw)
+        except ValidationError:
+            return None, texts.get(language, "error_bad_request")
+        if frame.type == "action":
+            if not frame.payload:
+                return None, texts.get(language, "error_bad_request")
+            return Inbound(key=key, action=frame.payload), None
+        text = frame.text.strip()
+        if not text:
+            return None, texts.get(language, "error_bad_request")
+        if len(text) > limit:
+            return None, texts.get(language, "error_too_long", limit=limit)
+        return Inbound(key=key, text=text), None
+
+
+def _entry(entry: HistoryEntry) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": entry.id,
+        "from": entry.sender,
+        "text": entry.text,
+        "buttons": [{"title": b.title, "payload": b.payload} for b in entry.buttons],
+        "at": entry.at.isoformat(),
+    }
+    if entry.author:
+        item["author"] = entry.author
+    return item

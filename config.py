@@ -1,0 +1,235 @@
+"""Settings: settings.toml, overridden by ORDERBOT__SECTION__KEY environment variables.
+
+Every value is checked against the type of its default; a bad or unknown value stops the
+start with one line that names the key (Starlette's config.py habit: fail loudly, early).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ENV_PREFIX = "ORDERBOT__"
+DEMO_SECRETS = frozenset({"demo-identity-secret", "demo-shop-key"})
+
+
+class SettingsError(ValueError):
+    """A setting is missing, unknown or has a bad value; str() names the key."""
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite+aiosqlite:///var/orderbot.db"
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class DemoSettings:
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class WebchatSettings:
+    enabled: bool = True
+    allowed_origins: list[str] = field(default_factory=list)
+    identity_secret: str = "demo-identity-secret"
+    max_message_chars: int = 2000
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    enabled: bool = False
+    token: str = ""
+    api_base: str = "https://api.telegram.org"
+    mode: str = "webhook"
+    webhook_secret: str = ""
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    enabled: bool = False
+    bot_token: str = ""
+    signing_secret: str = ""
+    api_base: str = "https://slack.com/api/"
+    operators_channel: str = ""
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    enabled: bool = False
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 2525
+    address: str = "orders@shop.example"
+    relay_host: str = "127.0.0.1"
+    relay_port: int = 25
+    relay_username: str = ""
+    relay_password: str = ""
+    relay_tls: str = "none"
+
+
+@dataclass(frozen=True)
+class ShopSettings:
+    name: str = "Demo Shop"
+    api_keys: list[str] = field(default_factory=lambda: ["demo-shop-key"])
+    return_window_days: int = 14
+
+
+@dataclass(frozen=True)
+class Settings:
+    http: HttpSettings = field(default_factory=HttpSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
+    demo: DemoSettings = field(default_factory=DemoSettings)
+    webchat: WebchatSettings = field(default_factory=WebchatSettings)
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    slack: SlackSettings = field(default_factory=SlackSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
+    shop: ShopSettings = field(default_factory=ShopSettings)
+
+    @property
+    def base_url(self) -> str:
+        return self.http.public_url.rstrip("/") or f"http://{self.http.host}:{self.http.port}"
+
+
+def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the TOML file (if any), apply environment overrides, validate everything."""
+    raw: dict[str, dict[str, Any]] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SettingsError(f"config file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as error:
+            raise SettingsError(f"config file {path} is not valid TOML: {error}") from None
+    environ = os.environ if environ is None else environ
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        parts = name[len(ENV_PREFIX):].lower().split("__")
+        if len(parts) != 2 or not all(parts):
+            raise SettingsError(f"{name}: expected {ENV_PREFIX}<SECTION>__<KEY>")
+        section, key = parts
+        raw.setdefault(section, {})[key] = _EnvText(value)
+    settings = _build(Settings, raw, "")
+    _check(settings)
+    return settings
+
+
+class _EnvText(str):
+    """A value that came from the environment: parsed according to the target type."""
+
+
+def _build(cls: type, raw: Mapping[str, Any], prefix: str) -> Any:
+    if not isinstance(raw, Mapping):
+        raise SettingsError(f"{prefix.rstrip('.')}: expected a table")
+    known = {f.name: f for f in fields(cls)}
+    for name in raw:
+        if name not in known:
+            raise SettingsError(f"{prefix}{name}: unknown setting")
+    values: dict[str, Any] = {}
+    defaults = cls()
+    for name in known:
+        default = getattr(defaults, name)
+        if is_dataclass(default):
+            values[name] = _build(type(default), raw.get(name, {}), f"{prefix}{name}.")
+        elif name in raw:
+            values[name] = _coerce(raw[name], default, f"{prefix}{name}")
+    return cls(**values)
+
+
+def _coerce(value: Any, default: Any, key: str) -> Any:
+    if isinstance(value, _EnvText):
+        value = _parse_env(str(value), default, key)
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise SettingsError(f"{key}: expected true or false, got {value!r}")
+    elif isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SettingsError(f"{key}: expected a whole number, got {value!r}")
+    elif isinstance(default, list):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise SettingsError(f"{key}: expected a list of strings, got {value!r}")
+    elif not isinstance(value, str):
+        raise SettingsError(f"{key}: expected a string, got {value!r}")
+    return value
+
+
+def _parse_env(text: str, default: Any, key: str) -> Any:
+    if isinstance(default, bool):
+        if text.lower() in ("true", "false"):
+            return text.lower() == "true"
+        raise SettingsError(f"{key}: expected true or false, got {text!r}")
+    if isinstance(default, int):
+        try:
+            return int(text)
+        except ValueError:
+            raise SettingsError(f"{key}: expected a whole number, got {text!r}") from None
+    if isinstance(default, list):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            raise SettingsError(f"{key}: expected a JSON list, got {text!r}") from None
+    return text
+
+
+def _check(settings: Settings) -> None:
+    if not 0 <= settings.http.port <= 65535:
+        raise SettingsError(f"http.port: {settings.http.port} is not a TCP port")
+    url = settings.database.url
+    if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise SettingsError(
+            "database.url: expected sqlite+aiosqlite:///PATH or postgresql+asyncpg://..."
+        )
+    if settings.redis.url and not settings.redis.url.startswith(("redis://", "rediss://")):
+        raise SettingsError("redis.url: expected redis://HOST:PORT/DB or empty")
+    if settings.telegram.mode not in ("webhook", "polling"):
+        raise SettingsError("telegram.mode: expected \"webhook\" or \"polling\"")
+    if settings.email.relay_tls not in ("none", "starttls", "tls"):
+        raise SettingsError("email.relay_tls: expected \"none\", \"starttls\" or \"tls\"")
+    if settings.shop.return_window_days < 0:
+        raise SettingsError("shop.return_window_days: must not be negative")
+    if settings.webchat.max_message_chars < 1:
+        raise SettingsError("webchat.max_message_chars: must be positive")
+    if not settings.shop.api_keys:
+        raise SettingsError("shop.api_keys: at least one key is needed for the shop API")
+    if settings.http.public_url and urlsplit(settings.http.public_url).scheme not in (
+        "http", "https"
+    ):
+        raise SettingsError("http.public_url: expected an http:// or https:// URL")
+    if not _is_loopback(settings.http.host):
+        for key, value in (
+            ("webchat.identity_secret", settings.webchat.identity_secret),
+            *(("shop.api_keys", k) for k in settings.shop.api_keys),
+        ):
+            if value in DEMO_SECRETS:
+                raise SettingsError(
+                    f"{key}: the demo value is refused on the non-loopback host "
+                    f"{settings.http.host}; set your own secret"
+                )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,100 @@
+"""Redis locks and pub/sub, for several bot processes sharing one Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+import redis.asyncio as aioredis
+
+from coordination.base import Listener
+from coordination.memory import deliver
+
+log = logging.getLogger(__name__)
+
+
+class RedisLocks:
+    """redis-py's Lock (SET NX PX + token-checked release), one per conversation.
+
+    `timeout` bounds how long a crashed holder blocks others; a turn is far shorter.
+    """
+
+    def __init__(self, client: aioredis.Redis, timeout: float = 30.0) -> None:
+        self._client = client
+        self._timeout = timeout
+
+    @asynccontextmanager
+    async def hold(self, name: str) -> AsyncIterator[None]:
+        lock = self._client.lock(
+            f"orderbot:lock:{name}", timeout=self._timeout, sleep=0.005, blocking_timeout=60
+        )
+        if not await lock.acquire():
+            raise TimeoutError(f"could not lock {name}")
+        try:
+            yield
+        finally:
+            with suppress(Exception):
+                await lock.release()
+
+
+class _RedisSubscription:
+    def __init__(self, hub: RedisPubSub, topic: str, listener: Listener) -> None:
+        self._hub, self._topic, self._listener = hub, topic, listener
+
+    async def close(self) -> None:
+        await self._hub._drop(self._topic, self._listener)
+
+
+class RedisPubSub:
+    """One subscriber connection per process; listeners are dispatched locally."""
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self._client = client
+        self._pubsub = client.pubsub(ignore_subscribe_messages=True)
+        self._listeners: dict[str, list[Listener]] = {}
+        self._reader: asyncio.Task[None] | None = None
+
+    async def publish(self, topic: str, data: str) -> None:
+        await self._client.publish(f"orderbot:{topic}", data)
+
+    async def subscribe(self, topic: str, listener: Listener) -> _RedisSubscription:
+        listeners = self._listeners.setdefault(topic, [])
+        listeners.append(listener)
+        if len(listeners) == 1:
+            await self._pubsub.subscribe(f"orderbot:{topic}")
+        if self._reader is None:
+            self._reader = asyncio.create_task(self._read())
+        return _RedisSubscription(self, topic, listener)
+
+    async def _drop(self, topic: str, listener: Listener) -> None:
+        listeners = self._listeners.get(topic, [])
+        if listener in listeners:
+            listeners.remove(listener)
+        if not listeners and self._listeners.pop(topic, None) is not None:
+            with suppress(Exception):
+                await self._pubsub.unsubscribe(f"orderbot:{topic}")
+
+    async def _read(self) -> None:
+        while True:
+            try:
+                message = await self._pubsub.get_message(timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("redis pub/sub read failed; retrying", exc_info=True)
+                await asyncio.sleep(0.5)
+                continue
+            if message is None or message.get("type") != "message":
+                continue
+            topic = str(message["channel"]).removeprefix("orderbot:")
+            await deliver(self._listeners.get(topic, ()), message["data"])
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._reader
+        with suppress(Exception):
+            await self._pubsub.aclose()

@@ -1,0 +1,83 @@
+"""What a flow works with during one turn, and the shape every flow has."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from dialog.messages import Button, Inbound, Outbound
+from dialog.nlu import Understanding
+from dialog.store import ConversationState
+from dialog.texts import Texts
+from orders.service import OrderService
+
+
+@dataclass
+class Turn:
+    """One customer message being answered: flows read it, change state and say things."""
+
+    inbound: Inbound
+    understanding: Understanding | None
+    state: ConversationState
+    session: Any  # the turn's one transaction; flows only hand it to the order service
+    orders: OrderService
+    texts: Texts
+    shop_name: str
+    replies: list[Outbound] = field(default_factory=list)
+
+    @property
+    def language(self) -> str:
+        return self.state.language
+
+    def text(self, key: str, **params: object) -> str:
+        return self.texts.get(self.state.language, key, **params)
+
+    def button(self, key: str, payload: str, **params: object) -> Button:
+        return Button(self.text(key, **params), payload)
+
+    def button_plain(self, title: str, payload: str) -> Button:
+        return Button(title, payload)
+
+    def say(self, key: str, *buttons: Button, **params: object) -> None:
+        self.replies.append(
+            Outbound(key=self.state.key, text=self.text(key, **params), buttons=buttons)
+        )
+
+    def enter(self, flow: str, step: str, **slots: Any) -> None:
+        """Make `flow` the active flow, waiting at `step` for the customer's next message."""
+        self.state.flow, self.state.step, self.state.slots = flow, step, dict(slots)
+
+    def finish(self) -> None:
+        self.state.flow, self.state.step, self.state.slots = None, None, {}
+
+    def escalate(self, reason: str) -> bool:
+        """Queue the conversation for an operator; False if it was queued already."""
+        self.finish()
+        if self.state.status != "bot":
+            return False
+        self.state.status = "escalated"
+        self.state.escalation_reason = reason
+        return True
+
+
+class Flow(Protocol):
+    name: str
+    intents: frozenset[str]  # the intents that start this flow
+
+    async def start(self, turn: Turn, intent: str) -> None:
+        """The customer asked for this flow (by intent or by a button)."""
+
+    async def resume(self, turn: Turn) -> bool:
+        """The customer answered this flow's question; False if the message is not an answer."""
+        ...
+
+    async def on_action(self, turn: Turn, argument: str) -> None:
+        """A button of this flow was pressed (payload "<flow name>:<argument>")."""
+
+
+def track_button(turn: Turn) -> Button:
+    return turn.button("button_track", "intent:order_status")
+
+
+def human_button(turn: Turn) -> Button:
+    return turn.button("button_human", "intent:human")

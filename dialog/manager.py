@@ -1,0 +1,199 @@
+"""DialogManager: one customer message in, the replies out, durably, one turn at a time.
+
+A turn runs under the conversation's lock: load the state (only after the lock is held),
+understand, run the flow, and commit state, transcript and outbox rows in one transaction.
+The outbox sender delivers the replies only after that commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from coordination.base import Locks
+from dialog.flows.base import Flow, Turn
+from dialog.flows.fallback import not_understood
+from dialog.messages import ConversationKey, Inbound, Outbound
+from dialog.nlu import NluModel, Understanding
+from dialog.outbox import OutboxSender
+from dialog.store import ConversationState, ConversationStore, HistoryEntry, TokenStore
+from dialog.texts import LANGUAGES, Texts
+from orders.database import Database, after_commit
+from orders.service import NewCustomer, OrderService
+
+log = logging.getLogger(__name__)
+
+SWITCH_LANGUAGE_CONFIDENCE = 0.7
+
+
+class _Duplicate(Exception):
+    """The inbound was recorded before: roll the turn back and answer nothing."""
+
+
+class DialogManager:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        store: ConversationStore,
+        orders: OrderService,
+        nlu: NluModel,
+        texts: Texts,
+        locks: Locks,
+        outbox: OutboxSender,
+        flows: Sequence[Flow],
+        shop_name: str,
+    ) -> None:
+        self._database = database
+        self._store = store
+        self._tokens = TokenStore()
+        self._orders = orders
+        self._nlu = nlu
+        self._texts = texts
+        self._locks = locks
+        self._outbox = outbox
+        self._shop_name = shop_name
+        self._by_name = {flow.name: flow for flow in flows}
+        self._by_intent = {intent: flow for flow in flows for intent in flow.intents}
+
+    @property
+    def texts(self) -> Texts:
+        return self._texts
+
+    async def handle(self, inbound: Inbound) -> list[Outbound]:
+        """Answer one customer message; [] for a duplicate or while an operator holds it."""
+        understanding = self._nlu.understand(inbound.text) if inbound.text.strip() else None
+        try:
+            async with self._locks.hold(str(inbound.key)):
+                async with self._database.transaction() as session:
+                    state = await self._store.load(
+                        session,
+                        inbound.key,
+                        language=self._first_language(inbound, understanding),
+                        customer_id=inbound.customer_id,
+                    )
+                    if inbound.customer_id is not None:
+                        state.customer_id = inbound.customer_id
+                    self._follow_language(state, understanding, self._nlu.threshold)
+                    turn = Turn(
+                        inbound=inbound,
+                        understanding=understanding,
+                        state=state,
+                        session=session,
+                        orders=self._orders,
+                        texts=self._texts,
+                        shop_name=self._shop_name,
+                    )
+                    if state.status != "claimed":
+                        await self._route(turn)
+                    deliveries = await self._store.record_turn(
+                        session, state, inbound, turn.replies
+                    )
+                    if deliveries is None:
+                        raise _Duplicate
+                    after_commit(session, lambda: self._outbox.enqueue(deliveries))
+        except _Duplicate:
+            log.info("duplicate message %s in %s dropped", inbound.message_id, inbound.key)
+            return []
+        return turn.replies
+
+    async def _route(self, turn: Turn) -> None:
+        state, understanding = turn.state, turn.understanding
+        if turn.inbound.action is not None:
+            name, _, argument = turn.inbound.action.partition(":")
+            if name == "intent" and argument in self._by_intent:
+                state.misunderstandings = 0
+                return await self._by_intent[argument].start(turn, argument)
+            if name in self._by_name:
+                state.misunderstandings = 0
+                return await self._by_name[name].on_action(turn, argument)
+            return not_understood(turn)
+        active = self._by_name.get(state.flow) if state.flow else None
+        confident = (
+            understanding is not None and understanding.confidence >= self._nlu.threshold
+        )
+        if active is not None:
+            switches = (
+                confident
+                and understanding is not None
+                and understanding.intent not in ("affirm", "deny")
+                and understanding.intent not in active.intents
+            )
+            if (not switches or _has_entities(understanding)) and await active.resume(turn):
+                state.misunderstandings = 0
+                return None
+        if confident and understanding is not None and understanding.intent in self._by_intent:
+            state.misunderstandings = 0
+            flow = self._by_intent[understanding.intent]
+            return await flow.start(turn, understanding.intent)
+        if understanding is not None and understanding.entities.order_numbers:
+            state.misunderstandings = 0  # a bare order number: the customer wants its status
+            return await self._by_intent["order_status"].start(turn, "order_status")
+        not_understood(turn)
+
+    @staticmethod
+    def _first_language(inbound: Inbound, understanding: Understanding | None) -> str:
+        if understanding is not None and understanding.language_confidence >= 0.5:
+            return understanding.language
+        if inbound.language in LANGUAGES:
+            return inbound.language
+        return "en"
+
+    @staticmethod
+    def _follow_language(
+        state: ConversationState, understanding: Understanding | None, threshold: float
+    ) -> None:
+        """Switch to the language of a message the bot understood (gibberish switches nothing)."""
+        if (
+            understanding is not None
+            and understanding.confidence >= threshold
+            and understanding.language_confidence >= SWITCH_LANGUAGE_CONFIDENCE
+            and understanding.language in LANGUAGES
+        ):
+            state.language = understanding.language
+
+    # Client sessions (web chat): a secret token bound to one conversation.
+
+    async def open_session(
+        self,
+        channel: str,
+        chat_id: str,
+        language: str | None,
+        verified_email: str | None = None,
+        customer_name: str | None = None,
+    ) -> tuple[str, ConversationKey]:
+        """A token for a new conversation, or for the verified customer's last one there."""
+        language = language if language in LANGUAGES else "en"
+        async with self._database.transaction() as session:
+            customer_id = None
+            key = ConversationKey(channel, chat_id)
+            if verified_email:
+                customer = await self._orders.find_or_create_customer(
+                    session,
+                    NewCustomer(
+                        name=customer_name or verified_email, email=verified_email,
+                        language=language,
+                    ),
+                )
+                customer_id = customer.id
+                previous = await self._store.latest_for_customer(session, customer_id)
+                if previous is not None and previous.key.channel == channel:
+                    key = previous.key
+            state = await self._store.load(session, key, language, customer_id)
+            token = await self._tokens.issue(session, state.id)
+        return token, key
+
+    async def resolve_token(self, token: str) -> ConversationKey | None:
+        async with self._database.transaction() as session:
+            return await self._tokens.resolve(session, token)
+
+    async def history(self, key: ConversationKey) -> list[HistoryEntry]:
+        async with self._database.transaction() as session:
+            return await self._store.history(session, key)
+
+
+def _has_entities(understanding: Understanding | None) -> bool:
+    if understanding is None:
+        return False
+    entities = understanding.entities
+    return bool(entities.order_numbers or entities.emails or entities.postcodes)

@@ -1,0 +1,64 @@
+"""The normalised messages every channel speaks: the dialog owns them, channels import them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationKey:
+    """One conversation: a channel and the channel's own chat id (web chat: conversation id)."""
+
+    channel: str
+    chat_id: str
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.chat_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """A customer's message or button press, as the channel received it."""
+
+    key: ConversationKey
+    text: str = ""
+    action: str | None = None  # a button payload, when the customer pressed a button
+    message_id: str | None = None  # the platform's own id, for dropping duplicates
+    language: str | None = None  # a hint from the channel (widget setting, Telegram locale)
+    customer_id: int | None = None  # set when the channel has verified who this is
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """One reply to deliver: text, optional buttons, and who speaks (bot or operator)."""
+
+    key: ConversationKey
+    text: str
+    buttons: tuple[Button, ...] = field(default_factory=tuple)
+    sender: str = "bot"  # "bot" | "operator"
+    author: str | None = None  # an operator's display name
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """An outbox row to deliver: the reply, its transcript id (shown to clients) and time."""
+
+    outbox_id: int
+    message_id: int
+    outbound: Outbound
+    at: str  # ISO 8601, UTC
+
+
+class DeliveryFailed(Exception):
+    """A channel could not deliver; retry_after (seconds) when the platform said when."""
+
+    def __init__(self, reason: str, retry_after: float | None = None, permanent: bool = False):
+        super().__init__(reason)
+        self.retry_after = retry_after
+        self.permanent = permanent

@@ -1,0 +1,37 @@
+"""Class probabilities of a fitted logistic regression for one sparse vector.
+
+``LogisticRegression.predict_proba`` validates its input and handles a matrix; for one
+message that overhead dominates. The weights are copied once into a (features x classes)
+array so scoring is one row gather, one dot product and a softmax.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from dialog.nlu.features import SparseVector
+
+
+class SoftmaxScorer:
+    def __init__(self, model: LogisticRegression) -> None:
+        coefficients = np.asarray(model.coef_, dtype=np.float64)
+        intercepts = np.asarray(model.intercept_, dtype=np.float64)
+        if coefficients.shape[0] == 1:
+            # a binary model stores one weight row; softmax([0, z]) equals sigmoid(z)
+            coefficients = np.vstack([np.zeros_like(coefficients), coefficients])
+            intercepts = np.concatenate([np.zeros(1), intercepts])
+        self.classes: tuple[str, ...] = tuple(str(label) for label in model.classes_)
+        self._weights = np.ascontiguousarray(coefficients.T)
+        self._intercepts = intercepts
+
+    def probabilities(self, vector: SparseVector) -> np.ndarray:
+        logits = vector.values @ self._weights[vector.indices] + self._intercepts
+        logits -= logits.max()
+        exponents = np.exp(logits)
+        return exponents / exponents.sum()
+
+    def best(self, vector: SparseVector) -> tuple[str, float]:
+        probabilities = self.probabilities(vector)
+        winner = int(probabilities.argmax())
+        return self.classes[winner], float(probabilities[winner])

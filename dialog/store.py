@@ -1,0 +1,351 @@
+"""Conversation state, transcript and outbox: the durable half of a turn.
+
+The state is loaded only after the conversation's lock is held, and a turn's state, transcript
+entries and outbox rows are written in the caller's one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
+from orders.models import Base, utcnow
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("channel", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(200))
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    status: Mapped[str] = mapped_column(String(16), default="bot")  # bot|escalated|claimed
+    escalation_reason: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TranscriptEntry(Base):
+    __tablename__ = "transcript"
+    __table_args__ = (UniqueConstraint("conversation_id", "platform_message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    sender: Mapped[str] = mapped_column(String(16))  # customer|bot|operator
+    author: Mapped[str | None] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text, default="")
+    buttons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    action: Mapped[str | None] = mapped_column(String(200))
+    platform_message_id: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcript.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+
+Index("ix_outbox_unsent", OutboxRow.sent_at, OutboxRow.id)
+
+
+@dataclass
+class ConversationState:
+    """What the dialog remembers of one conversation between turns."""
+
+    id: int
+    key: ConversationKey
+    customer_id: int | None
+    language: str
+    status: str
+    escalation_reason: str | None = None
+    flow: str | None = None
+    step: str | None = None
+    slots: dict[str, Any] = field(default_factory=dict)
+    verified_orders: list[str] = field(default_factory=list)
+    misunderstandings: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "flow": self.flow,
+            "step": self.step,
+            "slots": self.slots,
+            "verified_orders": self.verified_orders,
+            "misunderstandings": self.misunderstandings,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    id: int
+    sender: str
+    text: str
+    buttons: tuple[Button, ...]
+    at: datetime
+    author: str | None
+
+
+class ConversationStore:
+    """SQL persistence of conversations; every method works inside the caller's session."""
+
+    async def load(
+        self,
+        session: AsyncSession,
+        key: ConversationKey,
+        language: str = "en",
+        customer_id: int | None = None,
+    ) -> ConversationState:
+        row = await session.scalar(
+            select(Conversation).where(
+                Conversation.channel == key.channel, Conversation.chat_id == key.chat_id
+            )
+        )
+        if row is None:
+            row = Conversation(
+                channel=key.channel,
+                chat_id=key.chat_id,
+                customer_id=customer_id,
+                language=language,
+                status="bot",
+                state={},
+            )
+            session.add(row)
+            await session.flush()
+        data = row.state or {}
+        return ConversationState(
+            id=row.id,
+            key=key,
+            customer_id=row.customer_id,
+            language=row.language,
+            status=row.status,
+            escalation_reason=row.escalation_reason,
+            flow=data.get("flow"),
+            step=data.get("step"),
+            slots=dict(data.get("slots") or {}),
+            verified_orders=list(data.get("verified_orders") or []),
+            misunderstandings=int(data.get("misunderstandings") or 0),
+        )
+
+    async def record_turn(
+        self,
+        session: AsyncSession,
+        state: ConversationState,
+        inbound: Inbound | None,
+        replies: list[Outbound],
+    ) -> list[Delivery] | None:
+        """Write the state, the customer's message and the replies (with their outbox rows).
+
+        Returns None when the inbound's platform message id was recorded before (a duplicate):
+        the caller must then roll back and answer nothing.
+        """
+        now = utcnow()
+        if inbound is not None:
+            try:
+                async with session.begin_nested():
+                    session.add(
+                        TranscriptEntry(
+                            conversation_id=state.id,
+                            sender="customer",
+                            text=inbound.text,
+                            action=inbound.action,
+                            platform_message_id=inbound.message_id,
+                            at=now,
+                        )
+                    )
+            except IntegrityError:
+                return None
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.id == state.id)
+            .values(
+                customer_id=state.customer_id,
+                language=state.language,
+                status=state.status,
+                escalation_reason=state.escalation_reason,
+                state=state.to_json(),
+                updated_at=now,
+            )
+        )
+        return await self.add_replies(session, state.id, replies, now)
+
+    async def add_replies(
+        self,
+        session: AsyncSession,
+        conversation_id: int,
+        replies: list[Outbound],
+        now: datetime | None = None,
+    ) -> list[Delivery]:
+        now = now or utcnow()
+        deliveries: list[Delivery] = []
+        for reply in replies:
+            transcript_id = await session.scalar(
+                insert(TranscriptEntry)
+                .values(
+                    conversation_id=conversation_id,
+                    sender=reply.sender,
+                    author=reply.author,
+                    text=reply.text,
+                    buttons=[{"title": b.title, "payload": b.payload} for b in reply.buttons],
+                    at=now,
+                )
+                .returning(TranscriptEntry.id)
+            )
+            outbox_id = await session.scalar(
+                insert(OutboxRow)
+                .values(
+                    transcript_id=transcript_id,
+                    channel=reply.key.channel,
+                    chat_id=reply.key.chat_id,
+                    created_at=now,
+                )
+                .returning(OutboxRow.id)
+            )
+            assert transcript_id is not None and outbox_id is not None
+            deliveries.append(Delivery(outbox_id, transcript_id, reply, now.isoformat()))
+        return deliveries
+
+    async def latest_for_customer(
+        self, session: AsyncSession, customer_id: int
+    ) -> ConversationState | None:
+        """The customer's most recently active conversation, on any channel."""
+        row = await session.scalar(
+            select(Conversation)
+            .where(Conversation.customer_id == customer_id)
+            .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
+            .limit(1)
+        )
+        if row is None:
+            return None
+        return await self.load(session, ConversationKey(row.channel, row.chat_id))
+
+    async def history(
+        self, session: AsyncSession, key: ConversationKey, limit: int = 200
+    ) -> list[HistoryEntry]:
+        conversation_id = await session.scalar(
+            select(Conversation.id).where(
+                Conversation.channel == key.channel, Conversation.chat_id == key.chat_id
+            )
+        )
+        if conversation_id is None:
+            return []
+        rows = await session.scalars(
+            select(TranscriptEntry)
+            .where(TranscriptEntry.conversation_id == conversation_id)
+            .order_by(TranscriptEntry.id.desc())
+            .limit(limit)
+        )
+        return [
+            HistoryEntry(
+                id=row.id,
+                sender=row.sender,
+                text=row.text,
+                buttons=tuple(Button(b["title"], b["payload"]) for b in row.buttons or ()),
+                at=row.at,
+                author=row.author,
+            )
+            for row in reversed(list(rows))
+        ]
+
+    async def mark_sent(self, session: AsyncSession, outbox_ids: list[int]) -> None:
+        if outbox_ids:
+            await session.execute(
+                update(OutboxRow).where(OutboxRow.id.in_(outbox_ids)).values(sent_at=utcnow())
+            )
+
+    async def mark_failed(self, session: AsyncSession, outbox_id: int, reason: str) -> None:
+        await session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == outbox_id)
+            .values(attempts=OutboxRow.attempts + 1, last_error=reason[:500])
+        )
+
+    async def unsent(self, session: AsyncSession, limit: int = 1000) -> list[Delivery]:
+        rows = await session.execute(
+            select(OutboxRow, TranscriptEntry)
+            .join(TranscriptEntry, TranscriptEntry.id == OutboxRow.transcript_id)
+            .where(OutboxRow.sent_at.is_(None))
+            .order_by(OutboxRow.id)
+            .limit(limit)
+        )
+        return [
+            Delivery(
+                outbox.id,
+                entry.id,
+                Outbound(
+                    key=ConversationKey(outbox.channel, outbox.chat_id),
+                    text=entry.text,
+                    buttons=tuple(Button(b["title"], b["payload"]) for b in entry.buttons or ()),
+                    sender=entry.sender,
+                    author=entry.author,
+                ),
+                entry.at.isoformat(),
+            )
+            for outbox, entry in rows.tuples()
+        ]
+
+
+class ConversationToken(Base):
+    """A client's secret for one conversation (web chat); only its hash is stored."""
+
+    __tablename__ = "conversation_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TokenStore:
+    async def issue(self, session: AsyncSession, conversation_id: int) -> str:
+        token = secrets.token_urlsafe(32)
+        session.add(ConversationToken(token_hash=_hash(token), conversation_id=conversation_id))
+        await session.flush()
+        return token
+
+    async def resolve(self, session: AsyncSession, token: str) -> ConversationKey | None:
+        row = await session.execute(
+            select(Conversation.channel, Conversation.chat_id)
+            .join(ConversationToken, ConversationToken.conversation_id == Conversation.id)
+            .where(ConversationToken.token_hash == _hash(token))
+        )
+        found = row.first()
+        return ConversationKey(found.channel, found.chat_id) if found else None
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,103 @@
+"""The shop REST API: orders, order events and stock, behind Bearer API keys."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from orders.database import Database
+from orders.schemas import OrderEvent, OrderIn, StockIn, order_out
+from orders.service import (
+    DuplicateOrder,
+    OrderNotifier,
+    OrderService,
+    OrderView,
+    UnknownOrder,
+    UnknownProduct,
+)
+from orders.states import IllegalTransition
+
+Links = Callable[[OrderView], dict[str, str | None]]
+_bearer = HTTPBearer(auto_error=False)
+OrderNumber = Annotated[str, Path(max_length=64)]
+
+
+def make_router(
+    database: Database,
+    service: OrderService,
+    notifier: OrderNotifier,
+    api_keys: Sequence[str],
+    links: Links,
+) -> APIRouter:
+    keys = [key.encode() for key in api_keys]
+
+    def authorised(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> None:
+        given = credentials.credentials.encode() if credentials else b""
+        # Compare with every key, always, so the time taken tells nothing.
+        matches = [hmac.compare_digest(given, key) for key in keys]
+        if not credentials or not any(matches):
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "a valid API key is needed: Authorization: Bearer <key>",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+
+    router = APIRouter(prefix="/api", tags=["shop"], dependencies=[Depends(authorised)])
+
+    @router.post("/orders", status_code=status.HTTP_201_CREATED)
+    async def create_order(body: OrderIn) -> dict[str, Any]:
+        try:
+            async with database.transaction() as session:
+                order = await service.create_order(session, body.to_new_order(), "shop api")
+        except DuplicateOrder:
+            raise HTTPException(
+                status.HTTP_409_CONFLICT, f"order {body.number.upper()} exists already"
+            ) from None
+        return order_out(order, links(order))
+
+    @router.get("/orders/{number}")
+    async def get_order(number: OrderNumber) -> dict[str, Any]:
+        async with database.transaction() as session:
+            order = await service.get_order(session, number.upper())
+        if order is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no order {number.upper()}")
+        return order_out(order, links(order))
+
+    @router.post("/orders/{number}/events")
+    async def order_event(number: OrderNumber, event: OrderEvent) -> dict[str, Any]:
+        details = event.model_dump(exclude={"type"})
+        try:
+            async with database.transaction() as session:
+                order = await service.apply_event(
+                    session, number.upper(), event.type, f"shop api: {event.type}", **details
+                )
+                await notifier.order_changed(session, order, event.type)
+        except UnknownOrder:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no order {number.upper()}") from None
+        except IllegalTransition as refused:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(refused)) from None
+        return order_out(order)
+
+    @router.put("/stock/{sku}")
+    async def set_stock(sku: Annotated[str, Path(max_length=64)], body: StockIn) -> dict[str, Any]:
+        try:
+            async with database.transaction() as session:
+                stock, _previous = await service.set_stock(
+                    session, sku, body.available, body.expected_date
+                )
+        except UnknownProduct:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no product {sku}") from None
+        return {
+            "sku": stock.sku,
+            "name": stock.name,
+            "available": stock.available,
+            "expected_date": stock.expected_date.isoformat() if stock.expected_date else None,
+        }
+
+    return router

@@ -1,0 +1,198 @@
+"""The demo shop: a catalogue, customers in three languages and 40 orders in every status.
+
+Seeded once, on the first start with `[demo] enabled`, so a newcomer can try the bot at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orders.database import Database
+from orders.models import Order, OrderHistory, Product, utcnow
+from orders.service import LineView, NewCustomer, NewOrder, OrderService
+from orders.states import OrderStatus
+
+# sku, name, category, price (minor units, EUR), stock, days until restock (out of stock only)
+PRODUCTS: list[tuple[str, str, str, int, int, int | None]] = [
+    ("KB-100", "Mechanical keyboard", "computers", 8900, 25, None),
+    ("KB-110", "Wireless keyboard", "computers", 4900, 40, None),
+    ("MS-200", "Wireless mouse", "computers", 2900, 60, None),
+    ("MS-210", "Ergonomic mouse", "computers", 5900, 0, 6),
+    ("HD-300", "Noise-cancelling headphones", "audio", 19900, 12, None),
+    ("HD-310", "In-ear headphones", "audio", 7900, 0, 10),
+    ("SP-320", "Bluetooth speaker", "audio", 6900, 18, None),
+    ("MN-400", "27\" monitor", "computers", 28900, 7, None),
+    ("MN-410", "Monitor arm", "computers", 6900, 0, 14),
+    ("CB-500", "USB-C cable 2 m", "accessories", 1200, 200, None),
+    ("CB-510", "HDMI cable 1.5 m", "accessories", 1100, 150, None),
+    ("CH-520", "USB-C charger 65 W", "accessories", 3900, 35, None),
+    ("PB-530", "Power bank 20,000 mAh", "accessories", 4500, 0, 5),
+    ("BG-600", "Laptop backpack", "bags", 5900, 22, None),
+    ("BG-610", "Laptop sleeve 14\"", "bags", 2500, 30, None),
+    ("WC-700", "HD webcam", "computers", 5500, 9, None),
+    ("MC-710", "USB microphone", "audio", 8900, 4, None),
+    ("LM-800", "Desk lamp", "home", 3900, 16, None),
+    ("MG-810", "Coffee mug 'Ship it'", "home", 1500, 80, None),
+    ("PL-820", "Desk plant (artificial)", "home", 1900, 0, 21),
+    ("SD-900", "SSD 1 TB", "storage", 9900, 14, None),
+    ("SD-910", "microSD card 128 GB", "storage", 2200, 50, None),
+    ("HB-920", "USB-C hub 7-in-1", "accessories", 4900, 0, 3),
+    ("GC-930", "Gift card 50 EUR", "gift_cards", 5000, 999, None),
+    ("TB-940", "Graphics tablet", "computers", 12900, 3, None),
+]
+
+# name, email, language, postcode, city, street
+CUSTOMERS: list[tuple[str, str, str, str, str, str]] = [
+    ("Emma Thompson", "emma.thompson@example.com", "en", "SW1A 1AA", "London", "10 Downing St"),
+    ("James Wilson", "james.wilson@example.com", "en", "M1 1AE", "Manchester", "1 Piccadilly"),
+    ("Olivia Brown", "olivia.brown@example.com", "en", "EH1 1YZ", "Edinburgh", "5 High St"),
+    ("Noah Davies", "noah.davies@example.com", "en", "CF10 1EP", "Cardiff", "2 Queen St"),
+    ("Anna Kowalska", "anna.kowalska@example.com", "pl", "00-950", "Warszawa", "ul. Marszałkowska 1"),
+    ("Piotr Nowak", "piotr.nowak@example.com", "pl", "30-001", "Kraków", "ul. Floriańska 12"),
+    ("Katarzyna Wiśniewska", "kasia.wisniewska@example.com", "pl", "80-001", "Gdańsk", "ul. Długa 5"),
+    ("Tomasz Wójcik", "tomasz.wojcik@example.com", "pl", "50-001", "Wrocław", "ul. Świdnicka 3"),
+    ("Иван Петров", "ivan.petrov@example.com", "ru", "101000", "Москва", "ул. Мясницкая, 1"),
+    ("Мария Смирнова", "maria.smirnova@example.com", "ru", "190000", "Санкт-Петербург", "Невский пр., 10"),
+    ("Алексей Иванов", "alexey.ivanov@example.com", "ru", "620000", "Екатеринбург", "ул. Ленина, 5"),
+    ("Ольга Кузнецова", "olga.kuznetsova@example.com", "ru", "630000", "Новосибирск", "Красный пр., 2"),
+]
+
+# How many demo orders end in each status, in this order.
+STATUS_PLAN: list[tuple[OrderStatus, int]] = [
+    (OrderStatus.PENDING_CONFIRMATION, 6),
+    (OrderStatus.CONFIRMED, 8),
+    (OrderStatus.SHIPPED, 10),
+    (OrderStatus.DELIVERED, 8),
+    (OrderStatus.CANCELLED, 3),
+    (OrderStatus.RETURN_REQUESTED, 3),
+    (OrderStatus.RETURNED, 2),
+]
+
+PATHS: dict[OrderStatus, list[OrderStatus]] = {
+    OrderStatus.PENDING_CONFIRMATION: [],
+    OrderStatus.CONFIRMED: [OrderStatus.CONFIRMED],
+    OrderStatus.SHIPPED: [OrderStatus.CONFIRMED, OrderStatus.SHIPPED],
+    OrderStatus.DELIVERED: [OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.DELIVERED],
+    OrderStatus.CANCELLED: [OrderStatus.CANCELLED],
+    OrderStatus.RETURN_REQUESTED: [
+        OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.DELIVERED,
+        OrderStatus.RETURN_REQUESTED,
+    ],
+    OrderStatus.RETURNED: [
+        OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.DELIVERED,
+        OrderStatus.RETURN_REQUESTED, OrderStatus.RETURNED,
+    ],
+}
+
+CARRIERS = [("DPD", "https://tracking.dpd.example/{}"), ("InPost", "https://inpost.example/t/{}"),
+            ("DHL", "https://dhl.example/track?id={}")]
+
+
+@dataclass(frozen=True)
+class DemoOrder:
+    number: str
+    email: str
+    postcode: str
+    status: str
+    customer_name: str
+    language: str
+
+
+async def seed(session: AsyncSession, service: OrderService) -> bool:
+    """Seed the demo shop unless orders exist already; True if it seeded."""
+    if await service.count_orders(session):
+        return False
+    today = date.today()
+    for sku, name, category, price, stock, restock_days in PRODUCTS:
+        session.add(
+            Product(
+                sku=sku, name=name, category=category, price_minor=price, currency="EUR",
+                stock=stock,
+                expected_date=today + timedelta(days=restock_days) if restock_days else None,
+                returnable=category != "gift_cards",
+            )
+        )
+    await session.flush()
+    statuses = [status for status, count in STATUS_PLAN for _ in range(count)]
+    now = utcnow()
+    for index, final in enumerate(statuses):
+        name, email, language, postcode, city, street = CUSTOMERS[index % len(CUSTOMERS)]
+        in_stock = [p for p in PRODUCTS if p[4] >= 10]
+        picks = [in_stock[(index * 3 + k) % len(in_stock)] for k in range(1 + index % 3)]
+        number = f"A-{1001 + index}"
+        await service.create_order(
+            session,
+            NewOrder(
+                number=number,
+                customer=NewCustomer(name=name, email=email, language=language),
+                lines=tuple(LineView(p[0], p[1], 1 + (index + k) % 2, p[3])
+                            for k, p in enumerate(picks)),
+                currency="EUR",
+                delivery_address={"street": street, "city": city, "postcode": postcode},
+                payment_method="card" if index % 4 else "cash_on_delivery",
+                payment_status="paid" if final is not OrderStatus.PENDING_CONFIRMATION else "pending",
+            ),
+            "demo seed",
+        )
+        for target in PATHS[final]:
+            changes = {}
+            if target is OrderStatus.SHIPPED:
+                carrier, url = CARRIERS[index % len(CARRIERS)]
+                tracking = f"{carrier.upper()}{700000 + index * 7919}"
+                changes = {"carrier": carrier, "tracking_number": tracking,
+                           "tracking_url": url.format(tracking)}
+            await service.move(session, number, target, "demo seed", **changes)
+        # Spread the orders over the past weeks so history and dates look real.
+        created = now - timedelta(days=40 - index, hours=index % 7)
+        order_id = (await session.execute(
+            update(Order).where(Order.number == number)
+            .values(created_at=created, updated_at=created)
+            .returning(Order.id)
+        )).scalar_one()
+        if final in (OrderStatus.DELIVERED, OrderStatus.RETURN_REQUESTED, OrderStatus.RETURNED):
+            await session.execute(
+                update(Order).where(Order.id == order_id)
+                .values(delivered_at=created + timedelta(days=3))
+            )
+        await session.execute(
+            update(OrderHistory).where(OrderHistory.order_id == order_id).values(at=created)
+        )
+    return True
+
+
+async def demo_orders(session: AsyncSession, service: OrderService) -> list[DemoOrder]:
+    """A few demo orders per status, with the proof a newcomer needs to ask about them."""
+    shown: list[DemoOrder] = []
+    for index in (2, 14, 16, 25, 33, 35, 0, 5, 8):
+        order = await service.get_order(session, f"A-{1001 + index}")
+        if order is None:
+            continue
+        shown.append(DemoOrder(
+            number=order.number, email=order.customer_email or "",
+            postcode=str(order.delivery_address.get("postcode", "")), status=order.status.value,
+            customer_name=order.customer_name, language=order.customer_language,
+        ))
+    return shown
+
+
+def make_demo_router(database: Database, service: OrderService, page: Path) -> APIRouter:
+    """The demo shop page at / and the demo orders it lists for newcomers."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/")
+    async def shop_page() -> FileResponse:
+        return FileResponse(page, media_type="text/html")
+
+    @router.get("/demo/orders")
+    async def orders_to_try() -> list[dict[str, str]]:
+        async with database.transaction() as session:
+            return [asdict(order) for order in await demo_orders(session, service)]
+
+    return router

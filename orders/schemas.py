@@ -1,0 +1,144 @@
+"""The shop API's request and response bodies (DESIGN.md, "Shop API")."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from orders.service import LineView, NewCustomer, NewOrder, OrderView
+
+Language = Literal["en", "pl", "ru"]
+Channel = Literal["webchat", "telegram", "slack", "email"]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CustomerIn(_Body):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    email: EmailStr | None = None
+    phone: Annotated[str, Field(max_length=40)] | None = None
+    language: Language = "en"
+    preferred_channel: Channel = "webchat"
+
+
+class LineIn(_Body):
+    sku: Annotated[str, Field(min_length=1, max_length=64)]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    quantity: Annotated[int, Field(ge=1, le=10_000)]
+    unit_price: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+
+
+class DeliveryIn(_Body):
+    method: Literal["courier", "pickup_point", "store_pickup"] = "courier"
+    address: dict[str, Annotated[str, Field(max_length=200)]] = Field(default_factory=dict)
+
+
+class PaymentIn(_Body):
+    method: Annotated[str, Field(min_length=1, max_length=32)] = "card"
+    status: Literal["pending", "paid"] = "pending"
+
+
+class OrderIn(_Body):
+    number: Annotated[
+        str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9-_/]*$")
+    ]
+    customer: CustomerIn
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=200)]
+    currency: Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")]
+    delivery: DeliveryIn = Field(default_factory=DeliveryIn)
+    payment: PaymentIn = Field(default_factory=PaymentIn)
+
+    def to_new_order(self) -> NewOrder:
+        return NewOrder(
+            number=self.number.upper(),
+            customer=NewCustomer(
+                name=self.customer.name,
+                email=self.customer.email,
+                phone=self.customer.phone,
+                language=self.customer.language,
+                preferred_channel=self.customer.preferred_channel,
+            ),
+            lines=tuple(
+                LineView(line.sku, line.name, line.quantity, int(line.unit_price * 100))
+                for line in self.lines
+            ),
+            currency=self.currency,
+            delivery_method=self.delivery.method,
+            delivery_address=dict(self.delivery.address),
+            payment_method=self.payment.method,
+            payment_status=self.payment.status,
+        )
+
+
+class ShippedEvent(_Body):
+    type: Literal["shipped"]
+    carrier: Annotated[str, Field(min_length=1, max_length=64)]
+    tracking_number: Annotated[str, Field(min_length=1, max_length=64)]
+    tracking_url: Annotated[str, Field(max_length=500, pattern=r"^https?://")] | None = None
+
+
+class DeliveredEvent(_Body):
+    type: Literal["delivered"]
+
+
+class PaymentReceivedEvent(_Body):
+    type: Literal["payment_received"]
+
+
+class ReturnReceivedEvent(_Body):
+    type: Literal["return_received"]
+
+
+OrderEvent = Annotated[
+    ShippedEvent | DeliveredEvent | PaymentReceivedEvent | ReturnReceivedEvent,
+    Field(discriminator="type"),
+]
+
+
+class StockIn(_Body):
+    available: Annotated[int, Field(ge=0, le=1_000_000_000)]
+    expected_date: date | None = None
+
+
+def money(minor: int) -> float:
+    return round(minor / 100, 2)
+
+
+def order_out(order: OrderView, links: dict[str, str | None] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "number": order.number,
+        "status": order.status.value,
+        "customer": {
+            "name": order.customer_name,
+            "email": order.customer_email,
+            "language": order.customer_language,
+            "preferred_channel": order.preferred_channel,
+        },
+        "lines": [
+            {"sku": line.sku, "name": line.name, "quantity": line.quantity,
+             "unit_price": money(line.unit_price_minor)}
+            for line in order.lines
+        ],
+        "currency": order.currency,
+        "total": money(order.total_minor),
+        "delivery": {"method": order.delivery_method, "address": order.delivery_address},
+        "payment": {"method": order.payment_method, "status": order.payment_status},
+        "tracking": {
+            "carrier": order.carrier,
+            "tracking_number": order.tracking_number,
+            "tracking_url": order.tracking_url,
+        },
+        "history": [
+            {"from": h.from_status, "to": h.to_status, "cause": h.cause, "at": h.at.isoformat()}
+            for h in order.history
+        ],
+        "created_at": order.created_at.isoformat(),
+    }
+    if links is not None:
+        body["links"] = links
+    return body

@@ -1,0 +1,398 @@
+"""Use cases of the order core. Each takes the caller's session: one transaction per call site.
+
+Callers get plain views (OrderView), never ORM objects, so that dialog and API code stays free
+of lazy loading and sessions.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from orders.models import (
+    Customer,
+    CustomerIdentity,
+    Order,
+    OrderHistory,
+    OrderLine,
+    Product,
+    utcnow,
+)
+from orders.states import OrderStatus, check_move
+
+
+class OrderError(Exception):
+    """A rule of the order core refused the request; the caller turns it into a reply."""
+
+
+class DuplicateOrder(OrderError):
+    pass
+
+
+class UnknownOrder(OrderError):
+    pass
+
+
+class UnknownProduct(OrderError):
+    pass
+
+
+class OutOfStock(OrderError):
+    def __init__(self, skus: Sequence[str]) -> None:
+        super().__init__("not enough stock for " + ", ".join(skus))
+        self.skus = tuple(skus)
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    sku: str
+    name: str
+    quantity: int
+    unit_price_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryView:
+    from_status: str | None
+    to_status: str
+    cause: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    number: str
+    status: OrderStatus
+    customer_id: int
+    customer_name: str
+    customer_email: str | None
+    customer_language: str
+    preferred_channel: str
+    currency: str
+    total_minor: int
+    postcode: str
+    delivery_method: str
+    delivery_address: dict[str, Any]
+    payment_method: str
+    payment_status: str
+    carrier: str | None
+    tracking_number: str | None
+    tracking_url: str | None
+    link_token: str
+    created_at: datetime
+    delivered_at: datetime | None
+    lines: tuple[LineView, ...] = field(default_factory=tuple)
+    history: tuple[HistoryView, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class NewCustomer:
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    language: str = "en"
+    preferred_channel: str = "webchat"
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrder:
+    number: str
+    customer: NewCustomer
+    lines: tuple[LineView, ...]
+    currency: str
+    delivery_method: str = "courier"
+    delivery_address: dict[str, Any] = field(default_factory=dict)
+    payment_method: str = "card"
+    payment_status: str = "pending"
+
+
+@dataclass(frozen=True, slots=True)
+class StockView:
+    sku: str
+    name: str
+    available: int
+    expected_date: date | None
+
+
+class OrderNotifier(Protocol):
+    """Tells a customer about a change of their order (implemented outside orders/).
+
+    Called inside the same transaction as the change, so the message is durable with it.
+    """
+
+    async def order_changed(self, session: AsyncSession, order: OrderView, event: str) -> None:
+        ...
+
+
+def normalise_postcode(text: str) -> str:
+    return re.sub(r"[\s-]", "", text).upper()
+
+
+def normalise_email(text: str) -> str:
+    return text.strip().lower()
+
+
+EVENT_TARGETS: dict[str, OrderStatus] = {
+    "shipped": OrderStatus.SHIPPED,
+    "delivered": OrderStatus.DELIVERED,
+    "return_received": OrderStatus.RETURNED,
+}
+
+
+class OrderService:
+    """The order use cases. Stateless: safe to share between tasks."""
+
+    async def create_order(self, session: AsyncSession, new: NewOrder, cause: str) -> OrderView:
+        exists = await session.scalar(select(Order.id).where(Order.number == new.number))
+        if exists is not None:
+            raise DuplicateOrder(new.number)
+        customer = await self.find_or_create_customer(session, new.customer)
+        order = Order(
+            number=new.number,
+            customer_id=customer.id,
+            status=OrderStatus.PENDING_CONFIRMATION,
+            currency=new.currency.upper(),
+            total_minor=sum(line.quantity * line.unit_price_minor for line in new.lines),
+            delivery_method=new.delivery_method,
+            delivery_address=new.delivery_address,
+            postcode=normalise_postcode(str(new.delivery_address.get("postcode", ""))),
+            payment_method=new.payment_method,
+            payment_status=new.payment_status,
+            link_token=secrets.token_urlsafe(16),
+            lines=[
+                OrderLine(
+                    sku=line.sku,
+                    name=line.name,
+                    quantity=line.quantity,
+                    unit_price_minor=line.unit_price_minor,
+                )
+                for line in new.lines
+            ],
+            history=[OrderHistory(to_status=OrderStatus.PENDING_CONFIRMATION, cause=cause)],
+        )
+        session.add(order)
+        try:
+            await session.flush()
+        except IntegrityError:
+            raise DuplicateOrder(new.number) from None
+        return await self._view(session, new.number)
+
+    async def find_or_create_customer(self, session: AsyncSession, new: NewCustomer) -> Customer:
+        email = normalise_email(new.email) if new.email else None
+        if email:
+            customer = await session.scalar(select(Customer).where(Customer.email == email))
+            if customer is not None:
+                return customer
+        customer = Customer(
+            name=new.name,
+            email=email,
+            phone=new.phone,
+            language=new.language,
+            preferred_channel=new.preferred_channel,
+        )
+        session.add(customer)
+        await session.flush()
+        return customer
+
+    async def customer_by_email(self, session: AsyncSession, email: str) -> Customer | None:
+        return await session.scalar(
+            select(Customer).where(Customer.email == normalise_email(email))
+        )
+
+    async def link_identity(
+        self, session: AsyncSession, customer_id: int, channel: str, external_id: str
+    ) -> None:
+        found = await session.scalar(
+            select(CustomerIdentity).where(
+                CustomerIdentity.channel == channel, CustomerIdentity.external_id == external_id
+            )
+        )
+        if found is None:
+            session.add(
+                CustomerIdentity(customer_id=customer_id, channel=channel, external_id=external_id)
+            )
+        else:
+            found.customer_id = customer_id
+
+    async def get_order(self, session: AsyncSession, number: str) -> OrderView | None:
+        try:
+            return await self._view(session, number)
+        except UnknownOrder:
+            return None
+
+    async def verified_order(
+        self, session: AsyncSession, number: str, proofs: Sequence[str]
+    ) -> OrderView | None:
+        """The order if one of the proofs (its email or delivery postcode) matches, else None.
+
+        The answer is the same for an unknown number and a wrong proof, so that nobody can
+        learn which order numbers exist.
+        """
+        order = await self.get_order(session, number)
+        if order is None:
+            return None
+        for proof in proofs:
+            if "@" in proof:
+                if order.customer_email and normalise_email(proof) == order.customer_email:
+                    return order
+            elif order.postcode and secrets.compare_digest(
+                normalise_postcode(proof), order.postcode
+            ):
+                return order
+        return None
+
+    async def orders_of_customer(
+        self, session: AsyncSession, customer_id: int, limit: int = 10
+    ) -> list[OrderView]:
+        numbers = await session.scalars(
+            select(Order.number)
+            .where(Order.customer_id == customer_id)
+            .order_by(Order.created_at.desc(), Order.id.desc())
+            .limit(limit)
+        )
+        return [await self._view(session, number) for number in numbers]
+
+    async def move(
+        self, session: AsyncSession, number: str, target: OrderStatus, cause: str, **changes: Any
+    ) -> OrderView:
+        """Move an order to target status (IllegalTransition if the machine refuses)."""
+        order = await self._load(session, number)
+        current = OrderStatus(order.status)
+        check_move(current, target)
+        if target is OrderStatus.CONFIRMED:
+            await self._reserve(session, order)
+        elif target is OrderStatus.CANCELLED and current is OrderStatus.CONFIRMED:
+            await self._release(session, order)
+        if target is OrderStatus.DELIVERED and current is OrderStatus.SHIPPED:
+            order.delivered_at = utcnow()
+        for name, value in changes.items():
+            setattr(order, name, value)
+        order.status = target
+        order.history.append(OrderHistory(from_status=current, to_status=target, cause=cause))
+        await session.flush()
+        return await self._view(session, number)
+
+    async def apply_event(
+        self, session: AsyncSession, number: str, event: str, cause: str, **details: Any
+    ) -> OrderView:
+        """A shop event: shipped, delivered, payment_received or return_received."""
+        if event == "payment_received":
+            order = await self._load(session, number)
+            order.payment_status = "paid"
+            order.history.append(
+                OrderHistory(from_status=order.status, to_status=order.status, cause=cause)
+            )
+            await session.flush()
+            return await self._view(session, number)
+        return await self.move(session, number, EVENT_TARGETS[event], cause, **details)
+
+    async def set_stock(
+        self, session: AsyncSession, sku: str, available: int, expected_date: date | None
+    ) -> tuple[StockView, int]:
+        """Set a product's stock; returns the new view and the previous quantity."""
+        product = await session.scalar(select(Product).where(Product.sku == sku))
+        if product is None:
+            raise UnknownProduct(sku)
+        previous = product.stock
+        product.stock = available
+        product.expected_date = expected_date
+        await session.flush()
+        return StockView(sku, product.name, available, expected_date), previous
+
+    async def stock(self, session: AsyncSession, sku: str) -> StockView | None:
+        product = await session.scalar(select(Product).where(Product.sku == sku))
+        if product is None:
+            return None
+        return StockView(product.sku, product.name, product.stock, product.expected_date)
+
+    async def count_orders(self, session: AsyncSession) -> int:
+        return int(await session.scalar(select(func.count(Order.id))) or 0)
+
+    async def _reserve(self, session: AsyncSession, order: Order) -> None:
+        """Take each line's quantity from stock; a conditional update never oversells."""
+        missing: list[str] = []
+        for line in order.lines:
+            known = await session.scalar(select(Product.id).where(Product.sku == line.sku))
+            if known is None:
+                continue  # an item the shop does not stock-manage here
+            taken = await session.scalar(
+                update(Product)
+                .where(Product.sku == line.sku, Product.stock >= line.quantity)
+                .values(stock=Product.stock - line.quantity)
+                .returning(Product.stock)
+            )
+            if taken is None:
+                missing.append(line.sku)
+        if missing:
+            raise OutOfStock(missing)
+
+    async def _release(self, session: AsyncSession, order: Order) -> None:
+        for line in order.lines:
+            await session.execute(
+                update(Product)
+                .where(Product.sku == line.sku)
+                .values(stock=Product.stock + line.quantity)
+            )
+
+    async def _load(self, session: AsyncSession, number: str) -> Order:
+        order = await session.scalar(
+            select(Order)
+            .where(Order.number == number)
+            .options(selectinload(Order.lines), selectinload(Order.history))
+        )
+        if order is None:
+            raise UnknownOrder(number)
+        return order
+
+    async def _view(self, session: AsyncSession, number: str) -> OrderView:
+        order = await session.scalar(
+            select(Order)
+            .where(Order.number == number)
+            .options(
+                selectinload(Order.lines),
+                selectinload(Order.history),
+                selectinload(Order.customer),
+            )
+            .execution_options(populate_existing=True)
+        )
+        if order is None:
+            raise UnknownOrder(number)
+        customer = order.customer
+        return OrderView(
+            number=order.number,
+            status=OrderStatus(order.status),
+            customer_id=order.customer_id,
+            customer_name=customer.name,
+            customer_email=customer.email,
+            customer_language=customer.language,
+            preferred_channel=customer.preferred_channel,
+            currency=order.currency,
+            total_minor=order.total_minor,
+            postcode=order.postcode,
+            delivery_method=order.delivery_method,
+            delivery_address=dict(order.delivery_address or {}),
+            payment_method=order.payment_method,
+            payment_status=order.payment_status,
+            carrier=order.carrier,
+            tracking_number=order.tracking_number,
+            tracking_url=order.tracking_url,
+            link_token=order.link_token,
+            created_at=order.created_at,
+            delivered_at=order.delivered_at,
+            lines=tuple(
+                LineView(line.sku, line.name, line.quantity, line.unit_price_minor)
+                for line in order.lines
+            ),
+            history=tuple(
+                HistoryView(h.from_status, h.to_status, h.cause, h.at) for h in order.history
+            ),
+        )

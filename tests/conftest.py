@@ -1,0 +1,127 @@
+"""Shared fixtures: real servers, a trained NLU model, a bot, and a live HTTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+import uvicorn
+
+from bot import MAX_WEBSOCKET_FRAME, Orderbot
+from config import Settings, load_settings
+from dialog.nlu import NluModel
+from tests.servers import free_port, postgres_server, redis_server
+
+API_KEY = "test-shop-key"
+
+
+@pytest.fixture(scope="session")
+def nlu() -> NluModel:
+    return NluModel.train()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_base() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+async def postgres_url(postgres_base: str) -> str:
+    """A new, empty database on the shared PostgreSQL server, for one test."""
+    name = "t_" + uuid.uuid4().hex[:12]
+    connection = await asyncpg.connect(postgres_base.replace("+asyncpg", "") + "/postgres")
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return f"{postgres_base}/{name}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'orderbot.db'}"
+    return await request.getfixturevalue("postgres_url")
+
+
+def make_settings(database_url: str, **sections: dict[str, Any]) -> Settings:
+    """Settings as a user would write them, through the same loader and checks."""
+    environ = {
+        "ORDERBOT__DATABASE__URL": database_url,
+        "ORDERBOT__SHOP__API_KEYS": f'["{API_KEY}"]',
+        "ORDERBOT__WEBCHAT__IDENTITY_SECRET": "test-identity-secret",
+    }
+    for section, values in sections.items():
+        for key, value in values.items():
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            elif isinstance(value, list):
+                value = "[" + ",".join(f'"{v}"' for v in value) + "]"
+            environ[f"ORDERBOT__{section.upper()}__{key.upper()}"] = str(value)
+    return load_settings(Path(__file__).parent.parent / "settings.toml", environ)
+
+
+BotFactory = Callable[..., Awaitable[Orderbot]]
+
+
+@pytest.fixture
+async def make_bot(nlu: NluModel, tmp_path: Path) -> AsyncIterator[BotFactory]:
+    """Build and start bots (stopped at the end); demo data on unless told otherwise."""
+    started: list[Orderbot] = []
+
+    async def build(database_url: str | None = None, **sections: dict[str, Any]) -> Orderbot:
+        url = database_url or f"sqlite+aiosqlite:///{tmp_path / 'orderbot.db'}"
+        bot = Orderbot(make_settings(url, **sections), nlu=nlu)
+        await bot.start()
+        started.append(bot)
+        return bot
+
+    yield build
+    for bot in reversed(started):
+        await bot.stop()
+
+
+class LiveServer:
+    def __init__(self, bot: Orderbot, server: uvicorn.Server, task: asyncio.Task[None]) -> None:
+        self.bot, self._server, self._task = bot, server, task
+        port = server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self.ws_url = f"ws://127.0.0.1:{port}"
+
+    async def stop(self) -> None:
+        self._server.should_exit = True
+        await self._task
+
+
+async def serve(bot: Orderbot) -> LiveServer:
+    """Run the bot's real HTTP app with uvicorn on its port (lifespan off: bot started)."""
+    server = uvicorn.Server(
+        uvicorn.Config(bot.app, host="127.0.0.1", port=bot.settings.http.port, lifespan="off",
+                       log_level="warning", ws_max_size=MAX_WEBSOCKET_FRAME)
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers no start event)
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    return LiveServer(bot, server, task)
+
+
+@pytest.fixture
+async def live_server(make_bot: BotFactory) -> AsyncIterator[LiveServer]:
+    bot = await make_bot(http={"port": free_port()})
+    server = await serve(bot)
+    yield server
+    await server.stop()

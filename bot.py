@@ -19,6 +19,7 @@ from pathlib import Path
 import redis.asyncio as aioredis
 import uvicorn
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from channels.webchat.channel import STATIC as WEBCHAT_STATIC
 from channels.webchat.channel import WebchatChannel
@@ -87,6 +88,13 @@ class Orderbot:
             webchat = WebchatChannel(self.manager, self.pubsub, settings.webchat, settings.base_url)
             self.channels.append(webchat)
             self.app.include_router(webchat.router())
+            # The widget on a shop's own site opens its session cross-origin.
+            self.app.add_middleware(
+                CORSMiddleware,
+                allow_origins=webchat.allowed_origins,
+                allow_methods=["POST"],
+                allow_headers=["Content-Type"],
+            )
         if settings.demo.enabled:
             self.app.include_router(
                 demo.make_demo_router(self.database, self.orders, WEBCHAT_STATIC / "demo.html")

@@ -314,7 +314,7 @@ class ConversationStore:
                 ),
                 entry.at.isoformat(),
             )
-            for outbox, entry in rows.tuples()
+            for outbox, entry in rows
         ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -76,14 +77,33 @@ def make_settings(database_url: str, **sections: dict[str, Any]) -> Settings:
 BotFactory = Callable[..., Awaitable[Orderbot]]
 
 
+@pytest.fixture(scope="session")
+async def demo_database(nlu: NluModel, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite database with the demo shop, seeded once and copied per test."""
+    path = tmp_path_factory.mktemp("template") / "demo.db"
+    bot = Orderbot(make_settings(f"sqlite+aiosqlite:///{path}"), nlu=nlu)
+    await bot.start()
+    await bot.stop()
+    return path
+
+
 @pytest.fixture
-async def make_bot(nlu: NluModel, tmp_path: Path) -> AsyncIterator[BotFactory]:
-    """Build and start bots (stopped at the end); demo data on unless told otherwise."""
+async def make_bot(
+    nlu: NluModel, tmp_path: Path, demo_database: Path
+) -> AsyncIterator[BotFactory]:
+    """Build and start bots (stopped at the end); demo data on unless told otherwise.
+
+    Without a database_url each bot gets its own copy of the seeded demo SQLite database.
+    """
     started: list[Orderbot] = []
 
     async def build(database_url: str | None = None, **sections: dict[str, Any]) -> Orderbot:
-        url = database_url or f"sqlite+aiosqlite:///{tmp_path / 'orderbot.db'}"
-        bot = Orderbot(make_settings(url, **sections), nlu=nlu)
+        if database_url is None:
+            path = tmp_path / f"orderbot-{len(started)}.db"
+            if sections.get("demo", {}).get("enabled", True):
+                shutil.copyfile(demo_database, path)
+            database_url = f"sqlite+aiosqlite:///{path}"
+        bot = Orderbot(make_settings(database_url, **sections), nlu=nlu)
         await bot.start()
         started.append(bot)
         return bot

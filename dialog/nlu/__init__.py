@@ -1,7 +1,7 @@
 """Natural-language understanding: intent, language and entities of one customer message.
 
-    model = NluModel.train()          # at start-up, well under a second
-    model.understand("gdzie jest moja paczka A-1001")
+Train once at start-up with ``NluModel.train()`` (well under a second), then call
+``model.understand(text)`` per message; compare ``confidence`` with ``model.threshold``.
 """
 
 from __future__ import annotations

@@ -36,15 +36,19 @@ _UK_POSTCODE = re.compile(
     r"(?<![\w-])[a-z]{1,2}\d[a-z\d]?\s?\d[abd-hjlnp-uw-z]{2}(?![\w-])", re.IGNORECASE
 )
 # "A-1001", "a1001", "#A-1001", "ORD-2024-0042": letters, optional hyphen, 3+ digits.
-# Cyrillic letters are accepted because Russian keyboards produce "А-1001" (see _HOMOGLYPHS).
+# Cyrillic letters (\u0430-\u044f, \u0451) are accepted because on a Russian keyboard layout
+# "A-1001" is easily typed with a Cyrillic "A" (see _HOMOGLYPHS).
 _LETTERED_ORDER = re.compile(
-    r"(?<![\w-])[#№]?([a-zа-яё]{1,5}-?\d{3,}(?:-\d+)*)(?![\w-])", re.IGNORECASE
+    r"(?<![\w-])[#№]?([a-z\u0430-\u044f\u0451]{1,5}-?\d{3,}(?:-\d+)*)(?![\w-])", re.IGNORECASE
 )
 # "#1001", "№1001", "1001234": digits not glued to a date, decimal or phone-number fragment.
 _DIGIT_ORDER = re.compile(r"(?<![\w./,:-])([#№]?)(\d{4,10})(?![\w/:-]|[.,]\d)")
 _HYPHENLESS = re.compile(r"([A-Z]+)(\d+)")
-# Cyrillic capitals that look like Latin ones; "А-1001" typed on a Russian layout is "A-1001".
-_HOMOGLYPHS = str.maketrans("АВЕКМНОРСТУХ", "ABEKMHOPCTYX")
+# Cyrillic capitals that look like Latin ones, written as escapes because they are invisible
+# in the source: A, B, E, K, M, H, O, P, C, T, Y, X.
+_HOMOGLYPHS = str.maketrans(
+    "\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0423\u0425", "ABEKMHOPCTYX"
+)
 
 
 def scan(text: str) -> EntityScan:

@@ -40,7 +40,7 @@ class NgramFeatures:
         self._min_df = min_df
         self._char_vocabulary: dict[str, int] = {}
         self._word_vocabulary: dict[str, int] = {}
-        self._idf = np.zeros(0)
+        self._idf: list[float] = []  # a list: per-item reads are faster than from numpy
 
     @property
     def size(self) -> int:
@@ -56,12 +56,14 @@ class NgramFeatures:
         self._char_vocabulary = self._vocabulary(char_df, offset=0)
         self._word_vocabulary = self._vocabulary(word_df, offset=len(self._char_vocabulary))
         document_frequency = np.zeros(self.size)
-        for grams, vocabulary in ((char_df, self._char_vocabulary),
-                                  (word_df, self._word_vocabulary)):
+        for grams, vocabulary in (
+            (char_df, self._char_vocabulary),
+            (word_df, self._word_vocabulary),
+        ):
             for gram, index in vocabulary.items():
                 document_frequency[index] = grams[gram]
         # smooth idf, as scikit-learn's TfidfTransformer(smooth_idf=True)
-        self._idf = np.log((1 + len(documents)) / (1 + document_frequency)) + 1
+        self._idf = (np.log((1 + len(documents)) / (1 + document_frequency)) + 1).tolist()
         return self.matrix(documents)
 
     def matrix(self, documents: Sequence[Sequence[str]]) -> csr_matrix:

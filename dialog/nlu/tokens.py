@@ -10,7 +10,7 @@ import re
 
 # Customers often type Polish without diacritics and Russian without "ё"; folding both
 # spellings together lets one training line cover both.
-_FOLD = str.maketrans("ąćęłńóśźżё", "acelnoszzе")
+_FOLD = str.maketrans("ąćęłńóśźż\u0451", "acelnoszz\u0435")  # ... and Cyrillic ё -> е
 _TOKEN = re.compile(r"<[a-z]+>|\w+")
 
 

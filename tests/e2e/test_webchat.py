@@ -1,0 +1,190 @@
+"""The web chat over the real server: HTTP session, a real WebSocket, the protocol of DESIGN.md."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+from channels.webchat.channel import identity_signature
+from tests.conftest import API_KEY, LiveServer
+
+REPLY_TIMEOUT = 10  # generous upper bound; a reply normally takes milliseconds
+
+
+class Chat:
+    def __init__(self, socket: ClientConnection, history: list[dict[str, Any]]) -> None:
+        self.socket = socket
+        self.history = history
+
+    async def say(self, text: str) -> dict[str, Any]:
+        await self.socket.send(json.dumps({"type": "message", "text": text}))
+        return await self.next()
+
+    async def press(self, payload: str) -> dict[str, Any]:
+        await self.socket.send(json.dumps({"type": "action", "payload": payload}))
+        return await self.next()
+
+    async def next(self) -> dict[str, Any]:
+        return json.loads(await asyncio.wait_for(self.socket.recv(), REPLY_TIMEOUT))
+
+
+async def open_session(server: LiveServer, **body: Any) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        return await client.post("/webchat/session", json=body)
+
+
+@asynccontextmanager
+async def chat(server: LiveServer, token: str | None = None, **body: Any) -> AsyncIterator[Chat]:
+    if token is None:
+        response = await open_session(server, **body)
+        assert response.status_code == 200, response.text
+        token = response.json()["token"]
+    async with websockets.connect(
+        f"{server.ws_url}/webchat/ws?token={token}", origin=server.url
+    ) as socket:
+        first = json.loads(await asyncio.wait_for(socket.recv(), REPLY_TIMEOUT))
+        assert first["type"] == "history"
+        yield Chat(socket, first["messages"])
+
+
+async def test_status_conversation_over_a_real_websocket(live_server: LiveServer) -> None:
+    async with chat(live_server, language="en") as conversation:
+        assert conversation.history == []
+        asked = await conversation.say("Where is my order A-1015?")
+        assert asked["type"] == "message" and asked["from"] == "bot"
+        assert "postcode" in asked["text"]
+        answer = await conversation.say("olivia.brown@example.com")
+        assert "on its way with DHL" in answer["text"]
+        assert answer["buttons"][0] == {"title": "Another order", "payload": "intent:order_status"}
+        assert isinstance(answer["id"], int) and answer["at"]
+
+
+async def test_history_comes_first_after_reconnecting(live_server: LiveServer) -> None:
+    response = await open_session(live_server)
+    token = response.json()["token"]
+    async with chat(live_server, token) as conversation:
+        await conversation.say("hello")
+    async with chat(live_server, token) as again:
+        assert [m["from"] for m in again.history] == ["customer", "bot"]
+        assert again.history[0]["text"] == "hello"
+        assert again.history[1]["buttons"][0]["title"] == "Track my order"
+
+
+async def test_buttons_are_actions(live_server: LiveServer) -> None:
+    async with chat(live_server) as conversation:
+        greeting = await conversation.say("hi")
+        payload = greeting["buttons"][0]["payload"]
+        assert "order number" in (await conversation.press(payload))["text"]
+
+
+async def test_bad_token_is_closed_with_4401(live_server: LiveServer) -> None:
+    async with websockets.connect(
+        f"{live_server.ws_url}/webchat/ws?token=forged", origin=live_server.url
+    ) as socket:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), REPLY_TIMEOUT)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+async def test_foreign_origin_is_closed_with_4403(live_server: LiveServer) -> None:
+    token = (await open_session(live_server)).json()["token"]
+    async with websockets.connect(
+        f"{live_server.ws_url}/webchat/ws?token={token}", origin="https://evil.example"
+    ) as socket:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), REPLY_TIMEOUT)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+async def test_malformed_frames_get_an_error_and_the_chat_goes_on(
+    live_server: LiveServer,
+) -> None:
+    async with chat(live_server) as conversation:
+        for bad in ("{not json", json.dumps({"type": "shout"}), json.dumps([1, 2])):
+            await conversation.socket.send(bad)
+            error = await conversation.next()
+            assert error == {"type": "error", "reason": "I couldn't read that message."}
+        assert "Hello" in (await conversation.say("hello"))["text"]
+
+
+async def test_oversized_message_is_refused_politely(live_server: LiveServer) -> None:
+    async with chat(live_server) as conversation:
+        error = await conversation.say("x" * 2001)
+        assert error["type"] == "error" and "2000" in error["reason"]
+        assert "Hello" in (await conversation.say("hello"))["text"]
+
+
+async def test_a_frame_beyond_the_protocol_limit_closes_the_socket(
+    live_server: LiveServer,
+) -> None:
+    async with chat(live_server) as conversation:
+        await conversation.socket.send("x" * 200_000)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await conversation.next()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+
+async def test_verified_identity_sees_own_orders(live_server: LiveServer) -> None:
+    email = "olivia.brown@example.com"
+    signature = identity_signature("test-identity-secret", email)
+    body = {"customer": {"email": email, "name": "Olivia"}, "signature": signature}
+    async with chat(live_server, **body) as conversation:
+        choice = await conversation.say("where is my order?")
+        assert choice["text"] == "Which order do you mean?"
+        assert "A-1015" in [b["title"] for b in choice["buttons"]]
+
+
+async def test_bad_signature_is_refused(live_server: LiveServer) -> None:
+    response = await open_session(
+        live_server,
+        customer={"email": "olivia.brown@example.com"},
+        signature=identity_signature("wrong-secret", "olivia.brown@example.com"),
+    )
+    assert response.status_code == 403
+    assert "signature" in response.json()["detail"]
+
+
+async def test_proactive_shipped_message_reaches_an_open_widget_at_once(
+    live_server: LiveServer,
+) -> None:
+    email = "emma.thompson@example.com"  # owns confirmed order A-1013
+    body = {"customer": {"email": email}, "signature": identity_signature(
+        "test-identity-secret", email)}
+    async with chat(live_server, **body) as conversation:
+        await conversation.say("hello")
+        async with httpx.AsyncClient(base_url=live_server.url) as client:
+            response = await client.post(
+                "/api/orders/A-1013/events",
+                headers={"Authorization": f"Bearer {API_KEY}"},
+                json={"type": "shipped", "carrier": "DPD", "tracking_number": "DPD123",
+                      "tracking_url": "https://dpd.example/DPD123"},
+            )
+        assert response.status_code == 200, response.text
+        pushed = await conversation.next()
+        assert pushed["from"] == "bot"
+        assert "A-1013 is on its way with DPD" in pushed["text"]
+        assert "https://dpd.example/DPD123" in pushed["text"]
+
+
+async def test_proactive_message_waits_in_history_when_nobody_is_connected(
+    live_server: LiveServer,
+) -> None:
+    email = "james.wilson@example.com"  # owns confirmed order A-1014
+    signature = identity_signature("test-identity-secret", email)
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        response = await client.post(
+            "/api/orders/A-1014/events",
+            headers={"Authorization": f"Bearer {API_KEY}"},
+            json={"type": "shipped", "carrier": "DHL", "tracking_number": "DHL42"},
+        )
+        assert response.status_code == 200, response.text
+    async with chat(live_server, customer={"email": email}, signature=signature) as later:
+        assert any("A-1014 is on its way with DHL" in m["text"] for m in later.history)

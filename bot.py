@@ -103,7 +103,11 @@ class Orderbot:
     def _links(self, order: OrderView) -> dict[str, str | None]:
         base = self.settings.base_url
         return {
-            "webchat": f"{base}/?order={order.number}" if self.settings.webchat.enabled else None,
+            "webchat": (
+                f"{base}/webchat/chat?link={order.link_token}"
+                if self.settings.webchat.enabled
+                else None
+            ),
             "telegram": None,  # filled in when the Telegram channel is on (bot username needed)
         }
 

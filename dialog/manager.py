@@ -161,13 +161,24 @@ class DialogManager:
         language: str | None,
         verified_email: str | None = None,
         customer_name: str | None = None,
-    ) -> tuple[str, ConversationKey]:
-        """A token for a new conversation, or for the verified customer's last one there."""
+        link_token: str | None = None,
+    ) -> tuple[str, ConversationKey] | None:
+        """A token for a new conversation, or for the verified customer's last one there.
+
+        With an order's link token the conversation belongs to that order's customer, and
+        the order counts as proven; None if the link token is unknown.
+        """
         language = language if language in LANGUAGES else "en"
         async with self._database.transaction() as session:
             customer_id = None
+            linked_order = None
             key = ConversationKey(channel, chat_id)
-            if verified_email:
+            if link_token:
+                linked_order = await self._orders.order_by_link_token(session, link_token)
+                if linked_order is None:
+                    return None
+                customer_id = linked_order.customer_id
+            elif verified_email:
                 customer = await self._orders.find_or_create_customer(
                     session,
                     NewCustomer(
@@ -176,10 +187,14 @@ class DialogManager:
                     ),
                 )
                 customer_id = customer.id
+            if customer_id is not None:
                 previous = await self._store.latest_for_customer(session, customer_id)
                 if previous is not None and previous.key.channel == channel:
                     key = previous.key
             state = await self._store.load(session, key, language, customer_id)
+            if linked_order is not None and linked_order.number not in state.verified_orders:
+                state.verified_orders.append(linked_order.number)
+                await self._store.save(session, state)
             token = await self._tokens.issue(session, state.id)
         return token, key
 
@@ -187,7 +202,7 @@ class DialogManager:
         async with self._database.transaction() as session:
             return await self._tokens.resolve(session, token)
 
-    async def history(self, key: ConversationKey) -> list[HistoryEntry]:
+    async def history(self, key: ConversationKey) -> tuple[str, list[HistoryEntry]]:
         async with self._database.transaction() as session:
             return await self._store.history(session, key)
 

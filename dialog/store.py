@@ -188,6 +188,12 @@ class ConversationStore:
                     )
             except IntegrityError:
                 return None
+        await self.save(session, state, now)
+        return await self.add_replies(session, state.id, replies, now)
+
+    async def save(
+        self, session: AsyncSession, state: ConversationState, now: datetime | None = None
+    ) -> None:
         await session.execute(
             update(Conversation)
             .where(Conversation.id == state.id)
@@ -197,10 +203,9 @@ class ConversationStore:
                 status=state.status,
                 escalation_reason=state.escalation_reason,
                 state=state.to_json(),
-                updated_at=now,
+                updated_at=now or utcnow(),
             )
         )
-        return await self.add_replies(session, state.id, replies, now)
 
     async def add_replies(
         self,
@@ -254,21 +259,23 @@ class ConversationStore:
 
     async def history(
         self, session: AsyncSession, key: ConversationKey, limit: int = 200
-    ) -> list[HistoryEntry]:
-        conversation_id = await session.scalar(
-            select(Conversation.id).where(
+    ) -> tuple[str, list[HistoryEntry]]:
+        """The conversation's language and its last `limit` transcript entries, oldest first."""
+        found = (await session.execute(
+            select(Conversation.id, Conversation.language).where(
                 Conversation.channel == key.channel, Conversation.chat_id == key.chat_id
             )
-        )
-        if conversation_id is None:
-            return []
+        )).first()
+        if found is None:
+            return "en", []
+        conversation_id, language = found
         rows = await session.scalars(
             select(TranscriptEntry)
             .where(TranscriptEntry.conversation_id == conversation_id)
             .order_by(TranscriptEntry.id.desc())
             .limit(limit)
         )
-        return [
+        return language, [
             HistoryEntry(
                 id=row.id,
                 sender=row.sender,
@@ -297,7 +304,7 @@ class ConversationStore:
         rows = await session.execute(
             select(OutboxRow, TranscriptEntry)
             .join(TranscriptEntry, TranscriptEntry.id == OutboxRow.transcript_id)
-            .where(OutboxRow.sent_at.is_(None))
+            .where(OutboxRow.sent_at.is_(None), OutboxRow.last_error.is_(None))
             .order_by(OutboxRow.id)
             .limit(limit)
         )

@@ -229,6 +229,11 @@ class OrderService:
         except UnknownOrder:
             return None
 
+    async def order_by_link_token(self, session: AsyncSession, token: str) -> OrderView | None:
+        """The order whose chat link (sent to its customer) carries this token."""
+        number = await session.scalar(select(Order.number).where(Order.link_token == token))
+        return await self._view(session, number) if number is not None else None
+
     async def verified_order(
         self, session: AsyncSession, number: str, proofs: Sequence[str]
     ) -> OrderView | None:

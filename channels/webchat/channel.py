@@ -44,6 +44,7 @@ class SessionIn(BaseModel):
     customer: _CustomerIn | None = None
     signature: Annotated[str, Field(max_length=128)] | None = None
     language: Literal["en", "pl", "ru"] | None = None
+    link: Annotated[str, Field(max_length=64)] | None = None
 
 
 class _ClientFrame(BaseModel):
@@ -110,6 +111,11 @@ class WebchatChannel:
                 headers={"Cache-Control": "public, max-age=300"},
             )
 
+        @router.get("/chat", include_in_schema=False)
+        async def chat_page() -> FileResponse:
+            """A page with nothing but the chat: where an order's chat link leads."""
+            return FileResponse(STATIC / "chat.html", media_type="text/html")
+
         @router.post("/session")
         async def open_session(body: SessionIn) -> dict[str, str]:
             email = None
@@ -120,13 +126,17 @@ class WebchatChannel:
                 email = body.customer.email
             elif body.customer is not None or body.signature is not None:
                 raise HTTPException(422, "customer and signature go together")
-            token, key = await self._manager.open_session(
+            opened = await self._manager.open_session(
                 self.name,
                 secrets.token_hex(16),
                 body.language,
                 verified_email=email,
                 customer_name=body.customer.name if body.customer else None,
+                link_token=body.link,
             )
+            if opened is None:
+                raise HTTPException(404, "this chat link is not valid")
+            token, key = opened
             return {"token": token, "conversation_id": key.chat_id}
 
         @router.websocket("/ws")
@@ -152,11 +162,11 @@ class WebchatChannel:
 
         subscription = await self._pubsub.subscribe(f"webchat:{key.chat_id}", push)
         try:
-            history = await self._manager.history(key)
+            language, history = await self._manager.history(key)
             await push(json.dumps({"type": "history", "messages": [_entry(e) for e in history]}))
             while True:
                 raw = await websocket.receive_text()
-                inbound, error = self._parse(key, raw)
+                inbound, error = self._parse(key, raw, language)
                 if error is not None:
                     await push(json.dumps({"type": "error", "reason": error}))
                     continue
@@ -167,9 +177,11 @@ class WebchatChannel:
         finally:
             await subscription.close()
 
-    def _parse(self, key: ConversationKey, raw: str) -> tuple[Inbound | None, str | None]:
+    def _parse(
+        self, key: ConversationKey, raw: str, language: str
+    ) -> tuple[Inbound | None, str | None]:
+        """The customer's frame as an Inbound, or the reason it is refused (in their language)."""
         texts, limit = self._manager.texts, self._settings.max_message_chars
-        language = "en"  # a parse error happens before we know better
         try:
             frame = _ClientFrame.model_validate_json(raw)
         except ValidationError:

@@ -188,3 +188,34 @@ async def test_proactive_message_waits_in_history_when_nobody_is_connected(
         assert response.status_code == 200, response.text
     async with chat(live_server, customer={"email": email}, signature=signature) as later:
         assert any("A-1014 is on its way with DHL" in m["text"] for m in later.history)
+
+
+async def test_an_orders_chat_link_opens_a_chat_that_knows_the_order(
+    live_server: LiveServer,
+) -> None:
+    """The shop creates an order; the chat link it gets back needs no further proof."""
+    order = {
+        "number": "W-5001",
+        "customer": {"name": "Jan Kowalski", "email": "jan@example.com", "language": "pl"},
+        "lines": [{"sku": "KB-100", "name": "Klawiatura", "quantity": 1, "unit_price": 89.0}],
+        "currency": "PLN",
+        "delivery": {"method": "courier", "address": {"postcode": "00-001", "city": "Warszawa"}},
+    }
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        created = await client.post(
+            "/api/orders", headers={"Authorization": f"Bearer {API_KEY}"}, json=order
+        )
+        assert created.status_code == 201, created.text
+        link = httpx.URL(created.json()["links"]["webchat"])
+        assert link.path == "/webchat/chat"
+        page = await client.get(link.path)
+        assert page.status_code == 200 and "/webchat/widget.js" in page.text
+    async with chat(live_server, link=link.params["link"]) as conversation:
+        reply = await conversation.say("gdzie jest moje zamówienie?")
+        assert reply["text"] == "Zamówienie W-5001 czeka na Twoje potwierdzenie."
+
+
+async def test_an_unknown_chat_link_is_refused(live_server: LiveServer) -> None:
+    response = await open_session(live_server, link="not-a-real-link")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "this chat link is not valid"

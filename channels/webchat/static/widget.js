@@ -1,7 +1,8 @@
 /*! orderbot web-chat widget. Embed with:
  *  <script src="https://BOT-HOST/webchat/widget.js" async></script>
  * Optional data attributes: data-language (en|pl|ru), data-customer-email, data-customer-name,
- * data-signature (hex HMAC of the email), data-title, data-open ("true"), data-accent ("#hex").
+ * data-signature (hex HMAC of the email), data-title, data-open ("true"), data-accent ("#hex"),
+ * data-link (an order's chat link token: the chat starts tied to that order).
  * Security rule for this file: server and user content is only ever rendered as text
  * (textContent / createTextNode); never innerHTML. */
 (function () {
@@ -227,6 +228,9 @@
   var isOpen = false, unread = 0, ws = null, stopped = false, attempt = 0, retryTimer = null;
   var typingTimer = null, outbox = [], seenIds = {}, lastMsgId = null, creating = null, freshToken = false;
   var email = (ds.customerEmail || "").trim(), name = (ds.customerName || "").trim(), signature = (ds.signature || "").trim();
+  var link = (ds.link || "").trim();
+  // Who the stored token was made for: a new identity or link needs a new session.
+  var identity = link ? "link:" + link : email.toLowerCase();
 
   function setStatus(text) { status.textContent = text || ""; status.hidden = !text; }
   function setOnline(on) { dot.className = on ? "dot" : "dot off"; }
@@ -343,6 +347,7 @@
   // ---- session + websocket ----
   function createSession(anonymous) {
     var body = { language: LANG };
+    if (!anonymous && link) body.link = link;
     if (!anonymous && email) {
       body.customer = { email: email, name: name || undefined };
       if (signature) body.signature = signature;
@@ -352,7 +357,7 @@
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (data) {
         if (r.ok && data && data.token) return data;
-        if (r.status === 403 && !anonymous && email) return createSession(true);
+        if ((r.status === 403 || r.status === 404) && !anonymous && (email || link)) return createSession(true);
         var err = new Error((data && data.detail) || ("HTTP " + r.status));
         err.status = r.status; err.detail = data && data.detail;
         throw err;
@@ -362,11 +367,11 @@
 
   function getToken() {
     var tok = sget(LS, K_TOKEN);
-    if (tok && (sget(LS, K_EMAIL) || "") === email.toLowerCase()) return Promise.resolve(tok);
+    if (tok && (sget(LS, K_EMAIL) || "") === identity) return Promise.resolve(tok);
     if (!creating) {
       creating = createSession(false).then(function (data) {
         sset(LS, K_TOKEN, data.token);
-        sset(LS, K_EMAIL, email.toLowerCase());
+        sset(LS, K_EMAIL, identity);
         sset(LS, K_SEEN, null);
         freshToken = true;
         return data.token;

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Header, HTTPException, Query, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
@@ -117,7 +117,11 @@ class WebchatChannel:
             return FileResponse(STATIC / "chat.html", media_type="text/html")
 
         @router.post("/session")
-        async def open_session(body: SessionIn) -> dict[str, str]:
+        async def open_session(
+            body: SessionIn, origin: Annotated[str | None, Header()] = None
+        ) -> dict[str, str]:
+            if not self.origin_allowed(origin):
+                raise HTTPException(403, "the chat is not enabled for this site")
             email = None
             if body.customer is not None and body.signature is not None:
                 expected = identity_signature(self._settings.identity_secret, body.customer.email)

@@ -219,3 +219,14 @@ async def test_an_unknown_chat_link_is_refused(live_server: LiveServer) -> None:
     response = await open_session(live_server, link="not-a-real-link")
     assert response.status_code == 404
     assert response.json()["detail"] == "this chat link is not valid"
+
+
+async def test_a_session_from_a_foreign_site_is_refused_readably(live_server: LiveServer) -> None:
+    """403 with CORS headers, so the widget there can tell the customer the chat is off."""
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        response = await client.post(
+            "/webchat/session", json={}, headers={"Origin": "https://evil.example"}
+        )
+    assert response.status_code == 403
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert response.json()["detail"] == "the chat is not enabled for this site"

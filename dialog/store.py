@@ -174,20 +174,22 @@ class ConversationStore:
         """
         now = utcnow()
         if inbound is not None:
-            try:
-                async with session.begin_nested():
-                    session.add(
-                        TranscriptEntry(
-                            conversation_id=state.id,
-                            sender="customer",
-                            text=inbound.text,
-                            action=inbound.action,
-                            platform_message_id=inbound.message_id,
-                            at=now,
-                        )
-                    )
-            except IntegrityError:
-                return None
+            record = insert(TranscriptEntry).values(
+                conversation_id=state.id,
+                sender="customer",
+                text=inbound.text,
+                action=inbound.action,
+                platform_message_id=inbound.message_id,
+                at=now,
+            )
+            if inbound.message_id is None:
+                await session.execute(record)
+            else:
+                try:  # a savepoint, so that a duplicate leaves the transaction usable
+                    async with session.begin_nested():
+                        await session.execute(record)
+                except IntegrityError:
+                    return None
         await self.save(session, state, now)
         return await self.add_replies(session, state.id, replies, now)
 

@@ -28,6 +28,7 @@ from coordination.base import Locks, PubSub
 from coordination.memory import InProcessLocks, InProcessPubSub
 from coordination.redis import RedisLocks, RedisPubSub
 from dialog.flows import all_flows
+from dialog.inbox import Inbox
 from dialog.manager import DialogManager
 from dialog.nlu import NluModel, evaluate
 from dialog.outbox import OutboxSender
@@ -77,6 +78,7 @@ class Orderbot:
             shop_name=settings.shop.name,
         )
         self.proactive = ProactiveMessages(self.store, self.texts, self.outbox)
+        self.inbox = Inbox(self.database, self.manager)
         self.channels: list[WebchatChannel] = []
         self.app = FastAPI(title="orderbot", lifespan=self._lifespan)
         self.app.include_router(
@@ -132,8 +134,10 @@ class Orderbot:
             self.outbox.add_channel(channel.name, channel)
             await channel.start()
         await self.outbox.start()
+        await self.inbox.start()
 
     async def stop(self) -> None:
+        await self.inbox.stop()
         await self.outbox.stop()
         for channel in self.channels:
             await channel.stop()

@@ -16,7 +16,13 @@ from dialog.flows.fallback import not_understood
 from dialog.messages import ConversationKey, Inbound, Outbound
 from dialog.nlu import NluModel, Understanding
 from dialog.outbox import OutboxSender
-from dialog.store import ConversationState, ConversationStore, HistoryEntry, TokenStore
+from dialog.store import (
+    ConversationState,
+    ConversationStore,
+    HistoryEntry,
+    TokenStore,
+    claim_inbox,
+)
 from dialog.texts import LANGUAGES, Texts
 from orders.database import Database, after_commit
 from orders.service import NewCustomer, OrderService
@@ -66,6 +72,10 @@ class DialogManager:
         try:
             async with self._locks.hold(str(inbound.key)):
                 async with self._database.transaction() as session:
+                    if inbound.inbox_id is not None and not await claim_inbox(
+                        session, inbound.inbox_id
+                    ):
+                        raise _Duplicate
                     state = await self._store.load(
                         session,
                         inbound.key,

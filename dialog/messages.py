@@ -32,6 +32,7 @@ class Inbound:
     message_id: str | None = None  # the platform's own id, for dropping duplicates
     language: str | None = None  # a hint from the channel (widget setting, Telegram locale)
     customer_id: int | None = None  # set when the channel has verified who this is
+    inbox_id: int | None = None  # the durable inbox row this message was recorded in
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,6 +83,35 @@ class OutboxRow(Base):
 Index("ix_outbox_unsent", OutboxRow.sent_at, OutboxRow.id)
 
 
+class InboxRow(Base):
+    """A platform message recorded before it was acknowledged (see dialog/inbox.py)."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (UniqueConstraint("channel", "platform_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(200))
+    platform_id: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text, default="")
+    action: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(8))
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+async def claim_inbox(session: AsyncSession, inbox_id: int) -> bool:
+    """Mark an inbox row processed inside the turn's transaction; False if it was already."""
+    result = await session.execute(
+        update(InboxRow)
+        .where(InboxRow.id == inbox_id, InboxRow.processed_at.is_(None))
+        .values(processed_at=utcnow())
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 @dataclass
 class ConversationState:
     """What the dialog remembers of one conversation between turns."""

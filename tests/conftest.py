@@ -9,14 +9,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 import uvicorn
 
 from bot import MAX_WEBSOCKET_FRAME, Orderbot
 from config import Settings, load_settings
 from dialog.nlu import NluModel
-from tests.servers import free_port, postgres_server, redis_server
+from tests.servers import create_database, free_port, postgres_server, redis_server
 
 API_KEY = "test-shop-key"
 
@@ -39,22 +38,19 @@ def postgres_base() -> Iterator[str]:
 
 
 @pytest.fixture
-async def postgres_url(postgres_base: str) -> str:
+def postgres_url(postgres_base: str) -> str:
     """A new, empty database on the shared PostgreSQL server, for one test."""
     name = "t_" + uuid.uuid4().hex[:12]
-    connection = await asyncpg.connect(postgres_base.replace("+asyncpg", "") + "/postgres")
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
+    create_database(postgres_base, name)
     return f"{postgres_base}/{name}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'orderbot.db'}"
-    return await request.getfixturevalue("postgres_url")
+    return str(request.getfixturevalue("postgres_url"))
 
 
 def make_settings(database_url: str, **sections: dict[str, Any]) -> Settings:

@@ -95,3 +95,13 @@ def postgres_server() -> Iterator[str]:
             stdout=subprocess.DEVNULL,
         )
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def create_database(server_url: str, name: str) -> None:
+    """CREATE DATABASE on a server started by postgres_server()."""
+    address = server_url.split("@", 1)[1]
+    host, port = address.split(":")
+    subprocess.run(
+        [str(_postgres_bin() / "createdb"), "-h", host, "-p", port, "-U", "postgres", name],
+        check=True,
+    )

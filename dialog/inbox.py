@@ -1,0 +1,114 @@
+"""The inbox: platform messages recorded durably before they are acknowledged, then answered.
+
+A webhook records the message (one row per platform id: a replay is refused by a unique key)
+and answers 2xx; the turn then runs from the record. The turn marks the row processed in its
+own transaction, so a message is answered once even if it is handed over twice (a restart
+replays unprocessed rows). Turns of one conversation run in arrival order, one at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from dialog.manager import DialogManager
+from dialog.messages import ConversationKey, Inbound
+from dialog.store import InboxRow
+from orders.database import Database
+
+log = logging.getLogger(__name__)
+
+
+class Inbox:
+    def __init__(self, database: Database, manager: DialogManager) -> None:
+        self._database = database
+        self._manager = manager
+        self._queues: dict[ConversationKey, asyncio.Queue[Inbound]] = {}
+        self._workers: set[asyncio.Task[None]] = set()
+
+    async def accept(self, inbound: Inbound, **extra: Any) -> bool:
+        """Record durably, then queue the turn; False for a platform id seen before."""
+        if inbound.message_id is None:
+            raise ValueError("an inbox message needs the platform's message id")
+        try:
+            async with self._database.transaction() as session:
+                inbox_id = await session.scalar(
+                    insert(InboxRow)
+                    .values(
+                        channel=inbound.key.channel,
+                        chat_id=inbound.key.chat_id,
+                        platform_id=inbound.message_id,
+                        text=inbound.text,
+                        action=inbound.action,
+                        language=inbound.language,
+                        customer_id=inbound.customer_id,
+                        extra=extra,
+                    )
+                    .returning(InboxRow.id)
+                )
+        except IntegrityError:
+            return False
+        self._dispatch(_with_id(inbound, inbox_id))
+        return True
+
+    async def start(self) -> None:
+        """Answer what was recorded but not processed before the last stop."""
+        async with self._database.transaction() as session:
+            rows = await session.scalars(
+                select(InboxRow).where(InboxRow.processed_at.is_(None)).order_by(InboxRow.id)
+            )
+            pending = [_inbound(row) for row in rows]
+        for inbound in pending:
+            self._dispatch(inbound)
+
+    async def stop(self) -> None:
+        for worker in list(self._workers):
+            worker.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+
+    async def drain(self) -> None:
+        """Wait until every queued message has been handled (for tests and shutdown)."""
+        while self._workers:
+            await asyncio.gather(*list(self._workers), return_exceptions=True)
+
+    def _dispatch(self, inbound: Inbound) -> None:
+        queue = self._queues.get(inbound.key)
+        if queue is None:
+            queue = self._queues[inbound.key] = asyncio.Queue()
+            worker = asyncio.create_task(self._work(inbound.key, queue))
+            self._workers.add(worker)
+            worker.add_done_callback(self._workers.discard)
+        queue.put_nowait(inbound)
+
+    async def _work(self, key: ConversationKey, queue: asyncio.Queue[Inbound]) -> None:
+        try:
+            while not queue.empty():
+                inbound = queue.get_nowait()
+                try:
+                    await self._manager.handle(inbound)
+                except Exception:
+                    # Left unprocessed: answered after the next start.
+                    log.exception("turn failed for inbox row %s", inbound.inbox_id)
+        finally:
+            del self._queues[key]
+
+
+def _with_id(inbound: Inbound, inbox_id: int | None) -> Inbound:
+    return replace(inbound, inbox_id=inbox_id)
+
+
+def _inbound(row: InboxRow) -> Inbound:
+    return Inbound(
+        key=ConversationKey(row.channel, row.chat_id),
+        text=row.text,
+        action=row.action,
+        message_id=row.platform_id,
+        language=row.language,
+        customer_id=row.customer_id,
+        inbox_id=row.id,
+    )

@@ -1,0 +1,48 @@
+"""inbox
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-22 22:58:10.657447
+"""
+from __future__ import annotations
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0002'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+
+    op.create_table('inbox',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=20), nullable=False),
+    sa.Column('chat_id', sa.String(length=200), nullable=False),
+    sa.Column('platform_id', sa.String(length=200), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('action', sa.String(length=200), nullable=True),
+    sa.Column('language', sa.String(length=8), nullable=True),
+    sa.Column('customer_id', sa.Integer(), nullable=True),
+    sa.Column('extra', sa.JSON(), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('processed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('channel', 'platform_id')
+    )
+    with op.batch_alter_table('inbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_inbox_processed_at'), ['processed_at'], unique=False)
+
+
+
+
+def downgrade() -> None:
+
+    with op.batch_alter_table('inbox', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_inbox_processed_at'))
+
+    op.drop_table('inbox')
+

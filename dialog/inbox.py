@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -31,7 +30,7 @@ class Inbox:
         self._queues: dict[ConversationKey, asyncio.Queue[Inbound]] = {}
         self._workers: set[asyncio.Task[None]] = set()
 
-    async def accept(self, inbound: Inbound, **extra: Any) -> bool:
+    async def accept(self, inbound: Inbound) -> bool:
         """Record durably, then queue the turn; False for a platform id seen before."""
         if inbound.message_id is None:
             raise ValueError("an inbox message needs the platform's message id")
@@ -47,7 +46,8 @@ class Inbox:
                         action=inbound.action,
                         language=inbound.language,
                         customer_id=inbound.customer_id,
-                        extra=extra,
+                        sender=inbound.sender,
+                        context=inbound.context,
                     )
                     .returning(InboxRow.id)
                 )
@@ -111,4 +111,6 @@ def _inbound(row: InboxRow) -> Inbound:
         language=row.language,
         customer_id=row.customer_id,
         inbox_id=row.id,
+        sender=row.sender,
+        context=row.context,
     )

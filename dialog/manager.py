@@ -84,6 +84,12 @@ class DialogManager:
                     )
                     if inbound.customer_id is not None:
                         state.customer_id = inbound.customer_id
+                    elif state.customer_id is None and inbound.sender:
+                        state.customer_id = await self._orders.customer_for_identity(
+                            session, inbound.key.channel, inbound.sender
+                        )
+                    if inbound.context is not None:
+                        state.context = dict(inbound.context)
                     self._follow_language(state, understanding, self._nlu.threshold)
                     turn = Turn(
                         inbound=inbound,

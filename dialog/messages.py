@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,10 @@ class Inbound:
     language: str | None = None  # a hint from the channel (widget setting, Telegram locale)
     customer_id: int | None = None  # set when the channel has verified who this is
     inbox_id: int | None = None  # the durable inbox row this message was recorded in
+    sender: str | None = None  # the platform's id of the writer (user id, email address)
+    # How the channel answers in this conversation (email: recipient, subject, references);
+    # kept with the conversation and handed back on every delivery. None: keep the last one.
+    context: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +59,7 @@ class Delivery:
     message_id: int
     outbound: Outbound
     at: str  # ISO 8601, UTC
+    context: dict[str, Any] = field(default_factory=dict)  # the conversation's reply context
 
 
 class DeliveryFailed(Exception):

@@ -51,6 +51,6 @@ class ProactiveMessages:
             tracking_url=order.tracking_url or "-",
         )
         deliveries = await self._store.add_replies(
-            session, state.id, [Outbound(key=state.key, text=text)]
+            session, state.id, [Outbound(key=state.key, text=text)], context=state.context
         )
         after_commit(session, lambda: self._outbox.enqueue(deliveries))

@@ -74,6 +74,7 @@ class OutboxRow(Base):
     transcript_id: Mapped[int] = mapped_column(ForeignKey("transcript.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(20))
     chat_id: Mapped[str] = mapped_column(String(200))
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -97,7 +98,8 @@ class InboxRow(Base):
     action: Mapped[str | None] = mapped_column(String(200))
     language: Mapped[str | None] = mapped_column(String(8))
     customer_id: Mapped[int | None] = mapped_column(Integer)
-    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sender: Mapped[str | None] = mapped_column(String(320))
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(index=True)
 
@@ -127,6 +129,7 @@ class ConversationState:
     slots: dict[str, Any] = field(default_factory=dict)
     verified_orders: list[str] = field(default_factory=list)
     misunderstandings: int = 0
+    context: dict[str, Any] = field(default_factory=dict)  # the channel's reply context
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -135,6 +138,7 @@ class ConversationState:
             "slots": self.slots,
             "verified_orders": self.verified_orders,
             "misunderstandings": self.misunderstandings,
+            "context": self.context,
         }
 
 
@@ -187,6 +191,7 @@ class ConversationStore:
             slots=dict(data.get("slots") or {}),
             verified_orders=list(data.get("verified_orders") or []),
             misunderstandings=int(data.get("misunderstandings") or 0),
+            context=dict(data.get("context") or {}),
         )
 
     async def record_turn(
@@ -220,7 +225,7 @@ class ConversationStore:
                 except IntegrityError:
                     return None
         await self.save(session, state, now)
-        return await self.add_replies(session, state.id, replies, now)
+        return await self.add_replies(session, state.id, replies, now, state.context)
 
     async def save(
         self, session: AsyncSession, state: ConversationState, now: datetime | None = None
@@ -244,8 +249,10 @@ class ConversationStore:
         conversation_id: int,
         replies: list[Outbound],
         now: datetime | None = None,
+        context: dict[str, Any] | None = None,
     ) -> list[Delivery]:
         now = now or utcnow()
+        context = context or {}
         deliveries: list[Delivery] = []
         for reply in replies:
             transcript_id = await session.scalar(
@@ -266,12 +273,15 @@ class ConversationStore:
                     transcript_id=transcript_id,
                     channel=reply.key.channel,
                     chat_id=reply.key.chat_id,
+                    context=context,
                     created_at=now,
                 )
                 .returning(OutboxRow.id)
             )
             assert transcript_id is not None and outbox_id is not None
-            deliveries.append(Delivery(outbox_id, transcript_id, reply, now.isoformat()))
+            deliveries.append(
+                Delivery(outbox_id, transcript_id, reply, now.isoformat(), dict(context))
+            )
         return deliveries
 
     async def latest_for_customer(
@@ -351,6 +361,7 @@ class ConversationStore:
                     author=entry.author,
                 ),
                 entry.at.isoformat(),
+                dict(outbox.context or {}),
             )
             for outbox, entry in rows
         ]

@@ -208,6 +208,21 @@ class OrderService:
             select(Customer).where(Customer.email == normalise_email(email))
         )
 
+    async def customer_for_identity(
+        self, session: AsyncSession, channel: str, external_id: str
+    ) -> int | None:
+        """The customer this platform identity belongs to (an email address is its own)."""
+        customer_id = await session.scalar(
+            select(CustomerIdentity.customer_id).where(
+                CustomerIdentity.channel == channel, CustomerIdentity.external_id == external_id
+            )
+        )
+        if customer_id is None and channel == "email":
+            customer_id = await session.scalar(
+                select(Customer.id).where(Customer.email == normalise_email(external_id))
+            )
+        return customer_id
+
     async def link_identity(
         self, session: AsyncSession, customer_id: int, channel: str, external_id: str
     ) -> None:

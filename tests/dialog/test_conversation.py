@@ -110,3 +110,32 @@ async def _status(bot: Orderbot, conversation: Conversation) -> tuple[str, str |
         )
     assert row is not None
     return row.status, row.escalation_reason
+
+
+async def test_a_chat_link_ties_the_conversation_to_the_orders_customer(bot: Orderbot) -> None:
+    from dialog.messages import Inbound
+
+    async with bot.database.transaction() as session:
+        order = await bot.orders.get_order(session, "A-1017")  # Anna Kowalska, shipped
+    assert order is not None
+    conversation = Conversation(bot, channel="telegram")
+    replies = await bot.manager.handle(
+        Inbound(key=conversation.key, action=f"link:{order.link_token}", sender="tg-user-1")
+    )
+    texts = [reply.text for reply in replies]
+    assert texts[0] == "Dzień dobry, Anna! Ten czat jest teraz połączony z Twoim zamówieniem A-1017."
+    assert "InPost" in texts[1]
+    # From now on her other orders need no proof either, and the identity is remembered.
+    assert "Zamówienie A-1005" in await conversation.say("gdzie jest zamówienie A-1005?")
+    async with bot.database.transaction() as session:
+        known = await bot.orders.customer_for_identity(session, "telegram", "tg-user-1")
+    assert known == order.customer_id
+
+
+async def test_an_unknown_chat_link_is_a_polite_no(conversation: Conversation) -> None:
+    from dialog.messages import Inbound
+
+    replies = await conversation.bot.manager.handle(
+        Inbound(key=conversation.key, action="link:forged-token")
+    )
+    assert replies[0].text.startswith("This link is not valid any more")

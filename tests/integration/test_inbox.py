@@ -74,7 +74,7 @@ async def test_a_message_recorded_before_a_crash_is_answered_after_the_restart(
     async with first.database.transaction() as session:  # recorded, then the process died
         await session.execute(
             insert(InboxRow).values(
-                channel="telegram", chat_id="c4", platform_id="update-9", text="hello", extra={}
+                channel="telegram", chat_id="c4", platform_id="update-9", text="hello"
             )
         )
     restarted = await make_bot(database_url, demo={"enabled": False})
@@ -89,7 +89,7 @@ async def test_a_row_handed_to_two_workers_is_answered_once(make_bot: BotFactory
     async with bot.database.transaction() as session:
         inbox_id = await session.scalar(
             insert(InboxRow)
-            .values(channel="telegram", chat_id="c5", platform_id="u", text="hello", extra={})
+            .values(channel="telegram", chat_id="c5", platform_id="u", text="hello")
             .returning(InboxRow.id)
         )
     inbound = Inbound(key=ConversationKey("telegram", "c5"), text="hello", inbox_id=inbox_id)

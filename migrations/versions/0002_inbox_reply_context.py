@@ -1,8 +1,8 @@
-"""inbox
+"""inbox, reply context
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 22:58:10.657447
+Create Date: 2026-11-22 22:59:56.665823
 """
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ def upgrade() -> None:
     sa.Column('action', sa.String(length=200), nullable=True),
     sa.Column('language', sa.String(length=8), nullable=True),
     sa.Column('customer_id', sa.Integer(), nullable=True),
-    sa.Column('extra', sa.JSON(), nullable=False),
+    sa.Column('sender', sa.String(length=320), nullable=True),
+    sa.Column('context', sa.JSON(), nullable=True),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('processed_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
@@ -36,10 +37,16 @@ def upgrade() -> None:
     with op.batch_alter_table('inbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_inbox_processed_at'), ['processed_at'], unique=False)
 
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('context', sa.JSON(), nullable=False, server_default='{}'))
+
 
 
 
 def downgrade() -> None:
+
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_column('context')
 
     with op.batch_alter_table('inbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_inbox_processed_at'))

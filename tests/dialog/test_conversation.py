@@ -123,7 +123,9 @@ async def test_a_chat_link_ties_the_conversation_to_the_orders_customer(bot: Ord
         Inbound(key=conversation.key, action=f"link:{order.link_token}", sender="tg-user-1")
     )
     texts = [reply.text for reply in replies]
-    assert texts[0] == "Dzień dobry, Anna! Ten czat jest teraz połączony z Twoim zamówieniem A-1017."
+    assert texts[0] == (
+        "Dzień dobry, Anna! Ten czat jest teraz połączony z Twoim zamówieniem A-1017."
+    )
     assert "InPost" in texts[1]
     # From now on her other orders need no proof either, and the identity is remembered.
     assert "Zamówienie A-1005" in await conversation.say("gdzie jest zamówienie A-1005?")

@@ -21,6 +21,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from channels.base import Channel
 from channels.webchat.channel import STATIC as WEBCHAT_STATIC
 from channels.webchat.channel import WebchatChannel
 from config import Settings, SettingsError, load_settings
@@ -77,9 +78,11 @@ class Orderbot:
             flows=all_flows(),
             shop_name=settings.shop.name,
         )
-        self.proactive = ProactiveMessages(self.store, self.texts, self.outbox)
+        self.proactive = ProactiveMessages(
+            self.store, self.texts, self.outbox, self.orders, settings.shop.name
+        )
         self.inbox = Inbox(self.database, self.manager)
-        self.channels: list[WebchatChannel] = []
+        self.channels: list[Channel] = []
         self.app = FastAPI(title="orderbot", lifespan=self._lifespan)
         self.app.include_router(
             make_shop_router(
@@ -88,8 +91,7 @@ class Orderbot:
         )
         if settings.webchat.enabled:
             webchat = WebchatChannel(self.manager, self.pubsub, settings.webchat, settings.base_url)
-            self.channels.append(webchat)
-            self.app.include_router(webchat.router())
+            self._add_channel(webchat)
             # The widget on a shop's site opens its session cross-origin. Every origin may read
             # the answer, so that a refused one (403 from the session endpoint, which checks
             # the origin itself) shows "unavailable" instead of a network error. No credentials,
@@ -100,10 +102,31 @@ class Orderbot:
                 allow_methods=["POST"],
                 allow_headers=["Content-Type"],
             )
+        common = {"manager": self.manager, "base_url": settings.base_url,
+                  "shop_name": settings.shop.name}
+        if settings.telegram.enabled:
+            from channels.telegram import TelegramChannel
+
+            self._add_channel(TelegramChannel(settings.telegram, self.inbox, **common))
+        if settings.slack.enabled:
+            from channels.slack import SlackChannel
+
+            self._add_channel(SlackChannel(settings.slack, self.inbox, **common))
+        if settings.email.enabled:
+            from channels.email import EmailChannel
+
+            self._add_channel(EmailChannel(settings.email, self.inbox, **common))
         if settings.demo.enabled:
             self.app.include_router(
                 demo.make_demo_router(self.database, self.orders, WEBCHAT_STATIC / "demo.html")
             )
+
+    def _add_channel(self, channel: Channel) -> None:
+        self.channels.append(channel)
+        router = channel.router()
+        if router is not None:
+            self.app.include_router(router)
+        self.proactive.add_opener(channel)
 
     def _links(self, order: OrderView) -> dict[str, str | None]:
         base = self.settings.base_url

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
+
+from fastapi import APIRouter
 
 from dialog.messages import Delivery
+from dialog.proactive import Contact
 
 
 class Channel(Protocol):
@@ -17,3 +20,9 @@ class Channel(Protocol):
 
     async def send(self, delivery: Delivery) -> None:
         """Deliver one reply; raise dialog.messages.DeliveryFailed to have it retried."""
+
+    def router(self) -> APIRouter | None:
+        """The HTTP endpoints (webhooks) this channel adds to the app, if any."""
+
+    async def open_conversation(self, contact: Contact) -> tuple[str, dict[str, Any]] | None:
+        """A new conversation with a customer for a proactive message, if reachable here."""

@@ -55,6 +55,7 @@ def make_router(
         try:
             async with database.transaction() as session:
                 order = await service.create_order(session, body.to_new_order(), "shop api")
+                await notifier.order_changed(session, order, "created")
         except DuplicateOrder:
             raise HTTPException(
                 status.HTTP_409_CONFLICT, f"order {body.number.upper()} exists already"

@@ -223,6 +223,15 @@ class OrderService:
             )
         return customer_id
 
+    async def identities_of(self, session: AsyncSession, customer_id: int) -> dict[str, str]:
+        """The customer's identity on each channel (the most recent one per channel)."""
+        rows = await session.execute(
+            select(CustomerIdentity.channel, CustomerIdentity.external_id)
+            .where(CustomerIdentity.customer_id == customer_id)
+            .order_by(CustomerIdentity.id)
+        )
+        return {channel: external_id for channel, external_id in rows}
+
     async def link_identity(
         self, session: AsyncSession, customer_id: int, channel: str, external_id: str
     ) -> None:

@@ -24,6 +24,7 @@ from config import WebchatSettings
 from coordination.base import PubSub
 from dialog.manager import DialogManager
 from dialog.messages import ConversationKey, Delivery, Inbound
+from dialog.proactive import Contact
 from dialog.store import HistoryEntry
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,10 @@ class WebchatChannel:
 
     async def stop(self) -> None:
         return None
+
+    async def open_conversation(self, contact: Contact) -> tuple[str, dict[str, Any]] | None:
+        """Anyone can be reached here: the message waits until they open the widget."""
+        return secrets.token_hex(16), {}
 
     async def send(self, delivery: Delivery) -> None:
         outbound = delivery.outbound

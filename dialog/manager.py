@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from coordination.base import Locks
 from dialog.flows.base import Flow, Turn
 from dialog.flows.fallback import not_understood
-from dialog.messages import ConversationKey, Inbound, Outbound
+from dialog.messages import Button, ConversationKey, Inbound, Outbound
 from dialog.nlu import NluModel, Understanding
 from dialog.outbox import OutboxSender
 from dialog.store import (
@@ -217,6 +217,18 @@ class DialogManager:
     async def resolve_token(self, token: str) -> ConversationKey | None:
         async with self._database.transaction() as session:
             return await self._tokens.resolve(session, token)
+
+    async def last_buttons(self, key: ConversationKey) -> list[Button]:
+        """What the customer was last offered (email maps a reply like "2" onto it)."""
+        async with self._database.transaction() as session:
+            return await self._store.last_buttons(session, key)
+
+    async def mark_undeliverable(self, channel: str, address: str) -> bool:
+        """A channel learnt that an address bounces; False if no customer has it."""
+        if channel != "email":
+            return False
+        async with self._database.transaction() as session:
+            return await self._orders.mark_email_undeliverable(session, address)
 
     async def history(self, key: ConversationKey) -> tuple[str, list[HistoryEntry]]:
         async with self._database.transaction() as session:

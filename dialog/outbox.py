@@ -52,6 +52,10 @@ class OutboxSender:
                 await worker
         self._workers.clear()
 
+    async def drain(self) -> None:
+        """Wait until everything queued so far is delivered (or given up) and recorded."""
+        await asyncio.gather(*(queue.join() for queue in self._queues.values()))
+
     def enqueue(self, deliveries: list[Delivery]) -> None:
         for delivery in deliveries:
             queue = self._queues.get(delivery.outbound.key.channel)
@@ -78,6 +82,9 @@ class OutboxSender:
             except Exception:
                 # Delivered but not marked: re-sent after a restart at worst (at least once).
                 log.exception("could not mark %d outbox rows sent", len(sent))
+            finally:
+                for _ in batch:
+                    queue.task_done()
 
     async def _deliver(self, channel: Deliverer, delivery: Delivery) -> bool:
         backoff = 1.0
@@ -104,3 +111,5 @@ class OutboxSender:
         log.error("outbox row %s not delivered: %s", delivery.outbox_id, reason)
         async with self._database.transaction() as session:
             await self._store.mark_failed(session, delivery.outbox_id, reason)
+            # A person must see that the customer did not get our answer.
+            await self._store.escalate(session, delivery.outbound.key, "delivery_failed")

@@ -87,7 +87,7 @@ class ProactiveMessages:
         contact = Contact(
             customer_id=order.customer_id,
             name=order.customer_name,
-            email=order.customer_email,
+            email=None if order.customer_email_undeliverable else order.customer_email,
             language=order.customer_language,
             identities=await self._orders.identities_of(session, order.customer_id),
         )

@@ -328,6 +328,33 @@ class ConversationStore:
             for row in reversed(list(rows))
         ]
 
+    async def last_buttons(self, session: AsyncSession, key: ConversationKey) -> list[Button]:
+        """The buttons of the bot's (or operator's) latest message in the conversation."""
+        buttons = await session.scalar(
+            select(TranscriptEntry.buttons)
+            .join(Conversation, Conversation.id == TranscriptEntry.conversation_id)
+            .where(
+                Conversation.channel == key.channel,
+                Conversation.chat_id == key.chat_id,
+                TranscriptEntry.sender != "customer",
+            )
+            .order_by(TranscriptEntry.id.desc())
+            .limit(1)
+        )
+        return [Button(b["title"], b["payload"]) for b in buttons or ()]
+
+    async def escalate(self, session: AsyncSession, key: ConversationKey, reason: str) -> None:
+        """Queue a conversation for an operator unless one is on it already."""
+        await session.execute(
+            update(Conversation)
+            .where(
+                Conversation.channel == key.channel,
+                Conversation.chat_id == key.chat_id,
+                Conversation.status == "bot",
+            )
+            .values(status="escalated", escalation_reason=reason, updated_at=utcnow())
+        )
+
     async def mark_sent(self, session: AsyncSession, outbox_ids: list[int]) -> None:
         if outbox_ids:
             await session.execute(

@@ -55,6 +55,7 @@ class Customer(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     language: Mapped[str] = mapped_column(String(8), default="en")
     preferred_channel: Mapped[str] = mapped_column(String(20), default="webchat")
+    email_undeliverable: Mapped[bool] = mapped_column(Boolean, default=False)  # it bounced
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -77,6 +77,7 @@ class OrderView:
     customer_email: str | None
     customer_language: str
     preferred_channel: str
+    customer_email_undeliverable: bool
     currency: str
     total_minor: int
     postcode: str
@@ -207,6 +208,15 @@ class OrderService:
         return await session.scalar(
             select(Customer).where(Customer.email == normalise_email(email))
         )
+
+    async def mark_email_undeliverable(self, session: AsyncSession, email: str) -> bool:
+        """A bounce: stop writing to this address; False if no customer has it."""
+        result = await session.execute(
+            update(Customer)
+            .where(Customer.email == normalise_email(email))
+            .values(email_undeliverable=True)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     async def customer_for_identity(
         self, session: AsyncSession, channel: str, external_id: str
@@ -404,6 +414,7 @@ class OrderService:
             customer_email=customer.email,
             customer_language=customer.language,
             preferred_channel=customer.preferred_channel,
+            customer_email_undeliverable=customer.email_undeliverable,
             currency=order.currency,
             total_minor=order.total_minor,
             postcode=order.postcode,

@@ -1,8 +1,8 @@
-"""inbox, reply context
+"""inbox, reply context, undeliverable email
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 22:59:56.665823
+Create Date: 2026-11-22 23:02:33.400602
 """
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ def upgrade() -> None:
     with op.batch_alter_table('inbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_inbox_processed_at'), ['processed_at'], unique=False)
 
+    with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('email_undeliverable', sa.Boolean(), nullable=False, server_default=sa.false()))
+
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.add_column(sa.Column('context', sa.JSON(), nullable=False, server_default='{}'))
 
@@ -47,6 +50,9 @@ def downgrade() -> None:
 
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_column('context')
+
+    with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.drop_column('email_undeliverable')
 
     with op.batch_alter_table('inbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_inbox_processed_at'))

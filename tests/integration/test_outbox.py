@@ -1,0 +1,101 @@
+"""The outbox: replies leave only after the commit, in order, retried, and never lost."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+
+from bot import Orderbot
+from dialog.messages import ConversationKey, Delivery, DeliveryFailed, Inbound
+from dialog.store import Conversation, OutboxRow
+from tests.conftest import BotFactory
+
+
+class RecordingChannel:
+    """A channel whose platform answers as scripted: each entry fails one attempt."""
+
+    name = "test"
+
+    def __init__(self, failures: list[DeliveryFailed] | None = None) -> None:
+        self.failures = list(failures or [])
+        self.delivered: list[str] = []
+        self.arrived = asyncio.Event()
+
+    async def send(self, delivery: Delivery) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.delivered.append(delivery.outbound.text)
+        self.arrived.set()
+
+
+async def until(condition, channel: RecordingChannel) -> None:  # type: ignore[no-untyped-def]
+    async def wait() -> None:
+        while not condition():
+            channel.arrived.clear()
+            await channel.arrived.wait()
+
+    await asyncio.wait_for(wait(), 10)
+
+
+async def with_channel(bot: Orderbot, channel: RecordingChannel) -> Orderbot:
+    await bot.outbox.stop()
+    bot.outbox.add_channel(channel.name, channel)
+    await bot.outbox.start()
+    return bot
+
+
+async def test_a_retry_after_is_waited_out_and_order_is_kept(make_bot: BotFactory) -> None:
+    channel = RecordingChannel([DeliveryFailed("429", retry_after=0.05)])
+    bot = await with_channel(await make_bot(demo={"enabled": False}), channel)
+    key = ConversationKey("test", "c1")
+    for text in ("hello", "thanks", "bye"):
+        await bot.manager.handle(Inbound(key=key, text=text))
+    await until(lambda: len(channel.delivered) == 3, channel)
+    assert [text.split()[0] for text in channel.delivered] == ["Hello!", "You're", "Goodbye,"]
+
+
+async def test_a_permanent_failure_is_recorded_and_escalated(make_bot: BotFactory) -> None:
+    channel = RecordingChannel([DeliveryFailed("bot was blocked", permanent=True)])
+    bot = await with_channel(await make_bot(demo={"enabled": False}), channel)
+    key = ConversationKey("test", "c2")
+    await bot.manager.handle(Inbound(key=key, text="hello"))
+    await bot.manager.handle(Inbound(key=key, text="thanks"))
+    await until(lambda: len(channel.delivered) == 1, channel)  # the second one got through
+    await bot.outbox.drain()
+    async with bot.database.transaction() as session:
+        rows = list(await session.scalars(select(OutboxRow).order_by(OutboxRow.id)))
+        conversation = await session.scalar(
+            select(Conversation).where(Conversation.chat_id == "c2")
+        )
+    assert rows[0].last_error == "bot was blocked" and rows[0].sent_at is None
+    assert rows[1].sent_at is not None
+    assert conversation is not None
+    assert (conversation.status, conversation.escalation_reason) == ("escalated", "delivery_failed")
+
+
+async def test_unsent_replies_are_delivered_after_a_restart(make_bot: BotFactory) -> None:
+    first = await make_bot(demo={"enabled": False})
+    await first.outbox.stop()  # the process dies after committing, before sending
+    first.outbox.add_channel("test", RecordingChannel())
+    await first.manager.handle(Inbound(key=ConversationKey("test", "c3"), text="hello"))
+    database_url = first.settings.database.url
+    channel = RecordingChannel()
+    restarted = await make_bot(database_url, demo={"enabled": False})
+    await with_channel(restarted, channel)
+    await until(lambda: len(channel.delivered) == 1, channel)
+    assert channel.delivered[0].startswith("Hello!")
+
+
+async def test_last_buttons_and_undeliverable_addresses(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    key = ConversationKey("test", "c4")
+    await bot.manager.handle(Inbound(key=key, text="hello"))
+    assert [b.title for b in await bot.manager.last_buttons(key)] == [
+        "Track my order", "Talk to a person"
+    ]
+    assert await bot.manager.mark_undeliverable("email", "Olivia.Brown@example.com")
+    assert not await bot.manager.mark_undeliverable("email", "nobody@example.com")
+    async with bot.database.transaction() as session:
+        order = await bot.orders.get_order(session, "A-1015")
+    assert order is not None and order.customer_email_undeliverable

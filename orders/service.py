@@ -284,7 +284,7 @@ class OrderService:
                 if order.customer_email and normalise_email(proof) == order.customer_email:
                     return order
             elif order.postcode and secrets.compare_digest(
-                normalise_postcode(proof), order.postcode
+                normalise_postcode(proof).encode(), order.postcode.encode()
             ):
                 return order
         return None

@@ -1,0 +1,166 @@
+"""The email channel: customers write to the shop's order address and get threaded answers.
+
+In: an SMTP listener (aiosmtpd) on the app's own event loop, meant to sit behind the shop's
+mail server (which forwards the order address to it). Out: the shop's relay (aiosmtplib).
+See docs/channels/email.md for setting it up and channels/email/threading.py for how threads
+map to conversations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from email.utils import make_msgid, parseaddr
+from typing import Any
+
+from aiosmtpd.smtp import SMTP
+from fastapi import APIRouter
+
+from channels.email.composing import MailParts, UnsendableReply, compose
+from channels.email.listener import MailHandler
+from channels.email.sending import RelaySender
+from channels.email.threading import bot_message_id, chat_id_for
+from config import EmailSettings, SettingsError
+from dialog.inbox import Inbox
+from dialog.manager import DialogManager
+from dialog.messages import Delivery, DeliveryFailed
+from dialog.proactive import Contact
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 10 * 1024 * 1024  # bigger mail is refused with 552 (photos fit, videos not)
+HISTORY_LIMIT = 200  # what manager.history returns at most
+
+
+class EmailChannel:
+    name = "email"
+
+    def __init__(
+        self,
+        settings: EmailSettings,
+        inbox: Inbox,
+        *,
+        manager: DialogManager,
+        base_url: str,
+        shop_name: str,
+    ) -> None:
+        _check(settings)
+        self._settings = settings
+        self._manager = manager
+        self._shop_name = shop_name
+        self.address = settings.address.strip().lower()
+        self.domain = self.address.rpartition("@")[2]
+        self.handler = MailHandler(self.address, inbox, manager)
+        self._relay = RelaySender(settings)
+        self._server: asyncio.Server | None = None
+        self._sessions: weakref.WeakSet[SMTP] = weakref.WeakSet()
+
+    def router(self) -> APIRouter | None:
+        return None  # mail comes in over SMTP, not HTTP
+
+    async def start(self) -> None:
+        # aiosmtpd logs every sender and recipient address at INFO: keep them out of our logs.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
+        host, port = self._settings.listen_host, self._settings.listen_port
+        loop = asyncio.get_running_loop()
+        try:
+            self._server = await loop.create_server(self._session, host, port)
+        except OSError as error:
+            raise SettingsError(
+                f"email.listen_port: cannot listen on {host}:{port} ({error.strerror or error})"
+            ) from None
+        log.info("email: SMTP listener on %s:%s", host, port)
+
+    async def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.close()
+        for session in list(self._sessions):  # open SMTP sessions end too (3.11 leaves them)
+            if session.transport is not None:
+                session.transport.close()
+        await self._server.wait_closed()
+        self._server = None
+
+    async def send(self, delivery: Delivery) -> None:
+        language, opens_thread = await self._facts(delivery)
+        texts = self._manager.texts
+        context = delivery.context
+        root = context.get("root")
+        message_id = (
+            root if opens_thread and isinstance(root, str)
+            else bot_message_id(delivery.outbound.key.chat_id, self.domain, delivery.outbox_id,
+                                delivery.at)
+        )
+        parts = MailParts(
+            address=self.address,
+            shop_name=self._shop_name,
+            message_id=message_id,
+            options_hint=texts.get(language, "email_options_hint"),
+            default_subject=texts.get(language, "email_subject", shop=self._shop_name),
+        )
+        try:
+            message = compose(delivery, parts)
+        except UnsendableReply as error:
+            raise DeliveryFailed(str(error), permanent=True) from None
+        await self._relay.send(message, self.address, str(context["to"]))
+
+    async def open_conversation(self, contact: Contact) -> tuple[str, dict[str, Any]] | None:
+        """A new thread to the customer's address; the first mail's Message-ID is its root."""
+        if not contact.email:
+            return None
+        root = make_msgid(domain=self.domain)
+        return chat_id_for(root, contact.email), {
+            "to": contact.email.lower(),
+            "name": contact.name,
+            "subject": self._manager.texts.get(
+                contact.language, "email_subject", shop=self._shop_name
+            ),
+            "root": root,
+            "references": [],
+            "last": None,
+            "proactive": True,
+        }
+
+    def _session(self) -> SMTP:
+        session = SMTP(
+            self.handler,
+            data_size_limit=MAX_MESSAGE_BYTES,
+            enable_SMTPUTF8=True,
+            hostname=self.domain,  # the default asks DNS for our name on every connection
+            ident="orderbot",
+        )
+        self._sessions.add(session)
+        return session
+
+    async def _facts(self, delivery: Delivery) -> tuple[str, bool]:
+        """The conversation's language, and whether this mail opens the thread (it is the
+        first message of a conversation the bot started: it then carries the root's id)."""
+        try:
+            language, entries = await self._manager.history(delivery.outbound.key)
+        except Exception:  # the hint's language is not worth failing the delivery for
+            log.warning("email: conversation of outbox row %s not readable; answering in "
+                        "English", delivery.outbox_id)
+            return "en", False
+        context = delivery.context
+        opens = (
+            bool(context.get("proactive")) and not context.get("last")
+            and bool(entries) and len(entries) < HISTORY_LIMIT
+            and entries[0].id == delivery.message_id
+        )
+        return language, opens
+
+
+def _check(settings: EmailSettings) -> None:
+    _name, address = parseaddr(settings.address)
+    local, _, domain = address.rpartition("@")
+    if not local or not domain or address != settings.address.strip() or " " in address:
+        raise SettingsError("email.address: expected the shop's order address, like "
+                            "orders@shop.example")
+    for key, port in (("listen_port", settings.listen_port), ("relay_port", settings.relay_port)):
+        if not 1 <= port <= 65535:
+            raise SettingsError(f"email.{key}: {port} is not a TCP port")
+    if not settings.relay_host:
+        raise SettingsError("email.relay_host: required (the mail server that sends for the shop)")
+    if bool(settings.relay_username) != bool(settings.relay_password):
+        raise SettingsError("email.relay_username and email.relay_password go together")

@@ -1,0 +1,140 @@
+"""One received mail (RFC 5322 bytes) -> what the bot needs of it: who, which thread, what text.
+
+Parsed with the standard library (BytesParser, policy.default). The text is the text/plain
+alternative when there is one, else the HTML converted to text; quoted history and the
+signature are cut off, and it is capped at MAX_TEXT_CHARS. Anything the parser cannot make
+sense of raises UnreadableMail, never another exception.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import getaddresses
+
+from channels.email.automatic import BOUNCE, automatic_kind, failed_recipients
+from channels.email.html_text import html_to_text
+from channels.email.quoting import strip_quotes
+from channels.email.threading import message_ids
+
+MAX_TEXT_CHARS = 4000
+MAX_SUBJECT_CHARS = 200
+_REPLY_PREFIX = re.compile(
+    r"^\s*(?:(?:re|aw|sv|odp|odpowiedź|ответ|отв|fwd?|fw|pd|przekaż|wg|tr|rv|enc)"
+    r"\s*(?:\[\d+\]|\(\d+\))?\s*:\s*)+",
+    re.IGNORECASE,
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# An address we can answer: no spaces, brackets, separators or undecodable bytes; RFC lengths.
+_ADDRESS_CHAR = r"[^\s@<>,;\"\\\x00-\x1f\x7f\ufffd]"
+_ADDRESS = re.compile(rf"{_ADDRESS_CHAR}{{1,64}}@{_ADDRESS_CHAR}{{1,189}}")
+
+
+class UnreadableMail(ValueError):
+    """The mail cannot be parsed at all; str() is the reason (given in the SMTP answer)."""
+
+
+@dataclass(frozen=True)
+class ParsedMail:
+    sender: str | None  # the From address, lower-case
+    sender_name: str
+    subject: str  # without Re:/Odp:/Fwd: prefixes
+    text: str  # what the customer wrote, without quotes and signature
+    message_id: str | None  # "<...>", None if the mail has none
+    fingerprint: str  # a hash of the raw mail: the dedupe key when Message-ID is missing
+    in_reply_to: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    automatic: str | None = None  # why not to answer (automatic.AUTO_REPLY, BULK, BOUNCE...)
+    failed_recipients: list[str] = field(default_factory=list)  # of a bounce
+
+
+def parse_mail(raw: bytes, mail_from: str | None, domain: str) -> ParsedMail:
+    """mail_from is the envelope sender (MAIL FROM), "" for a bounce's null sender."""
+    try:
+        message = BytesParser(policy=policy.default).parsebytes(raw)
+        assert isinstance(message, EmailMessage)
+        automatic = automatic_kind(message, mail_from)
+        name, address = _sender(message, mail_from)
+        ids = message_ids(_header(message, "Message-ID"))
+        return ParsedMail(
+            sender=address,
+            sender_name=name,
+            subject=clean_subject(_header(message, "Subject")),
+            text="" if automatic else body_text(message),
+            message_id=ids[0] if ids else None,
+            fingerprint="sha256:" + hashlib.sha256(raw).hexdigest()[:48],
+            in_reply_to=message_ids(_header(message, "In-Reply-To")),
+            references=message_ids(_header(message, "References")),
+            automatic=automatic,
+            failed_recipients=failed_recipients(message, domain) if automatic == BOUNCE else [],
+        )
+    except (RecursionError, MemoryError):
+        raise UnreadableMail("the message structure is too deeply nested") from None
+    except Exception as error:  # the stdlib parser has many ways to give up on bad input
+        raise UnreadableMail(f"the message could not be parsed ({type(error).__name__})") from None
+
+
+def body_text(message: EmailMessage) -> str:
+    """The customer's words: plain text preferred, HTML converted, quotes cut, capped."""
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    content = _content(part)
+    if part.get_content_type() == "text/html":
+        content = html_to_text(content)
+    elif str(part.get_param("format", "")).lower() == "flowed":
+        content = _unflow(content, str(part.get_param("delsp", "")).lower() == "yes")
+    content = _CONTROL.sub("", content.replace("\r\n", "\n").replace("\r", "\n"))
+    return strip_quotes(content)[:MAX_TEXT_CHARS].strip()
+
+
+def clean_subject(subject: str) -> str:
+    subject = " ".join(_CONTROL.sub(" ", subject).split())
+    return _REPLY_PREFIX.sub("", subject).strip()[:MAX_SUBJECT_CHARS]
+
+
+def _content(part: EmailMessage) -> str:
+    try:
+        content = part.get_content()
+    except (LookupError, UnicodeError, ValueError, AssertionError):
+        content = None  # an unknown charset or a broken transfer encoding: decode leniently
+    if isinstance(content, str):
+        return content
+    payload = part.get_payload(decode=True)
+    if isinstance(payload, bytes):
+        return payload.decode("utf-8", "replace")
+    return ""
+
+
+def _unflow(text: str, delsp: bool) -> str:
+    """RFC 3676: a line ending in a space continues on the next line."""
+    out: list[str] = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if out and out[-1].endswith(" ") and out[-1] != "-- ":
+            out[-1] = (out[-1][:-1] if delsp else out[-1]) + line
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _sender(message: EmailMessage, mail_from: str | None) -> tuple[str, str | None]:
+    """The From address (the envelope sender when the header has none), lower-case."""
+    for name, address in getaddresses([_header(message, "From")]):
+        if _ADDRESS.fullmatch(address):
+            return " ".join(_CONTROL.sub(" ", name).split())[:100], address.lower()
+    envelope = (mail_from or "").strip().strip("<>")
+    if _ADDRESS.fullmatch(envelope):
+        return "", envelope.lower()
+    return "", None
+
+
+def _header(message: EmailMessage, name: str) -> str:
+    try:
+        value = message.get(name)
+    except Exception:  # a malformed header reads as absent
+        return ""
+    return str(value) if value is not None else ""

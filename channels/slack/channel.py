@@ -1,0 +1,193 @@
+"""The Slack channel: customers write to the bot in direct messages and press its buttons.
+
+Slack posts Events API and interactivity payloads to POST /slack/events; Bolt (AsyncApp)
+checks the signature and its 5-minute window (401 otherwise), answers url_verification and
+routes the payload to our listeners. A listener records the message in the inbox and only
+then acknowledges; the turn runs after the acknowledgement, from the record.
+
+process_before_response=True: Bolt answers Slack only after the listener returned. With False
+Bolt would answer 200 first and run the listener afterwards, so a message whose recording
+failed (database down, process stopped) would be lost, since Slack does not resend what it saw
+acknowledged. Recording takes milliseconds, well inside Slack's 3 seconds; a failure answers
+500 and Slack retries (X-Slack-Retry-Num), and the retry of a recorded event is a replay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Coroutine
+from dataclasses import replace
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import PlainTextResponse
+from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from channels.slack.blocks import ACTION_PREFIX, chosen, render
+from channels.slack.events import ButtonPress, button_press, direct_message, well_formed
+from channels.slack.profiles import UserProfiles
+from channels.slack.sending import ChannelPacer, SlackPoster
+from config import SettingsError, SlackSettings
+from dialog.inbox import Inbox
+from dialog.manager import DialogManager
+from dialog.messages import Delivery, DeliveryFailed
+from dialog.proactive import Contact
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+
+
+class SlackChannel:
+    name = "slack"
+
+    def __init__(
+        self,
+        settings: SlackSettings,
+        inbox: Inbox,
+        *,
+        manager: DialogManager,
+        base_url: str,
+        shop_name: str,
+    ) -> None:
+        _check(settings)
+        self._inbox = inbox
+        self.client = AsyncWebClient(
+            token=settings.bot_token,
+            base_url=settings.api_base.rstrip("/") + "/",  # slack_sdk joins base_url + method
+            retry_handlers=[],  # the outbox retries (see sending.py)
+        )
+        self._app = AsyncApp(
+            signing_secret=settings.signing_secret,
+            client=self.client,
+            process_before_response=True,
+        )
+        self._handler = AsyncSlackRequestHandler(self._app)
+        self._profiles = UserProfiles(self.client)
+        self._poster = SlackPoster(self.client)
+        self.pacer = ChannelPacer()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._listen()
+
+    async def start(self) -> None:
+        self._spawn(self._check_token())
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def router(self) -> APIRouter:
+        router = APIRouter(tags=["slack"])
+
+        @router.post(EVENTS_PATH, include_in_schema=False)
+        async def slack_events(request: Request) -> Response:
+            if not well_formed(await request.body()):
+                return PlainTextResponse("malformed request body", status_code=400)
+            try:
+                return await self._handler.handle(request)
+            except (ValueError, TypeError, AttributeError, KeyError) as error:
+                # A payload shaped unlike Slack's that Bolt could not read (never logged).
+                log.warning("slack payload refused: %s", type(error).__name__)
+                return PlainTextResponse("malformed request body", status_code=400)
+
+        return router
+
+    async def send(self, delivery: Delivery) -> None:
+        channel = delivery.context.get("channel") or delivery.outbound.key.chat_id
+        text, blocks = render(delivery.outbound)
+        await self.pacer.wait(channel)
+        await self._poster.post(channel, text, blocks)
+
+    async def open_conversation(self, contact: Contact) -> tuple[str, dict[str, Any]] | None:
+        """A direct message to a customer whose Slack user id we know."""
+        user = contact.identities.get(self.name)
+        if not user:
+            return None
+        try:
+            channel = await self._poster.open_direct(user)
+        except DeliveryFailed as failure:
+            log.warning("slack: no direct message with customer %s: %s",
+                        contact.customer_id, failure)
+            return None
+        return channel, {"channel": channel}
+
+    # Listeners: the first one that matches runs (Bolt), so the catch-alls come last and keep
+    # Slack from seeing a 404 for events and actions we do not use.
+
+    def _listen(self) -> None:
+        app = self._app
+
+        @app.event("message")
+        async def on_message(body: dict[str, Any], context: AsyncBoltContext) -> None:
+            await self._on_message(body, context.bot_user_id)
+
+        @app.action(re.compile(f"^{ACTION_PREFIX}"))
+        async def on_button(body: dict[str, Any], ack: AsyncAck) -> None:
+            await self._on_button(body, ack)
+
+        @app.event(re.compile(".*"))
+        async def on_other_event() -> None:
+            return None
+
+        @app.action(re.compile(".*"))
+        async def on_other_action(ack: AsyncAck) -> None:
+            await ack()
+
+    async def _on_message(self, body: dict[str, Any], bot_user_id: str | None) -> None:
+        inbound = direct_message(body, bot_user_id)
+        if inbound is None:
+            return
+        assert inbound.sender is not None
+        profile = await self._profiles.get(inbound.sender)
+        if not await self._inbox.accept(replace(inbound, language=profile.language)):
+            log.info("slack event %s seen before, not answered again", inbound.message_id)
+
+    async def _on_button(self, body: dict[str, Any], ack: AsyncAck) -> None:
+        press = button_press(body)
+        if press is None:
+            await ack()
+            return
+        assert press.inbound.sender is not None
+        language = self._profiles.cached(press.inbound.sender).language
+        accepted = await self._inbox.accept(replace(press.inbound, language=language))
+        await ack()
+        if accepted:
+            self._spawn(self._show_choice(press))
+        else:
+            log.info("slack: a second press on message %s ignored", press.message_ts)
+
+    async def _show_choice(self, press: ButtonPress) -> None:
+        """Replace the pressed message's buttons with the choice, so nobody presses twice."""
+        blocks = chosen(press.message_blocks, press.title)
+        try:
+            await self._poster.update(press.channel, press.message_ts, press.message_text, blocks)
+        except DeliveryFailed as failure:
+            log.warning("slack: buttons of message %s not replaced: %s", press.message_ts,
+                        failure)
+
+    async def _check_token(self) -> None:
+        """Say early, in the log, whether Slack accepts the bot token."""
+        try:
+            identity = await self._poster.identity()
+        except DeliveryFailed as failure:
+            log.warning("slack: the bot token was not accepted (%s): check slack.bot_token "
+                        "and slack.api_base", failure)
+            return
+        log.info("slack: connected to team %s as bot user %s",
+                 identity.get("team_id"), identity.get("user_id"))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _check(settings: SlackSettings) -> None:
+    for key in ("bot_token", "signing_secret", "api_base"):
+        if not getattr(settings, key):
+            raise SettingsError(f"slack.{key}: required when slack.enabled is true")

@@ -1,0 +1,243 @@
+"""The Telegram channel: customers write to the shop's bot in a private chat (aiogram 3).
+
+Updates come in through our own webhook (POST /telegram/webhook, secret checked) or, in
+polling mode, through getUpdates; both paths record the update in the inbox and only then
+acknowledge it. aiogram's Dispatcher is not used: the dialog manager runs the turn from the
+record. Replies go out through the outbox, which calls send().
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Coroutine
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramNotFound,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import InlineKeyboardMarkup, Update
+from aiogram.utils.token import TokenValidationError, validate_token
+from fastapi import APIRouter
+
+from channels.telegram.polling import ALLOWED_UPDATES, UpdatePoller
+from channels.telegram.sending import TelegramSender, call
+from channels.telegram.updates import ButtonPress, incoming
+from channels.telegram.webhook import WEBHOOK_PATH, make_router
+from config import SettingsError, TelegramSettings
+from dialog.inbox import Inbox
+from dialog.manager import DialogManager
+from dialog.messages import ConversationKey, Delivery, DeliveryFailed, Outbound
+from dialog.proactive import Contact
+
+log = logging.getLogger(__name__)
+
+SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts
+ACKNOWLEDGE_TIMEOUT = 10  # seconds for answering a press and removing its keyboard
+MAX_CONNECT_BACKOFF = 60.0
+
+
+class TelegramChannel:
+    name = "telegram"
+
+    def __init__(
+        self,
+        settings: TelegramSettings,
+        inbox: Inbox,
+        *,
+        manager: DialogManager,
+        base_url: str,
+        shop_name: str,
+    ) -> None:
+        _check(settings)
+        self._settings = settings
+        self._inbox = inbox
+        self._manager = manager
+        self.webhook_url = base_url.rstrip("/") + WEBHOOK_PATH
+        self.bot = Bot(
+            settings.token,
+            session=AiohttpSession(api=TelegramAPIServer.from_base(settings.api_base)),
+        )
+        self.sender = TelegramSender(self.bot)
+        self.username: str | None = None  # the bot's @username, known after start()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def polling(self) -> bool:
+        return self._settings.mode == "polling"
+
+    def router(self) -> APIRouter | None:
+        """The webhook endpoint; none in polling mode (nothing to expose then)."""
+        if self.polling:
+            return None
+        return make_router(self._settings.webhook_secret, self.receive)
+
+    async def start(self) -> None:
+        """getMe, then setWebhook (or deleteWebhook and polling). A token or webhook URL that
+        Telegram refuses stops the start; an unreachable Telegram is retried in the background.
+        """
+        try:
+            await self._connect()
+        except _Unreachable as error:
+            log.warning("telegram: Bot API not reachable (%s); retrying in the background",
+                        error)
+            self._spawn(self._connect_later())
+            return
+        if self.polling:
+            self._spawn(UpdatePoller(self.bot, self.receive).run())
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.bot.session.close()
+
+    async def send(self, delivery: Delivery) -> None:
+        outbound = delivery.outbound
+        text = outbound.text
+        if outbound.sender == "operator":
+            text = f"{await self._operator_label(outbound)}: {text}"
+        await self.sender.deliver(delivery.outbox_id, outbound.key.chat_id, text,
+                                  outbound.buttons)
+
+    async def open_conversation(self, contact: Contact) -> tuple[str, dict[str, Any]] | None:
+        """Only a customer who wrote to the bot can be written to (their private chat id is
+        their user id); Telegram bots cannot start a chat with a phone number or email."""
+        user = contact.identities.get(self.name)
+        return (user, {}) if user else None
+
+    async def receive(self, update: Update) -> None:
+        """Record what the update says (a replay records nothing), then answer a press."""
+        event = incoming(update)
+        if event is None:
+            if update.callback_query is not None:  # a press we do not handle: stop its spinner
+                self._spawn(self._answer(update.callback_query.id, None))
+            return
+        accepted: bool | None = None
+        try:
+            accepted = await self._inbox.accept(event.inbound)
+        finally:
+            if event.press is not None:
+                self._spawn(self._acknowledge(event.press, accepted))
+        if not accepted:
+            log.info("telegram: %s seen before, not answered again", event.inbound.message_id)
+
+    # Setup
+
+    async def _connect(self) -> None:
+        """Raises SettingsError for what Telegram refuses, _Unreachable for the rest."""
+        try:
+            me = await self.bot.get_me()
+            self.username = me.username
+            if self.polling:
+                await self.bot.delete_webhook()
+            else:
+                await self.bot.set_webhook(
+                    url=self.webhook_url,
+                    secret_token=self._settings.webhook_secret,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+        except (TelegramUnauthorizedError, TelegramNotFound):
+            raise SettingsError("telegram.token: Telegram did not accept the bot token") from None
+        except TelegramBadRequest as error:  # setWebhook: "An HTTPS URL must be provided"...
+            raise SettingsError(
+                f"http.public_url: Telegram refused the webhook URL {self.webhook_url}: "
+                f"{error.message}"
+            ) from None
+        except (TelegramAPIError, ClientDecodeError, OSError, TimeoutError) as error:
+            raise _Unreachable(type(error).__name__) from None
+        log.info("telegram: connected as @%s (%s)", self.username, self._settings.mode)
+
+    async def _connect_later(self) -> None:
+        backoff = 1.0
+        while True:
+            await asyncio.sleep(backoff)
+            try:
+                await self._connect()
+            except _Unreachable:
+                backoff = min(backoff * 2, MAX_CONNECT_BACKOFF)
+                continue
+            except SettingsError as error:
+                log.error("telegram: %s", error)
+                return
+            break
+        if self.polling:
+            await UpdatePoller(self.bot, self.receive).run()
+
+    # Button presses
+
+    async def _acknowledge(self, press: ButtonPress, accepted: bool | None) -> None:
+        """Stop the button's spinner; after a first press remove the message's keyboard, so
+        that it cannot be pressed again. A second press is told the choice was made."""
+        notice = None
+        if accepted is False:
+            notice = self._manager.texts.get(press.language or "en", "telegram_already_chosen")
+        await self._answer(press.query_id, notice)
+        if accepted:
+            try:
+                await call("editMessageReplyMarkup", self.bot.edit_message_reply_markup(
+                    chat_id=press.chat_id, message_id=press.message_id,
+                    reply_markup=InlineKeyboardMarkup(inline_keyboard=[]),
+                    request_timeout=ACKNOWLEDGE_TIMEOUT,
+                ))
+            except DeliveryFailed as failure:
+                log.info("telegram: keyboard of a pressed message not removed: %s", failure)
+
+    async def _answer(self, query_id: str, notice: str | None) -> None:
+        try:
+            await call("answerCallbackQuery", self.bot.answer_callback_query(
+                query_id, text=notice, request_timeout=ACKNOWLEDGE_TIMEOUT))
+        except DeliveryFailed as failure:  # e.g. "query is too old" after a long outage
+            log.info("telegram: button press not answered: %s", failure)
+
+    # Sending
+
+    async def _operator_label(self, outbound: Outbound) -> str:
+        language = await self._language(outbound.key)
+        texts = self._manager.texts
+        if outbound.author:
+            return texts.get(language, "telegram_operator_named", name=outbound.author)
+        return texts.get(language, "telegram_operator")
+
+    async def _language(self, key: ConversationKey) -> str:
+        try:
+            language, _ = await self._manager.history(key)
+        except Exception:  # the label is not worth failing the delivery for
+            log.warning("telegram: language of %s unknown, labelling in English", key)
+            return "en"
+        return language
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+class _Unreachable(Exception):
+    """The Bot API could not be asked (network, server error): try again later."""
+
+
+def _check(settings: TelegramSettings) -> None:
+    if not settings.token:
+        raise SettingsError("telegram.token: required when telegram.enabled is true "
+                            "(the token @BotFather gave the bot)")
+    try:
+        validate_token(settings.token)
+    except TokenValidationError:
+        raise SettingsError("telegram.token: expected the token @BotFather gave the bot, "
+                            "like 123456789:AAE...") from None
+    if not settings.api_base.startswith(("http://", "https://")):
+        raise SettingsError("telegram.api_base: expected an http:// or https:// URL")
+    if settings.mode == "webhook" and not SECRET_PATTERN.fullmatch(settings.webhook_secret):
+        raise SettingsError(
+            "telegram.webhook_secret: required in webhook mode, 1-256 characters of A-Z, a-z, "
+            "0-9, _ and - (Telegram sends it with every update; forged updates lack it)"
+        )

@@ -1,0 +1,132 @@
+"""Settings: demo defaults from settings.toml, environment overrides, loud and named failures."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config import Settings, SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS_TOML = ROOT / "settings.toml"
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+if not Path(PYTHON).exists():  # run outside the project's venv
+    PYTHON = sys.executable
+
+
+def load(**environ: str) -> Settings:
+    return load_settings(SETTINGS_TOML, environ)
+
+
+def test_settings_toml_gives_the_embedded_demo() -> None:
+    settings = load()
+    assert settings == Settings()
+    assert (settings.http.host, settings.http.port) == ("127.0.0.1", 8000)
+    assert settings.database.url == "sqlite+aiosqlite:///var/orderbot.db"
+    assert settings.redis.url == ""
+    assert settings.demo.enabled and settings.webchat.enabled
+    assert not (settings.telegram.enabled or settings.slack.enabled or settings.email.enabled)
+    assert settings.shop.api_keys == ["demo-shop-key"]
+    assert settings.base_url == "http://127.0.0.1:8000"
+
+
+def test_environment_overrides_a_number() -> None:
+    settings = load(ORDERBOT__HTTP__PORT="9000")
+    assert settings.http.port == 9000
+    assert settings.base_url == "http://127.0.0.1:9000"
+
+
+@pytest.mark.parametrize(("text", "value"), [("true", True), ("false", False), ("FALSE", False)])
+def test_environment_overrides_a_boolean(text: str, value: bool) -> None:
+    assert load(ORDERBOT__DEMO__ENABLED=text).demo.enabled is value
+    assert load(ORDERBOT__TELEGRAM__ENABLED=text).telegram.enabled is value
+
+
+def test_environment_overrides_a_list_given_as_json() -> None:
+    settings = load(
+        ORDERBOT__SHOP__API_KEYS='["k1", "k2"]',
+        ORDERBOT__WEBCHAT__ALLOWED_ORIGINS='["https://shop.example"]',
+    )
+    assert settings.shop.api_keys == ["k1", "k2"]
+    assert settings.webchat.allowed_origins == ["https://shop.example"]
+
+
+def test_variables_without_the_prefix_are_ignored() -> None:
+    assert load(HTTP__PORT="x", ORDERBOT_HTTP_PORT="x") == Settings()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "key"),
+    [
+        ("ORDERBOT__HTTP__PORT", "x", "http.port"),
+        ("ORDERBOT__HTTP__PORT", "70000", "http.port"),
+        ("ORDERBOT__DEMO__ENABLED", "yes", "demo.enabled"),
+        ("ORDERBOT__SHOP__API_KEYS", "k1,k2", "shop.api_keys"),
+        ("ORDERBOT__SHOP__API_KEYS", '{"k": 1}', "shop.api_keys"),
+        ("ORDERBOT__SHOP__API_KEYS", "[]", "shop.api_keys"),
+        ("ORDERBOT__HTTP__COLOUR", "blue", "http.colour"),
+        ("ORDERBOT__NOPE__KEY", "1", "nope"),
+        ("ORDERBOT__DATABASE__URL", "mysql://db.example/orders", "database.url"),
+        ("ORDERBOT__TELEGRAM__MODE", "push", "telegram.mode"),
+        ("ORDERBOT__EMAIL__RELAY_TLS", "ssl", "email.relay_tls"),
+        ("ORDERBOT__REDIS__URL", "http://127.0.0.1:6379", "redis.url"),
+    ],
+)
+def test_a_bad_value_is_refused_naming_its_key(name: str, value: str, key: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        load(**{name: value})
+    assert str(refused.value).startswith(f"{key}:"), str(refused.value)
+
+
+def test_a_bad_value_in_the_file_is_refused_naming_its_key(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text('[http]\nport = "x"\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match=r"^http\.port: expected a whole number"):
+        load_settings(path, {})
+
+
+def test_demo_secrets_are_refused_on_a_public_host() -> None:
+    with pytest.raises(SettingsError) as refused:
+        load(ORDERBOT__HTTP__HOST="0.0.0.0")
+    assert str(refused.value).startswith("webchat.identity_secret:")
+    with pytest.raises(SettingsError, match=r"^shop\.api_keys:"):
+        load(ORDERBOT__HTTP__HOST="0.0.0.0", ORDERBOT__WEBCHAT__IDENTITY_SECRET="own-secret")
+
+
+def test_demo_secrets_are_accepted_on_loopback_and_own_ones_anywhere() -> None:
+    assert load(ORDERBOT__HTTP__HOST="127.0.0.1").shop.api_keys == ["demo-shop-key"]
+    settings = load(
+        ORDERBOT__HTTP__HOST="0.0.0.0",
+        ORDERBOT__WEBCHAT__IDENTITY_SECRET="own-secret",
+        ORDERBOT__SHOP__API_KEYS='["own-key"]',
+    )
+    assert settings.http.host == "0.0.0.0"
+
+
+def run_bot(*args: str, **environ: str) -> subprocess.CompletedProcess[str]:
+    """bot.py as a user runs it; the timeout only guards against a bot that starts serving."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERBOT__")}
+    return subprocess.run(
+        [PYTHON, "bot.py", *args], cwd=ROOT, env={**env, **environ},
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_a_missing_config_file_stops_the_bot_with_one_line() -> None:
+    result = run_bot("--config", "/nonexistent")
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "/nonexistent" in lines[0] and "does not exist" in lines[0]
+
+
+def test_a_bad_environment_value_stops_the_bot_naming_the_key() -> None:
+    result = run_bot(ORDERBOT__HTTP__PORT="x")
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "http.port" in lines[0] and "'x'" in lines[0]

@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -72,3 +73,20 @@ class Database:
 def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
     """Run callback once the session's transaction has committed (never on rollback)."""
     session.info.setdefault("after_commit", []).append(callback)
+
+
+async def insert_unless_exists(
+    session: AsyncSession, table: Table, values: dict[str, Any], unique: str
+) -> int | None:
+    """INSERT ... ON CONFLICT (unique) DO NOTHING; the new row's id, or None if one existed.
+
+    Unlike catching IntegrityError, this keeps the transaction usable when another
+    transaction inserted the same key at the same moment (PostgreSQL waits for it).
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(table).values(**values).on_conflict_do_nothing(index_elements=[unique])
+        .returning(table.c.id)
+    )
+    return await session.scalar(statement)

@@ -44,8 +44,10 @@ class PaymentIn(_Body):
 
 
 class OrderIn(_Body):
+    # Letters, digits and hyphens: a number must fit in a URL path segment and be one a
+    # customer can type in a chat and the bot can recognise ("A-1001", "2024-05-123").
     number: Annotated[
-        str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9-_/]*$")
+        str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")
     ]
     customer: CustomerIn
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=200)]

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from orders.database import insert_unless_exists
 from orders.models import (
     Customer,
     CustomerIdentity,
@@ -193,9 +194,22 @@ class OrderService:
             customer = await session.scalar(select(Customer).where(Customer.email == email))
             if customer is not None:
                 return customer
+            # Two first orders of one new customer may arrive at once: the later insert
+            # finds the earlier one's row instead of failing on the unique email.
+            await insert_unless_exists(
+                session,
+                Customer.__table__,
+                {"name": new.name, "email": email, "phone": new.phone,
+                 "language": new.language, "preferred_channel": new.preferred_channel},
+                "email",
+            )
+            return await session.scalar(
+                select(Customer).where(Customer.email == email).execution_options(
+                    populate_existing=True
+                )
+            )
         customer = Customer(
             name=new.name,
-            email=email,
             phone=new.phone,
             language=new.language,
             preferred_channel=new.preferred_channel,

@@ -267,12 +267,6 @@ async def until_a_transaction_waits_for_a_lock(database: Database, task: asyncio
     await asyncio.wait_for(poll(), 10)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: two first orders of one new customer at once (PostgreSQL): the second one's "
-    "customer INSERT hits customers.email UNIQUE and IntegrityError escapes create_order "
-    "(the shop API answers 500)",
-)
 async def test_two_first_orders_of_a_new_customer_at_once(postgres_url: str) -> None:
     database = await migrated(postgres_url)
     try:

@@ -15,6 +15,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
 import uvicorn
@@ -41,6 +42,9 @@ from orders.api import make_router as make_shop_router
 from orders.database import Database, make_engine
 from orders.migrations import upgrade
 from orders.service import OrderService, OrderView
+
+if TYPE_CHECKING:
+    from channels.telegram import TelegramChannel
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_CONFIG = ROOT / "settings.toml"
@@ -83,6 +87,7 @@ class Orderbot:
         )
         self.inbox = Inbox(self.database, self.manager)
         self.channels: list[Channel] = []
+        self.telegram: TelegramChannel | None = None
         self.app = FastAPI(title="orderbot", lifespan=self._lifespan)
         self.app.include_router(
             make_shop_router(
@@ -107,7 +112,8 @@ class Orderbot:
         if settings.telegram.enabled:
             from channels.telegram import TelegramChannel
 
-            self._add_channel(TelegramChannel(settings.telegram, self.inbox, **common))
+            self.telegram = TelegramChannel(settings.telegram, self.inbox, **common)
+            self._add_channel(self.telegram)
         if settings.slack.enabled:
             from channels.slack import SlackChannel
 
@@ -136,7 +142,11 @@ class Orderbot:
                 if self.settings.webchat.enabled
                 else None
             ),
-            "telegram": None,  # filled in when the Telegram channel is on (bot username needed)
+            "telegram": (
+                f"https://t.me/{self.telegram.username}?start={order.link_token}"
+                if self.telegram is not None and self.telegram.username
+                else None  # off, or Telegram not reached yet (its username comes from getMe)
+            ),
         }
 
     @asynccontextmanager

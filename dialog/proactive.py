@@ -42,10 +42,11 @@ class ConversationOpener(Protocol):
 
 
 class ProactiveMessages:
-    """The orders' notifier: tells the customer in the conversation they used last.
+    """The orders' notifier: tells the customer where the shop asked, or where they wrote last.
 
-    A customer with no conversation yet gets one on their preferred channel if it can reach
-    them, else in the web chat, where the message waits until they open the widget.
+    With a preferred channel from the shop, the customer's conversation there (a new one if
+    that channel can reach them); otherwise, or if it cannot, the conversation they used last;
+    a customer with none gets a web chat one, where the message waits until they open it.
     """
 
     def __init__(
@@ -66,9 +67,7 @@ class ProactiveMessages:
         text_key = EVENT_TEXTS.get(event)
         if text_key is None:
             return
-        state = await self._store.latest_for_customer(session, order.customer_id)
-        if state is None:
-            state = await self._open(session, order)
+        state = await self._conversation(session, order)
         text = self._texts.get(
             state.language,
             text_key,
@@ -83,7 +82,28 @@ class ProactiveMessages:
         )
         after_commit(session, lambda: self._outbox.enqueue(deliveries))
 
-    async def _open(self, session: Any, order: OrderView) -> ConversationState:
+    async def _conversation(self, session: Any, order: OrderView) -> ConversationState:
+        preferred = order.preferred_channel
+        if preferred:
+            state = await self._store.latest_for_customer(session, order.customer_id, preferred)
+            if state is None:
+                state = await self._open(session, order, preferred)
+            if state is not None:
+                return state
+        state = await self._store.latest_for_customer(session, order.customer_id)
+        if state is None:
+            state = await self._open(session, order, "webchat")
+        if state is None:  # no web chat either: the message waits in a conversation of its own
+            state = await self._start(session, order, "webchat", secrets.token_hex(16), {})
+        return state
+
+    async def _open(
+        self, session: Any, order: OrderView, channel: str
+    ) -> ConversationState | None:
+        """A new conversation on `channel`, if that channel is on and can reach the customer."""
+        opener = self._openers.get(channel)
+        if opener is None:
+            return None
         contact = Contact(
             customer_id=order.customer_id,
             name=order.customer_name,
@@ -91,16 +111,17 @@ class ProactiveMessages:
             language=order.customer_language,
             identities=await self._orders.identities_of(session, order.customer_id),
         )
-        for channel in dict.fromkeys([order.preferred_channel, "webchat"]):
-            opener = self._openers.get(channel)
-            opened = await opener.open_conversation(contact) if opener else None
-            if opened is not None:
-                chat_id, context = opened
-                break
-        else:
-            channel, chat_id, context = "webchat", secrets.token_hex(16), {}
+        opened = await opener.open_conversation(contact)
+        if opened is None:
+            return None
+        chat_id, context = opened
+        return await self._start(session, order, channel, chat_id, context)
+
+    async def _start(
+        self, session: Any, order: OrderView, channel: str, chat_id: str, context: dict[str, Any]
+    ) -> ConversationState:
         state = await self._store.load(
-            session, ConversationKey(channel, chat_id), contact.language, contact.customer_id
+            session, ConversationKey(channel, chat_id), order.customer_language, order.customer_id
         )
         state.context = dict(context)
         await self._store.save(session, state)

@@ -285,14 +285,14 @@ class ConversationStore:
         return deliveries
 
     async def latest_for_customer(
-        self, session: AsyncSession, customer_id: int
+        self, session: AsyncSession, customer_id: int, channel: str | None = None
     ) -> ConversationState | None:
-        """The customer's most recently active conversation, on any channel."""
+        """The customer's most recently active conversation, on `channel` or on any."""
+        query = select(Conversation).where(Conversation.customer_id == customer_id)
+        if channel is not None:
+            query = query.where(Conversation.channel == channel)
         row = await session.scalar(
-            select(Conversation)
-            .where(Conversation.customer_id == customer_id)
-            .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
-            .limit(1)
+            query.order_by(Conversation.updated_at.desc(), Conversation.id.desc()).limit(1)
         )
         if row is None:
             return None

@@ -23,7 +23,8 @@ class CustomerIn(_Body):
     email: EmailStr | None = None
     phone: Annotated[str, Field(max_length=40)] | None = None
     language: Language = "en"
-    preferred_channel: Channel = "webchat"
+    # Where to write to the customer about their orders; absent: the channel they used last.
+    preferred_channel: Channel | None = None
 
 
 class LineIn(_Body):

@@ -77,7 +77,7 @@ class OrderView:
     customer_name: str
     customer_email: str | None
     customer_language: str
-    preferred_channel: str
+    preferred_channel: str | None
     customer_email_undeliverable: bool
     currency: str
     total_minor: int
@@ -102,7 +102,7 @@ class NewCustomer:
     email: str | None = None
     phone: str | None = None
     language: str = "en"
-    preferred_channel: str = "webchat"
+    preferred_channel: str | None = None  # None: wherever the customer writes
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +158,8 @@ class OrderService:
         if exists is not None:
             raise DuplicateOrder(new.number)
         customer = await self.find_or_create_customer(session, new.customer)
+        if new.customer.preferred_channel:  # the shop knows best how to reach its customer now
+            customer.preferred_channel = new.customer.preferred_channel
         order = Order(
             number=new.number,
             customer_id=customer.id,
@@ -203,11 +205,13 @@ class OrderService:
                  "language": new.language, "preferred_channel": new.preferred_channel},
                 "email",
             )
-            return await session.scalar(
+            created = await session.scalar(
                 select(Customer).where(Customer.email == email).execution_options(
                     populate_existing=True
                 )
             )
+            assert created is not None  # inserted now, or by the transaction we waited for
+            return created
         customer = Customer(
             name=new.name,
             phone=new.phone,

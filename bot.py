@@ -40,8 +40,10 @@ from dialog.texts import Texts
 from orders import demo
 from orders.api import make_router as make_shop_router
 from orders.database import Database, make_engine
+from orders.documents import make_documents_router
 from orders.migrations import upgrade
 from orders.service import OrderService, OrderView
+from scheduling.jobs import JobRunner
 
 if TYPE_CHECKING:
     from channels.telegram import TelegramChannel
@@ -86,9 +88,11 @@ class Orderbot:
             self.store, self.texts, self.outbox, self.orders, settings.shop.name
         )
         self.inbox = Inbox(self.database, self.manager)
+        self.jobs = JobRunner(self.database)
         self.channels: list[Channel] = []
         self.telegram: TelegramChannel | None = None
         self.app = FastAPI(title="orderbot", lifespan=self._lifespan)
+        self.app.include_router(make_documents_router(self.database))
         self.app.include_router(
             make_shop_router(
                 self.database, self.orders, self.proactive, settings.shop.api_keys, self._links
@@ -168,8 +172,10 @@ class Orderbot:
             await channel.start()
         await self.outbox.start()
         await self.inbox.start()
+        await self.jobs.start()
 
     async def stop(self) -> None:
+        await self.jobs.stop()
         await self.inbox.stop()
         await self.outbox.stop()
         for channel in self.channels:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -90,6 +91,27 @@ class ShopSettings:
     name: str = "Demo Shop"
     api_keys: list[str] = field(default_factory=lambda: ["demo-shop-key"])
     return_window_days: int = 14
+    currency: str = "EUR"
+    cod_credit_check_above: int = 500  # cash on delivery above this total needs a credit check
+    delivery_slots: list[str] = field(
+        default_factory=lambda: ["09:00-12:00", "12:00-15:00", "15:00-18:00"]
+    )
+    confirmation_reminder_minutes: int = 60  # no answer to "please confirm": remind once
+    confirmation_escalation_minutes: int = 120  # still none after the reminder: an operator
+    payment_overdue_escalation_days: int = 14
+
+
+@dataclass(frozen=True)
+class AdaptersSettings:
+    """External systems; an empty URL means the built-in local implementation."""
+
+    inventory_url: str = ""
+    courier_url: str = ""
+    payments_url: str = ""
+    credit_check_url: str = ""
+    vouchers_url: str = ""
+    api_key: str = ""  # sent as Authorization: Bearer to every adapter URL
+    timeout_seconds: int = 5
 
 
 @dataclass(frozen=True)
@@ -103,6 +125,7 @@ class Settings:
     slack: SlackSettings = field(default_factory=SlackSettings)
     email: EmailSettings = field(default_factory=EmailSettings)
     shop: ShopSettings = field(default_factory=ShopSettings)
+    adapters: AdaptersSettings = field(default_factory=AdaptersSettings)
 
     @property
     def base_url(self) -> str:
@@ -208,6 +231,24 @@ def _check(settings: Settings) -> None:
         raise SettingsError("shop.return_window_days: must not be negative")
     if settings.webchat.max_message_chars < 1:
         raise SettingsError("webchat.max_message_chars: must be positive")
+    for name in ("inventory_url", "courier_url", "payments_url", "credit_check_url",
+                 "vouchers_url"):
+        url = getattr(settings.adapters, name)
+        if url and urlsplit(url).scheme not in ("http", "https"):
+            raise SettingsError(f"adapters.{name}: expected an http:// or https:// URL or empty")
+    if settings.adapters.timeout_seconds < 1:
+        raise SettingsError("adapters.timeout_seconds: must be positive")
+    if settings.shop.cod_credit_check_above < 0:
+        raise SettingsError("shop.cod_credit_check_above: must not be negative")
+    if not re.fullmatch(r"[A-Z]{3}", settings.shop.currency):
+        raise SettingsError("shop.currency: expected a three-letter code like EUR")
+    for slot in settings.shop.delivery_slots:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", slot):
+            raise SettingsError(f"shop.delivery_slots: expected HH:MM-HH:MM, got {slot!r}")
+    for name in ("confirmation_reminder_minutes", "confirmation_escalation_minutes",
+                 "payment_overdue_escalation_days"):
+        if getattr(settings.shop, name) < 1:
+            raise SettingsError(f"shop.{name}: must be positive")
     if not settings.shop.api_keys:
         raise SettingsError("shop.api_keys: at least one key is needed for the shop API")
     if settings.http.public_url and urlsplit(settings.http.public_url).scheme not in (

@@ -1,4 +1,5 @@
-"""Reply texts per language, from dialog/locales/<language>.toml."""
+"""Reply texts per language: dialog/locales/<language>.toml, plus one file a flow in
+dialog/locales/<language>/<flow>.toml (a key defined twice is an error)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,19 @@ class Texts:
 
     @classmethod
     def load(cls, directory: Path = LOCALES_DIR) -> Texts:
-        catalogs = {
-            language: tomllib.loads((directory / f"{language}.toml").read_text("utf-8"))
-            for language in LANGUAGES
-        }
+        catalogs: dict[str, dict[str, str]] = {}
+        for language in LANGUAGES:
+            catalog: dict[str, str] = {}
+            files = [directory / f"{language}.toml", *sorted((directory / language).glob("*.toml"))]
+            for path in files:
+                if not path.is_file():
+                    continue
+                texts = tomllib.loads(path.read_text("utf-8"))
+                twice = catalog.keys() & texts.keys()
+                if twice:
+                    raise ValueError(f"{path}: {', '.join(sorted(twice))} defined twice")
+                catalog.update(texts)
+            catalogs[language] = catalog
         return cls(catalogs)
 
     def get(self, language: str, key: str, **params: object) -> str:

@@ -7,7 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-import dialog.store  # noqa: F401  (registers the conversation tables)
+import schema  # noqa: F401  (registers every table on Base.metadata)
 from orders.database import make_engine
 from orders.models import Base
 
@@ -26,7 +26,8 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_online() -> None:
-    engine = make_engine(context.config.get_main_option("sqlalchemy.url") or "")
+    url = context.get_x_argument(as_dictionary=True).get("url")
+    engine = make_engine(url or context.config.get_main_option("sqlalchemy.url") or "")
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()

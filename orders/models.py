@@ -54,8 +54,8 @@ class Customer(Base):
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
     phone: Mapped[str | None] = mapped_column(String(40))
     language: Mapped[str] = mapped_column(String(8), default="en")
-    # The channel the shop asked us to use; None: wherever the customer wrote last.
-    preferred_channel: Mapped[str | None] = mapped_column(String(20))
+    # The channel the shop asked us to use; "": wherever the customer wrote last.
+    preferred_channel: Mapped[str] = mapped_column(String(20), default="")
     email_undeliverable: Mapped[bool] = mapped_column(Boolean, default=False)  # it bounced
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

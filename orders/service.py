@@ -202,7 +202,7 @@ class OrderService:
                 session,
                 Customer.__table__,
                 {"name": new.name, "email": email, "phone": new.phone,
-                 "language": new.language, "preferred_channel": new.preferred_channel},
+                 "language": new.language, "preferred_channel": new.preferred_channel or ""},
                 "email",
             )
             created = await session.scalar(
@@ -216,7 +216,7 @@ class OrderService:
             name=new.name,
             phone=new.phone,
             language=new.language,
-            preferred_channel=new.preferred_channel,
+            preferred_channel=new.preferred_channel or "",
         )
         session.add(customer)
         await session.flush()
@@ -431,7 +431,7 @@ class OrderService:
             customer_name=customer.name,
             customer_email=customer.email,
             customer_language=customer.language,
-            preferred_channel=customer.preferred_channel,
+            preferred_channel=customer.preferred_channel or None,
             customer_email_undeliverable=customer.email_undeliverable,
             currency=order.currency,
             total_minor=order.total_minor,

@@ -11,6 +11,8 @@ if [[ "${1:-}" == "--test" ]]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 fi
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+# The DejaVu font draws the PDFs (order confirmations, return labels) in every language.
+[[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || need_apt+=(fonts-dejavu-core)
 if (( ${#need_apt[@]} )); then
   echo "setup: installing ${need_apt[*]} (apt)"
   SUDO=""; [[ $(id -u) == 0 ]] || SUDO="sudo"

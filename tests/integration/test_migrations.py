@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-import dialog.store  # noqa: F401  (registers the conversation tables on Base.metadata)
+import schema  # noqa: F401  (registers every table on Base.metadata)
 from orders.database import make_engine
 from orders.migrations import upgrade
 from orders.models import Base

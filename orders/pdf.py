@@ -1,0 +1,57 @@
+"""PDF documents (order confirmation, return label, invoice) with fpdf2.
+
+Every document carries the shop's name, a title, plain lines of text and a diagonal
+watermark; the DejaVu font covers Latin, Polish and Cyrillic letters (Debian's
+fonts-dejavu-core, installed by scripts/setup.sh).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from fpdf import FPDF
+
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+
+
+class FontMissing(RuntimeError):
+    """The DejaVu font is not installed: run scripts/setup.sh (apt fonts-dejavu-core)."""
+
+
+def render(shop_name: str, title: str, lines: Sequence[str], watermark: str) -> bytes:
+    """A one-or-more page A4 PDF: shop name, title, the lines, a watermark on every page."""
+    regular, bold = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
+    if not regular.is_file() or not bold.is_file():
+        raise FontMissing(f"{regular} not found: apt-get install fonts-dejavu-core")
+    pdf = _Document(watermark)
+    pdf.add_font("DejaVu", "", str(regular))
+    pdf.add_font("DejaVu", "B", str(bold))
+    pdf.set_title(f"{shop_name}: {title}")
+    pdf.set_author(shop_name)
+    pdf.add_page()
+    pdf.set_font("DejaVu", "B", 18)
+    pdf.cell(0, 10, shop_name, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "B", 14)
+    pdf.cell(0, 10, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font("DejaVu", "", 11)
+    for line in lines:
+        pdf.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+class _Document(FPDF):
+    def __init__(self, watermark: str) -> None:
+        super().__init__(format="A4")
+        self._watermark = watermark
+
+    def header(self) -> None:
+        if not self._watermark:
+            return
+        self.set_font("DejaVu", "B", 54)
+        self.set_text_color(225, 225, 225)
+        with self.rotation(45, x=self.w / 2, y=self.h / 2):
+            self.text(self.w / 2 - self.get_string_width(self._watermark) / 2, self.h / 2,
+                      self._watermark)
+        self.set_text_color(0, 0, 0)

@@ -1,0 +1,12 @@
+"""Every module that defines tables, imported so that Base.metadata holds the whole schema
+(for Alembic and for the test that compares the migrations with the models)."""
+
+from __future__ import annotations
+
+import dialog.store  # noqa: F401
+import orders.documents  # noqa: F401
+import orders.models  # noqa: F401
+import scheduling.jobs  # noqa: F401
+from orders.models import Base
+
+metadata = Base.metadata

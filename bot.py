@@ -169,9 +169,12 @@ class Orderbot:
                     log.info("demo shop seeded")
         for channel in self.channels:
             self.outbox.add_channel(channel.name, channel)
-            await channel.start()
         await self.outbox.start()
+        # Messages recorded before the last stop are answered before new ones can arrive,
+        # so that a conversation's turns keep their order across a restart.
         await self.inbox.start()
+        for channel in self.channels:
+            await channel.start()
         await self.jobs.start()
 
     async def stop(self) -> None:
@@ -217,29 +220,52 @@ def _redact(url: str) -> str:
     return scheme + sep + rest
 
 
+async def _stop_quietly(bot: Orderbot) -> None:
+    try:
+        await bot.stop()
+    except Exception:  # a part that never started may fail to stop: nothing left to save
+        log.debug("stopping after a failed start", exc_info=True)
+
+
 def serve(settings: Settings) -> int:
-    bot = Orderbot(settings)
+    try:
+        bot = Orderbot(settings)
+    except SettingsError as error:  # a channel refused its settings
+        print(f"orderbot: bad settings: {error}", file=sys.stderr)
+        return 2
     server = uvicorn.Server(
         uvicorn.Config(
             bot.app,
             host=settings.http.host,
             port=settings.http.port,
             ws_max_size=MAX_WEBSOCKET_FRAME,
+            lifespan="off",
             log_level="warning",
             server_header=False,
         )
     )
 
     async def run() -> int:
-        serving = asyncio.create_task(server.serve())
-        while not server.started and not serving.done():  # noqa: ASYNC110 (uvicorn has no event)
-            await asyncio.sleep(0.05)
-        if not server.started:
-            serving.cancel()
-            return 1
-        print("\n".join(bot.describe()), flush=True)
-        await serving
-        return 0
+        # The bot starts before uvicorn (lifespan off), so that what a platform refuses at
+        # start (a Telegram token, a busy SMTP port) stops it with one line naming the key.
+        try:
+            await bot.start()
+        except SettingsError as error:
+            print(f"orderbot: bad settings: {error}", file=sys.stderr)
+            await _stop_quietly(bot)
+            return 2
+        try:
+            serving = asyncio.create_task(server.serve())
+            while not server.started and not serving.done():  # noqa: ASYNC110 (no event)
+                await asyncio.sleep(0.05)
+            if not server.started:
+                serving.cancel()
+                return 1
+            print("\n".join(bot.describe()), flush=True)
+            await serving
+            return 0
+        finally:
+            await _stop_quietly(bot)
 
     try:
         return asyncio.run(run())

@@ -6,12 +6,12 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from dialog.messages import ConversationKey, Outbound
+from dialog.messages import Button, ConversationKey, Outbound
 from dialog.outbox import OutboxSender
 from dialog.store import ConversationState, ConversationStore
 from dialog.texts import Texts
 from orders.database import after_commit
-from orders.service import OrderService, OrderView
+from orders.service import CustomerView, OrderService, OrderView
 
 EVENT_TEXTS = {
     "created": "notify_created",
@@ -67,61 +67,88 @@ class ProactiveMessages:
         text_key = EVENT_TEXTS.get(event)
         if text_key is None:
             return
-        state = await self._conversation(session, order)
-        text = self._texts.get(
-            state.language,
-            text_key,
+        customer = CustomerView(
+            id=order.customer_id, name=order.customer_name, email=order.customer_email,
+            language=order.customer_language, preferred_channel=order.preferred_channel,
+            email_undeliverable=order.customer_email_undeliverable,
+        )
+        await self.tell(
+            session, customer, text_key,
             number=order.number,
-            shop=self._shop_name,
             carrier=order.carrier or "-",
             tracking_number=order.tracking_number or "-",
             tracking_url=order.tracking_url or "-",
         )
+
+    async def tell(
+        self,
+        session: Any,
+        customer: CustomerView,
+        text_key: str,
+        *buttons: tuple[str, str],
+        flow: tuple[str, str, dict[str, Any]] | None = None,
+        **params: object,
+    ) -> ConversationState:
+        """Write to a customer in the conversation chosen as the class says, in its language.
+
+        buttons are (text key, payload) pairs; flow (name, step, slots) makes the customer's
+        next message an answer to this one. Durable with the caller's transaction.
+        """
+        state = await self._conversation(session, customer)
+        language = state.language
+        text = self._texts.get(language, text_key, shop=self._shop_name, **params)
+        choices = tuple(Button(self._texts.get(language, key), payload) for key, payload in buttons)
+        if flow is not None:
+            state.flow, state.step, state.slots = flow[0], flow[1], dict(flow[2])
+            await self._store.save(session, state)
         deliveries = await self._store.add_replies(
-            session, state.id, [Outbound(key=state.key, text=text)], context=state.context
+            session, state.id, [Outbound(key=state.key, text=text, buttons=choices)],
+            context=state.context,
         )
         after_commit(session, lambda: self._outbox.enqueue(deliveries))
+        return state
 
-    async def _conversation(self, session: Any, order: OrderView) -> ConversationState:
-        preferred = order.preferred_channel
+    async def _conversation(self, session: Any, customer: CustomerView) -> ConversationState:
+        preferred = customer.preferred_channel
         if preferred:
-            state = await self._store.latest_for_customer(session, order.customer_id, preferred)
+            state = await self._store.latest_for_customer(session, customer.id, preferred)
             if state is None:
-                state = await self._open(session, order, preferred)
+                state = await self._open(session, customer, preferred)
             if state is not None:
                 return state
-        state = await self._store.latest_for_customer(session, order.customer_id)
+        state = await self._store.latest_for_customer(session, customer.id)
         if state is None:
-            state = await self._open(session, order, "webchat")
+            state = await self._open(session, customer, "webchat")
         if state is None:  # no web chat either: the message waits in a conversation of its own
-            state = await self._start(session, order, "webchat", secrets.token_hex(16), {})
+            state = await self._start(session, customer, "webchat", secrets.token_hex(16), {})
         return state
 
     async def _open(
-        self, session: Any, order: OrderView, channel: str
+        self, session: Any, customer: CustomerView, channel: str
     ) -> ConversationState | None:
         """A new conversation on `channel`, if that channel is on and can reach the customer."""
         opener = self._openers.get(channel)
         if opener is None:
             return None
         contact = Contact(
-            customer_id=order.customer_id,
-            name=order.customer_name,
-            email=None if order.customer_email_undeliverable else order.customer_email,
-            language=order.customer_language,
-            identities=await self._orders.identities_of(session, order.customer_id),
+            customer_id=customer.id,
+            name=customer.name,
+            email=None if customer.email_undeliverable else customer.email,
+            language=customer.language,
+            identities=await self._orders.identities_of(session, customer.id),
         )
         opened = await opener.open_conversation(contact)
         if opened is None:
             return None
         chat_id, context = opened
-        return await self._start(session, order, channel, chat_id, context)
+        return await self._start(session, customer, channel, chat_id, context)
 
     async def _start(
-        self, session: Any, order: OrderView, channel: str, chat_id: str, context: dict[str, Any]
+        self, session: Any, customer: CustomerView, channel: str, chat_id: str,
+        context: dict[str, Any],
     ) -> ConversationState:
         state = await self._store.load(
-            session, ConversationKey(channel, chat_id), order.customer_language, order.customer_id
+            session, ConversationKey(channel, chat_id), customer.language, customer.id
         )
         state.context = dict(context)
         await self._store.save(session, state)

@@ -104,6 +104,13 @@ class Order(Base):
     carrier: Mapped[str | None] = mapped_column(String(64))
     tracking_number: Mapped[str | None] = mapped_column(String(64))
     tracking_url: Mapped[str | None] = mapped_column(String(500))
+    delivery_date: Mapped[date | None] = mapped_column(Date)  # courier: the chosen day
+    delivery_slot: Mapped[str | None] = mapped_column(String(32))  # courier: "09:00-12:00"
+    pickup_location: Mapped[str | None] = mapped_column(String(64))  # store or pickup point id
+    payment_due_date: Mapped[date | None] = mapped_column(Date)
+    voucher_code: Mapped[str | None] = mapped_column(String(64))
+    discount_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    refunded_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     link_token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

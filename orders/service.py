@@ -94,6 +94,23 @@ class OrderView:
     delivered_at: datetime | None
     lines: tuple[LineView, ...] = field(default_factory=tuple)
     history: tuple[HistoryView, ...] = field(default_factory=tuple)
+    delivery_date: date | None = None
+    delivery_slot: str | None = None
+    pickup_location: str | None = None
+    payment_due_date: date | None = None
+    voucher_code: str | None = None
+    discount_minor: int = 0  # already taken off total_minor
+    refunded_minor: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerView:
+    id: int
+    name: str
+    email: str | None
+    language: str
+    preferred_channel: str | None  # None: wherever they wrote last
+    email_undeliverable: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +267,16 @@ class OrderService:
                 select(Customer.id).where(Customer.email == normalise_email(external_id))
             )
         return customer_id
+
+    async def get_customer(self, session: AsyncSession, customer_id: int) -> CustomerView | None:
+        customer = await session.get(Customer, customer_id)
+        if customer is None:
+            return None
+        return CustomerView(
+            id=customer.id, name=customer.name, email=customer.email,
+            language=customer.language, preferred_channel=customer.preferred_channel or None,
+            email_undeliverable=customer.email_undeliverable,
+        )
 
     async def identities_of(self, session: AsyncSession, customer_id: int) -> dict[str, str]:
         """The customer's identity on each channel (the most recent one per channel)."""
@@ -453,4 +480,11 @@ class OrderService:
             history=tuple(
                 HistoryView(h.from_status, h.to_status, h.cause, h.at) for h in order.history
             ),
+            delivery_date=order.delivery_date,
+            delivery_slot=order.delivery_slot,
+            pickup_location=order.pickup_location,
+            payment_due_date=order.payment_due_date,
+            voucher_code=order.voucher_code,
+            discount_minor=order.discount_minor,
+            refunded_minor=order.refunded_minor,
         )

@@ -1,9 +1,10 @@
 """The Slack channel: customers write to the bot in direct messages and press its buttons.
 
-Slack posts Events API and interactivity payloads to POST /slack/events; Bolt (AsyncApp)
-checks the signature and its 5-minute window (401 otherwise), answers url_verification and
-routes the payload to our listeners. A listener records the message in the inbox and only
-then acknowledges; the turn runs after the acknowledgement, from the record.
+Slack posts Events API and interactivity payloads to POST /slack/events. checks.py refuses
+what is too large (413), not signed within 5 minutes (401) or not a Slack payload (400); Bolt
+(AsyncApp) then answers url_verification and routes the payload to our listeners. A
+listener records the message in the inbox and only then acknowledges; the turn runs after the
+acknowledgement, from the record.
 
 process_before_response=True: Bolt answers Slack only after the listener returned. With False
 Bolt would answer 200 first and run the listener afterwards, so a message whose recording
@@ -23,12 +24,16 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
-from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.starlette.async_handler import (
+    to_async_bolt_request,
+    to_starlette_response,
+)
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from channels.slack.blocks import ACTION_PREFIX, chosen, render
-from channels.slack.events import ButtonPress, button_press, direct_message, well_formed
+from channels.slack.checks import BodyTooLarge, malformed, read_body, signed
+from channels.slack.events import ButtonPress, button_press, direct_message
 from channels.slack.profiles import UserProfiles
 from channels.slack.sending import ChannelPacer, SlackPoster
 from config import SettingsError, SlackSettings
@@ -40,6 +45,7 @@ from dialog.proactive import Contact
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+CHOICE_ATTEMPTS = 4  # chat.update of a pressed message
 
 
 class SlackChannel:
@@ -56,6 +62,7 @@ class SlackChannel:
     ) -> None:
         _check(settings)
         self._inbox = inbox
+        self._signing_secret = settings.signing_secret
         self.client = AsyncWebClient(
             token=settings.bot_token,
             base_url=settings.api_base.rstrip("/") + "/",  # slack_sdk joins base_url + method
@@ -66,7 +73,6 @@ class SlackChannel:
             client=self.client,
             process_before_response=True,
         )
-        self._handler = AsyncSlackRequestHandler(self._app)
         self._profiles = UserProfiles(self.client)
         self._poster = SlackPoster(self.client)
         self.pacer = ChannelPacer()
@@ -86,16 +92,28 @@ class SlackChannel:
 
         @router.post(EVENTS_PATH, include_in_schema=False)
         async def slack_events(request: Request) -> Response:
-            if not well_formed(await request.body()):
-                return PlainTextResponse("malformed request body", status_code=400)
-            try:
-                return await self._handler.handle(request)
-            except (ValueError, TypeError, AttributeError, KeyError) as error:
-                # A payload shaped unlike Slack's that Bolt could not read (never logged).
-                log.warning("slack payload refused: %s", type(error).__name__)
-                return PlainTextResponse("malformed request body", status_code=400)
+            return await self._receive(request)
 
         return router
+
+    async def _receive(self, request: Request) -> Response:
+        """Checks in this order: size, signature (nothing unsigned is parsed), shape."""
+        try:
+            body = await read_body(request.headers, request.stream())
+        except BodyTooLarge:
+            return PlainTextResponse("request body too large", status_code=413)
+        if not signed(self._signing_secret, request.headers, body):
+            return PlainTextResponse("invalid signature or stale timestamp", status_code=401)
+        problem = malformed(body, request.headers.get("content-type"))
+        if problem is not None:
+            return PlainTextResponse(f"malformed request body: {problem}", status_code=400)
+        try:
+            answer = await self._app.async_dispatch(to_async_bolt_request(request, body))
+        except (ValueError, TypeError, AttributeError, KeyError) as error:
+            # A payload shaped unlike Slack's that Bolt could not read (never logged).
+            log.warning("slack payload refused: %s", type(error).__name__)
+            return PlainTextResponse("malformed request body", status_code=400)
+        return to_starlette_response(answer)
 
     async def send(self, delivery: Delivery) -> None:
         channel = delivery.context.get("channel") or delivery.outbound.key.chat_id
@@ -138,6 +156,13 @@ class SlackChannel:
         async def on_other_action(ack: AsyncAck) -> None:
             await ack()
 
+        @app.error
+        async def on_error(error: Exception) -> None:
+            # Bolt answers Slack 500 (so Slack sends an event again). Its own handler would
+            # log the error's text, which can quote the customer's message (a database error
+            # shows the statement's parameters): the type is enough to go on.
+            log.error("slack request failed, answered 500: %s", type(error).__name__)
+
     async def _on_message(self, body: dict[str, Any], bot_user_id: str | None) -> None:
         inbound = direct_message(body, bot_user_id)
         if inbound is None:
@@ -162,13 +187,26 @@ class SlackChannel:
             log.info("slack: a second press on message %s ignored", press.message_ts)
 
     async def _show_choice(self, press: ButtonPress) -> None:
-        """Replace the pressed message's buttons with the choice, so nobody presses twice."""
+        """Replace the pressed message's buttons with the choice, so nobody presses twice.
+
+        Retried like a reply (Retry-After honoured), a few times: the press itself is already
+        recorded, so a second press on buttons left in place changes nothing either way.
+        """
         blocks = chosen(press.message_blocks, press.title)
-        try:
-            await self._poster.update(press.channel, press.message_ts, press.message_text, blocks)
-        except DeliveryFailed as failure:
-            log.warning("slack: buttons of message %s not replaced: %s", press.message_ts,
-                        failure)
+        for attempt in range(1, CHOICE_ATTEMPTS + 1):
+            try:
+                await self._poster.update(
+                    press.channel, press.message_ts, press.message_text, blocks
+                )
+                return
+            except DeliveryFailed as failure:
+                if failure.permanent or attempt == CHOICE_ATTEMPTS:
+                    log.warning("slack: buttons of message %s not replaced: %s",
+                                press.message_ts, failure)
+                    return
+                await asyncio.sleep(
+                    failure.retry_after if failure.retry_after is not None else attempt
+                )
 
     async def _check_token(self) -> None:
         """Say early, in the log, whether Slack accepts the bot token."""

@@ -5,16 +5,17 @@ Parsing only: no network, no Bolt. The channel decides what to do with the resul
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
 
 from channels.slack.blocks import ACTION_PREFIX, Block, unescape
 from dialog.messages import ConversationKey, Inbound
 
 CHANNEL = "slack"
+# What the dialog reads of one message, as in the other channels (Slack itself allows 40,000
+# characters; the language model slows down sharply on very long texts).
+MAX_TEXT = 4000
 
 
 @dataclass(frozen=True)
@@ -27,29 +28,6 @@ class ButtonPress:
     title: str
     message_text: str
     message_blocks: list[Block]
-
-
-def well_formed(body: bytes) -> bool:
-    """Whether Bolt can read the body: a JSON object, or a form (payload=<JSON object>)."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    if not text:
-        return False
-    try:
-        if text.lstrip().startswith("{"):
-            return _is_envelope(json.loads(text))
-        form = dict(parse_qsl(text, keep_blank_values=True))
-        if "payload" in text:
-            return "payload" in form and _is_envelope(json.loads(form["payload"]))
-    except ValueError:
-        return False
-    return bool(form)
-
-
-def _is_envelope(data: Any) -> bool:
-    return isinstance(data, dict) and isinstance(data.get("event", {}), dict)
 
 
 def direct_message(body: dict[str, Any], bot_user_id: str | None) -> Inbound | None:
@@ -71,7 +49,7 @@ def direct_message(body: dict[str, Any], bot_user_id: str | None) -> Inbound | N
         return None
     if user == bot_user_id:
         return None
-    text = plain_text(text).strip()
+    text = plain_text(text).strip()[:MAX_TEXT]
     if not text:
         return None
     return Inbound(
@@ -86,7 +64,7 @@ def direct_message(body: dict[str, Any], bot_user_id: str | None) -> Inbound | N
 def button_press(body: dict[str, Any]) -> ButtonPress | None:
     """A press on one of our buttons; the message id makes a second press a replay."""
     actions = body.get("actions")
-    container, user = body.get("container") or {}, body.get("user") or {}
+    container, user = _object(body.get("container")), _object(body.get("user"))
     if body.get("type") != "block_actions" or not isinstance(actions, list) or not actions:
         return None
     action = actions[0]
@@ -98,9 +76,9 @@ def button_press(body: dict[str, Any]) -> ButtonPress | None:
     value = action.get("value")
     if not (_is_id(channel) and _is_id(ts) and _is_id(user_id) and isinstance(value, str)):
         return None
-    message = body.get("message") or {}
+    message = _object(body.get("message"))
     blocks = message.get("blocks")
-    title = (action.get("text") or {}).get("text")
+    title = _object(action.get("text")).get("text")
     return ButtonPress(
         inbound=Inbound(
             key=ConversationKey(CHANNEL, channel),
@@ -139,6 +117,10 @@ def plain_text(text: str) -> str:
         return target
 
     return unescape(_MARKUP.sub(readable, text))
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _is_id(value: Any) -> bool:

@@ -24,24 +24,24 @@ from aiogram.exceptions import (
     TelegramNotFound,
     TelegramUnauthorizedError,
 )
-from aiogram.types import InlineKeyboardMarkup, Update
+from aiogram.types import Update
 from aiogram.utils.token import TokenValidationError, validate_token
 from fastapi import APIRouter
 
 from channels.telegram.polling import ALLOWED_UPDATES, UpdatePoller
-from channels.telegram.sending import TelegramSender, call
+from channels.telegram.presses import PressAnswerer, RecentPresses
+from channels.telegram.sending import TelegramSender
 from channels.telegram.updates import ButtonPress, incoming
 from channels.telegram.webhook import WEBHOOK_PATH, make_router
 from config import SettingsError, TelegramSettings
 from dialog.inbox import Inbox
 from dialog.manager import DialogManager
-from dialog.messages import ConversationKey, Delivery, DeliveryFailed, Outbound
+from dialog.messages import ConversationKey, Delivery, Inbound, Outbound
 from dialog.proactive import Contact
 
 log = logging.getLogger(__name__)
 
 SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts
-ACKNOWLEDGE_TIMEOUT = 10  # seconds for answering a press and removing its keyboard
 MAX_CONNECT_BACKOFF = 60.0
 
 
@@ -67,6 +67,8 @@ class TelegramChannel:
             session=AiohttpSession(api=TelegramAPIServer.from_base(settings.api_base)),
         )
         self.sender = TelegramSender(self.bot)
+        self._presses = PressAnswerer(self.bot)
+        self._recent_presses = RecentPresses()
         self.username: str | None = None  # the bot's @username, known after start()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -119,16 +121,30 @@ class TelegramChannel:
         event = incoming(update)
         if event is None:
             if update.callback_query is not None:  # a press we do not handle: stop its spinner
-                self._spawn(self._answer(update.callback_query.id, None))
+                self._spawn(self._presses.answer(update.callback_query.id))
+            return
+        if event.press is not None:
+            return await self._receive_press(event.inbound, event.press)
+        if not await self._inbox.accept(event.inbound):
+            log.info("telegram: %s seen before, not answered again", event.inbound.message_id)
+
+    async def _receive_press(self, inbound: Inbound, press: ButtonPress) -> None:
+        """Every press is answered, also when it cannot be recorded (Telegram then sends it
+        again); a press Telegram delivers twice is answered once."""
+        if not await self._recent_presses.first_delivery(press.query_id):
+            log.info("telegram: press %s delivered again, answered before", inbound.message_id)
             return
         accepted: bool | None = None
         try:
-            accepted = await self._inbox.accept(event.inbound)
+            accepted = await self._inbox.accept(inbound)
         finally:
-            if event.press is not None:
-                self._spawn(self._acknowledge(event.press, accepted))
-        if not accepted:
-            log.info("telegram: %s seen before, not answered again", event.inbound.message_id)
+            self._recent_presses.done(press.query_id, accepted)
+            notice = None
+            if accepted is False:  # another press on the same message came first
+                log.info("telegram: %s seen before, not answered again", inbound.message_id)
+                notice = self._manager.texts.get(press.language or "en",
+                                                 "telegram_already_chosen")
+            self._spawn(self._presses.acknowledge(press, accepted, notice))
 
     # Setup
 
@@ -171,32 +187,6 @@ class TelegramChannel:
             break
         if self.polling:
             await UpdatePoller(self.bot, self.receive).run()
-
-    # Button presses
-
-    async def _acknowledge(self, press: ButtonPress, accepted: bool | None) -> None:
-        """Stop the button's spinner; after a first press remove the message's keyboard, so
-        that it cannot be pressed again. A second press is told the choice was made."""
-        notice = None
-        if accepted is False:
-            notice = self._manager.texts.get(press.language or "en", "telegram_already_chosen")
-        await self._answer(press.query_id, notice)
-        if accepted:
-            try:
-                await call("editMessageReplyMarkup", self.bot.edit_message_reply_markup(
-                    chat_id=press.chat_id, message_id=press.message_id,
-                    reply_markup=InlineKeyboardMarkup(inline_keyboard=[]),
-                    request_timeout=ACKNOWLEDGE_TIMEOUT,
-                ))
-            except DeliveryFailed as failure:
-                log.info("telegram: keyboard of a pressed message not removed: %s", failure)
-
-    async def _answer(self, query_id: str, notice: str | None) -> None:
-        try:
-            await call("answerCallbackQuery", self.bot.answer_callback_query(
-                query_id, text=notice, request_timeout=ACKNOWLEDGE_TIMEOUT))
-        except DeliveryFailed as failure:  # e.g. "query is too old" after a long outage
-            log.info("telegram: button press not answered: %s", failure)
 
     # Sending
 

@@ -39,13 +39,13 @@ class Incoming:
 def incoming(update: Update) -> Incoming | None:
     """What to record for this update, or None for an update the bot does not answer."""
     if update.message is not None:
-        return _message(update.update_id, update.message)
+        return _message(update.message)
     if update.callback_query is not None:
         return _button_press(update.callback_query)
     return None
 
 
-def _message(update_id: int, message: Message) -> Incoming | None:
+def _message(message: Message) -> Incoming | None:
     if message.chat.type != "private":
         return None
     text = (message.text or message.caption or "").strip()[:MAX_TEXT]
@@ -56,7 +56,10 @@ def _message(update_id: int, message: Message) -> Incoming | None:
         key=ConversationKey(CHANNEL, str(message.chat.id)),
         text="" if action else text,
         action=action,
-        message_id=f"u{update_id}",
+        # The message's own id, unique in its chat. Not the update_id: after a week without
+        # updates Telegram starts update ids again from a random number, so an old one may
+        # come back on a new message.
+        message_id=f"m{message.chat.id}:{message.message_id}",
         language=language_of(message.from_user),
         sender=_sender(message.from_user),
     )

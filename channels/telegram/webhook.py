@@ -1,8 +1,9 @@
 """POST /telegram/webhook: Telegram's secret checked, the body read as an Update, handed on.
 
 Telegram sends the secret given to setWebhook in X-Telegram-Bot-Api-Secret-Token. A request
-without it (or with another) is refused with 403 before its body is even read. A body that is
-not an update is a 400; anything else is answered 200 once it is durably recorded (or seen
+without it (or with another) is refused with 403 before its body is even read. A body over
+MAX_UPDATE_BYTES is a 413 (read no further than that); a body that is not an update is a 400;
+anything else is answered 200 once it is durably recorded (or seen
 to be of no interest), so that Telegram does not send it again. A failure to record answers
 500, and Telegram retries: the retry of a recorded update is a replay.
 """
@@ -23,6 +24,9 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# A real update is a few kB (4,096 characters of text, the message replied to, a keyboard):
+# a megabyte leaves room for everything Telegram sends and stops a flood of memory.
+MAX_UPDATE_BYTES = 1024 * 1024
 
 
 def secret_matches(given: str | None, expected: str) -> bool:
@@ -30,6 +34,19 @@ def secret_matches(given: str | None, expected: str) -> bool:
     if not given or not expected:
         return False
     return secrets.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+async def read_body(request: Request, limit: int = MAX_UPDATE_BYTES) -> bytes | None:
+    """The request body, or None when it is longer than `limit` (declared or streamed)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 def read_update(body: bytes) -> Update | None:
@@ -53,7 +70,11 @@ def make_router(secret: str, receive: Callable[[Update], Awaitable[None]]) -> AP
     async def telegram_webhook(request: Request) -> Response:
         if not secret_matches(request.headers.get(SECRET_HEADER), secret):
             return PlainTextResponse("wrong or missing secret token", status_code=403)
-        update = read_update(await request.body())
+        body = await read_body(request)
+        if body is None:
+            return PlainTextResponse(f"an update is at most {MAX_UPDATE_BYTES} bytes",
+                                     status_code=413)
+        update = read_update(body)
         if update is None:
             return PlainTextResponse("the body is not a Telegram update", status_code=400)
         await receive(update)

@@ -13,6 +13,7 @@ from orders.service import OrderView
 from orders.states import OrderStatus
 
 MAX_PROOF_ATTEMPTS = 3
+ANOTHER = "another"  # the "Another order" button's argument (order numbers have digits)
 _SHORT_ANSWER = 12  # a reply this short may be a postcode the extractor did not recognise
 
 
@@ -45,6 +46,9 @@ class StatusFlow:
         return False
 
     async def on_action(self, turn: Turn, argument: str) -> None:
+        if argument == ANOTHER:  # not the order just told: ask which one
+            turn.enter(self.name, "need_number")
+            return turn.say("ask_order_number")
         await self._answer(turn, [argument], [])
 
     async def _answer(self, turn: Turn, numbers: list[str], proofs: list[str]) -> None:
@@ -92,7 +96,7 @@ class StatusFlow:
     def _tell(self, turn: Turn, order: OrderView) -> None:
         turn.finish()
         number = order.number
-        buttons = (turn.button("button_other_order", "intent:order_status"), human_button(turn))
+        buttons = (turn.button("button_other_order", f"{self.name}:{ANOTHER}"), human_button(turn))
         if order.status is OrderStatus.SHIPPED:
             if order.tracking_number:
                 return turn.say(

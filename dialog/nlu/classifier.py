@@ -46,6 +46,9 @@ DEFAULT_THRESHOLD = 0.40
 _REGULARISATION = 10.0  # LogisticRegression C; higher fits the small data set closer
 
 
+MAX_UNDERSTOOD_CHARS = 1000
+
+
 @dataclass(frozen=True, slots=True)
 class Understanding:
     intent: str  # one of INTENTS
@@ -101,6 +104,9 @@ class NluModel:
         return cls(features, SoftmaxScorer(model), language_detector)
 
     def understand(self, text: str) -> Understanding:
+        # What a customer asks is in the first lines; the entity patterns cost more than
+        # linear time on very long words, and a turn must not hold the event loop.
+        text = text[:MAX_UNDERSTOOD_CHARS]
         entity_scan = scan(text)
         tokens = tokenize(entity_scan.masked_text)
         language, language_confidence = self._language_detector.detect(tokens)

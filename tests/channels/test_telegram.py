@@ -17,15 +17,17 @@ from bot import Orderbot
 from channels.telegram import TelegramChannel
 from channels.telegram.pacing import ChatPacer
 from channels.telegram.sending import split_text
+from channels.telegram.webhook import MAX_UPDATE_BYTES
 from config import SettingsError, TelegramSettings
-from dialog.messages import Button, ConversationKey, Delivery, DeliveryFailed, Outbound
+from dialog.messages import Button, ConversationKey, Delivery, DeliveryFailed, Inbound, Outbound
 from dialog.proactive import Contact
-from dialog.store import Conversation, InboxRow, OutboxRow
-from tests.conftest import BotFactory, LiveServer, serve
+from dialog.store import Conversation, InboxRow, OutboxRow, TranscriptEntry
+from tests.conftest import API_KEY, BotFactory, LiveServer, serve
 from tests.doubles.telegram_api import (
     BOT_USER,
     TOKEN,
     USERS,
+    ApiCall,
     TelegramApiDouble,
     press_update,
     text_update,
@@ -122,6 +124,19 @@ async def conversation_status(bot: Orderbot, chat_id: int) -> str | None:
             Conversation.channel == "telegram", Conversation.chat_id == str(chat_id)))
 
 
+async def customer_entries(bot: Orderbot) -> list[tuple[str, str | None]]:
+    """What the transcript holds from customers: (text, button payload)."""
+    async with bot.database.transaction() as session:
+        rows = await session.scalars(select(TranscriptEntry).where(
+            TranscriptEntry.sender == "customer").order_by(TranscriptEntry.id))
+        return [(row.text, row.action) for row in rows]
+
+
+def answers(double: TelegramApiDouble, query_id: str) -> list[ApiCall]:
+    return [c for c in double.successful("answerCallbackQuery")
+            if c.params["callback_query_id"] == query_id]
+
+
 def delivery(chat_id: int, text: str, *buttons: Button, outbox_id: int = 90_001,
              **outbound: Any) -> Delivery:
     return Delivery(
@@ -153,7 +168,7 @@ async def test_status_conversation_in_english(
     answer = await olivia.say("olivia.brown@example.com")
     assert "Order A-1015 is on its way with DHL" in answer["text"]
     assert "Tracking number: DHL" in answer["text"]
-    assert keyboard(answer) == [("Another order", "intent:order_status"),
+    assert keyboard(answer) == [("Another order", "status:another"),
                                 ("Talk to a person", "intent:human")]
     assert "parse_mode" not in answer  # plain text: nothing the customer typed is markup
     assert answer["link_preview_options"] == {"is_disabled": True}
@@ -186,6 +201,15 @@ async def test_a_deep_link_links_the_chat_and_tells_the_status_without_proof(
     async with bot.database.transaction() as session:
         identities = await bot.orders.identities_of(session, order.customer_id)
     assert identities["telegram"] == str(OLIVIA)
+    # and the shop's news about the order come to this chat
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        event = await client.post("/api/orders/A-1015/events", json={"type": "delivered"},
+                                  headers={"Authorization": f"Bearer {API_KEY}"})
+    assert event.status_code == 200, event.text
+    before = len(olivia.replies)
+    await bot.outbox.drain()
+    news = await olivia.next_reply(before)
+    assert news["text"] == "Your order A-1015 has been delivered. Enjoy!"
 
 
 async def test_a_stale_deep_link_is_told_politely(
@@ -243,6 +267,107 @@ async def test_a_second_press_on_the_same_message_changes_nothing(
     assert await conversation_status(bot, OLIVIA) == "bot"  # not handed to a person
 
 
+async def test_a_double_tap_at_the_same_moment_acts_once(
+    server: LiveServer, double: TelegramApiDouble
+) -> None:
+    bot = server.bot
+    olivia = Customer(server, double, "olivia")
+    await olivia.say("/start")
+    greeting = copy.deepcopy(double.last_with_buttons(OLIVIA))
+    # two taps on "Talk to a person": two updates that Telegram delivers at the same moment
+    taps = [press_update(double.next_update_id(), "olivia", greeting, 1) for _ in range(2)]
+    await asyncio.gather(*(olivia.send(tap) for tap in taps))
+    await settle(bot)
+    await double.wait_for("answerCallbackQuery", 2)
+    assert [r["text"] for r in olivia.replies[1:]] == [
+        "I'm passing you to a colleague. A person will answer you here shortly."]
+    assert [action for _, action in await customer_entries(bot)] == [
+        "intent:greet", "intent:human"]
+    notices = [c.params.get("text") for c in double.successful("answerCallbackQuery")]
+    assert sorted(notices, key=str) == [None, "You have already made a choice here."]
+    assert await conversation_status(bot, OLIVIA) == "escalated"
+
+
+async def test_the_same_press_delivered_twice_at_once_is_answered_and_acted_on_once(
+    server: LiveServer, double: TelegramApiDouble
+) -> None:
+    bot = server.bot
+    olivia = Customer(server, double, "olivia")
+    await olivia.say("/start")
+    tap = press_update(double.next_update_id(), "olivia", double.last_with_buttons(OLIVIA), 1)
+    await asyncio.gather(olivia.send(tap), olivia.send(tap))
+    await settle(bot)
+    await double.wait_for("editMessageReplyMarkup")  # the first delivery's answer went out
+    assert [r["text"][:22] for r in olivia.replies] == ["Hello! I'm the Demo Sh",
+                                                        "I'm passing you to a c"]
+    assert [action for _, action in await customer_entries(bot)] == [
+        "intent:greet", "intent:human"]
+    # no "You have already made a choice" for a single tap
+    assert [c.params.get("text") for c in answers(double, tap["callback_query"]["id"])] == [
+        None]
+
+
+@pytest.mark.parametrize(("failure", "count", "statuses"), [
+    ("500", 2, [500, 500, 200]), ("429", 1, [429, 200])])
+async def test_a_press_is_answered_even_when_telegram_fails_at_first(
+    server: LiveServer, double: TelegramApiDouble, failure: str, count: int,
+    statuses: list[int],
+) -> None:
+    olivia = Customer(server, double, "olivia")
+    await olivia.say("/start")
+    double.fail_next(count, failure, retry_after=1, method="answerCallbackQuery")
+    await olivia.press(double.last_with_buttons(OLIVIA), 0)
+    assert "What is your order number?" in (await olivia.next_reply(1))["text"]
+    await double.wait_for("answerCallbackQuery")  # the spinner stops
+    assert [c.status for c in double.calls if c.method == "answerCallbackQuery"] == statuses
+
+
+async def test_a_press_that_cannot_be_recorded_is_answered_and_taken_when_sent_again(
+    server: LiveServer, double: TelegramApiDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = server.bot
+    olivia = Customer(server, double, "olivia")
+    await olivia.say("/start")
+    greeting = copy.deepcopy(double.last_with_buttons(OLIVIA))
+    tap = press_update(double.next_update_id(), "olivia", greeting, 0)
+    record = bot.inbox.accept
+
+    async def database_down(inbound: Inbound) -> bool:
+        raise ConnectionError("database unavailable")
+
+    monkeypatch.setattr(bot.inbox, "accept", database_down)
+    response = await olivia.post(json.dumps(tap).encode(),
+                                 **{"X-Telegram-Bot-Api-Secret-Token": SECRET})
+    assert response.status_code == 500  # not recorded: Telegram sends it again
+    await double.wait_for("answerCallbackQuery")  # but the spinner stopped
+    assert "reply_markup" in double.messages[(OLIVIA, greeting["message_id"])]
+    monkeypatch.setattr(bot.inbox, "accept", record)
+    await olivia.send(tap)  # Telegram's retry
+    assert "What is your order number?" in (await olivia.next_reply(1))["text"]
+    await double.wait_for("editMessageReplyMarkup")
+    await settle(bot)
+    assert len(olivia.replies) == 2
+
+
+async def test_a_press_whose_action_fails_is_still_answered(
+    server: LiveServer, double: TelegramApiDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = server.bot
+    olivia = Customer(server, double, "olivia")
+    await olivia.say("/start")
+    greeting = double.last_with_buttons(OLIVIA)
+
+    async def failing_turn(inbound: Inbound) -> list[Outbound]:
+        raise RuntimeError("the order system failed")
+
+    monkeypatch.setattr(bot.manager, "handle", failing_turn)
+    await olivia.press(greeting, 0)
+    await settle(bot)
+    [answered] = await double.wait_for("answerCallbackQuery")
+    assert answered.params["callback_query_id"] == f"q{double.next_update_id() - 1}"
+    assert len(olivia.replies) == 1  # only the greeting: the failed turn said nothing
+
+
 # Webhook security and bad input
 
 
@@ -270,6 +395,29 @@ async def test_a_body_that_is_not_an_update_is_a_400(
     response = await olivia.post(body, **{"X-Telegram-Bot-Api-Secret-Token": SECRET})
     assert response.status_code == 400
     assert await inbox_rows(server.bot) == 0
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
+async def test_an_oversized_body_is_a_413_and_nothing_recorded(
+    server: LiveServer, double: TelegramApiDouble, declared: bool
+) -> None:
+    olivia = Customer(server, double, "olivia")
+    update = text_update(double.next_update_id(), "olivia",
+                         "where is my order A-1015? " + "x" * MAX_UPDATE_BYTES)
+    body = json.dumps(update).encode()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 64 * 1024):
+            yield body[start:start + 64 * 1024]
+
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        response = await client.post(
+            "/telegram/webhook", content=body if declared else chunks(),
+            headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET})
+    assert response.status_code == 413
+    await settle(server.bot)
+    assert await inbox_rows(server.bot) == 0
+    assert olivia.replies == []
 
 
 async def test_updates_the_bot_does_not_answer_are_acknowledged_and_ignored(
@@ -310,13 +458,30 @@ async def test_the_same_update_twice_is_answered_once(
     server: LiveServer, double: TelegramApiDouble
 ) -> None:
     olivia = Customer(server, double, "olivia")
-    again = text_update(double.next_update_id(), "olivia", "hello")
-    await olivia.send(again)
-    await olivia.send(again)
-    together = text_update(double.next_update_id(), "olivia", "thanks")
-    await asyncio.gather(olivia.send(together), olivia.send(together))
+    asking = text_update(double.next_update_id(), "olivia", "Where is my order A-1015?")
+    await olivia.send(asking)
+    await olivia.send(asking)  # Telegram sends it again
+    proof = text_update(double.next_update_id(), "olivia", "olivia.brown@example.com")
+    await asyncio.gather(olivia.send(proof), olivia.send(proof))  # twice at the same moment
     await settle(server.bot)
-    assert [r["text"][:6] for r in olivia.replies] == ["Hello!", "You're"]
+    replies = [r["text"] for r in olivia.replies]
+    assert len(replies) == 2
+    assert "postcode of order A-1015" in replies[0]
+    assert "Order A-1015 is on its way with DHL" in replies[1]
+    assert await customer_entries(server.bot) == [("Where is my order A-1015?", None),
+                                                  ("olivia.brown@example.com", None)]
+
+
+async def test_a_new_message_that_reuses_an_old_update_id_is_answered(
+    server: LiveServer, double: TelegramApiDouble
+) -> None:
+    """After a week without updates Telegram picks the next update_id at random."""
+    olivia = Customer(server, double, "olivia")
+    update_id = double.next_update_id()
+    await olivia.send(text_update(update_id, "olivia", "hello", message_id=1))
+    await olivia.next_reply(0)
+    await olivia.send(text_update(update_id, "olivia", "Where is my order A-1015?", message_id=2))
+    assert "postcode of order A-1015" in (await olivia.next_reply(1))["text"]
 
 
 # Sending
@@ -381,7 +546,9 @@ async def test_a_rate_limited_reply_is_delivered_once_after_the_wait(
     server: LiveServer, double: TelegramApiDouble
 ) -> None:
     olivia = Customer(server, double, "olivia")
-    double.fail_next(1, "429", retry_after=1, method="sendMessage")
+    # Like Telegram, the double refuses a retry that comes before retry_after is over (the
+    # outbox's own first backoff is 1 s): 429 then 200 means the wait was kept.
+    double.fail_next(1, "429", retry_after=2, method="sendMessage")
     greeting = await olivia.say("hello")
     attempts = [c for c in double.calls if c.method == "sendMessage"]
     assert [c.status for c in attempts] == [429, 200]
@@ -479,6 +646,24 @@ async def test_polling_mode_answers_updates_from_get_updates(
         for c in double.calls))
     await bot.inbox.drain()
     assert await inbox_rows(bot) == 1
+
+
+async def test_polling_answers_an_update_handed_over_twice_once(
+    make_bot: BotFactory, double: TelegramApiDouble
+) -> None:
+    bot = await make_bot(telegram={"enabled": True, "token": TOKEN, "api_base": double.url,
+                                   "mode": "polling"})
+    await double.wait_for("deleteWebhook")
+    asking = text_update(double.next_update_id(), "olivia", "Where is my order A-1015?")
+    double.push_update(asking)
+    double.push_update(copy.deepcopy(asking))  # as after a restart before it was confirmed
+    double.push_update(text_update(double.next_update_id(), "olivia",
+                                   "olivia.brown@example.com"))
+    await double.wait_for("sendMessage", 2)
+    await settle(bot)
+    replies = [m["text"] for m in double.sent(OLIVIA)]
+    assert len(replies) == 2 and "on its way with DHL" in replies[1]
+    assert await inbox_rows(bot) == 2
 
 
 # Settings

@@ -109,3 +109,19 @@ async def test_verified_customer_sees_own_orders_without_proof(bot: Orderbot) ->
     assert "on its way with DHL" in await conversation.press(SHIPPED)
     # Another customer's order still needs its proof.
     assert "postcode" in await conversation.say(f"where is {SHIPPED_PL}")
+
+
+async def test_another_order_asks_for_the_other_number(conversation: Conversation) -> None:
+    await conversation.say(f"where is my order {SHIPPED}?")
+    await conversation.say("olivia.brown@example.com")
+    assert "order number" in await conversation.press("Another order")
+    reply = await conversation.say(DELIVERED)
+    assert "email address or the delivery postcode" in reply  # another order, another proof
+    assert "DHL" not in reply
+
+
+async def test_a_very_long_message_is_understood_from_its_start(
+    conversation: Conversation,
+) -> None:
+    reply = await conversation.say(f"where is my order {SHIPPED}? " + "x" * 50_000)
+    assert f"delivery postcode of order {SHIPPED}" in reply

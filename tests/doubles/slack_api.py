@@ -10,13 +10,17 @@ The double answers auth.test, chat.postMessage, chat.update, conversations.open 
 (form, JSON or query parameters, like slack_sdk sends them), records every call with its
 parameters and Authorization header, and can answer the next calls with a failure: HTTP 429
 with Retry-After, {"ok": false, "error": "ratelimited"}, HTTP 500, or any Slack error code.
+As Slack does, after a 429 it refuses that method again (429) until Retry-After has passed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
+import hmac
 import json
+import math
 import sys
 import time
 import uuid
@@ -51,7 +55,7 @@ class ApiCall:
 @dataclass
 class _Failure:
     answer: str  # "429" | "500" | a Slack error code such as "ratelimited"
-    retry_after: int
+    retry_after: float
     method: str | None
 
 
@@ -62,6 +66,7 @@ class SlackApiDouble:
         self.calls: list[ApiCall] = []
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> message
         self._failures: list[_Failure] = []
+        self._limited_until: dict[str, float] = {}  # method -> end of its Retry-After
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._ts = int(time.time())
@@ -118,9 +123,11 @@ class SlackApiDouble:
         method = request.match_info["method"]
         params = await _params(request)
         authorization = request.headers.get("Authorization")
-        failure = self._take_failure(method)
+        failure = self._take_failure(method) or self._still_limited(method)
         if failure is not None:
             response, ok = _failure_response(failure), False
+            if failure.answer == "429":  # like Slack: refused until Retry-After has passed
+                self._limited_until[method] = time.monotonic() + failure.retry_after
         elif self.token is not None and authorization != f"Bearer {self.token}":
             response, ok = web.json_response({"ok": False, "error": "invalid_auth"}), False
         else:
@@ -129,6 +136,11 @@ class SlackApiDouble:
         self.calls.append(ApiCall(method, params, authorization, response.status, ok))
         self._changed.set()
         return response
+
+    def _still_limited(self, method: str) -> _Failure | None:
+        """A call made before the Retry-After of a 429 ran out is refused again."""
+        left = self._limited_until.get(method, 0.0) - time.monotonic()
+        return _Failure("429", left, method) if left > 0 else None
 
     def _take_failure(self, method: str) -> _Failure | None:
         for index, failure in enumerate(self._failures):
@@ -179,7 +191,7 @@ async def _params(request: web.Request) -> dict[str, Any]:
 def _failure_response(failure: _Failure) -> web.Response:
     if failure.answer == "429":
         return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
-                                 headers={"Retry-After": str(failure.retry_after)})
+                                 headers={"Retry-After": str(math.ceil(failure.retry_after))})
     if failure.answer == "500":
         return web.Response(status=500, text="<html>Internal Server Error</html>",
                             content_type="text/html")
@@ -189,10 +201,14 @@ def _failure_response(failure: _Failure) -> web.Response:
 # What Slack sends to the bot: signed Events API and interactivity requests.
 
 
-def signed_headers(secret: str, body: str, timestamp: int | None = None,
+def signed_headers(secret: str, body: str | bytes, timestamp: int | None = None,
                    content_type: str = "application/json") -> dict[str, str]:
     stamp = str(int(time.time()) if timestamp is None else timestamp)
-    signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+    if isinstance(body, str):
+        signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+    else:  # bytes that need not be UTF-8, which slack_sdk's verifier wants
+        base = b"v0:" + stamp.encode() + b":" + body
+        signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
     return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature,
             "Content-Type": content_type}
 

@@ -11,7 +11,9 @@ The double answers getMe, setWebhook, deleteWebhook, getUpdates (long polling wi
 sendMessage, answerCallbackQuery and editMessageReplyMarkup at /bot<token>/<method>, records
 every call with its decoded parameters (aiogram sends forms; nested fields such as
 reply_markup are JSON strings in them), and can answer the next calls with a failure: 429
-with retry_after, 500, 403 (bot blocked by the user) or 400 (chat not found).
+with retry_after, 500, 403 (bot blocked by the user) or 400 (chat not found). Like Telegram,
+after a 429 it refuses the same chat (or, without a chat, the same method) with another 429
+until retry_after has passed: a bot that retries sooner is seen to.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -31,6 +34,7 @@ from aiohttp import web
 
 TOKEN = "123456:TEST"
 WAIT_SECONDS = 10.0  # an upper bound for tests; the bot normally answers in milliseconds
+FLOOD_GRACE = 0.01  # seconds: a retry this close to the end of the wait counts as after it
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Orderbot", "username": "orderbot_test_bot"}
 USERS: dict[str, dict[str, Any]] = {
     "olivia": {"id": 5001, "is_bot": False, "first_name": "Olivia", "language_code": "en"},
@@ -73,10 +77,12 @@ class TelegramApiDouble:
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}  # (chat, message id) -> it
         self.webhook: dict[str, Any] = {}
         self._updates: list[dict[str, Any]] = []  # not yet confirmed by a getUpdates offset
-        # Telegram's update ids only grow, also across restarts of the double
+        # Telegram's update ids and a chat's message ids only grow, also across restarts of
+        # the double (a bot remembers the ids it has seen: a repeated one would be a replay)
         self._update_ids = itertools.count(int(time.time() * 1000))
-        self._message_ids = itertools.count(1)
+        self._message_ids = itertools.count(int(time.time() * 1000))
         self._failures: list[_Failure] = []
+        self._flood_until: dict[str, float] = {}  # chat id (or method) -> end of its 429 wait
         self._changed = asyncio.Event()
         self._pushed = asyncio.Event()
         self._closing = asyncio.Event()
@@ -154,9 +160,15 @@ class TelegramApiDouble:
         call = ApiCall(method, params, 0)  # recorded on arrival: a long poll is seen at once
         self.calls.append(call)
         self._changed.set()
-        failure = self._take_failure(method)
-        if failure is not None:
+        flooded = self._flooded(method, params)
+        failure = None if flooded else self._take_failure(method)
+        if flooded:
+            status, body = _flood_body(flooded)
+        elif failure is not None:
             status, body = _failure_body(failure)
+            if failure.answer == "429":
+                self._flood_until[_flood_key(method, params)] = (
+                    time.monotonic() + failure.retry_after)
         elif self.token is not None and request.match_info["token"] != self.token:
             status, body = 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
         else:
@@ -164,6 +176,12 @@ class TelegramApiDouble:
         call.status = status
         self._changed.set()
         return web.json_response(body, status=status)
+
+    def _flooded(self, method: str, params: dict[str, Any]) -> int:
+        """Seconds still to wait after an earlier 429 for this chat (or method), else 0."""
+        until = self._flood_until.get(_flood_key(method, params), 0.0)
+        remaining = until - time.monotonic()
+        return math.ceil(remaining) if remaining > FLOOD_GRACE else 0
 
     def _take_failure(self, method: str) -> _Failure | None:
         if method == "getUpdates":  # failures are meant for what the bot sends
@@ -250,6 +268,17 @@ def _error(status: int, description: str) -> tuple[int, dict[str, Any]]:
     return status, {"ok": False, "error_code": status, "description": description}
 
 
+def _flood_key(method: str, params: dict[str, Any]) -> str:
+    return f"chat {params['chat_id']}" if params.get("chat_id") else method
+
+
+def _flood_body(retry_after: int) -> tuple[int, dict[str, Any]]:
+    status, description = FAILURES["429"]
+    status, body = _error(status, description.format(retry_after=retry_after))
+    body["parameters"] = {"retry_after": retry_after}
+    return status, body
+
+
 def _failure_body(failure: _Failure) -> tuple[int, dict[str, Any]]:
     status, description = FAILURES[failure.answer]
     status, body = _error(status, description.format(retry_after=failure.retry_after))
@@ -278,7 +307,7 @@ def text_update(update_id: int, user: str, text: str, **message: Any) -> dict[st
     sender = USERS[user]
     chat = {"id": sender["id"], "type": "private", "first_name": sender["first_name"]}
     return {"update_id": update_id, "message": {
-        "message_id": update_id % 100_000, "date": int(time.time()), "chat": chat,
+        "message_id": update_id, "date": int(time.time()), "chat": chat,
         "from": sender, "text": text, **message}}
 
 

@@ -63,7 +63,7 @@ async def test_status_conversation_over_a_real_websocket(live_server: LiveServer
         assert "postcode" in asked["text"]
         answer = await conversation.say("olivia.brown@example.com")
         assert "on its way with DHL" in answer["text"]
-        assert answer["buttons"][0] == {"title": "Another order", "payload": "intent:order_status"}
+        assert answer["buttons"][0] == {"title": "Another order", "payload": "status:another"}
         assert isinstance(answer["id"], int) and answer["at"]
 
 

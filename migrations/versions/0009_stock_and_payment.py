@@ -1,0 +1,24 @@
+"""stock_and_payment (reserved for that work; empty until it needs tables)
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-11-24 13:00:00
+"""
+from __future__ import annotations
+
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+
+revision = '0009'
+down_revision = '0008'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

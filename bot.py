@@ -22,6 +22,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from adapters.payments.local import LocalPayments
 from channels.base import Channel
 from channels.webchat.channel import STATIC as WEBCHAT_STATIC
 from channels.webchat.channel import WebchatChannel
@@ -35,6 +36,7 @@ from dialog.manager import DialogManager
 from dialog.nlu import NluModel, evaluate
 from dialog.outbox import OutboxSender
 from dialog.proactive import ProactiveMessages
+from dialog.services import Services
 from dialog.store import ConversationStore
 from dialog.texts import Texts
 from orders import demo
@@ -42,6 +44,7 @@ from orders.api import make_router as make_shop_router
 from orders.database import Database, make_engine
 from orders.documents import make_documents_router
 from orders.migrations import upgrade
+from orders.payments import Payments
 from orders.service import OrderService, OrderView
 from scheduling.jobs import JobRunner
 
@@ -73,6 +76,8 @@ class Orderbot:
         self.texts = Texts.load()
         self.nlu = nlu or NluModel.train()
         self.outbox = OutboxSender(self.database, self.store, {})
+        self.jobs = JobRunner(self.database)
+        self.services = Services()  # adapters and use cases the flows use (see _wire)
         self.manager = DialogManager(
             database=self.database,
             store=self.store,
@@ -83,12 +88,13 @@ class Orderbot:
             outbox=self.outbox,
             flows=all_flows(),
             shop_name=settings.shop.name,
+            services=self.services,
         )
         self.proactive = ProactiveMessages(
             self.store, self.texts, self.outbox, self.orders, settings.shop.name
         )
         self.inbox = Inbox(self.database, self.manager)
-        self.jobs = JobRunner(self.database)
+        self._wire()
         self.channels: list[Channel] = []
         self.telegram: TelegramChannel | None = None
         self.app = FastAPI(title="orderbot", lifespan=self._lifespan)
@@ -130,6 +136,10 @@ class Orderbot:
             self.app.include_router(
                 demo.make_demo_router(self.database, self.orders, WEBCHAT_STATIC / "demo.html")
             )
+
+    def _wire(self) -> None:
+        """Adapters (local, or HTTP when [adapters] names a URL), use cases, due jobs."""
+        self.services.add(Payments, LocalPayments(self.settings.base_url))
 
     def _add_channel(self, channel: Channel) -> None:
         self.channels.append(channel)

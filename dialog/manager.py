@@ -16,6 +16,7 @@ from dialog.flows.fallback import not_understood
 from dialog.messages import Button, ConversationKey, Inbound, Outbound
 from dialog.nlu import NluModel, Understanding
 from dialog.outbox import OutboxSender
+from dialog.services import Services
 from dialog.store import (
     ConversationState,
     ConversationStore,
@@ -49,6 +50,7 @@ class DialogManager:
         outbox: OutboxSender,
         flows: Sequence[Flow],
         shop_name: str,
+        services: Services | None = None,
     ) -> None:
         self._database = database
         self._store = store
@@ -59,6 +61,7 @@ class DialogManager:
         self._locks = locks
         self._outbox = outbox
         self._shop_name = shop_name
+        self._services = services or Services()
         self._by_name = {flow.name: flow for flow in flows}
         self._by_intent = {intent: flow for flow in flows for intent in flow.intents}
 
@@ -99,6 +102,7 @@ class DialogManager:
                         orders=self._orders,
                         texts=self._texts,
                         shop_name=self._shop_name,
+                        services=self._services,
                     )
                     if state.status != "claimed":
                         await self._route(turn)

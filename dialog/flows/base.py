@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from dialog.messages import Button, Inbound, Outbound
 from dialog.nlu import Understanding
+from dialog.services import Services
 from dialog.store import ConversationState
 from dialog.texts import Texts
 from orders.service import OrderService
@@ -23,6 +24,7 @@ class Turn:
     orders: OrderService
     texts: Texts
     shop_name: str
+    services: Services = field(default_factory=Services)
     replies: list[Outbound] = field(default_factory=list)
 
     @property

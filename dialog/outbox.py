@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from contextlib import suppress
 from typing import Protocol
 
-from dialog.messages import Delivery, DeliveryFailed
+from dialog.messages import ConversationKey, Delivery, DeliveryFailed
 from dialog.store import ConversationStore
 from orders.database import Database
 
@@ -23,7 +22,9 @@ class Deliverer(Protocol):
 
 
 class OutboxSender:
-    """One queue and worker per channel; rows are marked sent in batches."""
+    """One queue and worker per conversation while it has replies to send: replies to one
+    customer leave in order, one at a time, and a platform that makes one chat wait (429,
+    pacing) holds back only that chat. Rows are marked sent in batches."""
 
     def __init__(
         self, database: Database, store: ConversationStore, channels: Mapping[str, Deliverer]
@@ -31,60 +32,63 @@ class OutboxSender:
         self._database = database
         self._store = store
         self._channels = dict(channels)
-        self._queues: dict[str, asyncio.Queue[Delivery]] = {}
-        self._workers: list[asyncio.Task[None]] = []
+        self._queues: dict[ConversationKey, asyncio.Queue[Delivery]] = {}
+        self._workers: set[asyncio.Task[None]] = set()
+        self._running = False  # stopped: rows stay in the database for the next start
 
     def add_channel(self, name: str, channel: Deliverer) -> None:
         self._channels[name] = channel
 
     async def start(self) -> None:
-        for name in self._channels:
-            self._queues[name] = asyncio.Queue()
-            self._workers.append(asyncio.create_task(self._work(name), name=f"outbox-{name}"))
+        """Send what was committed but not sent before the last stop."""
+        self._running = True
         async with self._database.transaction() as session:
             self.enqueue(await self._store.unsent(session))
 
     async def stop(self) -> None:
-        for worker in self._workers:
+        self._running = False
+        for worker in list(self._workers):
             worker.cancel()
-        for worker in self._workers:
-            with suppress(asyncio.CancelledError):
-                await worker
+        await asyncio.gather(*self._workers, return_exceptions=True)
         self._workers.clear()
+        self._queues.clear()
 
     async def drain(self) -> None:
         """Wait until everything queued so far is delivered (or given up) and recorded."""
-        await asyncio.gather(*(queue.join() for queue in self._queues.values()))
+        while self._workers:
+            await asyncio.gather(*list(self._workers), return_exceptions=True)
 
     def enqueue(self, deliveries: list[Delivery]) -> None:
+        if not self._running:
+            return
         for delivery in deliveries:
-            queue = self._queues.get(delivery.outbound.key.channel)
-            if queue is None:
-                log.warning("no channel %s for outbox row %s", delivery.outbound.key.channel,
-                            delivery.outbox_id)
+            key = delivery.outbound.key
+            if key.channel not in self._channels:
+                log.warning("no channel %s for outbox row %s", key.channel, delivery.outbox_id)
                 continue
+            queue = self._queues.get(key)
+            if queue is None:
+                queue = self._queues[key] = asyncio.Queue()
+                worker = asyncio.create_task(self._work(key, queue), name=f"outbox-{key}")
+                self._workers.add(worker)
+                worker.add_done_callback(self._workers.discard)
             queue.put_nowait(delivery)
 
-    async def _work(self, name: str) -> None:
-        queue = self._queues[name]
-        channel = self._channels[name]
-        while True:
-            batch = [await queue.get()]
+    async def _work(self, key: ConversationKey, queue: asyncio.Queue[Delivery]) -> None:
+        channel = self._channels[key.channel]
+        try:
             while not queue.empty():
-                batch.append(queue.get_nowait())
-            sent: list[int] = []
-            for delivery in batch:
-                if await self._deliver(channel, delivery):
-                    sent.append(delivery.outbox_id)
-            try:
-                async with self._database.transaction() as session:
-                    await self._store.mark_sent(session, sent)
-            except Exception:
-                # Delivered but not marked: re-sent after a restart at worst (at least once).
-                log.exception("could not mark %d outbox rows sent", len(sent))
-            finally:
-                for _ in batch:
-                    queue.task_done()
+                batch = [queue.get_nowait() for _ in range(queue.qsize())]
+                sent = [d.outbox_id for d in batch if await self._deliver(channel, d)]
+                try:
+                    async with self._database.transaction() as session:
+                        await self._store.mark_sent(session, sent)
+                except Exception:
+                    # Delivered but not marked: re-sent after a restart at worst (at least once).
+                    log.exception("could not mark %d outbox rows sent", len(sent))
+        finally:
+            if self._queues.get(key) is queue:
+                del self._queues[key]
 
     async def _deliver(self, channel: Deliverer, delivery: Delivery) -> bool:
         backoff = 1.0

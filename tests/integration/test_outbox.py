@@ -99,3 +99,28 @@ async def test_last_buttons_and_undeliverable_addresses(make_bot: BotFactory) ->
     async with bot.database.transaction() as session:
         order = await bot.orders.get_order(session, "A-1015")
     assert order is not None and order.customer_email_undeliverable
+
+
+class OneChatRateLimited(RecordingChannel):
+    """The platform makes one chat wait a long time; the others are served as usual."""
+
+    def __init__(self, slow_chat: str) -> None:
+        super().__init__()
+        self.slow_chat = slow_chat
+
+    async def send(self, delivery: Delivery) -> None:
+        if delivery.outbound.key.chat_id == self.slow_chat:
+            raise DeliveryFailed("429", retry_after=3600)
+        await super().send(delivery)
+
+
+async def test_a_chat_told_to_wait_holds_back_no_other_chat(make_bot: BotFactory) -> None:
+    channel = OneChatRateLimited(slow_chat="busy")
+    bot = await with_channel(await make_bot(demo={"enabled": False}), channel)
+    await bot.manager.handle(Inbound(key=ConversationKey("test", "busy"), text="hello"))
+    await bot.manager.handle(Inbound(key=ConversationKey("test", "calm"), text="hello"))
+    await until(lambda: len(channel.delivered) == 1, channel)
+    assert channel.delivered[0].startswith("Hello!")
+    async with bot.database.transaction() as session:
+        unsent = await session.scalars(select(OutboxRow.chat_id).where(OutboxRow.sent_at.is_(None)))
+        assert list(unsent) == ["busy"]  # still waiting its turn, not lost

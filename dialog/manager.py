@@ -113,7 +113,7 @@ class DialogManager:
                         raise _Duplicate
                     after_commit(session, lambda: self._outbox.enqueue(deliveries))
         except _Duplicate:
-            log.info("duplicate message %s in %s dropped", inbound.message_id, inbound.key)
+            log.debug("duplicate message %s in %s dropped", inbound.message_id, inbound.key)
             return []
         return turn.replies
 

@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 MAX_BACKOFF_SECONDS = 60.0
+STOP_RETRY_SECONDS = 1.0
 
 
 class Deliverer(Protocol):
@@ -47,10 +48,12 @@ class OutboxSender:
 
     async def stop(self) -> None:
         self._running = False
-        for worker in list(self._workers):
-            worker.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
-        self._workers.clear()
+        # Cancel until every worker has ended: a cancellation that lands just as a network
+        # read completes can be swallowed by the library doing the read (seen with aiosmtplib).
+        while self._workers:
+            for worker in self._workers:
+                worker.cancel()
+            await asyncio.wait(self._workers, timeout=STOP_RETRY_SECONDS)
         self._queues.clear()
 
     async def drain(self) -> None:

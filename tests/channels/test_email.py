@@ -39,9 +39,15 @@ async def relay() -> AsyncIterator[SmtpRelayDouble]:
 
 
 @pytest.fixture
-async def bot(make_bot: BotFactory, relay: SmtpRelayDouble) -> Orderbot:
-    return await make_bot(email={"enabled": True, "listen_port": free_port(), "address": SHOP,
-                                 "relay_host": "127.0.0.1", "relay_port": relay.port})
+async def bot(make_bot: BotFactory, relay: SmtpRelayDouble) -> AsyncIterator[Orderbot]:
+    started = await make_bot(email={"enabled": True, "listen_port": free_port(),
+                                    "address": SHOP, "relay_host": "127.0.0.1",
+                                    "relay_port": relay.port})
+    yield started
+    # A test ends when the relay has a mail, while the sender may still be in its SMTP QUIT.
+    # Let it finish first: a stop that cancels it there can hang (see the report on
+    # OutboxSender.stop).
+    await settle(started)
 
 
 class MailClient:
@@ -118,6 +124,7 @@ async def test_status_question_is_answered_in_the_same_thread(
     assert "Reply with the number of your choice:\n1. Another order\n2. Talk to a person" \
         in answer.text
     assert await tracking_number(bot, "A-1015") in answer.html
+    assert "<ol><li>Another order</li><li>Talk to a person</li></ol>" in answer.html
 
     again = customer_mail(OLIVIA, "Thank you!", to=SHOP, reply_to=answer)
     await olivia.send(again)
@@ -192,6 +199,34 @@ async def test_answering_with_an_option_number_picks_it(
     assert "passing you to a colleague" in handed.text
     [conversation] = await email_conversations(bot)
     assert conversation.status == "escalated"
+
+
+async def test_answering_with_an_options_words_picks_it(
+    bot: Orderbot, relay: SmtpRelayDouble
+) -> None:
+    olivia = MailClient(bot, relay, OLIVIA)
+    status = await olivia.write("Where is my order A-1015?")
+    assert "1. Another order" in status.text
+
+    which = await olivia.write("Another order", reply_to=status)
+    assert "What is your order number?" in which.text
+
+
+async def test_answers_go_to_the_from_address_never_to_reply_to_or_the_envelope(
+    bot: Orderbot, relay: SmtpRelayDouble
+) -> None:
+    """Someone who forges Olivia's From (and asks for the answer elsewhere) never reads it."""
+    forged = customer_mail(OLIVIA, "Where is my order A-1015?", to=SHOP,
+                           Reply_To=STRANGER, Sender=STRANGER, Return_Path=f"<{STRANGER}>")
+    async with aiosmtplib.SMTP(hostname="127.0.0.1",
+                               port=bot.settings.email.listen_port) as client:
+        await client.sendmail(STRANGER, [SHOP], forged.as_bytes())  # MAIL FROM the forger
+    answer = await MailClient(bot, relay, OLIVIA).next_reply(0)
+    assert await tracking_number(bot, "A-1015") in answer.text
+    assert answer.rcpt_tos == [OLIVIA] and OLIVIA in answer["To"]
+    assert STRANGER not in answer["To"] and not answer["Cc"] and not answer["Bcc"]
+    await settle(bot)
+    assert relay.to(STRANGER) == [] and len(relay.received) == 1
 
 
 async def test_a_stranger_writing_into_a_customers_thread_gets_a_conversation_of_their_own(
@@ -289,8 +324,26 @@ def null_sender_mail() -> EmailMessage:
     return customer_mail(OLIVIA, "Where is my order A-1015?", to=SHOP)
 
 
+def x_autoreply_mail() -> EmailMessage:
+    return customer_mail(OLIVIA, "Where is my order A-1015?", to=SHOP, X_Autoreply="yes")
+
+
+def junk_mail() -> EmailMessage:
+    return customer_mail(OLIVIA, "Where is my order A-1015?", to=SHOP, Precedence="junk")
+
+
+def read_receipt() -> EmailMessage:
+    """A multipart/report that is no bounce (RFC 8098), from a person's address."""
+    receipt = customer_mail(OLIVIA, "Where is my order A-1015? was displayed", to=SHOP)
+    receipt.make_mixed()
+    receipt.set_type("multipart/report")
+    receipt.set_param("report-type", "disposition-notification")
+    return receipt
+
+
 @pytest.mark.parametrize("automatic, envelope_sender", [
     (auto_reply, OLIVIA), (bulk_mail, OLIVIA), (list_mail, OLIVIA), (null_sender_mail, ""),
+    (x_autoreply_mail, OLIVIA), (junk_mail, OLIVIA), (read_receipt, OLIVIA),
 ])
 async def test_automatic_mail_is_never_answered(
     bot: Orderbot, relay: SmtpRelayDouble, automatic: Any, envelope_sender: str
@@ -372,6 +425,9 @@ async def test_a_relay_that_refuses_for_good_is_given_up_and_recorded(
         errors = list(await session.scalars(select(OutboxRow.last_error)))
     assert len(errors) == 1 and errors[0] is not None and "550" in errors[0]
     assert OLIVIA not in errors[0]  # the relay quoted the address; the record does not
+    [conversation] = await email_conversations(bot)  # an operator must see she got nothing
+    assert (conversation.status, conversation.escalation_reason) == ("escalated",
+                                                                      "delivery_failed")
 
     stranger = MailClient(bot, relay, STRANGER)
     assert "order number" in (await stranger.write("Where is my order?")).text  # still works

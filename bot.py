@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,7 +23,16 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from adapters.courier.http import HttpCourier
+from adapters.courier.local import LocalCourier
+from adapters.credit_check.http import HttpCreditCheck
+from adapters.credit_check.local import LocalCreditCheck
+from adapters.inventory.http import HttpInventory
+from adapters.inventory.local import LocalInventory
+from adapters.payments.http import HttpPayments
 from adapters.payments.local import LocalPayments
+from adapters.vouchers.http import HttpVouchers
+from adapters.vouchers.local import LocalVouchers
 from channels.base import Channel
 from channels.webchat.channel import STATIC as WEBCHAT_STATIC
 from channels.webchat.channel import WebchatChannel
@@ -31,6 +41,9 @@ from coordination.base import Locks, PubSub
 from coordination.memory import InProcessLocks, InProcessPubSub
 from coordination.redis import RedisLocks, RedisPubSub
 from dialog.flows import all_flows
+from dialog.flows.availability import BackInStockMessages
+from dialog.flows.confirm_reminders import ConfirmationStarter
+from dialog.flows.payment import PaymentMessages
 from dialog.inbox import Inbox
 from dialog.manager import DialogManager
 from dialog.nlu import NluModel, evaluate
@@ -41,11 +54,18 @@ from dialog.store import ConversationStore
 from dialog.texts import Texts
 from orders import demo
 from orders.api import make_router as make_shop_router
+from orders.billing import Invoices, PaymentReminders
+from orders.confirmation import ConfirmationSettings
+from orders.credit_check import CreditCheck
 from orders.database import Database, make_engine
 from orders.documents import make_documents_router
+from orders.inventory import Inventory
 from orders.migrations import upgrade
 from orders.payments import Payments
+from orders.returns import ReturnDesk, ReturnPolicy
 from orders.service import OrderService, OrderView
+from orders.tracking import Courier
+from orders.vouchers import Vouchers
 from scheduling.jobs import JobRunner
 
 if TYPE_CHECKING:
@@ -56,6 +76,32 @@ DEFAULT_CONFIG = ROOT / "settings.toml"
 MAX_WEBSOCKET_FRAME = 64 * 1024
 
 log = logging.getLogger("orderbot")
+
+
+def _payments(settings: Settings) -> Payments:
+    adapters = settings.adapters
+    if adapters.payments_url:
+        return HttpPayments(adapters.payments_url, adapters.api_key, adapters.timeout_seconds)
+    return LocalPayments(settings.base_url)
+
+
+def _courier(settings: Settings) -> Courier:
+    adapters = settings.adapters
+    if adapters.courier_url:
+        return HttpCourier(adapters.courier_url, adapters.api_key, adapters.timeout_seconds)
+    return LocalCourier()
+
+
+def _confirmation_adapters(settings: Settings) -> tuple[Inventory, CreditCheck, Vouchers]:
+    """Inventory, credit check and vouchers: HTTP where [adapters] names a URL, else local."""
+    a = settings.adapters
+    common = (a.api_key, a.timeout_seconds)
+    return (
+        HttpInventory(a.inventory_url, *common) if a.inventory_url else LocalInventory(),
+        HttpCreditCheck(a.credit_check_url, *common) if a.credit_check_url
+        else LocalCreditCheck(),
+        HttpVouchers(a.vouchers_url, *common) if a.vouchers_url else LocalVouchers(),
+    )
 
 
 class Orderbot:
@@ -101,7 +147,8 @@ class Orderbot:
         self.app.include_router(make_documents_router(self.database))
         self.app.include_router(
             make_shop_router(
-                self.database, self.orders, self.proactive, settings.shop.api_keys, self._links
+                self.database, self.orders, self.proactive, settings.shop.api_keys, self._links,
+                stock_notifier=BackInStockMessages(self.proactive),
             )
         )
         if settings.webchat.enabled:
@@ -139,7 +186,33 @@ class Orderbot:
 
     def _wire(self) -> None:
         """Adapters (local, or HTTP when [adapters] names a URL), use cases, due jobs."""
-        self.services.add(Payments, LocalPayments(self.settings.base_url))
+        self.services.add(Payments, _payments(self.settings))
+        inventory, credit_check, vouchers = _confirmation_adapters(self.settings)
+        self.services.add(Inventory, inventory)
+        self.services.add(CreditCheck, credit_check)
+        self.services.add(Vouchers, vouchers)
+        shop = self.settings.shop
+        confirmation = ConfirmationSettings(
+            base_url=self.settings.base_url, delivery_slots=tuple(shop.delivery_slots),
+            cod_credit_check_above=shop.cod_credit_check_above,
+            reminder_minutes=shop.confirmation_reminder_minutes,
+            escalation_minutes=shop.confirmation_escalation_minutes,
+        )
+        self.services.add(ConfirmationSettings, confirmation)
+        ConfirmationStarter(confirmation, self.orders, self.store).attach(self.proactive, self.jobs)
+        returns = ReturnDesk(
+            self.orders, self.services.get(Payments), shop_name=self.settings.shop.name,
+            base_url=self.settings.base_url,
+            policy=ReturnPolicy(window_days=self.settings.shop.return_window_days),
+        )
+        self.services.add(ReturnDesk, returns)
+        self.orders.return_receiver = returns  # return_received refunds through it
+        self.services.add(Courier, _courier(self.settings))
+        self.services.add(Invoices, Invoices(self.settings.base_url, self.settings.shop.name))
+        PaymentReminders(
+            self.orders, PaymentMessages(self.proactive, self.store, self.texts),
+            escalation_days=self.settings.shop.payment_overdue_escalation_days,
+        ).register(self.jobs)
 
     def _add_channel(self, channel: Channel) -> None:
         self.channels.append(channel)
@@ -230,6 +303,19 @@ def _redact(url: str) -> str:
     return scheme + sep + rest
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError:
+        listener.close()
+        raise
+    listener.set_inheritable(True)
+    return listener
+
+
 async def _stop_quietly(bot: Orderbot) -> None:
     try:
         await bot.stop()
@@ -242,6 +328,13 @@ def serve(settings: Settings) -> int:
         bot = Orderbot(settings)
     except SettingsError as error:  # a channel refused its settings
         print(f"orderbot: bad settings: {error}", file=sys.stderr)
+        return 2
+    try:  # bound before anything starts, so a second copy of the bot changes nothing
+        listener = _listen(settings.http.host, settings.http.port)
+    except OSError as error:
+        print(f"orderbot: bad settings: http.port: cannot listen on {settings.http.host}:"
+              f"{settings.http.port} ({error.strerror}; is another orderbot running?)",
+              file=sys.stderr)
         return 2
     server = uvicorn.Server(
         uvicorn.Config(
@@ -265,10 +358,12 @@ def serve(settings: Settings) -> int:
             await _stop_quietly(bot)
             return 2
         try:
-            serving = asyncio.create_task(server.serve())
+            serving = asyncio.create_task(server.serve(sockets=[listener]))
             while not server.started and not serving.done():  # noqa: ASYNC110 (no event)
                 await asyncio.sleep(0.05)
             if not server.started:
+                if serving.done() and not serving.cancelled():
+                    serving.exception()  # retrieved: uvicorn has logged why
                 serving.cancel()
                 return 1
             print("\n".join(bot.describe()), flush=True)

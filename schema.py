@@ -4,8 +4,13 @@
 from __future__ import annotations
 
 import dialog.store  # noqa: F401
+import orders.billing  # noqa: F401
+import orders.confirmation  # noqa: F401
 import orders.documents  # noqa: F401
 import orders.models  # noqa: F401
+import orders.returns  # noqa: F401
+import orders.stock  # noqa: F401
+import orders.vouchers  # noqa: F401
 import scheduling.jobs  # noqa: F401
 from orders.models import Base
 

@@ -8,10 +8,14 @@ The outbox sender delivers the replies only after that commit.
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
 
 from coordination.base import Locks
-from dialog.flows.base import Flow, Turn
+from dialog.flows.base import Flow, Turn, human_button, track_button
 from dialog.flows.fallback import not_understood
 from dialog.messages import Button, ConversationKey, Inbound, Outbound
 from dialog.nlu import NluModel, Understanding
@@ -31,6 +35,10 @@ from orders.service import NewCustomer, OrderService
 log = logging.getLogger(__name__)
 
 SWITCH_LANGUAGE_CONFIDENCE = 0.7
+RESUME_CONTINUE = "resume:continue"  # "Continue with ...": back to the interrupted flow
+RESUME_DROP = "resume:drop"
+MAX_CHOICE_CHARS = 60
+_OPTION_NUMBER = re.compile(r"^\(?(\d{1,2})\s*[.)]?$")
 
 
 class _Duplicate(Exception):
@@ -118,16 +126,40 @@ class DialogManager:
         return turn.replies
 
     async def _route(self, turn: Turn) -> None:
+        state = turn.state
+        if turn.inbound.action is None:  # "2", or a button's words: that button
+            chosen = chosen_payload(turn.inbound.text, state.offered)
+            if chosen is not None:
+                turn.inbound = replace(turn.inbound, action=chosen)
+        if self._answer_resume_offer(turn):
+            return
+        before = (state.flow, state.step, dict(state.slots)) if state.flow else None
+        handled_by = await self._dispatch(turn)
+        if (
+            before is not None
+            and handled_by not in (None, before[0])
+            and state.status == "bot"
+            and not self._said(turn, "goodbye")
+        ):
+            await self._suspend(turn, *before)
+        self._offer_resume(turn)
+
+    async def _dispatch(self, turn: Turn) -> str | None:
+        """Run the flow the message is for; its name (None: not understood)."""
         state, understanding = turn.state, turn.understanding
         if turn.inbound.action is not None:
             name, _, argument = turn.inbound.action.partition(":")
             if name == "intent" and argument in self._by_intent:
                 state.misunderstandings = 0
-                return await self._by_intent[argument].start(turn, argument)
+                flow = self._by_intent[argument]
+                await flow.start(turn, argument)
+                return flow.name
             if name in self._by_name:
                 state.misunderstandings = 0
-                return await self._by_name[name].on_action(turn, argument)
-            return not_understood(turn)
+                await self._by_name[name].on_action(turn, argument)
+                return name
+            not_understood(turn)
+            return None
         active = self._by_name.get(state.flow) if state.flow else None
         confident = (
             understanding is not None and understanding.confidence >= self._nlu.threshold
@@ -141,15 +173,93 @@ class DialogManager:
             )
             if (not switches or _has_entities(understanding)) and await active.resume(turn):
                 state.misunderstandings = 0
-                return None
+                return active.name
         if confident and understanding is not None and understanding.intent in self._by_intent:
             state.misunderstandings = 0
             flow = self._by_intent[understanding.intent]
-            return await flow.start(turn, understanding.intent)
+            await flow.start(turn, understanding.intent)
+            return flow.name
         if understanding is not None and understanding.entities.order_numbers:
             state.misunderstandings = 0  # a bare order number: the customer wants its status
-            return await self._by_intent["order_status"].start(turn, "order_status")
+            await self._by_intent["order_status"].start(turn, "order_status")
+            return "status"
         not_understood(turn)
+        return None
+
+    # Changing one's mind mid-flow: the other question is answered, then the interrupted flow
+    # is offered back ("Continue with ..."), at the same step with the same slots.
+
+    def _said(self, turn: Turn, intent: str) -> bool:
+        understanding = turn.understanding
+        return (
+            turn.inbound.action is None
+            and understanding is not None
+            and understanding.confidence >= self._nlu.threshold
+            and understanding.intent == intent
+        )
+
+    def _answer_resume_offer(self, turn: Turn) -> bool:
+        """Handle a yes/no (or button) to "Shall we go back to ...?"; True if it was one."""
+        state, action = turn.state, turn.inbound.action
+        suspended = state.suspended
+        if action in (RESUME_CONTINUE, RESUME_DROP) and not (suspended or {}).get("offered"):
+            state.suspended = None  # an old offer: nothing waits any more
+            turn.say("anything_else", track_button(turn), human_button(turn))
+            return True
+        if not suspended or not suspended.get("offered"):
+            return False
+        idle = state.flow is None
+        if action == RESUME_CONTINUE or (idle and self._said(turn, "affirm")):
+            state.suspended = None
+            state.flow, state.step = suspended["flow"], suspended["step"]
+            state.slots = dict(suspended["slots"])
+            turn.say("resume_back")
+            if suspended.get("text"):
+                buttons = tuple(Button(title, payload) for title, payload in suspended["buttons"])
+                turn.replies.append(
+                    Outbound(key=state.key, text=suspended["text"], buttons=buttons)
+                )
+            return True
+        state.suspended = None  # declined, or the customer moved on
+        if action == RESUME_DROP or (idle and self._said(turn, "deny")):
+            turn.say("anything_else", track_button(turn), human_button(turn))
+            return True
+        return False
+
+    async def _suspend(
+        self, turn: Turn, flow: str, step: str | None, slots: dict[str, Any]
+    ) -> None:
+        """Keep the interrupted flow and the question it had asked (its last message)."""
+        _, entries = await self._store.history(turn.session, turn.state.key, limit=3)
+        asked = next((entry for entry in reversed(entries) if entry.sender == "bot"), None)
+        turn.state.suspended = {
+            "flow": flow, "step": step, "slots": slots, "offered": False,
+            "text": asked.text if asked else "",
+            "buttons": [[b.title, b.payload] for b in asked.buttons] if asked else [],
+        }
+
+    def _offer_resume(self, turn: Turn) -> None:
+        """Once the other question is answered (no flow waits), offer the interrupted one."""
+        state, suspended = turn.state, turn.state.suspended
+        if suspended is None or suspended.get("offered"):
+            return
+        if state.status != "bot":
+            state.suspended = None
+            return
+        if state.flow is not None or not turn.replies:
+            return
+        suspended["offered"] = True
+        name = f"resume_what_{suspended['flow']}"
+        what = turn.text(name if name in self._texts.keys(state.language) else "resume_what_other")
+        buttons = (
+            turn.button("resume_button_continue", RESUME_CONTINUE, what=what),
+            turn.button("resume_button_drop", RESUME_DROP),
+        )
+        number = suspended["slots"].get("number")
+        if number:
+            turn.say("resume_offer_number", *buttons, what=what, number=number)
+        else:
+            turn.say("resume_offer", *buttons, what=what)
 
     @staticmethod
     def _first_language(inbound: Inbound, understanding: Understanding | None) -> str:
@@ -237,6 +347,27 @@ class DialogManager:
     async def history(self, key: ConversationKey) -> tuple[str, list[HistoryEntry]]:
         async with self._database.transaction() as session:
             return await self._store.history(session, key)
+
+
+def chosen_payload(text: str, offered: list[list[str]]) -> str | None:
+    """The payload of the offered button a short reply picks: its words, or its number."""
+    answer = text.strip()
+    if not offered or not answer or len(answer) > MAX_CHOICE_CHARS:
+        return None
+    wanted = _words(answer)
+    for title, payload in offered:
+        if wanted and wanted == _words(title):
+            return payload
+    match = _OPTION_NUMBER.match(answer)
+    if match:
+        index = int(match.group(1))
+        if 1 <= index <= len(offered):
+            return offered[index - 1][1]
+    return None
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold()))
 
 
 def _has_entities(understanding: Understanding | None) -> bool:

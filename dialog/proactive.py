@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -59,6 +60,8 @@ class ProactiveMessages:
         self._orders = orders
         self._shop_name = shop_name
         self._openers: dict[str, ConversationOpener] = {}
+        # A new order starts its confirmation conversation (dialog/flows/confirm_reminders.py).
+        self.on_created: Callable[[Any, CustomerView, OrderView], Awaitable[None]] | None = None
 
     def add_opener(self, opener: ConversationOpener) -> None:
         self._openers[opener.name] = opener
@@ -72,6 +75,8 @@ class ProactiveMessages:
             language=order.customer_language, preferred_channel=order.preferred_channel,
             email_undeliverable=order.customer_email_undeliverable,
         )
+        if event == "created" and self.on_created is not None:
+            return await self.on_created(session, customer, order)
         await self.tell(
             session, customer, text_key,
             number=order.number,

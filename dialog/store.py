@@ -130,6 +130,12 @@ class ConversationState:
     verified_orders: list[str] = field(default_factory=list)
     misunderstandings: int = 0
     context: dict[str, Any] = field(default_factory=dict)  # the channel's reply context
+    # The buttons of the latest message to the customer, [title, payload] each: a reply like
+    # "2" or a button's words picks one without reading the transcript.
+    offered: list[list[str]] = field(default_factory=list)
+    # A flow the customer left for another question ({flow, step, slots, text, buttons,
+    # offered}), offered back once the other question is answered.
+    suspended: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -139,6 +145,8 @@ class ConversationState:
             "verified_orders": self.verified_orders,
             "misunderstandings": self.misunderstandings,
             "context": self.context,
+            "offered": self.offered,
+            "suspended": self.suspended,
         }
 
 
@@ -192,6 +200,8 @@ class ConversationStore:
             verified_orders=list(data.get("verified_orders") or []),
             misunderstandings=int(data.get("misunderstandings") or 0),
             context=dict(data.get("context") or {}),
+            offered=[list(button) for button in data.get("offered") or ()],
+            suspended=data.get("suspended") or None,
         )
 
     async def record_turn(
@@ -224,8 +234,12 @@ class ConversationStore:
                         await session.execute(record)
                 except IntegrityError:
                     return None
+        if replies:
+            state.offered = offered_buttons(replies)
         await self.save(session, state, now)
-        return await self.add_replies(session, state.id, replies, now, state.context)
+        return await self.add_replies(
+            session, state.id, replies, now, state.context, remember_buttons=False
+        )
 
     async def save(
         self, session: AsyncSession, state: ConversationState, now: datetime | None = None
@@ -250,9 +264,17 @@ class ConversationStore:
         replies: list[Outbound],
         now: datetime | None = None,
         context: dict[str, Any] | None = None,
+        remember_buttons: bool = True,
     ) -> list[Delivery]:
+        """Record messages to the customer (and their outbox rows) in the caller's session.
+
+        The last one's buttons become the conversation's offered buttons, unless the caller
+        saves the state with them itself (remember_buttons=False).
+        """
         now = now or utcnow()
         context = context or {}
+        if replies and remember_buttons:
+            await self._remember_buttons(session, conversation_id, offered_buttons(replies))
         deliveries: list[Delivery] = []
         for reply in replies:
             transcript_id = await session.scalar(
@@ -283,6 +305,18 @@ class ConversationStore:
                 Delivery(outbox_id, transcript_id, reply, now.isoformat(), dict(context))
             )
         return deliveries
+
+    async def _remember_buttons(
+        self, session: AsyncSession, conversation_id: int, offered: list[list[str]]
+    ) -> None:
+        data = await session.scalar(
+            select(Conversation.state).where(Conversation.id == conversation_id)
+        )
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation_id)
+            .values(state={**(data or {}), "offered": offered})
+        )
 
     async def latest_for_customer(
         self, session: AsyncSession, customer_id: int, channel: str | None = None
@@ -392,6 +426,11 @@ class ConversationStore:
             )
             for outbox, entry in rows
         ]
+
+
+def offered_buttons(replies: list[Outbound]) -> list[list[str]]:
+    """The buttons of the last of these messages, as kept in the conversation state."""
+    return [[button.title, button.payload] for button in replies[-1].buttons]
 
 
 class ConversationToken(Base):

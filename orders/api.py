@@ -9,7 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from orders.billing import cancel_payment_reminders, set_payment_due_date
 from orders.database import Database
+from orders.payments import PaymentFailed
 from orders.schemas import OrderEvent, OrderIn, StockIn, order_out
 from orders.service import (
     DuplicateOrder,
@@ -20,6 +22,7 @@ from orders.service import (
     UnknownProduct,
 )
 from orders.states import IllegalTransition
+from orders.stock import BackInStockNotifier, notify_back_in_stock
 
 Links = Callable[[OrderView], dict[str, str | None]]
 _bearer = HTTPBearer(auto_error=False)
@@ -32,6 +35,7 @@ def make_router(
     notifier: OrderNotifier,
     api_keys: Sequence[str],
     links: Links,
+    stock_notifier: BackInStockNotifier | None = None,
 ) -> APIRouter:
     keys = [key.encode() for key in api_keys]
 
@@ -55,6 +59,9 @@ def make_router(
         try:
             async with database.transaction() as session:
                 order = await service.create_order(session, body.to_new_order(), "shop api")
+                if body.payment.due_date is not None:
+                    await set_payment_due_date(session, order.number, body.payment.due_date)
+                    order = await service.get_order(session, order.number) or order
                 await notifier.order_changed(session, order, "created")
         except DuplicateOrder:
             raise HTTPException(
@@ -78,11 +85,15 @@ def make_router(
                 order = await service.apply_event(
                     session, number.upper(), event.type, f"shop api: {event.type}", **details
                 )
+                if event.type == "payment_received":
+                    await cancel_payment_reminders(session, order.number)
                 await notifier.order_changed(session, order, event.type)
         except UnknownOrder:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no order {number.upper()}") from None
         except IllegalTransition as refused:
             raise HTTPException(status.HTTP_409_CONFLICT, str(refused)) from None
+        except PaymentFailed as failed:  # the refund of a return: nothing stored, retry later
+            raise HTTPException(status.HTTP_502_BAD_GATEWAY, f"refund failed: {failed}") from None
         return order_out(order)
 
     @router.put("/stock/{sku}")
@@ -92,6 +103,8 @@ def make_router(
                 stock, _previous = await service.set_stock(
                     session, sku, body.available, body.expected_date
                 )
+                if stock.available > 0 and stock_notifier is not None:
+                    await notify_back_in_stock(session, sku, service, stock_notifier)
         except UnknownProduct:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no product {sku}") from None
         return {

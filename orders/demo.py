@@ -11,13 +11,15 @@ from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orders.billing import set_payment_due_date
 from orders.database import Database
 from orders.models import Order, OrderHistory, Product, utcnow
 from orders.service import LineView, NewCustomer, NewOrder, OrderService
 from orders.states import OrderStatus
+from orders.vouchers import Voucher
 
 # sku, name, category, price (minor units, EUR), stock, days until restock (out of stock only)
 PRODUCTS: list[tuple[str, str, str, int, int, int | None]] = [
@@ -46,6 +48,16 @@ PRODUCTS: list[tuple[str, str, str, int, int, int | None]] = [
     ("HB-920", "USB-C hub 7-in-1", "accessories", 4900, 0, 3),
     ("GC-930", "Gift card 50 EUR", "gift_cards", 5000, 999, None),
     ("TB-940", "Graphics tablet", "computers", 12900, 3, None),
+]
+
+# Voucher codes to try in the confirmation: code, % off, amount off (minor), minimum total
+# (minor), days valid from today (negative: expired), used up by this demo order.
+VOUCHERS: list[tuple[str, int, int, int, int | None, str | None]] = [
+    ("WELCOME10", 10, 0, 0, 365, None),
+    ("SAVE5", 0, 500, 10000, 365, None),
+    ("LOYAL-2024", 5, 0, 0, None, None),
+    ("SUMMER15", 15, 0, 0, -30, None),
+    ("THANKYOU20", 20, 0, 0, 365, "A-1007"),
 ]
 
 # name, email, language, postcode, city, street
@@ -91,6 +103,18 @@ PATHS: dict[OrderStatus, list[OrderStatus]] = {
     ],
 }
 
+# Unpaid orders with a payment due date (payment reminders, an overdue operator task), each
+# for a customer of its own: number, (name, email, language, postcode, city, street),
+# days from today until payment is due (negative: overdue).
+UNPAID: list[tuple[str, tuple[str, str, str, str, str, str], int]] = [
+    ("A-1041", ("Sophie Turner", "sophie.turner@example.com", "en", "LS1 1UR", "Leeds",
+                "3 Park Row"), 10),
+    ("A-1042", ("Marek Zieliński", "marek.zielinski@example.com", "pl", "61-001", "Poznań",
+                "ul. Półwiejska 7"), 2),
+    ("A-1043", ("Дмитрий Соколов", "dmitry.sokolov@example.com", "ru", "420000", "Казань",
+                "ул. Баумана, 8"), -3),
+]
+
 CARRIERS = [("DPD", "https://tracking.dpd.example/{}"), ("InPost", "https://inpost.example/t/{}"),
             ("DHL", "https://dhl.example/track?id={}")]
 
@@ -120,6 +144,7 @@ async def seed(session: AsyncSession, service: OrderService) -> bool:
             )
         )
     await session.flush()
+    await _seed_vouchers(session, today)
     statuses = [status for status, count in STATUS_PLAN for _ in range(count)]
     now = utcnow()
     for index, final in enumerate(statuses):
@@ -164,13 +189,57 @@ async def seed(session: AsyncSession, service: OrderService) -> bool:
         await session.execute(
             update(OrderHistory).where(OrderHistory.order_id == order_id).values(at=created)
         )
+    await _mark_vouchers_used(session)
+    await _seed_unpaid_orders(session, service, today)
     return True
+
+
+async def _seed_unpaid_orders(session: AsyncSession, service: OrderService, today: date) -> None:
+    in_stock = [p for p in PRODUCTS if p[4] >= 10]
+    for index, (number, customer, due_in_days) in enumerate(UNPAID):
+        name, email, language, postcode, city, street = customer
+        picks = in_stock[index * 2:index * 2 + 2]
+        await service.create_order(
+            session,
+            NewOrder(
+                number=number,
+                customer=NewCustomer(name=name, email=email, language=language),
+                lines=tuple(LineView(p[0], p[1], 1, p[3]) for p in picks),
+                currency="EUR",
+                delivery_address={"street": street, "city": city, "postcode": postcode},
+                payment_method="bank_transfer",
+                payment_status="pending",
+            ),
+            "demo seed",
+        )
+        await service.move(session, number, OrderStatus.CONFIRMED, "demo seed")
+        await set_payment_due_date(session, number, today + timedelta(days=due_in_days))
+
+
+async def _seed_vouchers(session: AsyncSession, today: date) -> None:
+    for code, percent, amount, minimum, days, _used_by in VOUCHERS:
+        session.add(Voucher(
+            code=code, percent_off=percent, amount_off_minor=amount, min_total_minor=minimum,
+            valid_until=today + timedelta(days=days) if days is not None else None,
+            single_use=code != "LOYAL-2024",
+        ))
+    await session.flush()
+
+
+async def _mark_vouchers_used(session: AsyncSession) -> None:
+    for code, *_rest, used_by in VOUCHERS:
+        if used_by is not None:
+            order_id = select(Order.id).where(Order.number == used_by).scalar_subquery()
+            await session.execute(
+                update(Voucher).where(Voucher.code == code)
+                .values(used_by_order_id=order_id, used_at=utcnow())
+            )
 
 
 async def demo_orders(session: AsyncSession, service: OrderService) -> list[DemoOrder]:
     """A few demo orders per status, with the proof a newcomer needs to ask about them."""
     shown: list[DemoOrder] = []
-    for index in (2, 14, 16, 25, 33, 35, 0, 5, 8):
+    for index in (2, 14, 16, 25, 33, 35, 0, 5, 8, 40, 41, 42):
         order = await service.get_order(session, f"A-{1001 + index}")
         if order is None:
             continue

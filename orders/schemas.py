@@ -42,6 +42,8 @@ class DeliveryIn(_Body):
 class PaymentIn(_Body):
     method: Annotated[str, Field(min_length=1, max_length=32)] = "card"
     status: Literal["pending", "paid"] = "pending"
+    # The day payment is due; an unpaid order gets reminders before it (orders/billing.py).
+    due_date: date | None = None
 
 
 class OrderIn(_Body):
@@ -130,7 +132,11 @@ def order_out(order: OrderView, links: dict[str, str | None] | None = None) -> d
         "currency": order.currency,
         "total": money(order.total_minor),
         "delivery": {"method": order.delivery_method, "address": order.delivery_address},
-        "payment": {"method": order.payment_method, "status": order.payment_status},
+        "payment": {
+            "method": order.payment_method,
+            "status": order.payment_status,
+            "due_date": order.payment_due_date.isoformat() if order.payment_due_date else None,
+        },
         "tracking": {
             "carrier": order.carrier,
             "tracking_number": order.tracking_number,

@@ -167,8 +167,18 @@ EVENT_TARGETS: dict[str, OrderStatus] = {
 }
 
 
+class ReturnReceiver(Protocol):
+    """Records a received return and its refund (orders/returns.py ReturnDesk)."""
+
+    async def receive(self, session: AsyncSession, number: str, cause: str) -> OrderView:
+        ...
+
+
 class OrderService:
     """The order use cases. Stateless: safe to share between tasks."""
+
+    # Wired in bot.py: return_received goes through the returns desk, which refunds.
+    return_receiver: ReturnReceiver | None = None
 
     async def create_order(self, session: AsyncSession, new: NewOrder, cause: str) -> OrderView:
         exists = await session.scalar(select(Order.id).where(Order.number == new.number))
@@ -377,6 +387,8 @@ class OrderService:
             )
             await session.flush()
             return await self._view(session, number)
+        if event == "return_received" and self.return_receiver is not None:
+            return await self.return_receiver.receive(session, number, cause)
         return await self.move(session, number, EVENT_TARGETS[event], cause, **details)
 
     async def set_stock(

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from dialog.flows.availability import AvailabilityFlow
 from dialog.flows.base import Flow
+from dialog.flows.cancel import CancelFlow
+from dialog.flows.confirm import ConfirmFlow
+from dialog.flows.delivery import DeliveryFlow
 from dialog.flows.handoff import HandoffFlow
 from dialog.flows.link import LinkFlow
+from dialog.flows.payment import PaymentFlow
+from dialog.flows.returns import ReturnFlow
 from dialog.flows.smalltalk import SmalltalkFlow
 from dialog.flows.status import StatusFlow
 
 
 def all_flows() -> list[Flow]:
-    return [SmalltalkFlow(), StatusFlow(), HandoffFlow(), LinkFlow()]
+    return [
+        SmalltalkFlow(), StatusFlow(), HandoffFlow(), LinkFlow(), AvailabilityFlow(),
+        PaymentFlow(), ReturnFlow(), ConfirmFlow(), DeliveryFlow(), CancelFlow(),
+    ]

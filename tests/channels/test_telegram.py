@@ -574,7 +574,9 @@ async def test_a_blocked_bot_gives_up_and_hands_the_chat_to_a_person(
     await settle(server.bot)
     assert [c.status for c in double.calls if c.method == "sendMessage"] == [403]  # no retry
     async with server.bot.database.transaction() as session:
-        row = (await session.scalars(select(OutboxRow))).one()
+        row = (await session.scalars(
+            select(OutboxRow).where(OutboxRow.channel == "telegram")
+        )).one()
     assert row.sent_at is None and "blocked by the user" in (row.last_error or "")
     assert await conversation_status(server.bot, OLIVIA) == "escalated"
 

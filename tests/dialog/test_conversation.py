@@ -55,12 +55,6 @@ async def test_a_person_can_be_asked_for_in_the_middle_of_verification(
     assert "passing you to a colleague" in await conversation.say("talk to a person")
 
 
-async def test_not_yet_served_intents_offer_a_person(conversation: Conversation) -> None:
-    reply = await conversation.say("I want to return my headphones")
-    assert "can't do that in the chat yet" in reply
-    assert "passing you" in await conversation.press("Talk to a person")
-
-
 async def test_a_turn_is_recorded_with_its_replies_and_outbox(
     conversation: Conversation, bot: Orderbot
 ) -> None:

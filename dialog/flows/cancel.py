@@ -1,0 +1,159 @@
+"""Cancel an order: find it and prove it is the customer's (as the status flow does), ask
+"Cancel order A-1002? yes/no", then let the order core cancel it (stock back, refund started).
+After shipping it cannot be cancelled: the bot says so and offers a return instead.
+"""
+
+from __future__ import annotations
+
+from dialog.flows.base import Turn, human_button
+from dialog.flows.status import ORDER_INTENTS, OrderIdentification, numbers, owns, proofs
+from dialog.messages import Button
+from orders.cancellation import (
+    CANCELLABLE,
+    AlreadyCancelled,
+    AlreadyShipped,
+    Cancellation,
+    cancel_order,
+)
+from orders.payments import Payments
+from orders.service import OrderError, OrderView
+from orders.states import IllegalTransition, OrderStatus
+
+ANSWER_CONFIDENCE = 0.5  # a yes or no the NLU is at least this sure of
+CAUSE = "cancelled by the customer in the chat"
+
+
+class CancelFlow:
+    name = "cancel"
+    intents = frozenset({"cancel_order"})
+
+    def __init__(self) -> None:
+        self._identify = OrderIdentification(self.name, self.intents)
+
+    async def start(self, turn: Turn, intent: str) -> None:
+        turn.finish()
+        order = await self._identify.start(turn)
+        if order is not None:
+            self._offer(turn, order)
+
+    async def resume(self, turn: Turn) -> bool:
+        if turn.state.step in OrderIdentification.STEPS:
+            answered, order = await self._identify.answer(turn)
+            if order is not None:
+                self._offer(turn, order)
+            return answered
+        if turn.state.step != "confirm":
+            return False
+        number = str(turn.state.slots["number"])
+        intent = _intent(turn)
+        if intent in ORDER_INTENTS and intent not in self.intents:
+            return False  # "where is my order A-1014?": another question, not an answer
+        named = [found for found in numbers(turn) if found != number]
+        if named:  # "no, I meant A-1003": that order instead; anything else is not an answer
+            if intent not in (None, "cancel_order"):
+                return False
+            turn.finish()
+            order = await self._identify.find(turn, named, proofs(turn, loose=False))
+            if order is not None:
+                self._offer(turn, order)
+            return True
+        if intent in ("affirm", "cancel_order"):
+            await self._cancel(turn, number)
+        elif intent == "deny":
+            turn.finish()
+            turn.say("cancel_kept", number=number)
+        else:
+            turn.say("cancel_reask", *self._answers(turn, number), number=number)
+        return True
+
+    async def on_action(self, turn: Turn, argument: str) -> None:
+        answer, _, number = argument.partition(":")
+        if answer not in ("yes", "no"):  # a number picked from the customer's orders
+            return await self._pick(turn, argument)
+        order = await turn.orders.get_order(turn.session, number)
+        if order is None or not owns(turn, order):
+            return await self._pick(turn, number)
+        if answer == "no":
+            turn.finish()
+            return turn.say("cancel_kept", number=number)
+        await self._cancel(turn, number)
+
+    async def _pick(self, turn: Turn, number: str) -> None:
+        turn.finish()
+        order = await self._identify.find(turn, [number], [])
+        if order is not None:
+            self._offer(turn, order)
+
+    def _offer(self, turn: Turn, order: OrderView) -> None:
+        """Ask to confirm the cancellation, or say why it is not possible any more."""
+        number = order.number
+        if order.status in CANCELLABLE:
+            turn.enter(self.name, "confirm", number=number)
+            due = order.total_minor - order.refunded_minor
+            if order.payment_status == "paid" and due > 0:
+                amount = money(turn, due, order.currency)
+                return turn.say("cancel_ask_paid", *self._answers(turn, number),
+                                number=number, amount=amount)
+            return turn.say("cancel_ask", *self._answers(turn, number), number=number)
+        turn.finish()
+        self._refuse(turn, number, order.status)
+
+    def _refuse(self, turn: Turn, number: str, status: OrderStatus) -> None:
+        return_instead = turn.button("cancel_button_return", "intent:return_order")
+        if status is OrderStatus.SHIPPED:
+            turn.say("cancel_too_late_shipped", return_instead, human_button(turn), number=number)
+        elif status is OrderStatus.DELIVERED:
+            turn.say("cancel_too_late_delivered", return_instead, human_button(turn),
+                     number=number)
+        elif status is OrderStatus.CANCELLED:
+            turn.say("cancel_already", number=number)
+        else:
+            turn.say("cancel_too_late_returning", human_button(turn), number=number)
+
+    async def _cancel(self, turn: Turn, number: str) -> None:
+        turn.finish()
+        try:
+            payments: Payments | None = turn.services.get(Payments)
+        except LookupError:
+            payments = None
+        try:
+            done = await cancel_order(turn.session, turn.orders, payments, number, CAUSE)
+        except AlreadyShipped as refused:
+            return self._refuse(turn, number, refused.status)
+        except AlreadyCancelled:
+            return turn.say("cancel_already", number=number)
+        except (OrderError, IllegalTransition):
+            return turn.say("cancel_failed", human_button(turn), number=number)
+        self._tell_done(turn, done)
+
+    @staticmethod
+    def _tell_done(turn: Turn, done: Cancellation) -> None:
+        order = done.order
+        due = order.total_minor - order.refunded_minor
+        if done.refund_failed:
+            turn.escalate("refund_failed")
+            return turn.say("cancel_done_refund_by_hand", number=order.number,
+                            amount=money(turn, due, order.currency))
+        if done.refund_id is not None:
+            return turn.say("cancel_done_refund", number=order.number,
+                            amount=money(turn, done.refunded_minor, order.currency))
+        turn.say("cancel_done", number=order.number)
+
+    def _answers(self, turn: Turn, number: str) -> tuple[Button, Button]:
+        return (
+            turn.button("cancel_button_yes", f"{self.name}:yes:{number}"),
+            turn.button("cancel_button_no", f"{self.name}:no:{number}"),
+        )
+
+
+def _intent(turn: Turn) -> str | None:
+    understanding = turn.understanding
+    if understanding is None or understanding.confidence < ANSWER_CONFIDENCE:
+        return None
+    return understanding.intent
+
+
+def money(turn: Turn, minor: int, currency: str) -> str:
+    """An amount the way the customer's language writes it: 37.50 EUR, 37,50 EUR."""
+    units, cents = divmod(minor, 100)
+    return f"{units}{turn.text('cancel_decimal_mark')}{cents:02d} {currency}"

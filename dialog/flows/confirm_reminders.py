@@ -1,0 +1,87 @@
+"""The confirmation's start when a shop creates an order, and what happens without an answer:
+one reminder after shop.confirmation_reminder_minutes, an operator after
+shop.confirmation_escalation_minutes. Both are durable jobs (scheduling/jobs.py) that the
+customer's first answer cancels, and that do nothing once the order is no longer pending."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from dialog.flows.confirm import ConfirmFlow, job_key, summary_params
+from dialog.proactive import ProactiveMessages
+from dialog.store import ConversationStore
+from orders.confirmation import ConfirmationSettings
+from orders.service import CustomerView, OrderService, OrderView
+from orders.states import OrderStatus
+from scheduling.jobs import JobRunner, schedule
+
+REMIND = "confirm_reminder"
+ESCALATE = "confirm_escalation"
+BUTTONS = (("confirm_button_go", "confirm:begin:go"),
+           ("confirm_button_decline", "confirm:begin:decline"))
+
+
+class ConfirmationStarter:
+    def __init__(self, settings: ConfirmationSettings, orders: OrderService,
+                 store: ConversationStore) -> None:
+        self._settings = settings
+        self._orders = orders
+        self._store = store
+        self._proactive: ProactiveMessages | None = None
+
+    def attach(self, proactive: ProactiveMessages, jobs: JobRunner) -> None:
+        self._proactive = proactive
+        proactive.on_created = self.start
+        jobs.register(REMIND, self.remind)
+        jobs.register(ESCALATE, self.escalate)
+
+    async def start(self, session: Any, customer: CustomerView, order: OrderView) -> None:
+        """Ask the customer to confirm the new order, and plan the reminder and escalation."""
+        assert self._proactive is not None
+        await self._proactive.tell(
+            session, customer, "confirm_request", *BUTTONS,
+            flow=(ConfirmFlow.name, "begin", {"number": order.number, "plan": {}}),
+            **summary_params(order),
+        )
+        now = self._settings.clock()
+        payload = {"number": order.number}
+        await schedule(session, REMIND, job_key(order.number) + "remind",
+                       now + timedelta(minutes=self._settings.reminder_minutes), payload)
+        await schedule(session, ESCALATE, job_key(order.number) + "escalate",
+                       now + timedelta(minutes=self._settings.escalation_minutes), payload)
+
+    async def remind(self, session: Any, payload: dict[str, Any]) -> None:
+        found = await self._pending(session, payload["number"])
+        if found is None:
+            return
+        order, customer = found
+        assert self._proactive is not None
+        await self._proactive.tell(
+            session, customer, "confirm_reminder", *BUTTONS,
+            flow=(ConfirmFlow.name, "begin", {"number": order.number, "plan": {}}),
+            number=order.number, total=summary_params(order)["total"],
+        )
+
+    async def escalate(self, session: Any, payload: dict[str, Any]) -> None:
+        found = await self._pending(session, payload["number"])
+        if found is None:
+            return
+        order, customer = found
+        assert self._proactive is not None
+        state = await self._proactive.tell(session, customer, "confirm_escalated",
+                                           number=order.number)
+        if state.status == "bot":
+            state.status, state.escalation_reason = "escalated", "confirmation_unanswered"
+            state.flow, state.step, state.slots = None, None, {}
+            await self._store.save(session, state)
+
+    async def _pending(
+        self, session: Any, number: str
+    ) -> tuple[OrderView, CustomerView] | None:
+        order = await self._orders.get_order(session, number)
+        if order is None or order.status is not OrderStatus.PENDING_CONFIRMATION:
+            return None
+        customer = await self._orders.get_customer(session, order.customer_id)
+        return (order, customer) if customer is not None else None
+

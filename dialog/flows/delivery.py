@@ -1,0 +1,353 @@
+"""Delivery questions (method, day, slot, store, pickup point), shared by the order
+confirmation, and the change-delivery flow that uses them until the order ships."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from dialog.dates import parse_day, parse_slot
+from dialog.flows.base import Turn, human_button
+from dialog.flows.choices import AnswerFirst, another_request, ask, ask_again, picked
+from orders.confirmation import ConfirmationSettings
+from orders.delivery import (
+    AlreadyShipped,
+    BadDelivery,
+    DeliveryPlan,
+    NotChangeable,
+    change_delivery,
+    working_days,
+)
+from orders.inventory import Inventory, InventoryUnavailable
+from orders.service import OrderView
+
+STEPS = ("method", "day", "slot", "store", "point")
+ALLOWED_DAYS = 10  # free text may name any of the next ten working days
+NOT_AN_ANSWER = "not an answer"
+
+
+def ask_method(turn: Turn, flow: str, slots: dict[str, Any], store: bool = True) -> None:
+    options = [("courier", turn.text("delivery_option_courier")),
+               ("pickup_point", turn.text("delivery_option_pickup_point"))]
+    if store:
+        options.append(("store", turn.text("delivery_option_store")))
+    ask(turn, flow, "method", "delivery_ask_method", options, slots)
+
+
+def ask_day(turn: Turn, flow: str, slots: dict[str, Any], today: date) -> None:
+    options = [(day.isoformat(), turn.texts.date(turn.language, day_start(day)))
+               for day in working_days(today)]
+    ask(turn, flow, "day", "delivery_ask_day", options, slots)
+
+
+async def answer(
+    turn: Turn, flow: str, value: str | None, order: OrderView
+) -> dict[str, Any] | str | None:
+    """Handle an answer at a delivery step: the complete plan, None when another question
+    was asked, or NOT_AN_ANSWER."""
+    settings = turn.services.get(ConfirmationSettings)
+    inventory = turn.services.get(Inventory)
+    slots = dict(turn.state.slots)
+    plan = dict(slots.get("plan") or {})
+    today = settings.clock().date()
+    step = turn.state.step
+    text = turn.inbound.text
+    if step == "method":
+        value = value or picked(turn) or _method_word(text)
+        if value is None:
+            return NOT_AN_ANSWER
+        plan.update(method=value, date=None, slot=None, location=None, location_name=None)
+        slots["plan"] = plan
+        if value == "courier":
+            ask_day(turn, flow, slots, today)
+        elif value == "pickup_point":
+            points = await inventory.pickup_points(turn.session, order.postcode)
+            ask(turn, flow, "point", "delivery_ask_point",
+                [(p.id, f"{p.name}, {p.address}") for p in points], slots)
+        else:
+            wanted = {line.sku: line.quantity for line in order.lines}
+            stores = await inventory.stores_with(turn.session, wanted)
+            if not stores:
+                turn.say("delivery_no_store")
+                ask_method(turn, flow, slots, store=False)
+                return None
+            ask(turn, flow, "store", "delivery_ask_store",
+                [(s.id, f"{s.name}, {s.address}") for s in stores], slots)
+        return None
+    if step == "day":
+        chosen = value or picked(turn)
+        day = date.fromisoformat(chosen) if chosen else parse_day(text, today)
+        if day is None:
+            return NOT_AN_ANSWER
+        if day not in working_days(today, ALLOWED_DAYS):
+            turn.say("delivery_bad_day")
+            ask_day(turn, flow, slots, today)
+            return None
+        plan["date"] = day.isoformat()
+        slots["plan"] = plan
+        slot = None if chosen else parse_slot(text, settings.delivery_slots)
+        if slot is not None:
+            plan["slot"] = slot
+            return plan
+        ask(turn, flow, "slot", "delivery_ask_slot",
+            [(s, s) for s in settings.delivery_slots], slots,
+            date=turn.texts.date(turn.language, day_start(day)))
+        return None
+    if step == "slot":
+        slot = value or picked(turn) or parse_slot(text, settings.delivery_slots)
+        if slot is None or slot not in settings.delivery_slots:
+            return NOT_AN_ANSWER
+        plan["slot"] = slot
+        return plan
+    if step in ("store", "point"):
+        value = value or picked(turn)
+        names = dict((argument, title) for argument, title in slots.get("options", []))
+        if value is None or value not in names:
+            return NOT_AN_ANSWER
+        plan.update(location=value, location_name=names[value])
+        return plan
+    return NOT_AN_ANSWER
+
+
+def describe(turn: Turn, plan: dict[str, Any]) -> str:
+    method = plan.get("method")
+    if method == "courier" and plan.get("date"):
+        day = turn.texts.date(turn.language, day_start(date.fromisoformat(plan["date"])))
+        return turn.text("delivery_courier_text", date=day, slot=plan.get("slot") or "")
+    if method == "pickup_point":
+        return turn.text("delivery_point_text", place=plan.get("location_name") or "")
+    if method == "store":
+        return turn.text("delivery_store_text", place=plan.get("location_name") or "")
+    return turn.text("delivery_option_courier")
+
+
+def to_plan(plan: dict[str, Any]) -> DeliveryPlan:
+    return DeliveryPlan(
+        method=plan.get("method") or "courier",
+        delivery_date=date.fromisoformat(plan["date"]) if plan.get("date") else None,
+        delivery_slot=plan.get("slot"),
+        pickup_location=plan.get("location"),
+    )
+
+
+def day_start(day: date) -> datetime:
+    """The day as a datetime, for Texts.date."""
+    return datetime(day.year, day.month, day.day)
+
+
+def _method_word(text: str) -> str | None:
+    lowered = text.lower()
+    for method, words in (
+        ("pickup_point", ("pickup point", "parcel", "locker", "paczkomat", "punkt", "пункт",
+                          "постамат")),
+        ("store", ("store", "shop", "sklep", "магазин")),
+        ("courier", ("courier", "kurier", "курьер", "door", "home", "dom", "дом")),
+    ):
+        if any(word in lowered for word in words):
+            return method
+    return None
+
+
+class DeliveryFlow:
+    """Change the delivery day/slot, method or address of an order until it ships."""
+
+    name = "delivery"
+    intents = AnswerFirst({"change_delivery"})
+
+    async def start(self, turn: Turn, intent: str) -> None:
+        numbers = list(turn.understanding.entities.order_numbers) if turn.understanding else []
+        await self._open(turn, numbers)
+
+    async def resume(self, turn: Turn) -> bool:
+        step = turn.state.step
+        if step == "need_number":
+            numbers = list(turn.understanding.entities.order_numbers) if turn.understanding else []
+            if not numbers:
+                return False
+            await self._open(turn, numbers)
+            return True
+        if step == "need_proof":
+            return await self._prove(turn)
+        order = await self._order(turn)
+        if order is None:
+            return False
+        if step == "what":
+            choice = picked(turn) or _what_word(turn.inbound.text)
+            if choice is None:
+                return self._not_answered(turn)
+            await self._what(turn, order, choice)
+            return True
+        if step == "address":
+            return await self._address(turn, order)
+        outcome = await answer(turn, self.name, None, order)
+        if outcome == NOT_AN_ANSWER:
+            return self._not_answered(turn)
+        if isinstance(outcome, dict):
+            await self._apply(turn, order, outcome)
+        return True
+
+    async def on_action(self, turn: Turn, argument: str) -> None:
+        step, _, value = argument.partition(":")
+        if step == "order":
+            return await self._open(turn, [value])
+        if turn.state.flow != self.name or turn.state.step != step:
+            return turn.say("delivery_nothing_open")
+        order = await self._order(turn)
+        if order is None:
+            return turn.say("delivery_nothing_open")
+        if step == "what":
+            return await self._what(turn, order, value)
+        outcome = await answer(turn, self.name, value, order)
+        if isinstance(outcome, dict):
+            await self._apply(turn, order, outcome)
+        elif outcome == NOT_AN_ANSWER:
+            ask_again(turn)
+
+    async def _open(self, turn: Turn, numbers: list[str]) -> None:
+        state = turn.state
+        for number in numbers:
+            order = await turn.orders.get_order(turn.session, number)
+            if order is not None and owns(turn, order):
+                return await self._offer(turn, order)
+        if numbers:
+            turn.enter(self.name, "need_proof", number=numbers[0], attempts=0)
+            return turn.say("ask_proof", number=numbers[0])
+        mine: list[OrderView] = []
+        if state.customer_id is not None:
+            mine = await turn.orders.orders_of_customer(turn.session, state.customer_id)
+        for number in state.verified_orders:
+            order = await turn.orders.get_order(turn.session, number)
+            if order is not None and order.number not in {o.number for o in mine}:
+                mine.append(order)
+        open_orders = [o for o in mine if o.status.value in ("pending_confirmation", "confirmed")]
+        if len(open_orders) == 1:
+            return await self._offer(turn, open_orders[0])
+        if open_orders:
+            turn.finish()
+            return turn.say("delivery_which_order", *[
+                turn.button_plain(o.number, f"{self.name}:order:{o.number}")
+                for o in open_orders[:6]
+            ])
+        if mine:
+            return await self._offer(turn, mine[0])
+        turn.enter(self.name, "need_number")
+        turn.say("ask_order_number")
+
+    async def _prove(self, turn: Turn) -> bool:
+        slots = turn.state.slots
+        entities = turn.understanding.entities if turn.understanding else None
+        proofs = [*entities.emails, *entities.postcodes] if entities else []
+        text = turn.inbound.text.strip()
+        if not proofs and 3 <= len(text) <= 12:
+            proofs = [text]
+        if not proofs:
+            return False
+        order = await turn.orders.verified_order(turn.session, slots["number"], proofs)
+        if order is None:
+            attempts = int(slots.get("attempts", 0)) + 1
+            if attempts >= 3:
+                from dialog.flows.handoff import hand_over
+
+                hand_over(turn, "verification_failed", key="proof_failed_handoff")
+                return True
+            turn.enter(self.name, "need_proof", number=slots["number"], attempts=attempts)
+            turn.say("proof_mismatch", human_button(turn), number=slots["number"])
+            return True
+        if order.number not in turn.state.verified_orders:
+            turn.state.verified_orders.append(order.number)
+        await self._offer(turn, order)
+        return True
+
+    async def _offer(self, turn: Turn, order: OrderView) -> None:
+        if order.status.value in ("shipped", "delivered"):
+            turn.finish()
+            return turn.say("delivery_shipped", number=order.number,
+                            carrier=order.carrier or "-",
+                            tracking_url=order.tracking_url or "-")
+        if order.status.value not in ("pending_confirmation", "confirmed"):
+            turn.finish()
+            return turn.say("delivery_not_changeable", number=order.number)
+        ask(turn, self.name, "what", "delivery_change_what", [
+            ("when", turn.text("delivery_option_when")),
+            ("method", turn.text("delivery_option_method")),
+            ("address", turn.text("delivery_option_address")),
+        ], {"number": order.number}, number=order.number)
+
+    async def _what(self, turn: Turn, order: OrderView, choice: str) -> None:
+        settings = turn.services.get(ConfirmationSettings)
+        slots = {"number": order.number, "plan": {}}
+        if choice == "when":
+            slots["plan"] = {"method": "courier"}
+            ask_day(turn, self.name, slots, settings.clock().date())
+        elif choice == "address":
+            turn.enter(self.name, "address", **slots)
+            turn.say("delivery_ask_address")
+        else:
+            ask_method(turn, self.name, slots)
+
+    async def _address(self, turn: Turn, order: OrderView) -> bool:
+        text = " ".join(turn.inbound.text.split())
+        if len(text) < 8 or another_request(turn):
+            return False
+        await self._apply(turn, order, None, address=text)
+        return True
+
+    async def _apply(self, turn: Turn, order: OrderView, plan: dict[str, Any] | None,
+                     address: str | None = None) -> None:
+        settings = turn.services.get(ConfirmationSettings)
+        try:
+            changed = await change_delivery(
+                turn.session, turn.orders, turn.services.get(Inventory), order.number,
+                to_plan(plan) if plan is not None else None, settings.delivery_slots,
+                settings.clock().date(),
+                address={"street": address} if address else None,
+            )
+        except AlreadyShipped as shipped:
+            turn.finish()
+            return turn.say("delivery_shipped", number=order.number,
+                            carrier=shipped.order.carrier or "-",
+                            tracking_url=shipped.order.tracking_url or "-")
+        except NotChangeable:
+            turn.finish()
+            return turn.say("delivery_not_changeable", number=order.number)
+        except BadDelivery:
+            turn.say("delivery_bad_choice")
+            return ask_method(turn, self.name, {"number": order.number, "plan": {}})
+        except InventoryUnavailable:
+            turn.finish()
+            return turn.say("choice_unavailable", human_button(turn))
+        turn.finish()
+        if plan is None:
+            return turn.say("delivery_address_changed", number=changed.number, address=address)
+        turn.say("delivery_changed", number=changed.number, delivery=describe(turn, plan))
+
+    async def _order(self, turn: Turn) -> OrderView | None:
+        number = turn.state.slots.get("number")
+        order = await turn.orders.get_order(turn.session, number) if number else None
+        return order if order is not None and owns(turn, order) else None
+
+    def _not_answered(self, turn: Turn) -> bool:
+        if another_request(turn):
+            return False
+        ask_again(turn)
+        return True
+
+
+def owns(turn: Turn, order: OrderView) -> bool:
+    """The customer proved this order (the status flow's rule)."""
+    return order.number in turn.state.verified_orders or (
+        turn.state.customer_id is not None and turn.state.customer_id == order.customer_id
+    )
+
+
+def _what_word(text: str) -> str | None:
+    lowered = text.lower()
+    if any(w in lowered for w in ("address", "adres", "адрес")):
+        return "address"
+    if _method_word(text) is not None or any(w in lowered for w in ("method", "sposób", "способ")):
+        return "method"
+    if any(w in lowered for w in ("day", "time", "slot", "dzień", "termin", "godzin", "день",
+                                  "время", "дат")):
+        return "when"
+    return None
+

@@ -1,0 +1,286 @@
+"""Payment questions: accepted methods, the payment status of an order, a payment link for
+an unpaid one, its invoice as a PDF; and the payment reminders the shop sends by itself.
+
+An order's payment is shown only to its owner, proven as in the status flow (the order
+number, then its email address or delivery postcode; a verified or linked customer needs
+nothing more). Steps: "need_number", "need_proof"; the slot "topic" remembers what was asked.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from dialog.flows.base import Turn, human_button
+from dialog.flows.handoff import hand_over
+from dialog.flows.status import MAX_PROOF_ATTEMPTS
+from dialog.proactive import ProactiveMessages
+from dialog.store import ConversationStore
+from dialog.texts import Texts
+from orders.billing import ACCEPTED_METHODS, Invoices, is_unpaid
+from orders.payments import PaymentFailed, Payments
+from orders.service import CustomerView, OrderView
+from orders.states import OrderStatus
+
+STATUS, LINK, INVOICE, METHODS = "status", "link", "invoice", "methods"
+CASH_ON_DELIVERY = "cash_on_delivery"
+_SHORT_ANSWER = 12  # a reply this short may be a postcode the extractor did not recognise
+# What a question is about, by its words (any language); the first topic that matches wins.
+_TOPIC_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (INVOICE, ("invoice", "receipt", "faktur", "rachun", "paragon", "счёт", "счет", "квитанц",
+               "чек", "pdf")),
+    (LINK, ("link", "pay now", "pay it", "zapłacić teraz", "opłacić", "ссылк")),
+    (METHODS, ("method", "how can i pay", "how do i pay", "accept", "metod", "jak zapłac",
+               "jak mogę zapłac", "formy płatno", "способ", "как оплат", "как можно оплат",
+               "чем оплат", "принимаете")),
+)
+
+
+def topic_of(text: str) -> str:
+    lowered = text.lower()
+    for topic, words in _TOPIC_WORDS:
+        if any(word in lowered for word in words):
+            return topic
+    return STATUS
+
+
+def format_money(minor: int, currency: str, language: str) -> str:
+    amount = f"{minor / 100:.2f}"
+    return f"{amount.replace('.', ',') if language in ('pl', 'ru') else amount} {currency}"
+
+
+def format_date(texts: Texts, language: str, day: date) -> str:
+    return day.strftime(texts.get(language, "date_format"))
+
+
+class PaymentFlow:
+    name = "payment"
+    intents = frozenset({"payment"})
+
+    async def start(self, turn: Turn, intent: str) -> None:
+        turn.finish()
+        numbers = _numbers(turn)
+        topic = topic_of(turn.inbound.text)
+        if topic == METHODS and not numbers:
+            return self._methods(turn)
+        await self._find(turn, topic, numbers, _proofs(turn, loose=False))
+
+    async def resume(self, turn: Turn) -> bool:
+        step, slots = turn.state.step, turn.state.slots
+        topic = str(slots.get("topic", STATUS))
+        numbers = _numbers(turn)
+        if step == "need_number":
+            if not numbers:
+                return False
+            await self._find(turn, topic, numbers, _proofs(turn, loose=False))
+            return True
+        if step == "need_proof":
+            proofs = _proofs(turn, loose=True)
+            numbers = [number for number in numbers if number not in proofs]
+            if not proofs and not numbers:
+                return False
+            await self._find(turn, topic, numbers or [str(slots["number"])], proofs)
+            return True
+        return False
+
+    async def on_action(self, turn: Turn, argument: str) -> None:
+        topic, _, number = argument.partition(":")
+        if topic == METHODS:
+            return self._methods(turn)
+        if topic in (STATUS, LINK, INVOICE) and number:
+            return await self._find(turn, topic, [number], [])
+        turn.finish()
+        turn.say("anything_else", human_button(turn))
+
+    def _methods(self, turn: Turn) -> None:
+        turn.finish()
+        names = [turn.text(f"payment_method_{method}") for method in ACCEPTED_METHODS]
+        turn.say("payment_methods", methods=", ".join(names))
+
+    async def _find(
+        self, turn: Turn, topic: str, numbers: list[str], proofs: list[str]
+    ) -> None:
+        """Answer about the first of `numbers` the customer has proven; ask for what is missing."""
+        state = turn.state
+        for number in numbers:
+            order = await turn.orders.get_order(turn.session, number)
+            if order is not None and _owns(turn, order):
+                return await self._answer(turn, order, topic)
+        if not numbers:
+            if state.customer_id is not None:
+                return await self._customer_orders(turn, topic)
+            if state.verified_orders:
+                order = await turn.orders.get_order(turn.session, state.verified_orders[-1])
+                if order is not None:
+                    return await self._answer(turn, order, topic)
+            turn.enter(self.name, "need_number", topic=topic)
+            return turn.say("ask_order_number")
+        if not proofs:
+            turn.enter(self.name, "need_proof", topic=topic, number=numbers[0], attempts=0)
+            return turn.say("ask_proof", number=numbers[0])
+        for number in numbers:
+            order = await turn.orders.verified_order(turn.session, number, proofs)
+            if order is not None:
+                if order.number not in state.verified_orders:
+                    state.verified_orders.append(order.number)
+                return await self._answer(turn, order, topic)
+        attempts = int(state.slots.get("attempts", 0)) + 1
+        if attempts >= MAX_PROOF_ATTEMPTS:
+            return hand_over(turn, "verification_failed", key="proof_failed_handoff")
+        turn.enter(self.name, "need_proof", topic=topic, number=numbers[0], attempts=attempts)
+        turn.say("proof_mismatch", human_button(turn), number=numbers[0])
+
+    async def _customer_orders(self, turn: Turn, topic: str) -> None:
+        assert turn.state.customer_id is not None
+        orders = await turn.orders.orders_of_customer(turn.session, turn.state.customer_id)
+        if not orders:
+            turn.enter(self.name, "need_number", topic=topic)
+            return turn.say("no_orders")
+        unpaid = [order for order in orders if is_unpaid(order)]
+        if len(orders) == 1 or len(unpaid) == 1:
+            return await self._answer(turn, (unpaid or orders)[0], topic)
+        turn.finish()
+        turn.say("choose_order", *(
+            turn.button_plain(order.number, f"{self.name}:{topic}:{order.number}")
+            for order in (unpaid or orders)[:6]
+        ))
+
+    async def _answer(self, turn: Turn, order: OrderView, topic: str) -> None:
+        turn.finish()
+        if topic == INVOICE:
+            return await self._invoice(turn, order)
+        if topic == LINK:
+            return await self._link(turn, order)
+        self._status(turn, order)
+
+    def _status(self, turn: Turn, order: OrderView) -> None:
+        number = order.number
+        amount = format_money(order.total_minor, order.currency, turn.language)
+        invoice = turn.button("payment_button_invoice", f"{self.name}:{INVOICE}:{number}")
+        methods = turn.button("payment_button_methods", f"{self.name}:{METHODS}")
+        if order.payment_status == "paid":
+            return turn.say("payment_status_paid", invoice, number=number, amount=amount)
+        if order.status is OrderStatus.CANCELLED:
+            return turn.say("payment_status_cancelled", number=number)
+        if order.payment_method == CASH_ON_DELIVERY:
+            return turn.say("payment_status_cod", invoice, methods, number=number, amount=amount)
+        pay = turn.button("payment_button_pay", f"{self.name}:{LINK}:{number}")
+        method = _method_name(turn, order.payment_method)
+        if order.payment_due_date is not None:
+            return turn.say(
+                "payment_status_unpaid_due", pay, invoice, methods, number=number, amount=amount,
+                method=method, date=format_date(turn.texts, turn.language, order.payment_due_date),
+            )
+        turn.say("payment_status_unpaid", pay, invoice, methods, number=number, amount=amount,
+                 method=method)
+
+    async def _link(self, turn: Turn, order: OrderView) -> None:
+        if order.payment_status == "paid":
+            return turn.say("payment_already_paid", number=order.number)
+        if order.status is OrderStatus.CANCELLED:
+            return turn.say("payment_status_cancelled", number=order.number)
+        try:
+            url = await turn.services.get(Payments).payment_link(order)
+        except PaymentFailed:
+            return turn.say("payment_link_failed", human_button(turn))
+        amount = format_money(order.total_minor, order.currency, turn.language)
+        turn.say("payment_link", number=order.number, amount=amount, url=url)
+
+    async def _invoice(self, turn: Turn, order: OrderView) -> None:
+        language, texts = turn.language, turn.texts
+
+        def money(minor: int) -> str:
+            return format_money(minor, order.currency, language)
+
+        lines = [
+            turn.text("payment_invoice_date",
+                      date=format_date(texts, language, order.created_at.date())),
+            turn.text("payment_invoice_customer", name=order.customer_name),
+            "",
+            *(turn.text("payment_invoice_line", quantity=line.quantity, name=line.name,
+                        sku=line.sku, amount=money(line.quantity * line.unit_price_minor))
+              for line in order.lines),
+        ]
+        if order.discount_minor:
+            lines.append(turn.text("payment_invoice_discount", amount=money(order.discount_minor)))
+        lines += ["", turn.text("payment_invoice_total", amount=money(order.total_minor)),
+                  turn.text("payment_invoice_payment",
+                            method=_method_name(turn, order.payment_method))]
+        if order.payment_due_date is not None and order.payment_status != "paid":
+            lines.append(turn.text("payment_invoice_due",
+                                   date=format_date(texts, language, order.payment_due_date)))
+        paid = order.payment_status == "paid"
+        url = await turn.services.get(Invoices).invoice_url(
+            turn.session, order, turn.text("payment_invoice_title", number=order.number), lines,
+            turn.text("payment_invoice_paid") if paid else turn.text("payment_invoice_unpaid"),
+        )
+        turn.say("payment_invoice", number=order.number, url=url)
+
+
+def _method_name(turn: Turn, method: str) -> str:
+    return turn.text(f"payment_method_{method}") if method in ACCEPTED_METHODS else method
+
+
+def _owns(turn: Turn, order: OrderView) -> bool:
+    return order.number in turn.state.verified_orders or (
+        turn.state.customer_id is not None and turn.state.customer_id == order.customer_id
+    )
+
+
+def _numbers(turn: Turn) -> list[str]:
+    return list(turn.understanding.entities.order_numbers) if turn.understanding else []
+
+
+def _proofs(turn: Turn, loose: bool) -> list[str]:
+    if turn.understanding is None:
+        return []
+    entities = turn.understanding.entities
+    proofs = [*entities.emails, *entities.postcodes]
+    text = turn.inbound.text.strip()
+    if loose and not proofs and 3 <= len(text) <= _SHORT_ANSWER:
+        proofs.append(text)
+    return proofs
+
+
+def _customer(order: OrderView) -> CustomerView:
+    return CustomerView(
+        id=order.customer_id, name=order.customer_name, email=order.customer_email,
+        language=order.customer_language, preferred_channel=order.preferred_channel,
+        email_undeliverable=order.customer_email_undeliverable,
+    )
+
+
+class PaymentMessages:
+    """orders.billing.PaymentNotifier: reminders and the overdue escalation, written to the
+    customer's conversation (dates and amounts in the customer's language)."""
+
+    def __init__(
+        self, proactive: ProactiveMessages, store: ConversationStore, texts: Texts
+    ) -> None:
+        self._proactive = proactive
+        self._store = store
+        self._texts = texts
+
+    def _params(self, order: OrderView) -> dict[str, Any]:
+        language = order.customer_language
+        due = order.payment_due_date
+        return {
+            "number": order.number,
+            "amount": format_money(order.total_minor, order.currency, language),
+            "date": format_date(self._texts, language, due) if due else "-",
+        }
+
+    async def payment_reminder(self, session: Any, order: OrderView, days_left: int) -> None:
+        key = "payment_reminder_today" if days_left <= 0 else "payment_reminder"
+        await self._proactive.tell(
+            session, _customer(order), key,
+            ("payment_button_pay", f"payment:{LINK}:{order.number}"),
+            ("payment_button_invoice", f"payment:{INVOICE}:{order.number}"),
+            **self._params(order),
+        )
+
+    async def payment_overdue(self, session: Any, order: OrderView, days_overdue: int) -> None:
+        state = await self._proactive.tell(
+            session, _customer(order), "payment_overdue_escalated", **self._params(order)
+        )
+        await self._store.escalate(session, state.key, "payment_overdue")

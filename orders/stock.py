@@ -1,0 +1,214 @@
+"""Stock questions: find a product by what a customer calls it, say whether it is in stock,
+and keep the customers who asked to be told when it is back.
+
+What customers call the products, per language, is data: orders/product_names.json (aliases
+of the demo catalogue; any product is also found by its own name and its SKU). A customer
+waits for a product at most once (unique per customer and SKU); a stock change that brings it
+back tells each waiting customer once, in the transaction of the change (the notifier writes
+to the outbox), and marks the subscription notified.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from orders.models import Base, Product, utcnow
+from orders.service import CustomerView, OrderService
+
+NAMES_FILE = Path(__file__).with_name("product_names.json")
+MAX_CHOICES = 6
+_FUZZY_FROM = 6  # aliases this long also match inflected forms ("klawiatury", "кружку")
+_WORD = re.compile(r"[^\W_]+")
+
+
+class StockSubscription(Base):
+    """A customer waiting to be told that a product is back in stock."""
+
+    __tablename__ = "stock_subscriptions"
+    __table_args__ = (UniqueConstraint("customer_id", "sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    sku: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    notified_at: Mapped[datetime | None] = mapped_column()
+
+
+@dataclass(frozen=True, slots=True)
+class ProductInfo:
+    sku: str
+    name: str  # in the language asked for, when the names file has it
+    available: int
+    expected_date: date | None
+
+    @property
+    def in_stock(self) -> bool:
+        return self.available > 0
+
+
+class BackInStockNotifier(Protocol):
+    """Tells a customer a product is back (implemented outside orders/), in the caller's
+    transaction, so that the message is durable with the stock change."""
+
+    async def back_in_stock(
+        self, session: AsyncSession, customer: CustomerView, product: ProductInfo
+    ) -> None:
+        ...
+
+
+@cache
+def _names() -> dict[str, dict[str, dict[str, Any]]]:
+    data = json.loads(NAMES_FILE.read_text("utf-8"))
+    return {sku: entry for sku, entry in data.items() if not sku.startswith("_")}
+
+
+def localised_name(sku: str, default: str, language: str) -> str:
+    return str(_names().get(sku, {}).get(language, {}).get("name") or default)
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace("ё", "е"))
+
+
+def _word_score(said: str, alias: str) -> int:
+    """2 for the same word, 1 for an inflected or plural form, 0 otherwise."""
+    if said == alias:
+        return 2
+    if said in (alias + "s", alias + "es"):
+        return 1
+    if len(alias) >= _FUZZY_FROM:
+        common = len(_common_prefix(said, alias))
+        if common >= len(alias) - 2 and len(said) - common <= 3:
+            return 1
+    return 0
+
+
+def _common_prefix(a: str, b: str) -> str:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n]
+
+
+def _alias_score(said: list[str], alias: list[str]) -> int:
+    """How well the customer's words contain every word of the alias; 0 if one is missing."""
+    total = 0
+    for word in alias:
+        best = max((_word_score(w, word) for w in said), default=0)
+        if best == 0:
+            return 0
+        total += best
+    return total
+
+
+def _aliases(product: Product) -> list[list[str]]:
+    entry = _names().get(product.sku, {})
+    phrases = [product.name, product.sku]
+    for language in entry.values():
+        phrases.extend(language.get("aliases", []))
+        if language.get("name"):
+            phrases.append(language["name"])
+    return [words for words in (_words(p) for p in phrases) if words]
+
+
+def _info(product: Product, language: str) -> ProductInfo:
+    return ProductInfo(
+        sku=product.sku, name=localised_name(product.sku, product.name, language),
+        available=max(product.stock, 0), expected_date=product.expected_date,
+    )
+
+
+async def find_products(session: AsyncSession, text: str, language: str) -> list[ProductInfo]:
+    """The products the text names best (several when it is ambiguous, none if unknown)."""
+    said = _words(text)
+    if not said:
+        return []
+    scored: list[tuple[int, Product]] = []
+    for product in await session.scalars(select(Product).order_by(Product.sku)):
+        score = max((_alias_score(said, alias) for alias in _aliases(product)), default=0)
+        if score:
+            scored.append((score, product))
+    if not scored:
+        return []
+    best = max(score for score, _ in scored)
+    return [_info(product, language) for score, product in scored if score == best][:MAX_CHOICES]
+
+
+async def product_info(session: AsyncSession, sku: str, language: str) -> ProductInfo | None:
+    product = await session.scalar(select(Product).where(Product.sku == sku))
+    return _info(product, language) if product is not None else None
+
+
+async def subscribe(session: AsyncSession, customer_id: int, sku: str) -> bool:
+    """Wait for sku to come back; False if this customer is waiting for it already."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    created = await session.scalar(
+        insert(StockSubscription.__table__)
+        .values(customer_id=customer_id, sku=sku, created_at=utcnow(), notified_at=None)
+        .on_conflict_do_nothing(index_elements=["customer_id", "sku"])
+        .returning(StockSubscription.__table__.c.id)
+    )
+    if created is not None:
+        return True
+    # Told about an earlier restock: waiting again is a new subscription.
+    renewed = await session.execute(
+        update(StockSubscription)
+        .where(StockSubscription.customer_id == customer_id, StockSubscription.sku == sku,
+               StockSubscription.notified_at.is_not(None))
+        .values(notified_at=None, created_at=utcnow())
+    )
+    return bool(getattr(renewed, "rowcount", 0))
+
+
+async def waiting_customers(session: AsyncSession, sku: str) -> list[int]:
+    return list(await session.scalars(
+        select(StockSubscription.customer_id)
+        .where(StockSubscription.sku == sku, StockSubscription.notified_at.is_(None))
+        .order_by(StockSubscription.id)
+    ))
+
+
+async def notify_back_in_stock(
+    session: AsyncSession, sku: str, orders: OrderService, notifier: BackInStockNotifier
+) -> int:
+    """Tell every customer waiting for sku that it is back; how many were told.
+
+    Each subscription is taken by a conditional update, so two stock changes at the same
+    moment (or two processes) tell a customer once.
+    """
+    product = await session.scalar(select(Product).where(Product.sku == sku))
+    if product is None or product.stock <= 0:
+        return 0
+    told = 0
+    for subscription_id in list(await session.scalars(
+        select(StockSubscription.id)
+        .where(StockSubscription.sku == sku, StockSubscription.notified_at.is_(None))
+        .order_by(StockSubscription.id)
+    )):
+        customer_id = await session.scalar(
+            update(StockSubscription)
+            .where(StockSubscription.id == subscription_id,
+                   StockSubscription.notified_at.is_(None))
+            .values(notified_at=utcnow())
+            .returning(StockSubscription.customer_id)
+        )
+        if customer_id is None:
+            continue  # another stock change told this customer
+        customer = await orders.get_customer(session, customer_id)
+        if customer is None:
+            continue
+        await notifier.back_in_stock(session, customer, _info(product, customer.language))
+        told += 1
+    return told

@@ -1,0 +1,217 @@
+"""Return / withdrawal as a customer lives it: prove the order, choose lines and quantities
+(buttons or words), a reason, a method; get an RMA number and a label. Refusals offer a
+colleague instead of a flat no."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import select, update
+
+from bot import Orderbot
+from dialog.messages import Inbound
+from dialog.store import Conversation as ConversationRow
+from orders.models import Customer, Order, Return, utcnow
+from orders.states import OrderStatus
+from tests.dialog.conftest import Conversation
+
+# From the demo shop (orders/demo.py); all delivered a few days ago unless said otherwise.
+HEADPHONES_SPEAKERS = "A-1027"  # Olivia Brown, EH1 1YZ: headphones 1, speaker 2, cable 1
+KEYBOARDS = "A-1026"  # James Wilson, M1 1AE: 2 mechanical keyboards, 1 wireless keyboard
+SLEEVE_LAMPS = "A-1029"  # Anna Kowalska (pl), 00-950: sleeve 1, desk lamp 2
+WITH_GIFT_CARD = "A-1030"  # Piotr Nowak, 30-001: SSD 2, microSD 1, gift card 2
+ONE_SSD = "A-1025"  # Emma Thompson, SW1A 1AA: SSD 1
+SHIPPED_RU = "A-1021"  # Иван Петров, 101000: shipped (delivered in the test)
+SHIPPED = "A-1015"  # Olivia Brown
+RETURN_BY_SHOP = "A-1037"  # Emma Thompson: return_requested when seeded
+
+
+async def status_of(bot: Orderbot, number: str) -> OrderStatus:
+    async with bot.database.transaction() as session:
+        order = await bot.orders.get_order(session, number)
+    assert order is not None
+    return order.status
+
+
+async def escalation_reason(conversation: Conversation) -> str | None:
+    async with conversation.bot.database.transaction() as session:
+        row = await session.scalar(select(ConversationRow).where(
+            ConversationRow.channel == conversation.key.channel,
+            ConversationRow.chat_id == conversation.key.chat_id,
+        ))
+    assert row is not None
+    return row.escalation_reason
+
+
+async def delivered_days_ago(bot: Orderbot, number: str, days: int) -> None:
+    async with bot.database.transaction() as session:
+        await session.execute(update(Order).where(Order.number == number)
+                              .values(delivered_at=utcnow() - timedelta(days=days)))
+
+
+async def test_buttons_all_the_way_to_an_rma_and_a_label(
+    conversation: Conversation, bot: Orderbot
+) -> None:
+    assert "postcode" in await conversation.say(f"I want to return order {HEADPHONES_SPEAKERS}")
+    offer = await conversation.say("EH1 1YZ")
+    assert "1. Noise-cancelling headphones × 1, 199.00 EUR each" in offer
+    assert "2. Bluetooth speaker × 2, 69.00 EUR each" in offer
+    assert [b.title for b in conversation.buttons] == [
+        "Noise-cancelling headphones", "Bluetooth speaker", "USB-C cable 2 m", "All items"]
+    assert "(1 to 2)" in await conversation.press("Bluetooth speaker")
+    assert "So far: 2 × Bluetooth speaker" in await conversation.press("2")
+    assert "Why are you returning 2 × Bluetooth speaker?" in await conversation.press("Continue")
+    assert "How would you like" in await conversation.press("Damaged or faulty")
+    done = await conversation.press("Drop-off point")
+
+    assert re.search(r"Your return R-\d{4}-\d{6} for order A-1027 is registered", done)
+    assert "2 × Bluetooth speaker" in done and "refund 138.00 EUR" in done
+    assert "drop-off point" in done
+    assert await status_of(bot, HEADPHONES_SPEAKERS) is OrderStatus.RETURN_REQUESTED
+    label_url = next(line for line in done.splitlines() if "(PDF)" in line).split(": ", 1)[1]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bot.app),
+                                 base_url="http://test") as client:
+        label = await client.get(httpx.URL(label_url).path)
+    assert label.status_code == 200 and label.content.startswith(b"%PDF")
+    async with bot.database.transaction() as session:
+        row = await session.scalar(select(Return))
+    assert row is not None and row.reason == "damaged" and row.method == "drop_off"
+    assert row.rma in done
+
+
+async def test_free_text_lines_quantities_reason_and_method(
+    conversation: Conversation, bot: Orderbot
+) -> None:
+    await conversation.say(f"return {KEYBOARDS}, james.wilson@example.com")
+    unclear = await conversation.say("1 keyboard")  # two keyboards in the order
+    assert "didn't catch which items" in unclear
+    assert "So far: 1 × Mechanical keyboard" in await conversation.say("1 mechanical keyboard")
+    assert "Why are you returning" in await conversation.say("that's all")
+    await conversation.say("The keys are too loud")
+    assert "Please choose" in await conversation.say("banana")  # a polite re-ask
+    done = await conversation.say("courier")
+    assert "a courier will collect it at 1 Piccadilly, M1 1AE, Manchester" in done
+    assert "refund 89.00 EUR" in done
+    async with bot.database.transaction() as session:
+        row = await session.scalar(select(Return))
+    assert row is not None and row.reason == "The keys are too loud"
+    assert row.method == "courier_pickup" and row.lines[0]["quantity"] == 1
+
+
+async def test_too_many_is_refused_politely(conversation: Conversation) -> None:
+    await conversation.say(f"return {KEYBOARDS} M1 1AE")
+    assert "at most 2 × Mechanical keyboard" in await conversation.say("3 mechanical keyboards")
+    assert "So far: 2 × Mechanical keyboard" in await conversation.say(
+        "2 mechanical keyboards")
+
+
+async def test_polish_customer_returns_everything(
+    conversation: Conversation, bot: Orderbot
+) -> None:
+    assert "kod pocztowy" in await conversation.say(f"Chcę zwrócić zamówienie {SLEEVE_LAMPS}")
+    assert "Które chcesz odesłać?" in await conversation.say("00-950")
+    reason = await conversation.say("wszystko")
+    assert "Dlaczego zwracasz: 1 × Laptop sleeve 14\", 2 × Desk lamp?" in reason
+    await conversation.press("Nie pasuje")
+    done = await conversation.press("Odbiór przez kuriera")
+    assert done.startswith("Gotowe! Twój zwrot R-")
+    assert "zwrócimy Ci 103,00 EUR" in done
+    assert "ul. Marszałkowska 1, 00-950, Warszawa" in done
+    assert await status_of(bot, SLEEVE_LAMPS) is OrderStatus.RETURN_REQUESTED
+
+
+async def test_russian_customer_returns_one_of_two(
+    conversation: Conversation, bot: Orderbot
+) -> None:
+    async with bot.database.transaction() as session:
+        await bot.orders.apply_event(session, SHIPPED_RU, "delivered", "test")
+    assert "индекс" in await conversation.say(f"Хочу вернуть заказ {SHIPPED_RU}")
+    offer = await conversation.say("101000")
+    assert "2. Wireless keyboard × 2, 49,00 EUR за штуку" in offer
+    assert "от 1 до 2" in await conversation.press("Wireless keyboard")
+    assert "Пока выбрано: 1 × Wireless keyboard" in await conversation.say("1")
+    await conversation.press("Дальше")
+    await conversation.say("Клавиши заедают")
+    done = await conversation.press("Пункт приёма")
+    assert done.startswith("Готово! Ваш возврат R-") and "мы вернём вам 49,00 EUR" in done
+
+
+async def test_gift_card_is_not_returnable_and_a_colleague_is_offered(
+    conversation: Conversation,
+) -> None:
+    await conversation.say(f"I want to return order {WITH_GIFT_CARD}")
+    offer = await conversation.say("30-001")
+    assert "3. Gift card 50 EUR × 2: cannot be returned" in offer
+    assert "Ask a colleague" in [b.title for b in conversation.buttons]
+    refused = await conversation.say("2 gift cards")
+    assert "Gift card 50 EUR cannot be returned" in refused
+    assert "passing you to a colleague" in await conversation.press("Ask a colleague")
+    assert await escalation_reason(conversation) == "return_exception"
+
+
+async def test_day_14_is_in_and_day_15_offers_a_colleague(
+    conversation: Conversation, bot: Orderbot
+) -> None:
+    await delivered_days_ago(bot, ONE_SSD, 14)
+    assert "Which would you like to send back?" in await conversation.say(
+        f"return {ONE_SSD} SW1A 1AA")
+    await delivered_days_ago(bot, ONE_SSD, 15)
+    late = await conversation.say(f"I want to return {ONE_SSD}")
+    assert "The 14-day return period for order A-1025 ended on" in late
+    assert [b.title for b in conversation.buttons] == ["Ask a colleague"]
+    await conversation.press("Ask a colleague")
+    assert await escalation_reason(conversation) == "return_exception"
+    assert await status_of(bot, ONE_SSD) is OrderStatus.DELIVERED
+
+
+async def test_an_order_on_its_way_cannot_be_returned_yet(conversation: Conversation) -> None:
+    reply = await conversation.say(f"return {SHIPPED} olivia.brown@example.com")
+    assert "hasn't been delivered yet" in reply and "14 days" in reply
+    assert [b.title for b in conversation.buttons] == ["Ask a colleague"]
+
+
+async def test_a_second_request_shows_the_return_in_progress(conversation: Conversation) -> None:
+    await conversation.say(f"return {ONE_SSD} SW1A 1AA")
+    await conversation.say("all")
+    await conversation.press("Changed my mind")
+    done = await conversation.press("Courier pickup")
+    again = await conversation.say(f"can I return {ONE_SSD}?")
+    rma = done.split("Your return ", 1)[1].split(" ", 1)[0]
+    assert f"There is already a return for order {ONE_SSD}: {rma}" in again
+    assert "already under way" in await conversation.say(f"return {RETURN_BY_SHOP} SW1A 1AA")
+
+
+async def test_someone_elses_order_is_not_revealed(conversation: Conversation) -> None:
+    await conversation.say(f"I want to return {HEADPHONES_SPEAKERS}")
+    wrong = await conversation.say("anna.kowalska@example.com")
+    other = Conversation(conversation.bot)
+    await other.say("I want to return A-9999")
+    unknown = await other.say("anna.kowalska@example.com")
+    assert "doesn't match" in wrong and "headphones" not in wrong.lower()
+    assert wrong.replace(HEADPHONES_SPEAKERS, "N") == unknown.replace("A-9999", "N")
+
+
+async def test_signed_in_customer_with_one_delivered_order_goes_straight_to_it(
+    bot: Orderbot,
+) -> None:
+    async with bot.database.transaction() as session:
+        emma = await session.scalar(
+            select(Customer.id).where(Customer.email == "emma.thompson@example.com"))
+    conversation = Conversation(bot, customer_id=emma)
+    offer = await conversation.say("I want to return something")
+    assert f"items from order {ONE_SSD}" in offer and "1. SSD 1 TB × 1" in offer
+
+
+async def test_changing_the_subject_mid_return_is_answered(conversation: Conversation) -> None:
+    await conversation.say(f"return {KEYBOARDS} M1 1AE")
+    reply = await conversation.say(f"actually, where is my order {SHIPPED}?")
+    assert "email address or the delivery postcode of order A-1015" in reply
+
+
+async def test_an_old_button_starts_over_instead_of_failing(bot: Orderbot) -> None:
+    conversation = Conversation(bot)  # a new chat: no return in progress
+    replies = await bot.manager.handle(Inbound(key=conversation.key, action="returns:line:2"))
+    assert [reply.text for reply in replies] == [
+        "Which order would you like to return items from? Please give me its order number."]

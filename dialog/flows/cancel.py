@@ -99,7 +99,7 @@ class CancelFlow:
         self._refuse(turn, number, order.status)
 
     def _refuse(self, turn: Turn, number: str, status: OrderStatus) -> None:
-        return_instead = turn.button("cancel_button_return", "intent:return_order")
+        return_instead = turn.button("cancel_button_return", f"returns:order:{number}")
         if status is OrderStatus.SHIPPED:
             turn.say("cancel_too_late_shipped", return_instead, human_button(turn), number=number)
         elif status is OrderStatus.DELIVERED:

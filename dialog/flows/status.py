@@ -195,7 +195,8 @@ class StatusFlow:
 
     async def _tell(self, turn: Turn, order: OrderView) -> None:
         turn.finish()
-        buttons = (turn.button("button_other_order", f"{self.name}:{ANOTHER}"), human_button(turn))
+        buttons = (*_next_steps(turn, order),
+                   turn.button("button_other_order", f"{self.name}:{ANOTHER}"), human_button(turn))
         parts = [await self._status_text(turn, order)]
         if order.status is OrderStatus.SHIPPED and order.tracking_number:
             parts.append(await self._live_tracking(turn, order))
@@ -251,6 +252,22 @@ class StatusFlow:
         else:
             lines.append(turn.text("tracking_no_scan"))
         return "\n".join(lines)
+
+
+def _next_steps(turn: Turn, order: OrderView) -> list[Button]:
+    """What the customer can do next with this order: confirm, change, pay, return."""
+    number, status = order.number, order.status
+    steps = []
+    if status is OrderStatus.PENDING_CONFIRMATION:
+        steps.append(turn.button("confirm_button_start", f"confirm:start:{number}"))
+    if status is OrderStatus.CONFIRMED:
+        steps.append(turn.button("status_button_change_delivery", f"delivery:order:{number}"))
+    if status is OrderStatus.DELIVERED:
+        steps.append(turn.button("status_button_return", f"returns:order:{number}"))
+    unpaid = order.payment_status == "pending" and order.payment_method != "cash_on_delivery"
+    if unpaid and status in (OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+        steps.append(turn.button("payment_button_pay", f"payment:link:{number}"))
+    return steps
 
 
 async def _store_name(turn: Turn, location: str) -> str:

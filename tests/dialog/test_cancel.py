@@ -110,12 +110,16 @@ async def test_after_shipping_the_bot_explains_and_offers_a_return(
     reply = await conversation.say(f"cancel order {SHIPPED}, olivia.brown@example.com")
     assert "already been shipped, so it can no longer be cancelled" in reply
     assert [(b.title, b.payload) for b in conversation.buttons] == [
-        ("Return it instead", "intent:return_order"), ("Talk to a person", "intent:human"),
+        ("Return it instead", f"returns:order:{SHIPPED}"), ("Talk to a person", "intent:human"),
     ]
     assert (await order(bot, SHIPPED)).status is OrderStatus.SHIPPED
+    reply = await conversation.press("Return it instead")  # the same order, no number asked
+    assert f"{SHIPPED} hasn't been delivered yet" in reply
     delivered = Conversation(bot)
     reply = await delivered.say(f"cancel {DELIVERED} sw1a1aa")
     assert "already been delivered" in reply and "you can return it" in reply
+    reply = await delivered.press("Return it instead")
+    assert f"return items from order {DELIVERED} until" in reply
 
 
 async def test_an_already_cancelled_order(bot: Orderbot) -> None:

@@ -33,6 +33,22 @@ async def test_shipped_order_after_email_gives_carrier_tracking_and_link(
     assert [b.title for b in conversation.buttons] == ["Another order", "Talk to a person"]
 
 
+async def test_each_status_offers_what_can_be_done_next(bot: Orderbot) -> None:
+    pending = Conversation(bot)
+    await pending.say("status of A-1001, postcode SW1A 1AA")
+    assert "Confirm my order" in [b.title for b in pending.buttons]
+    assert "Here is your order A-1001" in await pending.press("Confirm my order")
+    confirmed = Conversation(bot)
+    await confirmed.say("status of A-1041, postcode LS1 1UR")  # confirmed, unpaid transfer
+    assert [b.title for b in confirmed.buttons] == [
+        "Change delivery", "Pay now", "Another order", "Talk to a person",
+    ]
+    assert "payment link for order A-1041" in await confirmed.press("Pay now")
+    delivered = Conversation(bot)
+    await delivered.say(f"{DELIVERED} sw1a1aa")
+    assert "return items from order" in await delivered.press("Return items")
+
+
 async def test_number_and_postcode_in_one_message(conversation: Conversation) -> None:
     reply = await conversation.say(f"status of {SHIPPED} please, postcode EH1 1YZ")
     assert "on its way with DHL" in reply

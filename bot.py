@@ -31,6 +31,7 @@ from adapters.inventory.http import HttpInventory
 from adapters.inventory.local import LocalInventory
 from adapters.payments.http import HttpPayments
 from adapters.payments.local import LocalPayments
+from adapters.payments.page import make_payment_page_router
 from adapters.vouchers.http import HttpVouchers
 from adapters.vouchers.local import LocalVouchers
 from channels.base import Channel
@@ -145,6 +146,11 @@ class Orderbot:
         self.telegram: TelegramChannel | None = None
         self.app = FastAPI(title="orderbot", lifespan=self._lifespan)
         self.app.include_router(make_documents_router(self.database))
+        if not settings.adapters.payments_url:  # local payments: the shop's own payment page
+            self.app.include_router(make_payment_page_router(
+                self.database, self.orders, self.proactive, shop_name=settings.shop.name,
+                base_url=settings.base_url, demo=settings.demo.enabled,
+            ))
         self.app.include_router(
             make_shop_router(
                 self.database, self.orders, self.proactive, settings.shop.api_keys, self._links,

@@ -12,7 +12,7 @@ from dialog.outbox import OutboxSender
 from dialog.store import ConversationState, ConversationStore
 from dialog.texts import Texts
 from orders.database import after_commit
-from orders.service import CustomerView, OrderService, OrderView
+from orders.service import CustomerView, OrderService, OrderView, customer_of
 
 EVENT_TEXTS = {
     "created": "notify_created",
@@ -70,11 +70,7 @@ class ProactiveMessages:
         text_key = EVENT_TEXTS.get(event)
         if text_key is None:
             return
-        customer = CustomerView(
-            id=order.customer_id, name=order.customer_name, email=order.customer_email,
-            language=order.customer_language, preferred_channel=order.preferred_channel,
-            email_undeliverable=order.customer_email_undeliverable,
-        )
+        customer = customer_of(order)
         if event == "created" and self.on_created is not None:
             return await self.on_created(session, customer, order)
         await self.tell(

@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.inventory import Inventory
 from orders.models import Order, OrderHistory, utcnow
-from orders.service import OrderError, OrderService, OrderView, UnknownOrder
+from orders.service import (
+    OrderError,
+    OrderService,
+    OrderView,
+    UnknownOrder,
+    normalise_postcode,
+)
 from orders.states import OrderStatus
 
 METHODS = ("courier", "pickup_point", "store")
@@ -35,6 +41,17 @@ class NotChangeable(OrderError):
 class BadDelivery(OrderError):
     """The day is not a coming working day, the slot is not one of the shop's, or the store
     does not have every item."""
+
+
+def split_address(text: str, postcode: str) -> dict[str, str]:
+    """{street, city, postcode} from an address written on one line around its postcode:
+    "ul. Marszałkowska 10, 00-001 Warszawa", "10 Downing St, London SW1A 2AA",
+    "ул. Баумана, 8, Казань, 420000". The last comma-separated part is the city."""
+    rest = " ".join(text.replace(postcode, " ", 1).split()) if postcode else " ".join(text.split())
+    parts = [part.strip() for part in rest.split(",") if part.strip()]
+    if len(parts) < 2:
+        return {"street": parts[0] if parts else "", "city": "", "postcode": postcode}
+    return {"street": ", ".join(parts[:-1]), "city": parts[-1], "postcode": postcode}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +105,10 @@ async def change_delivery(
             delivery_slot=plan.delivery_slot if plan.method == "courier" else None,
             pickup_location=plan.pickup_location if plan.method != "courier" else None,
         )
-    if address is not None:
+    if address is not None:  # the new postcode is the one that proves the order from now on
         values["delivery_address"] = {**order.delivery_address, **address}
+        if address.get("postcode"):
+            values["postcode"] = normalise_postcode(address["postcode"])
     order_id = await session.scalar(select(Order.id).where(Order.number == number))
     await session.execute(update(Order).where(Order.id == order_id).values(**values))
     session.add(OrderHistory(order_id=order_id, from_status=order.status,

@@ -113,6 +113,15 @@ class CustomerView:
     email_undeliverable: bool
 
 
+def customer_of(order: OrderView) -> CustomerView:
+    """The order's customer, as the order view carries them (no query)."""
+    return CustomerView(
+        id=order.customer_id, name=order.customer_name, email=order.customer_email,
+        language=order.customer_language, preferred_channel=order.preferred_channel,
+        email_undeliverable=order.customer_email_undeliverable,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class NewCustomer:
     name: str

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Coroutine
+from dataclasses import replace
 from typing import Any
 
 from aiogram import Bot
@@ -28,6 +29,7 @@ from aiogram.types import Update
 from aiogram.utils.token import TokenValidationError, validate_token
 from fastapi import APIRouter
 
+from channels.telegram.payloads import is_stand_in, original_payload
 from channels.telegram.polling import ALLOWED_UPDATES, UpdatePoller
 from channels.telegram.presses import PressAnswerer, RecentPresses
 from channels.telegram.sending import TelegramSender
@@ -136,6 +138,8 @@ class TelegramChannel:
             return
         accepted: bool | None = None
         try:
+            if is_stand_in(inbound.action):
+                inbound = replace(inbound, action=await self._original_payload(inbound))
             accepted = await self._inbox.accept(inbound)
         finally:
             self._recent_presses.done(press.query_id, accepted)
@@ -145,6 +149,18 @@ class TelegramChannel:
                 notice = self._manager.texts.get(press.language or "en",
                                                  "telegram_already_chosen")
             self._spawn(self._presses.acknowledge(press, accepted, notice))
+
+    async def _original_payload(self, inbound: Inbound) -> str:
+        """The payload a stand-in button stood for, from the buttons the bot showed in this
+        chat; the stand-in itself (answered as not understood) if none of them had it."""
+        assert inbound.action is not None
+        _language, entries = await self._manager.history(inbound.key)
+        offered = [button for entry in reversed(entries) if entry.sender != "customer"
+                   for button in entry.buttons]
+        payload = original_payload(inbound.action, offered)
+        if payload is None:
+            log.info("telegram: %s pressed a button not offered in its chat", inbound.message_id)
+        return payload or inbound.action
 
     # Setup
 

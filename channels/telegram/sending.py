@@ -28,12 +28,12 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
 from channels.telegram.pacing import ChatPacer
+from channels.telegram.payloads import callback_data
 from dialog.messages import Button, DeliveryFailed
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 code units
-MAX_CALLBACK_DATA = 64  # bytes
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # Errors that will not go away by retrying: blocked by the user, chat not found, bad token...
 PERMANENT = (
@@ -106,15 +106,10 @@ class _ChatTurn:
 
 
 def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
-    """One button a row. A payload over Telegram's 64 bytes would come back cut, so such a
-    button is left out (and logged) rather than sent; our payloads are far shorter."""
-    rows = []
-    for button in buttons:
-        if len(button.payload.encode("utf-8")) > MAX_CALLBACK_DATA:
-            log.warning("telegram: a button payload of %d bytes (over %d) left out",
-                        len(button.payload.encode("utf-8")), MAX_CALLBACK_DATA)
-            continue
-        rows.append([InlineKeyboardButton(text=button.title, callback_data=button.payload)])
+    """One button a row. A payload over Telegram's 64 bytes of callback_data is sent as a
+    stand-in (channels/telegram/payloads.py), which a press turns back into the payload."""
+    rows = [[InlineKeyboardButton(text=button.title, callback_data=callback_data(button.payload))]
+            for button in buttons]
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 

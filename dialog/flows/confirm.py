@@ -99,6 +99,8 @@ class ConfirmFlow:
                      code=turn.state.slots.get("plan", {}).get("voucher") or "-")
             await self._ask_final(turn, order)
             return True
+        if _names_another_order(turn, order):  # "cancel A-1003" while A-1004 waits: about
+            return False  # that order; as an answer here it would decline this one
         yes, no = {"begin": ("go", "decline"), "crosssell": ("add", "no"),
                    "final": ("confirm", "decline")}.get(step or "", (None, None))
         choice = picked(turn, yes, no)
@@ -347,8 +349,12 @@ class ConfirmFlow:
             turn.text("confirm_pdf_delivery", delivery=delivery.describe(turn, plan)),
             turn.text("confirm_pdf_payment",
                       payment=turn.text(f"confirm_option_{order.payment_method}")),
-            turn.text("confirm_pdf_total", total=money(order.total_minor, order.currency)),
         ]
+        if order.voucher_code:
+            lines.append(turn.text("confirm_discount_line", code=order.voucher_code,
+                                   amount=money(order.discount_minor, order.currency)).strip())
+        lines.append(turn.text("confirm_pdf_total",
+                               total=money(order.total_minor, order.currency)))
         content = render(turn.shop_name, turn.text("confirm_pdf_title", number=order.number),
                          lines, turn.text("confirm_pdf_watermark"))
         token = await self._confirmation(turn).save_document(
@@ -414,3 +420,9 @@ class ConfirmFlow:
     def _looks_like_code(text: str) -> bool:
         code = normalise_code(text)
         return 4 <= len(code) <= 24 and set(code) <= _CODE_CHARS and any(c.isdigit() for c in code)
+
+
+def _names_another_order(turn: Turn, order: OrderView) -> bool:
+    """The message names an order number, and not the one being confirmed."""
+    named = turn.understanding.entities.order_numbers if turn.understanding else ()
+    return bool(named) and order.number.upper() not in {number.upper() for number in named}

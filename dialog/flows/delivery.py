@@ -9,6 +9,7 @@ from typing import Any
 from dialog.dates import parse_day, parse_slot
 from dialog.flows.base import Turn, human_button
 from dialog.flows.choices import AnswerFirst, another_request, ask, ask_again, picked
+from dialog.flows.status import OrderIdentification, numbers, owns, proofs
 from orders.confirmation import ConfirmationSettings
 from orders.delivery import (
     AlreadyShipped,
@@ -16,6 +17,7 @@ from orders.delivery import (
     DeliveryPlan,
     NotChangeable,
     change_delivery,
+    split_address,
     working_days,
 )
 from orders.inventory import Inventory, InventoryUnavailable
@@ -154,20 +156,19 @@ class DeliveryFlow:
     name = "delivery"
     intents = AnswerFirst({"change_delivery"})
 
+    def __init__(self) -> None:
+        self._identify = OrderIdentification(self.name, frozenset({"change_delivery"}))
+
     async def start(self, turn: Turn, intent: str) -> None:
-        numbers = list(turn.understanding.entities.order_numbers) if turn.understanding else []
-        await self._open(turn, numbers)
+        await self._open(turn, numbers(turn), proofs(turn, loose=False))
 
     async def resume(self, turn: Turn) -> bool:
         step = turn.state.step
-        if step == "need_number":
-            numbers = list(turn.understanding.entities.order_numbers) if turn.understanding else []
-            if not numbers:
-                return False
-            await self._open(turn, numbers)
-            return True
-        if step == "need_proof":
-            return await self._prove(turn)
+        if step in ("need_number", "need_proof"):
+            answered, found = await self._identify.answer(turn)
+            if found is not None:
+                await self._offer(turn, found)
+            return answered
         order = await self._order(turn)
         if order is None:
             return False
@@ -189,7 +190,7 @@ class DeliveryFlow:
     async def on_action(self, turn: Turn, argument: str) -> None:
         step, _, value = argument.partition(":")
         if step == "order":
-            return await self._open(turn, [value])
+            return await self._open(turn, [value], [])
         if turn.state.flow != self.name or turn.state.step != step:
             return turn.say("delivery_nothing_open")
         order = await self._order(turn)
@@ -203,15 +204,14 @@ class DeliveryFlow:
         elif outcome == NOT_AN_ANSWER:
             ask_again(turn)
 
-    async def _open(self, turn: Turn, numbers: list[str]) -> None:
+    async def _open(self, turn: Turn, numbers: list[str], proofs: list[str]) -> None:
         state = turn.state
-        for number in numbers:
-            order = await turn.orders.get_order(turn.session, number)
-            if order is not None and owns(turn, order):
-                return await self._offer(turn, order)
         if numbers:
-            turn.enter(self.name, "need_proof", number=numbers[0], attempts=0)
-            return turn.say("ask_proof", number=numbers[0])
+            order = await self._identify.find(turn, numbers, proofs)
+            if order is not None:
+                await self._offer(turn, order)
+            return None
+        # Which of their own orders: the one still open, or a choice of them.
         mine: list[OrderView] = []
         if state.customer_id is not None:
             mine = await turn.orders.orders_of_customer(turn.session, state.customer_id)
@@ -232,31 +232,6 @@ class DeliveryFlow:
             return await self._offer(turn, mine[0])
         turn.enter(self.name, "need_number")
         turn.say("ask_order_number")
-
-    async def _prove(self, turn: Turn) -> bool:
-        slots = turn.state.slots
-        entities = turn.understanding.entities if turn.understanding else None
-        proofs = [*entities.emails, *entities.postcodes] if entities else []
-        text = turn.inbound.text.strip()
-        if not proofs and 3 <= len(text) <= 12:
-            proofs = [text]
-        if not proofs:
-            return False
-        order = await turn.orders.verified_order(turn.session, slots["number"], proofs)
-        if order is None:
-            attempts = int(slots.get("attempts", 0)) + 1
-            if attempts >= 3:
-                from dialog.flows.handoff import hand_over
-
-                hand_over(turn, "verification_failed", key="proof_failed_handoff")
-                return True
-            turn.enter(self.name, "need_proof", number=slots["number"], attempts=attempts)
-            turn.say("proof_mismatch", human_button(turn), number=slots["number"])
-            return True
-        if order.number not in turn.state.verified_orders:
-            turn.state.verified_orders.append(order.number)
-        await self._offer(turn, order)
-        return True
 
     async def _offer(self, turn: Turn, order: OrderView) -> None:
         if order.status.value in ("shipped", "delivered"):
@@ -289,18 +264,22 @@ class DeliveryFlow:
         text = " ".join(turn.inbound.text.split())
         if len(text) < 8 or another_request(turn):
             return False
-        await self._apply(turn, order, None, address=text)
+        postcodes = turn.understanding.entities.postcodes if turn.understanding else ()
+        if not postcodes:  # the courier needs it, and it proves the order from now on
+            turn.say("delivery_address_needs_postcode")
+            return True
+        await self._apply(turn, order, None, address=text, postcode=postcodes[-1])
         return True
 
     async def _apply(self, turn: Turn, order: OrderView, plan: dict[str, Any] | None,
-                     address: str | None = None) -> None:
+                     address: str | None = None, postcode: str = "") -> None:
         settings = turn.services.get(ConfirmationSettings)
         try:
             changed = await change_delivery(
                 turn.session, turn.orders, turn.services.get(Inventory), order.number,
                 to_plan(plan) if plan is not None else None, settings.delivery_slots,
                 settings.clock().date(),
-                address={"street": address} if address else None,
+                address=split_address(address, postcode) if address else None,
             )
         except AlreadyShipped as shipped:
             turn.finish()
@@ -331,13 +310,6 @@ class DeliveryFlow:
             return False
         ask_again(turn)
         return True
-
-
-def owns(turn: Turn, order: OrderView) -> bool:
-    """The customer proved this order (the status flow's rule)."""
-    return order.number in turn.state.verified_orders or (
-        turn.state.customer_id is not None and turn.state.customer_id == order.customer_id
-    )
 
 
 def _what_word(text: str) -> str | None:

@@ -1,9 +1,10 @@
 """Payment questions: accepted methods, the payment status of an order, a payment link for
 an unpaid one, its invoice as a PDF; and the payment reminders the shop sends by itself.
 
-An order's payment is shown only to its owner, proven as in the status flow (the order
-number, then its email address or delivery postcode; a verified or linked customer needs
-nothing more). Steps: "need_number", "need_proof"; the slot "topic" remembers what was asked.
+An order's payment is shown only to its owner, proven by the status flow's
+OrderIdentification (the order number, then its email address or delivery postcode; a
+verified or linked customer needs nothing more). Steps: "need_number", "need_proof"; the slot
+"topic" remembers what was asked.
 """
 
 from __future__ import annotations
@@ -12,19 +13,17 @@ from datetime import date
 from typing import Any
 
 from dialog.flows.base import Turn, human_button
-from dialog.flows.handoff import hand_over
-from dialog.flows.status import MAX_PROOF_ATTEMPTS
+from dialog.flows.status import OrderIdentification, numbers, proofs
 from dialog.proactive import ProactiveMessages
 from dialog.store import ConversationStore
 from dialog.texts import Texts
 from orders.billing import ACCEPTED_METHODS, Invoices, is_unpaid
 from orders.payments import PaymentFailed, Payments
-from orders.service import CustomerView, OrderView
+from orders.service import OrderView, customer_of
 from orders.states import OrderStatus
 
 STATUS, LINK, INVOICE, METHODS = "status", "link", "invoice", "methods"
 CASH_ON_DELIVERY = "cash_on_delivery"
-_SHORT_ANSWER = 12  # a reply this short may be a postcode the extractor did not recognise
 # What a question is about, by its words (any language); the first topic that matches wins.
 _TOPIC_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (INVOICE, ("invoice", "receipt", "faktur", "rachun", "paragon", "счёт", "счет", "квитанц",
@@ -57,31 +56,24 @@ class PaymentFlow:
     name = "payment"
     intents = frozenset({"payment"})
 
+    def __init__(self) -> None:
+        self._identify = OrderIdentification(self.name, self.intents)
+
     async def start(self, turn: Turn, intent: str) -> None:
         turn.finish()
-        numbers = _numbers(turn)
         topic = topic_of(turn.inbound.text)
-        if topic == METHODS and not numbers:
+        if topic == METHODS and not numbers(turn):
             return self._methods(turn)
-        await self._find(turn, topic, numbers, _proofs(turn, loose=False))
+        await self._find(turn, topic, numbers(turn), proofs(turn, loose=False))
 
     async def resume(self, turn: Turn) -> bool:
-        step, slots = turn.state.step, turn.state.slots
-        topic = str(slots.get("topic", STATUS))
-        numbers = _numbers(turn)
-        if step == "need_number":
-            if not numbers:
-                return False
-            await self._find(turn, topic, numbers, _proofs(turn, loose=False))
-            return True
-        if step == "need_proof":
-            proofs = _proofs(turn, loose=True)
-            numbers = [number for number in numbers if number not in proofs]
-            if not proofs and not numbers:
-                return False
-            await self._find(turn, topic, numbers or [str(slots["number"])], proofs)
-            return True
-        return False
+        if turn.state.step not in ("need_number", "need_proof"):
+            return False
+        topic = str(turn.state.slots.get("topic", STATUS))
+        answered, order = await self._identify.answer(turn, topic=topic)
+        if order is not None:
+            await self._answer(turn, order, topic)
+        return answered
 
     async def on_action(self, turn: Turn, argument: str) -> None:
         topic, _, number = argument.partition(":")
@@ -100,35 +92,13 @@ class PaymentFlow:
     async def _find(
         self, turn: Turn, topic: str, numbers: list[str], proofs: list[str]
     ) -> None:
-        """Answer about the first of `numbers` the customer has proven; ask for what is missing."""
-        state = turn.state
-        for number in numbers:
-            order = await turn.orders.get_order(turn.session, number)
-            if order is not None and _owns(turn, order):
-                return await self._answer(turn, order, topic)
-        if not numbers:
-            if state.customer_id is not None:
-                return await self._customer_orders(turn, topic)
-            if state.verified_orders:
-                order = await turn.orders.get_order(turn.session, state.verified_orders[-1])
-                if order is not None:
-                    return await self._answer(turn, order, topic)
-            turn.enter(self.name, "need_number", topic=topic)
-            return turn.say("ask_order_number")
-        if not proofs:
-            turn.enter(self.name, "need_proof", topic=topic, number=numbers[0], attempts=0)
-            return turn.say("ask_proof", number=numbers[0])
-        for number in numbers:
-            order = await turn.orders.verified_order(turn.session, number, proofs)
-            if order is not None:
-                if order.number not in state.verified_orders:
-                    state.verified_orders.append(order.number)
-                return await self._answer(turn, order, topic)
-        attempts = int(state.slots.get("attempts", 0)) + 1
-        if attempts >= MAX_PROOF_ATTEMPTS:
-            return hand_over(turn, "verification_failed", key="proof_failed_handoff")
-        turn.enter(self.name, "need_proof", topic=topic, number=numbers[0], attempts=attempts)
-        turn.say("proof_mismatch", human_button(turn), number=numbers[0])
+        """Answer about the first of `numbers` the customer has proven; ask for what is missing.
+        A signed-in customer who names no order is asked about their unpaid ones first."""
+        if not numbers and turn.state.customer_id is not None:
+            return await self._customer_orders(turn, topic)
+        order = await self._identify.find(turn, numbers, proofs, topic=topic)
+        if order is not None:
+            await self._answer(turn, order, topic)
 
     async def _customer_orders(self, turn: Turn, topic: str) -> None:
         assert turn.state.customer_id is not None
@@ -221,35 +191,6 @@ def _method_name(turn: Turn, method: str) -> str:
     return turn.text(f"payment_method_{method}") if method in ACCEPTED_METHODS else method
 
 
-def _owns(turn: Turn, order: OrderView) -> bool:
-    return order.number in turn.state.verified_orders or (
-        turn.state.customer_id is not None and turn.state.customer_id == order.customer_id
-    )
-
-
-def _numbers(turn: Turn) -> list[str]:
-    return list(turn.understanding.entities.order_numbers) if turn.understanding else []
-
-
-def _proofs(turn: Turn, loose: bool) -> list[str]:
-    if turn.understanding is None:
-        return []
-    entities = turn.understanding.entities
-    proofs = [*entities.emails, *entities.postcodes]
-    text = turn.inbound.text.strip()
-    if loose and not proofs and 3 <= len(text) <= _SHORT_ANSWER:
-        proofs.append(text)
-    return proofs
-
-
-def _customer(order: OrderView) -> CustomerView:
-    return CustomerView(
-        id=order.customer_id, name=order.customer_name, email=order.customer_email,
-        language=order.customer_language, preferred_channel=order.preferred_channel,
-        email_undeliverable=order.customer_email_undeliverable,
-    )
-
-
 class PaymentMessages:
     """orders.billing.PaymentNotifier: reminders and the overdue escalation, written to the
     customer's conversation (dates and amounts in the customer's language)."""
@@ -273,7 +214,7 @@ class PaymentMessages:
     async def payment_reminder(self, session: Any, order: OrderView, days_left: int) -> None:
         key = "payment_reminder_today" if days_left <= 0 else "payment_reminder"
         await self._proactive.tell(
-            session, _customer(order), key,
+            session, customer_of(order), key,
             ("payment_button_pay", f"payment:{LINK}:{order.number}"),
             ("payment_button_invoice", f"payment:{INVOICE}:{order.number}"),
             **self._params(order),
@@ -281,6 +222,6 @@ class PaymentMessages:
 
     async def payment_overdue(self, session: Any, order: OrderView, days_overdue: int) -> None:
         state = await self._proactive.tell(
-            session, _customer(order), "payment_overdue_escalated", **self._params(order)
+            session, customer_of(order), "payment_overdue_escalated", **self._params(order)
         )
         await self._store.escalate(session, state.key, "payment_overdue")

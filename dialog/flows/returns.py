@@ -1,5 +1,6 @@
-"""Return / withdrawal: which order (proven to be the customer's, as for the status), which
-lines and how many, why, how the parcel travels; then the RMA number and the label.
+"""Return / withdrawal: which order (proven to be the customer's by the status flow's
+OrderIdentification), which lines and how many, why, how the parcel travels; then the RMA
+number and the label.
 
 The rules (window, returnable categories, what went back already) live in orders/returns.py;
 this flow asks and turns the desk's refusals into an offer of a colleague, never a flat no.
@@ -12,7 +13,7 @@ import re
 from typing import Any
 
 from dialog.flows.base import Turn
-from dialog.flows.handoff import hand_over
+from dialog.flows.status import OrderIdentification, numbers, proofs
 from orders.returns import (
     METHODS,
     REASONS,
@@ -26,14 +27,12 @@ from orders.returns import (
 from orders.service import OrderView
 from orders.states import OrderStatus
 
-MAX_PROOF_ATTEMPTS = 3
 OPERATOR = "handoff:return_exception"  # HandoffFlow escalates with this reason
 MAX_QUANTITY_BUTTONS = 6
 # An answer the classifier is this sure belongs to another subject is a change of subject.
 _OTHER_SUBJECT_CONFIDENCE = 0.6
 _NOT_A_SUBJECT = frozenset({"return_order", "out_of_scope", "goodbye", "greet", "thanks",
                             "affirm", "deny"})
-_SHORT_ANSWER = 12
 _ALL = re.compile(r"^\s*(all|everything|all items|wszystk\w*|całe|все|вс[её]|целиком)\W*$",
                   re.IGNORECASE)
 _DONE = re.compile(
@@ -69,25 +68,28 @@ class ReturnFlow:
     name = "returns"
     intents: frozenset[str] = _StartsOnReturnOrder({"return_order"})
 
+    def __init__(self) -> None:
+        self._identify = OrderIdentification(
+            self.name, frozenset({"return_order"}),
+            ask_proof_key="returns_ask_proof", mismatch_key="returns_proof_mismatch",
+        )
+
     async def start(self, turn: Turn, intent: str) -> None:
         turn.finish()
-        await self._find_order(turn, _numbers(turn), _proofs(turn, loose=False))
+        await self._find_order(turn, numbers(turn), proofs(turn, loose=False))
 
     async def resume(self, turn: Turn) -> bool:
         step = turn.state.step
-        if step == "need_number":
-            if not _numbers(turn):
+        if step in ("need_number", "need_proof"):
+            answered, order = await self._identify.answer(turn)
+            if order is not None:
+                await self._offer(turn, order.number)
+            if answered:
+                return True
+            if step == "need_number":
                 return self._reask(turn, "returns_ask_number")
-            await self._find_order(turn, _numbers(turn), _proofs(turn, loose=False))
-            return True
-        if step == "need_proof":
-            proofs = _proofs(turn, loose=True)
-            numbers = [number for number in _numbers(turn) if number not in proofs]
-            if not proofs and not numbers:
-                return self._reask(turn, "returns_ask_proof", number=turn.state.slots["number"])
-            await self._find_order(turn, numbers or [turn.state.slots["number"]], proofs)
-            return True
-        if _numbers(turn):  # another order named mid-return: a new question
+            return self._reask(turn, "returns_ask_proof", number=turn.state.slots["number"])
+        if numbers(turn):  # another order named mid-return: a new question
             return False
         if step == "choose_lines":
             return await self._lines_answer(turn)
@@ -135,27 +137,11 @@ class ReturnFlow:
     # Which order, and is it the customer's?
 
     async def _find_order(self, turn: Turn, numbers: list[str], proofs: list[str]) -> None:
-        state = turn.state
-        for number in numbers:
-            order = await turn.orders.get_order(turn.session, number)
-            if order is not None and _owns(turn, order):
-                return await self._offer(turn, order.number)
-        if not numbers:
+        if not numbers:  # which of their own orders: only a delivered one can go back
             return await self._choose_order(turn)
-        if not proofs:
-            turn.enter(self.name, "need_proof", number=numbers[0], attempts=0)
-            return turn.say("returns_ask_proof", number=numbers[0])
-        for number in numbers:
-            order = await turn.orders.verified_order(turn.session, number, proofs)
-            if order is not None:
-                if order.number not in state.verified_orders:
-                    state.verified_orders.append(order.number)
-                return await self._offer(turn, order.number)
-        attempts = int(state.slots.get("attempts", 0)) + 1
-        if attempts >= MAX_PROOF_ATTEMPTS:
-            return hand_over(turn, "verification_failed", key="proof_failed_handoff")
-        turn.enter(self.name, "need_proof", number=numbers[0], attempts=attempts)
-        turn.say("returns_proof_mismatch", number=numbers[0])
+        order = await self._identify.find(turn, numbers, proofs)
+        if order is not None:
+            await self._offer(turn, order.number)
 
     async def _choose_order(self, turn: Turn) -> None:
         state = turn.state
@@ -387,30 +373,6 @@ class ReturnFlow:
             return False
         turn.say(key, *buttons, **params)
         return True
-
-
-def _owns(turn: Turn, order: OrderView) -> bool:
-    """The same rule as the status flow: a proven order, or the signed-in customer's."""
-    return order.number in turn.state.verified_orders or (
-        turn.state.customer_id is not None and turn.state.customer_id == order.customer_id
-    )
-
-
-def _numbers(turn: Turn) -> list[str]:
-    if turn.understanding is None:
-        return []
-    return list(turn.understanding.entities.order_numbers)
-
-
-def _proofs(turn: Turn, loose: bool) -> list[str]:
-    if turn.understanding is None:
-        return []
-    entities = turn.understanding.entities
-    proofs = [*entities.emails, *entities.postcodes]
-    text = turn.inbound.text.strip()
-    if loose and not proofs and 3 <= len(text) <= _SHORT_ANSWER:
-        proofs.append(text)
-    return proofs
 
 
 def _other_subject(turn: Turn) -> bool:

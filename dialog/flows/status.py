@@ -4,13 +4,15 @@ history, the courier's live tracking of a parcel, and whether a store pickup ord
 An order is shown only to its owner: a verified customer (web chat identity, linked chat), or
 someone who gives the order number together with the order's email address or postcode.
 Unknown numbers and wrong proofs get the same answer, so order numbers cannot be probed.
-OrderIdentification does that for every flow that works on one order (status, cancel).
+OrderIdentification does that for every flow that works on one order (status, cancel,
+delivery, payment, returns): there is no other way to prove an order.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from dialog.flows.base import Turn, human_button
 from dialog.flows.handoff import hand_over
@@ -62,20 +64,27 @@ class OrderIdentification:
     While it asks, the flow named `flow` waits at step "need_number", "need_proof" (slots:
     number, attempts) or "choose"; the flow's resume hands those steps to `answer`. A verified
     customer with several orders gets buttons "<flow>:<number>" (step "choose"); the flow's
-    on_action hands the number to `find`.
+    on_action hands the number to `find`. A flow that keeps slots of its own while it asks
+    (payment's topic) passes them to `find`/`answer`; one with its own wording passes the
+    text keys for the proof question and the mismatch.
     """
 
     STEPS = frozenset({"need_number", "need_proof", "choose"})
 
-    def __init__(self, flow: str, intents: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, flow: str, intents: frozenset[str] = frozenset(), *,
+        ask_proof_key: str = "ask_proof", mismatch_key: str = "proof_mismatch",
+    ) -> None:
         self.flow = flow
         self.intents = intents  # the flow's own: a number given with another is not an answer
+        self.ask_proof_key = ask_proof_key
+        self.mismatch_key = mismatch_key
 
     async def start(self, turn: Turn) -> OrderView | None:
         """The order the customer's message names (or theirs); None if a question was asked."""
         return await self.find(turn, numbers(turn), proofs(turn, loose=False))
 
-    async def answer(self, turn: Turn) -> tuple[bool, OrderView | None]:
+    async def answer(self, turn: Turn, **slots: Any) -> tuple[bool, OrderView | None]:
         """An answer to this flow's question: (False, None) if the message is none."""
         if self._leaves(turn):
             return False, None
@@ -83,7 +92,7 @@ class OrderIdentification:
         if turn.state.step in ("need_number", "choose"):
             if not found:
                 return False, None
-            return True, await self.find(turn, found, proofs(turn, loose=False))
+            return True, await self.find(turn, found, proofs(turn, loose=False), **slots)
         if turn.state.step == "need_proof":
             given = proofs(turn, loose=True)
             # "10115" may be a postcode or an order number: as an answer it is the proof.
@@ -91,8 +100,9 @@ class OrderIdentification:
             if not given:
                 if not found:
                     return False, None
-                return True, await self.find(turn, found, [])
-            return True, await self.find(turn, found or [turn.state.slots["number"]], given)
+                return True, await self.find(turn, found, [], **slots)
+            number = turn.state.slots["number"]
+            return True, await self.find(turn, found or [number], given, **slots)
         return False, None
 
     def _leaves(self, turn: Turn) -> bool:
@@ -106,8 +116,10 @@ class OrderIdentification:
         )
 
     async def find(
-        self, turn: Turn, numbers: list[str], proofs: list[str]
+        self, turn: Turn, numbers: list[str], proofs: list[str], **slots: Any
     ) -> OrderView | None:
+        """The first of `numbers` the customer owns or proves with `proofs`; without numbers,
+        theirs. None if a question was asked (the flow then waits with `slots` kept)."""
         state = turn.state
         for number in numbers:
             order = await turn.orders.get_order(turn.session, number)
@@ -115,17 +127,17 @@ class OrderIdentification:
                 return order
         if not numbers:
             if state.customer_id is not None:
-                return await self._customer_order(turn)
+                return await self._customer_order(turn, **slots)
             if state.verified_orders:
                 order = await turn.orders.get_order(turn.session, state.verified_orders[-1])
                 if order is not None:
                     return order
-            turn.enter(self.flow, "need_number")
+            turn.enter(self.flow, "need_number", **slots)
             turn.say("ask_order_number")
             return None
         if not proofs:
-            turn.enter(self.flow, "need_proof", number=numbers[0], attempts=0)
-            turn.say("ask_proof", number=numbers[0])
+            turn.enter(self.flow, "need_proof", **slots, number=numbers[0], attempts=0)
+            turn.say(self.ask_proof_key, number=numbers[0])
             return None
         for number in numbers:
             order = await turn.orders.verified_order(turn.session, number, proofs)
@@ -137,20 +149,20 @@ class OrderIdentification:
         if attempts >= MAX_PROOF_ATTEMPTS:
             hand_over(turn, "verification_failed", key="proof_failed_handoff")
             return None
-        turn.enter(self.flow, "need_proof", number=numbers[0], attempts=attempts)
-        turn.say("proof_mismatch", human_button(turn), number=numbers[0])
+        turn.enter(self.flow, "need_proof", **slots, number=numbers[0], attempts=attempts)
+        turn.say(self.mismatch_key, human_button(turn), number=numbers[0])
         return None
 
-    async def _customer_order(self, turn: Turn) -> OrderView | None:
+    async def _customer_order(self, turn: Turn, **slots: Any) -> OrderView | None:
         assert turn.state.customer_id is not None
         orders = await turn.orders.orders_of_customer(turn.session, turn.state.customer_id)
         if not orders:
-            turn.enter(self.flow, "need_number")
+            turn.enter(self.flow, "need_number", **slots)
             turn.say("no_orders")
             return None
         if len(orders) == 1:
             return orders[0]
-        turn.enter(self.flow, "choose")
+        turn.enter(self.flow, "choose", **slots)
         buttons = [turn.button_plain(order.number, f"{self.flow}:{order.number}")
                    for order in orders]
         turn.say("choose_order", *buttons[:MAX_CHOICES])
@@ -181,11 +193,6 @@ class StatusFlow:
         order = await self._identify.find(turn, numbers, proofs)
         if order is not None:
             await self._tell(turn, order)
-
-    # Kept for flows written against the earlier StatusFlow (see the module functions).
-    _owns = staticmethod(owns)
-    _numbers = staticmethod(numbers)
-    _proofs = staticmethod(proofs)
 
     async def on_action(self, turn: Turn, argument: str) -> None:
         if argument == ANOTHER:  # not the order just told: ask which one

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -34,3 +35,22 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
     page = await context.new_page()
     yield page
     await context.close()
+
+
+PageFactory = Callable[..., Awaitable[Page]]
+
+
+@pytest.fixture
+async def new_page(browser: Browser) -> AsyncIterator[PageFactory]:
+    """Pages in fresh contexts of a given locale and viewport, e.g. a Polish customer's phone:
+    `await new_page(locale="pl-PL", viewport={"width": 390, "height": 844})`."""
+    contexts: list[BrowserContext] = []
+
+    async def make(locale: str = "en-US", **options: Any) -> Page:
+        context = await browser.new_context(locale=locale, **options)
+        contexts.append(context)
+        return await context.new_page()
+
+    yield make
+    for context in contexts:
+        await context.close()

@@ -27,22 +27,6 @@ SECRET = "cross-channel-secret"
 
 
 @pytest.fixture
-async def telegram_api() -> AsyncIterator[TelegramApiDouble]:
-    double = TelegramApiDouble()
-    await double.start()
-    yield double
-    await double.stop()
-
-
-@pytest.fixture
-async def relay() -> AsyncIterator[SmtpRelayDouble]:
-    double = SmtpRelayDouble()
-    await double.start()
-    yield double
-    await double.stop()
-
-
-@pytest.fixture
 async def server(
     make_bot: BotFactory, telegram_api: TelegramApiDouble, relay: SmtpRelayDouble
 ) -> AsyncIterator[LiveServer]:

@@ -31,14 +31,6 @@ STRANGER = "someone.else@example.net"
 
 
 @pytest.fixture
-async def relay() -> AsyncIterator[SmtpRelayDouble]:
-    double = SmtpRelayDouble()
-    await double.start()
-    yield double
-    await double.stop()
-
-
-@pytest.fixture
 async def bot(make_bot: BotFactory, relay: SmtpRelayDouble) -> AsyncIterator[Orderbot]:
     started = await make_bot(email={"enabled": True, "listen_port": free_port(),
                                     "address": SHOP, "relay_host": "127.0.0.1",

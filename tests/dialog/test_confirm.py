@@ -3,7 +3,10 @@ one accessory, confirm or decline — by buttons and by free text, in three lang
 
 from __future__ import annotations
 
+import io
+
 import httpx
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from bot import Orderbot
@@ -58,7 +61,10 @@ async def test_new_order_is_summed_up_and_confirmed_by_free_text(bot: Orderbot) 
         document = await client.get(httpx.URL(url).path)
     assert document.status_code == 200
     assert document.headers["content-type"] == "application/pdf"
-    assert document.content.startswith(b"%PDF")
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(document.content)).pages)
+    assert "Demo Shop" in text and "Order confirmation B-100" in text
+    assert "Code WELCOME10: -7.30 EUR" in text and "Total: 65.70 EUR" in text
+    assert "CONFIRMED" in text  # the watermark
 
 
 async def test_buttons_work_and_a_double_confirm_confirms_once(bot: Orderbot) -> None:

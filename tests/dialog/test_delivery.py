@@ -56,9 +56,11 @@ async def test_polish_address_change(bot: Orderbot) -> None:
     reply = await conversation.say("chcę zmienić adres dostawy zamówienia A-1007")
     assert "Co chcesz zmienić w zamówieniu A-1007?" in reply
     assert "nowy adres" in await conversation.say("adres")
+    assert "z kodem pocztowym" in await conversation.say("ul. Nowa 5 w Warszawie")
     reply = await conversation.say("ul. Nowa 5, 00-001 Warszawa")
     assert "Gotowe: zamówienie A-1007 zostanie dostarczone na adres ul. Nowa 5" in reply
-    assert (await order(bot, "A-1007")).delivery_address["street"] == "ul. Nowa 5, 00-001 Warszawa"
+    assert (await order(bot, "A-1007")).delivery_address == {
+        "street": "ul. Nowa 5", "city": "Warszawa", "postcode": "00-001"}
 
 
 async def test_russian_change_of_day(bot: Orderbot) -> None:
@@ -69,3 +71,19 @@ async def test_russian_change_of_day(bot: Orderbot) -> None:
     await conversation.say("день и время")
     reply = await conversation.say("в среду утром")
     assert "Готово: заказ A-1009 будет доставлен так: курьер 25.11.2026, 09:00-12:00." in reply
+
+
+async def test_number_and_proof_in_one_message_need_no_second_question(
+    conversation: Conversation, bot: Orderbot
+) -> None:
+    postcode = (await order(bot, "A-1013")).postcode
+    reply = await conversation.say(f"change delivery of A-1013, postcode {postcode}")
+    assert "What would you like to change for order A-1013?" in reply
+
+
+async def test_another_number_at_the_proof_question_asks_for_its_proof(
+    conversation: Conversation,
+) -> None:
+    await conversation.say("change delivery of A-1013")
+    assert "delivery postcode of order A-1015" in await conversation.say("sorry, I meant A-1015")
+    assert "Order A-1015 is already on its way" in await conversation.say("EH1 1YZ")

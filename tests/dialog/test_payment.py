@@ -166,3 +166,26 @@ async def test_a_verified_customer_is_not_asked_for_proof(bot: Orderbot) -> None
     reply = await sophie.say("did my payment go through?")
     assert reply.startswith(f"Order {UNPAID_EN} is not paid yet")
     assert isinstance(unpaid.payment_due_date, date)
+
+
+async def test_someone_elses_order_looks_like_an_unknown_one(conversation: Conversation) -> None:
+    await conversation.say(f"payment link for {UNPAID_EN}")
+    wrong = await conversation.say("anna.kowalska@example.com")
+    other = Conversation(conversation.bot)
+    await other.say("payment link for A-9999")
+    unknown = await other.say("anna.kowalska@example.com")
+    assert wrong.replace(UNPAID_EN, "N") == unknown.replace("A-9999", "N")
+    assert [b.title for b in conversation.buttons] == [b.title for b in other.buttons]
+
+
+async def test_the_question_survives_a_wrong_proof(
+    conversation: Conversation, bot: Orderbot
+) -> None:
+    unpaid = await order(bot, UNPAID_EN)
+    await conversation.say(f"payment link for {UNPAID_EN}")
+    assert "couldn't find an order" in await conversation.say("wrong@example.com")
+    reply = await conversation.say("LS1 1UR")
+    assert reply == (
+        f"Here is your payment link for order {UNPAID_EN} ({euros(unpaid.total_minor)}):\n"
+        f"{bot.settings.base_url}/pay/{unpaid.link_token}"
+    )

@@ -215,3 +215,22 @@ async def test_an_old_button_starts_over_instead_of_failing(bot: Orderbot) -> No
     replies = await bot.manager.handle(Inbound(key=conversation.key, action="returns:line:2"))
     assert [reply.text for reply in replies] == [
         "Which order would you like to return items from? Please give me its order number."]
+
+
+async def test_three_wrong_proofs_hand_over_to_a_person(conversation: Conversation) -> None:
+    await conversation.say(f"I want to return {HEADPHONES_SPEAKERS}")
+    assert "doesn't match" in await conversation.say("wrong@example.com")
+    assert [b.title for b in conversation.buttons] == ["Talk to a person"]
+    await conversation.say("00-001")
+    reply = await conversation.say("nobody@example.com")
+    assert "passing you to a colleague" in reply and "headphones" not in reply.lower()
+    assert await escalation_reason(conversation) == "verification_failed"
+
+
+async def test_a_status_question_instead_of_the_number_is_answered_as_one(
+    conversation: Conversation,
+) -> None:
+    assert "order number" in await conversation.say("I want to return something")
+    assert "postcode" in await conversation.say(f"where is my order {SHIPPED}?")
+    reply = await conversation.say("EH1 1YZ")
+    assert f"Order {SHIPPED} is on its way" in reply

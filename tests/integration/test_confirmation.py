@@ -16,7 +16,13 @@ from adapters.inventory.local import LocalInventory
 from adapters.vouchers.local import LocalVouchers
 from orders.confirmation import Backorder, Confirmation, ConfirmationPlan, NotPending
 from orders.database import Database, make_engine
-from orders.delivery import AlreadyShipped, BadDelivery, DeliveryPlan, change_delivery
+from orders.delivery import (
+    AlreadyShipped,
+    BadDelivery,
+    DeliveryPlan,
+    change_delivery,
+    split_address,
+)
 from orders.migrations import upgrade
 from orders.models import Product
 from orders.service import LineView, NewCustomer, NewOrder, OrderService, OutOfStock
@@ -171,3 +177,27 @@ async def test_delivery_changes_until_shipped_and_is_checked(database: Database)
             await change_delivery(session, SERVICE, inventory, "R-8", DeliveryPlan(
                 "courier", date(2026, 11, 27), "09:00-12:00"), SLOTS, TODAY)
     assert shipped.value.order.tracking_url == "https://t/1"
+
+
+async def test_a_new_address_replaces_the_old_and_its_postcode_proves_the_order(
+    database: Database,
+) -> None:
+    await new_order(database, "R-9")
+    async with database.transaction() as session:
+        await change_delivery(
+            session, SERVICE, LocalInventory(), "R-9", None, SLOTS, TODAY,
+            address=split_address("ul. Marszałkowska 10, 00-001 Warszawa", "00-001"),
+        )
+        changed = await SERVICE.get_order(session, "R-9")
+        assert changed is not None and changed.delivery_address == {
+            "street": "ul. Marszałkowska 10", "city": "Warszawa", "postcode": "00-001"}
+        assert await SERVICE.verified_order(session, "R-9", ["00 001"]) is not None
+
+
+def test_an_address_on_one_line_is_split_around_its_postcode() -> None:
+    assert split_address("10 Downing St, London SW1A 2AA", "SW1A 2AA") == {
+        "street": "10 Downing St", "city": "London", "postcode": "SW1A 2AA"}
+    assert split_address("ул. Баумана, 8, Казань, 420000", "420000") == {
+        "street": "ул. Баумана, 8", "city": "Казань", "postcode": "420000"}
+    assert split_address("Main Street 5", "") == {
+        "street": "Main Street 5", "city": "", "postcode": ""}

@@ -69,6 +69,7 @@
   function sset(s, k, v) { try { if (v == null) s.removeItem(k); else s.setItem(k, v); } catch (e) { /* quota */ } }
   var K_TOKEN = "orderbot:token:" + BASE, K_EMAIL = "orderbot:email:" + BASE;
   var K_SEEN = "orderbot:seen:" + BASE, K_OPEN = "orderbot:open:" + BASE;
+  var K_PRESSED = "orderbot:pressed:" + BASE;
 
   // ---- tiny DOM helpers (text only) ----
   function el(tag, attrs, kids) {
@@ -93,9 +94,18 @@
   var ICON_CLOSE = "M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12l5.6 5.6-1.4 1.4-5.6-5.6L6.4 19 5 17.6 10.6 12 5 6.4z";
   var ICON_SEND = "M3 20.5v-7l10-1.5-10-1.5v-7L22 12z";
 
-  // Text with http(s) links turned into <a>; everything else as text nodes.
+  // Text with http(s) links turned into <a>; everything else as text nodes. `shorten`: long
+  // links get a short label (see linkLabel).
   var URL_RE = /\bhttps?:\/\/[^\s<>"']+/gi;
-  function renderText(target, text) {
+  var LINK_MAX = 32; // characters that fit on one line of a bubble in the narrowest panel
+  // A long link (a tracking page, a document with its random token) is shown without its
+  // scheme and cut short, so that it fits on one line; the whole address is in its title.
+  function linkLabel(url, raw) {
+    if (raw.length <= LINK_MAX) return raw;
+    var shown = url.host + url.pathname.replace(/\/$/, "") + url.search;
+    return shown.length > LINK_MAX ? shown.slice(0, LINK_MAX - 1) + "\u2026" : shown;
+  }
+  function renderText(target, text, shorten) {
     text = String(text == null ? "" : text);
     var last = 0, m;
     URL_RE.lastIndex = 0;
@@ -112,7 +122,9 @@
       if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) continue;
       if (m.index > last) target.appendChild(document.createTextNode(text.slice(last, m.index)));
       var a = document.createElement("a");
-      a.href = url.href; a.target = "_blank"; a.rel = "noopener noreferrer"; a.textContent = raw;
+      a.href = url.href; a.target = "_blank"; a.rel = "noopener noreferrer";
+      a.textContent = shorten ? linkLabel(url, raw) : raw;
+      if (a.textContent !== raw) a.title = url.href;
       target.appendChild(a);
       last = m.index + raw.length;
     }
@@ -163,6 +175,9 @@
     ".icon-btn svg{width:20px;height:20px;fill:currentColor}",
     ".list{flex:1;overflow-y:auto;padding:16px 12px 8px;background:#f5f7fa;display:flex;flex-direction:column;gap:10px;overscroll-behavior:contain}",
     ".msg{display:flex;flex-direction:column;align-items:flex-start;max-width:85%}",
+    ".msg.bot,.msg.operator{max-width:92%}",
+    ".msg.cont{margin-top:-6px}",
+    ".msg.cont .meta{display:none}",
     ".msg.customer{align-self:flex-end;align-items:flex-end}",
     ".meta{font-size:11.5px;color:#6b7280;margin:0 6px 3px}",
     ".bubble{padding:9px 13px;border-radius:16px;white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word;background:#fff;color:#1f2933;",
@@ -171,12 +186,13 @@
     ".operator .bubble{background:#e6f6f4;border-color:#bfe6e0}",
     ".operator .meta{color:var(--ob-op);font-weight:600}",
     ".pending .bubble{opacity:.6}",
-    ".bubble a{color:inherit;text-decoration:underline;text-underline-offset:2px}",
+    ".bubble a{color:inherit;text-decoration:underline;text-underline-offset:2px;display:inline-block;max-width:100%;vertical-align:bottom}",
     ".btns{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}",
     ".btn{font:inherit;font-size:13px;border:1px solid var(--ob-accent);color:var(--ob-accent);background:#fff;border-radius:999px;padding:6px 12px;cursor:pointer;",
+    " max-width:100%;line-height:1.3;overflow-wrap:anywhere;text-align:center;",
     " transition:background .12s ease}",
     ".btn:hover:not(:disabled){background:var(--ob-accent);color:var(--ob-on-accent)}",
-    ".btn:disabled{opacity:.45;cursor:default;border-color:#ced4da;color:#6b7280}",
+    ".btn:disabled{opacity:.6;cursor:default;border-color:#ced4da;color:#6b7280}",
     ".btn.chosen:disabled{opacity:1;background:var(--ob-accent);border-color:var(--ob-accent);color:var(--ob-on-accent)}",
     ".note{align-self:center;font-size:12px;color:#6b7280;background:#eceff3;border-radius:10px;padding:4px 10px;max-width:90%;text-align:center;white-space:pre-wrap}",
     ".typing{font-size:12px;color:#6b7280;padding:2px 16px 4px;background:#f5f7fa;min-height:0}",
@@ -227,6 +243,9 @@
   // ---- state ----
   var isOpen = false, unread = 0, ws = null, stopped = false, attempt = 0, retryTimer = null;
   var typingTimer = null, outbox = [], seenIds = {}, lastMsgId = null, creating = null, freshToken = false;
+  // The socket takes messages once its history arrived: one sent earlier might be missing from
+  // that history, which replaces what the list shows, and so vanish from the customer's view.
+  var historyShown = false;
   var email = (ds.customerEmail || "").trim(), name = (ds.customerName || "").trim(), signature = (ds.signature || "").trim();
   var link = (ds.link || "").trim();
   // Who the stored token was made for: a new identity or link needs a new session.
@@ -250,17 +269,70 @@
     if (stick) scrollDown();
   }
 
-  function disableOldButtons(except) {
-    list.querySelectorAll('[data-ob="button"]').forEach(function (b) { if (b.closest('[data-ob="message"]') !== except) b.disabled = true; });
+  function choose(btn) { btn.classList.add("chosen"); btn.setAttribute("aria-pressed", "true"); }
+
+  // A question's buttons stay usable until it is answered: by a click, by the customer's typed
+  // message (a typed button title marks that button as chosen, also in the history), or by a
+  // newer question with buttons. A message without buttons (shipping news, an operator's
+  // note) leaves the open question's buttons alone.
+  function settleButtons(node, from, text) {
+    if (from !== "customer" && !node.querySelector('[data-ob="button"]')) return;
+    var typed = String(text == null ? "" : text).trim().toLowerCase();
+    list.querySelectorAll(".btns").forEach(function (box) {
+      var open = box.querySelectorAll('[data-ob="button"]:not(:disabled)');
+      if (!open.length || box.closest('[data-ob="message"]') === node) return;
+      open.forEach(function (b) {
+        if (from === "customer" && !box.querySelector(".chosen") && b.textContent.trim().toLowerCase() === typed) choose(b);
+        b.disabled = true;
+      });
+    });
+  }
+
+  // Consecutive messages from the same sender in the same minute share one name/time line.
+  function continues(node) {
+    var prev = list.lastElementChild;
+    if (!prev || prev.getAttribute("data-ob") !== "message" || prev.getAttribute("data-from") !== node.getAttribute("data-from")) return false;
+    var a = prev.querySelector('[data-ob="meta"]'), b = node.querySelector('[data-ob="meta"]');
+    return !!(a && b && a.textContent === b.textContent);
+  }
+
+  // The server's history has a pressed button as a customer message without text. So that the
+  // history still shows what was pressed, the widget remembers the title it sent for each
+  // question (by the question's message id) and the message shows that title.
+  var PRESSED_KEEP = 100;
+  function pressedTitles() {
+    try { var v = JSON.parse(sget(LS, K_PRESSED) || "{}"); return v && typeof v === "object" ? v : {}; } catch (e) { return {}; }
+  }
+  function rememberPressed(questionId, title) {
+    if (questionId == null) return;
+    var all = pressedTitles(), keys;
+    delete all[questionId];
+    all[questionId] = title;
+    keys = Object.keys(all);
+    keys.slice(0, Math.max(0, keys.length - PRESSED_KEEP)).forEach(function (k) { delete all[k]; });
+    sset(LS, K_PRESSED, JSON.stringify(all));
+  }
+  function openQuestion() {
+    var boxes = list.querySelectorAll(".btns"), i;
+    for (i = boxes.length - 1; i >= 0; i--) {
+      if (boxes[i].querySelector('[data-ob="button"]:not(:disabled)')) return boxes[i].closest('[data-ob="message"]');
+    }
+    return null;
   }
 
   // m: {id, from, text, buttons, at, author}; opts.pending for queued local messages
   function renderMessage(m, opts) {
     var from = m.from === "customer" || m.from === "operator" ? m.from : "bot";
+    if (from === "customer" && !String(m.text == null ? "" : m.text).trim()) {
+      var question = openQuestion();
+      var title = question && pressedTitles()[question.getAttribute("data-id")];
+      if (!title) { settleButtons(null, from, ""); return null; } // pressed elsewhere: no empty bubble
+      m = { id: m.id, from: from, text: title, at: m.at };
+    }
     var label = from === "customer" ? T.you : from === "operator" ? (m.author || T.operator) : T.bot;
     var time = fmtTime(m.at);
     var textEl = el("div", { class: "bubble", "data-ob": "text" });
-    renderText(textEl, m.text);
+    renderText(textEl, m.text, from !== "customer"); // the customer's own words stay verbatim
     var node = el("div", { class: "msg " + from + (opts && opts.pending ? " pending" : ""), "data-ob": "message", "data-from": from },
       [el("div", { class: "meta", "data-ob": "meta", text: time ? label + " \u00b7 " + time : label }), textEl]);
     if (m.id != null) node.setAttribute("data-id", String(m.id));
@@ -272,14 +344,16 @@
         btn.addEventListener("click", function () {
           if (btn.disabled) return;
           box.querySelectorAll("button").forEach(function (x) { x.disabled = true; });
-          btn.classList.add("chosen");
+          choose(btn);
+          rememberPressed(node.getAttribute("data-id"), String(b.title));
           sendAction(String(b.payload == null ? b.title : b.payload), String(b.title));
         });
         box.appendChild(btn);
       });
       node.appendChild(box);
     }
-    disableOldButtons(node);
+    settleButtons(node, from, m.text);
+    if (continues(node)) node.classList.add("cont");
     list.appendChild(node);
     return node;
   }
@@ -318,20 +392,21 @@
 
   // ---- outgoing ----
   function transmit(payload) {
-    if (ws && ws.readyState === 1) { try { ws.send(JSON.stringify(payload)); return true; } catch (e) { /* fall through */ } }
+    if (ws && ws.readyState === 1 && historyShown) { try { ws.send(JSON.stringify(payload)); return true; } catch (e) { /* fall through */ } }
     return false;
   }
+  // Messages leave in the order they were written: while earlier ones wait (the socket is
+  // still connecting, or open but before its history arrived), a new one waits behind them.
   function queueOrSend(payload, shown) {
-    if (transmit(payload)) renderMessage(shown);
+    if (!outbox.length && transmit(payload)) renderMessage(shown);
     else outbox.push({ payload: payload, shown: shown, node: renderMessage(shown, { pending: true }) });
     scrollDown();
   }
   function flushOutbox() {
-    var items = outbox; outbox = [];
-    items.forEach(function (o) {
-      if (transmit(o.payload)) { if (o.node) o.node.classList.remove("pending"); }
-      else outbox.push(o);
-    });
+    while (outbox.length && transmit(outbox[0].payload)) {
+      var o = outbox.shift();
+      if (o.node) o.node.classList.remove("pending");
+    }
   }
   function sendText(text) {
     text = String(text || "").replace(/^\s+|\s+$/g, "").slice(0, MAX_LEN);
@@ -425,6 +500,7 @@
       if (data.type === "history") {
         attempt = 0; setStatus(""); setOnline(true);
         renderHistory(data.messages);
+        historyShown = true;
         flushOutbox();
       } else if (data.type === "message") {
         hideTyping();
@@ -438,6 +514,7 @@
     sock.onclose = function (ev) {
       if (ws !== sock) return;
       ws = null;
+      historyShown = false;
       setOnline(false);
       hideTyping();
       if (ev.code === 4401) {

@@ -112,10 +112,15 @@ class DialogManager:
                         shop_name=self._shop_name,
                         services=self._services,
                     )
+                    recorded = _with_pressed_title(inbound, state.offered)
+                    proven_before = set(state.verified_orders)
                     if state.status != "claimed":
                         await self._route(turn)
+                    proven = [n for n in state.verified_orders if n not in proven_before]
+                    if proven:  # the shop's news about these orders comes here too
+                        await self._store.watch(session, state.id, proven)
                     deliveries = await self._store.record_turn(
-                        session, state, inbound, turn.replies
+                        session, state, recorded, turn.replies
                     )
                     if deliveries is None:
                         raise _Duplicate
@@ -347,6 +352,14 @@ class DialogManager:
     async def history(self, key: ConversationKey) -> tuple[str, list[HistoryEntry]]:
         async with self._database.transaction() as session:
             return await self._store.history(session, key)
+
+
+def _with_pressed_title(inbound: Inbound, offered: list[list[str]]) -> Inbound:
+    """A pressed button is recorded with its title, so the transcript reads as the chat did."""
+    if inbound.action is None or inbound.text.strip():
+        return inbound
+    title = next((title for title, payload in offered if payload == inbound.action), None)
+    return replace(inbound, text=title) if title else inbound
 
 
 def chosen_payload(text: str, offered: list[list[str]]) -> str | None:

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from dialog.messages import Button, ConversationKey, Outbound
 from dialog.outbox import OutboxSender
 from dialog.store import ConversationState, ConversationStore
-from dialog.texts import Texts
+from dialog.texts import Texts, money
 from orders.database import after_commit
 from orders.service import CustomerView, OrderService, OrderView, customer_of
 
@@ -73,12 +73,16 @@ class ProactiveMessages:
         customer = customer_of(order)
         if event == "created" and self.on_created is not None:
             return await self.on_created(session, customer, order)
+        if event == "return_received" and order.refunded_minor:
+            text_key = "notify_return_refunded"
         await self.tell(
             session, customer, text_key,
+            about=order.number,
             number=order.number,
             carrier=order.carrier or "-",
             tracking_number=order.tracking_number or "-",
             tracking_url=order.tracking_url or "-",
+            refund=money(order.refunded_minor, order.currency),
         )
 
     async def tell(
@@ -88,14 +92,16 @@ class ProactiveMessages:
         text_key: str,
         *buttons: tuple[str, str],
         flow: tuple[str, str, dict[str, Any]] | None = None,
+        about: str | None = None,
         **params: object,
     ) -> ConversationState:
         """Write to a customer in the conversation chosen as the class says, in its language.
 
         buttons are (text key, payload) pairs; flow (name, step, slots) makes the customer's
-        next message an answer to this one. Durable with the caller's transaction.
+        next message an answer to this one; about (an order number) lets a chat in which that
+        order was proven count as the customer's. Durable with the caller's transaction.
         """
-        state = await self._conversation(session, customer)
+        state = await self._conversation(session, customer, about)
         language = state.language
         text = self._texts.get(language, text_key, shop=self._shop_name, **params)
         choices = tuple(Button(self._texts.get(language, key), payload) for key, payload in buttons)
@@ -109,7 +115,9 @@ class ProactiveMessages:
         after_commit(session, lambda: self._outbox.enqueue(deliveries))
         return state
 
-    async def _conversation(self, session: Any, customer: CustomerView) -> ConversationState:
+    async def _conversation(
+        self, session: Any, customer: CustomerView, about: str | None
+    ) -> ConversationState:
         preferred = customer.preferred_channel
         if preferred:
             state = await self._store.latest_for_customer(session, customer.id, preferred)
@@ -117,7 +125,10 @@ class ProactiveMessages:
                 state = await self._open(session, customer, preferred)
             if state is not None:
                 return state
-        state = await self._store.latest_for_customer(session, customer.id)
+        if about is not None:
+            state = await self._store.latest_for_order(session, customer.id, about)
+        else:
+            state = await self._store.latest_for_customer(session, customer.id)
         if state is None:
             state = await self._open(session, customer, "webchat")
         if state is None:  # no web chat either: the message waits in a conversation of its own

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     insert,
+    or_,
     select,
     update,
 )
@@ -29,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
-from orders.models import Base, utcnow
+from orders.models import Base, Order, utcnow
 
 
 class Conversation(Base):
@@ -82,6 +83,20 @@ class OutboxRow(Base):
 
 
 Index("ix_outbox_unsent", OutboxRow.sent_at, OutboxRow.id)
+
+
+class OrderWatcher(Base):
+    """A conversation in which an order was proven: the shop's news about the order goes there
+    too, though the chat knows nothing else of the customer (an anonymous web chat)."""
+
+    __tablename__ = "order_watchers"
+    __table_args__ = (UniqueConstraint("order_id", "conversation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
 
 
 class InboxRow(Base):
@@ -327,6 +342,36 @@ class ConversationStore:
             query = query.where(Conversation.channel == channel)
         row = await session.scalar(
             query.order_by(Conversation.updated_at.desc(), Conversation.id.desc()).limit(1)
+        )
+        if row is None:
+            return None
+        return await self.load(session, ConversationKey(row.channel, row.chat_id))
+
+    async def watch(self, session: AsyncSession, conversation_id: int, numbers: list[str]) -> None:
+        """Remember that these orders were proven in this conversation (under its lock, so
+        no other turn inserts the same pair meanwhile)."""
+        order_ids = set(await session.scalars(select(Order.id).where(Order.number.in_(numbers))))
+        order_ids -= set(await session.scalars(
+            select(OrderWatcher.order_id).where(OrderWatcher.conversation_id == conversation_id)
+        ))
+        for order_id in sorted(order_ids):
+            session.add(OrderWatcher(order_id=order_id, conversation_id=conversation_id))
+        await session.flush()
+
+    async def latest_for_order(
+        self, session: AsyncSession, customer_id: int, number: str
+    ) -> ConversationState | None:
+        """The most recently active conversation of the order's customer, or one in which
+        the order was proven."""
+        watching = (
+            select(OrderWatcher.conversation_id)
+            .join(Order, Order.id == OrderWatcher.order_id)
+            .where(Order.number == number)
+        )
+        row = await session.scalar(
+            select(Conversation)
+            .where(or_(Conversation.customer_id == customer_id, Conversation.id.in_(watching)))
+            .order_by(Conversation.updated_at.desc(), Conversation.id.desc()).limit(1)
         )
         if row is None:
             return None

@@ -50,3 +50,9 @@ class Texts:
             name for _, name, _, _ in string.Formatter().parse(self._catalogs[language][key])
             if name
         }
+
+
+def money(minor: int, currency: str) -> str:
+    """An amount in minor units as "12.50 EUR"."""
+    sign = "-" if minor < 0 else ""
+    return f"{sign}{abs(minor) // 100}.{abs(minor) % 100:02d} {currency}"

@@ -115,6 +115,12 @@ UNPAID: list[tuple[str, tuple[str, str, str, str, str, str], int]] = [
                 "ул. Баумана, 8"), -3),
 ]
 
+# A delivered order for a Russian customer, to try a return in Russian: number, customer,
+# sku and quantity of each line, days since delivery.
+DELIVERED_RU = ("A-1044", ("Наталья Морозова", "natalia.morozova@example.com", "ru", "344000",
+                           "Ростов-на-Дону", "ул. Большая Садовая, 10"),
+                (("KB-110", 1), ("CB-500", 2)), 2)
+
 CARRIERS = [("DPD", "https://tracking.dpd.example/{}"), ("InPost", "https://inpost.example/t/{}"),
             ("DHL", "https://dhl.example/track?id={}")]
 
@@ -191,7 +197,34 @@ async def seed(session: AsyncSession, service: OrderService) -> bool:
         )
     await _mark_vouchers_used(session)
     await _seed_unpaid_orders(session, service, today)
+    await _seed_delivered_ru(session, service)
     return True
+
+
+async def _seed_delivered_ru(session: AsyncSession, service: OrderService) -> None:
+    number, customer, lines, days_ago = DELIVERED_RU
+    name, email, language, postcode, city, street = customer
+    products = {p[0]: p for p in PRODUCTS}
+    await service.create_order(
+        session,
+        NewOrder(
+            number=number,
+            customer=NewCustomer(name=name, email=email, language=language),
+            lines=tuple(LineView(sku, products[sku][1], quantity, products[sku][3])
+                        for sku, quantity in lines),
+            currency="EUR",
+            delivery_address={"street": street, "city": city, "postcode": postcode},
+            payment_method="card",
+            payment_status="paid",
+        ),
+        "demo seed",
+    )
+    for target in (OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+        await service.move(session, number, target, "demo seed")
+    await session.execute(
+        update(Order).where(Order.number == number)
+        .values(delivered_at=utcnow() - timedelta(days=days_ago))
+    )
 
 
 async def _seed_unpaid_orders(session: AsyncSession, service: OrderService, today: date) -> None:
@@ -239,7 +272,7 @@ async def _mark_vouchers_used(session: AsyncSession) -> None:
 async def demo_orders(session: AsyncSession, service: OrderService) -> list[DemoOrder]:
     """A few demo orders per status, with the proof a newcomer needs to ask about them."""
     shown: list[DemoOrder] = []
-    for index in (2, 14, 16, 25, 33, 35, 0, 5, 8, 40, 41, 42):
+    for index in (2, 14, 16, 25, 28, 43, 33, 35, 0, 5, 8, 40, 41, 42):
         order = await service.get_order(session, f"A-{1001 + index}")
         if order is None:
             continue

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from dialog.flows.base import Turn
+from dialog.texts import money  # noqa: F401  (flows import it from here)
 
 MAX_BUTTONS = 8
 
@@ -26,11 +27,6 @@ class AnswerFirst(frozenset[str]):
         return True
 
 
-def money(minor: int, currency: str) -> str:
-    sign = "-" if minor < 0 else ""
-    return f"{sign}{abs(minor) // 100}.{abs(minor) % 100:02d} {currency}"
-
-
 def ask(
     turn: Turn, flow: str, step: str, key: str, options: Iterable[tuple[str, str]],
     slots: dict[str, Any], **params: object,
@@ -41,9 +37,9 @@ def ask(
     _say_question(turn)
 
 
-def ask_again(turn: Turn) -> None:
-    """A polite re-ask of the question the conversation waits at."""
-    turn.say("choice_not_understood")
+def ask_again(turn: Turn, key: str = "choice_not_understood") -> None:
+    """A polite re-ask of the question the conversation waits at, after `key` (why)."""
+    turn.say(key)
     _say_question(turn)
 
 

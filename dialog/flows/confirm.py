@@ -33,6 +33,14 @@ from scheduling.jobs import cancel
 
 PAYMENTS = ("card", "bank_transfer", "cash_on_delivery")
 _CODE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+_AROUND_CODE = "\"'«»„“”.,!?;:"  # quotes and punctuation a typed code may come in
+# The stock question's text: (a delivery date is expected, there are alternatives) -> key.
+_OUT_OF_STOCK = {
+    (True, True): "confirm_out_of_stock",
+    (True, False): "confirm_out_of_stock_no_alternative",
+    (False, True): "confirm_out_of_stock_no_date",
+    (False, False): "confirm_out_of_stock_no_date_no_alternative",
+}
 
 
 def start_button(turn: Turn, number: str) -> Any:
@@ -74,11 +82,7 @@ class ConfirmFlow:
             self._not_pending(turn, order)
             return True
         step = turn.state.step
-        if step == "begin" and "asked" not in turn.state.slots:  # started by the shop's order
-            turn.state.slots.update(
-                options=[list(option) for option in self._begin_options(turn)],
-                asked=["confirm_summary", summary_params(order)],
-            )
+        self._remember_begin_question(turn, order)
         if step in delivery.STEPS:
             outcome = await delivery.answer(turn, self.name, None, order)
             if outcome == delivery.NOT_AN_ANSWER:
@@ -88,13 +92,13 @@ class ConfirmFlow:
                 await self._ask_payment(turn, order, outcome)
             return True
         if step == "voucher":
-            choice = picked(turn, no="none")
-            if choice is None and not self._looks_like_code(turn.inbound.text):
+            choice = picked(turn, no="none") or _code_word(turn.inbound.text)
+            if choice is None:  # a sentence is another request (answered elsewhere) or a re-ask
                 return self._not_answered(turn)
             await self._answered(turn, order)
-            await self._voucher(turn, order, choice or turn.inbound.text)
+            await self._voucher(turn, order, choice)
             return True
-        if step == "final" and self._looks_like_code(turn.inbound.text) and picked(turn) is None:
+        if step == "final" and _code_word(turn.inbound.text) and picked(turn) is None:
             turn.say("confirm_voucher_one_per_order",
                      code=turn.state.slots.get("plan", {}).get("voucher") or "-")
             await self._ask_final(turn, order)
@@ -119,10 +123,13 @@ class ConfirmFlow:
         if step == "start":
             return await self._start(turn, value)
         order = await self._order(turn)
-        if order is None or turn.state.flow != self.name or turn.state.step != step:
+        if order is None:
             return turn.say("confirm_nothing_open")
         if order.status is not OrderStatus.PENDING_CONFIRMATION:
             return self._not_pending(turn, order)
+        if turn.state.step != step:  # an old message's button (chats and email keep them)
+            self._remember_begin_question(turn, order)
+            return ask_again(turn, "choice_already_answered")
         await self._answered(turn, order)
         if step in delivery.STEPS:
             outcome = await delivery.answer(turn, self.name, value, order)
@@ -150,6 +157,8 @@ class ConfirmFlow:
         if step == "begin":
             return await self._check_stock(turn, order)
         if step == "stock":
+            if value == "human":
+                return hand_over(turn, "out_of_stock")
             return await self._stock_choice(turn, order, value)
         if step in ("payment", "prepay"):
             if value == "human" or (step == "prepay" and value == "cash_on_delivery"):
@@ -186,12 +195,14 @@ class ConfirmFlow:
                    for alt in alternatives]
         options.append(("remove", turn.text("confirm_option_remove")))
         params: dict[str, str] = {"item": level.name}
-        key = "confirm_out_of_stock_no_date"
         if level.expected_date is not None:
             when = delivery.day_start(level.expected_date)
             params["date"] = turn.texts.date(turn.language, when)
             options.append(("wait", turn.text("confirm_option_wait", date=params["date"])))
-            key = "confirm_out_of_stock"
+        elif not alternatives:  # nothing to wait for or take instead: still a way out
+            options += [("decline", turn.text("confirm_button_decline")),
+                        ("human", turn.text("button_human"))]
+        key = _OUT_OF_STOCK[level.expected_date is not None, bool(alternatives)]
         slots = {**self._slots(turn, order), "sku": sku, "quantity": quantity,
                  "expected": level.expected_date.isoformat() if level.expected_date else None,
                  "alternatives": {a.sku: [a.name, a.price_minor] for a in alternatives}}
@@ -214,7 +225,8 @@ class ConfirmFlow:
             try:
                 order = await confirmation.remove_line(turn.session, order.number, sku)
             except LastLine:
-                turn.say("confirm_last_line", item=item)
+                turn.say("confirm_last_line" if slots.get("expected") else
+                         "confirm_last_line_no_date", item=item)
                 return await self._check_stock(turn, order)
             turn.say("confirm_removed", item=item, total=self._total(turn, order))
         elif value == "wait" and slots.get("expected"):
@@ -391,6 +403,14 @@ class ConfirmFlow:
             return turn.say("confirm_already_cancelled", number=order.number)
         turn.say("confirm_not_pending", number=order.number)
 
+    def _remember_begin_question(self, turn: Turn, order: OrderView) -> None:
+        """A confirmation the shop's new order started has not asked through ask() yet."""
+        if turn.state.step == "begin" and "asked" not in turn.state.slots:
+            turn.state.slots.update(
+                options=[list(option) for option in self._begin_options(turn)],
+                asked=["confirm_summary", summary_params(order)],
+            )
+
     def _not_answered(self, turn: Turn) -> bool:
         if another_request(turn):
             return False
@@ -416,10 +436,18 @@ class ConfirmFlow:
         return [("go", turn.text("confirm_button_go")),
                 ("decline", turn.text("confirm_button_decline"))]
 
-    @staticmethod
-    def _looks_like_code(text: str) -> bool:
-        code = normalise_code(text)
-        return 4 <= len(code) <= 24 and set(code) <= _CODE_CHARS and any(c.isdigit() for c in code)
+
+def _code_word(text: str) -> str | None:
+    """The voucher code the message is: one word of letters, digits and hyphens with a digit
+    ("welcome10", "LOYAL-2024."), else None. A sentence is never a code: "where is my order
+    A-1003" is a question, not the code WHEREISMYORDERA-1003."""
+    word = text.strip().strip(_AROUND_CODE).strip()
+    if not word or any(character.isspace() for character in word):
+        return None
+    code = normalise_code(word)
+    if 4 <= len(code) <= 24 and set(code) <= _CODE_CHARS and any(c.isdigit() for c in code):
+        return code
+    return None
 
 
 def _names_another_order(turn: Turn, order: OrderView) -> bool:

@@ -5,6 +5,10 @@ number and the label.
 The rules (window, returnable categories, what went back already) live in orders/returns.py;
 this flow asks and turns the desk's refusals into an offer of a colleague, never a flat no.
 Every button has a free-text twin: "2 mugs", "all", "1", "courier", a reason in own words.
+
+A typed number picks the offered button under that number (DialogManager, and email's numbered
+options), so the listing numbers exactly the lines that have a button, in button order, and
+shows the others (not returnable, returned already) below them without a number.
 """
 
 from __future__ import annotations
@@ -171,7 +175,7 @@ class ReturnFlow:
         turn.say(
             "returns_choose_lines", *self._line_buttons(turn, eligibility),
             number=number, last_day=_day(turn, eligibility),
-            lines=self._listing(turn, eligibility),
+            lines=self._listing(turn, eligibility, {}),
             example=_example(eligibility),
         )
 
@@ -189,7 +193,7 @@ class ReturnFlow:
                             last_day=_day(turn, eligibility), days=desk.policy.window_days)
         if refusal in (ReturnRefusal.NOT_RETURNABLE, ReturnRefusal.ALREADY_RETURNED):
             return turn.say("returns_nothing_returnable", operator, number=number,
-                            lines=self._listing(turn, eligibility))
+                            lines=self._listing(turn, eligibility, {}))
         key = {
             ReturnRefusal.RETURN_OPEN: "returns_open_by_shop",
             ReturnRefusal.RETURNED: "returns_returned",
@@ -206,8 +210,14 @@ class ReturnFlow:
             await self._choose(turn, {line.position: line.returnable
                                       for line in eligibility.returnable_lines})
             return True
-        if text.isdigit():
-            await self._line_pressed(turn, int(text))
+        if text.isdigit():  # past the buttons (a number within them is a press already)
+            offered = _offered(eligibility, _chosen(turn.state.slots))
+            index = int(text)
+            if 1 <= index <= len(offered):
+                await self._line_pressed(turn, offered[index - 1].position)
+            else:
+                turn.say("returns_lines_not_understood", *self._line_buttons(turn, eligibility),
+                         example=_example(eligibility))
             return True
         wanted = _parse_lines(text, eligibility.lines)
         if not wanted:
@@ -267,14 +277,11 @@ class ReturnFlow:
         turn.enter(self.name, "choose_lines", number=slots["number"],
                    chosen={str(position): count for position, count in chosen.items()})
         eligibility = await self._eligibility(turn)
-        left = [line for line in eligibility.returnable_lines if line.position not in chosen]
-        if not left:
+        if not _offered(eligibility, chosen):
             return await self._ask_reason(turn)
-        buttons = [turn.button_plain(line.name, f"{self.name}:line:{line.position}")
-                   for line in left]
-        turn.say("returns_selected", *buttons, turn.button("returns_button_done",
-                                                           f"{self.name}:done"),
-                 chosen=await self._chosen_text(turn))
+        turn.say("returns_selected", *self._line_buttons(turn, eligibility),
+                 chosen=await self._chosen_text(turn),
+                 lines=self._listing(turn, eligibility, chosen))
 
     # Why, and how the parcel travels; then the return itself.
 
@@ -325,25 +332,27 @@ class ReturnFlow:
             for position, count in sorted(_chosen(turn.state.slots).items())
         )
 
-    def _listing(self, turn: Turn, eligibility: Eligibility) -> str:
-        rows = []
-        for line in eligibility.lines:
-            if line.refusal is None:
-                rows.append(turn.text(
-                    "returns_line_item", position=line.position, name=line.name,
-                    quantity=line.returnable,
-                    price=_money(turn, line.unit_price_minor, eligibility.currency),
-                ))
-            else:
-                rows.append(turn.text("returns_line_blocked", position=line.position,
-                                      name=line.name, quantity=line.ordered,
-                                      why=_why(turn, line)))
+    def _listing(self, turn: Turn, eligibility: Eligibility, chosen: dict[int, int]) -> str:
+        """The lines with a button, numbered as their buttons; then, without a number, those
+        that cannot go back and why. Lines chosen already are said by "So far"."""
+        rows = [
+            turn.text("returns_line_item", index=index, name=line.name,
+                      quantity=line.returnable,
+                      price=_money(turn, line.unit_price_minor, eligibility.currency))
+            for index, line in enumerate(_offered(eligibility, chosen), 1)
+        ]
+        rows += [
+            turn.text("returns_line_blocked", name=line.name, quantity=line.ordered,
+                      why=_why(turn, line))
+            for line in eligibility.lines if line.refusal is not None
+        ]
         return "\n".join(rows)
 
     def _line_buttons(self, turn: Turn, eligibility: Eligibility) -> list[Any]:
+        """A button for each line _listing numbers, in its order; then the other choices."""
         chosen = _chosen(turn.state.slots)
         buttons = [turn.button_plain(line.name, f"{self.name}:line:{line.position}")
-                   for line in eligibility.returnable_lines if line.position not in chosen]
+                   for line in _offered(eligibility, chosen)]
         if not chosen and len(eligibility.returnable_lines) > 1:
             buttons.append(turn.button("returns_button_all", f"{self.name}:all"))
         if chosen:
@@ -385,6 +394,11 @@ def _other_subject(turn: Turn) -> bool:
 
 def _chosen(slots: dict[str, Any]) -> dict[int, int]:
     return {int(position): int(count) for position, count in (slots.get("chosen") or {}).items()}
+
+
+def _offered(eligibility: Eligibility, chosen: dict[int, int]) -> list[ReturnLine]:
+    """The lines the customer may still pick, in order: each has a button and a number."""
+    return [line for line in eligibility.returnable_lines if line.position not in chosen]
 
 
 def _count(text: str) -> int | None:

@@ -500,3 +500,26 @@ async def test_email_return_in_polish_by_numbers_and_own_words(
     assert made is not None
     assert (made.reason, made.method) == ("Lampa miga po włączeniu", "drop_off")
     assert [(line["sku"], line["quantity"]) for line in made.lines] == [("LM-800", 1)]
+
+
+async def test_email_return_numbers_only_the_items_a_number_picks(
+    email_server: LiveServer, relay: SmtpRelayDouble
+) -> None:
+    """One mail shows the order's lines and the numbered options: the same numbers mean the
+    same items, and the gift card that cannot go back has no number."""
+    piotr = Mailbox(email_server.bot, relay, "piotr.nowak@example.com")
+    offer = (await piotr.write("Dzień dobry, chcę zwrócić zamówienie A-1030.",
+                               subject="Zwrot")).text
+    assert ("\n1. SSD 1 TB × 2, 99,00 EUR za sztukę\n2. microSD card 128 GB × 1, 22,00 EUR za "
+            "sztukę\n• Gift card 50 EUR × 2: nie podlega zwrotowi (karty podarunkowe i podobne "
+            "produkty)\n") in offer
+    assert ("Odpisz, podając numer wybranej opcji:\n1. SSD 1 TB\n2. microSD card 128 GB\n"
+            "3. Wszystkie produkty\n4. Zapytaj konsultanta") in offer
+
+    so_far = await piotr.reply("2")
+    assert "Na razie: 1 × microSD card 128 GB." in so_far
+    assert "\n1. SSD 1 TB × 2, 99,00 EUR za sztukę\n• Gift card" in so_far
+    assert ("Odpisz, podając numer wybranej opcji:\n1. SSD 1 TB\n2. Dalej\n"
+            "3. Zapytaj konsultanta") in so_far
+    assert "Ile sztuk produktu SSD 1 TB chcesz zwrócić (od 1 do 2)?" in await piotr.reply("1")
+    assert "Dlaczego zwracasz: 2 × SSD 1 TB, 1 × microSD card 128 GB?" in await piotr.reply("2")

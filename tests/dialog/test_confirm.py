@@ -10,6 +10,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from bot import Orderbot
+from dialog.store import Conversation as ConversationRow
 from orders.confirmation import Backorder
 from orders.models import Product
 from tests.dialog.confirm_helpers import act, fix_clock, order, shop_creates, verified
@@ -205,3 +206,77 @@ async def test_russian_customer_confirms_in_russian(bot: Orderbot) -> None:
         reply = await conversation.say("нет")
     assert "15:00-18:00" in reply
     assert "подтверждён" in await conversation.say("да")
+
+
+async def test_an_old_button_says_so_and_asks_the_current_question_again(bot: Orderbot) -> None:
+    conversation = await verified(bot, "A-1005")
+    await act(conversation, "confirm:start:A-1005")
+    assert "How would you like to receive" in await act(conversation, "confirm:begin:go")
+    await act(conversation, "confirm:begin:go")  # the summary's button, pressed again
+    assert [reply.text for reply in conversation.replies] == [
+        "That question has already been answered. Here is the current one:",
+        "How would you like to receive your order?"]
+    assert [b.title for b in conversation.buttons] == [
+        "Courier to your door", "Pickup point", "Pick up in a store"]
+    assert "Which pickup point?" in await conversation.press("Pickup point")
+    reply = await act(conversation, "confirm:begin:decline")  # an old "Cancel the order"
+    assert "already been answered" in reply and "Which pickup point?" in reply
+    assert (await order(bot, "A-1005")).status.value == "pending_confirmation"
+
+
+async def test_an_old_button_before_the_first_answer_repeats_the_summary_in_polish(
+    bot: Orderbot,
+) -> None:
+    conversation, _ = await shop_creates(bot, "B-109", [KEYBOARD], email="ola@example.pl",
+                                         language="pl")
+    reply = await act(conversation, "confirm:payment:card")  # from an earlier confirmation
+    assert reply.startswith("Na to pytanie padła już odpowiedź.")
+    assert "Oto Twoje zamówienie B-109" in reply
+    assert [b.title for b in conversation.buttons] == ["Tak, potwierdźmy", "Anuluj zamówienie"]
+    assert "Jak chcesz odebrać" in await conversation.press("Tak, potwierdźmy")
+
+
+async def test_no_alternative_and_no_date_offers_remove_cancel_or_a_person(bot: Orderbot) -> None:
+    conversation = await verified(bot, "A-1002")  # 2 headphones wanted, 1 in stock
+    await act(conversation, "confirm:start:A-1002")
+    reply = await act(conversation, "confirm:begin:go")
+    assert "Noise-cancelling headphones is out of stock, we don't know yet when" in reply
+    assert "alternative" not in reply
+    assert [b.title for b in conversation.buttons] == [
+        "Remove it", "Cancel the order", "Talk to a person"]
+    assert "passing you to a colleague" in await conversation.press("Talk to a person")
+    async with bot.database.transaction() as session:
+        reason = await session.scalar(select(ConversationRow.escalation_reason).where(
+            ConversationRow.chat_id == conversation.key.chat_id))
+    assert reason == "out_of_stock"
+    assert (await order(bot, "A-1002")).status.value == "pending_confirmation"
+
+
+async def test_the_only_item_with_no_way_to_get_it_can_still_be_cancelled_in_russian(
+    bot: Orderbot,
+) -> None:
+    conversation, _ = await shop_creates(
+        bot, "B-110", [("HD-300", "Noise-cancelling headphones", 20, 19900)],
+        email="oleg@example.ru", language="ru")
+    reply = await conversation.say("да")
+    assert "нет в наличии, мы пока не знаем, когда он появится" in reply
+    assert "замен" in reply and "Можно убрать его, отменить заказ" in reply
+    assert [b.title for b in conversation.buttons] == [
+        "Убрать его", "Отменить заказ", "Связаться с оператором"]
+    reply = await conversation.press("Убрать его")
+    assert "единственный товар в заказе" in reply and "других вариантов" in reply
+    assert "Ваш заказ B-110 отменён" in await conversation.press("Отменить заказ")
+    assert (await order(bot, "B-110")).status.value == "cancelled"
+
+
+async def test_no_alternative_but_a_date_offers_remove_or_wait_in_polish(bot: Orderbot) -> None:
+    conversation, _ = await shop_creates(
+        bot, "B-111", [("HD-310", "In-ear headphones", 20, 7900), KEYBOARD],
+        email="ewa@example.pl", language="pl")
+    reply = await conversation.say("tak")
+    assert "In-ear headphones jest chwilowo niedostępny. Spodziewamy się dostawy" in reply
+    assert "zamiennik" not in reply and "Możesz go usunąć albo poczekać" in reply
+    titles = [b.title for b in conversation.buttons]
+    assert titles[0] == "Usuń go" and titles[1].startswith("Poczekam do") and len(titles) == 2
+    reply = await conversation.press("Usuń go")
+    assert "In-ear headphones usunięto z zamówienia" in reply and "Jak chcesz odebrać" in reply

@@ -11,7 +11,7 @@ from dialog.store import Conversation as ConversationRow
 from orders.models import utcnow
 from orders.states import OrderStatus
 from tests.conftest import BotFactory
-from tests.dialog.confirm_helpers import act, order, shop_creates
+from tests.dialog.confirm_helpers import act, order, shop_creates, verified
 
 MONITORS = ("MN-400", "27\" monitor", 4, 28900)  # 1,156.00 EUR: over the local credit limit
 KEYBOARD = ("KB-110", "Wireless keyboard", 1, 4900)
@@ -19,6 +19,10 @@ KEYBOARD = ("KB-110", "Wireless keyboard", 1, 4900)
 
 async def to_payment(conversation) -> None:  # type: ignore[no-untyped-def]
     await conversation.say("yes")
+    await to_payment_method(conversation)
+
+
+async def to_payment_method(conversation) -> None:  # type: ignore[no-untyped-def]
     await conversation.say("pickup point")
     await conversation.say("1")
 
@@ -133,3 +137,40 @@ async def test_a_reminder_for_an_order_decided_meanwhile_says_nothing(bot: Order
     async with bot.database.transaction() as session:
         _lang, after = await bot.store.history(session, conversation.key)
     assert len(after) == len(before)
+
+
+async def test_a_question_at_the_voucher_step_is_answered_then_the_confirmation_resumes(
+    bot: Orderbot,
+) -> None:
+    conversation = await verified(bot, "A-1003")
+    await act(conversation, "confirm:start:A-1003")
+    await act(conversation, "confirm:begin:go")
+    await to_payment_method(conversation)
+    assert "voucher" in await conversation.say("card")
+    reply = await conversation.say("where is my order A-1015")
+    assert "the code" not in reply and "WHEREISMYORDER" not in reply
+    assert "A-1015" in conversation.replies[0].text  # the status flow answers
+    assert "Shall we go back to confirming your order" in reply
+    reply = await conversation.press("Continue with confirming your order")
+    assert "Do you have a voucher or loyalty code?" in reply
+    reply = await conversation.say("hello there, 5 times")  # nonsense: a polite re-ask
+    assert "I don't know the code" not in reply
+    assert "Please choose one of these" in reply and "Do you have a voucher" in reply
+    assert "Code WELCOME10 takes" in await conversation.say("“welcome10”.")
+
+
+async def test_a_sentence_at_the_final_step_is_not_a_second_code(bot: Orderbot) -> None:
+    conversation = await verified(bot, "A-1003")
+    await act(conversation, "confirm:start:A-1003")
+    await act(conversation, "confirm:begin:go")
+    await to_payment_method(conversation)
+    await conversation.say("card")
+    reply = await conversation.say("LOYAL-2024")
+    if "Would you like to add" in reply:
+        reply = await conversation.say("no")
+    assert "Please check your order A-1003" in reply
+    reply = await conversation.say("where is my order A-1015")
+    assert "Only one code per order" not in reply and "A-1015" in reply
+    assert "Please check your order A-1003" in await conversation.press(
+        "Continue with confirming your order")
+    assert "Only one code per order" in await conversation.say("welcome10")

@@ -135,3 +135,14 @@ async def test_an_unknown_chat_link_is_a_polite_no(conversation: Conversation) -
         Inbound(key=conversation.key, action="link:forged-token")
     )
     assert replies[0].text.startswith("This link is not valid any more")
+
+
+async def test_a_pressed_button_reads_as_its_title_in_the_history(
+    conversation: Conversation, bot: Orderbot
+) -> None:
+    await conversation.say("where is my order A-1015, EH1 1YZ")
+    await conversation.press("Another order")
+    _, history = await bot.manager.history(conversation.key)
+    assert [(e.sender, e.text) for e in history if e.sender == "customer"] == [
+        ("customer", "where is my order A-1015, EH1 1YZ"), ("customer", "Another order"),
+    ]

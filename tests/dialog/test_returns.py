@@ -28,6 +28,13 @@ SHIPPED = "A-1015"  # Olivia Brown
 RETURN_BY_SHOP = "A-1037"  # Emma Thompson: return_requested when seeded
 
 
+def listed(text: str) -> list[str]:
+    """The names the text numbers, checked to be numbered 1, 2, 3... in order."""
+    found = re.findall(r"^(\d+)\. (.+?) × \d+", text, re.MULTILINE)
+    assert [int(index) for index, _ in found] == list(range(1, len(found) + 1)), text
+    return [name for _, name in found]
+
+
 async def status_of(bot: Orderbot, number: str) -> OrderStatus:
     async with bot.database.transaction() as session:
         order = await bot.orders.get_order(session, number)
@@ -143,12 +150,45 @@ async def test_gift_card_is_not_returnable_and_a_colleague_is_offered(
 ) -> None:
     await conversation.say(f"I want to return order {WITH_GIFT_CARD}")
     offer = await conversation.say("30-001")
-    assert "3. Gift card 50 EUR × 2: cannot be returned" in offer
+    assert "• Gift card 50 EUR × 2: cannot be returned" in offer
     assert "Ask a colleague" in [b.title for b in conversation.buttons]
     refused = await conversation.say("2 gift cards")
     assert "Gift card 50 EUR cannot be returned" in refused
     assert "passing you to a colleague" in await conversation.press("Ask a colleague")
     assert await escalation_reason(conversation) == "return_exception"
+
+
+async def test_a_number_picks_the_item_listed_under_it(conversation: Conversation) -> None:
+    """The gift card is listed without a number, so "3" cannot seem to mean it: the numbered
+    lines are the first buttons, and "3" is the third button, "All items"."""
+    await conversation.say(f"I want to return order {WITH_GIFT_CARD}")
+    offer = await conversation.say("30-001")
+    titles = [b.title for b in conversation.buttons]
+    assert listed(offer) == ["SSD 1 TB", "microSD card 128 GB"] == titles[:2]
+    assert titles[2:] == ["All items", "Ask a colleague"]
+    assert "\n• Gift card 50 EUR × 2: cannot be returned (gift cards and similar items)" in offer
+    assert "Why are you returning 2 × SSD 1 TB, 1 × microSD card 128 GB?" in (
+        await conversation.say("3"))
+
+
+async def test_after_a_choice_the_items_left_are_listed_with_the_numbers_that_pick_them(
+    conversation: Conversation,
+) -> None:
+    await conversation.say(f"return {HEADPHONES_SPEAKERS} EH1 1YZ")
+    so_far = await conversation.say("1")
+    assert "So far: 1 × Noise-cancelling headphones." in so_far
+    titles = [b.title for b in conversation.buttons]
+    assert listed(so_far) == ["Bluetooth speaker", "USB-C cable 2 m"] == titles[:2]
+    assert titles[2:] == ["Continue"]
+    assert "So far: 1 × Noise-cancelling headphones, 1 × USB-C cable 2 m." in (
+        await conversation.say("2"))
+    assert "(1 to 2)" in await conversation.say("1")  # the speaker, now listed first
+
+
+async def test_a_number_past_the_listed_items_is_asked_again(conversation: Conversation) -> None:
+    await conversation.say(f"return {HEADPHONES_SPEAKERS} EH1 1YZ")
+    await conversation.say("1")
+    assert "didn't catch which items" in await conversation.say("7")
 
 
 async def test_day_14_is_in_and_day_15_offers_a_colleague(

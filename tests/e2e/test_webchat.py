@@ -174,6 +174,25 @@ async def test_proactive_shipped_message_reaches_an_open_widget_at_once(
         assert "https://dpd.example/DPD123" in pushed["text"]
 
 
+async def test_news_of_an_order_proven_in_an_anonymous_chat_reaches_that_chat(
+    live_server: LiveServer,
+) -> None:
+    async with chat(live_server) as conversation:  # nobody signed in
+        await conversation.say("where is my order A-1014?")
+        assert "A-1014 is confirmed" in (await conversation.say("M1 1AE"))["text"]
+        async with httpx.AsyncClient(base_url=live_server.url) as client:
+            response = await client.post(
+                "/api/orders/A-1014/events",
+                headers={"Authorization": f"Bearer {API_KEY}"},
+                json={"type": "shipped", "carrier": "DHL", "tracking_number": "DHL77"},
+            )
+        assert response.status_code == 200, response.text
+        pushed = await conversation.next()
+        assert "A-1014 is on its way with DHL" in pushed["text"]
+    async with chat(live_server) as stranger:  # a chat that proved nothing hears nothing
+        assert stranger.history == []
+
+
 async def test_proactive_message_waits_in_history_when_nobody_is_connected(
     live_server: LiveServer,
 ) -> None:

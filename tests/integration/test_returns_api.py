@@ -51,7 +51,8 @@ async def test_return_received_refunds_the_returned_lines_and_tells_the_customer
     assert view is not None and view.refunded_minor == 8900
     assert again.status_code == 409  # refunded once only
     told = [entry.text for entry in await transcript(bot, "A-5001")]
-    assert "We have received the return of order A-5001. Your refund is on its way." in told
+    assert ("We have received the return of order A-5001. "
+            "Your refund of 89.00 EUR is on its way.") in told
 
 
 class _FailingPayments:

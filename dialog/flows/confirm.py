@@ -98,9 +98,13 @@ class ConfirmFlow:
             await self._answered(turn, order)
             await self._voucher(turn, order, choice)
             return True
-        if step == "final" and _code_word(turn.inbound.text) and picked(turn) is None:
-            turn.say("confirm_voucher_one_per_order",
-                     code=turn.state.slots.get("plan", {}).get("voucher") or "-")
+        code = _code_word(turn.inbound.text)
+        if step == "final" and code and picked(turn) is None:
+            applied = turn.state.slots.get("plan", {}).get("voucher")
+            if not applied:  # a code after all: checked, then the summary again
+                await self._voucher(turn, order, code)
+                return True
+            turn.say("confirm_voucher_one_per_order", code=applied)
             await self._ask_final(turn, order)
             return True
         if _names_another_order(turn, order):  # "cancel A-1003" while A-1004 waits: about

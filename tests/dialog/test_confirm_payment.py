@@ -174,3 +174,16 @@ async def test_a_sentence_at_the_final_step_is_not_a_second_code(bot: Orderbot) 
     assert "Please check your order A-1003" in await conversation.press(
         "Continue with confirming your order")
     assert "Only one code per order" in await conversation.say("welcome10")
+
+
+async def test_a_code_typed_at_the_final_step_after_no_code_is_applied(bot: Orderbot) -> None:
+    conversation, _ = await shop_creates(bot, "V-300", [KEYBOARD])
+    await to_payment(conversation)
+    await conversation.say("card")
+    reply = await conversation.say("no code")
+    if "Would you like to add" in reply:
+        reply = await conversation.say("no")
+    assert "Please check your order V-300" in reply and "WELCOME10" not in reply
+    reply = await conversation.say("WELCOME10")
+    assert "Code WELCOME10 takes 4.90 EUR off. New total: 44.10 EUR." in reply
+    assert "Please check your order V-300" in reply and "Total: 44.10 EUR" in reply

@@ -191,6 +191,9 @@ class DeliveryFlow:
         step, _, value = argument.partition(":")
         if step == "order":
             return await self._open(turn, [value], [])
+        if turn.state.flow == self.name and turn.state.step != step \
+                and "asked" in turn.state.slots:  # an older question's button
+            return ask_again(turn, "choice_already_answered")
         if turn.state.flow != self.name or turn.state.step != step:
             return turn.say("delivery_nothing_open")
         order = await self._order(turn)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import Orderbot
-from tests.dialog.confirm_helpers import fix_clock, order, verified
+from tests.dialog.confirm_helpers import act, fix_clock, order, verified
 from tests.dialog.conftest import Conversation
 
 
@@ -87,3 +87,14 @@ async def test_another_number_at_the_proof_question_asks_for_its_proof(
     await conversation.say("change delivery of A-1013")
     assert "delivery postcode of order A-1015" in await conversation.say("sorry, I meant A-1015")
     assert "Order A-1015 is already on its way" in await conversation.say("EH1 1YZ")
+
+
+async def test_an_older_questions_button_asks_the_current_question_again(bot: Orderbot) -> None:
+    fix_clock(bot)
+    conversation = await verified(bot, "A-1013")
+    await conversation.say("change delivery of A-1013")
+    old_payload = conversation.buttons[1].payload  # "Delivery method", answered below
+    assert "Which day?" in await conversation.press("Delivery day and time")
+    reply = await act(conversation, old_payload)
+    assert "already been answered" in reply and "Which day?" in reply
+    assert "At what time on 25 Nov 2026?" in await conversation.say("tomorrow")

@@ -121,6 +121,8 @@ async def test_a_chat_told_to_wait_holds_back_no_other_chat(make_bot: BotFactory
     await bot.manager.handle(Inbound(key=ConversationKey("test", "calm"), text="hello"))
     await until(lambda: len(channel.delivered) == 1, channel)
     assert channel.delivered[0].startswith("Hello!")
+    calm = f"outbox-{ConversationKey('test', 'calm')}"  # its worker ends once it marked it sent
+    await asyncio.gather(*[w for w in bot.outbox._workers if w.get_name() == calm])
     async with bot.database.transaction() as session:
         unsent = await session.scalars(select(OutboxRow.chat_id).where(OutboxRow.sent_at.is_(None)))
         assert list(unsent) == ["busy"]  # still waiting its turn, not lost

@@ -18,6 +18,7 @@ from dialog.proactive import ProactiveMessages
 from dialog.store import ConversationStore
 from dialog.texts import Texts
 from orders.billing import ACCEPTED_METHODS, Invoices, is_unpaid
+from orders.confirmation import ConfirmationSettings
 from orders.payments import PaymentFailed, Payments
 from orders.service import OrderView, customer_of
 from orders.states import OrderStatus
@@ -137,8 +138,11 @@ class PaymentFlow:
         pay = turn.button("payment_button_pay", f"{self.name}:{LINK}:{number}")
         method = _method_name(turn, order.payment_method)
         if order.payment_due_date is not None:
+            today = turn.services.get(ConfirmationSettings).clock().date()
+            overdue = order.payment_due_date < today
             return turn.say(
-                "payment_status_unpaid_due", pay, invoice, methods, number=number, amount=amount,
+                "payment_status_overdue" if overdue else "payment_status_unpaid_due",
+                pay, invoice, methods, number=number, amount=amount,
                 method=method, date=format_date(turn.texts, turn.language, order.payment_due_date),
             )
         turn.say("payment_status_unpaid", pay, invoice, methods, number=number, amount=amount,

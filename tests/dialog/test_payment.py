@@ -189,3 +189,14 @@ async def test_the_question_survives_a_wrong_proof(
         f"Here is your payment link for order {UNPAID_EN} ({euros(unpaid.total_minor)}):\n"
         f"{bot.settings.base_url}/pay/{unpaid.link_token}"
     )
+
+
+async def test_an_overdue_payment_says_it_was_due(
+    conversation: Conversation, bot: Orderbot
+) -> None:
+    overdue = await order(bot, OVERDUE_RU)
+    assert overdue.payment_due_date is not None
+    await conversation.say(f"Дошла ли оплата заказа {OVERDUE_RU}?")
+    reply = await conversation.say("420000")
+    assert reply.startswith(f"Заказ {OVERDUE_RU} ещё не оплачен")
+    assert f"Срок оплаты истёк {overdue.payment_due_date.strftime('%d.%m.%Y')}" in reply

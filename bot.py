@@ -16,7 +16,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 import uvicorn
@@ -79,30 +79,11 @@ MAX_WEBSOCKET_FRAME = 64 * 1024
 log = logging.getLogger("orderbot")
 
 
-def _payments(settings: Settings) -> Payments:
-    adapters = settings.adapters
-    if adapters.payments_url:
-        return HttpPayments(adapters.payments_url, adapters.api_key, adapters.timeout_seconds)
-    return LocalPayments(settings.base_url)
-
-
-def _courier(settings: Settings) -> Courier:
-    adapters = settings.adapters
-    if adapters.courier_url:
-        return HttpCourier(adapters.courier_url, adapters.api_key, adapters.timeout_seconds)
-    return LocalCourier()
-
-
-def _confirmation_adapters(settings: Settings) -> tuple[Inventory, CreditCheck, Vouchers]:
-    """Inventory, credit check and vouchers: HTTP where [adapters] names a URL, else local."""
-    a = settings.adapters
-    common = (a.api_key, a.timeout_seconds)
-    return (
-        HttpInventory(a.inventory_url, *common) if a.inventory_url else LocalInventory(),
-        HttpCreditCheck(a.credit_check_url, *common) if a.credit_check_url
-        else LocalCreditCheck(),
-        HttpVouchers(a.vouchers_url, *common) if a.vouchers_url else LocalVouchers(),
-    )
+def _adapter(settings: Settings, url: str, http: type[Any], local: object) -> Any:
+    """The HTTP implementation when [adapters] names its URL, else the local one."""
+    if url:
+        return http(url, settings.adapters.api_key, settings.adapters.timeout_seconds)
+    return local
 
 
 class Orderbot:
@@ -192,11 +173,17 @@ class Orderbot:
 
     def _wire(self) -> None:
         """Adapters (local, or HTTP when [adapters] names a URL), use cases, due jobs."""
-        self.services.add(Payments, _payments(self.settings))
-        inventory, credit_check, vouchers = _confirmation_adapters(self.settings)
-        self.services.add(Inventory, inventory)
-        self.services.add(CreditCheck, credit_check)
-        self.services.add(Vouchers, vouchers)
+        settings, urls = self.settings, self.settings.adapters
+        self.services.add(Payments, _adapter(
+            settings, urls.payments_url, HttpPayments, LocalPayments(settings.base_url)))
+        self.services.add(Inventory, _adapter(
+            settings, urls.inventory_url, HttpInventory, LocalInventory()))
+        self.services.add(CreditCheck, _adapter(
+            settings, urls.credit_check_url, HttpCreditCheck, LocalCreditCheck()))
+        self.services.add(Vouchers, _adapter(
+            settings, urls.vouchers_url, HttpVouchers, LocalVouchers()))
+        self.services.add(Courier, _adapter(
+            settings, urls.courier_url, HttpCourier, LocalCourier()))
         shop = self.settings.shop
         confirmation = ConfirmationSettings(
             base_url=self.settings.base_url, delivery_slots=tuple(shop.delivery_slots),
@@ -205,7 +192,8 @@ class Orderbot:
             escalation_minutes=shop.confirmation_escalation_minutes,
         )
         self.services.add(ConfirmationSettings, confirmation)
-        ConfirmationStarter(confirmation, self.orders, self.store).attach(self.proactive, self.jobs)
+        ConfirmationStarter(confirmation, self.orders, self.store, self.texts).attach(
+            self.proactive, self.jobs)
         returns = ReturnDesk(
             self.orders, self.services.get(Payments), shop_name=self.settings.shop.name,
             base_url=self.settings.base_url,
@@ -213,7 +201,6 @@ class Orderbot:
         )
         self.services.add(ReturnDesk, returns)
         self.orders.return_receiver = returns  # return_received refunds through it
-        self.services.add(Courier, _courier(self.settings))
         self.services.add(Invoices, Invoices(self.settings.base_url, self.settings.shop.name))
         PaymentReminders(
             self.orders, PaymentMessages(self.proactive, self.store, self.texts),

@@ -91,7 +91,6 @@ class ShopSettings:
     name: str = "Demo Shop"
     api_keys: list[str] = field(default_factory=lambda: ["demo-shop-key"])
     return_window_days: int = 14
-    currency: str = "EUR"
     cod_credit_check_above: int = 500  # cash on delivery above this total needs a credit check
     delivery_slots: list[str] = field(
         default_factory=lambda: ["09:00-12:00", "12:00-15:00", "15:00-18:00"]
@@ -240,8 +239,6 @@ def _check(settings: Settings) -> None:
         raise SettingsError("adapters.timeout_seconds: must be positive")
     if settings.shop.cod_credit_check_above < 0:
         raise SettingsError("shop.cod_credit_check_above: must not be negative")
-    if not re.fullmatch(r"[A-Z]{3}", settings.shop.currency):
-        raise SettingsError("shop.currency: expected a three-letter code like EUR")
     for slot in settings.shop.delivery_slots:
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", slot):
             raise SettingsError(f"shop.delivery_slots: expected HH:MM-HH:MM, got {slot!r}")

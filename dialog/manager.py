@@ -235,8 +235,7 @@ class DialogManager:
         self, turn: Turn, flow: str, step: str | None, slots: dict[str, Any]
     ) -> None:
         """Keep the interrupted flow and the question it had asked (its last message)."""
-        _, entries = await self._store.history(turn.session, turn.state.key, limit=3)
-        asked = next((entry for entry in reversed(entries) if entry.sender == "bot"), None)
+        asked = await self._store.last_from_bot(turn.session, turn.state.id)
         turn.state.suspended = {
             "flow": flow, "step": step, "slots": slots, "offered": False,
             "text": asked.text if asked else "",

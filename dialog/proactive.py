@@ -9,8 +9,8 @@ from typing import Any, Protocol
 
 from dialog.messages import Button, ConversationKey, Outbound
 from dialog.outbox import OutboxSender
-from dialog.store import ConversationState, ConversationStore
-from dialog.texts import Texts, money
+from dialog.store import ConversationState, ConversationStore, offered_buttons
+from dialog.texts import Amount, Texts
 from orders.database import after_commit
 from orders.service import CustomerView, OrderService, OrderView, customer_of
 
@@ -82,7 +82,7 @@ class ProactiveMessages:
             carrier=order.carrier or "-",
             tracking_number=order.tracking_number or "-",
             tracking_url=order.tracking_url or "-",
-            refund=money(order.refunded_minor, order.currency),
+            refund=Amount(order.refunded_minor, order.currency),
         )
 
     async def tell(
@@ -105,12 +105,15 @@ class ProactiveMessages:
         language = state.language
         text = self._texts.get(language, text_key, shop=self._shop_name, **params)
         choices = tuple(Button(self._texts.get(language, key), payload) for key, payload in buttons)
-        if flow is not None:
-            state.flow, state.step, state.slots = flow[0], flow[1], dict(flow[2])
+        message = Outbound(key=state.key, text=text, buttons=choices)
+        if flow is not None or choices:  # a question: "2" or a button's words now answer it
+            if flow is not None:
+                state.flow, state.step, state.slots = flow[0], flow[1], dict(flow[2])
+            state.offered = offered_buttons([message])
             await self._store.save(session, state)
+        # (News alone leaves the question the customer was answering, and its buttons, open.)
         deliveries = await self._store.add_replies(
-            session, state.id, [Outbound(key=state.key, text=text, buttons=choices)],
-            context=state.context,
+            session, state.id, [message], context=state.context
         )
         after_commit(session, lambda: self._outbox.enqueue(deliveries))
         return state

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     insert,
+    literal,
     or_,
     select,
     update,
@@ -252,9 +253,7 @@ class ConversationStore:
         if replies:
             state.offered = offered_buttons(replies)
         await self.save(session, state, now)
-        return await self.add_replies(
-            session, state.id, replies, now, state.context, remember_buttons=False
-        )
+        return await self.add_replies(session, state.id, replies, now, state.context)
 
     async def save(
         self, session: AsyncSession, state: ConversationState, now: datetime | None = None
@@ -279,17 +278,13 @@ class ConversationStore:
         replies: list[Outbound],
         now: datetime | None = None,
         context: dict[str, Any] | None = None,
-        remember_buttons: bool = True,
     ) -> list[Delivery]:
         """Record messages to the customer (and their outbox rows) in the caller's session.
 
-        The last one's buttons become the conversation's offered buttons, unless the caller
-        saves the state with them itself (remember_buttons=False).
+        The caller keeps the state's offered buttons (see offered_buttons) and saves it.
         """
         now = now or utcnow()
         context = context or {}
-        if replies and remember_buttons:
-            await self._remember_buttons(session, conversation_id, offered_buttons(replies))
         deliveries: list[Delivery] = []
         for reply in replies:
             transcript_id = await session.scalar(
@@ -321,18 +316,6 @@ class ConversationStore:
             )
         return deliveries
 
-    async def _remember_buttons(
-        self, session: AsyncSession, conversation_id: int, offered: list[list[str]]
-    ) -> None:
-        data = await session.scalar(
-            select(Conversation.state).where(Conversation.id == conversation_id)
-        )
-        await session.execute(
-            update(Conversation)
-            .where(Conversation.id == conversation_id)
-            .values(state={**(data or {}), "offered": offered})
-        )
-
     async def latest_for_customer(
         self, session: AsyncSession, customer_id: int, channel: str | None = None
     ) -> ConversationState | None:
@@ -350,13 +333,17 @@ class ConversationStore:
     async def watch(self, session: AsyncSession, conversation_id: int, numbers: list[str]) -> None:
         """Remember that these orders were proven in this conversation (under its lock, so
         no other turn inserts the same pair meanwhile)."""
-        order_ids = set(await session.scalars(select(Order.id).where(Order.number.in_(numbers))))
-        order_ids -= set(await session.scalars(
-            select(OrderWatcher.order_id).where(OrderWatcher.conversation_id == conversation_id)
-        ))
-        for order_id in sorted(order_ids):
-            session.add(OrderWatcher(order_id=order_id, conversation_id=conversation_id))
-        await session.flush()
+        watched = select(OrderWatcher.id).where(
+            OrderWatcher.order_id == Order.id, OrderWatcher.conversation_id == conversation_id
+        )
+        await session.execute(
+            insert(OrderWatcher).from_select(
+                ["order_id", "conversation_id"],
+                select(Order.id, literal(conversation_id))
+                .where(Order.number.in_(numbers), ~watched.exists())
+                .order_by(Order.id),
+            )
+        )
 
     async def latest_for_order(
         self, session: AsyncSession, customer_id: int, number: str
@@ -395,17 +382,20 @@ class ConversationStore:
             .order_by(TranscriptEntry.id.desc())
             .limit(limit)
         )
-        return language, [
-            HistoryEntry(
-                id=row.id,
-                sender=row.sender,
-                text=row.text,
-                buttons=tuple(Button(b["title"], b["payload"]) for b in row.buttons or ()),
-                at=row.at,
-                author=row.author,
-            )
-            for row in reversed(list(rows))
-        ]
+        return language, [_history_entry(row) for row in reversed(list(rows))]
+
+    async def last_from_bot(
+        self, session: AsyncSession, conversation_id: int
+    ) -> HistoryEntry | None:
+        """The bot's latest message in the conversation."""
+        row = await session.scalar(
+            select(TranscriptEntry)
+            .where(TranscriptEntry.conversation_id == conversation_id,
+                   TranscriptEntry.sender == "bot")
+            .order_by(TranscriptEntry.id.desc())
+            .limit(1)
+        )
+        return _history_entry(row) if row is not None else None
 
     async def last_buttons(self, session: AsyncSession, key: ConversationKey) -> list[Button]:
         """The buttons of the bot's (or operator's) latest message in the conversation."""
@@ -476,6 +466,17 @@ class ConversationStore:
 def offered_buttons(replies: list[Outbound]) -> list[list[str]]:
     """The buttons of the last of these messages, as kept in the conversation state."""
     return [[button.title, button.payload] for button in replies[-1].buttons]
+
+
+def _history_entry(row: TranscriptEntry) -> HistoryEntry:
+    return HistoryEntry(
+        id=row.id,
+        sender=row.sender,
+        text=row.text,
+        buttons=tuple(Button(b["title"], b["payload"]) for b in row.buttons or ()),
+        at=row.at,
+        author=row.author,
+    )
 
 
 class ConversationToken(Base):

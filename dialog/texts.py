@@ -7,10 +7,18 @@ import string
 import tomllib
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 LANGUAGES = ("en", "pl", "ru")
 DEFAULT_LANGUAGE = "en"
+
+
+class Amount(NamedTuple):
+    """Money for a text parameter, written in the reader's language by Texts.get."""
+
+    minor: int
+    currency: str
 
 
 class Texts:
@@ -35,12 +43,26 @@ class Texts:
         return cls(catalogs)
 
     def get(self, language: str, key: str, **params: object) -> str:
+        """The text in the language; an Amount parameter is written as the language does."""
         catalog = self._catalogs.get(language) or self._catalogs[DEFAULT_LANGUAGE]
         template = catalog.get(key) or self._catalogs[DEFAULT_LANGUAGE][key]
-        return template.format(**params) if params else template
+        if not params:
+            return template
+        return template.format(**{
+            name: self.money(language, value.minor, value.currency)
+            if isinstance(value, Amount) else value
+            for name, value in params.items()
+        })
 
     def date(self, language: str, moment: datetime) -> str:
         return moment.strftime(self.get(language, "date_format"))
+
+    def money(self, language: str, minor: int, currency: str) -> str:
+        """An amount in minor units the way the language writes it: 37.50 EUR, 37,50 EUR."""
+        units, cents = divmod(abs(minor), 100)
+        sign = "-" if minor < 0 else ""
+        return self.get(language, "money_format", units=f"{sign}{units}", cents=f"{cents:02d}",
+                        currency=currency)
 
     def keys(self, language: str) -> set[str]:
         return set(self._catalogs[language])
@@ -50,9 +72,3 @@ class Texts:
             name for _, name, _, _ in string.Formatter().parse(self._catalogs[language][key])
             if name
         }
-
-
-def money(minor: int, currency: str) -> str:
-    """An amount in minor units as "12.50 EUR"."""
-    sign = "-" if minor < 0 else ""
-    return f"{sign}{abs(minor) // 100}.{abs(minor) % 100:02d} {currency}"

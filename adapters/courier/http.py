@@ -11,35 +11,25 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
+from adapters.http import JsonApi
 from orders.service import OrderView
 from orders.tracking import TrackingInfo, TrackingUnavailable
 
 
 class HttpCourier:
     def __init__(self, base_url: str, api_key: str = "", timeout_seconds: float = 5) -> None:
-        self._base_url = base_url.rstrip("/")
-        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._timeout = timeout_seconds
+        self._api = JsonApi(base_url, api_key, timeout_seconds, "tracking service",
+                            TrackingUnavailable)
 
     async def track(self, order: OrderView, now: datetime) -> TrackingInfo:
         if not order.tracking_number:
             raise TrackingUnavailable("the order has no tracking number")
-        url = f"{self._base_url}/tracking/{quote(order.tracking_number, safe='')}"
+        data = await self._api.call(
+            "GET", f"/tracking/{quote(order.tracking_number, safe='')}",
+            params={"carrier": order.carrier or ""},
+        )
         try:
-            async with httpx.AsyncClient(timeout=self._timeout) as client:
-                response = await client.get(
-                    url, params={"carrier": order.carrier or ""}, headers=self._headers
-                )
-        except httpx.HTTPError as error:
-            raise TrackingUnavailable(
-                f"tracking service unreachable: {type(error).__name__}"
-            ) from None
-        if response.status_code != 200:
-            raise TrackingUnavailable(f"tracking service answered {response.status_code}")
-        try:
-            return _parse(order, response.json())
+            return _parse(order, data)
         except (ValueError, TypeError, KeyError, AttributeError) as error:
             raise TrackingUnavailable(f"tracking service answered nonsense: {error}") from None
 

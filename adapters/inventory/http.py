@@ -15,57 +15,38 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-import httpx
-
+from adapters.http import JsonApi
 from orders.inventory import InventoryUnavailable, Place, StockLevel
 
 
 class HttpInventory:
     def __init__(self, base_url: str, api_key: str = "", timeout_seconds: float = 5) -> None:
-        self._base_url = base_url.rstrip("/")
-        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._timeout = timeout_seconds
+        self._api = JsonApi(base_url, api_key, timeout_seconds, "inventory",
+                            InventoryUnavailable)
 
     async def levels(self, session: Any, skus: Sequence[str]) -> dict[str, StockLevel]:
-        data = await self._call("GET", "/stock", params={"sku": list(skus)})
+        data = await self._api.call("GET", "/stock", params={"sku": list(skus)})
         return {level.sku: level for level in map(_level, _list(data, "items"))}
 
     async def alternatives(
         self, session: Any, sku: str, quantity: int, limit: int = 3
     ) -> list[StockLevel]:
-        data = await self._call("GET", "/alternatives",
-                                params={"sku": sku, "quantity": quantity, "limit": limit})
+        data = await self._api.call("GET", "/alternatives",
+                                    params={"sku": sku, "quantity": quantity, "limit": limit})
         return [_level(item) for item in _list(data, "items")][:limit]
 
     async def stores_with(self, session: Any, wanted: Mapping[str, int]) -> list[Place]:
-        data = await self._call("POST", "/stores", json={"items": dict(wanted)})
+        data = await self._api.call("POST", "/stores", json={"items": dict(wanted)})
         return [_place(item) for item in _list(data, "stores")]
 
     async def pickup_points(self, session: Any, postcode: str) -> list[Place]:
-        data = await self._call("GET", "/pickup-points", params={"postcode": postcode})
+        data = await self._api.call("GET", "/pickup-points", params={"postcode": postcode})
         return [_place(item) for item in _list(data, "points")]
 
     async def accessory_for(self, session: Any, skus: Sequence[str]) -> StockLevel | None:
-        data = await self._call("GET", "/accessory", params={"sku": list(skus)})
+        data = await self._api.call("GET", "/accessory", params={"sku": list(skus)})
         item = data.get("item")
         return _level(item) if item else None
-
-    async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            async with httpx.AsyncClient(timeout=self._timeout) as client:
-                response = await client.request(method, self._base_url + path,
-                                                headers=self._headers, **kwargs)
-        except httpx.HTTPError as error:
-            raise InventoryUnavailable(f"inventory unreachable: {type(error).__name__}") from None
-        if not response.is_success:
-            raise InventoryUnavailable(f"inventory answered {response.status_code}")
-        try:
-            data = response.json()
-        except ValueError:
-            raise InventoryUnavailable("inventory answered with no JSON") from None
-        if not isinstance(data, dict):
-            raise InventoryUnavailable("inventory answered with no JSON object")
-        return data
 
 
 def _list(data: dict[str, Any], key: str) -> list[dict[str, Any]]:

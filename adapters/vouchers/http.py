@@ -12,8 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import httpx
-
+from adapters.http import JsonApi
 from orders.vouchers import (
     REFUSALS,
     VoucherQuote,
@@ -25,9 +24,8 @@ from orders.vouchers import (
 
 class HttpVouchers:
     def __init__(self, base_url: str, api_key: str = "", timeout_seconds: float = 5) -> None:
-        self._base_url = base_url.rstrip("/")
-        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._timeout = timeout_seconds
+        self._api = JsonApi(base_url, api_key, timeout_seconds, "voucher service",
+                            VouchersUnavailable)
 
     async def quote(
         self, session: Any, code: str, total_minor: int, currency: str, today: date
@@ -45,20 +43,14 @@ class HttpVouchers:
                                           "date": today.isoformat()})
 
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        try:
-            async with httpx.AsyncClient(timeout=self._timeout) as client:
-                response = await client.post(self._base_url + path, json=body,
-                                             headers=self._headers)
-        except httpx.HTTPError as error:
-            raise VouchersUnavailable(
-                f"voucher service unreachable: {type(error).__name__}") from None
-        try:
-            data = response.json() if response.content else {}
-        except ValueError:
-            raise VouchersUnavailable("voucher service answered with no JSON") from None
-        if response.status_code in (409, 422) and isinstance(data, dict) \
-                and data.get("reason") in REFUSALS:
-            raise VoucherRefused(str(data["reason"]), int(data.get("minimum_minor") or 0))
-        if not response.is_success or not isinstance(data, dict):
+        """The answer's JSON object ({} when empty); a refusal the service explains is
+        VoucherRefused, anything else that is not a 2xx JSON object is VouchersUnavailable."""
+        response = await self._api.send("POST", path, json=body)
+        if response.status_code in (409, 422) and response.content:
+            refusal = self._api.json_object(response)
+            if refusal.get("reason") in REFUSALS:
+                raise VoucherRefused(str(refusal["reason"]),
+                                     int(refusal.get("minimum_minor") or 0))
+        if not response.is_success:
             raise VouchersUnavailable(f"voucher service answered {response.status_code}")
-        return data
+        return self._api.json_object(response) if response.content else {}

@@ -8,7 +8,6 @@ parts of a long reply that went out before a failure are not sent again on the r
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
@@ -44,12 +43,12 @@ T = TypeVar("T")
 
 
 class TelegramSender:
-    """sendMessage for one reply (in parts when long), one chat at a time, in order."""
+    """sendMessage for one reply (in parts when long). Replies to one chat come one at a time
+    and in order from the outbox's worker of that conversation: no lock of our own."""
 
     def __init__(self, bot: Bot, pacer: ChatPacer | None = None) -> None:
         self._bot = bot
         self.pacer = pacer or ChatPacer()
-        self._chats: dict[str, tuple[asyncio.Lock, int]] = {}  # chat -> (lock, users)
         self._sent_parts: dict[int, int] = {}  # outbox id -> parts delivered before a failure
 
     async def deliver(
@@ -57,52 +56,20 @@ class TelegramSender:
     ) -> None:
         parts = split_text(text)
         markup = keyboard(buttons)
-        async with self._chat_turn(chat_id):
-            try:
-                for index in range(self._sent_parts.get(outbox_id, 0), len(parts)):
-                    await self.pacer.wait(chat_id)
-                    last = index == len(parts) - 1
-                    await call("sendMessage", self._bot.send_message(
-                        chat_id=_chat(chat_id), text=parts[index],
-                        reply_markup=markup if last else None, link_preview_options=NO_PREVIEW,
-                    ))
-                    self._sent_parts[outbox_id] = index + 1
-            except DeliveryFailed as failure:
-                if failure.permanent:
-                    self._sent_parts.pop(outbox_id, None)
-                raise
-        self._sent_parts.pop(outbox_id, None)
-
-    def _chat_turn(self, chat_id: str) -> _ChatTurn:
-        return _ChatTurn(self._chats, chat_id)
-
-
-class _ChatTurn:
-    """Holds the chat's lock (FIFO); the lock is forgotten when nobody uses it any more."""
-
-    def __init__(self, chats: dict[str, tuple[asyncio.Lock, int]], chat_id: str) -> None:
-        self._chats, self._chat_id = chats, chat_id
-        lock, users = chats.get(chat_id, (asyncio.Lock(), 0))
-        chats[chat_id] = (lock, users + 1)
-        self._lock = lock
-
-    async def __aenter__(self) -> None:
         try:
-            await self._lock.acquire()
-        except BaseException:
-            self._leave()
+            for index in range(self._sent_parts.get(outbox_id, 0), len(parts)):
+                await self.pacer.wait(chat_id)
+                last = index == len(parts) - 1
+                await call("sendMessage", self._bot.send_message(
+                    chat_id=_chat(chat_id), text=parts[index],
+                    reply_markup=markup if last else None, link_preview_options=NO_PREVIEW,
+                ))
+                self._sent_parts[outbox_id] = index + 1
+        except DeliveryFailed as failure:
+            if failure.permanent:
+                self._sent_parts.pop(outbox_id, None)
             raise
-
-    async def __aexit__(self, *exc: object) -> None:
-        self._lock.release()
-        self._leave()
-
-    def _leave(self) -> None:
-        lock, users = self._chats[self._chat_id]
-        if users <= 1:
-            del self._chats[self._chat_id]
-        else:
-            self._chats[self._chat_id] = (lock, users - 1)
+        self._sent_parts.pop(outbox_id, None)
 
 
 def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:

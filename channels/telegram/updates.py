@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from aiogram.types import CallbackQuery, Message, Update, User
 
 from dialog.messages import ConversationKey, Inbound
+from dialog.texts import LANGUAGES
 
 CHANNEL = "telegram"
-LANGUAGES = frozenset({"en", "pl", "ru"})
 MAX_TEXT = 4096  # Telegram's own limit for a message; a longer text cannot come from it
 MAX_PAYLOAD = 64  # Telegram's limit for callback_data and for a /start parameter
 GREETING_COMMANDS = frozenset({"/start", "/help"})

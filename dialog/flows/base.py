@@ -34,6 +34,9 @@ class Turn:
     def text(self, key: str, **params: object) -> str:
         return self.texts.get(self.state.language, key, **params)
 
+    def money(self, minor: int, currency: str) -> str:
+        return self.texts.money(self.state.language, minor, currency)
+
     def button(self, key: str, payload: str, **params: object) -> Button:
         return Button(self.text(key, **params), payload)
 

@@ -91,7 +91,7 @@ class CancelFlow:
             turn.enter(self.name, "confirm", number=number)
             due = order.total_minor - order.refunded_minor
             if order.payment_status == "paid" and due > 0:
-                amount = money(turn, due, order.currency)
+                amount = turn.money(due, order.currency)
                 return turn.say("cancel_ask_paid", *self._answers(turn, number),
                                 number=number, amount=amount)
             return turn.say("cancel_ask", *self._answers(turn, number), number=number)
@@ -133,10 +133,10 @@ class CancelFlow:
         if done.refund_failed:
             turn.escalate("refund_failed")
             return turn.say("cancel_done_refund_by_hand", number=order.number,
-                            amount=money(turn, due, order.currency))
+                            amount=turn.money(due, order.currency))
         if done.refund_id is not None:
             return turn.say("cancel_done_refund", number=order.number,
-                            amount=money(turn, done.refunded_minor, order.currency))
+                            amount=turn.money(done.refunded_minor, order.currency))
         turn.say("cancel_done", number=order.number)
 
     def _answers(self, turn: Turn, number: str) -> tuple[Button, Button]:
@@ -151,9 +151,3 @@ def _intent(turn: Turn) -> str | None:
     if understanding is None or understanding.confidence < ANSWER_CONFIDENCE:
         return None
     return understanding.intent
-
-
-def money(turn: Turn, minor: int, currency: str) -> str:
-    """An amount the way the customer's language writes it: 37.50 EUR, 37,50 EUR."""
-    units, cents = divmod(minor, 100)
-    return f"{units}{turn.text('cancel_decimal_mark')}{cents:02d} {currency}"

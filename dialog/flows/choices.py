@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from dialog.flows.base import Turn
-from dialog.texts import money  # noqa: F401  (flows import it from here)
 
 MAX_BUTTONS = 8
 

@@ -8,13 +8,15 @@ The rules (reserving, confirming once, vouchers) are in orders/confirmation.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from dialog.flows import delivery
 from dialog.flows.base import Turn, human_button
-from dialog.flows.choices import AnswerFirst, another_request, ask, ask_again, money, picked
+from dialog.flows.choices import AnswerFirst, another_request, ask, ask_again, picked
 from dialog.flows.handoff import hand_over
+from dialog.flows.status import owns
 from orders.confirmation import (
     Confirmation,
     ConfirmationPlan,
@@ -43,12 +45,10 @@ _OUT_OF_STOCK = {
 }
 
 
-def start_button(turn: Turn, number: str) -> Any:
-    """The "Confirm my order" button other flows may offer for a pending order."""
-    return turn.button("confirm_button_start", f"confirm:start:{number}")
+Money = Callable[[int, str], str]  # (minor units, currency) -> "37,50 EUR" in the language
 
 
-def lines_text(order: OrderView) -> str:
+def lines_text(order: OrderView, money: Money) -> str:
     return "\n".join(
         f"• {line.quantity} × {line.name} — "
         f"{money(line.quantity * line.unit_price_minor, order.currency)}"
@@ -56,8 +56,8 @@ def lines_text(order: OrderView) -> str:
     )
 
 
-def summary_params(order: OrderView) -> dict[str, str]:
-    return {"number": order.number, "lines": lines_text(order),
+def summary_params(order: OrderView, money: Money) -> dict[str, str]:
+    return {"number": order.number, "lines": lines_text(order, money),
             "total": money(order.total_minor, order.currency)}
 
 
@@ -148,12 +148,12 @@ class ConfirmFlow:
 
     async def _start(self, turn: Turn, number: str) -> None:
         order = await turn.orders.get_order(turn.session, number)
-        if order is None or not delivery.owns(turn, order):
+        if order is None or not owns(turn, order):
             return turn.say("confirm_nothing_open")
         if order.status is not OrderStatus.PENDING_CONFIRMATION:
             return self._not_pending(turn, order)
         ask(turn, self.name, "begin", "confirm_summary", self._begin_options(turn),
-            {"number": number, "plan": {}}, **summary_params(order))
+            {"number": number, "plan": {}}, **summary_params(order, turn.money))
 
     async def _step(self, turn: Turn, order: OrderView, step: str, value: str) -> None:
         if value == "decline" and step in ("begin", "final", "stock"):
@@ -195,7 +195,8 @@ class ConfirmFlow:
             alternatives = await inventory.alternatives(turn.session, sku, quantity)
         except InventoryUnavailable:
             return self._unavailable(turn)
-        options = [(f"alt-{alt.sku}", f"{alt.name} ({money(alt.price_minor, order.currency)})")
+        options = [(f"alt-{alt.sku}",
+                    f"{alt.name} ({turn.money(alt.price_minor, order.currency)})")
                    for alt in alternatives]
         options.append(("remove", turn.text("confirm_option_remove")))
         params: dict[str, str] = {"item": level.name}
@@ -265,7 +266,7 @@ class ConfirmFlow:
                     ("card", turn.text("confirm_option_card")),
                     ("bank_transfer", turn.text("confirm_option_bank_transfer")),
                     ("human", turn.text("button_human")),
-                ], self._slots(turn, order), total=money(order.total_minor, order.currency))
+                ], self._slots(turn, order), total=turn.money(order.total_minor, order.currency))
         plan = {**turn.state.slots.get("plan", {}), "payment": method}
         ask(turn, self.name, "voucher", "confirm_ask_voucher",
             [("none", turn.text("confirm_option_no_voucher"))], {**self._slots(turn, order),
@@ -279,7 +280,7 @@ class ConfirmFlow:
                 quote = await turn.services.get(Vouchers).quote(
                     turn.session, code, order.total_minor, order.currency, today)
             except VoucherRefused as refused:
-                minimum = money(refused.minimum_minor, order.currency)
+                minimum = turn.money(refused.minimum_minor, order.currency)
                 turn.say(f"confirm_voucher_{refused.reason}", code=code, minimum=minimum)
                 return ask(turn, self.name, "voucher", "confirm_ask_voucher_again",
                            [("none", turn.text("confirm_option_no_voucher"))],
@@ -291,7 +292,7 @@ class ConfirmFlow:
                     "discount": quote.discount_minor}
             turn.state.slots["plan"] = plan
             turn.say("confirm_voucher_applied", code=quote.code,
-                     discount=money(quote.discount_minor, order.currency),
+                     discount=turn.money(quote.discount_minor, order.currency),
                      total=self._total(turn, order))
         await self._cross_sell(turn, order)
 
@@ -308,7 +309,7 @@ class ConfirmFlow:
             return ask(turn, self.name, "crosssell", "confirm_cross_sell", [
                 ("add", turn.text("confirm_option_add")),
                 ("no", turn.text("confirm_option_no_thanks")),
-            ], slots, item=offer.name, price=money(offer.price_minor, order.currency))
+            ], slots, item=offer.name, price=turn.money(offer.price_minor, order.currency))
         await self._ask_final(turn, order)
 
     async def _ask_final(self, turn: Turn, order: OrderView) -> None:
@@ -316,11 +317,11 @@ class ConfirmFlow:
         discount = ""
         if plan.get("voucher"):
             discount = turn.text("confirm_discount_line", code=plan["voucher"],
-                                 amount=money(plan.get("discount", 0), order.currency))
+                                 amount=turn.money(plan.get("discount", 0), order.currency))
         ask(turn, self.name, "final", "confirm_final", [
             ("confirm", turn.text("confirm_option_confirm")),
             ("decline", turn.text("confirm_button_decline")),
-        ], self._slots(turn, order), number=order.number, lines=lines_text(order),
+        ], self._slots(turn, order), number=order.number, lines=lines_text(order, turn.money),
             delivery=delivery.describe(turn, plan),
             payment=turn.text(f"confirm_option_{plan.get('payment', 'card')}"),
             discount=discount, total=self._total(turn, order))
@@ -355,12 +356,12 @@ class ConfirmFlow:
         url = await self._document(turn, confirmed, plan)
         turn.finish()
         turn.say("confirm_done", number=confirmed.number, url=url,
-                 total=money(confirmed.total_minor, confirmed.currency))
+                 total=turn.money(confirmed.total_minor, confirmed.currency))
 
     async def _document(self, turn: Turn, order: OrderView, plan: dict[str, Any]) -> str:
         settings = turn.services.get(ConfirmationSettings)
         lines = [
-            *lines_text(order).splitlines(),
+            *lines_text(order, turn.money).splitlines(),
             "",
             turn.text("confirm_pdf_delivery", delivery=delivery.describe(turn, plan)),
             turn.text("confirm_pdf_payment",
@@ -368,9 +369,9 @@ class ConfirmFlow:
         ]
         if order.voucher_code:
             lines.append(turn.text("confirm_discount_line", code=order.voucher_code,
-                                   amount=money(order.discount_minor, order.currency)).strip())
+                                   amount=turn.money(order.discount_minor, order.currency)).strip())
         lines.append(turn.text("confirm_pdf_total",
-                               total=money(order.total_minor, order.currency)))
+                               total=turn.money(order.total_minor, order.currency)))
         content = render(turn.shop_name, turn.text("confirm_pdf_title", number=order.number),
                          lines, turn.text("confirm_pdf_watermark"))
         token = await self._confirmation(turn).save_document(
@@ -391,7 +392,7 @@ class ConfirmFlow:
     async def _order(self, turn: Turn) -> OrderView | None:
         number = turn.state.slots.get("number") if turn.state.flow == self.name else None
         order = await turn.orders.get_order(turn.session, number) if number else None
-        return order if order is not None and delivery.owns(turn, order) else None
+        return order if order is not None and owns(turn, order) else None
 
     async def _answered(self, turn: Turn, order: OrderView) -> None:
         """The customer is answering: no reminder, no escalation for this order."""
@@ -412,7 +413,7 @@ class ConfirmFlow:
         if turn.state.step == "begin" and "asked" not in turn.state.slots:
             turn.state.slots.update(
                 options=[list(option) for option in self._begin_options(turn)],
-                asked=["confirm_summary", summary_params(order)],
+                asked=["confirm_summary", summary_params(order, turn.money)],
             )
 
     def _not_answered(self, turn: Turn) -> bool:
@@ -430,7 +431,7 @@ class ConfirmFlow:
     def _total(self, turn: Turn, order: OrderView) -> str:
         lines = sum(line.quantity * line.unit_price_minor for line in order.lines)
         discount = int(turn.state.slots.get("plan", {}).get("discount", 0))
-        return money(max(lines - discount, 0), order.currency)
+        return turn.money(max(lines - discount, 0), order.currency)
 
     def _confirmation(self, turn: Turn) -> Confirmation:
         return Confirmation(turn.orders)

@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from dialog.flows.confirm import ConfirmFlow, job_key, summary_params
+from dialog.flows.confirm import ConfirmFlow, Money, job_key, summary_params
 from dialog.proactive import ProactiveMessages
 from dialog.store import ConversationStore
+from dialog.texts import Texts
 from orders.confirmation import ConfirmationSettings
 from orders.service import CustomerView, OrderService, OrderView
 from orders.states import OrderStatus
@@ -24,10 +25,11 @@ BUTTONS = (("confirm_button_go", "confirm:begin:go"),
 
 class ConfirmationStarter:
     def __init__(self, settings: ConfirmationSettings, orders: OrderService,
-                 store: ConversationStore) -> None:
+                 store: ConversationStore, texts: Texts) -> None:
         self._settings = settings
         self._orders = orders
         self._store = store
+        self._texts = texts
         self._proactive: ProactiveMessages | None = None
 
     def attach(self, proactive: ProactiveMessages, jobs: JobRunner) -> None:
@@ -42,7 +44,7 @@ class ConfirmationStarter:
         await self._proactive.tell(
             session, customer, "confirm_request", *BUTTONS,
             flow=(ConfirmFlow.name, "begin", {"number": order.number, "plan": {}}),
-            **summary_params(order),
+            **summary_params(order, self._money(customer)),
         )
         now = self._settings.clock()
         payload = {"number": order.number}
@@ -60,7 +62,7 @@ class ConfirmationStarter:
         await self._proactive.tell(
             session, customer, "confirm_reminder", *BUTTONS,
             flow=(ConfirmFlow.name, "begin", {"number": order.number, "plan": {}}),
-            number=order.number, total=summary_params(order)["total"],
+            number=order.number, total=summary_params(order, self._money(customer))["total"],
         )
 
     async def escalate(self, session: Any, payload: dict[str, Any]) -> None:
@@ -75,6 +77,9 @@ class ConfirmationStarter:
             state.status, state.escalation_reason = "escalated", "confirmation_unanswered"
             state.flow, state.step, state.slots = None, None, {}
             await self._store.save(session, state)
+
+    def _money(self, customer: CustomerView) -> Money:
+        return lambda minor, currency: self._texts.money(customer.language, minor, currency)
 
     async def _pending(
         self, session: Any, number: str

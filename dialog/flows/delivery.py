@@ -12,6 +12,7 @@ from dialog.flows.choices import AnswerFirst, another_request, ask, ask_again, p
 from dialog.flows.status import OrderIdentification, numbers, owns, proofs
 from orders.confirmation import ConfirmationSettings
 from orders.delivery import (
+    CHANGEABLE,
     AlreadyShipped,
     BadDelivery,
     DeliveryPlan,
@@ -22,6 +23,7 @@ from orders.delivery import (
 )
 from orders.inventory import Inventory, InventoryUnavailable
 from orders.service import OrderView
+from orders.states import OrderStatus
 
 STEPS = ("method", "day", "slot", "store", "point")
 ALLOWED_DAYS = 10  # free text may name any of the next ten working days
@@ -222,7 +224,7 @@ class DeliveryFlow:
             order = await turn.orders.get_order(turn.session, number)
             if order is not None and order.number not in {o.number for o in mine}:
                 mine.append(order)
-        open_orders = [o for o in mine if o.status.value in ("pending_confirmation", "confirmed")]
+        open_orders = [o for o in mine if o.status in CHANGEABLE]
         if len(open_orders) == 1:
             return await self._offer(turn, open_orders[0])
         if open_orders:
@@ -237,12 +239,12 @@ class DeliveryFlow:
         turn.say("ask_order_number")
 
     async def _offer(self, turn: Turn, order: OrderView) -> None:
-        if order.status.value in ("shipped", "delivered"):
+        if order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
             turn.finish()
             return turn.say("delivery_shipped", number=order.number,
                             carrier=order.carrier or "-",
                             tracking_url=order.tracking_url or "-")
-        if order.status.value not in ("pending_confirmation", "confirmed"):
+        if order.status not in CHANGEABLE:
             turn.finish()
             return turn.say("delivery_not_changeable", number=order.number)
         ask(turn, self.name, "what", "delivery_change_what", [

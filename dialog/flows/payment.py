@@ -44,11 +44,6 @@ def topic_of(text: str) -> str:
     return STATUS
 
 
-def format_money(minor: int, currency: str, language: str) -> str:
-    amount = f"{minor / 100:.2f}"
-    return f"{amount.replace('.', ',') if language in ('pl', 'ru') else amount} {currency}"
-
-
 def format_date(texts: Texts, language: str, day: date) -> str:
     return day.strftime(texts.get(language, "date_format"))
 
@@ -126,7 +121,7 @@ class PaymentFlow:
 
     def _status(self, turn: Turn, order: OrderView) -> None:
         number = order.number
-        amount = format_money(order.total_minor, order.currency, turn.language)
+        amount = turn.money(order.total_minor, order.currency)
         invoice = turn.button("payment_button_invoice", f"{self.name}:{INVOICE}:{number}")
         methods = turn.button("payment_button_methods", f"{self.name}:{METHODS}")
         if order.payment_status == "paid":
@@ -157,14 +152,14 @@ class PaymentFlow:
             url = await turn.services.get(Payments).payment_link(order)
         except PaymentFailed:
             return turn.say("payment_link_failed", human_button(turn))
-        amount = format_money(order.total_minor, order.currency, turn.language)
+        amount = turn.money(order.total_minor, order.currency)
         turn.say("payment_link", number=order.number, amount=amount, url=url)
 
     async def _invoice(self, turn: Turn, order: OrderView) -> None:
         language, texts = turn.language, turn.texts
 
         def money(minor: int) -> str:
-            return format_money(minor, order.currency, language)
+            return turn.money(minor, order.currency)
 
         lines = [
             turn.text("payment_invoice_date",
@@ -211,7 +206,7 @@ class PaymentMessages:
         due = order.payment_due_date
         return {
             "number": order.number,
-            "amount": format_money(order.total_minor, order.currency, language),
+            "amount": self._texts.money(language, order.total_minor, order.currency),
             "date": format_date(self._texts, language, due) if due else "-",
         }
 

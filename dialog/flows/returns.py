@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from dialog.flows.base import Turn
+from dialog.flows.choices import AnswerFirst
 from dialog.flows.status import OrderIdentification, numbers, proofs
 from orders.returns import (
     METHODS,
@@ -58,19 +59,10 @@ _METHOD_WORDS = {
 }
 
 
-class _StartsOnReturnOrder(frozenset[str]):
-    """ReturnFlow.intents: the flow starts on return_order only (iteration), but while it
-    waits for an answer every intent counts as its own (membership), so that DialogManager
-    lets resume() judge "all" or "2 mugs", which the classifier takes for goodbye or
-    out_of_scope. resume() returns False for a real change of subject."""
-
-    def __contains__(self, intent: object) -> bool:
-        return True
-
-
 class ReturnFlow:
     name = "returns"
-    intents: frozenset[str] = _StartsOnReturnOrder({"return_order"})
+    # resume() judges "all" or "2 mugs" (goodbye or out_of_scope to the classifier) itself.
+    intents: frozenset[str] = AnswerFirst({"return_order"})
 
     def __init__(self) -> None:
         self._identify = OrderIdentification(
@@ -314,7 +306,7 @@ class ReturnFlow:
             f"returns_created_{method}",
             rma=made.rma, number=made.number, chosen=chosen_text,
             label_url=made.label_url or "-",
-            amount=_money(turn, made.amount_minor, made.currency),
+            amount=turn.money(made.amount_minor, made.currency),
             address=_address(turn, order),
         )
 
@@ -338,7 +330,7 @@ class ReturnFlow:
         rows = [
             turn.text("returns_line_item", index=index, name=line.name,
                       quantity=line.returnable,
-                      price=_money(turn, line.unit_price_minor, eligibility.currency))
+                      price=turn.money(line.unit_price_minor, eligibility.currency))
             for index, line in enumerate(_offered(eligibility, chosen), 1)
         ]
         rows += [
@@ -468,11 +460,6 @@ def _day(turn: Turn, eligibility: Eligibility) -> str:
     if eligibility.last_day is None:
         return "-"
     return eligibility.last_day.strftime(turn.text("date_format"))
-
-
-def _money(turn: Turn, minor: int, currency: str) -> str:
-    return turn.text("returns_money", units=minor // 100, cents=f"{minor % 100:02d}",
-                     currency=currency)
 
 
 def _address(turn: Turn, order: OrderView | None) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from dialog.flows.base import Turn, human_button
 from dialog.flows.handoff import hand_over
 from dialog.messages import Button, Outbound
+from orders.billing import is_unpaid
 from orders.inventory import Inventory, InventoryUnavailable
 from orders.models import utcnow
 from orders.service import OrderView
@@ -271,7 +272,7 @@ def _next_steps(turn: Turn, order: OrderView) -> list[Button]:
         steps.append(turn.button("status_button_change_delivery", f"delivery:order:{number}"))
     if status is OrderStatus.DELIVERED:
         steps.append(turn.button("status_button_return", f"returns:order:{number}"))
-    unpaid = order.payment_status == "pending" and order.payment_method != "cash_on_delivery"
+    unpaid = is_unpaid(order) and order.payment_method != "cash_on_delivery"
     if unpaid and status in (OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.DELIVERED):
         steps.append(turn.button("payment_button_pay", f"payment:link:{number}"))
     return steps

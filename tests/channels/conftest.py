@@ -1,4 +1,5 @@
-"""The platforms' doubles, each on 127.0.0.1, started and stopped per test."""
+"""The platforms' doubles, each on 127.0.0.1, started and stopped per test, and the bot served
+with one channel talking to its double."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from tests.conftest import BotFactory, LiveServer, serve
 from tests.doubles.slack_api import SlackApiDouble
 from tests.doubles.smtp_relay import SmtpRelayDouble
 from tests.doubles.telegram_api import TelegramApiDouble
+from tests.servers import free_port
 
 
 @pytest.fixture
@@ -33,3 +36,25 @@ async def relay() -> AsyncIterator[SmtpRelayDouble]:
     await double.start()
     yield double
     await double.stop()
+
+
+@pytest.fixture
+async def telegram_server(
+    make_bot: BotFactory, telegram_api: TelegramApiDouble
+) -> AsyncIterator[LiveServer]:
+    """The bot with Telegram on (webhook mode), served over HTTP."""
+    bot = await make_bot(http={"port": free_port()}, telegram=telegram_api.bot_settings())
+    live = await serve(bot)
+    yield live
+    await live.stop()
+
+
+@pytest.fixture
+async def slack_server(
+    make_bot: BotFactory, slack_api: SlackApiDouble
+) -> AsyncIterator[LiveServer]:
+    """The bot with Slack on, served over HTTP."""
+    bot = await make_bot(http={"port": free_port()}, slack=slack_api.bot_settings())
+    live = await serve(bot)
+    yield live
+    await live.stop()

@@ -17,13 +17,17 @@ import pytest
 from bot import Orderbot
 from tests.conftest import API_KEY, BotFactory, LiveServer, serve
 from tests.doubles.smtp_relay import SmtpRelayDouble, customer_mail
-from tests.doubles.telegram_api import TOKEN, USERS, TelegramApiDouble, text_update
+from tests.doubles.telegram_api import (
+    USERS,
+    WEBHOOK_SECRET,
+    TelegramApiDouble,
+    text_update,
+)
 from tests.servers import free_port
 
 SHOP = "orders@shop.example"
 OLIVIA_MAIL = "olivia.brown@example.com"
 OLIVIA_CHAT = int(USERS["olivia"]["id"])
-SECRET = "cross-channel-secret"
 
 
 @pytest.fixture
@@ -32,8 +36,7 @@ async def server(
 ) -> AsyncIterator[LiveServer]:
     bot = await make_bot(
         http={"port": free_port()},
-        telegram={"enabled": True, "token": TOKEN, "api_base": telegram_api.url,
-                  "webhook_secret": SECRET},
+        telegram=telegram_api.bot_settings(),
         email={"enabled": True, "listen_port": free_port(), "address": SHOP,
                "relay_host": "127.0.0.1", "relay_port": relay.port},
     )
@@ -75,7 +78,7 @@ class Olivia:
             response = await client.post(
                 "/telegram/webhook", content=json.dumps(update),
                 headers={"Content-Type": "application/json",
-                         "X-Telegram-Bot-Api-Secret-Token": SECRET})
+                         "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET})
         assert response.status_code == 200
         await self.bot.inbox.drain()
         await self.telegram.wait_until(lambda: len(self.telegram_replies) >= before + replies)

@@ -149,59 +149,48 @@ async def test_a_polish_mail_gets_a_polish_answer(bot: Orderbot, relay: SmtpRela
     assert answer["Subject"] == "Re: Zamówienie"
 
 
-async def test_an_html_only_mail_is_read(bot: Orderbot, relay: SmtpRelayDouble) -> None:
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        ("", "<html><body><p>Where is my order <b>A-1015</b>?</p>"
+             "<blockquote>I want to talk to a person</blockquote></body></html>"),
+        ("Where is my order A-1015?", "<p>I want to talk to a person</p>"),
+        ("Where is my order A-1015?\n\n-- \nOlivia Brown\nTalk to a person: +44 131 496 0000\n\n"
+         "On Mon, 2 Mar 2026 at 10:00, Shop <orders@shop.example> wrote:\n"
+         "> I want to talk to a person\n> talk to a person\n", None),
+    ],
+    ids=["html-only-mail", "plain-alternative-preferred", "quotes-and-signature-ignored"],
+)
+async def test_only_what_the_customer_wrote_is_read(
+    bot: Orderbot, relay: SmtpRelayDouble, text: str, html: str | None
+) -> None:
+    """The question is answered; "talk to a person" in a quote, signature or the HTML
+    alternative of a plain mail escalates nothing."""
     olivia = MailClient(bot, relay, OLIVIA)
-    answer = await olivia.write(
-        "", html="<html><body><p>Where is my order <b>A-1015</b>?</p>"
-                 "<blockquote>I want to talk to a person</blockquote></body></html>")
+    answer = await olivia.write(text, html=html)
     assert await tracking_number(bot, "A-1015") in answer.text
     assert (await email_conversations(bot))[0].status == "bot"
 
 
-async def test_the_plain_alternative_is_preferred(bot: Orderbot, relay: SmtpRelayDouble) -> None:
-    olivia = MailClient(bot, relay, OLIVIA)
-    answer = await olivia.write("Where is my order A-1015?",
-                                html="<p>I want to talk to a person</p>")
-    assert await tracking_number(bot, "A-1015") in answer.text
-    assert (await email_conversations(bot))[0].status == "bot"
-
-
-async def test_quoted_history_and_signature_are_ignored(
-    bot: Orderbot, relay: SmtpRelayDouble
+@pytest.mark.parametrize(
+    ("choice", "expected", "status"),
+    [
+        ("2", "passing you to a colleague", "escalated"),  # 2. Talk to a person
+        ("Another order", "What is your order number?", "bot"),  # 1. Another order
+    ],
+    ids=["by-number", "by-words"],
+)
+async def test_answering_with_an_option_picks_it(
+    bot: Orderbot, relay: SmtpRelayDouble, choice: str, expected: str, status: str
 ) -> None:
     olivia = MailClient(bot, relay, OLIVIA)
-    text = (
-        "Where is my order A-1015?\n\n-- \nOlivia Brown\nTalk to a person: +44 131 496 0000\n\n"
-        "On Mon, 2 Mar 2026 at 10:00, Shop <orders@shop.example> wrote:\n"
-        "> I want to talk to a person\n> talk to a person\n"
-    )
-    answer = await olivia.write(text)
-    assert await tracking_number(bot, "A-1015") in answer.text
-    assert (await email_conversations(bot))[0].status == "bot"
+    offered = await olivia.write("Where is my order A-1015?")
+    assert "1. Another order\n2. Talk to a person" in offered.text
 
-
-async def test_answering_with_an_option_number_picks_it(
-    bot: Orderbot, relay: SmtpRelayDouble
-) -> None:
-    olivia = MailClient(bot, relay, OLIVIA)
-    status = await olivia.write("Where is my order A-1015?")
-    assert "2. Talk to a person" in status.text
-
-    handed = await olivia.write("2", reply_to=status)  # the quote repeats the options
-    assert "passing you to a colleague" in handed.text
+    answer = await olivia.write(choice, reply_to=offered)  # the quote repeats the options
+    assert expected in answer.text
     [conversation] = await email_conversations(bot)
-    assert conversation.status == "escalated"
-
-
-async def test_answering_with_an_options_words_picks_it(
-    bot: Orderbot, relay: SmtpRelayDouble
-) -> None:
-    olivia = MailClient(bot, relay, OLIVIA)
-    status = await olivia.write("Where is my order A-1015?")
-    assert "1. Another order" in status.text
-
-    which = await olivia.write("Another order", reply_to=status)
-    assert "What is your order number?" in which.text
+    assert conversation.status == status
 
 
 async def test_answers_go_to_the_from_address_never_to_reply_to_or_the_envelope(

@@ -20,17 +20,13 @@ from channels.telegram.sending import keyboard as telegram_keyboard
 from dialog.messages import Button
 from orders.models import Return
 from tests.channels.test_email import MailClient
-from tests.channels.test_slack import SECRET as SLACK_SECRET
 from tests.channels.test_slack import Customer as SlackCustomer
 from tests.channels.test_slack import button_titles, texts
-from tests.channels.test_telegram import SECRET as TELEGRAM_SECRET
 from tests.channels.test_telegram import Customer as TelegramCustomer
 from tests.channels.test_telegram import keyboard, settle
 from tests.conftest import API_KEY, BotFactory, LiveServer, serve
-from tests.doubles.slack_api import TOKEN as SLACK_TOKEN
 from tests.doubles.slack_api import SlackApiDouble
 from tests.doubles.smtp_relay import SmtpRelayDouble, customer_mail
-from tests.doubles.telegram_api import TOKEN as TELEGRAM_TOKEN
 from tests.doubles.telegram_api import TelegramApiDouble, text_update
 from tests.servers import free_port
 
@@ -39,35 +35,7 @@ OLIVIA_MAIL = "olivia.brown@example.com"
 TELEGRAM_CALLBACK_LIMIT = 64  # bytes of callback_data Telegram keeps
 
 
-# The platforms and the bot
-
-
-@pytest.fixture
-async def telegram_server(
-    make_bot: BotFactory, telegram_api: TelegramApiDouble
-) -> AsyncIterator[LiveServer]:
-    bot = await make_bot(
-        http={"port": free_port()},
-        telegram={"enabled": True, "token": TELEGRAM_TOKEN, "api_base": telegram_api.url,
-                  "webhook_secret": TELEGRAM_SECRET},
-    )
-    live = await serve(bot)
-    yield live
-    await live.stop()
-
-
-@pytest.fixture
-async def slack_server(
-    make_bot: BotFactory, slack_api: SlackApiDouble
-) -> AsyncIterator[LiveServer]:
-    bot = await make_bot(
-        http={"port": free_port()},
-        slack={"enabled": True, "bot_token": SLACK_TOKEN, "signing_secret": SLACK_SECRET,
-               "api_base": slack_api.api_base},
-    )
-    live = await serve(bot)
-    yield live
-    await live.stop()
+# The platforms and the bot (telegram_server and slack_server: tests/channels/conftest.py)
 
 
 @pytest.fixture

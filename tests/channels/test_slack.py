@@ -36,29 +36,20 @@ from dialog.store import InboxRow
 from tests.conftest import BotFactory, LiveServer, serve
 from tests.doubles import slack_api
 from tests.doubles.slack_api import BOT_ID, BOT_USER_ID, TOKEN, SlackApiDouble
+from tests.doubles.slack_api import SIGNING_SECRET as SECRET
 from tests.servers import free_port
 
-SECRET = "shh"
+# This module's short names for the fixtures of tests/channels/conftest.py
 
 
 @pytest.fixture
-async def double() -> AsyncIterator[SlackApiDouble]:
-    api = SlackApiDouble()
-    await api.start()
-    yield api
-    await api.stop()
+def double(slack_api: SlackApiDouble) -> SlackApiDouble:
+    return slack_api
 
 
 @pytest.fixture
-async def server(make_bot: BotFactory, double: SlackApiDouble) -> AsyncIterator[LiveServer]:
-    bot = await make_bot(
-        http={"port": free_port()},
-        slack={"enabled": True, "bot_token": TOKEN, "signing_secret": SECRET,
-               "api_base": double.api_base},
-    )
-    live = await serve(bot)
-    yield live
-    await live.stop()
+def server(slack_server: LiveServer) -> LiveServer:
+    return slack_server
 
 
 def slack_channel(bot: Orderbot) -> SlackChannel:
@@ -402,11 +393,8 @@ async def test_with_an_operators_channel_set_direct_messages_work_and_its_messag
     make_bot: BotFactory, double: SlackApiDouble
 ) -> None:
     # Operators in Slack come with a later change; the setting must not break customers.
-    bot = await make_bot(
-        http={"port": free_port()},
-        slack={"enabled": True, "bot_token": TOKEN, "signing_secret": SECRET,
-               "api_base": double.api_base, "operators_channel": "C_OPS"},
-    )
+    bot = await make_bot(http={"port": free_port()},
+                         slack=double.bot_settings(operators_channel="C_OPS"))
     live = await serve(bot)
     try:
         operator = Customer(live, double, "U_IVAN")

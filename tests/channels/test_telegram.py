@@ -22,7 +22,7 @@ from config import SettingsError, TelegramSettings
 from dialog.messages import Button, ConversationKey, Delivery, DeliveryFailed, Inbound, Outbound
 from dialog.proactive import Contact
 from dialog.store import Conversation, InboxRow, OutboxRow, TranscriptEntry
-from tests.conftest import API_KEY, BotFactory, LiveServer, serve
+from tests.conftest import API_KEY, BotFactory, LiveServer
 from tests.doubles.telegram_api import (
     BOT_USER,
     TOKEN,
@@ -32,31 +32,23 @@ from tests.doubles.telegram_api import (
     press_update,
     text_update,
 )
-from tests.servers import free_port
+from tests.doubles.telegram_api import WEBHOOK_SECRET as SECRET
 
-SECRET = "s3cret"
 OLIVIA = USERS["olivia"]["id"]
 ANNA = USERS["anna"]["id"]
 
 
-@pytest.fixture
-async def double() -> AsyncIterator[TelegramApiDouble]:
-    api = TelegramApiDouble()
-    await api.start()
-    yield api
-    await api.stop()
+# This module's short names for the fixtures of tests/channels/conftest.py
 
 
 @pytest.fixture
-async def server(make_bot: BotFactory, double: TelegramApiDouble) -> AsyncIterator[LiveServer]:
-    bot = await make_bot(
-        http={"port": free_port()},
-        telegram={"enabled": True, "token": TOKEN, "api_base": double.url,
-                  "webhook_secret": SECRET},
-    )
-    live = await serve(bot)
-    yield live
-    await live.stop()
+def double(telegram_api: TelegramApiDouble) -> TelegramApiDouble:
+    return telegram_api
+
+
+@pytest.fixture
+def server(telegram_server: LiveServer) -> LiveServer:
+    return telegram_server
 
 
 def telegram(bot: Orderbot) -> TelegramChannel:
@@ -86,6 +78,12 @@ class Customer:
         before = len(self.replies)
         await self.send(text_update(self.double.next_update_id(), self.user, text))
         return await self.next_reply(before)
+
+    async def start_chat(self) -> dict[str, Any]:
+        """/start; the bot's greeting as the customer's app shows it (a copy: the double's
+        own record of the message loses its keyboard when the bot removes it)."""
+        await self.say("/start")
+        return copy.deepcopy(self.double.last_with_buttons(self.chat_id))
 
     async def press(self, message: dict[str, Any], index: int) -> httpx.Response:
         return await self.send(press_update(self.double.next_update_id(), self.user, message,
@@ -233,8 +231,7 @@ async def test_a_press_is_answered_its_keyboard_removed_and_acted_on(
     server: LiveServer, double: TelegramApiDouble
 ) -> None:
     olivia = Customer(server, double, "olivia")
-    await olivia.say("/start")
-    greeting = double.last_with_buttons(OLIVIA)
+    greeting = await olivia.start_chat()
     await olivia.press(greeting, 0)  # "Track my order"
     reply = await olivia.next_reply(1)
     assert "What is your order number?" in reply["text"]
@@ -252,8 +249,7 @@ async def test_a_second_press_on_the_same_message_changes_nothing(
 ) -> None:
     bot = server.bot
     olivia = Customer(server, double, "olivia")
-    await olivia.say("/start")
-    greeting = copy.deepcopy(double.last_with_buttons(OLIVIA))  # as the app still shows it
+    greeting = await olivia.start_chat()
     await olivia.press(greeting, 0)
     await olivia.next_reply(1)
     rows = await inbox_rows(bot)
@@ -272,8 +268,7 @@ async def test_a_double_tap_at_the_same_moment_acts_once(
 ) -> None:
     bot = server.bot
     olivia = Customer(server, double, "olivia")
-    await olivia.say("/start")
-    greeting = copy.deepcopy(double.last_with_buttons(OLIVIA))
+    greeting = await olivia.start_chat()
     # two taps on "Talk to a person": two updates that Telegram delivers at the same moment
     taps = [press_update(double.next_update_id(), "olivia", greeting, 1) for _ in range(2)]
     await asyncio.gather(*(olivia.send(tap) for tap in taps))
@@ -293,8 +288,7 @@ async def test_the_same_press_delivered_twice_at_once_is_answered_and_acted_on_o
 ) -> None:
     bot = server.bot
     olivia = Customer(server, double, "olivia")
-    await olivia.say("/start")
-    tap = press_update(double.next_update_id(), "olivia", double.last_with_buttons(OLIVIA), 1)
+    tap = press_update(double.next_update_id(), "olivia", await olivia.start_chat(), 1)
     await asyncio.gather(olivia.send(tap), olivia.send(tap))
     await settle(bot)
     await double.wait_for("editMessageReplyMarkup")  # the first delivery's answer went out
@@ -314,9 +308,9 @@ async def test_a_press_is_answered_even_when_telegram_fails_at_first(
     statuses: list[int],
 ) -> None:
     olivia = Customer(server, double, "olivia")
-    await olivia.say("/start")
+    greeting = await olivia.start_chat()
     double.fail_next(count, failure, retry_after=1, method="answerCallbackQuery")
-    await olivia.press(double.last_with_buttons(OLIVIA), 0)
+    await olivia.press(greeting, 0)
     assert "What is your order number?" in (await olivia.next_reply(1))["text"]
     await double.wait_for("answerCallbackQuery")  # the spinner stops
     assert [c.status for c in double.calls if c.method == "answerCallbackQuery"] == statuses
@@ -327,8 +321,7 @@ async def test_a_press_that_cannot_be_recorded_is_answered_and_taken_when_sent_a
 ) -> None:
     bot = server.bot
     olivia = Customer(server, double, "olivia")
-    await olivia.say("/start")
-    greeting = copy.deepcopy(double.last_with_buttons(OLIVIA))
+    greeting = await olivia.start_chat()
     tap = press_update(double.next_update_id(), "olivia", greeting, 0)
     record = bot.inbox.accept
 
@@ -354,8 +347,7 @@ async def test_a_press_whose_action_fails_is_still_answered(
 ) -> None:
     bot = server.bot
     olivia = Customer(server, double, "olivia")
-    await olivia.say("/start")
-    greeting = double.last_with_buttons(OLIVIA)
+    greeting = await olivia.start_chat()
 
     async def failing_turn(inbound: Inbound) -> list[Outbound]:
         raise RuntimeError("the order system failed")
@@ -634,8 +626,7 @@ async def test_a_proactive_message_reaches_a_customer_known_on_telegram(
 async def test_polling_mode_answers_updates_from_get_updates(
     make_bot: BotFactory, double: TelegramApiDouble
 ) -> None:
-    bot = await make_bot(telegram={"enabled": True, "token": TOKEN, "api_base": double.url,
-                                   "mode": "polling"})
+    bot = await make_bot(telegram=double.bot_settings(mode="polling"))
     assert telegram(bot).router() is None  # no webhook endpoint to attack
     await double.wait_for("deleteWebhook")
     first = double.next_update_id()
@@ -653,8 +644,7 @@ async def test_polling_mode_answers_updates_from_get_updates(
 async def test_polling_answers_an_update_handed_over_twice_once(
     make_bot: BotFactory, double: TelegramApiDouble
 ) -> None:
-    bot = await make_bot(telegram={"enabled": True, "token": TOKEN, "api_base": double.url,
-                                   "mode": "polling"})
+    bot = await make_bot(telegram=double.bot_settings(mode="polling"))
     await double.wait_for("deleteWebhook")
     asking = text_update(double.next_update_id(), "olivia", "Where is my order A-1015?")
     double.push_update(asking)

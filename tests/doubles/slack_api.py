@@ -24,7 +24,6 @@ import math
 import sys
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -33,8 +32,10 @@ import httpx
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
+from tests.doubles.http_api import HttpApiDouble, request_params
+
 TOKEN = "xoxb-test"
-WAIT_SECONDS = 10.0  # an upper bound for tests; the bot normally answers in milliseconds
+SIGNING_SECRET = "shh"  # what the tests (and the CLI) give the bot as slack.signing_secret
 BOT_USER_ID, BOT_ID, TEAM_ID = "UBOT0001", "BBOT0001", "T0000001"
 USERS: dict[str, dict[str, str]] = {
     "U_OLIVIA": {"name": "olivia", "locale": "en-GB", "email": "olivia.brown@example.com"},
@@ -59,36 +60,26 @@ class _Failure:
     method: str | None
 
 
-class SlackApiDouble:
+class SlackApiDouble(HttpApiDouble[ApiCall]):
+    route = "/api/{method}"
+
     def __init__(self, token: str | None = TOKEN, users: dict[str, dict[str, str]] | None = None):
+        super().__init__()
         self.token = token
         self.users = dict(USERS if users is None else users)
-        self.calls: list[ApiCall] = []
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> message
         self._failures: list[_Failure] = []
         self._limited_until: dict[str, float] = {}  # method -> end of its Retry-After
-        self._changed = asyncio.Event()
-        self._runner: web.AppRunner | None = None
         self._ts = int(time.time())
-        self.url = ""
-
-    async def start(self, port: int = 0) -> str:
-        app = web.Application()
-        app.router.add_route("*", "/api/{method}", self._answer)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", port).start()
-        host, bound = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{bound}"
-        return self.url
 
     @property
     def api_base(self) -> str:
         return self.url + "/api/"
 
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+    def bot_settings(self, **changes: Any) -> dict[str, Any]:
+        """The bot's [slack] settings for talking to this double."""
+        return {"enabled": True, "bot_token": TOKEN, "signing_secret": SIGNING_SECRET,
+                "api_base": self.api_base, **changes}
 
     def fail_next(
         self, count: int, answer: str, retry_after: int = 1, method: str | None = None
@@ -96,32 +87,14 @@ class SlackApiDouble:
         """Answer the next `count` calls (of `method`, or any) with a failure."""
         self._failures.extend(_Failure(answer, retry_after, method) for _ in range(count))
 
-    def successful(self, method: str) -> list[ApiCall]:
-        return [call for call in self.calls if call.method == method and call.ok]
-
     def posted(self, channel: str | None = None) -> list[dict[str, Any]]:
         """The parameters of every message posted (to `channel`), in arrival order."""
         return [c.params for c in self.successful("chat.postMessage")
                 if channel is None or c.params.get("channel") == channel]
 
-    async def wait_for(self, method: str, count: int = 1) -> list[ApiCall]:
-        """Wait until `count` successful calls of `method` arrived."""
-        await self.wait_until(lambda: len(self.successful(method)) >= count)
-        return self.successful(method)
-
-    async def wait_until(self, condition: Callable[[], bool]) -> None:
-        """Wait until the condition holds, checking it after every call (no polling)."""
-        async with asyncio.timeout(WAIT_SECONDS):
-            while not condition():
-                await self.next_call()
-
-    async def next_call(self) -> None:
-        self._changed.clear()
-        await self._changed.wait()
-
     async def _answer(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        params = await _params(request)
+        params = await request_params(request)
         authorization = request.headers.get("Authorization")
         failure = self._take_failure(method) or self._still_limited(method)
         if failure is not None:
@@ -177,15 +150,6 @@ class SlackApiDouble:
                 "is_bot": False, "is_email_confirmed": True,
                 "profile": {"email": user["email"], "real_name": user["name"]}}}
         return {"ok": False, "error": "unknown_method"}
-
-
-async def _params(request: web.Request) -> dict[str, Any]:
-    params: dict[str, Any] = dict(request.query)
-    if request.content_type == "application/json":
-        params.update(await request.json())
-    elif request.can_read_body:
-        params.update(await request.post())
-    return params
 
 
 def _failure_response(failure: _Failure) -> web.Response:
@@ -305,7 +269,7 @@ async def _main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.doubles.slack_api")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--bot", help="the bot's base URL, to chat with it from this terminal")
-    parser.add_argument("--secret", default="shh", help="the bot's slack.signing_secret")
+    parser.add_argument("--secret", default=SIGNING_SECRET, help="the bot's slack.signing_secret")
     parser.add_argument("--user", default="U_OLIVIA", choices=sorted(USERS))
     args = parser.parse_args()
     double = SlackApiDouble(token=None)

@@ -25,15 +25,16 @@ import json
 import math
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from aiohttp import web
 
+from tests.doubles.http_api import HttpApiDouble, request_params
+
 TOKEN = "123456:TEST"
-WAIT_SECONDS = 10.0  # an upper bound for tests; the bot normally answers in milliseconds
+WEBHOOK_SECRET = "s3cret"  # what the tests (and the CLI) give the bot as telegram.webhook_secret
 FLOOD_GRACE = 0.01  # seconds: a retry this close to the end of the wait counts as after it
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Orderbot", "username": "orderbot_test_bot"}
 USERS: dict[str, dict[str, Any]] = {
@@ -70,10 +71,12 @@ class _Failure:
     after: int  # matching calls still to let through before failing
 
 
-class TelegramApiDouble:
+class TelegramApiDouble(HttpApiDouble[ApiCall]):
+    route = "/bot{token}/{method}"
+
     def __init__(self, token: str | None = TOKEN) -> None:
+        super().__init__()
         self.token = token  # None: any token is accepted
-        self.calls: list[ApiCall] = []
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}  # (chat, message id) -> it
         self.webhook: dict[str, Any] = {}
         self._updates: list[dict[str, Any]] = []  # not yet confirmed by a getUpdates offset
@@ -83,26 +86,12 @@ class TelegramApiDouble:
         self._message_ids = itertools.count(int(time.time() * 1000))
         self._failures: list[_Failure] = []
         self._flood_until: dict[str, float] = {}  # chat id (or method) -> end of its 429 wait
-        self._changed = asyncio.Event()
         self._pushed = asyncio.Event()
         self._closing = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self.url = ""
-
-    async def start(self, port: int = 0) -> str:
-        app = web.Application()
-        app.router.add_route("*", "/bot{token}/{method}", self._answer)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", port).start()
-        host, bound = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{bound}"
-        return self.url
 
     async def stop(self) -> None:
         self._closing.set()  # ends long polls still held open
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await super().stop()
 
     # What a test tells the double
 
@@ -114,6 +103,11 @@ class TelegramApiDouble:
         "400", once `after` of them went through."""
         self._failures.extend(_Failure(answer, retry_after, method, after) for _ in range(count))
 
+    def bot_settings(self, **changes: Any) -> dict[str, Any]:
+        """The bot's [telegram] settings for talking to this double (webhook mode)."""
+        return {"enabled": True, "token": TOKEN, "api_base": self.url,
+                "webhook_secret": WEBHOOK_SECRET, **changes}
+
     def next_update_id(self) -> int:
         return next(self._update_ids)
 
@@ -124,9 +118,6 @@ class TelegramApiDouble:
 
     # What a test reads
 
-    def successful(self, method: str) -> list[ApiCall]:
-        return [call for call in self.calls if call.method == method and call.ok]
-
     def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
         """The parameters of every message sent (to `chat_id`), in arrival order."""
         return [c.params for c in self.successful("sendMessage")
@@ -136,21 +127,6 @@ class TelegramApiDouble:
         """The bot's last message in the chat that still shows buttons."""
         return [m for (chat, _), m in self.messages.items()
                 if chat == chat_id and m.get("reply_markup", {}).get("inline_keyboard")][-1]
-
-    async def wait_for(self, method: str, count: int = 1) -> list[ApiCall]:
-        """Wait until `count` successful calls of `method` arrived."""
-        await self.wait_until(lambda: len(self.successful(method)) >= count)
-        return self.successful(method)
-
-    async def wait_until(self, condition: Callable[[], bool]) -> None:
-        """Wait until the condition holds, checking it after every call (no polling)."""
-        async with asyncio.timeout(WAIT_SECONDS):
-            while not condition():
-                await self.next_call()
-
-    async def next_call(self) -> None:
-        self._changed.clear()
-        await self._changed.wait()
 
     # The Bot API
 
@@ -288,11 +264,7 @@ def _failure_body(failure: _Failure) -> tuple[int, dict[str, Any]]:
 
 
 async def _params(request: web.Request) -> dict[str, Any]:
-    params: dict[str, Any] = dict(request.query)
-    if request.content_type == "application/json":
-        params.update(await request.json())
-    elif request.can_read_body:
-        params.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
+    params = await request_params(request)
     for name in JSON_PARAMS & params.keys():
         if isinstance(params[name], str):
             params[name] = json.loads(params[name])
@@ -372,7 +344,8 @@ async def _main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.doubles.telegram_api")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--bot", help="the bot's base URL (webhook mode); else polling mode")
-    parser.add_argument("--secret", default="s3cret", help="the bot's telegram.webhook_secret")
+    parser.add_argument("--secret", default=WEBHOOK_SECRET,
+                        help="the bot's telegram.webhook_secret")
     parser.add_argument("--user", default="olivia", choices=sorted(USERS))
     args = parser.parse_args()
     double = TelegramApiDouble(token=None)

@@ -41,6 +41,17 @@ async def open_session(server: LiveServer, **body: Any) -> httpx.Response:
         return await client.post("/webchat/session", json=body)
 
 
+async def post_event(server: LiveServer, number: str, **event: Any) -> None:
+    """The shop tells the bot about an order (shipped, ...), as its API client would."""
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        response = await client.post(
+            f"/api/orders/{number}/events",
+            headers={"Authorization": f"Bearer {API_KEY}"},
+            json=event,
+        )
+    assert response.status_code == 200, response.text
+
+
 @asynccontextmanager
 async def chat(server: LiveServer, token: str | None = None, **body: Any) -> AsyncIterator[Chat]:
     if token is None:
@@ -160,14 +171,8 @@ async def test_proactive_shipped_message_reaches_an_open_widget_at_once(
         "test-identity-secret", email)}
     async with chat(live_server, **body) as conversation:
         await conversation.say("hello")
-        async with httpx.AsyncClient(base_url=live_server.url) as client:
-            response = await client.post(
-                "/api/orders/A-1013/events",
-                headers={"Authorization": f"Bearer {API_KEY}"},
-                json={"type": "shipped", "carrier": "DPD", "tracking_number": "DPD123",
-                      "tracking_url": "https://dpd.example/DPD123"},
-            )
-        assert response.status_code == 200, response.text
+        await post_event(live_server, "A-1013", type="shipped", carrier="DPD",
+                         tracking_number="DPD123", tracking_url="https://dpd.example/DPD123")
         pushed = await conversation.next()
         assert pushed["from"] == "bot"
         assert "A-1013 is on its way with DPD" in pushed["text"]
@@ -180,17 +185,25 @@ async def test_news_of_an_order_proven_in_an_anonymous_chat_reaches_that_chat(
     async with chat(live_server) as conversation:  # nobody signed in
         await conversation.say("where is my order A-1014?")
         assert "A-1014 is confirmed" in (await conversation.say("M1 1AE"))["text"]
-        async with httpx.AsyncClient(base_url=live_server.url) as client:
-            response = await client.post(
-                "/api/orders/A-1014/events",
-                headers={"Authorization": f"Bearer {API_KEY}"},
-                json={"type": "shipped", "carrier": "DHL", "tracking_number": "DHL77"},
-            )
-        assert response.status_code == 200, response.text
+        await post_event(live_server, "A-1014", type="shipped", carrier="DHL",
+                         tracking_number="DHL77")
         pushed = await conversation.next()
         assert "A-1014 is on its way with DHL" in pushed["text"]
     async with chat(live_server) as stranger:  # a chat that proved nothing hears nothing
         assert stranger.history == []
+
+
+async def test_news_without_buttons_leaves_the_open_questions_options_answerable(
+    live_server: LiveServer,
+) -> None:
+    async with chat(live_server) as conversation:
+        await conversation.say("where is my order A-1014?")
+        proven = await conversation.say("M1 1AE")
+        assert proven["buttons"][2]["title"] == "Talk to a person"
+        await post_event(live_server, "A-1014", type="shipped", carrier="DHL",
+                         tracking_number="DHL78")
+        assert (await conversation.next())["buttons"] == []
+        assert "passing you to a colleague" in (await conversation.say("3"))["text"]
 
 
 async def test_proactive_message_waits_in_history_when_nobody_is_connected(
@@ -198,13 +211,7 @@ async def test_proactive_message_waits_in_history_when_nobody_is_connected(
 ) -> None:
     email = "james.wilson@example.com"  # owns confirmed order A-1014
     signature = identity_signature("test-identity-secret", email)
-    async with httpx.AsyncClient(base_url=live_server.url) as client:
-        response = await client.post(
-            "/api/orders/A-1014/events",
-            headers={"Authorization": f"Bearer {API_KEY}"},
-            json={"type": "shipped", "carrier": "DHL", "tracking_number": "DHL42"},
-        )
-        assert response.status_code == 200, response.text
+    await post_event(live_server, "A-1014", type="shipped", carrier="DHL", tracking_number="DHL42")
     async with chat(live_server, customer={"email": email}, signature=signature) as later:
         assert any("A-1014 is on its way with DHL" in m["text"] for m in later.history)
 

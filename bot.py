@@ -2,6 +2,8 @@
 
     python bot.py [--config FILE]            run everything enabled in the settings
     python bot.py nlu-eval FILE              evaluate the intent classifier on FILE
+    python bot.py operator add NAME [--display-name X] [--admin] [--password-stdin]
+                                             create a console operator account
 
 This is the only module that knows every part; it wires channels -> dialog -> orders.
 """
@@ -38,13 +40,17 @@ from channels.base import Channel
 from channels.webchat.channel import STATIC as WEBCHAT_STATIC
 from channels.webchat.channel import WebchatChannel
 from config import Settings, SettingsError, load_settings
+from console import cli as operator_cli
+from console.app import OperatorConsole
 from coordination.base import Locks, PubSub
 from coordination.memory import InProcessLocks, InProcessPubSub
 from coordination.redis import RedisLocks, RedisPubSub
+from dialog.desk import OperatorDesk
 from dialog.flows import all_flows
 from dialog.flows.availability import BackInStockMessages
 from dialog.flows.confirm_reminders import ConfirmationStarter
 from dialog.flows.payment import PaymentMessages
+from dialog.hours import BusinessHours
 from dialog.inbox import Inbox
 from dialog.manager import DialogManager
 from dialog.nlu import NluModel, evaluate
@@ -53,6 +59,7 @@ from dialog.proactive import ProactiveMessages
 from dialog.services import Services
 from dialog.store import ConversationStore
 from dialog.texts import Texts
+from dialog.waits import QueueWaits
 from orders import demo
 from orders.api import make_router as make_shop_router
 from orders.billing import Invoices, PaymentReminders
@@ -104,6 +111,17 @@ class Orderbot:
         self.texts = Texts.load()
         self.nlu = nlu or NluModel.train()
         self.outbox = OutboxSender(self.database, self.store, {})
+        operators = settings.operators
+        self.waits = QueueWaits(
+            BusinessHours.parse(operators.business_hours, operators.timezone),
+            operators.minutes_per_conversation, self.texts,
+        )
+        self.desk = OperatorDesk(
+            database=self.database, store=self.store, outbox=self.outbox, texts=self.texts,
+            locks=self.locks, pubsub=self.pubsub, waits=self.waits,
+            idle_minutes=operators.idle_minutes,
+        )
+        self.store.on_escalated = self.desk.announce  # the consoles see every new escalation
         self.jobs = JobRunner(self.database)
         self.services = Services()  # adapters and use cases the flows use (see _wire)
         self.manager = DialogManager(
@@ -117,6 +135,7 @@ class Orderbot:
             flows=all_flows(),
             shop_name=settings.shop.name,
             services=self.services,
+            desk=self.desk,
         )
         self.proactive = ProactiveMessages(
             self.store, self.texts, self.outbox, self.orders, settings.shop.name
@@ -138,6 +157,11 @@ class Orderbot:
                 stock_notifier=BackInStockMessages(self.proactive),
             )
         )
+        self.console = OperatorConsole(
+            settings, database=self.database, desk=self.desk, orders=self.orders,
+            services=self.services, texts=self.texts, locks=self.locks,
+        )
+        self.app.include_router(self.console.router())
         if settings.webchat.enabled:
             webchat = WebchatChannel(self.manager, self.pubsub, settings.webchat, settings.base_url)
             self._add_channel(webchat)
@@ -161,7 +185,8 @@ class Orderbot:
         if settings.slack.enabled:
             from channels.slack import SlackChannel
 
-            self._add_channel(SlackChannel(settings.slack, self.inbox, **common))
+            self._add_channel(SlackChannel(settings.slack, self.inbox, desk=self.desk,
+                                           database=self.database, **common))
         if settings.email.enabled:
             from channels.email import EmailChannel
 
@@ -243,6 +268,7 @@ class Orderbot:
             async with self.database.transaction() as session:
                 if await demo.seed(session, self.orders):
                     log.info("demo shop seeded")
+        await self.console.start()  # canned replies, the demo login, the live feed
         for channel in self.channels:
             self.outbox.add_channel(channel.name, channel)
         await self.outbox.start()
@@ -252,8 +278,11 @@ class Orderbot:
         for channel in self.channels:
             await channel.start()
         await self.jobs.start()
+        await self.desk.start()
 
     async def stop(self) -> None:
+        await self.console.stop()
+        await self.desk.stop()
         await self.jobs.stop()
         await self.inbox.stop()
         await self.outbox.stop()
@@ -377,6 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command")
     evaluation = commands.add_parser("nlu-eval", help="evaluate intents on FILE")
     evaluation.add_argument("file", type=Path)
+    operator_cli.add_commands(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -397,6 +427,8 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"orderbot: bad settings: {error}", file=sys.stderr)
         return 2
+    if args.command == "operator":
+        return operator_cli.run(args, settings, _database_url(settings.database.url))
     return serve(settings)
 
 

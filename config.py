@@ -114,6 +114,20 @@ class AdaptersSettings:
 
 
 @dataclass(frozen=True)
+class OperatorsSettings:
+    """The people behind the bot: when they work, how the queue is estimated, the console."""
+
+    # When operators answer, in `timezone`: "mon-fri 09:00-18:00", "sat 10:00-14:00".
+    # Empty: always. Outside these hours the customer is told when someone will answer.
+    business_hours: list[str] = field(default_factory=lambda: ["mon-fri 09:00-18:00"])
+    timezone: str = "Europe/Warsaw"
+    minutes_per_conversation: int = 6  # the wait estimate's basis until handoffs are measured
+    idle_minutes: int = 10  # an operator silent this long while the customer waits: back to queue
+    session_hours: int = 12  # a console login lasts this long
+    login_attempts_per_minute: int = 5  # per username and per IP
+
+
+@dataclass(frozen=True)
 class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -125,6 +139,7 @@ class Settings:
     email: EmailSettings = field(default_factory=EmailSettings)
     shop: ShopSettings = field(default_factory=ShopSettings)
     adapters: AdaptersSettings = field(default_factory=AdaptersSettings)
+    operators: OperatorsSettings = field(default_factory=OperatorsSettings)
 
     @property
     def base_url(self) -> str:
@@ -246,13 +261,14 @@ def _check(settings: Settings) -> None:
                  "payment_overdue_escalation_days"):
         if getattr(settings.shop, name) < 1:
             raise SettingsError(f"shop.{name}: must be positive")
+    _check_operators(settings.operators)
     if not settings.shop.api_keys:
         raise SettingsError("shop.api_keys: at least one key is needed for the shop API")
     if settings.http.public_url and urlsplit(settings.http.public_url).scheme not in (
         "http", "https"
     ):
         raise SettingsError("http.public_url: expected an http:// or https:// URL")
-    if not _is_loopback(settings.http.host):
+    if not is_loopback(settings.http.host):
         for key, value in (
             ("webchat.identity_secret", settings.webchat.identity_secret),
             *(("shop.api_keys", k) for k in settings.shop.api_keys),
@@ -264,10 +280,23 @@ def _check(settings: Settings) -> None:
                 )
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _check_operators(operators: OperatorsSettings) -> None:
+    from dialog.hours import BusinessHours  # the one parser of the hours' format
+
+    try:
+        BusinessHours.parse(operators.business_hours, operators.timezone)
+    except ValueError as error:
+        raise SettingsError(f"operators.business_hours: {error}") from None
+    for name in ("minutes_per_conversation", "idle_minutes", "session_hours",
+                 "login_attempts_per_minute"):
+        if getattr(operators, name) < 1:
+            raise SettingsError(f"operators.{name}: must be positive")

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from coordination.base import Locks
+from dialog.desk import OperatorDesk, TranscriptLine
 from dialog.flows.base import Flow, Turn, human_button, track_button
 from dialog.flows.fallback import not_understood
 from dialog.messages import Button, ConversationKey, Inbound, Outbound
@@ -25,11 +26,13 @@ from dialog.store import (
     ConversationState,
     ConversationStore,
     HistoryEntry,
+    RecordedTurn,
     TokenStore,
     claim_inbox,
 )
 from dialog.texts import LANGUAGES, Texts
 from orders.database import Database, after_commit
+from orders.models import utcnow
 from orders.service import NewCustomer, OrderService
 
 log = logging.getLogger(__name__)
@@ -59,6 +62,7 @@ class DialogManager:
         flows: Sequence[Flow],
         shop_name: str,
         services: Services | None = None,
+        desk: OperatorDesk | None = None,
     ) -> None:
         self._database = database
         self._store = store
@@ -70,6 +74,7 @@ class DialogManager:
         self._outbox = outbox
         self._shop_name = shop_name
         self._services = services or Services()
+        self._desk = desk  # the operators see a conversation that is with them, live
         self._by_name = {flow.name: flow for flow in flows}
         self._by_intent = {intent: flow for flow in flows for intent in flow.intents}
 
@@ -114,17 +119,23 @@ class DialogManager:
                     )
                     recorded = _with_pressed_title(inbound, state.offered)
                     proven_before = set(state.verified_orders)
+                    status_before = state.status
                     if state.status != "claimed":
                         await self._route(turn)
+                    if status_before == "bot" and state.status == "escalated":
+                        await self._tell_wait(turn)
                     proven = [n for n in state.verified_orders if n not in proven_before]
                     if proven:  # the shop's news about these orders comes here too
                         await self._store.watch(session, state.id, proven)
-                    deliveries = await self._store.record_turn(
+                    record = await self._store.record_turn(
                         session, state, recorded, turn.replies
                     )
-                    if deliveries is None:
+                    if record is None:
                         raise _Duplicate
-                    after_commit(session, lambda: self._outbox.enqueue(deliveries))
+                    after_commit(session, lambda: self._outbox.enqueue(record.deliveries))
+                    if self._desk is not None and (status_before != "bot" or state.status != "bot"):
+                        lines = _lines(state, recorded, record)
+                        after_commit(session, lambda: self._desk.publish_lines(lines))
         except _Duplicate:
             log.debug("duplicate message %s in %s dropped", inbound.message_id, inbound.key)
             return []
@@ -139,8 +150,12 @@ class DialogManager:
         if self._answer_resume_offer(turn):
             return
         before = (state.flow, state.step, dict(state.slots)) if state.flow else None
+        status_before = state.status
         handled_by = await self._dispatch(turn)
-        if (
+        if before is not None and status_before == "bot" and state.status == "escalated":
+            # A person takes over mid-flow: once they hand back, the bot offers to go on.
+            await self._suspend(turn, *before)
+        elif (
             before is not None
             and handled_by not in (None, before[0])
             and state.status == "bot"
@@ -148,6 +163,14 @@ class DialogManager:
         ):
             await self._suspend(turn, *before)
         self._offer_resume(turn)
+
+    async def _tell_wait(self, turn: Turn) -> None:
+        """After "a colleague will answer": how long that will honestly take."""
+        if self._desk is None:
+            return
+        waits = self._desk.waits
+        wait = await waits.estimate(turn.session, turn.state.id, utcnow())
+        turn.replies.append(Outbound(key=turn.state.key, text=waits.text(turn.language, wait)))
 
     async def _dispatch(self, turn: Turn) -> str | None:
         """Run the flow the message is for; its name (None: not understood)."""
@@ -247,8 +270,7 @@ class DialogManager:
         state, suspended = turn.state, turn.state.suspended
         if suspended is None or suspended.get("offered"):
             return
-        if state.status != "bot":
-            state.suspended = None
+        if state.status != "bot":  # kept for the hand-back (dialog/desk.py offers it then)
             return
         if state.flow is not None or not turn.replies:
             return
@@ -351,6 +373,22 @@ class DialogManager:
     async def history(self, key: ConversationKey) -> tuple[str, list[HistoryEntry]]:
         async with self._database.transaction() as session:
             return await self._store.history(session, key)
+
+
+def _lines(state: ConversationState, inbound: Inbound, record: RecordedTurn,
+           ) -> list[TranscriptLine]:
+    """The turn as the operators' console shows it."""
+    at = record.at
+    lines = []
+    if record.inbound_id is not None:
+        lines.append(TranscriptLine(record.inbound_id, state.id, state.key.channel, "customer",
+                                    None, inbound.text, at))
+    lines.extend(
+        TranscriptLine(d.message_id, state.id, state.key.channel, d.outbound.sender,
+                       d.outbound.author, d.outbound.text, at, d.outbound.buttons)
+        for d in record.deliveries
+    )
+    return lines
 
 
 def _with_pressed_title(inbound: Inbound, offered: list[list[str]]) -> Inbound:

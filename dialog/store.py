@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -30,7 +31,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from dialog.handoffs import open_handoff
 from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
+from orders.database import after_commit
 from orders.models import Base, Order, utcnow
 
 
@@ -152,6 +155,8 @@ class ConversationState:
     # A flow the customer left for another question ({flow, step, slots, text, buttons,
     # offered}), offered back once the other question is answered.
     suspended: dict[str, Any] | None = None
+    loaded_status: str = "bot"  # the status when loaded: saving "escalated" over "bot" opens
+    # a handoff (dialog/handoffs.py)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -167,6 +172,13 @@ class ConversationState:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordedTurn:
+    inbound_id: int | None  # the customer's transcript entry
+    at: datetime
+    deliveries: list[Delivery]
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryEntry:
     id: int
     sender: str
@@ -178,6 +190,10 @@ class HistoryEntry:
 
 class ConversationStore:
     """SQL persistence of conversations; every method works inside the caller's session."""
+
+    def __init__(self) -> None:
+        # Told (after the commit) of each conversation that went to the operators' queue.
+        self.on_escalated: Callable[[int], Awaitable[None]] | None = None
 
     async def load(
         self,
@@ -218,6 +234,7 @@ class ConversationStore:
             context=dict(data.get("context") or {}),
             offered=[list(button) for button in data.get("offered") or ()],
             suspended=data.get("suspended") or None,
+            loaded_status=row.status,
         )
 
     async def record_turn(
@@ -226,13 +243,14 @@ class ConversationStore:
         state: ConversationState,
         inbound: Inbound | None,
         replies: list[Outbound],
-    ) -> list[Delivery] | None:
+    ) -> RecordedTurn | None:
         """Write the state, the customer's message and the replies (with their outbox rows).
 
         Returns None when the inbound's platform message id was recorded before (a duplicate):
         the caller must then roll back and answer nothing.
         """
         now = utcnow()
+        inbound_id = None
         if inbound is not None:
             record = insert(TranscriptEntry).values(
                 conversation_id=state.id,
@@ -241,23 +259,28 @@ class ConversationStore:
                 action=inbound.action,
                 platform_message_id=inbound.message_id,
                 at=now,
-            )
+            ).returning(TranscriptEntry.id)
             if inbound.message_id is None:
-                await session.execute(record)
+                inbound_id = await session.scalar(record)
             else:
                 try:  # a savepoint, so that a duplicate leaves the transaction usable
                     async with session.begin_nested():
-                        await session.execute(record)
+                        inbound_id = await session.scalar(record)
                 except IntegrityError:
                     return None
         if replies:
             state.offered = offered_buttons(replies)
         await self.save(session, state, now)
-        return await self.add_replies(session, state.id, replies, now, state.context)
+        deliveries = await self.add_replies(session, state.id, replies, now, state.context)
+        return RecordedTurn(inbound_id, now, deliveries)
 
     async def save(
         self, session: AsyncSession, state: ConversationState, now: datetime | None = None
     ) -> None:
+        now = now or utcnow()
+        if state.status == "escalated" and state.loaded_status == "bot":
+            await self._escalated(session, state.id, state.escalation_reason or "unknown", now)
+        state.loaded_status = state.status
         await session.execute(
             update(Conversation)
             .where(Conversation.id == state.id)
@@ -267,7 +290,7 @@ class ConversationStore:
                 status=state.status,
                 escalation_reason=state.escalation_reason,
                 state=state.to_json(),
-                updated_at=now or utcnow(),
+                updated_at=now,
             )
         )
 
@@ -413,16 +436,28 @@ class ConversationStore:
         return [Button(b["title"], b["payload"]) for b in buttons or ()]
 
     async def escalate(self, session: AsyncSession, key: ConversationKey, reason: str) -> None:
-        """Queue a conversation for an operator unless one is on it already."""
-        await session.execute(
+        """Queue a conversation for an operator unless it is queued or held already."""
+        now = utcnow()
+        conversation_id = await session.scalar(
             update(Conversation)
             .where(
                 Conversation.channel == key.channel,
                 Conversation.chat_id == key.chat_id,
                 Conversation.status == "bot",
             )
-            .values(status="escalated", escalation_reason=reason, updated_at=utcnow())
+            .values(status="escalated", escalation_reason=reason, updated_at=now)
+            .returning(Conversation.id)
         )
+        if conversation_id is not None:
+            await self._escalated(session, conversation_id, reason, now)
+
+    async def _escalated(
+        self, session: AsyncSession, conversation_id: int, reason: str, now: datetime
+    ) -> None:
+        await open_handoff(session, conversation_id, reason, now)
+        listener = self.on_escalated
+        if listener is not None:
+            after_commit(session, lambda: listener(conversation_id))
 
     async def mark_sent(self, session: AsyncSession, outbox_ids: list[int]) -> None:
         if outbox_ids:

@@ -1,4 +1,5 @@
-"""The Slack channel: customers write to the bot in direct messages and press its buttons.
+"""The Slack channel: customers write to the bot in direct messages and press its buttons;
+with [slack] operators_channel set, operators take escalations there (operators.py).
 
 Slack posts Events API and interactivity payloads to POST /slack/events. checks.py refuses
 what is too large (413), not signed within 5 minutes (401) or not a Slack payload (400); Bolt
@@ -31,21 +32,24 @@ from slack_bolt.adapter.starlette.async_handler import (
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from channels.slack.blocks import ACTION_PREFIX, chosen, render
+from channels.slack.blocks import ACTION_PREFIX, OPERATOR_ACTION_PREFIX, chosen, render
 from channels.slack.checks import BodyTooLarge, malformed, read_body, signed
 from channels.slack.events import ButtonPress, button_press, direct_message
+from channels.slack.operators import OperatorsBridge
 from channels.slack.profiles import UserProfiles
-from channels.slack.sending import ChannelPacer, SlackPoster
+from channels.slack.sending import ChannelPacer, SlackPoster, with_retries
+from channels.slack.threads import SlackThreads
 from config import SettingsError, SlackSettings
+from dialog.desk import OperatorDesk
 from dialog.inbox import Inbox
 from dialog.manager import DialogManager
 from dialog.messages import Delivery, DeliveryFailed
 from dialog.proactive import Contact
+from orders.database import Database
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-CHOICE_ATTEMPTS = 4  # chat.update of a pressed message
 
 
 class SlackChannel:
@@ -59,6 +63,8 @@ class SlackChannel:
         manager: DialogManager,
         base_url: str,
         shop_name: str,
+        desk: OperatorDesk | None = None,
+        database: Database | None = None,
     ) -> None:
         _check(settings)
         self._inbox = inbox
@@ -77,15 +83,28 @@ class SlackChannel:
         self._poster = SlackPoster(self.client)
         self.pacer = ChannelPacer()
         self._tasks: set[asyncio.Task[None]] = set()
+        self.operators: OperatorsBridge | None = None
+        if settings.operators_channel and desk is not None and database is not None:
+            self.operators = OperatorsBridge(
+                channel=settings.operators_channel, desk=desk, threads=SlackThreads(database),
+                poster=self._poster, profiles=self._profiles, pace=self._pace,
+            )
         self._listen()
 
     async def start(self) -> None:
         self._spawn(self._check_token())
+        if self.operators is not None:
+            await self.operators.start()
 
     async def stop(self) -> None:
+        if self.operators is not None:
+            await self.operators.stop()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _pace(self, channel: str) -> None:
+        await self.pacer.wait(channel)
 
     def router(self) -> APIRouter:
         router = APIRouter(tags=["slack"])
@@ -148,6 +167,12 @@ class SlackChannel:
         async def on_button(body: dict[str, Any], ack: AsyncAck) -> None:
             await self._on_button(body, ack)
 
+        @app.action(re.compile(f"^{OPERATOR_ACTION_PREFIX}"))
+        async def on_operator_button(body: dict[str, Any], ack: AsyncAck) -> None:
+            if self.operators is not None:
+                await self.operators.on_press(body)
+            await ack()
+
         @app.event(re.compile(".*"))
         async def on_other_event() -> None:
             return None
@@ -166,6 +191,8 @@ class SlackChannel:
     async def _on_message(self, body: dict[str, Any], bot_user_id: str | None) -> None:
         inbound = direct_message(body, bot_user_id)
         if inbound is None:
+            if self.operators is not None:
+                await self.operators.on_message(body, bot_user_id)
             return
         assert inbound.sender is not None
         profile = await self._profiles.get(inbound.sender)
@@ -193,20 +220,12 @@ class SlackChannel:
         recorded, so a second press on buttons left in place changes nothing either way.
         """
         blocks = chosen(press.message_blocks, press.title)
-        for attempt in range(1, CHOICE_ATTEMPTS + 1):
-            try:
-                await self._poster.update(
-                    press.channel, press.message_ts, press.message_text, blocks
-                )
-                return
-            except DeliveryFailed as failure:
-                if failure.permanent or attempt == CHOICE_ATTEMPTS:
-                    log.warning("slack: buttons of message %s not replaced: %s",
-                                press.message_ts, failure)
-                    return
-                await asyncio.sleep(
-                    failure.retry_after if failure.retry_after is not None else attempt
-                )
+        try:
+            await with_retries(lambda: self._poster.update(
+                press.channel, press.message_ts, press.message_text, blocks))
+        except DeliveryFailed as failure:
+            log.warning("slack: buttons of message %s not replaced: %s",
+                        press.message_ts, failure)
 
     async def _check_token(self) -> None:
         """Say early, in the log, whether Slack accepts the bot token."""

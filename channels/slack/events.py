@@ -1,4 +1,5 @@
-"""Slack payloads -> Inbound: direct messages (Events API) and button presses (block_actions).
+"""Slack payloads -> Inbound: direct messages (Events API) and button presses (block_actions);
+and, in the operators channel, operators' thread replies and presses on escalation posts.
 
 Parsing only: no network, no Bolt. The channel decides what to do with the result.
 """
@@ -9,7 +10,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from channels.slack.blocks import ACTION_PREFIX, Block, unescape
+from channels.slack.blocks import (
+    ACTION_PREFIX,
+    OPERATOR_ACTION_PREFIX,
+    OPERATOR_ACTIONS,
+    Block,
+    unescape,
+)
 from dialog.messages import ConversationKey, Inbound
 
 CHANNEL = "slack"
@@ -94,6 +101,71 @@ def button_press(body: dict[str, Any]) -> ButtonPress | None:
         message_blocks=[b for b in blocks if isinstance(b, dict)] if isinstance(blocks, list)
         else [],
     )
+
+
+@dataclass(frozen=True)
+class ThreadReply:
+    """An operator's message in the thread of a post in the operators channel."""
+
+    channel: str
+    thread_ts: str  # the post it answers
+    ts: str
+    user: str
+    text: str
+
+
+@dataclass(frozen=True)
+class OperatorPress:
+    """An operator pressed Claim, Hand back or Resolve on an escalation post."""
+
+    action: str  # claim | hand_back | resolve
+    conversation_id: int
+    handoff_id: int
+    channel: str
+    message_ts: str
+    user: str
+
+
+def thread_reply(
+    body: dict[str, Any], bot_user_id: str | None, operators_channel: str
+) -> ThreadReply | None:
+    """A person's new reply in a thread of the operators channel; None for anything else
+    (the channel's own messages, edits, and every bot message - our mirrored lines included)."""
+    event = body.get("event")
+    if body.get("type") != "event_callback" or not isinstance(event, dict):
+        return None
+    if event.get("type") != "message" or event.get("channel") != operators_channel:
+        return None
+    if event.get("subtype") not in (None, "thread_broadcast") or event.get("bot_id"):
+        return None
+    user, ts, thread_ts, text = (event.get(k) for k in ("user", "ts", "thread_ts", "text"))
+    if not (_is_id(user) and _is_id(ts) and _is_id(thread_ts) and isinstance(text, str)):
+        return None
+    if ts == thread_ts or user == bot_user_id:
+        return None
+    text = plain_text(text).strip()[:MAX_TEXT]
+    if not text:
+        return None
+    return ThreadReply(operators_channel, thread_ts, ts, user, text)
+
+
+def operator_press(body: dict[str, Any]) -> OperatorPress | None:
+    actions = body.get("actions")
+    container, user = _object(body.get("container")), _object(body.get("user"))
+    if body.get("type") != "block_actions" or not isinstance(actions, list) or not actions:
+        return None
+    action = _object(actions[0])
+    action_id = str(action.get("action_id", ""))
+    if not action_id.startswith(OPERATOR_ACTION_PREFIX):
+        return None
+    name = action_id[len(OPERATOR_ACTION_PREFIX):]
+    conversation, _, handoff = str(action.get("value", "")).partition(":")
+    channel, ts, user_id = container.get("channel_id"), container.get("message_ts"), user.get("id")
+    if name not in OPERATOR_ACTIONS or not (conversation.isdigit() and handoff.isdigit()):
+        return None
+    if not (_is_id(channel) and _is_id(ts) and _is_id(user_id)):
+        return None
+    return OperatorPress(name, int(conversation), int(handoff), channel, ts, user_id)
 
 
 _MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")

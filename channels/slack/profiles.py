@@ -1,4 +1,5 @@
-"""What Slack tells about a user (users.info): their language, and their confirmed email.
+"""What Slack tells about a user (users.info): their language, their confirmed email, and the
+name they show (an operator's, which the customer sees).
 
 Looked up while a direct message is being acknowledged, so the look-up has a short budget
 and its answer is kept in memory per user; a failed look-up only costs the language hint.
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 
 LOOKUP_SECONDS = 1.0  # Slack wants an answer within 3 s; recording the message comes after
 MAX_CACHED = 10_000
+MAX_NAME = 100  # what the desk keeps of an operator's name
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class SlackProfile:
     # The profile's email when Slack says it is confirmed (scope users:read.email); kept for
     # recognising the customer, which the dialog does not do for Slack yet.
     email: str | None = None
+    name: str | None = None  # the display name, else the full name, else the user name
 
 
 UNKNOWN = SlackProfile()
@@ -80,7 +83,16 @@ def profile_of(user: Any) -> SlackProfile:
     return SlackProfile(
         language=language if language in LANGUAGES else None,
         email=email if isinstance(email, str) and email and confirmed else None,
+        name=_shown_name(user, profile),
     )
+
+
+def _shown_name(user: dict[str, Any], profile: dict[str, Any]) -> str | None:
+    for name in (profile.get("display_name"), profile.get("real_name"), user.get("real_name"),
+                 user.get("name")):
+        if isinstance(name, str) and name.strip():
+            return name.strip()[:MAX_NAME]
+    return None
 
 
 def _code(error: SlackApiError) -> str:

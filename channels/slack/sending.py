@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -28,6 +28,9 @@ TRANSIENT_ERRORS = frozenset(
 )
 PER_CHANNEL_INTERVAL = 1.0  # Slack: about one message a second to one channel...
 PER_CHANNEL_BURST = 3  # ...and short bursts over that are tolerated
+ATTEMPTS = 4  # calls made outside the outbox (edits, the operators channel) try this often
+
+T = TypeVar("T")
 
 
 class ChannelPacer:
@@ -72,16 +75,25 @@ class SlackPoster:
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
 
-    async def post(self, channel: str, text: str, blocks: list[Block]) -> str:
-        """Post a message (text and blocks already escaped); its ts."""
+    async def post(
+        self, channel: str, text: str, blocks: list[Block], thread_ts: str | None = None
+    ) -> str:
+        """Post a message (text and blocks already escaped), in a thread if given; its ts."""
         response = await _call(
             "chat.postMessage",
             self._client.chat_postMessage(
                 channel=channel, text=text, blocks=blocks, mrkdwn=False,
-                unfurl_links=False, unfurl_media=False,
+                unfurl_links=False, unfurl_media=False, thread_ts=thread_ts,
             ),
         )
         return str(response.get("ts", ""))
+
+    async def notify(
+        self, channel: str, user: str, text: str, thread_ts: str | None = None
+    ) -> None:
+        """A message only `user` sees (chat.postEphemeral); text already escaped."""
+        await _call("chat.postEphemeral", self._client.chat_postEphemeral(
+            channel=channel, user=user, text=text, thread_ts=thread_ts))
 
     async def update(self, channel: str, ts: str, text: str, blocks: list[Block]) -> None:
         update = self._client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
@@ -98,6 +110,22 @@ class SlackPoster:
         if not isinstance(channel, dict) or not channel.get("id"):
             raise DeliveryFailed("slack conversations.open returned no channel", permanent=True)
         return str(channel["id"])
+
+
+async def with_retries(
+    call: Callable[[], Awaitable[T]], attempts: int = ATTEMPTS,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> T:
+    """Make a Slack call, retried after a transient failure (Retry-After honoured); the last
+    DeliveryFailed if every attempt failed or the failure is permanent."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await call()
+        except DeliveryFailed as failure:
+            if failure.permanent or attempt == attempts:
+                raise
+            await sleep(failure.retry_after if failure.retry_after is not None else attempt)
+    raise AssertionError("unreachable")
 
 
 async def _call(method: str, request: Awaitable[Any]) -> Any:

@@ -15,6 +15,7 @@ from orders.service import CustomerView, NewCustomer
 from orders.stock import ProductInfo, find_products, product_info, subscribe
 
 MAX_MISSES = 2
+NOT_RESTOCKING = "item_not_restocking"  # the escalation reason when no date is known
 # Free-text answers that accept the offer even when the classifier hears a "no" in them
 # ("notify me" looks like a refusal to it): checked before the intent.
 _NOTIFY_WORDS = ("notify", "tell me", "let me know", "powiadom", "daj znać", "daj mi znać",
@@ -105,7 +106,9 @@ class AvailabilityFlow:
         if product.expected_date is not None:
             return turn.say("stock_out_with_date", *buttons, name=product.name,
                             date=turn.texts.date(turn.language, product.expected_date))
-        turn.say("stock_out_no_date", *buttons, name=product.name)
+        # Nobody knows when (or whether) it comes back: a person may find another way.
+        turn.say("stock_out_no_date", *buttons,
+                 turn.button("button_human", f"handoff:{NOT_RESTOCKING}"), name=product.name)
 
     async def _subscribe(self, turn: Turn, sku: str) -> None:
         turn.finish()

@@ -275,7 +275,9 @@ async def test_a_double_tap_at_the_same_moment_acts_once(
     await settle(bot)
     await double.wait_for("answerCallbackQuery", 2)
     assert [r["text"] for r in olivia.replies[1:]] == [
-        "I'm passing you to a colleague. A person will answer you here shortly."]
+        "I'm passing you to a colleague. A person will answer you here.",
+        "Customers ahead of you in the queue: 0. Expected wait: about 6 min. "
+        "Meanwhile I can still answer questions about your orders."]
     assert [action for _, action in await customer_entries(bot)] == [
         "intent:greet", "intent:human"]
     notices = [c.params.get("text") for c in double.successful("answerCallbackQuery")]
@@ -292,8 +294,8 @@ async def test_the_same_press_delivered_twice_at_once_is_answered_and_acted_on_o
     await asyncio.gather(olivia.send(tap), olivia.send(tap))
     await settle(bot)
     await double.wait_for("editMessageReplyMarkup")  # the first delivery's answer went out
-    assert [r["text"][:22] for r in olivia.replies] == ["Hello! I'm the Demo Sh",
-                                                        "I'm passing you to a c"]
+    assert [r["text"][:22] for r in olivia.replies] == [
+        "Hello! I'm the Demo Sh", "I'm passing you to a c", "Customers ahead of you"]
     assert [action for _, action in await customer_entries(bot)] == [
         "intent:greet", "intent:human"]
     # no "You have already made a choice" for a single tap

@@ -6,11 +6,12 @@ prints the api_base to give the bot, then (with --bot) sends each line typed as 
 message from a customer, signed like Slack; "/press N" presses button N of the bot's last
 message. What the bot posts is printed as it arrives.
 
-The double answers auth.test, chat.postMessage, chat.update, conversations.open and users.info
-(form, JSON or query parameters, like slack_sdk sends them), records every call with its
-parameters and Authorization header, and can answer the next calls with a failure: HTTP 429
-with Retry-After, {"ok": false, "error": "ratelimited"}, HTTP 500, or any Slack error code.
-As Slack does, after a 429 it refuses that method again (429) until Retry-After has passed.
+The double answers auth.test, chat.postMessage (in a thread with thread_ts), chat.update,
+chat.postEphemeral, conversations.open and users.info (form, JSON or query parameters, like
+slack_sdk sends them), records every call with its parameters and Authorization header, and can
+answer the next calls with a failure: HTTP 429 with Retry-After, {"ok": false, "error":
+"ratelimited"}, HTTP 500, or any Slack error code. As Slack does, after a 429 it refuses that
+method again (429) until Retry-After has passed.
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ USERS: dict[str, dict[str, str]] = {
     "U_OLIVIA": {"name": "olivia", "locale": "en-GB", "email": "olivia.brown@example.com"},
     "U_ANNA": {"name": "anna", "locale": "pl-PL", "email": "anna.kowalska@example.com"},
     "U_IVAN": {"name": "ivan", "locale": "ru-RU", "email": "ivan.petrov@example.com"},
+    # the shop's operators, who work in the operators channel
+    "U_SAM": {"name": "sam", "locale": "en-GB", "email": "sam@shop.example",
+              "display_name": "Sam from Support"},
+    "U_KIM": {"name": "kim", "locale": "en-US", "email": "kim@shop.example",
+              "display_name": "Kim"},
 }
 
 
@@ -92,6 +98,21 @@ class SlackApiDouble(HttpApiDouble[ApiCall]):
         return [c.params for c in self.successful("chat.postMessage")
                 if channel is None or c.params.get("channel") == channel]
 
+    def top_level(self, channel: str) -> list[dict[str, Any]]:
+        """The messages in `channel` itself (not in a thread), as they look now (edits too)."""
+        return [m for (c, _), m in self.messages.items()
+                if c == channel and not m.get("thread_ts")]
+
+    def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """The replies posted in the thread of message `ts`, in arrival order."""
+        return [m for (c, _), m in self.messages.items()
+                if c == channel and m.get("thread_ts") == ts]
+
+    def ephemeral(self, user: str) -> list[dict[str, Any]]:
+        """The parameters of the messages only `user` was shown."""
+        return [c.params for c in self.successful("chat.postEphemeral")
+                if c.params.get("user") == user]
+
     async def _answer(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await request_params(request)
@@ -131,8 +152,15 @@ class SlackApiDouble(HttpApiDouble[ApiCall]):
             ts = f"{self._ts}.000100"
             message = {"type": "message", "text": params.get("text", ""), "user": BOT_USER_ID,
                        "bot_id": BOT_ID, "ts": ts, "blocks": params.get("blocks", [])}
+            if params.get("thread_ts"):
+                message["thread_ts"] = params["thread_ts"]
             self.messages[(params["channel"], ts)] = message
             return {"ok": True, "channel": params["channel"], "ts": ts, "message": message}
+        if method == "chat.postEphemeral":
+            if str(params.get("user")) not in self.users:
+                return {"ok": False, "error": "user_not_in_channel"}
+            self._ts += 1
+            return {"ok": True, "message_ts": f"{self._ts}.000200"}
         if method == "chat.update":
             message = self.messages.get((params.get("channel", ""), params.get("ts", "")))
             if message is None:
@@ -148,7 +176,8 @@ class SlackApiDouble(HttpApiDouble[ApiCall]):
             return {"ok": True, "user": {
                 "id": params["user"], "name": user["name"], "locale": user["locale"],
                 "is_bot": False, "is_email_confirmed": True,
-                "profile": {"email": user["email"], "real_name": user["name"]}}}
+                "profile": {"email": user["email"], "real_name": user["name"],
+                            "display_name": user.get("display_name", "")}}}
         return {"ok": False, "error": "unknown_method"}
 
 
@@ -190,6 +219,13 @@ def direct_message(user: str, channel: str, text: str, event_id: str | None = No
                   "event_ts": ts, "channel_type": "im", "client_msg_id": str(uuid.uuid4()),
                   **event},
     }
+
+
+def thread_reply(user: str, channel: str, thread_ts: str, text: str,
+                 event_id: str | None = None) -> dict[str, Any]:
+    """An Events API envelope of a person's reply in the thread of message `thread_ts`."""
+    return direct_message(user, channel, text, event_id, channel_type="channel",
+                          thread_ts=thread_ts)
 
 
 def button_press(user: str, message: dict[str, Any], channel: str, index: int) -> dict[str, Any]:

@@ -1,0 +1,65 @@
+"""The operator console's parts, built from the settings, started and stopped with the bot."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter
+
+from config import Settings, is_loopback
+from console.accounts import Accounts
+from console.actions import OrderActions
+from console.api import make_router
+from console.canned import CannedReplies
+from console.live import LiveConsole
+from console.login_throttle import LoginThrottle
+from coordination.base import Locks
+from dialog.desk import OperatorDesk
+from dialog.services import Services
+from dialog.texts import Texts
+from orders.database import Database
+from orders.service import OrderService
+
+log = logging.getLogger(__name__)
+
+
+class OperatorConsole:
+    def __init__(
+        self, settings: Settings, *, database: Database, desk: OperatorDesk,
+        orders: OrderService, services: Services, texts: Texts, locks: Locks,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.desk = desk
+        self.orders = orders
+        self.accounts = Accounts(database, settings.operators.session_hours)
+        self.throttle = LoginThrottle(settings.operators.login_attempts_per_minute,
+                                      settings.redis.url)
+        self.canned = CannedReplies(database, texts, locks)
+        self.actions = OrderActions(database=database, desk=desk, orders=orders,
+                                    services=services, texts=texts)
+        self.live = LiveConsole(desk, self.accounts)
+
+    @property
+    def secure_cookie(self) -> bool:
+        return self.settings.base_url.startswith("https://")
+
+    def router(self) -> APIRouter:
+        return make_router(self)
+
+    async def start(self) -> None:
+        """Default canned replies on a new installation, the demo login, the live feed."""
+        if await self.canned.seed_defaults():
+            log.info("default canned replies stored")
+        settings = self.settings
+        if not is_loopback(settings.http.host):
+            if await self.accounts.disable_demo():
+                log.warning("the console login demo/demo is disabled: %s is not a loopback "
+                            "host", settings.http.host)
+        elif settings.demo.enabled and await self.accounts.ensure_demo():
+            log.info("demo console login created: demo / demo")
+        await self.live.start()
+
+    async def stop(self) -> None:
+        await self.live.stop()
+        await self.throttle.close()

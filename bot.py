@@ -39,7 +39,7 @@ from adapters.vouchers.local import LocalVouchers
 from channels.base import Channel
 from channels.webchat.channel import STATIC as WEBCHAT_STATIC
 from channels.webchat.channel import WebchatChannel
-from config import Settings, SettingsError, load_settings
+from config import Settings, SettingsError, is_loopback, load_settings
 from console import cli as operator_cli
 from console.app import OperatorConsole
 from coordination.base import Locks, PubSub
@@ -301,6 +301,9 @@ class Orderbot:
         if self.settings.webchat.enabled:
             lines.append(f"  web chat:       {base}/webchat/widget.js  (WebSocket /webchat/ws)")
         lines.append(f"  shop API:       {base}/api  (OpenAPI: {base}/docs)")
+        demo_login = "  (demo / demo)" if self.settings.demo.enabled and is_loopback(
+            self.settings.http.host) else ""
+        lines.append(f"  operators:      {base}/console{demo_login}")
         on = [c.name for c in self.channels] or ["none"]
         lines.append(f"  channels on:    {', '.join(on)}")
         lines.append(f"  database:       {_redact(self.settings.database.url)}")

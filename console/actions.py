@@ -90,7 +90,7 @@ class OrderActions:
                   request: ActionRequest) -> ActionDone:
         item = await self._desk.get(conversation_id)
         _check_held(item, operator)
-        if item.customer_id is None:
+        if item.customer_id is None and not item.proven_orders:
             raise ActionRefused(409, "the customer of this conversation is not known, so no "
                                      "order can be changed here")
         number = request.order.strip().upper()
@@ -98,7 +98,7 @@ class OrderActions:
             order = await self._orders.get_order(session, number)
             if order is None:
                 raise ActionRefused(404, f"no order {number}")
-            if order.customer_id != item.customer_id:
+            if order.customer_id != item.customer_id and number not in item.proven_orders:
                 raise ActionRefused(403, f"order {number} is not this customer's")
             outcome = await self._do(session, request, order, operator)
         text = self._texts.get(item.language, outcome.text_key, **outcome.params)

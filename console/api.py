@@ -245,6 +245,14 @@ def make_router(console: "OperatorConsole") -> APIRouter:
                 orders = await console.orders.orders_of_customer(
                     session, found.customer_id, limit=ORDERS_SHOWN)
             customer = customer_json(view, phone) if view is not None else None
+        shown = {order.number for order in orders}
+        if any(number not in shown for number in found.proven_orders):
+            async with console.database.transaction() as session:  # proven in this chat
+                for number in found.proven_orders:
+                    proven = None if number in shown else await console.orders.get_order(
+                        session, number)
+                    if proven is not None:
+                        orders.append(proven)
         return {
             "conversation": found.to_json(),
             "customer": customer,

@@ -97,6 +97,9 @@ class QueueItem:
     slack_channel: str | None
     slack_ts: str | None
     last_message: TranscriptLine | None
+    # Orders the customer proved in this conversation (number + postcode or email): an
+    # anonymous chat's orders, which the operator may see and act on like the customer's own.
+    proven_orders: tuple[str, ...] = ()
 
     def waiting_seconds(self, now: datetime) -> int:
         """How long the customer has waited for a person (0 when nobody is waited for)."""
@@ -120,6 +123,7 @@ class QueueItem:
             "operator": {"key": self.operator.key, "name": self.operator.name}
             if self.operator else None,
             "last_message": self.last_message.to_json() if self.last_message else None,
+            "proven_orders": list(self.proven_orders),
         }
 
 
@@ -549,6 +553,7 @@ async def _items(session: AsyncSession, query: Select[Any]) -> list[QueueItem]:
             slack_channel=handoff.slack_channel if handoff else None,
             slack_ts=handoff.slack_ts if handoff else None,
             last_message=last.get(conversation.id),
+            proven_orders=tuple((conversation.state or {}).get("verified_orders") or ()),
         )
         for conversation, name, email, handoff in rows
     ]

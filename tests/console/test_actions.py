@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 
 from tests.conftest import API_KEY, LiveServer
-from tests.console.conftest import LogIn, escalated, is_operator_message
+from tests.console.conftest import ASK_FOR_A_PERSON, LogIn, escalated, is_operator_message, until
+from tests.e2e.test_webchat import chat
 
 
 async def _claimed(server: LiveServer, client: httpx.AsyncClient, conversation: int) -> str:
@@ -138,3 +139,29 @@ async def test_an_anonymous_customers_orders_cannot_be_changed(
         assert "customer of this conversation is not known" in refused.json()["detail"]
         detail = (await anna.get(path)).json()
         assert detail["customer"] is None and detail["orders"] == []
+
+
+async def test_orders_proven_in_an_anonymous_chat_are_shown_and_can_be_acted_on(
+    console_server: LiveServer, log_in: LogIn
+) -> None:
+    anna = await log_in("anna")
+    async with httpx.AsyncClient(base_url=console_server.url) as client:
+        token = (await client.post("/webchat/session", json={})).json()["token"]
+    async with chat(console_server, token) as stranger:
+        assert "postcode" in (await stranger.say("Where is my order A-1006?"))["text"]
+        assert "A-1006" in (await stranger.say("30-001"))["text"]  # proven: Piotr's order
+        await stranger.say(ASK_FOR_A_PERSON)
+        conversation = (await console_server.bot.desk.queue("escalated"))[-1].conversation_id
+        path = await _claimed(console_server, anna, conversation)
+        detail = (await anna.get(path)).json()
+        assert detail["customer"] is None
+        assert [order["number"] for order in detail["orders"]] == ["A-1006"]
+        assert detail["conversation"]["proven_orders"] == ["A-1006"]
+        other = await anna.post(f"{path}/actions", json={"action": "cancel", "order": "A-1001"})
+        assert other.status_code == 403  # not proven here: nothing changes
+        done = await anna.post(f"{path}/actions", json={"action": "cancel", "order": "A-1006"})
+        assert done.status_code == 200, done.text
+        told = await until(stranger.next, lambda frame: frame.get("from") == "operator")
+        assert told["text"] == "Order A-1006 is cancelled."
+    assert (await _order(console_server, "A-1001"))["status"] != "cancelled"
+    assert (await _order(console_server, "A-1006"))["status"] == "cancelled"

@@ -125,7 +125,7 @@ def escalation_post(post: EscalationPost) -> tuple[str, list[Block]]:
              "text": _plain(title), "value": value}
             for action, title in OPERATOR_ACTIONS.items()
         ]})
-    text = f"{post.customer} needs a person ({channel}, {reason}): {post.status}"
+    text = f"Needs a person: {post.customer} ({channel}, {reason}) - {post.status}"
     return escape(text), blocks
 
 

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
-import uvicorn
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -75,13 +74,14 @@ from orders.service import OrderService, OrderView
 from orders.tracking import Courier
 from orders.vouchers import Vouchers
 from scheduling.jobs import JobRunner
+from serving import MAX_WEBSOCKET_FRAME as MAX_WEBSOCKET_FRAME  # tests import it from here
+from serving import event_loop, http_server
 
 if TYPE_CHECKING:
     from channels.telegram import TelegramChannel
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_CONFIG = ROOT / "settings.toml"
-MAX_WEBSOCKET_FRAME = 64 * 1024
 
 log = logging.getLogger("orderbot")
 
@@ -348,42 +348,35 @@ async def _stop_quietly(bot: Orderbot) -> None:
         log.debug("stopping after a failed start", exc_info=True)
 
 
-def serve(settings: Settings) -> int:
+def serve(
+    settings: Settings, *, bot: Orderbot | None = None, listener: socket.socket | None = None
+) -> int:
+    """Run the bot; `bot` and `listener` let a caller prepare them (the benchmark does)."""
     try:
-        bot = Orderbot(settings)
+        orderbot = bot if bot is not None else Orderbot(settings)
     except SettingsError as error:  # a channel refused its settings
         print(f"orderbot: bad settings: {error}", file=sys.stderr)
         return 2
     try:  # bound before anything starts, so a second copy of the bot changes nothing
-        listener = _listen(settings.http.host, settings.http.port)
+        bound = listener or _listen(settings.http.host, settings.http.port)
     except OSError as error:
         print(f"orderbot: bad settings: http.port: cannot listen on {settings.http.host}:"
               f"{settings.http.port} ({error.strerror}; is another orderbot running?)",
               file=sys.stderr)
         return 2
-    server = uvicorn.Server(
-        uvicorn.Config(
-            bot.app,
-            host=settings.http.host,
-            port=settings.http.port,
-            ws_max_size=MAX_WEBSOCKET_FRAME,
-            lifespan="off",
-            log_level="warning",
-            server_header=False,
-        )
-    )
+    server = http_server(orderbot.app, settings.http.host, settings.http.port)
 
     async def run() -> int:
         # The bot starts before uvicorn (lifespan off), so that what a platform refuses at
         # start (a Telegram token, a busy SMTP port) stops it with one line naming the key.
         try:
-            await bot.start()
+            await orderbot.start()
         except SettingsError as error:
             print(f"orderbot: bad settings: {error}", file=sys.stderr)
-            await _stop_quietly(bot)
+            await _stop_quietly(orderbot)
             return 2
         try:
-            serving = asyncio.create_task(server.serve(sockets=[listener]))
+            serving = asyncio.create_task(server.serve(sockets=[bound]))
             while not server.started and not serving.done():  # noqa: ASYNC110 (no event)
                 await asyncio.sleep(0.05)
             if not server.started:
@@ -391,14 +384,15 @@ def serve(settings: Settings) -> int:
                     serving.exception()  # retrieved: uvicorn has logged why
                 serving.cancel()
                 return 1
-            print("\n".join(bot.describe()), flush=True)
+            print("\n".join(orderbot.describe()), flush=True)
             await serving
             return 0
         finally:
-            await _stop_quietly(bot)
+            await _stop_quietly(orderbot)
 
     try:
-        return asyncio.run(run())
+        with event_loop() as runner:
+            return runner.run(run())
     except SystemExit as stop:  # uvicorn exits this way when start-up fails
         return int(stop.code or 1)
 

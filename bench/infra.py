@@ -1,0 +1,94 @@
+"""What the bot needs around it in the benchmark: a freshly seeded demo database (a copy per
+bot, in a temporary folder, never var/), PostgreSQL and Redis (started like the tests start
+them), and the durability check that counts the transcript."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bench.conversation import DemoOrder
+from bench.processes import ServerProcess
+from dialog.store import TranscriptEntry
+from orders.database import Database, make_engine
+from tests.servers import create_database, free_port, postgres_server, redis_server
+
+DEMO_DATABASE = "demo-template.db"
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def bot_environment(port: int, database_url: str, redis_url: str = "",
+                    **extra: str) -> dict[str, str]:
+    """The bot's settings for a benchmark run, as ORDERBOT__ environment overrides."""
+    return {
+        "ORDERBOT__HTTP__PORT": str(port),
+        "ORDERBOT__DATABASE__URL": database_url,
+        "ORDERBOT__REDIS__URL": redis_url,
+        "ORDERBOT__OPERATORS__BUSINESS_HOURS": "[]",
+        **{f"ORDERBOT__{key.upper()}": value for key, value in extra.items()},
+    }
+
+
+@dataclass(frozen=True)
+class DemoDatabase:
+    template: Path
+    orders: tuple[DemoOrder, ...]
+    first_start_seconds: float  # migrations, demo seed and NLU training, to "serving on"
+
+    def copy(self, folder: Path, name: str) -> Path:
+        path = folder / f"{name}.db"
+        shutil.copyfile(self.template, path)
+        return path
+
+
+def seed_demo_database(folder: Path) -> DemoDatabase:
+    """Start the bot once on an empty SQLite file: it migrates and seeds the demo shop."""
+    path = folder / DEMO_DATABASE
+    bot = ServerProcess("seeding bot", "bench.bot_process", [],
+                        bot_environment(free_port(), sqlite_url(path)), folder / "seed.log")
+    try:
+        seconds = bot.wait_ready()
+    finally:
+        bot.stop()
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        rows = connection.execute(
+            "SELECT number, json_extract(delivery_address, '$.postcode') FROM orders "
+            "ORDER BY number").fetchall()
+    return DemoDatabase(path, tuple(DemoOrder(n, p) for n, p in rows if p), seconds)
+
+
+@contextmanager
+def production_services() -> Iterator[tuple[str, str]]:
+    """PostgreSQL (a fresh database) and Redis on 127.0.0.1: (database url, redis url)."""
+    with ExitStack() as stack:
+        postgres = stack.enter_context(postgres_server())
+        redis = stack.enter_context(redis_server())
+        create_database(postgres, "orderbot")
+        yield f"{postgres}/orderbot", redis
+
+
+def transcript_rows(database_url: str) -> dict[str, int]:
+    """Transcript entries per sender (customer, bot, operator)."""
+
+    async def count() -> dict[str, int]:
+        database = Database(make_engine(database_url))
+        try:
+            async with database.transaction() as session:
+                rows = await session.execute(
+                    select(TranscriptEntry.sender, func.count()).group_by(TranscriptEntry.sender))
+                return {sender: int(n) for sender, n in rows}
+        finally:
+            await database.dispose()
+
+    return asyncio.run(count())

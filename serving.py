@@ -1,0 +1,29 @@
+"""The HTTP server and event loop the bot runs on; the benchmark's baselines run on the same
+(they import this module, not bot.py, so that they start without the bot's libraries)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import uvicorn
+
+MAX_WEBSOCKET_FRAME = 64 * 1024
+
+
+def http_server(app: Any, host: str, port: int) -> uvicorn.Server:
+    return uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            ws_max_size=MAX_WEBSOCKET_FRAME,
+            lifespan="off",
+            log_level="warning",
+            server_header=False,
+        )
+    )
+
+
+def event_loop() -> asyncio.Runner:
+    return asyncio.Runner()

@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 import uvicorn
+import uvloop
 
 MAX_WEBSOCKET_FRAME = 64 * 1024
 
@@ -26,4 +27,5 @@ def http_server(app: Any, host: str, port: int) -> uvicorn.Server:
 
 
 def event_loop() -> asyncio.Runner:
-    return asyncio.Runner()
+    """uvloop (what uvicorn itself would pick): its I/O and scheduling cost less per message."""
+    return asyncio.Runner(loop_factory=uvloop.new_event_loop)

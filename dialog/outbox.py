@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 MAX_BACKOFF_SECONDS = 60.0
 STOP_RETRY_SECONDS = 1.0
+MARK_BATCH = 500  # rows marked sent in one statement
 
 
 class Deliverer(Protocol):
@@ -25,7 +26,8 @@ class Deliverer(Protocol):
 class OutboxSender:
     """One queue and worker per conversation while it has replies to send: replies to one
     customer leave in order, one at a time, and a platform that makes one chat wait (429,
-    pacing) holds back only that chat. Rows are marked sent in batches."""
+    pacing) holds back only that chat. Rows are marked sent in batches, those of many
+    conversations in one transaction (_SentMarks)."""
 
     def __init__(
         self, database: Database, store: ConversationStore, channels: Mapping[str, Deliverer]
@@ -35,6 +37,7 @@ class OutboxSender:
         self._channels = dict(channels)
         self._queues: dict[ConversationKey, asyncio.Queue[Delivery]] = {}
         self._workers: set[asyncio.Task[None]] = set()
+        self._sent = _SentMarks(database, store)
         self._running = False  # stopped: rows stay in the database for the next start
 
     def add_channel(self, name: str, channel: Deliverer) -> None:
@@ -55,6 +58,7 @@ class OutboxSender:
                 worker.cancel()
             await asyncio.wait(self._workers, timeout=STOP_RETRY_SECONDS)
         self._queues.clear()
+        await self._sent.finish()
 
     async def drain(self) -> None:
         """Wait until everything queued so far is delivered (or given up) and recorded."""
@@ -83,12 +87,7 @@ class OutboxSender:
             while not queue.empty():
                 batch = [queue.get_nowait() for _ in range(queue.qsize())]
                 sent = [d.outbox_id for d in batch if await self._deliver(channel, d)]
-                try:
-                    async with self._database.transaction() as session:
-                        await self._store.mark_sent(session, sent)
-                except Exception:
-                    # Delivered but not marked: re-sent after a restart at worst (at least once).
-                    log.exception("could not mark %d outbox rows sent", len(sent))
+                await self._sent.mark(sent)
         finally:
             if self._queues.get(key) is queue:
                 del self._queues[key]
@@ -120,3 +119,45 @@ class OutboxSender:
             await self._store.mark_failed(session, delivery.outbox_id, reason)
             # A person must see that the customer did not get our answer.
             await self._store.escalate(session, delivery.outbound.key, "delivery_failed")
+
+
+class _SentMarks:
+    """Marks delivered rows sent, the rows of every conversation delivered meanwhile in one
+    transaction: while one is committed the next batch gathers (a group commit)."""
+
+    def __init__(self, database: Database, store: ConversationStore) -> None:
+        self._database = database
+        self._store = store
+        self._ids: list[int] = []
+        self._waiting: list[asyncio.Future[None]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def mark(self, outbox_ids: list[int]) -> None:
+        """Return once these rows are marked (or the marking failed and was logged)."""
+        if not outbox_ids:
+            return
+        marked = asyncio.get_running_loop().create_future()
+        self._ids.extend(outbox_ids)
+        self._waiting.append(marked)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="outbox-sent-marks")
+        await asyncio.shield(marked)  # a cancelled worker leaves its rows to be marked
+
+    async def finish(self) -> None:
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
+
+    async def _write(self) -> None:
+        while self._ids:
+            ids, self._ids = self._ids, []
+            waiting, self._waiting = self._waiting, []
+            try:
+                async with self._database.transaction() as session:
+                    for start in range(0, len(ids), MARK_BATCH):
+                        await self._store.mark_sent(session, ids[start:start + MARK_BATCH])
+            except Exception:
+                # Delivered but not marked: re-sent after a restart at worst (at least once).
+                log.exception("could not mark %d outbox rows sent", len(ids))
+            for future in waiting:
+                if not future.done():
+                    future.set_result(None)

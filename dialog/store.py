@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
     insert,
     literal,
     or_,
@@ -35,6 +36,7 @@ from dialog.handoffs import open_handoff
 from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
 from orders.database import after_commit
 from orders.models import Base, Order, utcnow
+from orders.prepared import Prepared
 
 
 class Conversation(Base):
@@ -133,6 +135,42 @@ async def claim_inbox(session: AsyncSession, inbox_id: int) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
+def _values(table: Any, *names: str) -> dict[str, Any]:
+    """SET/VALUES of these columns from bind parameters named v_<column>."""
+    return {name: bindparam(f"v_{name}", type_=table.c[name].type) for name in names}
+
+
+# A turn's own statements (orders/prepared.py): compiled once, run by the driver directly.
+_LOAD = Prepared(
+    select(Conversation.id, Conversation.customer_id, Conversation.language,
+           Conversation.status, Conversation.escalation_reason, Conversation.state)
+    .where(Conversation.channel == bindparam("channel"),
+           Conversation.chat_id == bindparam("chat_id"))
+)
+_SAVE = Prepared(
+    update(Conversation).where(Conversation.id == bindparam("conversation_id")).values(
+        _values(Conversation.__table__, "customer_id", "language", "status",
+                "escalation_reason", "state", "updated_at"))
+)
+_ADD_ENTRY = Prepared(
+    insert(TranscriptEntry).values(
+        _values(TranscriptEntry.__table__, "conversation_id", "sender", "author", "text",
+                "buttons", "action", "platform_message_id", "at"))
+    .returning(TranscriptEntry.id)
+)
+_ADD_OUTBOX = Prepared(
+    insert(OutboxRow).values(
+        _values(OutboxRow.__table__, "transcript_id", "channel", "chat_id", "context",
+                "attempts", "created_at"))
+    .returning(OutboxRow.id)
+)
+
+_MARK_SENT = (
+    update(OutboxRow).where(OutboxRow.id.in_(bindparam("ids", expanding=True)))
+    .values(sent_at=bindparam("now", type_=OutboxRow.__table__.c.sent_at.type))
+)
+
+
 @dataclass
 class ConversationState:
     """What the dialog remembers of one conversation between turns."""
@@ -202,12 +240,8 @@ class ConversationStore:
         language: str = "en",
         customer_id: int | None = None,
     ) -> ConversationState:
-        row = await session.scalar(
-            select(Conversation).where(
-                Conversation.channel == key.channel, Conversation.chat_id == key.chat_id
-            )
-        )
-        if row is None:
+        found = await _LOAD.first(session, channel=key.channel, chat_id=key.chat_id)
+        if found is None:
             row = Conversation(
                 channel=key.channel,
                 chat_id=key.chat_id,
@@ -218,14 +252,17 @@ class ConversationStore:
             )
             session.add(row)
             await session.flush()
-        data = row.state or {}
+            found = (row.id, row.customer_id, row.language, row.status, row.escalation_reason,
+                     row.state)
+        conversation_id, customer, language, status, escalation_reason, data = found
+        data = data or {}
         return ConversationState(
-            id=row.id,
+            id=conversation_id,
             key=key,
-            customer_id=row.customer_id,
-            language=row.language,
-            status=row.status,
-            escalation_reason=row.escalation_reason,
+            customer_id=customer,
+            language=language,
+            status=status,
+            escalation_reason=escalation_reason,
             flow=data.get("flow"),
             step=data.get("step"),
             slots=dict(data.get("slots") or {}),
@@ -234,7 +271,7 @@ class ConversationStore:
             context=dict(data.get("context") or {}),
             offered=[list(button) for button in data.get("offered") or ()],
             suspended=data.get("suspended") or None,
-            loaded_status=row.status,
+            loaded_status=status,
         )
 
     async def record_turn(
@@ -252,20 +289,15 @@ class ConversationStore:
         now = utcnow()
         inbound_id = None
         if inbound is not None:
-            record = insert(TranscriptEntry).values(
-                conversation_id=state.id,
-                sender="customer",
-                text=inbound.text,
-                action=inbound.action,
-                platform_message_id=inbound.message_id,
-                at=now,
-            ).returning(TranscriptEntry.id)
+            entry = {"v_conversation_id": state.id, "v_sender": "customer", "v_author": None,
+                     "v_text": inbound.text, "v_buttons": [], "v_action": inbound.action,
+                     "v_platform_message_id": inbound.message_id, "v_at": now}
             if inbound.message_id is None:
-                inbound_id = await session.scalar(record)
+                inbound_id = await _ADD_ENTRY.scalar(session, **entry)
             else:
                 try:  # a savepoint, so that a duplicate leaves the transaction usable
                     async with session.begin_nested():
-                        inbound_id = await session.scalar(record)
+                        inbound_id = await _ADD_ENTRY.scalar(session, **entry)
                 except IntegrityError:
                     return None
         if replies:
@@ -281,17 +313,11 @@ class ConversationStore:
         if state.status == "escalated" and state.loaded_status == "bot":
             await self._escalated(session, state.id, state.escalation_reason or "unknown", now)
         state.loaded_status = state.status
-        await session.execute(
-            update(Conversation)
-            .where(Conversation.id == state.id)
-            .values(
-                customer_id=state.customer_id,
-                language=state.language,
-                status=state.status,
-                escalation_reason=state.escalation_reason,
-                state=state.to_json(),
-                updated_at=now,
-            )
+        await _SAVE.execute(
+            session, conversation_id=state.id, v_customer_id=state.customer_id,
+            v_language=state.language, v_status=state.status,
+            v_escalation_reason=state.escalation_reason, v_state=state.to_json(),
+            v_updated_at=now,
         )
 
     async def add_replies(
@@ -310,28 +336,15 @@ class ConversationStore:
         context = context or {}
         deliveries: list[Delivery] = []
         for reply in replies:
-            transcript_id = await session.scalar(
-                insert(TranscriptEntry)
-                .values(
-                    conversation_id=conversation_id,
-                    sender=reply.sender,
-                    author=reply.author,
-                    text=reply.text,
-                    buttons=[{"title": b.title, "payload": b.payload} for b in reply.buttons],
-                    at=now,
-                )
-                .returning(TranscriptEntry.id)
+            transcript_id = await _ADD_ENTRY.scalar(
+                session, v_conversation_id=conversation_id, v_sender=reply.sender,
+                v_author=reply.author, v_text=reply.text,
+                v_buttons=[{"title": b.title, "payload": b.payload} for b in reply.buttons],
+                v_action=None, v_platform_message_id=None, v_at=now,
             )
-            outbox_id = await session.scalar(
-                insert(OutboxRow)
-                .values(
-                    transcript_id=transcript_id,
-                    channel=reply.key.channel,
-                    chat_id=reply.key.chat_id,
-                    context=context,
-                    created_at=now,
-                )
-                .returning(OutboxRow.id)
+            outbox_id = await _ADD_OUTBOX.scalar(
+                session, v_transcript_id=transcript_id, v_channel=reply.key.channel,
+                v_chat_id=reply.key.chat_id, v_context=context, v_attempts=0, v_created_at=now,
             )
             assert transcript_id is not None and outbox_id is not None
             deliveries.append(
@@ -461,9 +474,7 @@ class ConversationStore:
 
     async def mark_sent(self, session: AsyncSession, outbox_ids: list[int]) -> None:
         if outbox_ids:
-            await session.execute(
-                update(OutboxRow).where(OutboxRow.id.in_(outbox_ids)).values(sent_at=utcnow())
-            )
+            await session.execute(_MARK_SENT, {"ids": outbox_ids, "now": utcnow()})
 
     async def mark_failed(self, session: AsyncSession, outbox_id: int, reason: str) -> None:
         await session.execute(

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from orders.sqlite import inline_connector
+
 AfterCommit = Callable[[], Awaitable[None] | None]
 
 
@@ -32,8 +34,14 @@ def make_engine(url: str) -> AsyncEngine:
                                    hide_parameters=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    # hide_parameters: a database error's text must not carry customers' messages into logs.
-    engine = create_async_engine(url, connect_args={"timeout": 15}, hide_parameters=True)
+    # One connection, its calls inline on the event loop (orders/sqlite.py): SQLite has one
+    # writer at a time anyway (BEGIN IMMEDIATE), and transactions that wait for the pool queue
+    # instead of polling the lock. hide_parameters: a database error's text must not carry
+    # customers' messages into logs.
+    engine = create_async_engine(
+        url, async_creator=inline_connector(parsed.database or ":memory:"), pool_size=1,
+        max_overflow=0, hide_parameters=True,
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

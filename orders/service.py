@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from orders.database import insert_unless_exists
 from orders.models import (
@@ -465,7 +465,7 @@ class OrderService:
             .options(
                 selectinload(Order.lines),
                 selectinload(Order.history),
-                selectinload(Order.customer),
+                joinedload(Order.customer),  # one of it: in the same query
             )
             .execution_options(populate_existing=True)
         )

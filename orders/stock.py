@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -101,25 +101,27 @@ def _common_prefix(a: str, b: str) -> str:
     return a[:n]
 
 
-def _alias_score(said: list[str], alias: list[str]) -> int:
-    """How well the customer's words contain every word of the alias; 0 if one is missing."""
+def _alias_score(said: dict[str, list[str]], alias: tuple[str, ...]) -> int:
+    """How well the customer's words contain every word of the alias; 0 if one is missing.
+    `said` holds the customer's words by their first letter (a match shares it)."""
     total = 0
     for word in alias:
-        best = max((_word_score(w, word) for w in said), default=0)
+        best = max((_word_score(w, word) for w in said.get(word[0], ())), default=0)
         if best == 0:
             return 0
         total += best
     return total
 
 
-def _aliases(product: Product) -> list[list[str]]:
-    entry = _names().get(product.sku, {})
-    phrases = [product.name, product.sku]
+@lru_cache(maxsize=4096)  # a product's words only change with its name: asked every turn
+def _aliases(sku: str, name: str) -> tuple[tuple[str, ...], ...]:
+    entry = _names().get(sku, {})
+    phrases = [name, sku]
     for language in entry.values():
         phrases.extend(language.get("aliases", []))
         if language.get("name"):
             phrases.append(language["name"])
-    return [words for words in (_words(p) for p in phrases) if words]
+    return tuple(tuple(words) for words in (_words(p) for p in phrases) if words)
 
 
 def _info(product: Product, language: str) -> ProductInfo:
@@ -131,12 +133,16 @@ def _info(product: Product, language: str) -> ProductInfo:
 
 async def find_products(session: AsyncSession, text: str, language: str) -> list[ProductInfo]:
     """The products the text names best (several when it is ambiguous, none if unknown)."""
-    said = _words(text)
-    if not said:
+    words = _words(text)
+    if not words:
         return []
+    said: dict[str, list[str]] = {}
+    for word in words:
+        said.setdefault(word[0], []).append(word)
     scored: list[tuple[int, Product]] = []
     for product in await session.scalars(select(Product).order_by(Product.sku)):
-        score = max((_alias_score(said, alias) for alias in _aliases(product)), default=0)
+        score = max((_alias_score(said, alias) for alias in _aliases(product.sku, product.name)),
+                    default=0)
         if score:
             scored.append((score, product))
     if not scored:

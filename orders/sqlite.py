@@ -1,0 +1,75 @@
+"""SQLite on the event loop's own thread, for SQLAlchemy's aiosqlite dialect.
+
+aiosqlite runs every call (each statement, cursor, fetch and commit) on a worker thread and
+wakes the event loop for each result: a turn's dozen statements cost some forty thread round
+trips, each tens to hundreds of microseconds on a busy machine - most of a turn's time. SQLite
+answers from its page cache in microseconds, so here the calls run inline, on the loop.
+
+Only waiting for the write lock could block the loop for long: the connection has no busy
+timeout of its own, and a "database is locked" is retried here with asyncio.sleep, so that
+the holder (another process, or another connection of this one) can finish meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiosqlite
+
+BUSY_TIMEOUT = 15.0  # seconds to wait for another connection's write lock
+_FIRST_RETRY = 0.0005
+_LONGEST_RETRY = 0.02
+
+
+class InlineConnection(aiosqlite.Connection):
+    """An aiosqlite connection whose calls run at once on the calling (event loop) thread."""
+
+    def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
+        super().__init__(connector, iter_chunk_size=64)
+        self._tx = _RunAtOnce()  # type: ignore[assignment]  # SQLAlchemy queues here directly
+
+    def __await__(self) -> Any:
+        return self._connect().__await__()  # no worker thread to start
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        pause = _FIRST_RETRY
+        while True:
+            try:
+                return fn(*args, **kwargs)
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(pause)  # the lock holder may be a coroutine of this loop
+            pause = min(pause * 2, _LONGEST_RETRY)
+
+
+class _RunAtOnce:
+    """Stands in for aiosqlite's queue to its worker thread: runs each call immediately."""
+
+    def put_nowait(self, item: tuple[asyncio.Future[Any] | None, Callable[[], Any]]) -> None:
+        future, function = item
+        try:
+            result = function()
+        except BaseException as error:  # noqa: BLE001 (handed to the waiting coroutine)
+            if future is not None and not future.done():
+                future.set_exception(error)
+            return
+        if future is not None and not future.done():
+            future.set_result(result)
+
+
+def inline_connector(path: str, **connect_args: Any) -> Callable[[], Any]:
+    """An async_creator for create_async_engine: opens `path` as an InlineConnection."""
+
+    async def connect() -> InlineConnection:
+        connection = InlineConnection(lambda: sqlite3.connect(path, timeout=0, **connect_args))
+        return await connection
+
+    return connect

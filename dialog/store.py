@@ -165,6 +165,11 @@ _ADD_OUTBOX = Prepared(
     .returning(OutboxRow.id)
 )
 
+_MARK_ONE_SENT = Prepared(
+    update(OutboxRow).where(OutboxRow.id == bindparam("outbox_id"))
+    .values(_values(OutboxRow.__table__, "sent_at"))
+)
+MARK_ONE_BY_ONE = 16  # up to this many rows, a prepared statement each is quicker
 _MARK_SENT = (
     update(OutboxRow).where(OutboxRow.id.in_(bindparam("ids", expanding=True)))
     .values(sent_at=bindparam("now", type_=OutboxRow.__table__.c.sent_at.type))
@@ -252,6 +257,7 @@ class ConversationStore:
             )
             session.add(row)
             await session.flush()
+            session.expunge(row)  # written by _SAVE from now on: no ORM copy to go stale
             found = (row.id, row.customer_id, row.language, row.status, row.escalation_reason,
                      row.state)
         conversation_id, customer, language, status, escalation_reason, data = found
@@ -356,12 +362,13 @@ class ConversationStore:
         self, session: AsyncSession, customer_id: int, channel: str | None = None
     ) -> ConversationState | None:
         """The customer's most recently active conversation, on `channel` or on any."""
-        query = select(Conversation).where(Conversation.customer_id == customer_id)
+        query = select(Conversation.channel, Conversation.chat_id).where(
+            Conversation.customer_id == customer_id)
         if channel is not None:
             query = query.where(Conversation.channel == channel)
-        row = await session.scalar(
+        row = (await session.execute(
             query.order_by(Conversation.updated_at.desc(), Conversation.id.desc()).limit(1)
-        )
+        )).first()
         if row is None:
             return None
         return await self.load(session, ConversationKey(row.channel, row.chat_id))
@@ -391,11 +398,11 @@ class ConversationStore:
             .join(Order, Order.id == OrderWatcher.order_id)
             .where(Order.number == number)
         )
-        row = await session.scalar(
-            select(Conversation)
+        row = (await session.execute(
+            select(Conversation.channel, Conversation.chat_id)
             .where(or_(Conversation.customer_id == customer_id, Conversation.id.in_(watching)))
             .order_by(Conversation.updated_at.desc(), Conversation.id.desc()).limit(1)
-        )
+        )).first()
         if row is None:
             return None
         return await self.load(session, ConversationKey(row.channel, row.chat_id))
@@ -473,8 +480,12 @@ class ConversationStore:
             after_commit(session, lambda: listener(conversation_id))
 
     async def mark_sent(self, session: AsyncSession, outbox_ids: list[int]) -> None:
-        if outbox_ids:
-            await session.execute(_MARK_SENT, {"ids": outbox_ids, "now": utcnow()})
+        now = utcnow()
+        if len(outbox_ids) > MARK_ONE_BY_ONE:  # one statement; its IN list is compiled each time
+            await session.execute(_MARK_SENT, {"ids": outbox_ids, "now": now})
+            return
+        for outbox_id in outbox_ids:
+            await _MARK_ONE_SENT.execute(session, outbox_id=outbox_id, v_sent_at=now)
 
     async def mark_failed(self, session: AsyncSession, outbox_id: int, reason: str) -> None:
         await session.execute(

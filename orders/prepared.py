@@ -37,6 +37,7 @@ class Prepared:
         self._compiled: dict[str, _Compiled] = {}
 
     async def execute(self, session: AsyncSession, **values: Any) -> CursorResult[Any]:
+        await session.flush()  # what the session's objects changed counts, as in any ORM query
         connection = await session.connection()
         compiled = self._for(connection.dialect)
         arguments = tuple(_converted(compiled.bind[name], values[name])
@@ -48,12 +49,16 @@ class Prepared:
 
     async def first(self, session: AsyncSession, **values: Any) -> tuple[Any, ...] | None:
         """The first row of a SELECT, its values converted by the columns' types."""
-        row = (await self.execute(session, **values)).first()
-        if row is None:
-            return None
+        rows = await self.all(session, **values)
+        return rows[0] if rows else None
+
+    async def all(self, session: AsyncSession, **values: Any) -> list[tuple[Any, ...]]:
+        """The rows of a SELECT, their values converted by the columns' types."""
+        rows = (await self.execute(session, **values)).all()
         columns = self._compiled[(await session.connection()).dialect.name].columns
-        return tuple(_converted(convert, value) for convert, value in zip(columns, row,
-                                                                          strict=True))
+        return [tuple(_converted(convert, value) for convert, value in zip(columns, row,
+                                                                           strict=True))
+                for row in rows]
 
     def _for(self, dialect: Dialect) -> _Compiled:
         compiled = self._compiled.get(dialect.name)

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from orders.database import insert_unless_exists
 from orders.models import (
@@ -28,6 +28,7 @@ from orders.models import (
     Product,
     utcnow,
 )
+from orders.prepared import Prepared
 from orders.states import OrderStatus, check_move
 
 
@@ -181,6 +182,39 @@ class ReturnReceiver(Protocol):
 
     async def receive(self, session: AsyncSession, number: str, cause: str) -> OrderView:
         ...
+
+
+# An order as the dialog sees it (OrderService._view): OrderView's fields, and the row id.
+_ORDER_VIEW = {
+    "id": Order.id, "number": Order.number, "status": Order.status,
+    "customer_id": Order.customer_id, "customer_name": Customer.name,
+    "customer_email": Customer.email, "customer_language": Customer.language,
+    "preferred_channel": Customer.preferred_channel,
+    "customer_email_undeliverable": Customer.email_undeliverable,
+    "currency": Order.currency, "total_minor": Order.total_minor, "postcode": Order.postcode,
+    "delivery_method": Order.delivery_method, "delivery_address": Order.delivery_address,
+    "payment_method": Order.payment_method, "payment_status": Order.payment_status,
+    "carrier": Order.carrier, "tracking_number": Order.tracking_number,
+    "tracking_url": Order.tracking_url, "link_token": Order.link_token,
+    "created_at": Order.created_at, "delivered_at": Order.delivered_at,
+    "delivery_date": Order.delivery_date, "delivery_slot": Order.delivery_slot,
+    "pickup_location": Order.pickup_location, "payment_due_date": Order.payment_due_date,
+    "voucher_code": Order.voucher_code, "discount_minor": Order.discount_minor,
+    "refunded_minor": Order.refunded_minor,
+}
+_ORDER_VIEW_ROW = Prepared(
+    select(*_ORDER_VIEW.values()).join(Customer, Customer.id == Order.customer_id)
+    .where(Order.number == bindparam("number"))
+)
+_ORDER_LINES = Prepared(
+    select(OrderLine.sku, OrderLine.name, OrderLine.quantity, OrderLine.unit_price_minor)
+    .where(OrderLine.order_id == bindparam("order_id")).order_by(OrderLine.id)
+)
+_ORDER_HISTORY = Prepared(
+    select(OrderHistory.from_status, OrderHistory.to_status, OrderHistory.cause,
+           OrderHistory.at)
+    .where(OrderHistory.order_id == bindparam("order_id")).order_by(OrderHistory.id)
+)
 
 
 class OrderService:
@@ -459,53 +493,19 @@ class OrderService:
         return order
 
     async def _view(self, session: AsyncSession, number: str) -> OrderView:
-        order = await session.scalar(
-            select(Order)
-            .where(Order.number == number)
-            .options(
-                selectinload(Order.lines),
-                selectinload(Order.history),
-                joinedload(Order.customer),  # one of it: in the same query
-            )
-            .execution_options(populate_existing=True)
-        )
-        if order is None:
+        """Three statements run by the driver (orders/prepared.py): asked on most turns."""
+        found = await _ORDER_VIEW_ROW.first(session, number=number)
+        if found is None:
             raise UnknownOrder(number)
-        customer = order.customer
+        fields = dict(zip(_ORDER_VIEW, found, strict=True))
+        order_id = fields.pop("id")
+        fields["status"] = OrderStatus(fields["status"])
+        fields["preferred_channel"] = fields["preferred_channel"] or None
+        fields["delivery_address"] = dict(fields["delivery_address"] or {})
+        lines = await _ORDER_LINES.all(session, order_id=order_id)
+        history = await _ORDER_HISTORY.all(session, order_id=order_id)
         return OrderView(
-            number=order.number,
-            status=OrderStatus(order.status),
-            customer_id=order.customer_id,
-            customer_name=customer.name,
-            customer_email=customer.email,
-            customer_language=customer.language,
-            preferred_channel=customer.preferred_channel or None,
-            customer_email_undeliverable=customer.email_undeliverable,
-            currency=order.currency,
-            total_minor=order.total_minor,
-            postcode=order.postcode,
-            delivery_method=order.delivery_method,
-            delivery_address=dict(order.delivery_address or {}),
-            payment_method=order.payment_method,
-            payment_status=order.payment_status,
-            carrier=order.carrier,
-            tracking_number=order.tracking_number,
-            tracking_url=order.tracking_url,
-            link_token=order.link_token,
-            created_at=order.created_at,
-            delivered_at=order.delivered_at,
-            lines=tuple(
-                LineView(line.sku, line.name, line.quantity, line.unit_price_minor)
-                for line in order.lines
-            ),
-            history=tuple(
-                HistoryView(h.from_status, h.to_status, h.cause, h.at) for h in order.history
-            ),
-            delivery_date=order.delivery_date,
-            delivery_slot=order.delivery_slot,
-            pickup_location=order.pickup_location,
-            payment_due_date=order.payment_due_date,
-            voucher_code=order.voucher_code,
-            discount_minor=order.discount_minor,
-            refunded_minor=order.refunded_minor,
+            **fields,
+            lines=tuple(LineView(*line) for line in lines),
+            history=tuple(HistoryView(*change) for change in history),
         )

@@ -54,6 +54,7 @@ from dialog.hours import BusinessHours
 from dialog.inbox import Inbox
 from dialog.manager import DialogManager
 from dialog.nlu import NluModel, evaluate
+from dialog.nlu.prepared import prepared_model
 from dialog.outbox import OutboxSender
 from dialog.proactive import ProactiveMessages
 from dialog.services import Services
@@ -108,7 +109,7 @@ class Orderbot:
         self.orders = OrderService()
         self.store = ConversationStore()
         self.texts = Texts.load()
-        self.nlu = nlu or NluModel.train()
+        self.nlu = nlu or prepared_model()  # trained once, then loaded (dialog/nlu/prepared.py)
         self.outbox = OutboxSender(self.database, self.store, {})
         operators = settings.operators
         self.waits = QueueWaits(

@@ -19,6 +19,9 @@ def http_server(app: Any, host: str, port: int) -> uvicorn.Server:
             host=host,
             port=port,
             ws_max_size=MAX_WEBSOCKET_FRAME,
+            # Chat frames are short: compressing them saves little and costs each connection
+            # ~45 KB of zlib state (and CPU per frame); see docs/performance.md.
+            ws_per_message_deflate=False,
             lifespan="off",
             log_level="warning",
             server_header=False,

@@ -24,8 +24,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sklearn.linear_model import LogisticRegression
-
 from dialog.nlu.entities import Entities, scan
 from dialog.nlu.examples import read_examples
 from dialog.nlu.features import NgramFeatures
@@ -76,6 +74,8 @@ class NluModel:
     @classmethod
     def train(cls, data_dir: Path | None = None) -> NluModel:
         """Train on ``<language>.tsv`` files (one ``intent<TAB>text`` a line)."""
+        from sklearn.linear_model import LogisticRegression  # training only: see prepared.py
+
         started = time.perf_counter()
         directory = DATA_DIR if data_dir is None else data_dir
         tokens_by_language: dict[str, list[list[str]]] = {}

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sklearn.metrics import precision_recall_fscore_support
-
 from dialog.nlu.classifier import NluModel
 from dialog.nlu.examples import read_examples
 from dialog.nlu.labels import INTENTS
@@ -16,6 +14,8 @@ def evaluate(model: NluModel, path: Path) -> str:
 
     Raises ``ValueError`` naming the line when a line's intent is not one of INTENTS.
     """
+    from sklearn.metrics import precision_recall_fscore_support  # not needed to serve
+
     examples = read_examples(path)
     if not examples:
         raise ValueError(f"{path}: no examples")

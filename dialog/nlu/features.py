@@ -13,11 +13,14 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csr_matrix
 
 from dialog.nlu.tokens import is_placeholder
+
+if TYPE_CHECKING:  # training only: a prepared model starts without SciPy
+    from scipy.sparse import csr_matrix
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,8 @@ class NgramFeatures:
         return self.matrix(documents)
 
     def matrix(self, documents: Sequence[Sequence[str]]) -> csr_matrix:
+        from scipy.sparse import csr_matrix
+
         vectors = [self.vector(tokens) for tokens in documents]
         indptr = np.cumsum([0] + [len(v.indices) for v in vectors])
         indices = np.concatenate([v.indices for v in vectors] or [np.zeros(0, np.int64)])

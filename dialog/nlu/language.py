@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sklearn.linear_model import LogisticRegression
-
 from dialog.nlu.features import NgramFeatures
 from dialog.nlu.labels import LANGUAGES
 from dialog.nlu.scoring import SoftmaxScorer
@@ -50,6 +48,8 @@ class LanguageDetector:
                     documents.append(words)
                     labels.append(language)
         features = NgramFeatures(char_sizes=(1, 4), word_sizes=None)
+        from sklearn.linear_model import LogisticRegression  # training only
+
         model = LogisticRegression(C=10.0, max_iter=1000).fit(features.fit(documents), labels)
         return cls(features, SoftmaxScorer(model))
 

@@ -7,10 +7,14 @@ array so scoring is one row gather, one dot product and a softmax.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from dialog.nlu.features import SparseVector
+
+if TYPE_CHECKING:  # training only: a prepared model starts without scikit-learn
+    from sklearn.linear_model import LogisticRegression
 
 
 class SoftmaxScorer:

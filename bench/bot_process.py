@@ -18,12 +18,7 @@ import sys
 
 from bench.listening import shared_listener
 from bot import DEFAULT_CONFIG, Orderbot, serve
-from channels.telegram.pacing import ChatPacer
 from config import load_settings
-
-
-def unpaced() -> ChatPacer:
-    return ChatPacer(interval=0.0, burst=1, overall_interval=0.0, overall_burst=1)
 
 
 def main() -> int:
@@ -36,7 +31,10 @@ def main() -> int:
     settings = load_settings(DEFAULT_CONFIG)
     bot = Orderbot(settings)
     if args.unpaced and bot.telegram is not None:
-        bot.telegram.sender.pacer = unpaced()
+        from channels.telegram.pacing import ChatPacer  # aiogram: only with Telegram on
+
+        bot.telegram.sender.pacer = ChatPacer(interval=0.0, burst=1, overall_interval=0.0,
+                                              overall_burst=1)
     listener = shared_listener(settings.http.host, settings.http.port)
     return serve(settings, bot=bot, listener=listener)
 

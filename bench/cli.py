@@ -7,6 +7,7 @@ The LAST line printed is the summary:
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import tempfile
@@ -69,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     output.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="orderbot-bench-") as scratch:
         folder = Path(scratch)
+        # The bots keep their trained NLU model here (dialog/nlu/prepared.py): the first one
+        # trains it, as a first start anywhere does, the others load it, as restarts do.
+        os.environ["XDG_CACHE_HOME"] = str(folder / "cache")
         print("bench: seeding the demo database", file=sys.stderr, flush=True)
         demo = seed_demo_database(folder)
         run = Run(plan, folder, demo.orders)

@@ -3,13 +3,10 @@ measurement (with the durability check when a bot's database is given)."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-
-import aiohttp
 
 from bench.client_process import ClientJob, Kind
 from bench.conversation import DemoOrder
@@ -19,7 +16,6 @@ from bench.load import Target, run_load
 from bench.plan import Plan
 from bench.processes import ServerProcess
 from bench.results import Measurement, compare, measure
-from bench.transports import WebchatTransport
 
 SETTLE_SECONDS = 2.0  # idle connections: let the servers finish what connecting left behind
 
@@ -81,21 +77,6 @@ def _check_durability(measurement: Measurement, before: dict[str, int],
              for sender in ("customer", "bot")}
     measurement.transcript_rows = added
     measurement.durable = added["customer"] == measurement.sent == added["bot"]
-
-
-def first_answer_seconds(bot: ServerProcess, url: str) -> float:
-    """From the bot's process start to the first answered message (NLU training included)."""
-
-    async def ask() -> None:
-        async with aiohttp.ClientSession() as http:
-            customer = WebchatTransport(url, http)
-            await customer.open()
-            await customer.send("hello")
-            await customer.receive()
-            await customer.close()
-
-    asyncio.run(ask())
-    return time.monotonic() - bot.started_at
 
 
 def measured(run: Run, name: str) -> Measurement | None:

@@ -4,10 +4,16 @@ production shape (PostgreSQL + Redis, one and two processes sharing a port)."""
 from __future__ import annotations
 
 from bench.client_process import Kind
-from bench.infra import DemoDatabase, bot_environment, production_services, sqlite_url
+from bench.infra import (
+    DemoDatabase,
+    bot_environment,
+    first_answer_seconds,
+    production_services,
+    sqlite_url,
+)
 from bench.processes import ServerProcess
 from bench.results import Measurement
-from bench.runner import Run, first_answer_seconds
+from bench.runner import Run
 from tests.servers import free_port
 
 WARM_CUSTOMERS = 20  # a short load first: caches filled before the idle memory is read

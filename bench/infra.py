@@ -15,9 +15,10 @@ from pathlib import Path
 
 import aiohttp
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from bench.conversation import DemoOrder
-from bench.processes import ServerProcess
+from bench.processes import Metered, ServerProcess, listening
 from bench.transports import WebchatTransport
 from dialog.store import TranscriptEntry
 from orders.database import Database, make_engine
@@ -74,14 +75,27 @@ def seed_demo_database(folder: Path) -> DemoDatabase:
     return DemoDatabase(path, tuple(DemoOrder(n, p) for n, p in rows if p), seconds)
 
 
+@dataclass(frozen=True)
+class Services:
+    database_url: str
+    redis_url: str
+    metered: tuple[Metered, ...]  # PostgreSQL (with a process per connection) and Redis
+
+
 @contextmanager
-def production_services() -> Iterator[tuple[str, str]]:
-    """PostgreSQL (a fresh database) and Redis on 127.0.0.1: (database url, redis url)."""
+def production_services() -> Iterator[Services]:
+    """PostgreSQL (a fresh database) and Redis on 127.0.0.1, as the tests start them."""
     with ExitStack() as stack:
         postgres = stack.enter_context(postgres_server())
         redis = stack.enter_context(redis_server())
         create_database(postgres, "orderbot")
-        yield f"{postgres}/orderbot", redis
+        metered = []
+        for name, url, children in (("PostgreSQL server", postgres, True),
+                                    ("Redis server", redis, False)):
+            process = listening(make_url(url).port or 0)
+            if process is not None:
+                metered.append(Metered(name, process, children))
+        yield Services(f"{postgres}/orderbot", redis, tuple(metered))
 
 
 def transcript_rows(database_url: str) -> dict[str, int]:

@@ -25,27 +25,28 @@ Target = str | Callable[[str | None], str]
 class LoadResult:
     tally: Tally
     usage: list[ProcessUsage]
-    idle_rss_mb: dict[str, float]  # idle loads: each server's memory with everyone connected
+    machine_cpu_percent: float  # every process on the machine, also other people's
 
 
 def run_load(job: ClientJob, processes: int, target: Target,
              servers: Callable[[], Sequence[Metered]],
-             settle: Callable[[], None] | None = None) -> LoadResult:
+             settle: Callable[[], None] | None = None,
+             connected: Callable[[], None] | None = None) -> LoadResult:
     """Run `job` split over `processes` client processes against `target`: a URL, or a
     function that gets the Telegram double's URL, starts the server and returns its URL.
     `servers` names the processes to meter once they run. An idle load reads the servers'
-    memory with everyone connected (after `settle`)."""
+    memory once everyone is connected and `settle` has returned. `connected` is called once
+    every customer is connected, before the load starts."""
     clients = _Clients(job, processes)
     try:
         url = target if isinstance(target, str) else target(clients.double_url)
         clients.connect(url)
-        metered = servers()
-        meter = Meter([*metered, *clients.metered()])
-        idle_rss: dict[str, float] = {}
+        if connected is not None:
+            connected()
+        meter = Meter([*servers(), *clients.metered()])
         if job.load.mode == "idle":
             if settle is not None:
                 settle()
-            idle_rss = {s.name: s.ps.memory_info().rss / 2**20 for s in metered}
             with meter:
                 pass
             clients.start(time.time())
@@ -55,7 +56,7 @@ def run_load(job: ClientJob, processes: int, target: Target,
             _sleep_until(start + job.load.warmup)
             with meter:
                 _sleep_until(start + job.load.warmup + job.load.duration)
-        return LoadResult(clients.collect(), meter.usage(), idle_rss)
+        return LoadResult(clients.collect(), meter.usage(), meter.machine_cpu_percent)
     finally:
         clients.stop()
 

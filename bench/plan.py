@@ -23,7 +23,7 @@ class Plan:
     @classmethod
     def quick(cls) -> Plan:
         return cls(sizes=(10, 50), saturation=50, open_customers=100, idle_customers=200,
-                   telegram_chats=20, duration=1.5, warmup=0.3)
+                   telegram_chats=20, duration=1.0, warmup=0.2)
 
     @property
     def offered_per_s(self) -> float:

@@ -85,10 +85,30 @@ class ServerProcess:
 
 @dataclass(frozen=True)
 class Metered:
-    """A process to measure: a server under test or a load-generating client."""
+    """A process to measure: a server under test, a load-generating client, or PostgreSQL or
+    Redis (with `children`: a server that forks one process per connection)."""
 
     name: str
     ps: psutil.Process
+    children: bool = False
+
+    def processes(self) -> list[psutil.Process]:
+        if not self.children:
+            return [self.ps]
+        try:
+            return [self.ps, *self.ps.children(recursive=True)]
+        except psutil.Error:
+            return [self.ps]
+
+
+def listening(port: int) -> psutil.Process | None:
+    """The process that listens on 127.0.0.1:port (PostgreSQL, Redis started by the tests'
+    helpers, which do not hand out their processes)."""
+    for connection in psutil.net_connections(kind="tcp"):
+        if (connection.status == psutil.CONN_LISTEN and connection.laddr
+                and connection.laddr.port == port and connection.pid):
+            return psutil.Process(connection.pid)
+    return None
 
 
 @dataclass(frozen=True)
@@ -107,50 +127,73 @@ class Meter:
         self._peaks = {p.name: 0 for p in self._processes}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._cpu_start: dict[str, float] = {}
+        self._cpu_start: dict[str, dict[int, float]] = {}
         self._started = 0.0
+        self._machine_start = psutil.cpu_times()
+        self.machine_cpu_percent = 0.0  # every process on the machine, % of one core
 
     def __enter__(self) -> Meter:
         self._started = time.monotonic()
-        self._cpu_start = {p.name: _cpu_seconds(p.ps) for p in self._processes}
+        self._cpu_start = {p.name: _cpu_seconds(p) for p in self._processes}
+        self._machine_start = psutil.cpu_times()
         self._thread.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self._elapsed = max(time.monotonic() - self._started, 1e-9)
-        self._cpu_end = {p.name: _cpu_seconds(p.ps) for p in self._processes}
+        self._cpu_end = {p.name: _cpu_seconds(p) for p in self._processes}
+        self.machine_cpu_percent = round(
+            100 * (_busy(psutil.cpu_times()) - _busy(self._machine_start)) / self._elapsed, 1)
         self._stop.set()
         self._thread.join()
 
     def _sample(self) -> None:
         while not self._stop.wait(SAMPLE_SECONDS):
             for process in self._processes:
-                rss = _rss(process.ps)
+                rss = _rss(process)
                 self._peaks[process.name] = max(self._peaks[process.name], rss)
 
     def usage(self) -> list[ProcessUsage]:
         return [
             ProcessUsage(
                 name=p.name,
-                cpu_percent=round(
-                    100 * (self._cpu_end[p.name] - self._cpu_start[p.name]) / self._elapsed, 1),
-                peak_rss_mb=round(max(self._peaks[p.name], _rss(p.ps)) / 2**20, 1),
-                rss_mb=round(_rss(p.ps) / 2**20, 1),
+                cpu_percent=round(100 * _spent(self._cpu_start[p.name], self._cpu_end[p.name])
+                                  / self._elapsed, 1),
+                peak_rss_mb=round(max(self._peaks[p.name], _rss(p)) / 2**20, 1),
+                rss_mb=round(_rss(p) / 2**20, 1),
             )
             for p in self._processes
         ]
 
 
-def _cpu_seconds(process: psutil.Process) -> float:
-    try:
-        times = process.cpu_times()
-    except psutil.Error:
-        return 0.0
-    return float(times.user + times.system)
+def _cpu_seconds(metered: Metered) -> dict[int, float]:
+    """CPU seconds so far of each of its processes, by pid."""
+    seconds = {}
+    for process in metered.processes():
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        seconds[process.pid] = times.user + times.system
+    return seconds
 
 
-def _rss(process: psutil.Process) -> int:
-    try:
-        return int(process.memory_info().rss)
-    except psutil.Error:
-        return 0
+def _spent(start: dict[int, float], end: dict[int, float]) -> float:
+    """CPU seconds between two readings; a process born in between counts from its birth."""
+    return sum(seconds - start.get(pid, 0.0) for pid, seconds in end.items())
+
+
+def _rss(metered: Metered) -> int:
+    total = 0
+    for process in metered.processes():
+        try:
+            total += process.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
+def _busy(times: object) -> float:
+    """CPU seconds the whole machine spent busy (all cores)."""
+    return float(sum(getattr(times, field, 0.0)
+                     for field in ("user", "nice", "system", "irq", "softirq")))

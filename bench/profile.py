@@ -1,6 +1,6 @@
 """Where a turn's time goes: the embedded bot under a closed-loop load, sampled by py-spy.
 
-    python -m bench.profile [--customers 100] [--seconds 15]
+    python -m bench.profile [--customers 100] [--seconds 15] [--think 2]
 
 Writes the raw samples (collapsed stacks, for flamegraph.pl or speedscope) and a summary
 under bench/results/profile-<time>/, and prints the summary: the share of samples per part of
@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=100)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="open loop: mean seconds between a customer's messages")
     args = parser.parse_args(argv)
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     folder = RESULTS / f"profile-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
@@ -93,20 +95,28 @@ def main(argv: list[str] | None = None) -> int:
         try:
             bot.wait_ready()
             url = f"http://127.0.0.1:{port}"
-            job = ClientJob("webchat", Load("closed", args.customers, 2.0, args.seconds),
+            mode = "open" if args.think else "closed"
+            job = ClientJob("webchat", Load(mode, args.customers, 2.0, args.seconds, args.think),
                             first=0, count=args.customers, orders=demo.orders)
             raw = folder / "samples.txt"
-            # Sampling starts with the load's warm-up and ends before the load does.
-            recorder = subprocess.Popen(
-                [spy, "record", "--pid", str(bot.process.pid), "--duration", str(args.seconds),
-                 "--rate", "250", "--nonblocking", "--format", "raw", "-o", str(raw)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            result = run_load(job, args.clients, url, lambda: [bot.metered()])
-            recorder.wait()
+            recorder: list[subprocess.Popen[bytes]] = []
+
+            def record() -> None:  # from the warm-up on, once every customer is connected
+                recorder.append(subprocess.Popen(
+                    [spy, "record", "--pid", str(bot.process.pid), "--duration",
+                     str(args.seconds), "--rate", "250", "--nonblocking", "--format", "raw",
+                     "-o", str(raw)],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+            result = run_load(job, args.clients, url, lambda: [bot.metered()],
+                              connected=record)
+            for process in recorder:
+                process.wait()
         finally:
             bot.stop()
     turns = result.tally.completed / args.seconds
-    summary = (f"# Profile of the embedded bot, {args.customers} customers, closed loop\n\n"
+    loop = f"open loop, a message every {args.think:g} s" if args.think else "closed loop"
+    summary = (f"# Profile of the embedded bot, {args.customers} customers, {loop}\n\n"
                f"{turns:.0f} turns/s while sampled, {result.tally.errors} errors\n\n"
                + summarise(raw))
     (folder / "summary.md").write_text(summary)

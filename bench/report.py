@@ -17,6 +17,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
+from bench.processes import ProcessUsage  # noqa: E402
 from bench.results import Measurement  # noqa: E402
 from bench.runner import Run, measured  # noqa: E402
 
@@ -86,20 +87,23 @@ def markdown(run: Run) -> str:
         "",
         f"{about['machine']}; Python {about['python']}; commit {about['commit']}; "
         f"{run.plan.clients} client processes (Telegram: 1); {run.plan.duration:g} s measured "
-        f"after {run.plan.warmup:g} s of warm-up per load.",
+        f"after {run.plan.warmup:g} s of warm-up per load. CPU % is of one core (the machine "
+        f"has {os.cpu_count()}); machine CPU counts every process, other people's too.",
         "",
         "| scenario | server processes | turns/s | p50 ms | p95 ms | p99 ms | errors | "
-        "vs baseline | durable | server CPU % | server peak RSS MB | KB/connection |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "vs baseline | durable | server CPU % | clients CPU % | machine CPU % | "
+        "server peak RSS MB | KB/connection |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for m in run.measurements:
         servers = [u for u in m.usage if not u.name.startswith("client")]
+        clients = sum(u.cpu_percent for u in m.usage if u.name.startswith("client"))
         lines.append(
             f"| {m.name} | {m.processes} | {m.turns_per_s:g} | {_cell(m.p50_ms)} | "
             f"{_cell(m.p95_ms)} | {_cell(m.p99_ms)} | {m.errors} | "
             f"{_cell(m.ratio)}{' (' + m.notes + ')' if m.notes else ''} | "
-            f"{_cell(m.durable)} | {' + '.join(f'{u.cpu_percent:g}' for u in servers)} | "
-            f"{' + '.join(f'{u.peak_rss_mb:g}' for u in servers)} | "
+            f"{_cell(m.durable)} | {_per_process(servers, 'cpu_percent')} | {clients:.0f} | "
+            f"{m.machine_cpu_percent:.0f} | {_per_process(servers, 'peak_rss_mb')} | "
             f"{_cell(m.memory_per_connection_kb)} |")
     lines += ["", "| target | wanted | measured | met |", "|---|---|---|---|"]
     lines += [f"| {t['target']} | {t['wanted']} | {_cell(t['measured'])} | "
@@ -125,7 +129,7 @@ def chart(measurements: list[Measurement], path: Path) -> None:
     axes.set_ylabel("latency, send to reply (ms)")
     axes.set_title("orderbot: latency against concurrency")
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=8)
+    axes.legend(fontsize=8, loc="upper left")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
@@ -157,6 +161,11 @@ def _commit() -> str:
                               capture_output=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+def _per_process(usage: list[ProcessUsage], figure: str) -> str:
+    """"bot postgresql 1: 48, PostgreSQL server: 40": each server process (or service)."""
+    return ", ".join(f"{u.name}: {getattr(u, figure):.0f}" for u in usage)
 
 
 def _figure(value: float | None | bool, digits: int) -> str:

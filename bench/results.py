@@ -33,6 +33,7 @@ class Measurement:
     transcript_rows: dict[str, int] = field(default_factory=dict)
     memory_per_connection_kb: float | None = None
     usage: list[ProcessUsage] = field(default_factory=list)
+    machine_cpu_percent: float = 0.0  # all processes, other people's too; 100 = one core
     notes: str = ""
 
     def to_json(self) -> dict[str, Any]:
@@ -51,7 +52,7 @@ def measure(name: str, target: str, processes: int, result: LoadResult, duration
         p50_ms=_ms(p50), p95_ms=_ms(p95), p99_ms=_ms(p99),
         max_ms=_ms(latencies.max()) if latencies.size else None,
         sent=tally.sent, errors=tally.errors, error_samples=tally.error_samples,
-        usage=result.usage,
+        usage=result.usage, machine_cpu_percent=result.machine_cpu_percent,
     )
 
 

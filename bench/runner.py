@@ -14,7 +14,7 @@ from bench.customers import Load, Mode
 from bench.infra import transcript_rows
 from bench.load import Target, run_load
 from bench.plan import Plan
-from bench.processes import ServerProcess
+from bench.processes import Metered, ServerProcess
 from bench.results import Measurement, compare, measure
 
 SETTLE_SECONDS = 2.0  # idle connections: let the servers finish what connecting left behind
@@ -44,8 +44,9 @@ class Run:
              servers: Sequence[ServerProcess], mode: Mode, customers: int, *,
              database_url: str | None = None, baseline: Measurement | None = None,
              clients: int | None = None, secret: str = "", duration: float | None = None,
-             record: bool = True) -> Measurement:
-        """One load; `record` False for a warm-up that the reports leave out."""
+             record: bool = True, services: Sequence[Metered] = ()) -> Measurement:
+        """One load; `record` False for a warm-up that the reports leave out; `services`
+        (PostgreSQL, Redis) are metered beside the servers."""
         plan = self.plan
         think = plan.think_seconds if mode == "open" else 0.0
         duration = plan.duration if duration is None else duration
@@ -56,7 +57,7 @@ class Run:
         settle = (lambda: time.sleep(SETTLE_SECONDS)) if mode == "idle" else None
         started = time.monotonic()
         result = run_load(job, clients or plan.clients, url,
-                          lambda: [s.metered() for s in servers], settle)
+                          lambda: [*(s.metered() for s in servers), *services], settle)
         measurement = measure(name, target, len(servers), result, duration, customers, mode)
         if mode == "open":
             measurement.offered_per_s = round(customers / think, 1)

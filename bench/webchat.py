@@ -81,25 +81,28 @@ def production(run: Run, demo: DemoDatabase, echo_one: Measurement) -> None:
     """PostgreSQL + Redis; one process, then two sharing the port (SO_REUSEPORT)."""
     size = run.plan.saturation
     echo_two = echo_baselines(run, processes=2)
-    with production_services() as (database, redis):
+    with production_services() as services:
+        database = services.database_url
         port = free_port()
-        env = bot_environment(port, database, redis)
+        env = bot_environment(port, database, services.redis_url)
         first = run.server("bot postgresql 1", "bench.bot_process", env)  # seeds the demo
         servers: list[ServerProcess] = [first]
+        metered = services.metered
         try:
             target = "webchat postgresql+redis"
             one = run.load(f"{target} x1 closed {size}", target, "webchat", _url(port),
-                           servers, "closed", size, database_url=database, baseline=echo_one)
+                           servers, "closed", size, database_url=database, baseline=echo_one,
+                           services=metered)
             servers.append(run.server("bot postgresql 2", "bench.bot_process", env))
             two = run.load(f"{target} x2 closed {size}", target, "webchat", _url(port),
                            servers, "closed", size, database_url=database,
-                           baseline=echo_two[f"closed {size}"])
+                           baseline=echo_two[f"closed {size}"], services=metered)
             scaling = round(two.turns_per_s / max(one.turns_per_s, 1e-9), 2)
             two.notes = f"{scaling}x one process"
             run.facts["two_process_scaling"] = scaling
             run.load(f"{target} x2 open {run.plan.open_customers}", target, "webchat",
                      _url(port), servers, "open", run.plan.open_customers,
-                     database_url=database, baseline=echo_two["open"])
+                     database_url=database, baseline=echo_two["open"], services=metered)
         finally:
             for server in servers:
                 server.stop()

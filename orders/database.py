@@ -32,15 +32,17 @@ def make_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
                                    hide_parameters=True)
-    if parsed.database and parsed.database != ":memory:":
+    in_memory = not parsed.database or parsed.database == ":memory:"
+    if not in_memory:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     # One connection, its calls inline on the event loop (orders/sqlite.py): SQLite has one
     # writer at a time anyway (BEGIN IMMEDIATE), and transactions that wait for the pool queue
-    # instead of polling the lock. hide_parameters: a database error's text must not carry
-    # customers' messages into logs.
+    # instead of polling the lock. (In memory, SQLAlchemy shares one connection by itself.)
+    # hide_parameters: a database error's text must not carry customers' messages into logs.
+    pool = {} if in_memory else {"pool_size": 1, "max_overflow": 0}
     engine = create_async_engine(
-        url, async_creator=inline_connector(parsed.database or ":memory:"), pool_size=1,
-        max_overflow=0, hide_parameters=True,
+        url, async_creator=inline_connector(parsed.database or ":memory:"),
+        hide_parameters=True, **pool,
     )
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -37,12 +37,7 @@ class Prepared:
         self._compiled: dict[str, _Compiled] = {}
 
     async def execute(self, session: AsyncSession, **values: Any) -> CursorResult[Any]:
-        await session.flush()  # what the session's objects changed counts, as in any ORM query
-        connection = await session.connection()
-        compiled = self._for(connection.dialect)
-        arguments = tuple(_converted(compiled.bind[name], values[name])
-                          for name in compiled.names)
-        return await connection.exec_driver_sql(compiled.sql, arguments)
+        return (await self._run(session, values))[0]
 
     async def scalar(self, session: AsyncSession, **values: Any) -> Any:
         return (await self.execute(session, **values)).scalar()
@@ -54,16 +49,25 @@ class Prepared:
 
     async def all(self, session: AsyncSession, **values: Any) -> list[tuple[Any, ...]]:
         """The rows of a SELECT, their values converted by the columns' types."""
-        rows = (await self.execute(session, **values)).all()
-        columns = self._compiled[(await session.connection()).dialect.name].columns
-        return [tuple(_converted(convert, value) for convert, value in zip(columns, row,
-                                                                           strict=True))
-                for row in rows]
+        result, compiled = await self._run(session, values)
+        return [tuple(_converted(convert, value)
+                      for convert, value in zip(compiled.columns, row, strict=True))
+                for row in result.all()]
+
+    async def _run(self, session: AsyncSession,
+                   values: dict[str, Any]) -> tuple[CursorResult[Any], _Compiled]:
+        await session.flush()  # what the session's objects changed counts, as in any ORM query
+        connection = await session.connection()
+        compiled = self._for(connection.dialect)
+        arguments = tuple(_converted(compiled.bind[name], values[name])
+                          for name in compiled.names)
+        return await connection.exec_driver_sql(compiled.sql, arguments), compiled
 
     def _for(self, dialect: Dialect) -> _Compiled:
-        compiled = self._compiled.get(dialect.name)
+        key = f"{dialect.name}+{dialect.driver}"  # the driver decides the parameter style
+        compiled = self._compiled.get(key)
         if compiled is None:
-            compiled = self._compiled[dialect.name] = _compile(self._statement, dialect)
+            compiled = self._compiled[key] = _compile(self._statement, dialect)
         return compiled
 
 

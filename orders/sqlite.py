@@ -65,11 +65,11 @@ class _RunAtOnce:
             future.set_result(result)
 
 
-def inline_connector(path: str, **connect_args: Any) -> Callable[[], Any]:
+def inline_connector(path: str) -> Callable[[], Any]:
     """An async_creator for create_async_engine: opens `path` as an InlineConnection."""
 
     async def connect() -> InlineConnection:
-        connection = InlineConnection(lambda: sqlite3.connect(path, timeout=0, **connect_args))
+        connection = InlineConnection(lambda: sqlite3.connect(path, timeout=0))
         return await connection
 
     return connect

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any, Literal
@@ -50,12 +49,11 @@ def run(job: ClientJob, pipe: Connection) -> None:
 
 async def _run(job: ClientJob, pipe: Connection) -> None:
     loop = asyncio.get_running_loop()
-    double = None
+    double: ReplyingDouble | None = None
     if job.kind.startswith("telegram"):
         from bench.telegram_double import ReplyingDouble  # aiohttp server: only when needed
 
         double = ReplyingDouble()
-    if double is not None:
         await double.start()
     pipe.send(("hello", double.url if double else None))
     _, target = await loop.run_in_executor(None, pipe.recv)
@@ -66,11 +64,9 @@ async def _run(job: ClientJob, pipe: Connection) -> None:
         customers = [Customer(_transport(job, target, http, double, job.first + i),
                               _steps(job, job.first + i), tally, rng)
                      for i in range(job.count)]
-        opened = time.time()
         customers = await _open_all(customers, tally)
         if job.load.mode == "idle":
             await asyncio.gather(*(c.say_once() for c in customers))
-        tally.connect_seconds = time.time() - opened
         pipe.send(("ready", None))
         _, start = await loop.run_in_executor(None, pipe.recv)
         if job.load.mode != "idle":

@@ -24,7 +24,6 @@ class Tally:
     latencies: list[float] = field(default_factory=list)  # seconds, turns sent in the window
     errors: int = 0
     error_samples: list[str] = field(default_factory=list)
-    connect_seconds: float = 0.0
 
     def answered(self, sent_at: float, answered_at: float) -> None:
         self.replies += 1
@@ -46,4 +45,3 @@ class Tally:
         self.errors += other.errors
         room = MAX_ERROR_SAMPLES - len(self.error_samples)
         self.error_samples.extend(other.error_samples[:max(0, room)])
-        self.connect_seconds = max(self.connect_seconds, other.connect_seconds)

@@ -4,6 +4,7 @@
     python bot.py nlu-eval FILE              evaluate the intent classifier on FILE
     python bot.py operator add NAME [--display-name X] [--admin] [--password-stdin]
                                              create a console operator account
+    python bot.py erase-customer EMAIL       erase a customer's conversations and personal data
 
 This is the only module that knows every part; it wires channels -> dialog -> orders.
 """
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 import uvicorn
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from adapters.courier.http import HttpCourier
@@ -37,12 +38,21 @@ from adapters.payments.page import make_payment_page_router
 from adapters.vouchers.http import HttpVouchers
 from adapters.vouchers.local import LocalVouchers
 from channels.base import Channel
+from channels.limits import PublicLimits
 from channels.webchat.channel import STATIC as WEBCHAT_STATIC
 from channels.webchat.channel import WebchatChannel
 from config import Settings, SettingsError, is_loopback, load_settings
 from console import cli as operator_cli
+from console import erase_cli
 from console.app import OperatorConsole
 from coordination.base import Locks, PubSub
+from coordination.fallback import (
+    FallbackLocks,
+    FallbackPubSub,
+    FallbackRateLimiter,
+    RedisHealth,
+)
+from coordination.limits import RateLimiter
 from coordination.memory import InProcessLocks, InProcessPubSub
 from coordination.redis import RedisLocks, RedisPubSub
 from dialog.desk import OperatorDesk
@@ -56,6 +66,7 @@ from dialog.manager import DialogManager
 from dialog.nlu import NluModel, evaluate
 from dialog.outbox import OutboxSender
 from dialog.proactive import ProactiveMessages
+from dialog.retention import TranscriptRetention
 from dialog.services import Services
 from dialog.store import ConversationStore
 from dialog.texts import Texts
@@ -68,11 +79,12 @@ from orders.credit_check import CreditCheck
 from orders.database import Database, make_engine
 from orders.documents import make_documents_router
 from orders.inventory import Inventory
-from orders.migrations import upgrade
+from orders.migrations import hold_setup_lock, upgrade
 from orders.payments import Payments
 from orders.returns import ReturnDesk, ReturnPolicy
 from orders.service import OrderService, OrderView
 from orders.tracking import Courier
+from orders.unavailable import add_unavailable_handler
 from orders.vouchers import Vouchers
 from scheduling.jobs import JobRunner
 
@@ -104,8 +116,12 @@ class Orderbot:
             if settings.redis.url
             else None
         )
-        self.locks: Locks = RedisLocks(self.redis) if self.redis else InProcessLocks()
-        self.pubsub: PubSub = RedisPubSub(self.redis) if self.redis else InProcessPubSub()
+        # With Redis: its locks and pub/sub, falling back to this process's while it is down.
+        self.redis_health = RedisHealth()
+        self.locks: Locks = (FallbackLocks(RedisLocks(self.redis), self.redis_health)
+                             if self.redis else InProcessLocks())
+        self.pubsub: PubSub = (FallbackPubSub(RedisPubSub(self.redis), self.redis_health)
+                               if self.redis else InProcessPubSub())
         self.orders = OrderService()
         self.store = ConversationStore()
         self.texts = Texts.load()
@@ -140,11 +156,15 @@ class Orderbot:
         self.proactive = ProactiveMessages(
             self.store, self.texts, self.outbox, self.orders, settings.shop.name
         )
-        self.inbox = Inbox(self.database, self.manager)
+        self.rate_limiter = (FallbackRateLimiter(settings.redis.url, self.redis_health)
+                             if settings.redis.url else RateLimiter())
+        self.limits = PublicLimits(settings.limits, self.rate_limiter)
+        self.inbox = Inbox(self.database, self.manager, admit=self.limits.message_admitted)
         self._wire()
         self.channels: list[Channel] = []
         self.telegram: TelegramChannel | None = None
         self.app = FastAPI(title="orderbot", lifespan=self._lifespan)
+        add_unavailable_handler(self.app)  # database down or locked: 503, nothing kept
         self.app.include_router(make_documents_router(self.database))
         if not settings.adapters.payments_url:  # local payments: the shop's own payment page
             self.app.include_router(make_payment_page_router(
@@ -163,7 +183,8 @@ class Orderbot:
         )
         self.app.include_router(self.console.router())
         if settings.webchat.enabled:
-            webchat = WebchatChannel(self.manager, self.pubsub, settings.webchat, settings.base_url)
+            webchat = WebchatChannel(self.manager, self.pubsub, settings.webchat, settings.base_url,
+                                     limits=self.limits)
             self._add_channel(webchat)
             # The widget on a shop's site opens its session cross-origin. Every origin may read
             # the answer, so that a refused one (403 from the session endpoint, which checks
@@ -231,12 +252,18 @@ class Orderbot:
             self.orders, PaymentMessages(self.proactive, self.store, self.texts),
             escalation_days=self.settings.shop.payment_overdue_escalation_days,
         ).register(self.jobs)
+        self.retention = TranscriptRetention(self.settings.shop.transcript_retention_days)
+        self.retention.register(self.jobs)
 
     def _add_channel(self, channel: Channel) -> None:
         self.channels.append(channel)
         router = channel.router()
         if router is not None:
-            self.app.include_router(router)
+            # The platforms' webhooks are limited per address here; the web chat counts its
+            # sessions and messages itself.
+            webhook = channel.name in ("telegram", "slack")
+            self.app.include_router(
+                router, dependencies=[Depends(self.limits.webhook_called)] if webhook else None)
         self.proactive.add_opener(channel)
 
     def _links(self, order: OrderView) -> dict[str, str | None]:
@@ -266,8 +293,11 @@ class Orderbot:
         await upgrade(self.database.engine)
         if self.settings.demo.enabled:
             async with self.database.transaction() as session:
+                await hold_setup_lock(session)  # one process seeds, the others then see it
                 if await demo.seed(session, self.orders):
                     log.info("demo shop seeded")
+        async with self.database.transaction() as session:
+            await self.retention.plan(session)
         await self.console.start()  # canned replies, the demo login, the live feed
         for channel in self.channels:
             self.outbox.add_channel(channel.name, channel)
@@ -289,6 +319,7 @@ class Orderbot:
         for channel in self.channels:
             await channel.stop()
         await self.pubsub.close()
+        await self.rate_limiter.close()
         if self.redis is not None:
             await self.redis.aclose()
         await self.database.dispose()
@@ -410,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
     evaluation = commands.add_parser("nlu-eval", help="evaluate intents on FILE")
     evaluation.add_argument("file", type=Path)
     operator_cli.add_commands(commands)
+    erase_cli.add_commands(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -432,6 +464,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "operator":
         return operator_cli.run(args, settings, _database_url(settings.database.url))
+    if args.command == "erase-customer":
+        return erase_cli.run(args, _database_url(settings.database.url))
     return serve(settings)
 
 

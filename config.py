@@ -98,6 +98,7 @@ class ShopSettings:
     confirmation_reminder_minutes: int = 60  # no answer to "please confirm": remind once
     confirmation_escalation_minutes: int = 120  # still none after the reminder: an operator
     payment_overdue_escalation_days: int = 14
+    transcript_retention_days: int = 0  # chat transcripts older than this are deleted; 0: kept
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,15 @@ class OperatorsSettings:
 
 
 @dataclass(frozen=True)
+class LimitsSettings:
+    """Rate limits of the public endpoints (channels/limits.py); 0 = no limit."""
+
+    webchat_sessions_per_ip_per_minute: int = 300
+    webhook_requests_per_ip_per_second: int = 200  # Telegram and Slack send from few addresses
+    messages_per_conversation_per_minute: int = 120  # past it: not answered (README)
+
+
+@dataclass(frozen=True)
 class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -140,6 +150,7 @@ class Settings:
     shop: ShopSettings = field(default_factory=ShopSettings)
     adapters: AdaptersSettings = field(default_factory=AdaptersSettings)
     operators: OperatorsSettings = field(default_factory=OperatorsSettings)
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
 
     @property
     def base_url(self) -> str:
@@ -243,6 +254,8 @@ def _check(settings: Settings) -> None:
         raise SettingsError("email.relay_tls: expected \"none\", \"starttls\" or \"tls\"")
     if settings.shop.return_window_days < 0:
         raise SettingsError("shop.return_window_days: must not be negative")
+    if settings.shop.transcript_retention_days < 0:
+        raise SettingsError("shop.transcript_retention_days: must not be negative (0 = keep)")
     if settings.webchat.max_message_chars < 1:
         raise SettingsError("webchat.max_message_chars: must be positive")
     for name in ("inventory_url", "courier_url", "payments_url", "credit_check_url",
@@ -262,6 +275,10 @@ def _check(settings: Settings) -> None:
         if getattr(settings.shop, name) < 1:
             raise SettingsError(f"shop.{name}: must be positive")
     _check_operators(settings.operators)
+    for name in ("webchat_sessions_per_ip_per_minute", "webhook_requests_per_ip_per_second",
+                 "messages_per_conversation_per_minute"):
+        if getattr(settings.limits, name) < 0:
+            raise SettingsError(f"limits.{name}: must not be negative (0 = no limit)")
     if not settings.shop.api_keys:
         raise SettingsError("shop.api_keys: at least one key is needed for the shop API")
     if settings.http.public_url and urlsplit(settings.http.public_url).scheme not in (

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from coordination.base import Locks
+from dialog import crashpoints
 from dialog.desk import OperatorDesk, TranscriptLine
 from dialog.flows.base import Flow, Turn, human_button, track_button
 from dialog.flows.fallback import not_understood
@@ -132,6 +133,7 @@ class DialogManager:
                     )
                     if record is None:
                         raise _Duplicate
+                    after_commit(session, lambda: crashpoints.reached("reply_queued"))  # test hook
                     after_commit(session, lambda: self._outbox.enqueue(record.deliveries))
                     if self._desk is not None and (status_before != "bot" or state.status != "bot"):
                         lines = _lines(state, recorded, record)

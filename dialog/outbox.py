@@ -7,6 +7,7 @@ import logging
 from collections.abc import Mapping
 from typing import Protocol
 
+from dialog import crashpoints
 from dialog.messages import ConversationKey, Delivery, DeliveryFailed
 from dialog.store import ConversationStore
 from orders.database import Database
@@ -14,6 +15,7 @@ from orders.database import Database
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 60.0
 STOP_RETRY_SECONDS = 1.0
 
@@ -28,8 +30,20 @@ class OutboxSender:
     pacing) holds back only that chat. Rows are marked sent in batches."""
 
     def __init__(
-        self, database: Database, store: ConversationStore, channels: Mapping[str, Deliverer]
+        self,
+        database: Database,
+        store: ConversationStore,
+        channels: Mapping[str, Deliverer],
+        *,
+        max_attempts: int = MAX_ATTEMPTS,
+        first_backoff: float = FIRST_BACKOFF_SECONDS,
+        max_backoff: float = MAX_BACKOFF_SECONDS,
     ) -> None:
+        # The retry policy is public so that tests can shorten it without settings; a
+        # platform's own wait (retry_after, Retry-After) is always honoured as given.
+        self.max_attempts = max_attempts
+        self.first_backoff = first_backoff
+        self.max_backoff = max_backoff
         self._database = database
         self._store = store
         self._channels = dict(channels)
@@ -44,7 +58,11 @@ class OutboxSender:
         """Send what was committed but not sent before the last stop."""
         self._running = True
         async with self._database.transaction() as session:
-            self.enqueue(await self._store.unsent(session))
+            pending = await self._store.unsent(session)
+        for delivery in pending:  # it may have left just before a crash: no platform dedupes
+            log.warning("outbox row %s (%s) sent again after a restart: a possible duplicate",
+                        delivery.outbox_id, delivery.outbound.key.channel)
+        self.enqueue(pending)
 
     async def stop(self) -> None:
         self._running = False
@@ -94,17 +112,18 @@ class OutboxSender:
                 del self._queues[key]
 
     async def _deliver(self, channel: Deliverer, delivery: Delivery) -> bool:
-        backoff = 1.0
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        backoff = self.first_backoff
+        for attempt in range(1, self.max_attempts + 1):
             try:
                 await channel.send(delivery)
+                crashpoints.reached("reply_sent")  # a test hook, off in production
                 return True
             except DeliveryFailed as failure:
-                if failure.permanent or attempt == MAX_ATTEMPTS:
+                if failure.permanent or attempt == self.max_attempts:
                     await self._give_up(delivery, str(failure))
                     return False
                 wait = failure.retry_after if failure.retry_after is not None else backoff
-                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                backoff = min(backoff * 2, self.max_backoff)
                 log.info("delivery of outbox row %s failed, retry in %.1fs",
                          delivery.outbox_id, wait)
                 await asyncio.sleep(wait)

@@ -28,8 +28,10 @@ def make_engine(url: str) -> AsyncEngine:
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
-                                   hide_parameters=True)
+        engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
+                                     hide_parameters=True)
+        event.listen(engine.sync_engine, "handle_error", _hide_detail)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     # hide_parameters: a database error's text must not carry customers' messages into logs.
@@ -49,6 +51,19 @@ def make_engine(url: str) -> AsyncEngine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _hide_detail(context: Any) -> None:
+    """PostgreSQL's DETAIL quotes the refused row's values ("Key (email)=(...) already
+    exists"), and a logged traceback shows the driver's exception with it: drop it, as
+    hide_parameters drops the statement's parameters."""
+    error: BaseException | None = context.original_exception
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if getattr(error, "detail", None):
+            error.detail = None  # type: ignore[attr-defined]
+        error = error.__cause__ or error.__context__
 
 
 class Database:

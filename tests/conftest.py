@@ -17,6 +17,9 @@ from config import Settings, load_settings
 from dialog.nlu import NluModel
 from tests.servers import create_database, free_port, postgres_server, redis_server
 
+# The platforms' doubles (telegram_api, slack_api, relay, telegram_server, slack_server)
+pytest_plugins = ["tests.doubles.fixtures"]
+
 API_KEY = "test-shop-key"
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import socket
 import sys
 from collections.abc import AsyncIterator
@@ -25,6 +26,7 @@ import redis.asyncio as aioredis
 import uvicorn
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import text
 
 from adapters.courier.http import HttpCourier
 from adapters.courier.local import LocalCourier
@@ -41,7 +43,7 @@ from channels.base import Channel
 from channels.limits import PublicLimits
 from channels.webchat.channel import STATIC as WEBCHAT_STATIC
 from channels.webchat.channel import WebchatChannel
-from config import Settings, SettingsError, is_loopback, load_settings
+from config import Settings, SettingsError, load_settings
 from console import cli as operator_cli
 from console import erase_cli
 from console.app import OperatorConsole
@@ -69,6 +71,7 @@ from dialog.proactive import ProactiveMessages
 from dialog.retention import TranscriptRetention
 from dialog.services import Services
 from dialog.store import ConversationStore
+from dialog.takeover import Takeover
 from dialog.texts import Texts
 from dialog.waits import QueueWaits
 from orders import demo
@@ -110,7 +113,9 @@ class Orderbot:
 
     def __init__(self, settings: Settings, nlu: NluModel | None = None) -> None:
         self.settings = settings
-        self.database = Database(make_engine(_database_url(settings.database.url)))
+        self.database = Database(make_engine(_database_url(settings.database.url),
+                                             settings.database.pool_size,
+                                             settings.database.max_overflow))
         self.redis = (
             aioredis.from_url(settings.redis.url, decode_responses=True)
             if settings.redis.url
@@ -123,7 +128,8 @@ class Orderbot:
         self.pubsub: PubSub = (FallbackPubSub(RedisPubSub(self.redis), self.redis_health)
                                if self.redis else InProcessPubSub())
         self.orders = OrderService()
-        self.store = ConversationStore()
+        self.process_name = settings.process.name or f"{socket.gethostname()}:{settings.http.port}"
+        self.store = ConversationStore(owner=self.process_name)
         self.texts = Texts.load()
         self.nlu = nlu or NluModel.train()
         self.outbox = OutboxSender(self.database, self.store, {})
@@ -159,12 +165,16 @@ class Orderbot:
         self.rate_limiter = (FallbackRateLimiter(settings.redis.url, self.redis_health)
                              if settings.redis.url else RateLimiter())
         self.limits = PublicLimits(settings.limits, self.rate_limiter)
-        self.inbox = Inbox(self.database, self.manager, admit=self.limits.message_admitted)
+        self.inbox = Inbox(self.database, self.manager, admit=self.limits.message_admitted,
+                           owner=self.process_name)
+        self.takeover = Takeover(self.database, self.process_name,
+                                 settings.process.takeover_seconds, self._resume)
         self._wire()
         self.channels: list[Channel] = []
         self.telegram: TelegramChannel | None = None
         self.app = FastAPI(title="orderbot", lifespan=self._lifespan)
         add_unavailable_handler(self.app)  # database down or locked: 503, nothing kept
+        self.app.add_api_route("/health", self._health, methods=["GET"], tags=["operations"])
         self.app.include_router(make_documents_router(self.database))
         if not settings.adapters.payments_url:  # local payments: the shop's own payment page
             self.app.include_router(make_payment_page_router(
@@ -180,6 +190,7 @@ class Orderbot:
         self.console = OperatorConsole(
             settings, database=self.database, desk=self.desk, orders=self.orders,
             services=self.services, texts=self.texts, locks=self.locks,
+            limiter=self.rate_limiter,
         )
         self.app.include_router(self.console.router())
         if settings.webchat.enabled:
@@ -301,6 +312,7 @@ class Orderbot:
         await self.console.start()  # canned replies, the demo login, the live feed
         for channel in self.channels:
             self.outbox.add_channel(channel.name, channel)
+        await self.takeover.start()  # this process's name on the rows it will resume
         await self.outbox.start()
         # Messages recorded before the last stop are answered before new ones can arrive,
         # so that a conversation's turns keep their order across a restart.
@@ -316,6 +328,7 @@ class Orderbot:
         await self.jobs.stop()
         await self.inbox.stop()
         await self.outbox.stop()
+        await self.takeover.stop()  # what is left may go to another process at once
         for channel in self.channels:
             await channel.stop()
         await self.pubsub.close()
@@ -323,6 +336,20 @@ class Orderbot:
         if self.redis is not None:
             await self.redis.aclose()
         await self.database.dispose()
+
+    async def _health(self) -> dict[str, str]:
+        """For a load balancer or a monitor: 200 while this process can serve (the database
+        answers; 503 when it does not); Redis "degraded" still serves, in this process only."""
+        async with self.database.transaction() as session:
+            await session.execute(text("SELECT 1"))
+        redis = "off" if self.redis is None else (
+            "degraded" if self.redis_health.degraded else "ok")
+        return {"status": "ok", "database": "ok", "redis": redis, "process": self.process_name}
+
+    async def _resume(self, inbox_ids: list[int], outbox_ids: list[int]) -> None:
+        """Work taken over from a process that stopped (dialog/takeover.py)."""
+        await self.outbox.resume(outbox_ids)
+        await self.inbox.resume(inbox_ids)
 
     def describe(self) -> list[str]:
         base = self.settings.base_url
@@ -332,8 +359,8 @@ class Orderbot:
         if self.settings.webchat.enabled:
             lines.append(f"  web chat:       {base}/webchat/widget.js  (WebSocket /webchat/ws)")
         lines.append(f"  shop API:       {base}/api  (OpenAPI: {base}/docs)")
-        demo_login = "  (demo / demo)" if self.settings.demo.enabled and is_loopback(
-            self.settings.http.host) else ""
+        demo_login = ("  (demo / demo)" if self.settings.demo.enabled
+                      and self.settings.public_host is None else "")
         lines.append(f"  operators:      {base}/console{demo_login}")
         on = [c.name for c in self.channels] or ["none"]
         lines.append(f"  channels on:    {', '.join(on)}")
@@ -413,6 +440,11 @@ def serve(settings: Settings) -> int:
             print(f"orderbot: bad settings: {error}", file=sys.stderr)
             await _stop_quietly(bot)
             return 2
+        # uvicorn handles SIGINT/SIGTERM while it serves, then raises the signal again once it
+        # has stopped; with the default handlers that would end the process before the bot
+        # stops (replies in flight, the heartbeat that hands pending work over).
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop_signal, _already_stopping)
         try:
             serving = asyncio.create_task(server.serve(sockets=[listener]))
             while not server.started and not serving.done():  # noqa: ASYNC110 (no event)
@@ -432,6 +464,10 @@ def serve(settings: Settings) -> int:
         return asyncio.run(run())
     except SystemExit as stop:  # uvicorn exits this way when start-up fails
         return int(stop.code or 1)
+
+
+def _already_stopping(_signal: int, _frame: object) -> None:
+    """The signal uvicorn raises again after its shutdown: the bot's own stop follows."""
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,6 +35,8 @@ class HttpSettings:
 @dataclass(frozen=True)
 class DatabaseSettings:
     url: str = "sqlite+aiosqlite:///var/orderbot.db"
+    pool_size: int = 10  # PostgreSQL connections kept open per process
+    max_overflow: int = 20  # more opened under load, closed after
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,14 @@ class LimitsSettings:
 
 
 @dataclass(frozen=True)
+class ProcessSettings:
+    """This bot process among several on one database (dialog/takeover.py)."""
+
+    name: str = ""  # unique per process; "" = this host's name and [http] port
+    takeover_seconds: int = 60  # a process silent this long has its pending work taken over
+
+
+@dataclass(frozen=True)
 class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -151,10 +161,21 @@ class Settings:
     adapters: AdaptersSettings = field(default_factory=AdaptersSettings)
     operators: OperatorsSettings = field(default_factory=OperatorsSettings)
     limits: LimitsSettings = field(default_factory=LimitsSettings)
+    process: ProcessSettings = field(default_factory=ProcessSettings)
 
     @property
     def base_url(self) -> str:
         return self.http.public_url.rstrip("/") or f"http://{self.http.host}:{self.http.port}"
+
+    @property
+    def public_host(self) -> str | None:
+        """The host customers reach the bot at, when that is not this machine itself: the
+        listening address, or the public URL's host (behind a reverse proxy the bot listens
+        on 127.0.0.1 and is public all the same). None for a bot only this machine reaches."""
+        for host in (self.http.host, urlsplit(self.http.public_url).hostname or "localhost"):
+            if not is_loopback(host):
+                return host
+        return None
 
 
 def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -275,6 +296,10 @@ def _check(settings: Settings) -> None:
         if getattr(settings.shop, name) < 1:
             raise SettingsError(f"shop.{name}: must be positive")
     _check_operators(settings.operators)
+    if settings.database.pool_size < 1 or settings.database.max_overflow < 0:
+        raise SettingsError("database.pool_size: must be positive (max_overflow: not negative)")
+    if settings.process.takeover_seconds < 1:
+        raise SettingsError("process.takeover_seconds: must be positive")
     for name in ("webchat_sessions_per_ip_per_minute", "webhook_requests_per_ip_per_second",
                  "messages_per_conversation_per_minute"):
         if getattr(settings.limits, name) < 0:
@@ -285,7 +310,11 @@ def _check(settings: Settings) -> None:
         "http", "https"
     ):
         raise SettingsError("http.public_url: expected an http:// or https:// URL")
-    if not is_loopback(settings.http.host):
+    if settings.webchat.enabled and not settings.webchat.identity_secret:
+        raise SettingsError("webchat.identity_secret: must not be empty (anyone could sign an "
+                            "identity with an empty key); set a long random secret")
+    public = settings.public_host
+    if public is not None:
         for key, value in (
             ("webchat.identity_secret", settings.webchat.identity_secret),
             *(("shop.api_keys", k) for k in settings.shop.api_keys),
@@ -293,7 +322,7 @@ def _check(settings: Settings) -> None:
             if value in DEMO_SECRETS:
                 raise SettingsError(
                     f"{key}: the demo value is refused on the non-loopback host "
-                    f"{settings.http.host}; set your own secret"
+                    f"{public}; set your own secret"
                 )
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TypeVar
 
 from limits import RateLimitItem
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -26,6 +27,7 @@ from coordination.redis import RedisLocks, RedisPubSub
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 RETRY_SECONDS = 5.0
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
@@ -138,15 +140,27 @@ class FallbackRateLimiter(RateLimiter):
         self._health = health
 
     async def hit(self, limit: RateLimitItem | None, *key: str) -> int | None:
-        if limit is not None and self._health.usable():
+        if limit is None:
+            return None
+        return await self._either(super().hit, self._local.hit, limit, *key)
+
+    async def check(self, limit: RateLimitItem, *key: str) -> int | None:
+        return await self._either(super().check, self._local.check, limit, *key)
+
+    async def clear(self, limit: RateLimitItem, *key: str) -> None:
+        await self._either(super().clear, self._local.clear, limit, *key)
+
+    async def _either(self, remote: Callable[..., Awaitable[T]], local: Callable[..., Awaitable[T]],
+                      limit: RateLimitItem, *key: str) -> T:
+        if self._health.usable():
             try:
-                wait = await super().hit(limit, *key)
+                result = await remote(limit, *key)
             except REDIS_DOWN as error:
                 self._health.failed("rate limit", error)
             else:
                 self._health.answered()
-                return wait
-        return await self._local.hit(limit, *key)
+                return result
+        return await local(limit, *key)
 
     async def close(self) -> None:
         await self._local.close()

@@ -34,6 +34,19 @@ class RateLimiter:
         A limit of None admits everything."""
         if limit is None or await self._limiter.hit(limit, *key):
             return None
+        return await self._wait(limit, *key)
+
+    async def check(self, limit: RateLimitItem, *key: str) -> int | None:
+        """Like hit, without counting: None if one more use would be admitted."""
+        if await self._limiter.test(limit, *key):
+            return None
+        return await self._wait(limit, *key)
+
+    async def clear(self, limit: RateLimitItem, *key: str) -> None:
+        """Forget the uses of `key`."""
+        await self._limiter.clear(limit, *key)
+
+    async def _wait(self, limit: RateLimitItem, *key: str) -> int:
         stats = await self._limiter.get_window_stats(limit, *key)
         return max(1, math.ceil(stats.reset_time - time.time()))
 

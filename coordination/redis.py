@@ -84,6 +84,7 @@ class RedisPubSub:
                 await self._pubsub.unsubscribe(f"orderbot:{topic}")
 
     async def _read(self) -> None:
+        failing = False
         while True:
             try:
                 if self._unsubscribed:
@@ -93,10 +94,16 @@ class RedisPubSub:
                 message = await self._pubsub.get_message(timeout=1.0)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.warning("redis pub/sub read failed; retrying", exc_info=True)
+            except Exception as error:
+                if not failing:  # once per outage, not twice a second
+                    log.warning("redis pub/sub read failed (%s); retrying until Redis answers",
+                                type(error).__name__)
+                failing = True
                 await asyncio.sleep(0.5)
                 continue
+            if failing:
+                log.warning("redis pub/sub reading again")
+                failing = False
             if message is None or message.get("type") != "message":
                 continue
             topic = str(message["channel"]).removeprefix("orderbot:")

@@ -32,8 +32,10 @@ class Inbox:
     def __init__(
         self, database: Database, manager: DialogManager,
         admit: Callable[[ConversationKey], Awaitable[bool]] | None = None,
+        owner: str | None = None,
     ) -> None:
         self._database = database
+        self._owner = owner  # this process's name, on the rows it records (takeover.py)
         self._admit = admit
         self._manager = manager
         self._queues: dict[ConversationKey, asyncio.Queue[Inbound]] = {}
@@ -60,6 +62,7 @@ class Inbox:
                         sender=inbound.sender,
                         context=inbound.context,
                         processed_at=None if admitted else utcnow(),
+                        owner=self._owner,
                     )
                     .returning(InboxRow.id)
                 )
@@ -73,10 +76,17 @@ class Inbox:
         return True
 
     async def start(self) -> None:
-        """Answer what was recorded but not processed before the last stop."""
+        """Answer what this process recorded but had not processed before its last stop."""
+        await self.resume(None)
+
+    async def resume(self, ids: list[int] | None) -> None:
+        """Answer the unprocessed rows `ids` (None: all of this process's), e.g. taken over
+        from a process that stopped (dialog/takeover.py)."""
+        mine = InboxRow.id.in_(ids) if ids is not None else InboxRow.owner == self._owner
         async with self._database.transaction() as session:
             rows = await session.scalars(
-                select(InboxRow).where(InboxRow.processed_at.is_(None)).order_by(InboxRow.id)
+                select(InboxRow).where(InboxRow.processed_at.is_(None), mine)
+                .order_by(InboxRow.id)
             )
             pending = [_inbound(row) for row in rows]
         for inbound in pending:

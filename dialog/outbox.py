@@ -55,13 +55,18 @@ class OutboxSender:
         self._channels[name] = channel
 
     async def start(self) -> None:
-        """Send what was committed but not sent before the last stop."""
+        """Send what this process committed but had not sent before its last stop."""
         self._running = True
+        await self.resume(None, "sent again after a restart")
+
+    async def resume(self, ids: list[int] | None, why: str = "taken over") -> None:
+        """Send the unsent rows `ids` (None: all of this process's), e.g. taken over from a
+        process that stopped (dialog/takeover.py)."""
         async with self._database.transaction() as session:
-            pending = await self._store.unsent(session)
+            pending = await self._store.unsent(session, ids)
         for delivery in pending:  # it may have left just before a crash: no platform dedupes
-            log.warning("outbox row %s (%s) sent again after a restart: a possible duplicate",
-                        delivery.outbox_id, delivery.outbound.key.channel)
+            log.warning("outbox row %s (%s) %s: a possible duplicate",
+                        delivery.outbox_id, delivery.outbound.key.channel, why)
         self.enqueue(pending)
 
     async def stop(self) -> None:

@@ -84,6 +84,7 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+    owner: Mapped[str | None] = mapped_column(String(200))  # the process sending it (takeover.py)
 
 
 Index("ix_outbox_unsent", OutboxRow.sent_at, OutboxRow.id)
@@ -121,6 +122,7 @@ class InboxRow(Base):
     context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(index=True)
+    owner: Mapped[str | None] = mapped_column(String(200))  # the process answering it
 
 
 async def claim_inbox(session: AsyncSession, inbox_id: int) -> bool:
@@ -191,9 +193,10 @@ class HistoryEntry:
 class ConversationStore:
     """SQL persistence of conversations; every method works inside the caller's session."""
 
-    def __init__(self) -> None:
+    def __init__(self, owner: str | None = None) -> None:
         # Told (after the commit) of each conversation that went to the operators' queue.
         self.on_escalated: Callable[[int], Awaitable[None]] | None = None
+        self.owner = owner  # this process's name, on the outbox rows it writes (takeover.py)
 
     async def load(
         self,
@@ -330,6 +333,7 @@ class ConversationStore:
                     chat_id=reply.key.chat_id,
                     context=context,
                     created_at=now,
+                    owner=self.owner,
                 )
                 .returning(OutboxRow.id)
             )
@@ -472,13 +476,16 @@ class ConversationStore:
             .values(attempts=OutboxRow.attempts + 1, last_error=reason[:500])
         )
 
-    async def unsent(self, session: AsyncSession, limit: int = 1000) -> list[Delivery]:
+    async def unsent(
+        self, session: AsyncSession, ids: list[int] | None = None
+    ) -> list[Delivery]:
+        """Replies of this process (or the rows `ids`) not sent yet, oldest first."""
+        mine = OutboxRow.id.in_(ids) if ids is not None else OutboxRow.owner == self.owner
         rows = await session.execute(
             select(OutboxRow, TranscriptEntry)
             .join(TranscriptEntry, TranscriptEntry.id == OutboxRow.transcript_id)
-            .where(OutboxRow.sent_at.is_(None), OutboxRow.last_error.is_(None))
+            .where(OutboxRow.sent_at.is_(None), OutboxRow.last_error.is_(None), mine)
             .order_by(OutboxRow.id)
-            .limit(limit)
         )
         return [
             Delivery(

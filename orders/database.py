@@ -20,16 +20,17 @@ from sqlalchemy.ext.asyncio import (
 AfterCommit = Callable[[], Awaitable[None] | None]
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> AsyncEngine:
     """An engine; on SQLite with WAL and BEGIN IMMEDIATE so that writers never oversell.
 
     aiosqlite's driver issues no BEGIN before a SELECT, so a read-modify-write would race;
     taking the write lock at BEGIN makes every transaction serialisable on SQLite.
+    The pool sizes are a server database's (connections per process: up to the sum).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
-                                     hide_parameters=True)
+        engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
+                                     pool_pre_ping=True, hide_parameters=True)
         event.listen(engine.sync_engine, "handle_error", _hide_detail)
         return engine
     if parsed.database and parsed.database != ":memory:":

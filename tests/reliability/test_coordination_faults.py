@@ -96,12 +96,19 @@ async def test_web_chat_keeps_serving_while_redis_is_down_and_recovers_without_r
             # this process's WebSocket directly.
             assert (await before.say("thanks"))["from"] == "bot"
             assert bot.redis_health.degraded
+            async with httpx.AsyncClient(base_url=server.url) as console:  # counted here now
+                login = await console.post("/console/api/login",
+                                           json={"username": "demo", "password": "demo"})
+                assert login.status_code == 200, login.text
+                assert (await console.get("/health")).json()["redis"] == "degraded"
             async with web_chat(server) as during:  # a chat opened while Redis is down
                 assert (await during.say("hello"))["text"].startswith("Hello!")
                 own_redis.start()
                 # Recovered: both WebSockets get their replies through Redis again.
                 assert (await before.say("bye"))["text"].startswith("Goodbye")
                 assert not bot.redis_health.degraded
+                async with httpx.AsyncClient(base_url=server.url) as monitor:
+                    assert (await monitor.get("/health")).json()["redis"] == "ok"
                 assert (await during.say("thanks"))["from"] == "bot"
     finally:
         await server.stop()
@@ -190,7 +197,8 @@ async def test_a_database_that_is_down_gets_a_clear_503_and_nothing_half_written
             created = await client.post("/api/orders", json=NEW_ORDER, headers=api)
             read = await client.get("/api/orders/D-5001", headers=api)
             session = await client.post("/webchat/session", json={"language": "en"})
-        for response in (created, read, session):
+            health = await client.get("/health")  # a load balancer takes the process out
+        for response in (created, read, session, health):
             assert response.status_code == 503, response.text
             assert "database" in response.json()["detail"]
             assert response.headers.get("Retry-After")
@@ -200,6 +208,10 @@ async def test_a_database_that_is_down_gets_a_clear_503_and_nothing_half_written
             again = await client.post("/api/orders", json=NEW_ORDER, headers=api)
             assert again.status_code == 201, again.text  # not a 409: the first left nothing
             assert (await client.post("/webchat/session", json={})).status_code == 200
+            healthy = await client.get("/health")
+            assert healthy.status_code == 200
+            assert healthy.json() | {"process": "-"} == {
+                "status": "ok", "database": "ok", "redis": "off", "process": "-"}
     finally:
         await server.stop()
 

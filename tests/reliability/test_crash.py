@@ -12,7 +12,6 @@ is sent twice only when the process died after Telegram took it and before it wa
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +34,6 @@ SETTLED = (  # every recorded message answered, every committed reply sent
 )
 
 
-@pytest.fixture
-async def telegram() -> AsyncIterator[TelegramApiDouble]:
-    double = TelegramApiDouble()
-    await double.start()
-    yield double
-    await double.stop()
-
 
 async def post_update(bot: BotProcess, update: dict[str, Any]) -> int | None:
     """Deliver an update as Telegram does; the HTTP status, None if the bot never answered."""
@@ -56,32 +48,32 @@ async def post_update(bot: BotProcess, update: dict[str, Any]) -> int | None:
     return response.status_code
 
 
-def replies(telegram: TelegramApiDouble, start: str) -> list[str]:
-    return [m["text"] for m in telegram.sent(CHAT) if m["text"].startswith(start)]
+def replies(telegram_api: TelegramApiDouble, start: str) -> list[str]:
+    return [m["text"] for m in telegram_api.sent(CHAT) if m["text"].startswith(start)]
 
 
 @pytest.mark.parametrize(
     "point", ["inbound_received", "inbound_recorded", "reply_queued", "reply_sent"]
 )
 async def test_kill_9_during_a_cancel_turn_loses_nothing_and_applies_it_once(
-    point: str, telegram: TelegramApiDouble, demo_database: Path, tmp_path: Path
+    point: str, telegram_api: TelegramApiDouble, demo_database: Path, tmp_path: Path
 ) -> None:
     shutil.copyfile(demo_database, tmp_path / "orderbot.db")
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'orderbot.db'}"
     bot = BotProcess.make(database_url, tmp_path / "bot.log",
-                          telegram=telegram.bot_settings(mode="webhook"))
+                          telegram=telegram_api.bot_settings(mode="webhook"))
     try:
         # The question, answered and settled; then a kill -9 at rest.
         await bot.start()
-        asked = text_update(telegram.next_update_id(), CUSTOMER, f"cancel {ORDER} {POSTCODE}")
+        asked = text_update(telegram_api.next_update_id(), CUSTOMER, f"cancel {ORDER} {POSTCODE}")
         assert await post_update(bot, asked) == 200
-        await telegram.wait_until(lambda: bool(replies(telegram, QUESTION)))
+        await telegram_api.wait_until(lambda: bool(replies(telegram_api, QUESTION)))
         await wait_for_rows(database_url, SETTLED, [(0, 0)])
         await bot.kill()
 
         # "yes", and the bot dies at the point.
         await bot.start(crash_at=point)
-        yes = text_update(telegram.next_update_id(), CUSTOMER, "yes")
+        yes = text_update(telegram_api.next_update_id(), CUSTOMER, "yes")
         acknowledged = await post_update(bot, yes) == 200
         assert await bot.exited() == -9
         if point == "inbound_received":
@@ -90,14 +82,14 @@ async def test_kill_9_during_a_cancel_turn_loses_nothing_and_applies_it_once(
         # Restarted without the hook; Telegram delivers the update again.
         await bot.start()
         assert await post_update(bot, yes) == 200
-        await telegram.wait_until(lambda: bool(replies(telegram, DONE)))
+        await telegram_api.wait_until(lambda: bool(replies(telegram_api, DONE)))
         await wait_for_rows(database_url, SETTLED, [(0, 0)])
     finally:
         await bot.kill()
 
     expected = 2 if point == "reply_sent" else 1  # sent, then killed before marked sent
-    assert len(replies(telegram, DONE)) == expected
-    assert len(replies(telegram, QUESTION)) == 1
+    assert len(replies(telegram_api, DONE)) == expected
+    assert len(replies(telegram_api, QUESTION)) == 1
     assert (DUPLICATE_LOG in bot.log()) == (point in ("reply_queued", "reply_sent"))
     [(status, refunded, total)] = await query(
         database_url, "SELECT status, refunded_minor, total_minor FROM orders WHERE number = :n",

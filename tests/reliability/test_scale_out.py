@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -99,13 +99,6 @@ def order_body(number: str, email: str) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-async def telegram() -> AsyncIterator[TelegramApiDouble]:
-    double = TelegramApiDouble()
-    await double.start()
-    yield double
-    await double.stop()
-
 
 async def open_chat(proxy: RoundRobinProxy, http: httpx.AsyncClient, email: str) -> Client:
     session = await http.post("/webchat/session", json={
@@ -129,7 +122,7 @@ async def greet(client: Client) -> None:
 
 @pytest.mark.parametrize("processes", [2, 4])
 async def test_processes_behind_a_round_robin_proxy_lose_and_repeat_nothing(
-    processes: int, postgres_url: str, redis_url: str, telegram: TelegramApiDouble,
+    processes: int, postgres_url: str, redis_url: str, telegram_api: TelegramApiDouble,
     tmp_path: Path,
 ) -> None:
     proxy_port = free_port()
@@ -138,7 +131,7 @@ async def test_processes_behind_a_round_robin_proxy_lose_and_repeat_nothing(
         BotProcess.make(
             postgres_url, tmp_path / f"bot-{n}.log",
             http={"public_url": public_url}, redis={"url": redis_url},
-            telegram=telegram.bot_settings(mode="webhook"),
+            telegram=telegram_api.bot_settings(mode="webhook"),
         )
         for n in range(processes)
     ]
@@ -213,7 +206,7 @@ async def test_processes_behind_a_round_robin_proxy_lose_and_repeat_nothing(
         # Telegram customers through the webhook, several messages each.
         async def write(user: str) -> None:
             for text in ("hello", "thanks", "bye"):
-                update = text_update(telegram.next_update_id(), user, text)
+                update = text_update(telegram_api.next_update_id(), user, text)
                 answer = await http.post("/telegram/webhook", json=update,
                                          headers={"X-Telegram-Bot-Api-Secret-Token":
                                                   WEBHOOK_SECRET})
@@ -243,7 +236,7 @@ async def test_processes_behind_a_round_robin_proxy_lose_and_repeat_nothing(
                 " ON c.id = t.conversation_id WHERE c.channel = 'telegram' AND c.chat_id = :chat"
                 " AND t.sender = 'customer' ORDER BY t.id", chat=str(user["id"]))
             assert [text for (text,) in said] == ["hello", "thanks", "bye"]  # arrival order
-            assert [m["text"] for m in telegram.sent(user["id"])] == expected_texts
+            assert [m["text"] for m in telegram_api.sent(user["id"])] == expected_texts
         assert await query(postgres_url, "SELECT count(*) FROM inbox") == [(3 * len(USERS),)]
         assert all(proxy.connections[("127.0.0.1", bot.port)] > 0 for bot in bots)
     for bot in bots:

@@ -11,6 +11,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +21,8 @@ UNAVAILABLE = "the database is unavailable; nothing was changed, try again later
 
 def database_unavailable(error: BaseException) -> bool:
     """Whether the error says the database cannot be reached or used now (not a bad query)."""
-    if isinstance(error, (OperationalError, InterfaceError)):
-        return True
+    if isinstance(error, (OperationalError, InterfaceError, PoolTimeout)):
+        return True  # down, unusable, or every pooled connection busy past the pool timeout
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
     return isinstance(error, ConnectionError)  # refused or reset before the driver wrapped it
@@ -36,5 +37,5 @@ async def _unavailable(_request: Request, error: Exception) -> JSONResponse:
 
 
 def add_unavailable_handler(app: FastAPI) -> None:
-    for error in (DBAPIError, ConnectionError):
+    for error in (DBAPIError, PoolTimeout, ConnectionError):
         app.add_exception_handler(error, _unavailable)

@@ -72,7 +72,7 @@ class BotProcess:
                 if self.process.returncode is not None:
                     raise RuntimeError(f"bot exited with {self.process.returncode}:\n{self.log()}")
                 try:
-                    if (await client.get(f"{self.url}/openapi.json")).status_code == 200:
+                    if (await client.get(f"{self.url}/health")).status_code == 200:
                         return
                 except httpx.TransportError:
                     pass

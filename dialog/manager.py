@@ -120,15 +120,20 @@ class DialogManager:
                     recorded = _with_pressed_title(inbound, state.offered)
                     proven_before = set(state.verified_orders)
                     status_before = state.status
+                    handled_by = "operator"  # an operator holds it: the bot stays silent
                     if state.status != "claimed":
-                        await self._route(turn)
+                        handled_by = await self._route(turn)
                     if status_before == "bot" and state.status == "escalated":
                         await self._tell_wait(turn)
                     proven = [n for n in state.verified_orders if n not in proven_before]
                     if proven:  # the shop's news about these orders comes here too
                         await self._store.watch(session, state.id, proven)
                     record = await self._store.record_turn(
-                        session, state, recorded, turn.replies
+                        session, state, recorded, turn.replies,
+                        flow="fallback" if turn.misunderstood else handled_by,
+                        intent=understanding.intent if understanding and inbound.action is None
+                        else None,
+                        events=turn.events,
                     )
                     if record is None:
                         raise _Duplicate
@@ -141,14 +146,16 @@ class DialogManager:
             return []
         return turn.replies
 
-    async def _route(self, turn: Turn) -> None:
+    async def _route(self, turn: Turn) -> str | None:
+        """Answer the message; the name of the flow that did ("resume": the offer to go back
+        to an interrupted flow; None: not understood)."""
         state = turn.state
         if turn.inbound.action is None:  # "2", or a button's words: that button
             chosen = chosen_payload(turn.inbound.text, state.offered)
             if chosen is not None:
                 turn.inbound = replace(turn.inbound, action=chosen)
         if self._answer_resume_offer(turn):
-            return
+            return "resume"
         before = (state.flow, state.step, dict(state.slots)) if state.flow else None
         status_before = state.status
         handled_by = await self._dispatch(turn)
@@ -163,6 +170,7 @@ class DialogManager:
         ):
             await self._suspend(turn, *before)
         self._offer_resume(turn)
+        return handled_by
 
     async def _tell_wait(self, turn: Turn) -> None:
         """After "a colleague will answer": how long that will honestly take."""

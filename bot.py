@@ -45,6 +45,7 @@ from console.app import OperatorConsole
 from coordination.base import Locks, PubSub
 from coordination.memory import InProcessLocks, InProcessPubSub
 from coordination.redis import RedisLocks, RedisPubSub
+from dialog.demo_history import seed_history
 from dialog.desk import OperatorDesk
 from dialog.flows import all_flows
 from dialog.flows.availability import BackInStockMessages
@@ -268,6 +269,9 @@ class Orderbot:
             async with self.database.transaction() as session:
                 if await demo.seed(session, self.orders):
                     log.info("demo shop seeded")
+                    if self.settings.demo.history:
+                        made = await seed_history(session)
+                        log.info("demo history seeded: %d conversations", made)
         await self.console.start()  # canned replies, the demo login, the live feed
         for channel in self.channels:
             self.outbox.add_channel(channel.name, channel)

@@ -45,6 +45,7 @@ class RedisSettings:
 @dataclass(frozen=True)
 class DemoSettings:
     enabled: bool = True
+    history: bool = True  # with the demo shop, a few weeks of conversations for the dashboard
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """The analytics endpoints of the console API (admin only; docs/console.md, Analytics):
 
+    GET /console/dashboard                         the page (console/static/dashboard.*)
     GET /console/api/analytics                     the figures as JSON
     GET /console/api/analytics/{table}.csv         one of the dashboard's tables
     GET /console/api/analytics/transcripts.csv     the messages of the range
@@ -12,10 +13,11 @@ and group (day | week), and refuse a bad value with 422 and the reason.
 # No `from __future__ import annotations`: FastAPI reads the annotations at run time.
 from datetime import date as Date
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 
 from console.analytics.csv_export import TRANSCRIPT_COLUMNS, table_csv, to_csv, transcript_rows
 from console.analytics.periods import BadRange, Filters, default_range
@@ -30,6 +32,7 @@ Channel = Literal["webchat", "telegram", "slack", "email"]
 LanguageFilter = Literal["en", "pl", "ru"]
 Group = Literal["day", "week"]
 TableName = Literal[tuple(TABLES)]  # type: ignore[valid-type]
+DASHBOARD = Path(__file__).resolve().parent.parent / "static" / "dashboard.html"
 
 
 def add_analytics_routes(router: APIRouter, console: "OperatorConsole", admin: Any) -> None:
@@ -43,6 +46,12 @@ def add_analytics_routes(router: APIRouter, console: "OperatorConsole", admin: A
                            end or last, channel, language, group)
         except BadRange as bad:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(bad)) from None
+
+    @router.get("/dashboard", include_in_schema=False)
+    async def dashboard() -> FileResponse:
+        """The page; it asks the API for everything (and shows who may see it)."""
+        return FileResponse(DASHBOARD, media_type="text/html",
+                            headers={"Cache-Control": "no-cache"})
 
     @router.get("/api/analytics")
     async def analytics(

@@ -15,6 +15,7 @@
   };
   var charts = {};
   var last = null;
+  var asked = 0;  // the newest request: an older answer arriving late is dropped
 
   function $(id) { return document.querySelector('[data-testid="' + id + '"]'); }
   function el(tag, attrs, text) {
@@ -31,9 +32,11 @@
     var minutes = Math.floor(seconds / 60), hours = Math.floor(minutes / 60);
     return hours ? hours + " h " + (minutes % 60) + " min" : minutes + " min " + (seconds % 60) + " s";
   }
-  function money(amounts) {
-    var parts = Object.keys(amounts).map(function (c) { return (amounts[c] / 100).toFixed(2) + " " + c; });
-    return parts.length ? parts.join(", ") : "0";
+  function overdue(figure) {
+    var parts = Object.keys(figure.amount_minor).map(function (c) {
+      return (figure.amount_minor[c] / 100).toFixed(2) + " " + c;
+    });
+    return figure.orders + (parts.length ? " · " + parts.join(", ") : "");
   }
   function isoDay(date) { return date.toISOString().slice(0, 10); }
 
@@ -104,8 +107,8 @@
       ["back-in-stock", "Back-in-stock notices (ordered after)", s.back_in_stock_sent + " (" + s.back_in_stock_converted + ")"],
       ["reminders", "Payment reminders (orders)", s.payment_reminders_sent + " (" + s.orders_reminded + ")"],
       ["paid-after-reminder", "Paid after a reminder", s.paid_after_reminder],
-      ["overdue-start", "Overdue at start", s.overdue_at_start.orders + " · " + money(s.overdue_at_start.amount_minor)],
-      ["overdue-end", "Overdue at end", s.overdue_at_end.orders + " · " + money(s.overdue_at_end.amount_minor)]
+      ["overdue-start", "Orders overdue at the start", overdue(s.overdue_at_start)],
+      ["overdue-end", "Orders overdue at the end", overdue(s.overdue_at_end)]
     ]);
     kpis("kpis-operators", [
       ["handoffs", "Handoffs", p.handoffs],
@@ -135,7 +138,8 @@
     }).join("; ");
     canvas.setAttribute("aria-label", summary);
     canvas.setAttribute("data-values", JSON.stringify(datasets.map(function (set) { return set.data; })));
-    var axis = { ticks: { color: colours.muted }, grid: { color: colours.grid }, stacked: !!stacked };
+    var axis = { ticks: { color: colours.muted, maxTicksLimit: 16 }, grid: { color: colours.grid },
+                 stacked: !!stacked };
     var options = {
       responsive: true, maintainAspectRatio: false, animation: false,
       plugins: { legend: { labels: { color: colours.ink } } },
@@ -187,7 +191,9 @@
     var out = el("table", { "data-testid": "table-" + name });
     var head = el("tr");
     columns.forEach(function (c) { head.append(el("th", { "class": c[2] ? "number" : "" }, c[0])); });
-    out.append(el("thead")).append(head);
+    var thead = el("thead");
+    thead.append(head);
+    out.append(thead);
     var body = el("tbody");
     rows.forEach(function (row) {
       var tr = el("tr");
@@ -236,13 +242,16 @@
     $("dashboard").setAttribute("data-loaded", query());
   }
   function load() {
+    var mine = ++asked;
     $("status").textContent = "Loading…";
     return fetch(API + "/analytics?" + query(), { credentials: "same-origin" }).then(function (r) {
       return r.json().then(function (body) {
         if (!r.ok) throw new Error(body.detail || ("HTTP " + r.status));
-        render(body);
+        if (mine === asked) render(body);
       });
-    }).catch(function (error) { $("status").textContent = "Could not load the figures: " + error.message; });
+    }).catch(function (error) {
+      if (mine === asked) $("status").textContent = "Could not load the figures: " + error.message;
+    });
   }
   function notice(text) {
     var box = $("notice");

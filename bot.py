@@ -61,6 +61,8 @@ from dialog.services import Services
 from dialog.store import ConversationStore
 from dialog.texts import Texts
 from dialog.waits import QueueWaits
+from monitoring.endpoint import make_metrics_router
+from monitoring.prometheus import PrometheusMetrics
 from orders import demo
 from orders.api import make_router as make_shop_router
 from orders.billing import Invoices, PaymentReminders
@@ -111,7 +113,8 @@ class Orderbot:
         self.store = ConversationStore()
         self.texts = Texts.load()
         self.nlu = nlu or NluModel.train()
-        self.outbox = OutboxSender(self.database, self.store, {})
+        self.metrics = PrometheusMetrics(self.database)
+        self.outbox = OutboxSender(self.database, self.store, {}, metrics=self.metrics)
         operators = settings.operators
         self.waits = QueueWaits(
             BusinessHours.parse(operators.business_hours, operators.timezone),
@@ -137,6 +140,7 @@ class Orderbot:
             shop_name=settings.shop.name,
             services=self.services,
             desk=self.desk,
+            metrics=self.metrics,
         )
         self.proactive = ProactiveMessages(
             self.store, self.texts, self.outbox, self.orders, settings.shop.name
@@ -163,6 +167,8 @@ class Orderbot:
             services=self.services, texts=self.texts, locks=self.locks,
         )
         self.app.include_router(self.console.router())
+        if settings.metrics.enabled:
+            self.app.include_router(make_metrics_router(self.metrics, settings.metrics))
         if settings.webchat.enabled:
             webchat = WebchatChannel(self.manager, self.pubsub, settings.webchat, settings.base_url)
             self._add_channel(webchat)
@@ -307,7 +313,10 @@ class Orderbot:
         lines.append(f"  shop API:       {base}/api  (OpenAPI: {base}/docs)")
         demo_login = "  (demo / demo)" if self.settings.demo.enabled and is_loopback(
             self.settings.http.host) else ""
-        lines.append(f"  operators:      {base}/console{demo_login}")
+        lines.append(f"  operators:      {base}/console{demo_login}  (dashboard: "
+                     f"{base}/console/dashboard)")
+        if self.settings.metrics.enabled:
+            lines.append(f"  metrics:        {base}/metrics")
         on = [c.name for c in self.channels] or ["none"]
         lines.append(f"  channels on:    {', '.join(on)}")
         lines.append(f"  database:       {_redact(self.settings.database.url)}")

@@ -129,6 +129,16 @@ class OperatorsSettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    """GET /metrics for Prometheus."""
+
+    enabled: bool = True
+    # Empty: loopback callers only. Set: `Authorization: Bearer <token>` from anywhere (use it
+    # when a proxy on the same host forwards outside requests, which would look loopback).
+    token: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -141,6 +151,7 @@ class Settings:
     shop: ShopSettings = field(default_factory=ShopSettings)
     adapters: AdaptersSettings = field(default_factory=AdaptersSettings)
     operators: OperatorsSettings = field(default_factory=OperatorsSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
     @property
     def base_url(self) -> str:

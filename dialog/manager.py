@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import replace
@@ -19,6 +20,7 @@ from dialog.desk import OperatorDesk, TranscriptLine
 from dialog.flows.base import Flow, Turn, human_button, track_button
 from dialog.flows.fallback import not_understood
 from dialog.messages import Button, ConversationKey, Inbound, Outbound
+from dialog.metrics import Metrics, NoMetrics
 from dialog.nlu import NluModel, Understanding
 from dialog.outbox import OutboxSender
 from dialog.services import Services
@@ -63,6 +65,7 @@ class DialogManager:
         shop_name: str,
         services: Services | None = None,
         desk: OperatorDesk | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._database = database
         self._store = store
@@ -75,6 +78,7 @@ class DialogManager:
         self._shop_name = shop_name
         self._services = services or Services()
         self._desk = desk  # the operators see a conversation that is with them, live
+        self._metrics = metrics or NoMetrics()  # counters in memory, for /metrics
         self._by_name = {flow.name: flow for flow in flows}
         self._by_intent = {intent: flow for flow in flows for intent in flow.intents}
 
@@ -84,6 +88,16 @@ class DialogManager:
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """Answer one customer message; [] for a duplicate or while an operator holds it."""
+        started = time.perf_counter()
+        try:
+            replies = await self._handle(inbound)
+        except Exception:
+            self._metrics.turn_failed(inbound.key.channel)
+            raise
+        self._metrics.turn(inbound.key.channel, time.perf_counter() - started, len(replies))
+        return replies
+
+    async def _handle(self, inbound: Inbound) -> list[Outbound]:
         understanding = self._nlu.understand(inbound.text) if inbound.text.strip() else None
         try:
             async with self._locks.hold(str(inbound.key)):

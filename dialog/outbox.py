@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from dialog.messages import ConversationKey, Delivery, DeliveryFailed
+from dialog.metrics import Metrics, NoMetrics
 from dialog.store import ConversationStore
 from orders.database import Database
 
@@ -28,9 +29,11 @@ class OutboxSender:
     pacing) holds back only that chat. Rows are marked sent in batches."""
 
     def __init__(
-        self, database: Database, store: ConversationStore, channels: Mapping[str, Deliverer]
+        self, database: Database, store: ConversationStore, channels: Mapping[str, Deliverer],
+        metrics: Metrics | None = None,
     ) -> None:
         self._database = database
+        self._metrics = metrics or NoMetrics()
         self._store = store
         self._channels = dict(channels)
         self._queues: dict[ConversationKey, asyncio.Queue[Delivery]] = {}
@@ -98,6 +101,7 @@ class OutboxSender:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 await channel.send(delivery)
+                self._metrics.delivered(delivery.outbound.key.channel)
                 return True
             except DeliveryFailed as failure:
                 if failure.permanent or attempt == MAX_ATTEMPTS:
@@ -116,6 +120,7 @@ class OutboxSender:
 
     async def _give_up(self, delivery: Delivery, reason: str) -> None:
         log.error("outbox row %s not delivered: %s", delivery.outbox_id, reason)
+        self._metrics.undeliverable(delivery.outbound.key.channel)
         async with self._database.transaction() as session:
             await self._store.mark_failed(session, delivery.outbox_id, reason)
             # A person must see that the customer did not get our answer.

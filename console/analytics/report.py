@@ -8,12 +8,14 @@ from datetime import date, timedelta
 from typing import Any
 
 from fpdf import FPDF
+from fpdf.fonts import FontFace
 
 from console.analytics.tables import TABLES
 from orders.pdf import FONT_DIR, FontMissing
 
 BAR = (52, 101, 164)
 GRID = (200, 200, 200)
+HEADINGS = FontFace(emphasis="BOLD", fill_color=(232, 236, 242))
 TABLES_SHOWN = [("Per channel", "channels"), ("Escalation reasons", "escalation_reasons"),
                 ("Misunderstood intents (examples to add to the training data)", "misunderstood"),
                 ("Operators", "operators")]
@@ -120,6 +122,7 @@ def _bars(pdf: FPDF, heading: str, values: list[tuple[str, int]]) -> None:
         pdf.cell(slot * 0.7, 4, str(value), align="C")
         pdf.set_xy(x, top + height + 1)
         pdf.cell(slot * 0.7, 4, label, align="C")
+    pdf.set_fill_color(255, 255, 255)  # tables fill their cells with the current colour
     pdf.set_xy(left, top + height + 8)
 
 
@@ -132,7 +135,7 @@ def _table(pdf: FPDF, heading: str, name: str, figures: dict[str, Any]) -> None:
         pdf.cell(0, 6, "none this week", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
         return
-    with pdf.table() as out:
+    with pdf.table(headings_style=HEADINGS) as out:
         out.row([column.replace("_", " ") for column in table.columns])
         for row in table.rows:
             out.row(["" if value is None else str(value) for value in row])

@@ -72,8 +72,9 @@ class TranscriptEntry(Base):
     platform_message_id: Mapped[str | None] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     # A customer's message, for the reports: the flow that answered it ("fallback": none
-    # understood it; empty while an operator held the conversation) and the intent the
-    # classifier guessed, however unsure (empty for a button press).
+    # understood it; "operator": an operator held the conversation; "resume": the offer to
+    # go back to an interrupted flow) and the intent the classifier guessed, however unsure
+    # (empty for a button press).
     flow: Mapped[str | None] = mapped_column(String(32))
     intent: Mapped[str | None] = mapped_column(String(32))
 

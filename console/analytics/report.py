@@ -11,7 +11,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from console.analytics.tables import TABLES
-from orders.pdf import FONT_DIR, FontMissing
+from orders.pdf import start
 
 BAR = (52, 101, 164)
 GRID = (200, 200, 200)
@@ -27,21 +27,9 @@ def last_full_week(today: date) -> date:
 
 
 def weekly_report(shop_name: str, figures: dict[str, Any]) -> bytes:
-    regular, bold = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
-    if not regular.is_file() or not bold.is_file():
-        raise FontMissing(f"{regular} not found: apt-get install fonts-dejavu-core")
     pdf = FPDF(format="A4")
-    pdf.add_font("DejaVu", "", str(regular))
-    pdf.add_font("DejaVu", "B", str(bold))
     span = figures["range"]
-    title = f"Weekly report {span['start']} to {span['end']}"
-    pdf.set_title(f"{shop_name}: {title}")
-    pdf.set_author(shop_name)
-    pdf.add_page()
-    pdf.set_font("DejaVu", "B", 18)
-    pdf.cell(0, 10, shop_name, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", "B", 14)
-    pdf.cell(0, 9, title, new_x="LMARGIN", new_y="NEXT")
+    start(pdf, shop_name, f"Weekly report {span['start']} to {span['end']}")
     pdf.set_font("DejaVu", "", 9)
     pdf.cell(0, 6, "Days are UTC days. Definitions: docs/console.md, Analytics.",
              new_x="LMARGIN", new_y="NEXT")

@@ -58,6 +58,7 @@ from coordination.fallback import (
 from coordination.limits import RateLimiter
 from coordination.memory import InProcessLocks, InProcessPubSub
 from coordination.redis import RedisLocks, RedisPubSub
+from dialog.demo_history import seed_history
 from dialog.desk import OperatorDesk
 from dialog.flows import all_flows
 from dialog.flows.availability import BackInStockMessages
@@ -75,6 +76,8 @@ from dialog.store import ConversationStore
 from dialog.takeover import Takeover
 from dialog.texts import Texts
 from dialog.waits import QueueWaits
+from monitoring.endpoint import make_metrics_router
+from monitoring.prometheus import PrometheusMetrics
 from orders import demo
 from orders.api import make_router as make_shop_router
 from orders.billing import Invoices, PaymentReminders
@@ -134,7 +137,8 @@ class Orderbot:
         self.store = ConversationStore(owner=self.process_name)
         self.texts = Texts.load()
         self.nlu = nlu or NluModel.train()
-        self.outbox = OutboxSender(self.database, self.store, {})
+        self.metrics = PrometheusMetrics(self.database)
+        self.outbox = OutboxSender(self.database, self.store, {}, metrics=self.metrics)
         operators = settings.operators
         self.waits = QueueWaits(
             BusinessHours.parse(operators.business_hours, operators.timezone),
@@ -160,6 +164,7 @@ class Orderbot:
             shop_name=settings.shop.name,
             services=self.services,
             desk=self.desk,
+            metrics=self.metrics,
         )
         self.proactive = ProactiveMessages(
             self.store, self.texts, self.outbox, self.orders, settings.shop.name
@@ -195,6 +200,8 @@ class Orderbot:
             limiter=self.rate_limiter,
         )
         self.app.include_router(self.console.router())
+        if settings.metrics.enabled:
+            self.app.include_router(make_metrics_router(self.metrics, settings.metrics))
         if settings.webchat.enabled:
             webchat = WebchatChannel(self.manager, self.pubsub, settings.webchat, settings.base_url,
                                      limits=self.limits)
@@ -309,6 +316,9 @@ class Orderbot:
                 await hold_setup_lock(session)  # one process seeds, the others then see it
                 if await demo.seed(session, self.orders):
                     log.info("demo shop seeded")
+                    if self.settings.demo.history:
+                        made = await seed_history(session)
+                        log.info("demo history seeded: %d conversations", made)
         async with self.database.transaction() as session:
             await self.retention.plan(session)
         await self.console.start()  # canned replies, the demo login, the live feed
@@ -369,7 +379,10 @@ class Orderbot:
         lines.append(f"  shop API:       {base}/api  (OpenAPI: {base}/docs)")
         demo_login = ("  (demo / demo)" if self.settings.demo.enabled
                       and self.settings.public_host is None else "")
-        lines.append(f"  operators:      {base}/console{demo_login}")
+        lines.append(f"  operators:      {base}/console{demo_login}  (dashboard: "
+                     f"{base}/console/dashboard)")
+        if self.settings.metrics.enabled:
+            lines.append(f"  metrics:        {base}/metrics")
         on = [c.name for c in self.channels] or ["none"]
         lines.append(f"  channels on:    {', '.join(on)}")
         lines.append(f"  database:       {_redact(self.settings.database.url)}")

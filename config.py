@@ -47,6 +47,7 @@ class RedisSettings:
 @dataclass(frozen=True)
 class DemoSettings:
     enabled: bool = True
+    history: bool = True  # with the demo shop, a few weeks of conversations for the dashboard
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,16 @@ class ProcessSettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    """GET /metrics for Prometheus."""
+
+    enabled: bool = True
+    # Empty: loopback callers only. Set: `Authorization: Bearer <token>` from anywhere (use it
+    # when a proxy on the same host forwards outside requests, which would look loopback).
+    token: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -162,6 +173,7 @@ class Settings:
     operators: OperatorsSettings = field(default_factory=OperatorsSettings)
     limits: LimitsSettings = field(default_factory=LimitsSettings)
     process: ProcessSettings = field(default_factory=ProcessSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
     @property
     def base_url(self) -> str:

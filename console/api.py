@@ -34,6 +34,7 @@ from sqlalchemy import select
 from console.accounts import Account, AccountError, DuplicateUsername, UnknownOperator
 from console.accounts import normalise_username as _username
 from console.actions import ActionRefused, ActionRequest
+from console.analytics.api import add_analytics_routes
 from console.canned import CannedError
 from console.live import COOKIE
 from console.views import customer_json, order_json, transcript_text
@@ -390,4 +391,5 @@ def make_router(console: "OperatorConsole") -> APIRouter:
                 "conversations": erased.conversations, "identities": erased.identities,
                 "orders_kept": erased.orders}
 
+    add_analytics_routes(router, console, Admin)  # the dashboard's figures and exports (admin)
     return router

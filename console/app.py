@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from config import Settings
 from console.accounts import Accounts
 from console.actions import OrderActions
+from console.analytics.figures import Analytics
 from console.api import make_router
 from console.canned import CannedReplies
 from console.live import LiveConsole
@@ -40,6 +41,7 @@ class OperatorConsole:
         self.actions = OrderActions(database=database, desk=desk, orders=orders,
                                     services=services, texts=texts)
         self.live = LiveConsole(desk, self.accounts)
+        self.analytics = Analytics(database)
 
     @property
     def secure_cookie(self) -> bool:

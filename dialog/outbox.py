@@ -9,6 +9,7 @@ from typing import Protocol
 
 from dialog import crashpoints
 from dialog.messages import ConversationKey, Delivery, DeliveryFailed
+from dialog.metrics import Metrics, NoMetrics
 from dialog.store import ConversationStore
 from orders.database import Database
 
@@ -38,6 +39,7 @@ class OutboxSender:
         max_attempts: int = MAX_ATTEMPTS,
         first_backoff: float = FIRST_BACKOFF_SECONDS,
         max_backoff: float = MAX_BACKOFF_SECONDS,
+        metrics: Metrics | None = None,
     ) -> None:
         # The retry policy is public so that tests can shorten it without settings; a
         # platform's own wait (retry_after, Retry-After) is always honoured as given.
@@ -45,6 +47,7 @@ class OutboxSender:
         self.first_backoff = first_backoff
         self.max_backoff = max_backoff
         self._database = database
+        self._metrics = metrics or NoMetrics()
         self._store = store
         self._channels = dict(channels)
         self._queues: dict[ConversationKey, asyncio.Queue[Delivery]] = {}
@@ -122,6 +125,7 @@ class OutboxSender:
             try:
                 await channel.send(delivery)
                 crashpoints.reached("reply_sent")  # a test hook, off in production
+                self._metrics.delivered(delivery.outbound.key.channel)
                 return True
             except DeliveryFailed as failure:
                 if failure.permanent or attempt == self.max_attempts:
@@ -140,6 +144,7 @@ class OutboxSender:
 
     async def _give_up(self, delivery: Delivery, reason: str) -> None:
         log.error("outbox row %s not delivered: %s", delivery.outbox_id, reason)
+        self._metrics.undeliverable(delivery.outbound.key.channel)
         async with self._database.transaction() as session:
             await self._store.mark_failed(session, delivery.outbox_id, reason)
             # A person must see that the customer did not get our answer.

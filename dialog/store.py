@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from dialog.events import PendingEvent, record_events
 from dialog.handoffs import open_handoff
 from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
 from orders.database import after_commit
@@ -70,6 +71,15 @@ class TranscriptEntry(Base):
     action: Mapped[str | None] = mapped_column(String(200))
     platform_message_id: Mapped[str | None] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A customer's message, for the reports: the flow that answered it ("fallback": none
+    # understood it; "operator": an operator held the conversation; "resume": the offer to
+    # go back to an interrupted flow) and the intent the classifier guessed, however unsure
+    # (empty for a button press).
+    flow: Mapped[str | None] = mapped_column(String(32))
+    intent: Mapped[str | None] = mapped_column(String(32))
+
+
+Index("ix_transcript_at", TranscriptEntry.at)
 
 
 class OutboxRow(Base):
@@ -246,8 +256,14 @@ class ConversationStore:
         state: ConversationState,
         inbound: Inbound | None,
         replies: list[Outbound],
+        *,
+        flow: str | None = None,
+        intent: str | None = None,
+        events: list[PendingEvent] | None = None,
     ) -> RecordedTurn | None:
-        """Write the state, the customer's message and the replies (with their outbox rows).
+        """Write the state, the customer's message and the replies (with their outbox rows),
+        and the events the turn noted; flow and intent annotate the customer's message (and
+        flow a handoff the turn opened).
 
         Returns None when the inbound's platform message id was recorded before (a duplicate):
         the caller must then roll back and answer nothing.
@@ -262,6 +278,8 @@ class ConversationStore:
                 action=inbound.action,
                 platform_message_id=inbound.message_id,
                 at=now,
+                flow=flow,
+                intent=intent,
             ).returning(TranscriptEntry.id)
             if inbound.message_id is None:
                 inbound_id = await session.scalar(record)
@@ -273,16 +291,21 @@ class ConversationStore:
                     return None
         if replies:
             state.offered = offered_buttons(replies)
-        await self.save(session, state, now)
+        await self.save(session, state, now, flow=flow)
         deliveries = await self.add_replies(session, state.id, replies, now, state.context)
+        await record_events(session, state.id, events or [], now)
         return RecordedTurn(inbound_id, now, deliveries)
 
     async def save(
-        self, session: AsyncSession, state: ConversationState, now: datetime | None = None
+        self, session: AsyncSession, state: ConversationState, now: datetime | None = None,
+        *, flow: str | None = None,
     ) -> None:
+        """Write the state; moving it from "bot" to "escalated" opens a handoff (`flow`: the
+        flow that handed it over)."""
         now = now or utcnow()
         if state.status == "escalated" and state.loaded_status == "bot":
-            await self._escalated(session, state.id, state.escalation_reason or "unknown", now)
+            await self._escalated(session, state.id, state.escalation_reason or "unknown", now,
+                                  flow)
         state.loaded_status = state.status
         await session.execute(
             update(Conversation)
@@ -456,9 +479,10 @@ class ConversationStore:
             await self._escalated(session, conversation_id, reason, now)
 
     async def _escalated(
-        self, session: AsyncSession, conversation_id: int, reason: str, now: datetime
+        self, session: AsyncSession, conversation_id: int, reason: str, now: datetime,
+        flow: str | None = None,
     ) -> None:
-        await open_handoff(session, conversation_id, reason, now)
+        await open_handoff(session, conversation_id, reason, now, flow)
         listener = self.on_escalated
         if listener is not None:
             after_commit(session, lambda: listener(conversation_id))

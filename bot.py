@@ -102,6 +102,8 @@ ROOT = Path(__file__).resolve().parent
 DEFAULT_CONFIG = ROOT / "settings.toml"
 MAX_WEBSOCKET_FRAME = 64 * 1024
 HEALTH_REDIS_TIMEOUT = 1.0  # GET /health waits this long for Redis's PONG
+REDIS_CONNECTIONS = 100  # per process
+REDIS_WAIT_SECONDS = 30.0  # for a free connection, before a turn fails
 
 log = logging.getLogger("orderbot")
 
@@ -121,11 +123,7 @@ class Orderbot:
         self.database = Database(make_engine(_database_url(settings.database.url),
                                              settings.database.pool_size,
                                              settings.database.max_overflow))
-        self.redis = (
-            aioredis.from_url(settings.redis.url, decode_responses=True)
-            if settings.redis.url
-            else None
-        )
+        self.redis = _redis(settings.redis.url) if settings.redis.url else None
         # With Redis: its locks and pub/sub, falling back to this process's while it is down.
         self.redis_health = RedisHealth()
         self.locks: Locks = (FallbackLocks(RedisLocks(self.redis), self.redis_health)
@@ -485,6 +483,16 @@ def serve(settings: Settings) -> int:
         return asyncio.run(run())
     except SystemExit as stop:  # uvicorn exits this way when start-up fails
         return int(stop.code or 1)
+
+
+def _redis(url: str) -> aioredis.Redis:
+    """A client whose pool makes a burst of turns wait for a free connection: redis-py's
+    default pool raises "Too many connections" past 100 at once, which failed turns."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, decode_responses=True, max_connections=REDIS_CONNECTIONS,
+        timeout=REDIS_WAIT_SECONDS,
+    )
+    return aioredis.Redis.from_pool(pool)
 
 
 def _already_stopping(_signal: int, _frame: object) -> None:

@@ -197,7 +197,14 @@ class WebchatChannel:
                     await push(json.dumps({"type": "error", "reason": self._manager.texts.get(
                         language, "error_too_many")}))
                     continue
-                await self._manager.handle(inbound)
+                try:
+                    await self._manager.handle(inbound)
+                except Exception:
+                    # The turn's transaction was rolled back: nothing of the message was kept.
+                    # Say so and keep the socket open, so that the customer can send it again.
+                    log.exception("web chat turn failed; the customer is asked to resend")
+                    await push(json.dumps({"type": "error", "reason": self._manager.texts.get(
+                        language, "error_not_processed")}))
         except WebSocketDisconnect:
             pass
         finally:

@@ -20,6 +20,7 @@ import httpx
 import pytest
 import websockets
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
 
 from bot import Orderbot
 from dialog.store import Conversation, TranscriptEntry
@@ -80,6 +81,26 @@ async def web_chat(server: LiveServer) -> AsyncIterator[WebChat]:
         first = json.loads(await asyncio.wait_for(socket.recv(), REPLY_TIMEOUT))
         assert first["type"] == "history"
         yield WebChat(socket)
+
+
+async def test_a_web_chat_turn_that_fails_is_told_and_the_chat_goes_on(
+    live_server: LiveServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A turn that raises (here: the database refusing mid-turn) leaves nothing behind; the
+    customer is asked to send the message again, on the same socket."""
+    manager = live_server.bot.manager
+    handle = manager.handle
+
+    async def fails_once(inbound: Any) -> Any:
+        monkeypatch.setattr(manager, "handle", handle)
+        raise OperationalError("UPDATE conversations", {}, Exception("disk I/O error"))
+
+    async with web_chat(live_server) as chat:
+        monkeypatch.setattr(manager, "handle", fails_once)
+        refused = await chat.say("hello")
+        assert refused == {"type": "error", "reason": "Sorry, I couldn't take that message just "
+                                                      "now. Please send it again in a moment."}
+        assert (await chat.say("hello"))["text"].startswith("Hello!")
 
 
 async def test_web_chat_keeps_serving_while_redis_is_down_and_recovers_without_restart(

@@ -4,6 +4,7 @@
     python bot.py nlu-eval FILE              evaluate the intent classifier on FILE
     python bot.py operator add NAME [--display-name X] [--admin] [--password-stdin]
                                              create a console operator account
+    python bot.py erase-customer EMAIL       erase a customer's conversations and personal data
 
 This is the only module that knows every part; it wires channels -> dialog -> orders.
 """
@@ -14,6 +15,7 @@ import argparse
 import asyncio
 import gc
 import logging
+import signal
 import socket
 import sys
 from collections.abc import AsyncIterator
@@ -22,8 +24,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from redis.exceptions import RedisError
+from sqlalchemy import text
 
 from adapters.courier.http import HttpCourier
 from adapters.courier.local import LocalCourier
@@ -37,14 +41,24 @@ from adapters.payments.page import make_payment_page_router
 from adapters.vouchers.http import HttpVouchers
 from adapters.vouchers.local import LocalVouchers
 from channels.base import Channel
+from channels.limits import PublicLimits
 from channels.webchat.channel import STATIC as WEBCHAT_STATIC
 from channels.webchat.channel import WebchatChannel
-from config import Settings, SettingsError, is_loopback, load_settings
+from config import Settings, SettingsError, load_settings
 from console import cli as operator_cli
+from console import erase_cli
 from console.app import OperatorConsole
 from coordination.base import Locks, PubSub
+from coordination.fallback import (
+    FallbackLocks,
+    FallbackPubSub,
+    FallbackRateLimiter,
+    RedisHealth,
+)
+from coordination.limits import RateLimiter
 from coordination.memory import InProcessLocks, InProcessPubSub
 from coordination.redis import RedisLocks, RedisPubSub
+from dialog.demo_history import seed_history
 from dialog.desk import OperatorDesk
 from dialog.flows import all_flows
 from dialog.flows.availability import BackInStockMessages
@@ -57,10 +71,14 @@ from dialog.nlu import NluModel, evaluate
 from dialog.nlu.prepared import prepared_model
 from dialog.outbox import OutboxSender
 from dialog.proactive import ProactiveMessages
+from dialog.retention import TranscriptRetention
 from dialog.services import Services
 from dialog.store import ConversationStore
+from dialog.takeover import Takeover
 from dialog.texts import Texts
 from dialog.waits import QueueWaits
+from monitoring.endpoint import make_metrics_router
+from monitoring.prometheus import PrometheusMetrics
 from orders import demo
 from orders.api import make_router as make_shop_router
 from orders.billing import Invoices, PaymentReminders
@@ -69,11 +87,12 @@ from orders.credit_check import CreditCheck
 from orders.database import Database, make_engine
 from orders.documents import make_documents_router
 from orders.inventory import Inventory
-from orders.migrations import upgrade
+from orders.migrations import hold_setup_lock, upgrade
 from orders.payments import Payments
 from orders.returns import ReturnDesk, ReturnPolicy
 from orders.service import OrderService, OrderView
 from orders.tracking import Courier
+from orders.unavailable import add_unavailable_handler
 from orders.vouchers import Vouchers
 from scheduling.jobs import JobRunner
 from serving import MAX_WEBSOCKET_FRAME as MAX_WEBSOCKET_FRAME  # tests import it from here
@@ -84,6 +103,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_CONFIG = ROOT / "settings.toml"
+HEALTH_REDIS_TIMEOUT = 1.0  # GET /health waits this long for Redis's PONG
 REDIS_CONNECTIONS = 100  # per process
 REDIS_WAIT_SECONDS = 30.0  # for a free connection, before a turn fails
 
@@ -102,15 +122,23 @@ class Orderbot:
 
     def __init__(self, settings: Settings, nlu: NluModel | None = None) -> None:
         self.settings = settings
-        self.database = Database(make_engine(_database_url(settings.database.url)))
+        self.database = Database(make_engine(_database_url(settings.database.url),
+                                             settings.database.pool_size,
+                                             settings.database.max_overflow))
         self.redis = _redis(settings.redis.url) if settings.redis.url else None
-        self.locks: Locks = RedisLocks(self.redis) if self.redis else InProcessLocks()
-        self.pubsub: PubSub = RedisPubSub(self.redis) if self.redis else InProcessPubSub()
+        # With Redis: its locks and pub/sub, falling back to this process's while it is down.
+        self.redis_health = RedisHealth()
+        self.locks: Locks = (FallbackLocks(RedisLocks(self.redis), self.redis_health)
+                             if self.redis else InProcessLocks())
+        self.pubsub: PubSub = (FallbackPubSub(RedisPubSub(self.redis), self.redis_health)
+                               if self.redis else InProcessPubSub())
         self.orders = OrderService()
-        self.store = ConversationStore()
+        self.process_name = settings.process.name or f"{socket.gethostname()}:{settings.http.port}"
+        self.store = ConversationStore(owner=self.process_name)
         self.texts = Texts.load()
         self.nlu = nlu or prepared_model()  # trained once, then loaded (dialog/nlu/prepared.py)
-        self.outbox = OutboxSender(self.database, self.store, {})
+        self.metrics = PrometheusMetrics(self.database)
+        self.outbox = OutboxSender(self.database, self.store, {}, metrics=self.metrics)
         operators = settings.operators
         self.waits = QueueWaits(
             BusinessHours.parse(operators.business_hours, operators.timezone),
@@ -136,15 +164,24 @@ class Orderbot:
             shop_name=settings.shop.name,
             services=self.services,
             desk=self.desk,
+            metrics=self.metrics,
         )
         self.proactive = ProactiveMessages(
             self.store, self.texts, self.outbox, self.orders, settings.shop.name
         )
-        self.inbox = Inbox(self.database, self.manager)
+        self.rate_limiter = (FallbackRateLimiter(settings.redis.url, self.redis_health)
+                             if settings.redis.url else RateLimiter())
+        self.limits = PublicLimits(settings.limits, self.rate_limiter)
+        self.inbox = Inbox(self.database, self.manager, admit=self.limits.message_admitted,
+                           owner=self.process_name)
+        self.takeover = Takeover(self.database, self.process_name,
+                                 settings.process.takeover_seconds, self._resume)
         self._wire()
         self.channels: list[Channel] = []
         self.telegram: TelegramChannel | None = None
         self.app = FastAPI(title="orderbot", lifespan=self._lifespan)
+        add_unavailable_handler(self.app)  # database down or locked: 503, nothing kept
+        self.app.add_api_route("/health", self._health, methods=["GET"], tags=["operations"])
         self.app.include_router(make_documents_router(self.database))
         if not settings.adapters.payments_url:  # local payments: the shop's own payment page
             self.app.include_router(make_payment_page_router(
@@ -160,10 +197,14 @@ class Orderbot:
         self.console = OperatorConsole(
             settings, database=self.database, desk=self.desk, orders=self.orders,
             services=self.services, texts=self.texts, locks=self.locks,
+            limiter=self.rate_limiter,
         )
         self.app.include_router(self.console.router())
+        if settings.metrics.enabled:
+            self.app.include_router(make_metrics_router(self.metrics, settings.metrics))
         if settings.webchat.enabled:
-            webchat = WebchatChannel(self.manager, self.pubsub, settings.webchat, settings.base_url)
+            webchat = WebchatChannel(self.manager, self.pubsub, settings.webchat, settings.base_url,
+                                     limits=self.limits)
             self._add_channel(webchat)
             # The widget on a shop's site opens its session cross-origin. Every origin may read
             # the answer, so that a refused one (403 from the session endpoint, which checks
@@ -231,12 +272,18 @@ class Orderbot:
             self.orders, PaymentMessages(self.proactive, self.store, self.texts),
             escalation_days=self.settings.shop.payment_overdue_escalation_days,
         ).register(self.jobs)
+        self.retention = TranscriptRetention(self.settings.shop.transcript_retention_days)
+        self.retention.register(self.jobs)
 
     def _add_channel(self, channel: Channel) -> None:
         self.channels.append(channel)
         router = channel.router()
         if router is not None:
-            self.app.include_router(router)
+            # The platforms' webhooks are limited per address here; the web chat counts its
+            # sessions and messages itself.
+            webhook = channel.name in ("telegram", "slack")
+            self.app.include_router(
+                router, dependencies=[Depends(self.limits.webhook_called)] if webhook else None)
         self.proactive.add_opener(channel)
 
     def _links(self, order: OrderView) -> dict[str, str | None]:
@@ -266,11 +313,18 @@ class Orderbot:
         await upgrade(self.database.engine)
         if self.settings.demo.enabled:
             async with self.database.transaction() as session:
+                await hold_setup_lock(session)  # one process seeds, the others then see it
                 if await demo.seed(session, self.orders):
                     log.info("demo shop seeded")
+                    if self.settings.demo.history:
+                        made = await seed_history(session)
+                        log.info("demo history seeded: %d conversations", made)
+        async with self.database.transaction() as session:
+            await self.retention.plan(session)
         await self.console.start()  # canned replies, the demo login, the live feed
         for channel in self.channels:
             self.outbox.add_channel(channel.name, channel)
+        await self.takeover.start()  # this process's name on the rows it will resume
         await self.outbox.start()
         # Messages recorded before the last stop are answered before new ones can arrive,
         # so that a conversation's turns keep their order across a restart.
@@ -286,12 +340,34 @@ class Orderbot:
         await self.jobs.stop()
         await self.inbox.stop()
         await self.outbox.stop()
+        await self.takeover.stop()  # what is left may go to another process at once
         for channel in self.channels:
             await channel.stop()
         await self.pubsub.close()
+        await self.rate_limiter.close()
         if self.redis is not None:
             await self.redis.aclose()
         await self.database.dispose()
+
+    async def _health(self) -> dict[str, str]:
+        """For a load balancer or a monitor: 200 while this process can serve (the database
+        answers; 503 when it does not); Redis "degraded" still serves, in this process only."""
+        async with self.database.transaction() as session:
+            await session.execute(text("SELECT 1"))
+        redis = "off"
+        if self.redis is not None:  # asked now: an idle process knows no more than that
+            try:
+                async with asyncio.timeout(HEALTH_REDIS_TIMEOUT):
+                    await self.redis.ping()
+                redis = "ok"
+            except (TimeoutError, OSError, RedisError):
+                redis = "degraded"
+        return {"status": "ok", "database": "ok", "redis": redis, "process": self.process_name}
+
+    async def _resume(self, inbox_ids: list[int], outbox_ids: list[int]) -> None:
+        """Work taken over from a process that stopped (dialog/takeover.py)."""
+        await self.outbox.resume(outbox_ids)
+        await self.inbox.resume(inbox_ids)
 
     def describe(self) -> list[str]:
         base = self.settings.base_url
@@ -301,9 +377,12 @@ class Orderbot:
         if self.settings.webchat.enabled:
             lines.append(f"  web chat:       {base}/webchat/widget.js  (WebSocket /webchat/ws)")
         lines.append(f"  shop API:       {base}/api  (OpenAPI: {base}/docs)")
-        demo_login = "  (demo / demo)" if self.settings.demo.enabled and is_loopback(
-            self.settings.http.host) else ""
-        lines.append(f"  operators:      {base}/console{demo_login}")
+        demo_login = ("  (demo / demo)" if self.settings.demo.enabled
+                      and self.settings.public_host is None else "")
+        lines.append(f"  operators:      {base}/console{demo_login}  (dashboard: "
+                     f"{base}/console/dashboard)")
+        if self.settings.metrics.enabled:
+            lines.append(f"  metrics:        {base}/metrics")
         on = [c.name for c in self.channels] or ["none"]
         lines.append(f"  channels on:    {', '.join(on)}")
         lines.append(f"  database:       {_redact(self.settings.database.url)}")
@@ -385,6 +464,11 @@ def serve(
             print(f"orderbot: bad settings: {error}", file=sys.stderr)
             await _stop_quietly(orderbot)
             return 2
+        # uvicorn handles SIGINT/SIGTERM while it serves, then raises the signal again once it
+        # has stopped; with the default handlers that would end the process before the bot
+        # stops (replies in flight, the heartbeat that hands pending work over).
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop_signal, _already_stopping)
         try:
             serving = asyncio.create_task(server.serve(sockets=[bound]))
             while not server.started and not serving.done():  # noqa: ASYNC110 (no event)
@@ -411,6 +495,20 @@ def serve(
         return int(stop.code or 1)
 
 
+def _redis(url: str) -> aioredis.Redis:
+    """A client whose pool makes a burst of turns wait for a free connection: redis-py's
+    default pool raises "Too many connections" past 100 at once, which failed turns."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, decode_responses=True, max_connections=REDIS_CONNECTIONS,
+        timeout=REDIS_WAIT_SECONDS,
+    )
+    return aioredis.Redis.from_pool(pool)
+
+
+def _already_stopping(_signal: int, _frame: object) -> None:
+    """The signal uvicorn raises again after its shutdown: the bot's own stop follows."""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description="orderbot")
     parser.add_argument("--config", type=Path, default=None, help="settings file (TOML)")
@@ -418,6 +516,7 @@ def main(argv: list[str] | None = None) -> int:
     evaluation = commands.add_parser("nlu-eval", help="evaluate intents on FILE")
     evaluation.add_argument("file", type=Path)
     operator_cli.add_commands(commands)
+    erase_cli.add_commands(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -440,6 +539,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "operator":
         return operator_cli.run(args, settings, _database_url(settings.database.url))
+    if args.command == "erase-customer":
+        return erase_cli.run(args, _database_url(settings.database.url))
     return serve(settings)
 
 

@@ -35,6 +35,8 @@ class HttpSettings:
 @dataclass(frozen=True)
 class DatabaseSettings:
     url: str = "sqlite+aiosqlite:///var/orderbot.db"
+    pool_size: int = 10  # PostgreSQL connections kept open per process
+    max_overflow: int = 20  # more opened under load, closed after
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class RedisSettings:
 @dataclass(frozen=True)
 class DemoSettings:
     enabled: bool = True
+    history: bool = True  # with the demo shop, a few weeks of conversations for the dashboard
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class ShopSettings:
     confirmation_reminder_minutes: int = 60  # no answer to "please confirm": remind once
     confirmation_escalation_minutes: int = 120  # still none after the reminder: an operator
     payment_overdue_escalation_days: int = 14
+    transcript_retention_days: int = 0  # chat transcripts older than this are deleted; 0: kept
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,33 @@ class OperatorsSettings:
 
 
 @dataclass(frozen=True)
+class LimitsSettings:
+    """Rate limits of the public endpoints (channels/limits.py); 0 = no limit."""
+
+    webchat_sessions_per_ip_per_minute: int = 300
+    webhook_requests_per_ip_per_second: int = 200  # Telegram and Slack send from few addresses
+    messages_per_conversation_per_minute: int = 120  # past it: not answered (README)
+
+
+@dataclass(frozen=True)
+class ProcessSettings:
+    """This bot process among several on one database (dialog/takeover.py)."""
+
+    name: str = ""  # unique per process; "" = this host's name and [http] port
+    takeover_seconds: int = 60  # a process silent this long has its pending work taken over
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """GET /metrics for Prometheus."""
+
+    enabled: bool = True
+    # Empty: loopback callers only. Set: `Authorization: Bearer <token>` from anywhere (use it
+    # when a proxy on the same host forwards outside requests, which would look loopback).
+    token: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -140,10 +171,23 @@ class Settings:
     shop: ShopSettings = field(default_factory=ShopSettings)
     adapters: AdaptersSettings = field(default_factory=AdaptersSettings)
     operators: OperatorsSettings = field(default_factory=OperatorsSettings)
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
+    process: ProcessSettings = field(default_factory=ProcessSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
     @property
     def base_url(self) -> str:
         return self.http.public_url.rstrip("/") or f"http://{self.http.host}:{self.http.port}"
+
+    @property
+    def public_host(self) -> str | None:
+        """The host customers reach the bot at, when that is not this machine itself: the
+        listening address, or the public URL's host (behind a reverse proxy the bot listens
+        on 127.0.0.1 and is public all the same). None for a bot only this machine reaches."""
+        for host in (self.http.host, urlsplit(self.http.public_url).hostname or "localhost"):
+            if not is_loopback(host):
+                return host
+        return None
 
 
 def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -243,6 +287,8 @@ def _check(settings: Settings) -> None:
         raise SettingsError("email.relay_tls: expected \"none\", \"starttls\" or \"tls\"")
     if settings.shop.return_window_days < 0:
         raise SettingsError("shop.return_window_days: must not be negative")
+    if settings.shop.transcript_retention_days < 0:
+        raise SettingsError("shop.transcript_retention_days: must not be negative (0 = keep)")
     if settings.webchat.max_message_chars < 1:
         raise SettingsError("webchat.max_message_chars: must be positive")
     for name in ("inventory_url", "courier_url", "payments_url", "credit_check_url",
@@ -262,13 +308,25 @@ def _check(settings: Settings) -> None:
         if getattr(settings.shop, name) < 1:
             raise SettingsError(f"shop.{name}: must be positive")
     _check_operators(settings.operators)
+    if settings.database.pool_size < 1 or settings.database.max_overflow < 0:
+        raise SettingsError("database.pool_size: must be positive (max_overflow: not negative)")
+    if settings.process.takeover_seconds < 1:
+        raise SettingsError("process.takeover_seconds: must be positive")
+    for name in ("webchat_sessions_per_ip_per_minute", "webhook_requests_per_ip_per_second",
+                 "messages_per_conversation_per_minute"):
+        if getattr(settings.limits, name) < 0:
+            raise SettingsError(f"limits.{name}: must not be negative (0 = no limit)")
     if not settings.shop.api_keys:
         raise SettingsError("shop.api_keys: at least one key is needed for the shop API")
     if settings.http.public_url and urlsplit(settings.http.public_url).scheme not in (
         "http", "https"
     ):
         raise SettingsError("http.public_url: expected an http:// or https:// URL")
-    if not is_loopback(settings.http.host):
+    if settings.webchat.enabled and not settings.webchat.identity_secret:
+        raise SettingsError("webchat.identity_secret: must not be empty (anyone could sign an "
+                            "identity with an empty key); set a long random secret")
+    public = settings.public_host
+    if public is not None:
         for key, value in (
             ("webchat.identity_secret", settings.webchat.identity_secret),
             *(("shop.api_keys", k) for k in settings.shop.api_keys),
@@ -276,7 +334,7 @@ def _check(settings: Settings) -> None:
             if value in DEMO_SECRETS:
                 raise SettingsError(
                     f"{key}: the demo value is refused on the non-loopback host "
-                    f"{settings.http.host}; set your own secret"
+                    f"{public}; set your own secret"
                 )
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import channels.slack.threads  # noqa: F401
 import console.models  # noqa: F401
+import dialog.events  # noqa: F401
 import dialog.handoffs  # noqa: F401
 import dialog.store  # noqa: F401
+import dialog.takeover  # noqa: F401
 import orders.billing  # noqa: F401
 import orders.confirmation  # noqa: F401
 import orders.documents  # noqa: F401

@@ -34,10 +34,12 @@ from sqlalchemy import select
 from console.accounts import Account, AccountError, DuplicateUsername, UnknownOperator
 from console.accounts import normalise_username as _username
 from console.actions import ActionRefused, ActionRequest
+from console.analytics.api import add_analytics_routes
 from console.canned import CannedError
 from console.live import COOKIE
 from console.views import customer_json, order_json, transcript_text
 from dialog.desk import DeskError, NotFound, QueueItem
+from dialog.erasure import erase_customer
 from orders.models import Customer, utcnow
 
 if TYPE_CHECKING:
@@ -377,4 +379,17 @@ def make_router(console: "OperatorConsole") -> APIRouter:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(refused)) from None
         return {"operator": changed.to_json()}
 
+    # Data protection (admin): README "Data protection" says what is erased and what is kept
+
+    @router.post("/api/customers/{customer_id}/erase")
+    async def erase(customer_id: int, me: Admin) -> dict[str, Any]:
+        async with console.database.transaction() as session:
+            erased = await erase_customer(session, customer_id)
+        if erased is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such customer")
+        return {"customer_id": customer_id, "already_erased": erased.already_erased,
+                "conversations": erased.conversations, "identities": erased.identities,
+                "orders_kept": erased.orders}
+
+    add_analytics_routes(router, console, Admin)  # the dashboard's figures and exports (admin)
     return router

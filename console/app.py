@@ -6,14 +6,16 @@ import logging
 
 from fastapi import APIRouter
 
-from config import Settings, is_loopback
+from config import Settings
 from console.accounts import Accounts
 from console.actions import OrderActions
+from console.analytics.figures import Analytics
 from console.api import make_router
 from console.canned import CannedReplies
 from console.live import LiveConsole
 from console.login_throttle import LoginThrottle
 from coordination.base import Locks
+from coordination.limits import RateLimiter
 from dialog.desk import OperatorDesk
 from dialog.services import Services
 from dialog.texts import Texts
@@ -27,18 +29,19 @@ class OperatorConsole:
     def __init__(
         self, settings: Settings, *, database: Database, desk: OperatorDesk,
         orders: OrderService, services: Services, texts: Texts, locks: Locks,
+        limiter: RateLimiter,
     ) -> None:
         self.settings = settings
         self.database = database
         self.desk = desk
         self.orders = orders
         self.accounts = Accounts(database, settings.operators.session_hours)
-        self.throttle = LoginThrottle(settings.operators.login_attempts_per_minute,
-                                      settings.redis.url)
+        self.throttle = LoginThrottle(settings.operators.login_attempts_per_minute, limiter)
         self.canned = CannedReplies(database, texts, locks)
         self.actions = OrderActions(database=database, desk=desk, orders=orders,
                                     services=services, texts=texts)
         self.live = LiveConsole(desk, self.accounts)
+        self.analytics = Analytics(database)
 
     @property
     def secure_cookie(self) -> bool:
@@ -52,14 +55,14 @@ class OperatorConsole:
         if await self.canned.seed_defaults():
             log.info("default canned replies stored")
         settings = self.settings
-        if not is_loopback(settings.http.host):
+        public = settings.public_host
+        if public is not None:
             if await self.accounts.disable_demo():
                 log.warning("the console login demo/demo is disabled: %s is not a loopback "
-                            "host", settings.http.host)
+                            "host", public)
         elif settings.demo.enabled and await self.accounts.ensure_demo():
             log.info("demo console login created: demo / demo")
         await self.live.start()
 
     async def stop(self) -> None:
         await self.live.stop()
-        await self.throttle.close()

@@ -54,18 +54,24 @@ class RedisPubSub:
         self._client = client
         self._pubsub = client.pubsub(ignore_subscribe_messages=True)
         self._listeners: dict[str, list[Listener]] = {}
+        self._unsubscribed: set[str] = set()  # listened to, but Redis was down to SUBSCRIBE
         self._reader: asyncio.Task[None] | None = None
 
-    async def publish(self, topic: str, data: str) -> None:
-        await self._client.publish(f"orderbot:{topic}", data)
+    async def publish(self, topic: str, data: str) -> int:
+        """How many subscribers (processes) Redis handed the message to."""
+        return int(await self._client.publish(f"orderbot:{topic}", data))
 
     async def subscribe(self, topic: str, listener: Listener) -> _RedisSubscription:
         listeners = self._listeners.setdefault(topic, [])
         listeners.append(listener)
-        if len(listeners) == 1:
-            await self._pubsub.subscribe(f"orderbot:{topic}")
         if self._reader is None:
             self._reader = asyncio.create_task(self._read())
+        if len(listeners) == 1:
+            try:
+                await self._pubsub.subscribe(f"orderbot:{topic}")
+            except Exception:
+                self._unsubscribed.add(topic)  # the reader subscribes once Redis answers
+                raise
         return _RedisSubscription(self, topic, listener)
 
     async def _drop(self, topic: str, listener: Listener) -> None:
@@ -73,19 +79,31 @@ class RedisPubSub:
         if listener in listeners:
             listeners.remove(listener)
         if not listeners and self._listeners.pop(topic, None) is not None:
+            self._unsubscribed.discard(topic)
             with suppress(Exception):
                 await self._pubsub.unsubscribe(f"orderbot:{topic}")
 
     async def _read(self) -> None:
+        failing = False
         while True:
             try:
+                if self._unsubscribed:
+                    topics = sorted(self._unsubscribed)
+                    await self._pubsub.subscribe(*(f"orderbot:{t}" for t in topics))
+                    self._unsubscribed.difference_update(topics)
                 message = await self._pubsub.get_message(timeout=1.0)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.warning("redis pub/sub read failed; retrying", exc_info=True)
+            except Exception as error:
+                if not failing:  # once per outage, not twice a second
+                    log.warning("redis pub/sub read failed (%s); retrying until Redis answers",
+                                type(error).__name__)
+                failing = True
                 await asyncio.sleep(0.5)
                 continue
+            if failing:
+                log.warning("redis pub/sub reading again")
+                failing = False
             if message is None or message.get("type") != "message":
                 continue
             topic = str(message["channel"]).removeprefix("orderbot:")

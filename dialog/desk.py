@@ -26,6 +26,8 @@ from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordination.base import Locks, PubSub, Subscription
+from dialog.events import RATING_OFFERED, record_event
+from dialog.flows.rating import rating_buttons, with_question
 from dialog.handoffs import Handoff, OperatorNote, current_handoff, end_handoff, open_handoff
 from dialog.messages import Button, ConversationKey, Delivery, Outbound
 from dialog.outbox import OutboxSender
@@ -430,10 +432,15 @@ class OperatorDesk:
                     await self._held_by(session, conversation_id, operator)
                 state.status, state.escalation_reason = "bot", None
                 state.misunderstandings = 0
+                handoff = await current_handoff(session, conversation_id)
                 await end_handoff(session, conversation_id, outcome, now)
+                over = outcome == "resolved" or not state.suspended  # nothing to go back to
                 replies = self._closing(state, operator, outcome)
                 deliveries = await self._store.add_replies(
                     session, state.id, replies, now, state.context)
+                if over:  # the closing message asks for a rating of this handoff
+                    await record_event(session, RATING_OFFERED, state.id, at=now,
+                                       handoff_id=handoff.id if handoff else None)
                 state.offered = offered_buttons(replies)
                 await self._store.save(session, state, now)
                 self._tell(session, state, deliveries)
@@ -443,7 +450,8 @@ class OperatorDesk:
 
     def _closing(self, state: ConversationState, operator: OperatorRef, outcome: str,
                  ) -> list[Outbound]:
-        """What the bot says when the operator leaves; a hand-back offers the interrupted flow."""
+        """What the bot says when the operator leaves: a hand-back offers the interrupted flow;
+        otherwise the conversation is over, and the customer is asked to rate it."""
         language, suspended = state.language, state.suspended
         if outcome == "handed_back" and suspended:
             name = f"resume_what_{suspended['flow']}"
@@ -460,7 +468,10 @@ class OperatorDesk:
         state.suspended = None
         state.flow, state.step, state.slots = None, None, {}
         key = "handback" if outcome == "handed_back" else "resolved"
-        return [Outbound(key=state.key, text=self._texts.get(language, key, name=operator.name))]
+        text = with_question(self._texts, language,
+                             self._texts.get(language, key, name=operator.name))
+        return [Outbound(key=state.key, text=text,
+                         buttons=rating_buttons(self._texts, language))]
 
     def _tell(
         self, session: AsyncSession, state: ConversationState, deliveries: list[Delivery]

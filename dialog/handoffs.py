@@ -25,6 +25,7 @@ class Handoff(Base):
         ForeignKey("conversations.id", ondelete="CASCADE")
     )
     reason: Mapped[str] = mapped_column(String(64))
+    flow: Mapped[str | None] = mapped_column(String(32))  # the flow that handed it over
     escalated_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column()
     operator_key: Mapped[str | None] = mapped_column(String(64))
@@ -57,12 +58,14 @@ class OperatorNote(Base):
 
 
 async def open_handoff(
-    session: AsyncSession, conversation_id: int, reason: str, now: datetime | None = None
+    session: AsyncSession, conversation_id: int, reason: str, now: datetime | None = None,
+    flow: str | None = None,
 ) -> int:
     """Record an escalation (the caller has just moved the conversation to "escalated")."""
     handoff_id = await session.scalar(
         insert(Handoff)
-        .values(conversation_id=conversation_id, reason=reason, escalated_at=now or utcnow())
+        .values(conversation_id=conversation_id, reason=reason, escalated_at=now or utcnow(),
+                flow=flow)
         .returning(Handoff.id)
     )
     assert handoff_id is not None

@@ -4,28 +4,39 @@ A webhook records the message (one row per platform id: a replay is refused by a
 and answers 2xx; the turn then runs from the record. The turn marks the row processed in its
 own transaction, so a message is answered once even if it is handed over twice (a restart
 replays unprocessed rows). Turns of one conversation run in arrival order, one at a time.
+A conversation past its message rate limit (`admit` says no) has the message recorded as
+processed and not answered: a flood costs a row, not a turn.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from dialog import crashpoints
 from dialog.manager import DialogManager
 from dialog.messages import ConversationKey, Inbound
 from dialog.store import InboxRow
 from orders.database import Database
+from orders.models import utcnow
 
 log = logging.getLogger(__name__)
 
 
 class Inbox:
-    def __init__(self, database: Database, manager: DialogManager) -> None:
+    def __init__(
+        self, database: Database, manager: DialogManager,
+        admit: Callable[[ConversationKey], Awaitable[bool]] | None = None,
+        owner: str | None = None,
+    ) -> None:
         self._database = database
+        self._owner = owner  # this process's name, on the rows it records (takeover.py)
+        self._admit = admit
         self._manager = manager
         self._queues: dict[ConversationKey, asyncio.Queue[Inbound]] = {}
         self._workers: set[asyncio.Task[None]] = set()
@@ -34,6 +45,8 @@ class Inbox:
         """Record durably, then queue the turn; False for a platform id seen before."""
         if inbound.message_id is None:
             raise ValueError("an inbox message needs the platform's message id")
+        crashpoints.reached("inbound_received")  # a test hook, off in production
+        admitted = self._admit is None or await self._admit(inbound.key)
         try:
             async with self._database.transaction() as session:
                 inbox_id = await session.scalar(
@@ -48,19 +61,32 @@ class Inbox:
                         customer_id=inbound.customer_id,
                         sender=inbound.sender,
                         context=inbound.context,
+                        processed_at=None if admitted else utcnow(),
+                        owner=self._owner,
                     )
                     .returning(InboxRow.id)
                 )
         except IntegrityError:
             return False
+        if not admitted:
+            log.warning("%s conversation over its message limit: inbox row %s not answered",
+                        inbound.key.channel, inbox_id)
+            return True
         self._dispatch(_with_id(inbound, inbox_id))
         return True
 
     async def start(self) -> None:
-        """Answer what was recorded but not processed before the last stop."""
+        """Answer what this process recorded but had not processed before its last stop."""
+        await self.resume(None)
+
+    async def resume(self, ids: list[int] | None) -> None:
+        """Answer the unprocessed rows `ids` (None: all of this process's), e.g. taken over
+        from a process that stopped (dialog/takeover.py)."""
+        mine = InboxRow.id.in_(ids) if ids is not None else InboxRow.owner == self._owner
         async with self._database.transaction() as session:
             rows = await session.scalars(
-                select(InboxRow).where(InboxRow.processed_at.is_(None)).order_by(InboxRow.id)
+                select(InboxRow).where(InboxRow.processed_at.is_(None), mine)
+                .order_by(InboxRow.id)
             )
             pending = [_inbound(row) for row in rows]
         for inbound in pending:
@@ -89,6 +115,7 @@ class Inbox:
         try:
             while not queue.empty():
                 inbound = queue.get_nowait()
+                crashpoints.reached("inbound_recorded")  # a test hook, off in production
                 try:
                     await self._manager.handle(inbound)
                 except Exception:

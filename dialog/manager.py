@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from coordination.base import Locks
+from dialog import crashpoints
 from dialog.desk import OperatorDesk, TranscriptLine
 from dialog.flows.base import Flow, Turn, human_button, track_button
 from dialog.flows.fallback import not_understood
 from dialog.messages import Button, ConversationKey, Inbound, Outbound
+from dialog.metrics import Metrics, NoMetrics
 from dialog.nlu import NluModel, Understanding
 from dialog.outbox import OutboxSender
 from dialog.services import Services
@@ -63,6 +66,7 @@ class DialogManager:
         shop_name: str,
         services: Services | None = None,
         desk: OperatorDesk | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._database = database
         self._store = store
@@ -75,6 +79,7 @@ class DialogManager:
         self._shop_name = shop_name
         self._services = services or Services()
         self._desk = desk  # the operators see a conversation that is with them, live
+        self._metrics = metrics or NoMetrics()  # counters in memory, for /metrics
         self._by_name = {flow.name: flow for flow in flows}
         self._by_intent = {intent: flow for flow in flows for intent in flow.intents}
 
@@ -84,6 +89,16 @@ class DialogManager:
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """Answer one customer message; [] for a duplicate or while an operator holds it."""
+        started = time.perf_counter()
+        try:
+            replies = await self._handle(inbound)
+        except Exception:
+            self._metrics.turn_failed(inbound.key.channel)
+            raise
+        self._metrics.turn(inbound.key.channel, time.perf_counter() - started, len(replies))
+        return replies
+
+    async def _handle(self, inbound: Inbound) -> list[Outbound]:
         understanding = self._nlu.understand(inbound.text) if inbound.text.strip() else None
         try:
             async with self._locks.hold(str(inbound.key)):
@@ -120,18 +135,24 @@ class DialogManager:
                     recorded = _with_pressed_title(inbound, state.offered)
                     proven_before = set(state.verified_orders)
                     status_before = state.status
+                    handled_by = "operator"  # an operator holds it: the bot stays silent
                     if state.status != "claimed":
-                        await self._route(turn)
+                        handled_by = await self._route(turn)
                     if status_before == "bot" and state.status == "escalated":
                         await self._tell_wait(turn)
                     proven = [n for n in state.verified_orders if n not in proven_before]
                     if proven:  # the shop's news about these orders comes here too
                         await self._store.watch(session, state.id, proven)
                     record = await self._store.record_turn(
-                        session, state, recorded, turn.replies
+                        session, state, recorded, turn.replies,
+                        flow="fallback" if turn.misunderstood else handled_by,
+                        intent=understanding.intent if understanding and inbound.action is None
+                        else None,
+                        events=turn.events,
                     )
                     if record is None:
                         raise _Duplicate
+                    after_commit(session, lambda: crashpoints.reached("reply_queued"))  # test hook
                     after_commit(session, lambda: self._outbox.enqueue(record.deliveries))
                     if self._desk is not None and (status_before != "bot" or state.status != "bot"):
                         lines = _lines(state, recorded, record)
@@ -141,14 +162,16 @@ class DialogManager:
             return []
         return turn.replies
 
-    async def _route(self, turn: Turn) -> None:
+    async def _route(self, turn: Turn) -> str | None:
+        """Answer the message; the name of the flow that did ("resume": the offer to go back
+        to an interrupted flow; None: not understood)."""
         state = turn.state
         if turn.inbound.action is None:  # "2", or a button's words: that button
             chosen = chosen_payload(turn.inbound.text, state.offered)
             if chosen is not None:
                 turn.inbound = replace(turn.inbound, action=chosen)
         if self._answer_resume_offer(turn):
-            return
+            return "resume"
         before = (state.flow, state.step, dict(state.slots)) if state.flow else None
         status_before = state.status
         handled_by = await self._dispatch(turn)
@@ -163,6 +186,7 @@ class DialogManager:
         ):
             await self._suspend(turn, *before)
         self._offer_resume(turn)
+        return handled_by
 
     async def _tell_wait(self, turn: Turn) -> None:
         """After "a colleague will answer": how long that will honestly take."""

@@ -7,13 +7,16 @@ import logging
 from collections.abc import Mapping
 from typing import Protocol
 
+from dialog import crashpoints
 from dialog.messages import ConversationKey, Delivery, DeliveryFailed
+from dialog.metrics import Metrics, NoMetrics
 from dialog.store import ConversationStore
 from orders.database import Database
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 60.0
 STOP_RETRY_SECONDS = 1.0
 MARK_BATCH = 500  # rows marked sent in one statement
@@ -30,9 +33,23 @@ class OutboxSender:
     conversations in one transaction (_SentMarks)."""
 
     def __init__(
-        self, database: Database, store: ConversationStore, channels: Mapping[str, Deliverer]
+        self,
+        database: Database,
+        store: ConversationStore,
+        channels: Mapping[str, Deliverer],
+        *,
+        max_attempts: int = MAX_ATTEMPTS,
+        first_backoff: float = FIRST_BACKOFF_SECONDS,
+        max_backoff: float = MAX_BACKOFF_SECONDS,
+        metrics: Metrics | None = None,
     ) -> None:
+        # The retry policy is public so that tests can shorten it without settings; a
+        # platform's own wait (retry_after, Retry-After) is always honoured as given.
+        self.max_attempts = max_attempts
+        self.first_backoff = first_backoff
+        self.max_backoff = max_backoff
         self._database = database
+        self._metrics = metrics or NoMetrics()
         self._store = store
         self._channels = dict(channels)
         self._queues: dict[ConversationKey, asyncio.Queue[Delivery]] = {}
@@ -44,10 +61,19 @@ class OutboxSender:
         self._channels[name] = channel
 
     async def start(self) -> None:
-        """Send what was committed but not sent before the last stop."""
+        """Send what this process committed but had not sent before its last stop."""
         self._running = True
+        await self.resume(None, "sent again after a restart")
+
+    async def resume(self, ids: list[int] | None, why: str = "taken over") -> None:
+        """Send the unsent rows `ids` (None: all of this process's), e.g. taken over from a
+        process that stopped (dialog/takeover.py)."""
         async with self._database.transaction() as session:
-            self.enqueue(await self._store.unsent(session))
+            pending = await self._store.unsent(session, ids)
+        for delivery in pending:  # it may have left just before a crash: no platform dedupes
+            log.warning("outbox row %s (%s) %s: a possible duplicate",
+                        delivery.outbox_id, delivery.outbound.key.channel, why)
+        self.enqueue(pending)
 
     async def stop(self) -> None:
         self._running = False
@@ -93,17 +119,19 @@ class OutboxSender:
                 del self._queues[key]
 
     async def _deliver(self, channel: Deliverer, delivery: Delivery) -> bool:
-        backoff = 1.0
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        backoff = self.first_backoff
+        for attempt in range(1, self.max_attempts + 1):
             try:
                 await channel.send(delivery)
+                crashpoints.reached("reply_sent")  # a test hook, off in production
+                self._metrics.delivered(delivery.outbound.key.channel)
                 return True
             except DeliveryFailed as failure:
-                if failure.permanent or attempt == MAX_ATTEMPTS:
+                if failure.permanent or attempt == self.max_attempts:
                     await self._give_up(delivery, str(failure))
                     return False
                 wait = failure.retry_after if failure.retry_after is not None else backoff
-                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                backoff = min(backoff * 2, self.max_backoff)
                 log.info("delivery of outbox row %s failed, retry in %.1fs",
                          delivery.outbox_id, wait)
                 await asyncio.sleep(wait)
@@ -115,6 +143,7 @@ class OutboxSender:
 
     async def _give_up(self, delivery: Delivery, reason: str) -> None:
         log.error("outbox row %s not delivered: %s", delivery.outbox_id, reason)
+        self._metrics.undeliverable(delivery.outbound.key.channel)
         async with self._database.transaction() as session:
             await self._store.mark_failed(session, delivery.outbox_id, reason)
             # A person must see that the customer did not get our answer.

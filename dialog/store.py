@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from dialog.events import PendingEvent, record_events
 from dialog.handoffs import open_handoff
 from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
 from orders.database import after_commit
@@ -72,6 +73,15 @@ class TranscriptEntry(Base):
     action: Mapped[str | None] = mapped_column(String(200))
     platform_message_id: Mapped[str | None] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A customer's message, for the reports: the flow that answered it ("fallback": none
+    # understood it; "operator": an operator held the conversation; "resume": the offer to
+    # go back to an interrupted flow) and the intent the classifier guessed, however unsure
+    # (empty for a button press).
+    flow: Mapped[str | None] = mapped_column(String(32))
+    intent: Mapped[str | None] = mapped_column(String(32))
+
+
+Index("ix_transcript_at", TranscriptEntry.at)
 
 
 class OutboxRow(Base):
@@ -86,6 +96,7 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+    owner: Mapped[str | None] = mapped_column(String(200))  # the process sending it (takeover.py)
 
 
 Index("ix_outbox_unsent", OutboxRow.sent_at, OutboxRow.id)
@@ -123,6 +134,7 @@ class InboxRow(Base):
     context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(index=True)
+    owner: Mapped[str | None] = mapped_column(String(200))  # the process answering it
 
 
 async def claim_inbox(session: AsyncSession, inbox_id: int) -> bool:
@@ -155,13 +167,13 @@ _SAVE = Prepared(
 _ADD_ENTRY = Prepared(
     insert(TranscriptEntry).values(
         _values(TranscriptEntry.__table__, "conversation_id", "sender", "author", "text",
-                "buttons", "action", "platform_message_id", "at"))
+                "buttons", "action", "platform_message_id", "at", "flow", "intent"))
     .returning(TranscriptEntry.id)
 )
 _ADD_OUTBOX = Prepared(
     insert(OutboxRow).values(
         _values(OutboxRow.__table__, "transcript_id", "channel", "chat_id", "context",
-                "attempts", "created_at"))
+                "attempts", "created_at", "owner"))
     .returning(OutboxRow.id)
 )
 
@@ -234,9 +246,10 @@ class HistoryEntry:
 class ConversationStore:
     """SQL persistence of conversations; every method works inside the caller's session."""
 
-    def __init__(self) -> None:
+    def __init__(self, owner: str | None = None) -> None:
         # Told (after the commit) of each conversation that went to the operators' queue.
         self.on_escalated: Callable[[int], Awaitable[None]] | None = None
+        self.owner = owner  # this process's name, on the outbox rows it writes (takeover.py)
 
     async def load(
         self,
@@ -286,8 +299,14 @@ class ConversationStore:
         state: ConversationState,
         inbound: Inbound | None,
         replies: list[Outbound],
+        *,
+        flow: str | None = None,
+        intent: str | None = None,
+        events: list[PendingEvent] | None = None,
     ) -> RecordedTurn | None:
-        """Write the state, the customer's message and the replies (with their outbox rows).
+        """Write the state, the customer's message and the replies (with their outbox rows),
+        and the events the turn noted; flow and intent annotate the customer's message (and
+        flow a handoff the turn opened).
 
         Returns None when the inbound's platform message id was recorded before (a duplicate):
         the caller must then roll back and answer nothing.
@@ -297,7 +316,8 @@ class ConversationStore:
         if inbound is not None:
             entry = {"v_conversation_id": state.id, "v_sender": "customer", "v_author": None,
                      "v_text": inbound.text, "v_buttons": [], "v_action": inbound.action,
-                     "v_platform_message_id": inbound.message_id, "v_at": now}
+                     "v_platform_message_id": inbound.message_id, "v_at": now,
+                     "v_flow": flow, "v_intent": intent}
             if inbound.message_id is None:
                 inbound_id = await _ADD_ENTRY.scalar(session, **entry)
             else:
@@ -308,16 +328,21 @@ class ConversationStore:
                     return None
         if replies:
             state.offered = offered_buttons(replies)
-        await self.save(session, state, now)
+        await self.save(session, state, now, flow=flow)
         deliveries = await self.add_replies(session, state.id, replies, now, state.context)
+        await record_events(session, state.id, events or [], now)
         return RecordedTurn(inbound_id, now, deliveries)
 
     async def save(
-        self, session: AsyncSession, state: ConversationState, now: datetime | None = None
+        self, session: AsyncSession, state: ConversationState, now: datetime | None = None,
+        *, flow: str | None = None,
     ) -> None:
+        """Write the state; moving it from "bot" to "escalated" opens a handoff (`flow`: the
+        flow that handed it over)."""
         now = now or utcnow()
         if state.status == "escalated" and state.loaded_status == "bot":
-            await self._escalated(session, state.id, state.escalation_reason or "unknown", now)
+            await self._escalated(session, state.id, state.escalation_reason or "unknown", now,
+                                  flow)
         state.loaded_status = state.status
         await _SAVE.execute(
             session, conversation_id=state.id, v_customer_id=state.customer_id,
@@ -346,11 +371,12 @@ class ConversationStore:
                 session, v_conversation_id=conversation_id, v_sender=reply.sender,
                 v_author=reply.author, v_text=reply.text,
                 v_buttons=[{"title": b.title, "payload": b.payload} for b in reply.buttons],
-                v_action=None, v_platform_message_id=None, v_at=now,
+                v_action=None, v_platform_message_id=None, v_at=now, v_flow=None, v_intent=None,
             )
             outbox_id = await _ADD_OUTBOX.scalar(
                 session, v_transcript_id=transcript_id, v_channel=reply.key.channel,
                 v_chat_id=reply.key.chat_id, v_context=context, v_attempts=0, v_created_at=now,
+                v_owner=self.owner,
             )
             assert transcript_id is not None and outbox_id is not None
             deliveries.append(
@@ -472,9 +498,10 @@ class ConversationStore:
             await self._escalated(session, conversation_id, reason, now)
 
     async def _escalated(
-        self, session: AsyncSession, conversation_id: int, reason: str, now: datetime
+        self, session: AsyncSession, conversation_id: int, reason: str, now: datetime,
+        flow: str | None = None,
     ) -> None:
-        await open_handoff(session, conversation_id, reason, now)
+        await open_handoff(session, conversation_id, reason, now, flow)
         listener = self.on_escalated
         if listener is not None:
             after_commit(session, lambda: listener(conversation_id))
@@ -494,13 +521,16 @@ class ConversationStore:
             .values(attempts=OutboxRow.attempts + 1, last_error=reason[:500])
         )
 
-    async def unsent(self, session: AsyncSession, limit: int = 1000) -> list[Delivery]:
+    async def unsent(
+        self, session: AsyncSession, ids: list[int] | None = None
+    ) -> list[Delivery]:
+        """Replies of this process (or the rows `ids`) not sent yet, oldest first."""
+        mine = OutboxRow.id.in_(ids) if ids is not None else OutboxRow.owner == self.owner
         rows = await session.execute(
             select(OutboxRow, TranscriptEntry)
             .join(TranscriptEntry, TranscriptEntry.id == OutboxRow.transcript_id)
-            .where(OutboxRow.sent_at.is_(None), OutboxRow.last_error.is_(None))
+            .where(OutboxRow.sent_at.is_(None), OutboxRow.last_error.is_(None), mine)
             .order_by(OutboxRow.id)
-            .limit(limit)
         )
         return [
             Delivery(

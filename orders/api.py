@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import Message
 
 from orders.billing import cancel_payment_reminders, set_payment_due_date
 from orders.database import Database
@@ -27,6 +33,66 @@ from orders.stock import BackInStockNotifier, notify_back_in_stock
 Links = Callable[[OrderView], dict[str, str | None]]
 _bearer = HTTPBearer(auto_error=False)
 OrderNumber = Annotated[str, Path(max_length=64)]
+# An order of 200 lines with long names and a full address is some tens of kB: a megabyte
+# leaves ample room and keeps one request from filling the memory of a worker.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class _LimitedBody(APIRoute):
+    """Refuses a body over MAX_BODY_BYTES with 413, read no further than that (declared in
+    Content-Length or streamed), before the body is parsed."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def limited(request: Request) -> Response:
+            too_large = JSONResponse(
+                {"detail": f"the body is larger than {MAX_BODY_BYTES} bytes"},
+                status_code=status.HTTP_413_CONTENT_TOO_LARGE,
+            )
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+                return too_large
+            body = bytearray()
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > MAX_BODY_BYTES:
+                    return too_large
+            try:
+                return await handler(Request(request.scope, _replay(bytes(body), request.receive)))
+            except RequestValidationError as invalid:
+                return JSONResponse({"detail": _json_safe(invalid.errors())}, status_code=422)
+
+        return limited
+
+
+def _json_safe(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """Validation errors as FastAPI gives them, less an input that JSON cannot carry: a
+    number like 1e999999 parses to infinity, and echoing it back would be a 500."""
+    safe = []
+    for error in jsonable_encoder(errors):
+        try:
+            json.dumps(error, allow_nan=False)
+        except ValueError:
+            error = {key: value for key, value in error.items() if key != "input"}
+        safe.append(error)
+    return safe
+
+
+def _replay(
+    body: bytes, receive: Callable[[], Coroutine[Any, Any, Message]]
+) -> Callable[[], Coroutine[Any, Any, Message]]:
+    """The body already read, once; then the connection's own messages (a disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 def make_router(
@@ -52,7 +118,8 @@ def make_router(
                 headers={"WWW-Authenticate": "Bearer"},
             )
 
-    router = APIRouter(prefix="/api", tags=["shop"], dependencies=[Depends(authorised)])
+    router = APIRouter(prefix="/api", tags=["shop"], dependencies=[Depends(authorised)],
+                       route_class=_LimitedBody)
 
     @router.post("/orders", status_code=status.HTTP_201_CREATED)
     async def create_order(body: OrderIn) -> dict[str, Any]:

@@ -22,16 +22,19 @@ from orders.sqlite import inline_connector
 AfterCommit = Callable[[], Awaitable[None] | None]
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> AsyncEngine:
     """An engine; on SQLite with WAL and BEGIN IMMEDIATE so that writers never oversell.
 
     aiosqlite's driver issues no BEGIN before a SELECT, so a read-modify-write would race;
     taking the write lock at BEGIN makes every transaction serialisable on SQLite.
+    The pool sizes are a server database's (connections per process: up to the sum).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
-                                   hide_parameters=True)
+        engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
+                                     pool_pre_ping=True, hide_parameters=True)
+        event.listen(engine.sync_engine, "handle_error", _hide_detail)
+        return engine
     in_memory = not parsed.database or parsed.database == ":memory:"
     if not in_memory:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -59,6 +62,19 @@ def make_engine(url: str) -> AsyncEngine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _hide_detail(context: Any) -> None:
+    """PostgreSQL's DETAIL quotes the refused row's values ("Key (email)=(...) already
+    exists"), and a logged traceback shows the driver's exception with it: drop it, as
+    hide_parameters drops the statement's parameters."""
+    error: BaseException | None = context.original_exception
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if getattr(error, "detail", None):
+            error.detail = None  # type: ignore[attr-defined]
+        error = error.__cause__ or error.__context__
 
 
 class Database:

@@ -6,10 +6,13 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 ROOT = Path(__file__).resolve().parent.parent
+# pg_advisory_xact_lock key ("orderbot" in ASCII) held by whoever migrates or seeds at start
+SETUP_LOCK = 0x6F72646572626F74
 
 
 def alembic_config() -> Config:
@@ -19,10 +22,21 @@ def alembic_config() -> Config:
 
 
 async def upgrade(engine: AsyncEngine) -> None:
+    """Safe when several bot processes start at once on one PostgreSQL database: the first
+    migrates, the others wait for it and then find nothing to do."""
     def run(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
     async with engine.begin() as connection:
+        await hold_setup_lock(connection)
         await connection.run_sync(run)
+
+
+async def hold_setup_lock(connection: AsyncConnection | AsyncSession) -> None:
+    """Serialise start-up work (migrations, the demo seed) between processes until the caller's
+    transaction ends. PostgreSQL only: SQLite serves one process and serialises writers."""
+    bind = connection.get_bind() if isinstance(connection, AsyncSession) else connection
+    if bind.dialect.name == "postgresql":
+        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SETUP_LOCK})

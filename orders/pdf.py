@@ -21,10 +21,21 @@ class FontMissing(RuntimeError):
 
 def render(shop_name: str, title: str, lines: Sequence[str], watermark: str) -> bytes:
     """A one-or-more page A4 PDF: shop name, title, the lines, a watermark on every page."""
+    pdf = _Document(watermark)
+    start(pdf, shop_name, title)
+    pdf.ln(4)
+    pdf.set_font("DejaVu", "", 11)
+    for line in lines:
+        pdf.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def start(pdf: FPDF, shop_name: str, title: str) -> None:
+    """The DejaVu font (regular and bold, as "DejaVu"), the metadata, and the first page
+    headed by the shop's name and the title."""
     regular, bold = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
     if not regular.is_file() or not bold.is_file():
         raise FontMissing(f"{regular} not found: apt-get install fonts-dejavu-core")
-    pdf = _Document(watermark)
     pdf.add_font("DejaVu", "", str(regular))
     pdf.add_font("DejaVu", "B", str(bold))
     pdf.set_title(f"{shop_name}: {title}")
@@ -34,11 +45,6 @@ def render(shop_name: str, title: str, lines: Sequence[str], watermark: str) -> 
     pdf.cell(0, 10, shop_name, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "B", 14)
     pdf.cell(0, 10, title, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
-    pdf.set_font("DejaVu", "", 11)
-    for line in lines:
-        pdf.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
 
 
 class _Document(FPDF):

@@ -9,6 +9,8 @@ if [[ "${1:-}" == "--test" ]]; then
   command -v redis-server >/dev/null || need_apt+=(redis-server)
   command -v chromium >/dev/null || need_apt+=(chromium)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+  command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need_apt+=(nginx)
+  command -v openssl >/dev/null || need_apt+=(openssl)
 fi
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 # The DejaVu font draws the PDFs (order confirmations, return labels) in every language.

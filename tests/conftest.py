@@ -17,6 +17,9 @@ from config import Settings, load_settings
 from dialog.nlu import NluModel
 from tests.servers import create_database, free_port, postgres_server, redis_server
 
+# The platforms' doubles (telegram_api, slack_api, relay, telegram_server, slack_server)
+pytest_plugins = ["tests.doubles.fixtures"]
+
 API_KEY = "test-shop-key"
 
 
@@ -62,6 +65,9 @@ def make_settings(database_url: str, **sections: dict[str, Any]) -> Settings:
         # Operators always at work, so that what the customer is told does not depend on
         # the hour the tests run; tests of business hours set their own.
         "ORDERBOT__OPERATORS__BUSINESS_HOURS": "[]",
+        # No made-up conversations in the demo database: tests count their own (the
+        # dashboard's test of the demo turns them on).
+        "ORDERBOT__DEMO__HISTORY": "false",
     }
     for section, values in sections.items():
         for key, value in values.items():

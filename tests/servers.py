@@ -37,11 +37,13 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> No
 
 
 @contextmanager
-def redis_server() -> Iterator[str]:
+def redis_server(port: int | None = None) -> Iterator[str]:
+    """A Redis on `port` (a free one if None): stopped at the end of the block, so that a
+    test can stop it and start another on the same port (the same URL)."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is not installed: run scripts/test.sh")
-    port = free_port()
+    port = port or free_port()
     with tempfile.TemporaryDirectory(prefix="orderbot-redis-") as folder:
         process = subprocess.Popen(
             [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "",

@@ -16,10 +16,19 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Header, HTTPException, Query, WebSocket, WebSocketDisconnect
+from fastapi import (
+    APIRouter,
+    Header,
+    HTTPException,
+    Query,
+    Request,
+    WebSocket,
+    WebSocketDisconnect,
+)
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
+from channels.limits import PublicLimits
 from config import WebchatSettings
 from coordination.base import PubSub
 from dialog.manager import DialogManager
@@ -63,9 +72,11 @@ class WebchatChannel:
     name = "webchat"
 
     def __init__(
-        self, manager: DialogManager, pubsub: PubSub, settings: WebchatSettings, base_url: str
+        self, manager: DialogManager, pubsub: PubSub, settings: WebchatSettings, base_url: str,
+        limits: PublicLimits | None = None,
     ) -> None:
         self._manager = manager
+        self._limits = limits
         self._pubsub = pubsub
         self._settings = settings
         own = urlsplit(base_url)
@@ -123,10 +134,12 @@ class WebchatChannel:
 
         @router.post("/session")
         async def open_session(
-            body: SessionIn, origin: Annotated[str | None, Header()] = None
+            body: SessionIn, request: Request, origin: Annotated[str | None, Header()] = None
         ) -> dict[str, str]:
             if not self.origin_allowed(origin):
                 raise HTTPException(403, "the chat is not enabled for this site")
+            if self._limits is not None:
+                await self._limits.session_opened(request)
             email = None
             if body.customer is not None and body.signature is not None:
                 expected = identity_signature(self._settings.identity_secret, body.customer.email)
@@ -180,7 +193,18 @@ class WebchatChannel:
                     await push(json.dumps({"type": "error", "reason": error}))
                     continue
                 assert inbound is not None
-                await self._manager.handle(inbound)
+                if self._limits is not None and not await self._limits.message_admitted(key):
+                    await push(json.dumps({"type": "error", "reason": self._manager.texts.get(
+                        language, "error_too_many")}))
+                    continue
+                try:
+                    await self._manager.handle(inbound)
+                except Exception:
+                    # The turn's transaction was rolled back: nothing of the message was kept.
+                    # Say so and keep the socket open, so that the customer can send it again.
+                    log.exception("web chat turn failed; the customer is asked to resend")
+                    await push(json.dumps({"type": "error", "reason": self._manager.texts.get(
+                        language, "error_not_processed")}))
         except WebSocketDisconnect:
             pass
         finally:

@@ -241,6 +241,7 @@
     show($("app"), true);
     $("me").textContent = (me.display_name || me.username) + (isAdmin() ? " (admin)" : "");
     show($("operators-open"), isAdmin());
+    show($("dashboard-open"), isAdmin());
     setConnection(false);
     connect();
     var m = /^#conversation-(\d+)$/.exec(location.hash);

@@ -10,6 +10,7 @@ from dialog.flows.delivery import DeliveryFlow
 from dialog.flows.handoff import HandoffFlow
 from dialog.flows.link import LinkFlow
 from dialog.flows.payment import PaymentFlow
+from dialog.flows.rating import RatingFlow
 from dialog.flows.returns import ReturnFlow
 from dialog.flows.smalltalk import SmalltalkFlow
 from dialog.flows.status import StatusFlow
@@ -18,5 +19,5 @@ from dialog.flows.status import StatusFlow
 def all_flows() -> list[Flow]:
     return [
         SmalltalkFlow(), StatusFlow(), HandoffFlow(), LinkFlow(), AvailabilityFlow(),
-        PaymentFlow(), ReturnFlow(), ConfirmFlow(), DeliveryFlow(), CancelFlow(),
+        PaymentFlow(), ReturnFlow(), ConfirmFlow(), DeliveryFlow(), CancelFlow(), RatingFlow(),
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dialog.events import BACK_IN_STOCK_SENT, record_event
 from dialog.flows.base import Turn, human_button
 from dialog.proactive import ProactiveMessages
 from orders.service import CustomerView, NewCustomer
@@ -151,6 +152,7 @@ class BackInStockMessages:
     async def back_in_stock(
         self, session: Any, customer: CustomerView, product: ProductInfo
     ) -> None:
-        await self._proactive.tell(
+        state = await self._proactive.tell(
             session, customer, "stock_back_in_stock", name=product.name, count=product.available
         )
+        await record_event(session, BACK_IN_STOCK_SENT, state.id, subject=product.sku)

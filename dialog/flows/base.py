@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from dialog.events import PendingEvent
 from dialog.messages import Button, Inbound, Outbound
 from dialog.nlu import Understanding
 from dialog.services import Services
@@ -26,6 +27,8 @@ class Turn:
     shop_name: str
     services: Services = field(default_factory=Services)
     replies: list[Outbound] = field(default_factory=list)
+    events: list[PendingEvent] = field(default_factory=list)  # written with the transcript
+    misunderstood: bool = False  # the fallback answered: nothing understood the message
 
     @property
     def language(self) -> str:
@@ -47,6 +50,11 @@ class Turn:
         self.replies.append(
             Outbound(key=self.state.key, text=self.text(key, **params), buttons=buttons)
         )
+
+    def record(self, kind: str, subject: str | None = None, value: int | None = None,
+               handoff_id: int | None = None) -> None:
+        """Note an outcome for the reports (dialog/events.py), written with this turn."""
+        self.events.append(PendingEvent(kind, subject, value, handoff_id))
 
     def enter(self, flow: str, step: str, **slots: Any) -> None:
         """Make `flow` the active flow, waiting at `step` for the customer's next message."""

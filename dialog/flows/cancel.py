@@ -5,6 +5,7 @@ After shipping it cannot be cancelled: the bot says so and offers a return inste
 
 from __future__ import annotations
 
+from dialog import events
 from dialog.flows.base import Turn, human_button
 from dialog.flows.status import ORDER_INTENTS, OrderIdentification, numbers, owns, proofs
 from dialog.messages import Button
@@ -124,6 +125,7 @@ class CancelFlow:
             return turn.say("cancel_already", number=number)
         except (OrderError, IllegalTransition):
             return turn.say("cancel_failed", human_button(turn), number=number)
+        turn.record(events.ORDER_CANCELLED, number)
         self._tell_done(turn, done)
 
     @staticmethod

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from dialog import events
 from dialog.flows import delivery
 from dialog.flows.base import Turn, human_button
 from dialog.flows.choices import AnswerFirst, another_request, ask, ask_again, picked
@@ -177,6 +178,7 @@ class ConfirmFlow:
                 if product["sku"] in levels and levels[product["sku"]].available > 0:
                     order = await self._confirmation(turn).add_line(
                         turn.session, order.number, levels[product["sku"]])
+                    turn.record(events.CROSS_SELL_ACCEPTED, order.number)
                     turn.say("confirm_added", item=product["name"],
                              total=self._total(turn, order))
             return await self._ask_final(turn, order)
@@ -224,6 +226,7 @@ class ConfirmFlow:
                 turn.say("confirm_sold_out", item=replacement.name if replacement else value[4:])
                 return await self._check_stock(turn, order)
             order = await confirmation.replace_line(turn.session, order.number, sku, replacement)
+            turn.record(events.ALTERNATIVE_ACCEPTED, order.number)
             turn.say("confirm_replaced", old=item, new=replacement.name,
                      total=self._total(turn, order))
         elif value == "remove":

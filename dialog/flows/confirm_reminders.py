@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from dialog.events import CONFIRMATION_SENT, record_event
 from dialog.flows.confirm import ConfirmFlow, Money, job_key, summary_params
 from dialog.proactive import ProactiveMessages
 from dialog.store import ConversationStore
@@ -41,11 +42,12 @@ class ConfirmationStarter:
     async def start(self, session: Any, customer: CustomerView, order: OrderView) -> None:
         """Ask the customer to confirm the new order, and plan the reminder and escalation."""
         assert self._proactive is not None
-        await self._proactive.tell(
+        state = await self._proactive.tell(
             session, customer, "confirm_request", *BUTTONS,
             flow=(ConfirmFlow.name, "begin", {"number": order.number, "plan": {}}),
             **summary_params(order, self._money(customer)),
         )
+        await record_event(session, CONFIRMATION_SENT, state.id, subject=order.number)
         now = self._settings.clock()
         payload = {"number": order.number}
         await schedule(session, REMIND, job_key(order.number) + "remind",

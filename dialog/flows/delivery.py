@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from dialog import events
 from dialog.dates import parse_day, parse_slot
 from dialog.flows.base import Turn, human_button
 from dialog.flows.choices import AnswerFirst, another_request, ask, ask_again, picked
@@ -301,6 +302,7 @@ class DeliveryFlow:
             turn.finish()
             return turn.say("choice_unavailable", human_button(turn))
         turn.finish()
+        turn.record(events.DELIVERY_CHANGED, changed.number)
         if plan is None:
             return turn.say("delivery_address_changed", number=changed.number, address=address)
         turn.say("delivery_changed", number=changed.number, delivery=describe(turn, plan))

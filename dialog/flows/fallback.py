@@ -9,6 +9,7 @@ MISSES_BEFORE_HANDOFF = 2
 
 
 def not_understood(turn: Turn) -> None:
+    turn.misunderstood = True
     turn.state.misunderstandings += 1
     if turn.state.misunderstandings >= MISSES_BEFORE_HANDOFF and turn.state.status == "bot":
         turn.state.misunderstandings = 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from dialog.events import PAYMENT_REMINDER_SENT, record_event
 from dialog.flows.base import Turn, human_button
 from dialog.flows.status import OrderIdentification, numbers, proofs
 from dialog.proactive import ProactiveMessages
@@ -212,12 +213,13 @@ class PaymentMessages:
 
     async def payment_reminder(self, session: Any, order: OrderView, days_left: int) -> None:
         key = "payment_reminder_today" if days_left <= 0 else "payment_reminder"
-        await self._proactive.tell(
+        state = await self._proactive.tell(
             session, customer_of(order), key,
             ("payment_button_pay", f"payment:{LINK}:{order.number}"),
             ("payment_button_invoice", f"payment:{INVOICE}:{order.number}"),
             **self._params(order),
         )
+        await record_event(session, PAYMENT_REMINDER_SENT, state.id, subject=order.number)
 
     async def payment_overdue(self, session: Any, order: OrderView, days_overdue: int) -> None:
         state = await self._proactive.tell(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from dialog import events
 from dialog.flows.base import Turn
 from dialog.flows.choices import AnswerFirst
 from dialog.flows.status import OrderIdentification, numbers, proofs
@@ -302,6 +303,7 @@ class ReturnFlow:
             return await self._offer(turn, slots["number"])
         order = await turn.orders.get_order(turn.session, made.number)
         turn.finish()
+        turn.record(events.RETURN_OPENED, made.number)
         turn.say(
             f"returns_created_{method}",
             rma=made.rma, number=made.number, chosen=chosen_text,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dialog.flows.base import Turn, human_button, track_button
+from dialog.flows.rating import offer_on_goodbye
 
 
 class SmalltalkFlow:
@@ -14,7 +15,7 @@ class SmalltalkFlow:
         if intent == "greet":
             turn.say("greet", track_button(turn), human_button(turn), shop=turn.shop_name)
         elif intent == "goodbye":
-            turn.say("goodbye", shop=turn.shop_name)
+            await offer_on_goodbye(turn, turn.text("goodbye", shop=turn.shop_name))
         elif intent == "thanks":
             turn.say("thanks")
         else:

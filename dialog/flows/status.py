@@ -14,6 +14,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from dialog import events
 from dialog.flows.base import Turn, human_button
 from dialog.flows.handoff import hand_over
 from dialog.messages import Button, Outbound
@@ -203,6 +204,7 @@ class StatusFlow:
 
     async def _tell(self, turn: Turn, order: OrderView) -> None:
         turn.finish()
+        turn.record(events.STATUS_ANSWERED, order.number)
         buttons = (*_next_steps(turn, order),
                    turn.button("button_other_order", f"{self.name}:{ANOTHER}"), human_button(turn))
         parts = [await self._status_text(turn, order)]

@@ -35,7 +35,7 @@ OLIVIA_MAIL = "olivia.brown@example.com"
 TELEGRAM_CALLBACK_LIMIT = 64  # bytes of callback_data Telegram keeps
 
 
-# The platforms and the bot (telegram_server and slack_server: tests/channels/conftest.py)
+# The platforms and the bot (telegram_server and slack_server: tests/doubles/fixtures.py)
 
 
 @pytest.fixture

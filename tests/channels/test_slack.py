@@ -39,7 +39,7 @@ from tests.doubles.slack_api import BOT_ID, BOT_USER_ID, TOKEN, SlackApiDouble
 from tests.doubles.slack_api import SIGNING_SECRET as SECRET
 from tests.servers import free_port
 
-# This module's short names for the fixtures of tests/channels/conftest.py
+# This module's short names for the fixtures of tests/doubles/fixtures.py
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ OLIVIA = USERS["olivia"]["id"]
 ANNA = USERS["anna"]["id"]
 
 
-# This module's short names for the fixtures of tests/channels/conftest.py
+# This module's short names for the fixtures of tests/doubles/fixtures.py
 
 
 @pytest.fixture
@@ -333,7 +333,7 @@ async def test_a_press_that_cannot_be_recorded_is_answered_and_taken_when_sent_a
     monkeypatch.setattr(bot.inbox, "accept", database_down)
     response = await olivia.post(json.dumps(tap).encode(),
                                  **{"X-Telegram-Bot-Api-Secret-Token": SECRET})
-    assert response.status_code == 500  # not recorded: Telegram sends it again
+    assert response.status_code == 503  # not recorded (database down): Telegram sends it again
     await double.wait_for("answerCallbackQuery")  # but the spinner stopped
     assert "reply_markup" in double.messages[(OLIVIA, greeting["message_id"])]
     monkeypatch.setattr(bot.inbox, "accept", record)

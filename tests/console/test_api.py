@@ -324,7 +324,8 @@ async def test_resolve_closes_the_matter_on_every_console(
             lambda f: f["type"] == "conversation" and f["conversation"]["status"] == "bot")
         assert event["conversation"]["id"] == emma.conversation
         told = await emma.hears(lambda f: from_bot(f) and "Anna K." in f["text"])
-        assert told["buttons"] == []  # nothing left to resume
+        # nothing left to resume: the stars of the one-tap rating instead
+        assert [b["payload"] for b in told["buttons"]] == [f"rating:{n}" for n in range(1, 6)]
         queue = await anna.get("/console/api/conversations")
         assert queue.json() == {"conversations": []}
         again = await anna.post(f"{path}/resolve")

@@ -176,7 +176,8 @@ async def test_resolve_closes_the_matter_and_the_bot_answers_again(bot: Orderbot
     await bot.desk.claim(conversation, ANNA)
     await bot.desk.resolve(conversation, ANNA)
     assert (await transcript(bot, chat))[-1][2] == (
-        "Anna K. has closed this conversation. Write any time if you need anything else.")
+        "Anna K. has closed this conversation. Write any time if you need anything else.\n\n"
+        "How did we do? Tap the stars, from 1 (poor) to 5 (excellent), or reply with a number.")
     answer = await chat.say("hi")
     assert "Shall we go back" not in answer and answer
     with pytest.raises(DeskError, match="with the bot already"):

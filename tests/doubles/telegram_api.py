@@ -11,7 +11,9 @@ The double answers getMe, setWebhook, deleteWebhook, getUpdates (long polling wi
 sendMessage, answerCallbackQuery and editMessageReplyMarkup at /bot<token>/<method>, records
 every call with its decoded parameters (aiogram sends forms; nested fields such as
 reply_markup are JSON strings in them), and can answer the next calls with a failure: 429
-with retry_after, 500, 403 (bot blocked by the user) or 400 (chat not found). Like Telegram,
+with retry_after, 500, 403 (bot blocked by the user) or 400 (chat not found), or hold them
+past the bot's timeout (delay_next; the held call then fails, having changed nothing). It can
+be stopped and started again on the same port (connection refused meanwhile). Like Telegram,
 after a 429 it refuses the same chat (or, without a chat, the same method) with another 429
 until retry_after has passed: a bot that retries sooner is seen to.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import math
@@ -49,6 +52,7 @@ FAILURES: dict[str, tuple[int, str]] = {
     "500": (500, "Internal Server Error"),
     "403": (403, "Forbidden: bot was blocked by the user"),
     "400": (400, "Bad Request: chat not found"),
+    "502": (502, "Bad Gateway"),
 }
 
 
@@ -85,12 +89,17 @@ class TelegramApiDouble(HttpApiDouble[ApiCall]):
         self._update_ids = itertools.count(int(time.time() * 1000))
         self._message_ids = itertools.count(int(time.time() * 1000))
         self._failures: list[_Failure] = []
+        self._delays: list[tuple[float, str | None]] = []  # (seconds, method or any)
         self._flood_until: dict[str, float] = {}  # chat id (or method) -> end of its 429 wait
         self._pushed = asyncio.Event()
         self._closing = asyncio.Event()
 
+    async def start(self, port: int = 0) -> str:
+        self._closing.clear()  # started again after a stop
+        return await super().start(port)
+
     async def stop(self) -> None:
-        self._closing.set()  # ends long polls still held open
+        self._closing.set()  # ends long polls and held calls still open
         await super().stop()
 
     # What a test tells the double
@@ -102,6 +111,11 @@ class TelegramApiDouble(HttpApiDouble[ApiCall]):
         """Answer the next `count` calls (of `method`, or any) with "429", "500", "403" or
         "400", once `after` of them went through."""
         self._failures.extend(_Failure(answer, retry_after, method, after) for _ in range(count))
+
+    def delay_next(self, count: int, seconds: float, method: str | None = None) -> None:
+        """Hold the next `count` calls (of `method`, or any) for `seconds` before answering
+        them 502 with nothing done: a bot whose timeout is shorter sees a timeout."""
+        self._delays.extend((seconds, method) for _ in range(count))
 
     def bot_settings(self, **changes: Any) -> dict[str, Any]:
         """The bot's [telegram] settings for talking to this double (webhook mode)."""
@@ -136,9 +150,14 @@ class TelegramApiDouble(HttpApiDouble[ApiCall]):
         call = ApiCall(method, params, 0)  # recorded on arrival: a long poll is seen at once
         self.calls.append(call)
         self._changed.set()
+        delay = self._take_delay(method)
         flooded = self._flooded(method, params)
-        failure = None if flooded else self._take_failure(method)
-        if flooded:
+        failure = None if flooded or delay else self._take_failure(method)
+        if delay:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), delay)
+            status, body = _error(*FAILURES["502"])
+        elif flooded:
             status, body = _flood_body(flooded)
         elif failure is not None:
             status, body = _failure_body(failure)
@@ -158,6 +177,15 @@ class TelegramApiDouble(HttpApiDouble[ApiCall]):
         until = self._flood_until.get(_flood_key(method, params), 0.0)
         remaining = until - time.monotonic()
         return math.ceil(remaining) if remaining > FLOOD_GRACE else 0
+
+    def _take_delay(self, method: str) -> float:
+        if method == "getUpdates":
+            return 0.0
+        for index, (seconds, only) in enumerate(self._delays):
+            if only in (None, method):
+                del self._delays[index]
+                return seconds
+        return 0.0
 
     def _take_failure(self, method: str) -> _Failure | None:
         if method == "getUpdates":  # failures are meant for what the bot sends

@@ -97,6 +97,19 @@ def test_demo_secrets_are_refused_on_a_public_host() -> None:
         load(ORDERBOT__HTTP__HOST="0.0.0.0", ORDERBOT__WEBCHAT__IDENTITY_SECRET="own-secret")
 
 
+def test_demo_secrets_are_refused_behind_a_reverse_proxy_with_a_public_url() -> None:
+    """Listening on 127.0.0.1 behind nginx is public all the same."""
+    with pytest.raises(SettingsError, match=r"^webchat\.identity_secret:.*shop\.example"):
+        load(ORDERBOT__HTTP__PUBLIC_URL="https://shop.example/bot")
+    assert load(ORDERBOT__HTTP__PUBLIC_URL="http://localhost:8000").public_host is None
+
+
+def test_an_empty_identity_secret_is_refused_when_the_web_chat_is_on() -> None:
+    with pytest.raises(SettingsError, match=r"^webchat\.identity_secret: must not be empty"):
+        load(ORDERBOT__WEBCHAT__IDENTITY_SECRET="")
+    assert load(ORDERBOT__WEBCHAT__IDENTITY_SECRET="", ORDERBOT__WEBCHAT__ENABLED="false")
+
+
 def test_demo_secrets_are_accepted_on_loopback_and_own_ones_anywhere() -> None:
     assert load(ORDERBOT__HTTP__HOST="127.0.0.1").shop.api_keys == ["demo-shop-key"]
     settings = load(

@@ -1,5 +1,6 @@
-"""The platforms' doubles, each on 127.0.0.1, started and stopped per test, and the bot served
-with one channel talking to its double."""
+"""Fixtures of the platforms' doubles, each on 127.0.0.1, started and stopped per test, and of
+the bot served with one channel talking to its double. A pytest plugin of tests/conftest.py:
+every test may ask for them."""
 
 from __future__ import annotations
 

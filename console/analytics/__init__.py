@@ -1,0 +1,1 @@
+"""What the bot achieves, in numbers: the console's dashboard, its exports and weekly report."""

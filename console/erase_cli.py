@@ -1,0 +1,51 @@
+"""`python bot.py erase-customer EMAIL`: erase a customer's conversations and personal data,
+keeping what accounting law requires (dialog/erasure.py; README "Data protection").
+
+Exit codes: 0 erased (or erased before: running it again changes nothing), 2 no customer
+ever had this address. The database is migrated first, as for `operator add`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from typing import Any
+
+from dialog.erasure import Erasure, erase_customer_by_email
+from orders.database import Database, make_engine
+from orders.migrations import upgrade
+
+
+def add_commands(commands: Any) -> None:
+    erase = commands.add_parser(
+        "erase-customer", help="erase a customer's conversations and personal data")
+    erase.add_argument("email", help="the customer's email address")
+
+
+def run(args: argparse.Namespace, database_url: str) -> int:
+    erased = asyncio.run(_erase(database_url, args.email))
+    if erased is None:
+        print(f"erase-customer: no customer with the email address {args.email!r}",
+              file=sys.stderr)
+        return 2
+    if erased.already_erased:
+        print(f"customer {erased.customer_id} was erased before: nothing left to erase")
+    else:
+        print(f"customer {erased.customer_id} erased: {erased.conversations} conversation(s) "
+              f"and {erased.identities} channel identit{'y' if erased.identities == 1 else 'ies'}"
+              f" deleted, personal data removed from {erased.orders} order(s); order numbers, "
+              "amounts, dates, lines and invoices kept")
+    return 0
+
+
+async def _erase(database_url: str, email: str) -> Erasure | None:
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # only the outcome is shown
+    database = Database(make_engine(database_url))
+    try:
+        await upgrade(database.engine)
+        async with database.transaction() as session:
+            return await erase_customer_by_email(session, email)
+    finally:
+        await database.dispose()

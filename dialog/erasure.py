@@ -1,0 +1,134 @@
+"""Data protection: erase a customer on request, and delete transcripts past their retention.
+
+Erasure deletes the customer's conversations (state, transcript, outbox, handoffs, notes,
+links, recorded inbox messages), their channel identities and back-in-stock subscriptions,
+and the order documents other than invoices; it blanks the personal data on the customer and
+their orders (name, email, phone, delivery address and postcode, return reasons). What
+accounting law requires stays: orders with number, dates, status history, lines, amounts,
+payments, refunds, returns' RMA numbers and lines, and issued invoices (README "Data
+protection"). The customer row stays (the orders point at it) under a placeholder name, with a
+SHA-256 of the erased address in place of the address, so that a repeated request is
+recognised and answered "already erased". Everything runs in the caller's one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialog.store import Conversation, InboxRow, OrderWatcher, TranscriptEntry
+from orders.documents import Document
+from orders.models import Customer, CustomerIdentity, Order, Return
+from orders.service import normalise_email
+from orders.stock import StockSubscription
+
+ERASED_NAME = "(erased customer)"
+ERASED_DOMAIN = "erased.invalid"  # .invalid: no mail is ever delivered there
+
+
+@dataclass(frozen=True)
+class Erasure:
+    customer_id: int
+    already_erased: bool
+    conversations: int = 0
+    identities: int = 0
+    orders: int = 0
+
+
+def erased_address(email: str) -> str:
+    digest = hashlib.sha256(normalise_email(email).encode()).hexdigest()
+    return f"erased-{digest}@{ERASED_DOMAIN}"
+
+
+async def erase_customer_by_email(session: AsyncSession, email: str) -> Erasure | None:
+    """Erase the customer with this email address; None when no customer ever had it."""
+    address = normalise_email(email)
+    customer_id = await session.scalar(select(Customer.id).where(Customer.email == address))
+    if customer_id is None:
+        customer_id = await session.scalar(
+            select(Customer.id).where(Customer.email == erased_address(address)))
+    return None if customer_id is None else await erase_customer(session, customer_id)
+
+
+async def erase_customer(session: AsyncSession, customer_id: int) -> Erasure | None:
+    """Erase one customer (see the module's text); None for an unknown id. Idempotent."""
+    customer = await session.get(Customer, customer_id)
+    if customer is None:
+        return None
+    if customer.email and customer.email.endswith("@" + ERASED_DOMAIN):
+        return Erasure(customer_id, already_erased=True)
+    email = (customer.email or "").lower()
+    identities = list(await session.execute(
+        select(CustomerIdentity.channel, CustomerIdentity.external_id)
+        .where(CustomerIdentity.customer_id == customer_id)))
+    senders = [external for _, external in identities] + ([email] if email else [])
+    order_ids = list(await session.scalars(
+        select(Order.id).where(Order.customer_id == customer_id)))
+
+    conversation_ids = await _conversations(session, customer_id, identities, order_ids, email)
+    keys = list(await session.execute(
+        select(Conversation.channel, Conversation.chat_id)
+        .where(Conversation.id.in_(conversation_ids))))
+    inbox_of_customer = [InboxRow.customer_id == customer_id]
+    if senders:
+        inbox_of_customer.append(InboxRow.sender.in_(senders))
+    if keys:
+        inbox_of_customer.append(tuple_(InboxRow.channel, InboxRow.chat_id).in_(keys))
+    if email:
+        inbox_of_customer.append(func.lower(InboxRow.text).contains(email, autoescape=True))
+    await session.execute(delete(InboxRow).where(or_(*inbox_of_customer)))
+    # Transcript, outbox, handoffs, notes, order links, tokens and Slack threads go with their
+    # conversation (ON DELETE CASCADE).
+    await session.execute(delete(Conversation).where(Conversation.id.in_(conversation_ids)))
+    await session.execute(
+        delete(CustomerIdentity).where(CustomerIdentity.customer_id == customer_id))
+    await session.execute(
+        delete(StockSubscription).where(StockSubscription.customer_id == customer_id))
+    if order_ids:
+        await session.execute(update(Order).where(Order.id.in_(order_ids))
+                              .values(delivery_address={}, postcode=""))
+        await session.execute(update(Return).where(Return.order_id.in_(order_ids))
+                              .values(reason=""))
+        await session.execute(delete(Document).where(
+            Document.order_id.in_(order_ids), Document.kind != "invoice"))
+    customer.name = ERASED_NAME
+    customer.email = erased_address(email) if email else None
+    customer.phone = None
+    customer.preferred_channel = ""
+    customer.email_undeliverable = True  # nothing is ever sent to the placeholder
+    await session.flush()
+    return Erasure(customer_id, already_erased=False, conversations=len(conversation_ids),
+                   identities=len(identities), orders=len(order_ids))
+
+
+async def _conversations(
+    session: AsyncSession, customer_id: int, identities: list[tuple[str, str]],
+    order_ids: list[int], email: str,
+) -> list[int]:
+    """The customer's conversations: theirs by id, their chats on each channel, those in
+    which one of their orders was proven, and those that quote their address."""
+    found = set(await session.scalars(
+        select(Conversation.id).where(Conversation.customer_id == customer_id)))
+    if identities:
+        found |= set(await session.scalars(select(Conversation.id).where(
+            tuple_(Conversation.channel, Conversation.chat_id).in_(identities))))
+    if order_ids:
+        found |= set(await session.scalars(select(OrderWatcher.conversation_id).where(
+            OrderWatcher.order_id.in_(order_ids))))
+    if email:
+        found |= set(await session.scalars(select(TranscriptEntry.conversation_id).where(
+            func.lower(TranscriptEntry.text).contains(email, autoescape=True))))
+    return sorted(found)
+
+
+async def delete_old_transcripts(session: AsyncSession, before: datetime) -> int:
+    """Delete the transcript lines, and the processed inbox messages, older than `before`;
+    how many transcript lines went."""
+    deleted = await session.execute(delete(TranscriptEntry).where(TranscriptEntry.at < before))
+    await session.execute(delete(InboxRow).where(
+        InboxRow.received_at < before, InboxRow.processed_at.is_not(None)))
+    return int(getattr(deleted, "rowcount", 0) or 0)

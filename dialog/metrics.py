@@ -1,0 +1,38 @@
+"""What a bot process counts about its turns and deliveries, for operations (/metrics).
+
+The dialog calls these hooks on its hot path: they must only bump counters in memory (no
+I/O). bot.py plugs in the Prometheus implementation (monitoring/prometheus.py); without
+one, nothing is counted.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Metrics(Protocol):
+    def turn(self, channel: str, seconds: float, replies: int) -> None:
+        """A customer message was answered (replies: how many messages the bot wrote)."""
+
+    def turn_failed(self, channel: str) -> None:
+        """A customer message raised an error instead of being answered."""
+
+    def delivered(self, channel: str) -> None:
+        """A message reached the customer's platform."""
+
+    def undeliverable(self, channel: str) -> None:
+        """A message was given up on after its retries."""
+
+
+class NoMetrics:
+    def turn(self, channel: str, seconds: float, replies: int) -> None:
+        pass
+
+    def turn_failed(self, channel: str) -> None:
+        pass
+
+    def delivered(self, channel: str) -> None:
+        pass
+
+    def undeliverable(self, channel: str) -> None:
+        pass

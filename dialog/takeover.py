@@ -1,0 +1,138 @@
+"""Which bot process owns which pending work, and the takeover of a stopped process's work.
+
+Every inbox row (a message to answer) and outbox row (a reply to send) carries its owner, the
+name of the process that recorded it ([process] name: by default this host's name and HTTP
+port, so that a process restarted in the same place takes its own work back at once). Each
+process writes a heartbeat every `takeover_seconds / 6`. A process not heard of for
+`takeover_seconds` has stopped: a live process takes its unanswered messages and unsent
+replies over, with one conditional UPDATE per table (so exactly one process gets each row),
+and runs them.
+
+With one process this only lets a restart resume its own work. With several it keeps a
+process that dies and stays down from stranding its customers' answers, and keeps a process
+that restarts from sending the replies another live process is sending. A process that could
+not reach the database takes nothing over until it has been in touch for a whole
+`takeover_seconds`: after an outage that stopped every heartbeat, the others first show
+they are alive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import ColumnElement, String, and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dialog.store import InboxRow, OutboxRow
+from orders.database import Database
+from orders.models import Base, utcnow
+
+log = logging.getLogger(__name__)
+
+HEARTBEATS_PER_TAKEOVER = 6
+STOPPED = datetime(2000, 1, 1, tzinfo=UTC)  # the heartbeat of a process that stopped cleanly
+Resume = Callable[[list[int], list[int]], Awaitable[None]]  # (inbox ids, outbox ids)
+
+
+class BotProcessRow(Base):
+    __tablename__ = "bot_processes"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column()
+
+
+class Takeover:
+    def __init__(self, database: Database, name: str, takeover_seconds: float,
+                 resume: Resume) -> None:
+        self.name = name
+        self.takeover_seconds = takeover_seconds
+        self._database = database
+        self._resume = resume
+        self._in_touch_since: float | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Announce this process and adopt work nobody owns (rows from before owners were
+        recorded). Call before the inbox and the outbox load this process's pending rows.
+        Work of stopped processes is taken over once this one has been in touch for a whole
+        takeover period (their heartbeats may be late for the same reason as ours)."""
+        async with self._database.transaction() as session:
+            await self._heartbeat(session)
+            await self._take(session, unowned_only=True)
+        self._in_touch_since = time.monotonic()
+        self._task = asyncio.create_task(self._run(), name="takeover")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        try:  # stopped on purpose: the others may take over at once, not a period later
+            async with self._database.transaction() as session:
+                await session.execute(
+                    update(BotProcessRow).where(BotProcessRow.name == self.name)
+                    .values(seen_at=STOPPED))
+        except Exception:
+            log.warning("could not record this process's stop; taken over after %ss",
+                        self.takeover_seconds)
+
+    async def sweep(self) -> tuple[list[int], list[int]]:
+        """One round: heartbeat, then take over the work of processes that stopped."""
+        async with self._database.transaction() as session:
+            await self._heartbeat(session)
+            settled = (self._in_touch_since is not None
+                       and time.monotonic() - self._in_touch_since >= self.takeover_seconds)
+            taken = await self._take(session, unowned_only=not settled)
+        if taken[0] or taken[1]:
+            log.warning("took over %d unanswered messages and %d unsent replies of stopped"
+                        " processes (a reply may have left before its process stopped)",
+                        len(taken[0]), len(taken[1]))
+            await self._resume(*taken)
+        return taken
+
+    async def _run(self) -> None:
+        period = self.takeover_seconds / HEARTBEATS_PER_TAKEOVER
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await self.sweep()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self._in_touch_since = None
+                log.warning("heartbeat failed (database unreachable?); retrying")
+            else:
+                if self._in_touch_since is None:
+                    self._in_touch_since = time.monotonic()
+
+    async def _heartbeat(self, session: AsyncSession) -> None:
+        now = utcnow()
+        changed = await session.execute(
+            update(BotProcessRow).where(BotProcessRow.name == self.name).values(seen_at=now))
+        if not changed.rowcount:  # type: ignore[attr-defined]
+            session.add(BotProcessRow(name=self.name, seen_at=now))
+            await session.flush()
+
+    async def _take(self, session: AsyncSession, unowned_only: bool) -> tuple[list[int], list[int]]:
+        """Make this process the owner of pending rows whose owner is not alive."""
+        cutoff = utcnow() - timedelta(seconds=self.takeover_seconds)
+        alive = select(BotProcessRow.name).where(BotProcessRow.seen_at >= cutoff)
+        taken = []
+        pending: list[tuple[type[InboxRow] | type[OutboxRow], ColumnElement[bool]]] = [
+            (InboxRow, InboxRow.processed_at.is_(None)),
+            (OutboxRow, and_(OutboxRow.sent_at.is_(None), OutboxRow.last_error.is_(None))),
+        ]
+        for table, unfinished in pending:
+            orphaned = table.owner.is_(None)
+            if not unowned_only:
+                orphaned = or_(orphaned, table.owner.not_in(alive))
+            rows = await session.scalars(
+                update(table).where(unfinished, orphaned).values(owner=self.name)
+                .returning(table.id))
+            taken.append(sorted(rows))
+        return taken[0], taken[1]

@@ -1,0 +1,1 @@
+"""Operations: the Prometheus /metrics endpoint of a bot process."""

@@ -1,0 +1,81 @@
+"""dialog.metrics.Metrics with prometheus-client, in a registry of the bot's own (so that
+several bots in one process, as in the tests, do not share counters).
+
+Counted in memory on the hot path: messages in and out per channel, the turn latency
+histogram, errors. Read from the database only when /metrics is scraped: the outbox backlog,
+the operators' queue, due jobs.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from sqlalchemy import func, select
+
+from dialog.store import Conversation, OutboxRow
+from orders.database import Database
+from orders.models import utcnow
+from scheduling.jobs import Job
+
+TURN_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class PrometheusMetrics:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self.registry = CollectorRegistry()
+        registry = self.registry
+        self._in = Counter("orderbot_messages_in", "Customer messages answered (turns)",
+                           ["channel"], registry=registry)
+        self._out = Counter("orderbot_messages_out",
+                            "Messages delivered to customers' platforms", ["channel"],
+                            registry=registry)
+        self._latency = Histogram("orderbot_turn_seconds",
+                                  "Time to answer a customer message (lock, NLU, flow, commit)",
+                                  ["channel"], buckets=TURN_BUCKETS, registry=registry)
+        self._errors = Counter("orderbot_errors", "Turns that failed and messages given up on",
+                               ["kind", "channel"], registry=registry)
+        self._backlog = Gauge("orderbot_outbox_backlog", "Outbox rows waiting to be sent",
+                              registry=registry)
+        self._failed = Gauge("orderbot_outbox_failed", "Outbox rows given up on",
+                             registry=registry)
+        self._queue = Gauge("orderbot_queue_length", "Conversations with the operators",
+                            ["status"], registry=registry)
+        self._jobs = Gauge("orderbot_jobs_due", "Due jobs not run yet", registry=registry)
+
+    # dialog.metrics.Metrics
+
+    def turn(self, channel: str, seconds: float, replies: int) -> None:
+        self._in.labels(channel).inc()
+        self._latency.labels(channel).observe(seconds)
+
+    def turn_failed(self, channel: str) -> None:
+        self._errors.labels("turn", channel).inc()
+
+    def delivered(self, channel: str) -> None:
+        self._out.labels(channel).inc()
+
+    def undeliverable(self, channel: str) -> None:
+        self._errors.labels("delivery", channel).inc()
+
+    # The endpoint
+
+    async def exposition(self) -> bytes:
+        """The text format, with the gauges read from the database now."""
+        async with self._database.transaction() as session:
+            unsent = OutboxRow.sent_at.is_(None)
+            self._backlog.set(await session.scalar(
+                select(func.count(OutboxRow.id)).where(unsent, OutboxRow.last_error.is_(None)))
+                or 0)
+            self._failed.set(await session.scalar(
+                select(func.count(OutboxRow.id)).where(unsent, OutboxRow.last_error.is_not(None)))
+                or 0)
+            counts = dict((await session.execute(
+                select(Conversation.status, func.count(Conversation.id))
+                .where(Conversation.status.in_(("escalated", "claimed")))
+                .group_by(Conversation.status))).all())
+            for status in ("escalated", "claimed"):
+                self._queue.labels(status).set(counts.get(status, 0))
+            self._jobs.set(await session.scalar(
+                select(func.count(Job.id)).where(Job.done_at.is_(None), Job.due_at <= utcnow()))
+                or 0)
+        return generate_latest(self.registry)

@@ -1,0 +1,107 @@
+"""kill -9 of the real bot process at each point of a turn, then a restart without the hook.
+
+A Telegram customer (webhook mode, the Bot API double in this process) asks to cancel a paid
+order and proves it; the bot asks "Cancel order A-1014?"; the customer says "yes" and the bot
+dies at one point of that turn (dialog/crashpoints.py). Telegram sends again an update it got
+no 200 for; the test re-sends it in any case, since a replay must be harmless too. After the
+restart: the "yes" is answered, the order is cancelled and refunded exactly once, and a reply
+is sent twice only when the process died after Telegram took it and before it was marked sent
+(Telegram's sendMessage has no idempotency key), which the bot logs.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.doubles.telegram_api import USERS, WEBHOOK_SECRET, TelegramApiDouble, text_update
+from tests.reliability.bot_process import BotProcess, query, wait_for_rows
+
+CUSTOMER = "olivia"
+CHAT = USERS[CUSTOMER]["id"]
+ORDER = "A-1014"  # confirmed and paid by card: cancelling it starts a refund
+POSTCODE = "M1 1AE"
+QUESTION = f"Cancel order {ORDER}?"
+DONE = f"Order {ORDER} is cancelled."
+DUPLICATE_LOG = "sent again after a restart: a possible duplicate"
+SETTLED = (  # every recorded message answered, every committed reply sent
+    "SELECT (SELECT count(*) FROM inbox WHERE processed_at IS NULL),"
+    " (SELECT count(*) FROM outbox WHERE sent_at IS NULL)"
+)
+
+
+
+async def post_update(bot: BotProcess, update: dict[str, Any]) -> int | None:
+    """Deliver an update as Telegram does; the HTTP status, None if the bot never answered."""
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        try:
+            response = await client.post(
+                f"{bot.url}/telegram/webhook", json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+            )
+        except httpx.TransportError:
+            return None
+    return response.status_code
+
+
+def replies(telegram_api: TelegramApiDouble, start: str) -> list[str]:
+    return [m["text"] for m in telegram_api.sent(CHAT) if m["text"].startswith(start)]
+
+
+@pytest.mark.parametrize(
+    "point", ["inbound_received", "inbound_recorded", "reply_queued", "reply_sent"]
+)
+async def test_kill_9_during_a_cancel_turn_loses_nothing_and_applies_it_once(
+    point: str, telegram_api: TelegramApiDouble, demo_database: Path, tmp_path: Path
+) -> None:
+    shutil.copyfile(demo_database, tmp_path / "orderbot.db")
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'orderbot.db'}"
+    bot = BotProcess.make(database_url, tmp_path / "bot.log",
+                          telegram=telegram_api.bot_settings(mode="webhook"))
+    try:
+        # The question, answered and settled; then a kill -9 at rest.
+        await bot.start()
+        asked = text_update(telegram_api.next_update_id(), CUSTOMER, f"cancel {ORDER} {POSTCODE}")
+        assert await post_update(bot, asked) == 200
+        await telegram_api.wait_until(lambda: bool(replies(telegram_api, QUESTION)))
+        await wait_for_rows(database_url, SETTLED, [(0, 0)])
+        await bot.kill()
+
+        # "yes", and the bot dies at the point.
+        await bot.start(crash_at=point)
+        yes = text_update(telegram_api.next_update_id(), CUSTOMER, "yes")
+        acknowledged = await post_update(bot, yes) == 200
+        assert await bot.exited() == -9
+        if point == "inbound_received":
+            assert not acknowledged  # nothing recorded, so nothing acknowledged
+
+        # Restarted without the hook; Telegram delivers the update again.
+        await bot.start()
+        assert await post_update(bot, yes) == 200
+        await telegram_api.wait_until(lambda: bool(replies(telegram_api, DONE)))
+        await wait_for_rows(database_url, SETTLED, [(0, 0)])
+    finally:
+        await bot.kill()
+
+    expected = 2 if point == "reply_sent" else 1  # sent, then killed before marked sent
+    assert len(replies(telegram_api, DONE)) == expected
+    assert len(replies(telegram_api, QUESTION)) == 1
+    assert (DUPLICATE_LOG in bot.log()) == (point in ("reply_queued", "reply_sent"))
+    [(status, refunded, total)] = await query(
+        database_url, "SELECT status, refunded_minor, total_minor FROM orders WHERE number = :n",
+        n=ORDER)
+    assert status == "cancelled" and refunded == total
+    history = await query(
+        database_url, "SELECT h.to_status, h.cause FROM order_history h"
+        " JOIN orders o ON o.id = h.order_id WHERE o.number = :n ORDER BY h.id", n=ORDER)
+    changes = [cause for status, cause in history if status == "cancelled"]
+    assert sum(cause.startswith("cancelled by the customer") for cause in changes) == 1, history
+    assert sum(cause.startswith("refund started") for cause in changes) == 1, history
+    said = await query(database_url, "SELECT text FROM transcript WHERE sender = 'customer'"
+                       " ORDER BY id")
+    assert [text for (text,) in said][-1:] == ["yes"] and len(said) == 2
+    assert await query(database_url, "SELECT count(*) FROM inbox") == [(2,)]

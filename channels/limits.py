@@ -6,7 +6,10 @@
 - customer messages per conversation, in every channel: the web chat answers an error frame;
   a Telegram chat, Slack user or email thread past the limit has its messages recorded in the
   inbox but not answered (dialog/inbox.py).
-A limit of 0 is off.
+A limit of 0 is off. Sessions and webhook calls are counted by the shared limiter (Redis with
+several processes); messages per conversation are counted by each process in memory, so that a
+customer's message costs no Redis round trip: a web chat conversation lives on one process,
+and a flood on another channel spread over N processes meets N times the limit at most.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ log = logging.getLogger(__name__)
 class PublicLimits:
     def __init__(self, settings: LimitsSettings, limiter: RateLimiter) -> None:
         self._limiter = limiter
+        self._in_process = RateLimiter()  # memory only: the message limit
         self._sessions = _per(RateLimitItemPerMinute, settings.webchat_sessions_per_ip_per_minute)
         self._webhooks = _per(RateLimitItemPerSecond, settings.webhook_requests_per_ip_per_second)
         self._messages = _per(RateLimitItemPerMinute,
@@ -47,7 +51,8 @@ class PublicLimits:
 
     async def message_admitted(self, key: ConversationKey) -> bool:
         """Count a customer message in the conversation; False past the limit."""
-        return await self._limiter.hit(self._messages, "message", key.channel, key.chat_id) is None
+        wait = await self._in_process.hit(self._messages, "message", key.channel, key.chat_id)
+        return wait is None
 
 
 def _per(item: type[RateLimitItem], amount: int) -> RateLimitItem | None:

@@ -20,7 +20,7 @@ from limits import RateLimitItem
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from coordination.base import Listener
+from coordination.base import Listener, Subscription
 from coordination.limits import RateLimiter
 from coordination.memory import InProcessLocks, InProcessPubSub
 from coordination.redis import RedisLocks, RedisPubSub
@@ -106,14 +106,9 @@ class FallbackPubSub:
         await self._local.publish(topic, data)
 
     async def subscribe(self, topic: str, listener: Listener) -> _BothSubscriptions:
+        # The Redis subscription is made now, or by its reader once Redis answers again.
         local = await self._local.subscribe(topic, listener)
-        try:
-            # Kept by redis-py and subscribed again when its connection comes back.
-            remote = await self._redis.subscribe(topic, listener)
-        except REDIS_DOWN as error:
-            self._health.failed("subscribe", error)
-            remote = None
-        return _BothSubscriptions(local, remote, self._redis, topic, listener)
+        return _BothSubscriptions(local, await self._redis.subscribe(topic, listener))
 
     async def close(self) -> None:
         await self._local.close()
@@ -121,14 +116,12 @@ class FallbackPubSub:
 
 
 class _BothSubscriptions:
-    def __init__(self, local: object, remote: object, redis: RedisPubSub, topic: str,
-                 listener: Listener) -> None:
+    def __init__(self, local: Subscription, remote: Subscription) -> None:
         self._local, self._remote = local, remote
-        self._redis, self._topic, self._listener = redis, topic, listener
 
     async def close(self) -> None:
-        await self._local.close()  # type: ignore[attr-defined]
-        await self._redis._drop(self._topic, self._listener)
+        await self._local.close()
+        await self._remote.close()
 
 
 class FallbackRateLimiter(RateLimiter):

@@ -69,9 +69,10 @@ class RedisPubSub:
         if len(listeners) == 1:
             try:
                 await self._pubsub.subscribe(f"orderbot:{topic}")
-            except Exception:
-                self._unsubscribed.add(topic)  # the reader subscribes once Redis answers
-                raise
+            except Exception as error:  # Redis down: the reader subscribes once it answers
+                log.warning("redis SUBSCRIBE %s failed (%s); made when Redis is back", topic,
+                            type(error).__name__)
+                self._unsubscribed.add(topic)
         return _RedisSubscription(self, topic, listener)
 
     async def _drop(self, topic: str, listener: Listener) -> None:

@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import Message
 
 from orders.billing import cancel_payment_reminders, set_payment_due_date
+from orders.bodies import read_body
 from orders.database import Database
 from orders.payments import PaymentFailed
 from orders.schemas import OrderEvent, OrderIn, StockIn, order_out
@@ -50,16 +51,11 @@ class _LimitedBody(APIRoute):
                 {"detail": f"the body is larger than {MAX_BODY_BYTES} bytes"},
                 status_code=status.HTTP_413_CONTENT_TOO_LARGE,
             )
-            declared = request.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            body = await read_body(request, MAX_BODY_BYTES)
+            if body is None:
                 return too_large
-            body = bytearray()
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > MAX_BODY_BYTES:
-                    return too_large
             try:
-                return await handler(Request(request.scope, _replay(bytes(body), request.receive)))
+                return await handler(Request(request.scope, _replay(body, request.receive)))
             except RequestValidationError as invalid:
                 return JSONResponse({"detail": _json_safe(invalid.errors())}, status_code=422)
 

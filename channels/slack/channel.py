@@ -33,7 +33,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from channels.slack.blocks import ACTION_PREFIX, OPERATOR_ACTION_PREFIX, chosen, render
-from channels.slack.checks import BodyTooLarge, malformed, read_body, signed
+from channels.slack.checks import MAX_BODY_BYTES, malformed, signed
 from channels.slack.events import ButtonPress, button_press, direct_message
 from channels.slack.operators import OperatorsBridge
 from channels.slack.profiles import UserProfiles
@@ -45,6 +45,7 @@ from dialog.inbox import Inbox
 from dialog.manager import DialogManager
 from dialog.messages import Delivery, DeliveryFailed
 from dialog.proactive import Contact
+from orders.bodies import read_body
 from orders.database import Database
 
 log = logging.getLogger(__name__)
@@ -117,9 +118,8 @@ class SlackChannel:
 
     async def _receive(self, request: Request) -> Response:
         """Checks in this order: size, signature (nothing unsigned is parsed), shape."""
-        try:
-            body = await read_body(request.headers, request.stream())
-        except BodyTooLarge:
+        body = await read_body(request, MAX_BODY_BYTES)
+        if body is None:
             return PlainTextResponse("request body too large", status_code=413)
         if not signed(self._signing_secret, request.headers, body):
             return PlainTextResponse("invalid signature or stale timestamp", status_code=401)

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -20,25 +20,6 @@ from urllib.parse import parse_qsl
 # of 3,000 characters); a body past this is not from Slack.
 MAX_BODY_BYTES = 1024 * 1024
 WINDOW_SECONDS = 5 * 60
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-async def read_body(
-    headers: Mapping[str, str], chunks: AsyncIterator[bytes], limit: int = MAX_BODY_BYTES
-) -> bytes:
-    """The request body, read no further than `limit` bytes; BodyTooLarge past it."""
-    declared = headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    body = bytearray()
-    async for chunk in chunks:
-        body += chunk
-        if len(body) > limit:
-            raise BodyTooLarge
-    return bytes(body)
 
 
 def signed(

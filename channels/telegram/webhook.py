@@ -20,6 +20,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import ValidationError
 
+from orders.bodies import read_body
+
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram/webhook"
@@ -34,19 +36,6 @@ def secret_matches(given: str | None, expected: str) -> bool:
     if not given or not expected:
         return False
     return secrets.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
-
-
-async def read_body(request: Request, limit: int = MAX_UPDATE_BYTES) -> bytes | None:
-    """The request body, or None when it is longer than `limit` (declared or streamed)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            return None
-    return bytes(body)
 
 
 def read_update(body: bytes) -> Update | None:
@@ -65,7 +54,7 @@ def make_router(secret: str, receive: Callable[[Update], Awaitable[None]]) -> AP
     async def telegram_webhook(request: Request) -> Response:
         if not secret_matches(request.headers.get(SECRET_HEADER), secret):
             return PlainTextResponse("wrong or missing secret token", status_code=403)
-        body = await read_body(request)
+        body = await read_body(request, MAX_UPDATE_BYTES)
         if body is None:
             return PlainTextResponse(f"an update is at most {MAX_UPDATE_BYTES} bytes",
                                      status_code=413)

@@ -349,6 +349,7 @@
     renderQueue();
     if (current && current.id === c.id) {
       current.conversation = c;
+      current.changes++;
       renderConversationState();
     }
   }
@@ -430,7 +431,8 @@
     var known = queue[id] ? queue[id].item : null;
     current = {
       id: id, conversation: known, customer: known ? known.customer : null, orders: [], notes: [],
-      messages: {}, conversationIds: {}, loaded: false, busy: false, results: {}, openOrders: {}, generation: 0
+      messages: {}, conversationIds: {}, loaded: false, busy: false, results: {}, openOrders: {}, generation: 0,
+      changes: 0
     };
     current.conversationIds[id] = true;
     try { history.replaceState(null, "", "#conversation-" + id); } catch (e) { /* file: or sandbox */ }
@@ -459,7 +461,7 @@
   }
 
   function reloadConversation() {
-    var conv = current, generation = ++conv.generation;
+    var conv = current, generation = ++conv.generation, changes = conv.changes;
     return api("GET", "/conversations/" + conv.id).then(function (res) {
       if (current !== conv || generation !== conv.generation) return;
       if (!res.ok) {
@@ -467,7 +469,8 @@
         return;
       }
       var d = res.data, firstLoad = !conv.loaded;
-      if (d.conversation) conv.conversation = d.conversation;
+      // A claim answered or a live event that came while this was on its way is newer than it.
+      if (d.conversation && changes === conv.changes) conv.conversation = d.conversation;
       conv.customer = d.customer || null;
       conv.orders = Array.isArray(d.orders) ? d.orders : [];
       conv.notes = Array.isArray(d.notes) ? d.notes : [];

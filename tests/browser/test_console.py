@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from playwright.async_api import Dialog, Locator, Page, WebSocketRoute, expect
+from playwright.async_api import Dialog, Locator, Page, Route, WebSocketRoute, expect
 
 from channels.webchat.channel import identity_signature
 from tests.browser.conftest import PageFactory
@@ -232,6 +232,39 @@ async def test_a_second_operator_is_told_who_holds_the_conversation(
     await expect(tid(second, "conversation-error")).to_have_text("already taken by Demo Operator")
     await expect(tid(second, "reply-input")).to_be_disabled()
     await expect(tid(first, "reply-input")).to_be_enabled()
+
+
+async def test_a_slow_load_of_the_conversation_does_not_undo_a_claim(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    """The conversation's snapshot read before the claim, answered after it: the operator still
+    holds the conversation and can write (the race CI once caught)."""
+    operator = await new_page()
+    await log_in(operator, live_server)
+    customer = await new_page()
+    await customer_asks_for_a_person(customer, live_server)
+
+    read: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+    release = asyncio.Event()
+
+    async def hold(route: Route) -> None:
+        if route.request.method != "GET" or read.done():
+            await route.continue_()
+            return
+        response = await route.fetch()  # read now, while the customer is still waiting...
+        read.set_result(response)
+        await release.wait()
+        await route.fulfill(response=response)  # ...answered after the claim
+
+    await operator.route(re.compile(r".*/console/api/conversations/\d+$"), hold)
+    await waiting(operator).click()
+    await read
+    await tid(operator, "claim").click()
+    await expect(tid(operator, "conversation-status")).to_have_text("You hold this conversation")
+    release.set()
+    await expect(transcript(operator, "customer")).to_have_count(1)  # the late load has landed
+    await expect(tid(operator, "conversation-status")).to_have_text("You hold this conversation")
+    await expect(tid(operator, "reply-input")).to_be_enabled()
 
 
 async def test_the_queue_comes_back_after_the_live_connection_drops(

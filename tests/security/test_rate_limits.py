@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +18,10 @@ from dialog.store import InboxRow, TranscriptEntry
 from tests.conftest import BotFactory, LiveServer, serve
 from tests.doubles.slack_api import SlackApiDouble
 from tests.doubles.telegram_api import WEBHOOK_SECRET, TelegramApiDouble, text_update
+from tests.reliability.bot_process import BotProcess
 from tests.servers import free_port
 
 TIMEOUT = 10
-ROOT = Path(__file__).resolve().parents[2]
 
 
 async def _served(make_bot: BotFactory, **sections: Any) -> LiveServer:
@@ -101,8 +98,8 @@ async def test_under_the_limits_everything_passes(make_bot: BotFactory) -> None:
             await socket.recv()
             for _ in range(10):
                 await socket.send(json.dumps({"type": "message", "text": "hello"}))
-            await asyncio.sleep(0.5)
-            await server.bot.outbox.drain()
+            answers = [json.loads(await asyncio.wait_for(socket.recv(), 10)) for _ in range(10)]
+        assert [a["type"] for a in answers] == ["message"] * 10  # each answered, no refusal
         assert await _customer_lines(server) == 10
     finally:
         await server.stop()
@@ -184,57 +181,28 @@ async def test_two_bots_on_one_redis_share_the_count(
         await second.stop()
 
 
-async def _started(url: str, process: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient(base_url=url) as client:
-        for _ in range(600):
-            assert process.poll() is None, "the bot process stopped"
-            try:
-                if (await client.get("/webchat/widget.js")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"no bot at {url}")
-
-
 async def test_two_bot_processes_on_one_redis_share_the_count(
     redis_url: str, tmp_path: Path,
 ) -> None:
     """Real `python bot.py` processes, each with its own database, one Redis."""
-    processes, urls = [], []
+    bots = [BotProcess.make(f"sqlite+aiosqlite:///{tmp_path}/bot{index}.db",
+                            tmp_path / f"bot{index}.log", redis={"url": redis_url},
+                            limits={"webchat_sessions_per_ip_per_minute": 5})
+            for index in range(2)]
     try:
-        for index in range(2):
-            port = free_port()
-            env = {**os.environ, "ORDERBOT__HTTP__PORT": str(port),
-                   "ORDERBOT__DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path}/bot{index}.db",
-                   "ORDERBOT__REDIS__URL": redis_url,
-                   "ORDERBOT__LIMITS__WEBCHAT_SESSIONS_PER_IP_PER_MINUTE": "5"}
-            processes.append(_spawn(env))
-            urls.append(f"http://127.0.0.1:{port}")
-        for url, process in zip(urls, processes, strict=True):
-            await _started(url, process)
+        for bot in bots:
+            await bot.start()
         async with httpx.AsyncClient() as client:
-            async def session(url: str) -> int:
-                response = await client.post(f"{url}/webchat/session", json={})
+            async def session(bot: BotProcess) -> int:
+                response = await client.post(f"{bot.url}/webchat/session", json={})
                 return response.status_code
 
-            assert [await session(urls[i % 2]) for i in range(5)] == [200] * 5
-            assert await session(urls[0]) == 429
-            assert await session(urls[1]) == 429
+            assert [await session(bots[i % 2]) for i in range(5)] == [200] * 5
+            assert await session(bots[0]) == 429
+            assert await session(bots[1]) == 429
     finally:
-        _stop(processes)
-
-
-def _spawn(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, str(ROOT / "bot.py")], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.wait(timeout=30)
+        for bot in bots:
+            await bot.stop()
 
 
 def test_a_negative_limit_stops_the_start_naming_the_key() -> None:

@@ -39,6 +39,12 @@ def bot_environment(port: int, database_url: str, redis_url: str = "",
         "ORDERBOT__DATABASE__URL": database_url,
         "ORDERBOT__REDIS__URL": redis_url,
         "ORDERBOT__OPERATORS__BUSINESS_HOURS": "[]",
+        # The load comes from one address and each simulated customer writes as fast as it is
+        # answered: the per-address and per-conversation limits (channels/limits.py) would
+        # refuse it. Thousands of real customers come from thousands of addresses.
+        "ORDERBOT__LIMITS__WEBCHAT_SESSIONS_PER_IP_PER_MINUTE": "0",
+        "ORDERBOT__LIMITS__WEBHOOK_REQUESTS_PER_IP_PER_SECOND": "0",
+        "ORDERBOT__LIMITS__MESSAGES_PER_CONVERSATION_PER_MINUTE": "0",
         **{f"ORDERBOT__{key.upper()}": value for key, value in extra.items()},
     }
 

@@ -495,16 +495,6 @@ def serve(
         return int(stop.code or 1)
 
 
-def _redis(url: str) -> aioredis.Redis:
-    """A client whose pool makes a burst of turns wait for a free connection: redis-py's
-    default pool raises "Too many connections" past 100 at once, which failed turns."""
-    pool = aioredis.BlockingConnectionPool.from_url(
-        url, decode_responses=True, max_connections=REDIS_CONNECTIONS,
-        timeout=REDIS_WAIT_SECONDS,
-    )
-    return aioredis.Redis.from_pool(pool)
-
-
 def _already_stopping(_signal: int, _frame: object) -> None:
     """The signal uvicorn raises again after its shutdown: the bot's own stop follows."""
 

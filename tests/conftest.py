@@ -56,8 +56,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("postgres_url"))
 
 
-def make_settings(database_url: str, **sections: dict[str, Any]) -> Settings:
-    """Settings as a user would write them, through the same loader and checks."""
+def settings_environ(database_url: str, **sections: dict[str, Any]) -> dict[str, str]:
+    """The tests' settings as ORDERBOT__* variables, as a user would set them."""
     environ = {
         "ORDERBOT__DATABASE__URL": database_url,
         "ORDERBOT__SHOP__API_KEYS": f'["{API_KEY}"]',
@@ -76,7 +76,13 @@ def make_settings(database_url: str, **sections: dict[str, Any]) -> Settings:
             elif isinstance(value, list):
                 value = "[" + ",".join(f'"{v}"' for v in value) + "]"
             environ[f"ORDERBOT__{section.upper()}__{key.upper()}"] = str(value)
-    return load_settings(Path(__file__).parent.parent / "settings.toml", environ)
+    return environ
+
+
+def make_settings(database_url: str, **sections: dict[str, Any]) -> Settings:
+    """Settings as a user would write them, through the same loader and checks."""
+    return load_settings(Path(__file__).parent.parent / "settings.toml",
+                         settings_environ(database_url, **sections))
 
 
 BotFactory = Callable[..., Awaitable[Orderbot]]

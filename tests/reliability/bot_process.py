@@ -15,7 +15,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.conftest import API_KEY
+from tests.conftest import settings_environ
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -27,19 +27,9 @@ POLL_SECONDS = 0.05
 def bot_environment(database_url: str, port: int, **sections: dict[str, Any]) -> dict[str, str]:
     """ORDERBOT__* variables as a user would set them, on top of the test's environment."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("ORDERBOT")}
-    environ.update({
-        "ORDERBOT__HTTP__PORT": str(port),
-        "ORDERBOT__DATABASE__URL": database_url,
-        "ORDERBOT__SHOP__API_KEYS": f'["{API_KEY}"]',
-        "ORDERBOT__WEBCHAT__IDENTITY_SECRET": "test-identity-secret",
-        "ORDERBOT__OPERATORS__BUSINESS_HOURS": "[]",
-        "PYTHONUNBUFFERED": "1",
-    })
-    for section, values in sections.items():
-        for key, value in values.items():
-            if isinstance(value, bool):
-                value = "true" if value else "false"
-            environ[f"ORDERBOT__{section.upper()}__{key.upper()}"] = str(value)
+    http = {"port": port, **sections.pop("http", {})}
+    environ.update(settings_environ(database_url, http=http, **sections))
+    environ["PYTHONUNBUFFERED"] = "1"
     return environ
 
 

@@ -14,11 +14,7 @@ import httpx
 import pytest
 import websockets
 from playwright.async_api import (
-    Browser,
-    BrowserContext,
     Dialog,
-    Page,
-    async_playwright,
     expect,
 )
 from sqlalchemy import func, select
@@ -27,7 +23,9 @@ from bot import MAX_WEBSOCKET_FRAME, Orderbot
 from channels.webchat.channel import identity_signature
 from dialog.store import TranscriptEntry
 from orders.api import MAX_BODY_BYTES
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PageFactory
+from tests.browser.conftest import PageFactory
+from tests.browser.conftest import browser as browser  # the suite's Chromium, shared
+from tests.browser.conftest import new_page as new_page
 from tests.browser.test_console import log_in, tid, transcript, waiting
 from tests.browser.test_widget import (
     IDENTITY_SECRET,
@@ -38,13 +36,13 @@ from tests.browser.test_widget import (
     serve_page,
     shop_page,
 )
-from tests.conftest import API_KEY, BotFactory, LiveServer
+from tests.conftest import API_KEY, LiveServer
 from tests.doubles.smtp_relay import SmtpRelayDouble, customer_mail
 from tests.e2e.test_webchat import chat
-from tests.servers import free_port
+from tests.security.conftest import SHOP
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
-SHOP = "orders@shop.example"
+
 NAME = "<img src=x onerror=window.__pwned=1> Mallory"
 STREET = "<script>window.__pwned=2</script>1 Test St"
 CITY = '"><svg onload=window.__pwned=3>'
@@ -71,29 +69,6 @@ async def count_entries(bot: Orderbot) -> int:
 
 
 # In the browser: the widget, the console, the export
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
-
-
-@pytest.fixture
-async def new_page(browser: Browser) -> AsyncIterator[PageFactory]:
-    contexts: list[BrowserContext] = []
-
-    async def make(locale: str = "en-US", **options: Any) -> Page:
-        context = await browser.new_context(locale=locale, **options)
-        contexts.append(context)
-        return await context.new_page()
-
-    yield make
-    for context in contexts:
-        await context.close()
 
 
 @pytest.mark.browser
@@ -245,15 +220,6 @@ async def test_malformed_frames_get_an_error_frame_and_the_socket_stays_usable(
             assert answer["type"] == "error" and answer["reason"], bad
         assert await count_entries(live_server.bot) == before
         assert "Hello" in (await conversation.say("hello"))["text"]
-
-
-@pytest.fixture
-async def mail_bot(make_bot: BotFactory, relay: SmtpRelayDouble) -> AsyncIterator[Orderbot]:
-    bot = await make_bot(email={"enabled": True, "listen_port": free_port(), "address": SHOP,
-                                "relay_host": "127.0.0.1", "relay_port": relay.port})
-    yield bot
-    await bot.inbox.drain()
-    await bot.outbox.drain()
 
 
 MALFORMED_MAIL = [

@@ -6,7 +6,6 @@ not by email from another address, not with an order's Telegram link used from a
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiosmtplib
@@ -15,14 +14,12 @@ import pytest
 
 from bot import Orderbot
 from orders.service import OrderView
-from tests.conftest import API_KEY, BotFactory, LiveServer
+from tests.conftest import API_KEY, LiveServer
 from tests.doubles.smtp_relay import SmtpRelayDouble, customer_mail
 from tests.doubles.telegram_api import USERS, WEBHOOK_SECRET, TelegramApiDouble, text_update
 from tests.e2e.test_webchat import chat, open_session
-from tests.servers import free_port
 
 VICTIM = "A-1015"  # Olivia Brown's shipped order (DHL), proven by EH1 1YZ or her email
-SHOP = "orders@shop.example"
 STRANGER = "someone.else@example.net"
 FLOWS = ("status", "cancel", "confirm", "delivery", "returns", "payment")
 
@@ -124,15 +121,6 @@ async def test_a_session_sees_only_its_own_conversation(live_server: LiveServer)
 
 
 # Email
-
-
-@pytest.fixture
-async def mail_bot(make_bot: BotFactory, relay: SmtpRelayDouble) -> AsyncIterator[Orderbot]:
-    bot = await make_bot(email={"enabled": True, "listen_port": free_port(), "address": SHOP,
-                                "relay_host": "127.0.0.1", "relay_port": relay.port})
-    yield bot
-    await bot.inbox.drain()
-    await bot.outbox.drain()
 
 
 async def test_an_email_from_another_address_claiming_an_order_is_told_nothing(

@@ -202,6 +202,9 @@ class ConversationState:
     step: str | None = None
     slots: dict[str, Any] = field(default_factory=dict)
     verified_orders: list[str] = field(default_factory=list)
+    # Orders proven at the strong level (docs/security.md): a verified identity, the chat link
+    # sent to the customer, or a one-time code; these may be changed, not only looked at.
+    strong_orders: list[str] = field(default_factory=list)
     misunderstandings: int = 0
     context: dict[str, Any] = field(default_factory=dict)  # the channel's reply context
     # The buttons of the latest message to the customer, [title, payload] each: a reply like
@@ -219,6 +222,7 @@ class ConversationState:
             "step": self.step,
             "slots": self.slots,
             "verified_orders": self.verified_orders,
+            "strong_orders": self.strong_orders,
             "misunderstandings": self.misunderstandings,
             "context": self.context,
             "offered": self.offered,
@@ -286,6 +290,7 @@ class ConversationStore:
             step=data.get("step"),
             slots=dict(data.get("slots") or {}),
             verified_orders=list(data.get("verified_orders") or []),
+            strong_orders=list(data.get("strong_orders") or []),
             misunderstandings=int(data.get("misunderstandings") or 0),
             context=dict(data.get("context") or {}),
             offered=[list(button) for button in data.get("offered") or ()],

@@ -20,6 +20,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,7 +74,7 @@ from dialog.outbox import OutboxSender
 from dialog.proactive import ProactiveMessages
 from dialog.retention import TranscriptRetention
 from dialog.services import Services
-from dialog.store import ConversationStore
+from dialog.store import ConversationStore, TokenStore
 from dialog.takeover import Takeover
 from dialog.texts import Texts
 from dialog.waits import QueueWaits
@@ -90,7 +91,7 @@ from orders.inventory import Inventory
 from orders.migrations import hold_setup_lock, upgrade
 from orders.payments import Payments
 from orders.returns import ReturnDesk, ReturnPolicy
-from orders.service import OrderService, OrderView
+from orders.service import OrderService
 from orders.tracking import Courier
 from orders.unavailable import add_unavailable_handler
 from orders.vouchers import Vouchers
@@ -132,7 +133,7 @@ class Orderbot:
                              if self.redis else InProcessLocks())
         self.pubsub: PubSub = (FallbackPubSub(RedisPubSub(self.redis), self.redis_health)
                                if self.redis else InProcessPubSub())
-        self.orders = OrderService()
+        self.orders = OrderService(link_token_days=settings.security.link_token_days)
         self.process_name = settings.process.name or f"{socket.gethostname()}:{settings.http.port}"
         self.store = ConversationStore(owner=self.process_name)
         self.texts = Texts.load()
@@ -165,6 +166,8 @@ class Orderbot:
             services=self.services,
             desk=self.desk,
             metrics=self.metrics,
+            tokens=TokenStore(idle=timedelta(days=settings.webchat.token_idle_days),
+                              max_age=timedelta(days=settings.webchat.token_max_age_days)),
         )
         self.proactive = ProactiveMessages(
             self.store, self.texts, self.outbox, self.orders, settings.shop.name
@@ -286,16 +289,17 @@ class Orderbot:
                 router, dependencies=[Depends(self.limits.webhook_called)] if webhook else None)
         self.proactive.add_opener(channel)
 
-    def _links(self, order: OrderView) -> dict[str, str | None]:
+    def _links(self, token: str) -> dict[str, str | None]:
+        """The order's chat links for a newly issued link token (orders/links.py)."""
         base = self.settings.base_url
         return {
             "webchat": (
-                f"{base}/webchat/chat?link={order.link_token}"
+                f"{base}/webchat/chat?link={token}"
                 if self.settings.webchat.enabled
                 else None
             ),
             "telegram": (
-                f"https://t.me/{self.telegram.username}?start={order.link_token}"
+                f"https://t.me/{self.telegram.username}?start={token}"
                 if self.telegram is not None and self.telegram.username
                 else None  # off, or Telegram not reached yet (its username comes from getMe)
             ),

@@ -56,6 +56,13 @@ class WebchatSettings:
     allowed_origins: list[str] = field(default_factory=list)
     identity_secret: str = "demo-identity-secret"
     max_message_chars: int = 2000
+    # A shop's identity signature covers "email:timestamp" and is accepted this long after
+    # (and at most 5 minutes before) its timestamp, so that a leaked one stops working.
+    identity_max_age_seconds: int = 86400
+    identity_legacy: bool = False  # deprecated: also accept the HMAC of the email alone
+    token_idle_days: int = 30  # a chat token unused this long is refused (close 4401)
+    token_max_age_days: int = 90  # and any chat token this old, used or not
+    max_sockets_per_conversation: int = 5  # open widgets per conversation, per process
 
 
 @dataclass(frozen=True)
@@ -141,6 +148,13 @@ class LimitsSettings:
 
 
 @dataclass(frozen=True)
+class SecuritySettings:
+    """Who may get into which order (channels/webchat, orders/links.py)."""
+
+    link_token_days: int = 30  # an order's chat link (web chat, Telegram /start) lasts this long
+
+
+@dataclass(frozen=True)
 class ProcessSettings:
     """This bot process among several on one database (dialog/takeover.py)."""
 
@@ -172,6 +186,7 @@ class Settings:
     adapters: AdaptersSettings = field(default_factory=AdaptersSettings)
     operators: OperatorsSettings = field(default_factory=OperatorsSettings)
     limits: LimitsSettings = field(default_factory=LimitsSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
     process: ProcessSettings = field(default_factory=ProcessSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
@@ -291,6 +306,12 @@ def _check(settings: Settings) -> None:
         raise SettingsError("shop.transcript_retention_days: must not be negative (0 = keep)")
     if settings.webchat.max_message_chars < 1:
         raise SettingsError("webchat.max_message_chars: must be positive")
+    for name in ("identity_max_age_seconds", "token_idle_days", "token_max_age_days",
+                 "max_sockets_per_conversation"):
+        if getattr(settings.webchat, name) < 1:
+            raise SettingsError(f"webchat.{name}: must be positive")
+    if settings.security.link_token_days < 1:
+        raise SettingsError("security.link_token_days: must be positive")
     for name in ("inventory_url", "courier_url", "payments_url", "credit_check_url",
                  "vouchers_url"):
         url = getattr(settings.adapters, name)

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialog.store import Conversation, InboxRow, OrderWatcher, TranscriptEntry
 from orders.documents import Document
-from orders.models import Customer, CustomerIdentity, Order, Return
+from orders.models import ChatLink, Customer, CustomerIdentity, Order, Return
 from orders.service import normalise_email
 from orders.stock import StockSubscription
 
@@ -95,6 +95,8 @@ async def erase_customer(session: AsyncSession, customer_id: int) -> Erasure | N
                               .values(reason=""))
         await session.execute(delete(Document).where(
             Document.order_id.in_(order_ids), Document.kind != "invoice"))
+        # A chat link sent before would tie a new chat to the erased customer's orders.
+        await session.execute(delete(ChatLink).where(ChatLink.order_id.in_(order_ids)))
     customer.name = ERASED_NAME
     customer.email = erased_address(email) if email else None
     customer.phone = None

@@ -67,10 +67,11 @@ class DialogManager:
         services: Services | None = None,
         desk: OperatorDesk | None = None,
         metrics: Metrics | None = None,
+        tokens: TokenStore | None = None,
     ) -> None:
         self._database = database
         self._store = store
-        self._tokens = TokenStore()
+        self._tokens = tokens or TokenStore()  # web chat tokens, with their maximum ages
         self._orders = orders
         self._nlu = nlu
         self._texts = texts
@@ -379,8 +380,15 @@ class DialogManager:
         return token, key
 
     async def resolve_token(self, token: str) -> ConversationKey | None:
+        """The conversation of a live token; None for unknown, expired or replaced ones."""
         async with self._database.transaction() as session:
             return await self._tokens.resolve(session, token)
+
+    async def resume_session(self, token: str) -> tuple[str, ConversationKey] | None:
+        """A new token for the conversation of a live one, which stops working (rotation:
+        a token copied from a browser works only until the widget next starts there)."""
+        async with self._database.transaction() as session:
+            return await self._tokens.rotate(session, token)
 
     async def last_buttons(self, key: ConversationKey) -> list[Button]:
         """What the customer was last offered (email maps a reply like "2" onto it)."""

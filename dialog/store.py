@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     bindparam,
+    delete,
     insert,
     literal,
     or_,
@@ -581,23 +582,76 @@ class ConversationToken(Base):
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class TokenStore:
+    """Web chat tokens: each works while used at least every `idle` and for at most
+    `max_age` after it was issued; a resumed token is replaced by a new one."""
+
+    def __init__(
+        self,
+        idle: timedelta = timedelta(days=30),
+        max_age: timedelta = timedelta(days=90),
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._idle = idle
+        self._max_age = max_age
+        self._clock = clock
+
     async def issue(self, session: AsyncSession, conversation_id: int) -> str:
         token = secrets.token_urlsafe(32)
-        session.add(ConversationToken(token_hash=_hash(token), conversation_id=conversation_id))
+        now = self._clock()
+        session.add(ConversationToken(token_hash=_hash(token), conversation_id=conversation_id,
+                                      created_at=now, last_used_at=now))
         await session.flush()
         return token
 
     async def resolve(self, session: AsyncSession, token: str) -> ConversationKey | None:
+        """The token's conversation, counting this as a use; None if unknown or expired."""
+        found = await self._live(session, token)
+        if found is None:
+            return None
+        await session.execute(
+            update(ConversationToken)
+            .where(ConversationToken.token_hash == _hash(token))
+            .values(last_used_at=self._clock())
+        )
+        return ConversationKey(found.channel, found.chat_id)
+
+    async def rotate(
+        self, session: AsyncSession, token: str
+    ) -> tuple[str, ConversationKey] | None:
+        """A new token for the live token's conversation; the old one stops working now."""
+        found = await self._live(session, token)
+        if found is None:
+            return None
+        gone = await session.execute(
+            delete(ConversationToken).where(ConversationToken.token_hash == _hash(token))
+        )
+        if gone.rowcount != 1:  # another request rotated it first: one of them wins
+            return None
+        return await self.issue(session, found.conversation_id), ConversationKey(
+            found.channel, found.chat_id)
+
+    async def _live(self, session: AsyncSession, token: str) -> Any:
+        now = self._clock()
         row = await session.execute(
-            select(Conversation.channel, Conversation.chat_id)
+            select(Conversation.channel, Conversation.chat_id, ConversationToken.conversation_id,
+                   ConversationToken.created_at, ConversationToken.last_used_at)
             .join(ConversationToken, ConversationToken.conversation_id == Conversation.id)
             .where(ConversationToken.token_hash == _hash(token))
         )
         found = row.first()
-        return ConversationKey(found.channel, found.chat_id) if found else None
+        if found is None:
+            return None
+        if found.created_at <= now - self._max_age or found.last_used_at <= now - self._idle:
+            # Expired: forgotten now, so that the table keeps only live tokens it meets.
+            await session.execute(
+                delete(ConversationToken).where(ConversationToken.token_hash == _hash(token))
+            )
+            return None
+        return found
 
 
 def _hash(token: str) -> str:

@@ -24,14 +24,13 @@ from orders.service import (
     DuplicateOrder,
     OrderNotifier,
     OrderService,
-    OrderView,
     UnknownOrder,
     UnknownProduct,
 )
 from orders.states import IllegalTransition
 from orders.stock import BackInStockNotifier, notify_back_in_stock
 
-Links = Callable[[OrderView], dict[str, str | None]]
+Links = Callable[[str], dict[str, str | None]]  # a new chat link token -> the links
 _bearer = HTTPBearer(auto_error=False)
 OrderNumber = Annotated[str, Path(max_length=64)]
 # An order of 200 lines with long names and a full address is some tens of kB: a megabyte
@@ -126,19 +125,24 @@ def make_router(
                     await set_payment_due_date(session, order.number, body.payment.due_date)
                     order = await service.get_order(session, order.number) or order
                 await notifier.order_changed(session, order, "created")
+                link_token = await service.issue_link_token(session, order.number)
         except DuplicateOrder:
             raise HTTPException(
                 status.HTTP_409_CONFLICT, f"order {body.number.upper()} exists already"
             ) from None
-        return order_out(order, links(order))
+        return order_out(order, links(link_token))
 
     @router.get("/orders/{number}")
     async def get_order(number: OrderNumber) -> dict[str, Any]:
         async with database.transaction() as session:
             order = await service.get_order(session, number.upper())
-        if order is None:
+            # Only hashes are kept: each answer carries a new link, the older ones keep
+            # working until they expire ([security] link_token_days).
+            link_token = (await service.issue_link_token(session, order.number)
+                          if order is not None else None)
+        if order is None or link_token is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no order {number.upper()}")
-        return order_out(order, links(order))
+        return order_out(order, links(link_token))
 
     @router.post("/orders/{number}/events")
     async def order_event(number: OrderNumber, event: OrderEvent) -> dict[str, Any]:

@@ -111,7 +111,10 @@ class Order(Base):
     voucher_code: Mapped[str | None] = mapped_column(String(64))
     discount_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     refunded_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    link_token: Mapped[str] = mapped_column(String(64), unique=True)
+    # The payment page's token (/pay/<pay_token>): it shows what is due and pays, nothing
+    # more. Kept in clear so that every payment link of the order is the same link (a
+    # reminder sent last week still works); the chat links are ChatLink rows.
+    pay_token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column()
@@ -123,6 +126,18 @@ class Order(Base):
         back_populates="order", order_by="OrderHistory.id", cascade="all, delete-orphan"
     )
     customer: Mapped[Customer] = relationship()
+
+
+class ChatLink(Base):
+    """An order's chat link (web chat ?link=, Telegram /start): only its hash is kept, each
+    issued link is a new row, and each one works until its own expiry."""
+
+    __tablename__ = "chat_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
 
 
 class OrderLine(Base):

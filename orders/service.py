@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import bindparam, func, select, update
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from orders.database import insert_unless_exists
+from orders.links import issue_chat_link, order_id_of_chat_link
 from orders.models import (
     Customer,
     CustomerIdentity,
@@ -90,7 +91,7 @@ class OrderView:
     carrier: str | None
     tracking_number: str | None
     tracking_url: str | None
-    link_token: str
+    pay_token: str  # the payment page's token: pays, and opens no chat (orders/links.py)
     created_at: datetime
     delivered_at: datetime | None
     lines: tuple[LineView, ...] = field(default_factory=tuple)
@@ -195,7 +196,7 @@ _ORDER_VIEW = {
     "delivery_method": Order.delivery_method, "delivery_address": Order.delivery_address,
     "payment_method": Order.payment_method, "payment_status": Order.payment_status,
     "carrier": Order.carrier, "tracking_number": Order.tracking_number,
-    "tracking_url": Order.tracking_url, "link_token": Order.link_token,
+    "tracking_url": Order.tracking_url, "pay_token": Order.pay_token,
     "created_at": Order.created_at, "delivered_at": Order.delivered_at,
     "delivery_date": Order.delivery_date, "delivery_slot": Order.delivery_slot,
     "pickup_location": Order.pickup_location, "payment_due_date": Order.payment_due_date,
@@ -223,6 +224,12 @@ class OrderService:
     # Wired in bot.py: return_received goes through the returns desk, which refunds.
     return_receiver: ReturnReceiver | None = None
 
+    def __init__(
+        self, link_token_days: int = 30, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.link_token_days = link_token_days  # [security] link_token_days
+        self.clock = clock
+
     async def create_order(self, session: AsyncSession, new: NewOrder, cause: str) -> OrderView:
         exists = await session.scalar(select(Order.id).where(Order.number == new.number))
         if exists is not None:
@@ -241,7 +248,7 @@ class OrderService:
             postcode=normalise_postcode(str(new.delivery_address.get("postcode", ""))),
             payment_method=new.payment_method,
             payment_status=new.payment_status,
-            link_token=secrets.token_urlsafe(16),
+            pay_token=secrets.token_urlsafe(16),
             lines=[
                 OrderLine(
                     sku=line.sku,
@@ -362,9 +369,28 @@ class OrderService:
             return None
 
     async def order_by_link_token(self, session: AsyncSession, token: str) -> OrderView | None:
-        """The order whose chat link (sent to its customer) carries this token."""
-        number = await session.scalar(select(Order.number).where(Order.link_token == token))
+        """The order whose chat link (sent to its customer) carries this token; None when the
+        token is unknown, expired, or any other order token (a payment page's)."""
+        order_id = await order_id_of_chat_link(session, token, self.clock())
+        if order_id is None:
+            return None
+        number = await session.scalar(select(Order.number).where(Order.id == order_id))
         return await self._view(session, number) if number is not None else None
+
+    async def order_by_pay_token(self, session: AsyncSession, token: str) -> OrderView | None:
+        """The order whose payment page this is; a chat link's token is no payment token."""
+        number = await session.scalar(select(Order.number).where(Order.pay_token == token))
+        return await self._view(session, number) if number is not None else None
+
+    async def issue_link_token(self, session: AsyncSession, number: str) -> str:
+        """A new chat link token for the order, valid for link_token_days; older ones stay
+        valid until their own expiry."""
+        order_id = await session.scalar(select(Order.id).where(Order.number == number))
+        if order_id is None:
+            raise UnknownOrder(number)
+        return await issue_chat_link(
+            session, order_id, timedelta(days=self.link_token_days), self.clock()
+        )
 
     async def verified_order(
         self, session: AsyncSession, number: str, proofs: Sequence[str]

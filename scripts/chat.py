@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import sys
+import time
 from typing import Any
 
 import httpx
@@ -63,8 +64,10 @@ async def chat(args: argparse.Namespace) -> None:
     body: dict[str, Any] = {"language": args.language} if args.language else {}
     if args.email:
         body["customer"] = {"email": args.email, "name": args.email.split("@")[0]}
-        body["signature"] = hmac.new(args.secret.encode(), args.email.encode(),
+        at = int(time.time())  # the signature covers "email:timestamp" (README)
+        body["signature"] = hmac.new(args.secret.encode(), f"{args.email}:{at}".encode(),
                                      hashlib.sha256).hexdigest()
+        body["timestamp"] = at
     async with httpx.AsyncClient(base_url=args.url) as client:
         response = await client.post("/webchat/session", json=body,
                                      headers={"Origin": args.url})

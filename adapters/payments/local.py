@@ -14,7 +14,7 @@ class LocalPayments:
         self._base_url = base_url.rstrip("/")
 
     async def payment_link(self, order: OrderView) -> str:
-        return f"{self._base_url}/pay/{order.link_token}"
+        return f"{self._base_url}/pay/{order.pay_token}"
 
     async def refund(self, order: OrderView, amount_minor: int, reason: str) -> str:
         return f"local-refund-{secrets.token_hex(6)}"

@@ -1,5 +1,7 @@
 """The shop's own payment page, for the local payments adapter (adapters/payments/local.py):
-GET /pay/{token} shows what is still due on the order whose link token its customer was sent.
+GET /pay/{token} shows what is still due on the order whose payment token (Order.pay_token) its
+customer was sent. That token can only pay: it opens no chat, and an order's chat link is no
+payment token.
 
 Without a payment provider the shop records payments itself (the shop API's payment_received
 event), so the page tells how to pay by bank transfer. In the demo ([demo] enabled) it also has
@@ -31,7 +33,7 @@ from orders.states import OrderStatus
 
 PAY_PATH = "/pay"
 DEFAULT_LANGUAGE = "en"
-MAX_TOKEN_CHARS = 64  # the link_token column's width
+MAX_TOKEN_CHARS = 64  # the pay_token column's width
 TEXTS: dict[str, dict[str, str]] = tomllib.loads(
     (Path(__file__).parent / "page_texts.toml").read_text(encoding="utf-8")
 )
@@ -75,7 +77,7 @@ def make_payment_page_router(
     async def find(session: AsyncSession, token: str) -> OrderView | None:
         if len(token) > MAX_TOKEN_CHARS:
             return None
-        return await service.order_by_link_token(session, token)
+        return await service.order_by_pay_token(session, token)
 
     async def record_payment(session: AsyncSession, token: str) -> OrderView | None:
         """As the shop API's payment_received event; None when the order is not payable (paid
@@ -83,7 +85,7 @@ def make_payment_page_router(
         POSTs at once only one records the payment and tells the customer."""
         number = await session.scalar(
             update(Order)
-            .where(Order.link_token == token, Order.payment_status != "paid",
+            .where(Order.pay_token == token, Order.payment_status != "paid",
                    Order.status != OrderStatus.CANCELLED)
             .values(payment_status="paid")
             .returning(Order.number)

@@ -7,11 +7,12 @@ customer's WebSocket whichever bot process holds it.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import logging
 import secrets
+import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -29,6 +30,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
 from channels.limits import PublicLimits
+from channels.webchat.identity import identity_refusal
 from config import WebchatSettings
 from coordination.base import PubSub
 from dialog.manager import DialogManager
@@ -39,8 +41,9 @@ from dialog.store import HistoryEntry
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
-CLOSE_BAD_TOKEN = 4401
+CLOSE_BAD_TOKEN = 4401  # unknown, expired or replaced: the widget starts a new session
 CLOSE_BAD_ORIGIN = 4403
+CLOSE_TOO_MANY = 4429  # more open sockets on one conversation than allowed
 
 
 class _CustomerIn(BaseModel):
@@ -53,8 +56,10 @@ class SessionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     customer: _CustomerIn | None = None
     signature: Annotated[str, Field(max_length=128)] | None = None
+    timestamp: Annotated[int, Field(ge=0, le=10**11)] | None = None  # unix seconds, signed
     language: Literal["en", "pl", "ru"] | None = None
     link: Annotated[str, Field(max_length=64)] | None = None
+    resume: Annotated[str, Field(max_length=100)] | None = None  # a token to replace
 
 
 class _ClientFrame(BaseModel):
@@ -63,19 +68,18 @@ class _ClientFrame(BaseModel):
     payload: Annotated[str, Field(max_length=200)] = ""
 
 
-def identity_signature(secret: str, email: str) -> str:
-    """What a shop sends to prove it logged the customer in: hex HMAC-SHA256 of the email."""
-    return hmac.new(secret.encode(), email.encode(), hashlib.sha256).hexdigest()
-
-
 class WebchatChannel:
     name = "webchat"
 
     def __init__(
         self, manager: DialogManager, pubsub: PubSub, settings: WebchatSettings, base_url: str,
-        limits: PublicLimits | None = None,
+        limits: PublicLimits | None = None, clock: Callable[[], float] = time.time,
     ) -> None:
         self._manager = manager
+        self._clock = clock
+        # Open sockets per conversation in this process: one token opened in 300 tabs (or by
+        # a script) must not hold 300 subscriptions.
+        self._sockets: Counter[str] = Counter()
         self._limits = limits
         self._pubsub = pubsub
         self._settings = settings
@@ -140,11 +144,17 @@ class WebchatChannel:
                 raise HTTPException(403, "the chat is not enabled for this site")
             if self._limits is not None:
                 await self._limits.session_opened(request)
+            if body.resume is not None:
+                return await self._resume(body)
             email = None
             if body.customer is not None and body.signature is not None:
-                expected = identity_signature(self._settings.identity_secret, body.customer.email)
-                if not hmac.compare_digest(expected, body.signature.lower()):
-                    raise HTTPException(403, "the signature does not match the customer's email")
+                refused = identity_refusal(
+                    self._settings.identity_secret, body.customer.email, body.signature,
+                    body.timestamp, max_age_seconds=self._settings.identity_max_age_seconds,
+                    legacy=self._settings.identity_legacy, now=self._clock(),
+                )
+                if refused is not None:
+                    raise HTTPException(403, refused)
                 email = body.customer.email
             elif body.customer is not None or body.signature is not None:
                 raise HTTPException(422, "customer and signature go together")
@@ -167,6 +177,17 @@ class WebchatChannel:
 
         return router
 
+    async def _resume(self, body: SessionIn) -> dict[str, str]:
+        """The widget's stored token swapped for a new one: the same conversation."""
+        if body.customer or body.signature or body.timestamp is not None or body.link:
+            raise HTTPException(422, "resume goes alone: no customer, signature or link")
+        assert body.resume is not None
+        resumed = await self._manager.resume_session(body.resume)
+        if resumed is None:
+            raise HTTPException(404, "this chat session has ended")
+        token, key = resumed
+        return {"token": token, "conversation_id": key.chat_id}
+
     async def _serve(self, websocket: WebSocket, token: str) -> None:
         await websocket.accept()
         if not self.origin_allowed(websocket.headers.get("origin")):
@@ -176,6 +197,18 @@ class WebchatChannel:
         if key is None:
             await websocket.close(CLOSE_BAD_TOKEN, "unknown session")
             return
+        if self._sockets[key.chat_id] >= self._settings.max_sockets_per_conversation:
+            await websocket.close(CLOSE_TOO_MANY, "too many open chats")
+            return
+        self._sockets[key.chat_id] += 1
+        try:
+            await self._converse(websocket, key)
+        finally:
+            self._sockets[key.chat_id] -= 1
+            if self._sockets[key.chat_id] <= 0:
+                del self._sockets[key.chat_id]
+
+    async def _converse(self, websocket: WebSocket, key: ConversationKey) -> None:
         sending = asyncio.Lock()
 
         async def push(data: str) -> None:

@@ -26,7 +26,7 @@ def shipped_order(**changes: object) -> OrderView:
         postcode="SW1A1AA", delivery_method="courier",
         delivery_address={"city": "London", "postcode": "SW1A 1AA"}, payment_method="card",
         payment_status="paid", carrier="DHL", tracking_number="DHL123456",
-        tracking_url="https://dhl.example/track?id=DHL123456", link_token="t",
+        tracking_url="https://dhl.example/track?id=DHL123456", pay_token="t",
         created_at=SHIPPED_AT - timedelta(days=1), delivered_at=None,
         history=(
             HistoryView(None, "pending_confirmation", "api", SHIPPED_AT - timedelta(days=1)),

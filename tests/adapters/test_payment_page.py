@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from adapters.payments.page import TEXTS
 from bot import Orderbot
-from channels.webchat.channel import identity_signature
+from channels.webchat.identity import signed_identity
 from orders.payments import Payments
 from orders.service import OrderView
 from orders.states import OrderStatus
@@ -236,8 +236,8 @@ async def test_the_customer_pays_from_the_chat_and_is_told_there(
     """A signed-in web chat customer asks to pay, opens the link, pays; the chat says so."""
     email = "sophie.turner@example.com"
     customer = {"email": email, "name": "Sophie Turner"}
-    signature = identity_signature("test-identity-secret", email)
-    async with chat(live_server, customer=customer, signature=signature) as conversation:
+    signed = signed_identity("test-identity-secret", email)
+    async with chat(live_server, customer=customer, **signed) as conversation:
         answer = await conversation.say("I need to pay for order A-1041")
         pay = next(b for b in answer["buttons"] if b["title"] == "Pay now")
         link = await conversation.press(pay["payload"])

@@ -23,7 +23,7 @@ ORDER = OrderView(
     customer_email_undeliverable=False, currency="EUR", total_minor=12550, postcode="00950",
     delivery_method="courier", delivery_address={}, payment_method="bank_transfer",
     payment_status="pending", carrier=None, tracking_number=None, tracking_url=None,
-    link_token="tok-123", created_at=datetime(2026, 11, 20, tzinfo=UTC), delivered_at=None,
+    pay_token="tok-123", created_at=datetime(2026, 11, 20, tzinfo=UTC), delivered_at=None,
 )
 
 

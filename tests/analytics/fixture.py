@@ -80,7 +80,7 @@ async def seed(session: AsyncSession) -> None:
     def order(number: str, customer: Customer, created: datetime, sku: str = "SKU-9",
               total: int = 1000, **values: Any) -> Order:
         return Order(number=number, customer_id=customer.id, status=values.pop("status",
-                     "confirmed"), currency="EUR", total_minor=total, link_token=number,
+                     "confirmed"), currency="EUR", total_minor=total, pay_token=number,
                      created_at=created, updated_at=created,
                      lines=[OrderLine(sku=sku, name=sku, quantity=1, unit_price_minor=total)],
                      **values)

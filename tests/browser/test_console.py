@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.async_api import Dialog, Locator, Page, Route, WebSocketRoute, expect
 
-from channels.webchat.channel import identity_signature
+from channels.webchat.identity import signed_identity
 from tests.browser.conftest import PageFactory
 from tests.browser.test_widget import (
     IDENTITY_SECRET,
@@ -380,7 +380,7 @@ async def test_the_context_panel_shows_the_customers_orders_and_acts_on_them(
     url = live_server.url + "/shop-test"
     await serve_page(customer, url, shop_page("/webchat/widget.js", **{
         "customer-email": email, "customer-name": "Emma Thompson",
-        "signature": identity_signature(IDENTITY_SECRET, email),
+        **signed_identity(IDENTITY_SECRET, email),
     }))
     await open_chat(customer, url)
     await say(customer, f"Where is my order {number}?")

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.async_api import Dialog, Locator, Page, Route, WebSocket, expect
 
-from channels.webchat.channel import identity_signature
+from channels.webchat.identity import signed_identity
 from tests.conftest import API_KEY, LiveServer
 
 pytestmark = pytest.mark.browser
@@ -178,7 +178,7 @@ async def test_shipping_news_reaches_a_logged_in_customer_with_the_panel_closed(
     url = live_server.url + "/shop-test"
     html = shop_page("/webchat/widget.js", **{
         "customer-email": email, "customer-name": "Emma Thompson",
-        "signature": identity_signature(IDENTITY_SECRET, email),
+        **signed_identity(IDENTITY_SECRET, email),
     })
     await serve_page(page, url, html)
     online = history_arrived(page)

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from playwright.async_api import Dialog, Locator, Page, WebSocketRoute, expect
 
-from channels.webchat.channel import identity_signature
+from channels.webchat.identity import signed_identity
 from tests.browser.conftest import PageFactory
 from tests.browser.test_widget import (
     IDENTITY_SECRET,
@@ -303,7 +303,7 @@ async def test_news_without_buttons_leaves_the_open_question_usable(
     url = live_server.url + "/account"
     await serve_page(page, url, shop_page("/webchat/widget.js", **{
         "customer-email": email, "customer-name": "Emma Thompson",
-        "signature": identity_signature(IDENTITY_SECRET, email), "open": "true",
+        **signed_identity(IDENTITY_SECRET, email), "open": "true",
     }))
     await page.goto(url)
     await expect(hook(page, "panel")).to_be_visible()

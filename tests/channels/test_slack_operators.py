@@ -17,7 +17,7 @@ import pytest
 
 from bot import Orderbot
 from channels.slack.operators import OperatorsBridge
-from channels.webchat.channel import identity_signature
+from channels.webchat.identity import signed_identity
 from coordination.base import Subscription
 from dialog.desk import OperatorRef
 from orders.demo import seed
@@ -137,7 +137,7 @@ async def frame(conversation: Chat, wanted: Callable[[dict[str, Any]], bool]) ->
 async def olivia_on_web_chat(server: LiveServer) -> AsyncIterator[Chat]:
     """Olivia Brown on the shop's web chat, signed in (her name and email are known)."""
     body = {"customer": {"email": OLIVIA, "name": "Olivia Brown"},
-            "signature": identity_signature("test-identity-secret", OLIVIA), "language": "en"}
+            **signed_identity("test-identity-secret", OLIVIA), "language": "en"}
     async with chat(server, **body) as conversation:
         yield conversation
 

@@ -187,9 +187,10 @@ async def test_a_deep_link_links_the_chat_and_tells_the_status_without_proof(
     bot = server.bot
     async with bot.database.transaction() as session:
         order = await bot.orders.get_order(session, "A-1015")
+        link = await bot.orders.issue_link_token(session, "A-1015")
     assert order is not None
     olivia = Customer(server, double, "olivia")
-    linked = await olivia.say(f"/start {order.link_token}")
+    linked = await olivia.say(f"/start {link}")
     assert linked["text"] == "Hello Olivia! This chat is now linked to your order A-1015."
     status = await olivia.next_reply(1)
     assert "Order A-1015 is on its way with DHL" in status["text"]

@@ -15,7 +15,7 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from channels.webchat.channel import identity_signature
+from channels.webchat.identity import signed_identity
 from console.live import COOKIE
 from tests.conftest import BotFactory, LiveServer, serve
 from tests.e2e.test_webchat import Chat, chat
@@ -32,7 +32,7 @@ Frame = dict[str, Any]
 def verified(email: str) -> dict[str, Any]:
     """A web chat session body of a customer the shop has logged in."""
     return {"customer": {"email": email},
-            "signature": identity_signature("test-identity-secret", email)}
+            **signed_identity("test-identity-secret", email)}
 
 
 async def until(receive: Callable[[], Awaitable[Frame]], wanted: Callable[[Frame], bool],

@@ -111,10 +111,11 @@ async def test_a_chat_link_ties_the_conversation_to_the_orders_customer(bot: Ord
 
     async with bot.database.transaction() as session:
         order = await bot.orders.get_order(session, "A-1017")  # Anna Kowalska, shipped
+        link = await bot.orders.issue_link_token(session, "A-1017")
     assert order is not None
     conversation = Conversation(bot, channel="telegram")
     replies = await bot.manager.handle(
-        Inbound(key=conversation.key, action=f"link:{order.link_token}", sender="tg-user-1")
+        Inbound(key=conversation.key, action=f"link:{link}", sender="tg-user-1")
     )
     texts = [reply.text for reply in replies]
     assert texts[0] == (

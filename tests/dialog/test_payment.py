@@ -64,7 +64,7 @@ async def test_unpaid_order_status_link_and_invoice(
     reply = await conversation.press("Pay now")
     assert reply == (
         f"Here is your payment link for order {UNPAID_EN} ({euros(unpaid.total_minor)}):\n"
-        f"{bot.settings.base_url}/pay/{unpaid.link_token}"
+        f"{bot.settings.base_url}/pay/{unpaid.pay_token}"
     )
     await conversation.say(f"status of payment for {UNPAID_EN}")
     reply = await conversation.press("Invoice (PDF)")
@@ -187,7 +187,7 @@ async def test_the_question_survives_a_wrong_proof(
     reply = await conversation.say("LS1 1UR")
     assert reply == (
         f"Here is your payment link for order {UNPAID_EN} ({euros(unpaid.total_minor)}):\n"
-        f"{bot.settings.base_url}/pay/{unpaid.link_token}"
+        f"{bot.settings.base_url}/pay/{unpaid.pay_token}"
     )
 
 

@@ -9,7 +9,7 @@ import httpx
 import websockets
 from sqlalchemy import select
 
-from channels.webchat.channel import identity_signature
+from channels.webchat.identity import signed_identity
 from dialog.messages import ConversationKey, Inbound
 from dialog.store import Conversation, TranscriptEntry
 from orders.demo import seed
@@ -33,7 +33,7 @@ async def test_reply_reaches_a_websocket_held_by_the_other_bot(
             session_b = await client.post(
                 f"{server_b.url}/webchat/session",
                 json={"customer": {"email": email},
-                      "signature": identity_signature("test-identity-secret", email)},
+                      **signed_identity("test-identity-secret", email)},
             )
             token = session_b.json()["token"]
             async with websockets.connect(

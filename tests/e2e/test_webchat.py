@@ -13,7 +13,7 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from channels.webchat.channel import identity_signature
+from channels.webchat.identity import signed_identity
 from tests.conftest import API_KEY, LiveServer
 
 REPLY_TIMEOUT = 10  # generous upper bound; a reply normally takes milliseconds
@@ -145,8 +145,8 @@ async def test_a_frame_beyond_the_protocol_limit_closes_the_socket(
 
 async def test_verified_identity_sees_own_orders(live_server: LiveServer) -> None:
     email = "olivia.brown@example.com"
-    signature = identity_signature("test-identity-secret", email)
-    body = {"customer": {"email": email, "name": "Olivia"}, "signature": signature}
+    signed = signed_identity("test-identity-secret", email)
+    body = {"customer": {"email": email, "name": "Olivia"}, **signed}
     async with chat(live_server, **body) as conversation:
         choice = await conversation.say("where is my order?")
         assert choice["text"] == "Which order do you mean?"
@@ -157,7 +157,7 @@ async def test_bad_signature_is_refused(live_server: LiveServer) -> None:
     response = await open_session(
         live_server,
         customer={"email": "olivia.brown@example.com"},
-        signature=identity_signature("wrong-secret", "olivia.brown@example.com"),
+        **signed_identity("wrong-secret", "olivia.brown@example.com"),
     )
     assert response.status_code == 403
     assert "signature" in response.json()["detail"]
@@ -167,8 +167,7 @@ async def test_proactive_shipped_message_reaches_an_open_widget_at_once(
     live_server: LiveServer,
 ) -> None:
     email = "emma.thompson@example.com"  # owns confirmed order A-1013
-    body = {"customer": {"email": email}, "signature": identity_signature(
-        "test-identity-secret", email)}
+    body = {"customer": {"email": email}, **signed_identity("test-identity-secret", email)}
     async with chat(live_server, **body) as conversation:
         await conversation.say("hello")
         await post_event(live_server, "A-1013", type="shipped", carrier="DPD",
@@ -210,9 +209,9 @@ async def test_proactive_message_waits_in_history_when_nobody_is_connected(
     live_server: LiveServer,
 ) -> None:
     email = "james.wilson@example.com"  # owns confirmed order A-1014
-    signature = identity_signature("test-identity-secret", email)
+    signed = signed_identity("test-identity-secret", email)
     await post_event(live_server, "A-1014", type="shipped", carrier="DHL", tracking_number="DHL42")
-    async with chat(live_server, customer={"email": email}, signature=signature) as later:
+    async with chat(live_server, customer={"email": email}, **signed) as later:
         assert any("A-1014 is on its way with DHL" in m["text"] for m in later.history)
 
 

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 import schema  # noqa: F401  (registers every table on Base.metadata)
 from orders.database import make_engine
-from orders.migrations import upgrade
+from orders.migrations import alembic_config, upgrade
 from orders.models import Base
+from orders.service import OrderService
 
 
 @pytest.fixture
@@ -57,3 +60,43 @@ async def test_upgrading_twice_is_harmless(engine: AsyncEngine) -> None:
     await upgrade(engine)
     assert await tables_and_revision(engine) == first
     assert await differences(engine) == []
+
+
+async def test_existing_orders_get_a_payment_token_and_keep_their_chat_link_for_a_while(
+    engine: AsyncEngine,
+) -> None:
+    """0015: the old link token stops paying (a new pay_token), and keeps opening the chat
+    until the link expires, as a hashed chat link."""
+    now = datetime.now(UTC)
+
+    def before(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0014")
+        connection.execute(text(
+            "INSERT INTO customers (id, name, language, preferred_channel, created_at,"
+            " email_undeliverable) VALUES (1, 'Ann', 'en', '', :now, false)"), {"now": now})
+        connection.execute(text(
+            "INSERT INTO orders (id, number, customer_id, status, currency, total_minor,"
+            " delivery_method, delivery_address, postcode, payment_method, payment_status,"
+            " link_token, created_at, updated_at, discount_minor, refunded_minor)"
+            " VALUES (1, 'M-1', 1, 'confirmed', 'EUR', 100, 'courier', '{}', '', 'card',"
+            " 'pending', 'old-link-token', :now, :now, 0, 0)"), {"now": now})
+        connection.execute(text(
+            "INSERT INTO order_lines (order_id, sku, name, quantity, unit_price_minor)"
+            " VALUES (1, 'S', 'Thing', 1, 100)"))
+
+    async with engine.begin() as connection:
+        await connection.run_sync(before)
+    await upgrade(engine)
+    assert await differences(engine) == []
+    service = OrderService()
+    async with AsyncSession(engine) as session:
+        order = await service.get_order(session, "M-1")
+        assert order is not None and order.lines  # nothing cascaded away
+        assert order.pay_token and order.pay_token != "old-link-token"
+        assert await service.order_by_pay_token(session, "old-link-token") is None
+        linked = await service.order_by_link_token(session, "old-link-token")
+        assert linked is not None and linked.number == "M-1"
+        later = OrderService(clock=lambda: now + timedelta(days=31))
+        assert await later.order_by_link_token(session, "old-link-token") is None

@@ -39,7 +39,7 @@ import httpx
 import pytest
 import websockets
 
-from channels.webchat.channel import identity_signature
+from channels.webchat.identity import signed_identity
 from config import SettingsError, load_settings
 from console.live import COOKIE
 from tests.conftest import API_KEY
@@ -357,7 +357,7 @@ async def test_the_example_deployment_serves_over_tls_through_nginx(
     customer = await cleanup.enter_async_context(
         https_client(public_url, trust, random_loopback(), headers={"Origin": public_url}))
     opened = await customer.post("/webchat/session", json={
-        "customer": {"email": email}, "signature": identity_signature(IDENTITY_SECRET, email)})
+        "customer": {"email": email}, **signed_identity(IDENTITY_SECRET, email)})
     assert opened.status_code == 200, opened.text
     token = opened.json()["token"]
     chat = await websockets.connect(f"wss://127.0.0.1:{https_port}/webchat/ws?token={token}",

@@ -24,7 +24,7 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from channels.webchat.channel import identity_signature
+from channels.webchat.identity import signed_identity
 from console.live import COOKIE
 from tests.conftest import API_KEY
 from tests.doubles.telegram_api import USERS, WEBHOOK_SECRET, TelegramApiDouble, text_update
@@ -102,8 +102,7 @@ def order_body(number: str, email: str) -> dict[str, Any]:
 
 async def open_chat(proxy: RoundRobinProxy, http: httpx.AsyncClient, email: str) -> Client:
     session = await http.post("/webchat/session", json={
-        "customer": {"email": email}, "signature": identity_signature("test-identity-secret",
-                                                                      email)})
+        "customer": {"email": email}, **signed_identity("test-identity-secret", email)})
     assert session.status_code == 200, session.text
     body = session.json()
     socket = await websockets.connect(f"{proxy.ws_url}/webchat/ws?token={body['token']}",

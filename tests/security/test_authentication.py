@@ -22,7 +22,7 @@ from starlette.routing import Route
 import orders.api
 from bot import Orderbot
 from channels.telegram.webhook import SECRET_HEADER
-from channels.webchat.channel import identity_signature
+from channels.webchat.identity import identity_signature
 from console.live import COOKIE
 from dialog.store import Conversation, InboxRow, OutboxRow
 from tests.conftest import API_KEY, BotFactory, LiveServer, serve
@@ -289,15 +289,18 @@ async def test_webchat_identity_with_a_wrong_signature_is_refused_and_stores_not
 ) -> None:
     bot = live_server.bot
     before = await count(bot, Conversation)
-    right = identity_signature("test-identity-secret", OLIVIA_EMAIL)
-    for signature in (identity_signature("wrong-secret", OLIVIA_EMAIL),
-                      identity_signature("test-identity-secret", "someone@example.com"),
+    at = int(time.time())
+    right = identity_signature("test-identity-secret", OLIVIA_EMAIL, at)
+    for signature in (identity_signature("wrong-secret", OLIVIA_EMAIL, at),
+                      identity_signature("test-identity-secret", "someone@example.com", at),
+                      identity_signature("test-identity-secret", OLIVIA_EMAIL, at + 1),
                       right[:-1], "", "zz" * 32):
         response = await open_session(
-            live_server, customer={"email": OLIVIA_EMAIL}, signature=signature)
+            live_server, customer={"email": OLIVIA_EMAIL}, signature=signature, timestamp=at)
         assert response.status_code in (403, 422), signature
         assert "token" not in response.json()
     assert (await open_session(live_server, customer={"email": OLIVIA_EMAIL})).status_code == 422
     assert await count(bot, Conversation) == before
-    ok = await open_session(live_server, customer={"email": OLIVIA_EMAIL}, signature=right)
+    ok = await open_session(live_server, customer={"email": OLIVIA_EMAIL}, signature=right,
+                            timestamp=at)
     assert ok.status_code == 200 and ok.json()["token"]

@@ -15,7 +15,7 @@ import httpx
 from sqlalchemy import func, inspect, select, text
 
 from bot import Orderbot
-from channels.webchat.channel import identity_signature
+from channels.webchat.identity import signed_identity
 from dialog.retention import KIND as RETENTION
 from dialog.store import Conversation, TranscriptEntry
 from orders.models import Customer, CustomerIdentity, Order, OrderLine, utcnow
@@ -76,8 +76,8 @@ async def _talk(server: Any) -> None:
     async with chat(server, language="en") as conversation:
         for said in SAID:
             await conversation.say(said)
-    signature = identity_signature(IDENTITY_SECRET, EMAIL)
-    async with chat(server, customer={"email": EMAIL, "name": NAME}, signature=signature,
+    signed = signed_identity(IDENTITY_SECRET, EMAIL)
+    async with chat(server, customer={"email": EMAIL, "name": NAME}, **signed,
                     language="en") as conversation:
         await conversation.say("hello, it is Olivia Brown again")
 

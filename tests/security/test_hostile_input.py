@@ -20,7 +20,7 @@ from playwright.async_api import (
 from sqlalchemy import func, select
 
 from bot import MAX_WEBSOCKET_FRAME, Orderbot
-from channels.webchat.channel import identity_signature
+from channels.webchat.identity import signed_identity
 from dialog.store import TranscriptEntry
 from orders.api import MAX_BODY_BYTES
 from tests.browser.conftest import PageFactory
@@ -91,7 +91,7 @@ async def test_markup_in_names_addresses_and_messages_is_inert_everywhere(
     url = live_server.url + "/shop-test"
     await serve_page(customer, url, shop_page(
         "/webchat/widget.js", **{"customer-email": EMAIL, "customer-name": "Mallory",
-                                 "signature": identity_signature(IDENTITY_SECRET, EMAIL)}))
+                                 **signed_identity(IDENTITY_SECRET, EMAIL)}))
     await open_chat(customer, url)
     # the shop's order message waits in her history, with the line's name as text
     await expect(messages(customer, "bot").first).to_contain_text(f"• 1 × {LINE}")

@@ -171,7 +171,8 @@ async def test_an_order_link_used_from_a_second_chat_gives_it_nothing(
 ) -> None:
     bot = telegram_server.bot
     victim = await order(bot)
-    start = f"/start {victim.link_token}"
+    async with bot.database.transaction() as session:
+        start = f"/start {await bot.orders.issue_link_token(session, VICTIM)}"
     linked = await _telegram_say(telegram_server, telegram_api, "olivia", start)
     assert linked[0]["text"] == f"Hello Olivia! This chat is now linked to your order {VICTIM}."
     # the link is forwarded, or read over her shoulder: another chat uses it

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from channels.webchat.channel import identity_signature
+from channels.webchat.identity import signed_identity
 from tests.conftest import API_KEY, BotFactory, serve
 from tests.doubles.telegram_api import TelegramApiDouble, text_update
 from tests.e2e.test_webchat import chat
@@ -99,9 +99,9 @@ async def test_a_full_session_logs_no_secret_and_no_personal_data(
             for text in CHAT_TEXTS:
                 await conversation.say(text)
         # A verified customer of the shop.
-        signature = identity_signature(IDENTITY_SECRET, VERIFIED_EMAIL)
+        signed = signed_identity(IDENTITY_SECRET, VERIFIED_EMAIL)
         async with chat(server, customer={"email": VERIFIED_EMAIL, "name": VERIFIED_NAME},
-                        signature=signature, language="en") as conversation:
+                        **signed, language="en") as conversation:
             await conversation.say("hello, what can you do")
         async with httpx.AsyncClient(base_url=server.url) as client:
             # The shop API, with the right key and a wrong one.

@@ -1,7 +1,8 @@
 /*! orderbot web-chat widget. Embed with:
  *  <script src="https://BOT-HOST/webchat/widget.js" async></script>
  * Optional data attributes: data-language (en|pl|ru), data-customer-email, data-customer-name,
- * data-signature (hex HMAC of the email), data-title, data-open ("true"), data-accent ("#hex"),
+ * data-signature (hex HMAC-SHA256 of "email:timestamp"), data-timestamp (unix seconds, signed),
+ * data-title, data-open ("true"), data-accent ("#hex"),
  * data-link (an order's chat link token: the chat starts tied to that order).
  * Security rule for this file: server and user content is only ever rendered as text
  * (textContent / createTextNode); never innerHTML. */
@@ -243,10 +244,14 @@
   // ---- state ----
   var isOpen = false, unread = 0, ws = null, stopped = false, attempt = 0, retryTimer = null;
   var typingTimer = null, outbox = [], seenIds = {}, lastMsgId = null, creating = null, freshToken = false;
+  // A stored token is swapped for a new one (rotated) once per page load: a token copied out
+  // of this browser then works only until the customer's next visit.
+  var resumed = false;
   // The socket takes messages once its history arrived: one sent earlier might be missing from
   // that history, which replaces what the list shows, and so vanish from the customer's view.
   var historyShown = false;
   var email = (ds.customerEmail || "").trim(), name = (ds.customerName || "").trim(), signature = (ds.signature || "").trim();
+  var timestamp = (ds.timestamp || "").trim();
   var link = (ds.link || "").trim();
   // Who the stored token was made for: a new identity or link needs a new session.
   var identity = link ? "link:" + link : email.toLowerCase();
@@ -426,6 +431,7 @@
     if (!anonymous && email) {
       body.customer = { email: email, name: name || undefined };
       if (signature) body.signature = signature;
+      if (/^\d{1,11}$/.test(timestamp)) body.timestamp = parseInt(timestamp, 10);
     }
     return fetch(BASE + "/webchat/session", {
       method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
@@ -440,17 +446,57 @@
     });
   }
 
-  function getToken() {
+  function newSession() {
+    return createSession(false).then(function (data) {
+      sset(LS, K_TOKEN, data.token);
+      sset(LS, K_EMAIL, identity);
+      sset(LS, K_SEEN, null);
+      freshToken = true;
+      return data.token;
+    });
+  }
+  function storedToken() {
     var tok = sget(LS, K_TOKEN);
-    if (tok && (sget(LS, K_EMAIL) || "") === identity) return Promise.resolve(tok);
+    return tok && (sget(LS, K_EMAIL) || "") === identity ? tok : null;
+  }
+  // The new token for the stored one; the stored one if the server could not be asked (it
+  // is tried as it is); null when its session has ended (expired, or replaced).
+  function resumeSession(tok) {
+    return fetch(BASE + "/webchat/session", {
+      method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ resume: tok })
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (data) {
+        if (r.ok && data && data.token) return data.token;
+        return r.status === 404 ? null : tok;
+      });
+    }, function () { return tok; });
+  }
+  // Tabs of one shop share the stored token: one at a time swaps it, so that a tab does not
+  // present a token another tab has just replaced.
+  function withSessionLock(fn) {
+    try {
+      if (navigator.locks && navigator.locks.request) return navigator.locks.request("orderbot:session:" + BASE, fn);
+    } catch (e) { /* no Web Locks: go on without */ }
+    return fn();
+  }
+  function resumeStored() {
+    var tok = storedToken();
+    if (!tok || resumed) return tok ? Promise.resolve(tok) : newSession();
+    return resumeSession(tok).then(function (fresh) {
+      resumed = true;
+      if (fresh) { if (fresh !== tok) sset(LS, K_TOKEN, fresh); return fresh; }
+      var other = storedToken();
+      if (other && other !== tok) return other; // another tab replaced it meanwhile
+      sset(LS, K_TOKEN, null);
+      return newSession();
+    });
+  }
+
+  function getToken() {
+    var tok = storedToken();
+    if (tok && resumed) return Promise.resolve(tok);
     if (!creating) {
-      creating = createSession(false).then(function (data) {
-        sset(LS, K_TOKEN, data.token);
-        sset(LS, K_EMAIL, identity);
-        sset(LS, K_SEEN, null);
-        freshToken = true;
-        return data.token;
-      }).finally(function () { creating = null; });
+      creating = (tok ? withSessionLock(resumeStored) : newSession()).finally(function () { creating = null; });
     }
     return creating;
   }
@@ -518,7 +564,8 @@
       setOnline(false);
       hideTyping();
       if (ev.code === 4401) {
-        sset(LS, K_TOKEN, null);
+        // Expired or replaced; forget it unless another tab has stored a newer one already.
+        if (sget(LS, K_TOKEN) === token) sset(LS, K_TOKEN, null);
         if (wasFresh) scheduleReconnect(); else connect(); // a brand-new token refused: back off
       } else if (ev.code === 4403) {
         stop(T.unavailable);

@@ -452,6 +452,7 @@
       sset(LS, K_EMAIL, identity);
       sset(LS, K_SEEN, null);
       freshToken = true;
+      resumed = true; // new: nothing to swap on this page load
       return data.token;
     });
   }

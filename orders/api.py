@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -133,16 +133,20 @@ def make_router(
         return order_out(order, links(link_token))
 
     @router.get("/orders/{number}")
-    async def get_order(number: OrderNumber) -> dict[str, Any]:
+    async def get_order(
+        number: OrderNumber,
+        with_links: Annotated[bool, Query(alias="links")] = True,
+    ) -> dict[str, Any]:
         async with database.transaction() as session:
             order = await service.get_order(session, number.upper())
             # Only hashes are kept: each answer carries a new link, the older ones keep
-            # working until they expire ([security] link_token_days).
+            # working until they expire ([security] link_token_days). ?links=false, for a
+            # shop that polls, issues none.
             link_token = (await service.issue_link_token(session, order.number)
-                          if order is not None else None)
-        if order is None or link_token is None:
+                          if order is not None and with_links else None)
+        if order is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no order {number.upper()}")
-        return order_out(order, links(link_token))
+        return order_out(order, links(link_token) if link_token is not None else None)
 
     @router.post("/orders/{number}/events")
     async def order_event(number: OrderNumber, event: OrderEvent) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.models import ChatLink
@@ -29,6 +29,10 @@ async def issue_chat_link(
 ) -> str:
     """A new chat link token for the order; the caller shows it once (only its hash stays)."""
     token = secrets.token_urlsafe(24)
+    # The order's expired links go now: a shop that fetches the order often leaves no pile.
+    await session.execute(
+        delete(ChatLink).where(ChatLink.order_id == order_id, ChatLink.expires_at <= now)
+    )
     session.add(ChatLink(token_hash=token_hash(token), order_id=order_id, created_at=now,
                          expires_at=now + lifetime))
     await session.flush()

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from bot import Orderbot
 from channels.webchat.identity import (
@@ -141,6 +141,16 @@ async def test_each_answer_issues_a_new_chat_link_and_the_old_ones_keep_working(
     for token in (first, second):
         async with chat(live_server, link=token) as conversation:
             assert UNPAID in (await conversation.say("where is my order?"))["text"]
+
+
+async def test_fetching_an_order_without_links_issues_none(live_server: LiveServer) -> None:
+    async with httpx.AsyncClient(
+        base_url=live_server.url, headers={"Authorization": f"Bearer {API_KEY}"}
+    ) as client:
+        polled = await client.get(f"/api/orders/{UNPAID}", params={"links": "false"})
+    assert polled.status_code == 200 and "links" not in polled.json()
+    async with live_server.bot.database.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(ChatLink)) == 0
 
 
 async def test_a_chat_link_works_for_link_token_days_and_then_not(

@@ -77,6 +77,9 @@ class WebchatChannel:
     ) -> None:
         self._manager = manager
         self._clock = clock
+        if settings.identity_legacy:
+            log.warning("[webchat] identity_legacy is on: signatures of the email alone are "
+                        "accepted and never expire (deprecated; sign email:timestamp)")
         # Open sockets per conversation in this process: one token opened in 300 tabs (or by
         # a script) must not hold 300 subscriptions.
         self._sockets: Counter[str] = Counter()

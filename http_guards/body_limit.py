@@ -78,9 +78,10 @@ class BodyLimit:
                     str(scope.get("path", ""))[:100])
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # The unread rest is not waited for: the server closes the connection after this.
+        # No "Connection: close": uvicorn then reads the unread rest and drops it, so that a
+        # proxy still sending it gets the answer (with close it got a reset: its 502).
         response = JSONResponse({"detail": f"the body is larger than {self.max_bytes} bytes"},
-                                status_code=413, headers={"Connection": "close"})
+                                status_code=413)
         await response(scope, receive, send)
 
 

@@ -110,8 +110,9 @@ async def test_the_console_accepts_changes_only_from_its_own_origin_scheme_inclu
     await bot.console.accounts.create("anna", "Anna K.", "a long operator password")
     server = await serve(bot)
     credentials = {"username": "anna", "password": "a long operator password"}
-    try:
-        async with httpx.AsyncClient(base_url=server.url) as client:
+    try:  # as behind the proxy: the Host the browser asked for
+        async with httpx.AsyncClient(base_url=server.url,
+                                     headers={"Host": "bot.shop.example"}) as client:
             for origin in ("http://bot.shop.example", "https://bot.shop.example:8443",
                            "https://evil.example", "null"):
                 answer = await client.post("/console/api/login", json=credentials,

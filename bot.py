@@ -78,6 +78,9 @@ from dialog.store import ConversationStore, TokenStore
 from dialog.takeover import Takeover
 from dialog.texts import Texts
 from dialog.waits import QueueWaits
+from http_guards.body_limit import BodyLimit
+from http_guards.security_headers import SecurityHeaders, page_policy
+from http_guards.validation_errors import add_validation_handler
 from monitoring.endpoint import make_metrics_router
 from monitoring.prometheus import PrometheusMetrics
 from orders import demo
@@ -184,6 +187,7 @@ class Orderbot:
         self.telegram: TelegramChannel | None = None
         self.app = FastAPI(title="orderbot", lifespan=self._lifespan)
         add_unavailable_handler(self.app)  # database down or locked: 503, nothing kept
+        add_validation_handler(self.app)  # a 422 names the bad fields, echoes little
         self.app.add_api_route("/health", self._health, methods=["GET"], tags=["operations"])
         self.app.include_router(make_documents_router(self.database))
         if not settings.adapters.payments_url:  # local payments: the shop's own payment page
@@ -200,7 +204,7 @@ class Orderbot:
         self.console = OperatorConsole(
             settings, database=self.database, desk=self.desk, orders=self.orders,
             services=self.services, texts=self.texts, locks=self.locks,
-            limiter=self.rate_limiter,
+            limiter=self.rate_limiter, metrics=self.metrics,
         )
         self.app.include_router(self.console.router())
         if settings.metrics.enabled:
@@ -239,6 +243,13 @@ class Orderbot:
             self.app.include_router(
                 demo.make_demo_router(self.database, self.orders, WEBCHAT_STATIC / "demo.html")
             )
+        # Outermost last: the body limit sees a request before anything else reads it.
+        self.app.add_middleware(SecurityHeaders, pages={
+            "/": page_policy(WEBCHAT_STATIC / "demo.html"),
+            "/webchat/chat": page_policy(WEBCHAT_STATIC / "chat.html"),
+        })
+        self.app.add_middleware(BodyLimit, max_bytes=settings.http.max_body_bytes,
+                                refused=self.metrics.refused)
 
     def _wire(self) -> None:
         """Adapters (local, or HTTP when [adapters] names a URL), use cases, due jobs."""
@@ -457,7 +468,9 @@ def serve(
               f"{settings.http.port} ({error.strerror}; is another orderbot running?)",
               file=sys.stderr)
         return 2
-    server = http_server(orderbot.app, settings.http.host, settings.http.port)
+    server = http_server(orderbot.app, settings.http.host, settings.http.port,
+                         keep_alive_seconds=settings.http.keep_alive_seconds,
+                         max_connections=settings.http.max_connections)
 
     async def run() -> int:
         # The bot starts before uvicorn (lifespan off), so that what a platform refuses at

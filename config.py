@@ -30,6 +30,15 @@ class HttpSettings:
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = ""
+    # A request body longer than this is refused with 413 before it is read (declared) or
+    # as soon as it passes it (streamed): no endpoint needs more (guards/body_limit.py).
+    max_body_bytes: int = 1024 * 1024
+    # A connection idle this long between requests is closed (uvicorn's keep-alive timeout);
+    # a request sent slowly is the reverse proxy's to cut (deploy/nginx.conf).
+    keep_alive_seconds: int = 5
+    # Connections and requests served at once by one process before new ones get 503;
+    # 0 = no limit (then the reverse proxy's limit_conn is the one).
+    max_connections: int = 0
 
 
 @dataclass(frozen=True)
@@ -135,7 +144,11 @@ class OperatorsSettings:
     minutes_per_conversation: int = 6  # the wait estimate's basis until handoffs are measured
     idle_minutes: int = 10  # an operator silent this long while the customer waits: back to queue
     session_hours: int = 12  # a console login lasts this long
-    login_attempts_per_minute: int = 5  # per username and per IP
+    # Console logins (console/login_throttle.py): attempts are counted before the password is
+    # checked, per client address and per username from that address, over a moving window.
+    login_failures_per_address: int = 10
+    login_failures_per_user_and_address: int = 5
+    login_lockout_minutes: int = 15
 
 
 @dataclass(frozen=True)
@@ -289,6 +302,11 @@ def _parse_env(text: str, default: Any, key: str) -> Any:
 def _check(settings: Settings) -> None:
     if not 0 <= settings.http.port <= 65535:
         raise SettingsError(f"http.port: {settings.http.port} is not a TCP port")
+    for name in ("max_body_bytes", "keep_alive_seconds"):
+        if getattr(settings.http, name) < 1:
+            raise SettingsError(f"http.{name}: must be positive")
+    if settings.http.max_connections < 0:
+        raise SettingsError("http.max_connections: must not be negative (0 = no limit)")
     url = settings.database.url
     if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise SettingsError(
@@ -357,6 +375,13 @@ def _check(settings: Settings) -> None:
                     f"{key}: the demo value is refused on the non-loopback host "
                     f"{public}; set your own secret"
                 )
+        # The demo seeds made-up orders, serves them at /demo/orders and lets anyone "pay"
+        # them with a button: on a host others reach, that is a shop anyone can write to.
+        if settings.demo.enabled:
+            raise SettingsError(
+                f"demo.enabled: the demo shop is refused on the non-loopback host {public}; "
+                "set ORDERBOT__DEMO__ENABLED=false"
+            )
 
 
 def is_loopback(host: str) -> bool:
@@ -376,6 +401,7 @@ def _check_operators(operators: OperatorsSettings) -> None:
     except ValueError as error:
         raise SettingsError(f"operators.business_hours: {error}") from None
     for name in ("minutes_per_conversation", "idle_minutes", "session_hours",
-                 "login_attempts_per_minute"):
+                 "login_failures_per_address", "login_failures_per_user_and_address",
+                 "login_lockout_minutes"):
         if getattr(operators, name) < 1:
             raise SettingsError(f"operators.{name}: must be positive")

@@ -10,14 +10,27 @@ import uvicorn
 import uvloop
 
 MAX_WEBSOCKET_FRAME = 64 * 1024
+MAX_INCOMPLETE_HEAD = 16 * 1024
 
 
-def http_server(app: Any, host: str, port: int) -> uvicorn.Server:
+def http_server(
+    app: Any, host: str, port: int, *, keep_alive_seconds: int = 5, max_connections: int = 0
+) -> uvicorn.Server:
+    """`keep_alive_seconds` and `max_connections` are [http]'s settings of the same names."""
     return uvicorn.Server(
         uvicorn.Config(
             app,
             host=host,
             port=port,
+            # An idle connection between requests is closed after this. uvicorn has no timeout
+            # for a request that arrives slowly (its header or body): that is the reverse
+            # proxy's to cut (deploy/nginx.conf client_header_timeout, client_body_timeout).
+            timeout_keep_alive=keep_alive_seconds,
+            # At most this many connections and requests at once, then 503 (0: no limit).
+            limit_concurrency=max_connections or None,
+            # The most a request's head may take before it is complete (uvicorn's own default,
+            # written down): a longer one is refused, not buffered.
+            h11_max_incomplete_event_size=MAX_INCOMPLETE_HEAD,
             ws_max_size=MAX_WEBSOCKET_FRAME,
             # Chat frames are short: compressing them saves little and costs each connection
             # ~45 KB of zlib state (and CPU per frame); see docs/performance.md.

@@ -22,6 +22,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from console.models import Operator, OperatorSession
+from console.password_policy import password_problem
 from dialog.desk import OperatorRef
 from orders.database import Database
 from orders.models import utcnow
@@ -83,11 +84,16 @@ def check_username(username: str) -> str:
     return username
 
 
-def check_password(password: str) -> None:
+def check_password(password: str, username: str = "", *, policy: bool = True) -> None:
+    """AccountError if the password is refused; `policy` False only for the demo's login
+    (console/password_policy.py says what a real one must be)."""
     if not password:
         raise AccountError("the password is empty")
     if len(password) > MAX_PASSWORD_CHARS:
         raise AccountError(f"a password is at most {MAX_PASSWORD_CHARS} characters")
+    problem = password_problem(password, username) if policy else None
+    if problem is not None:
+        raise AccountError(problem)
 
 
 def _check_display_name(name: str) -> str:
@@ -139,11 +145,12 @@ class Accounts:
     # Accounts
 
     async def create(
-        self, username: str, display_name: str, password: str, role: str = "operator"
+        self, username: str, display_name: str, password: str, role: str = "operator",
+        *, password_policy: bool = True,
     ) -> Account:
         username = check_username(username)
         display_name = _check_display_name(display_name)
-        check_password(password)
+        check_password(password, username, policy=password_policy)
         _check_role(role)
         row = Operator(username=username, display_name=display_name,
                        password_hash=await hash_password(password), role=role, active=True,
@@ -174,13 +181,13 @@ class Accounts:
             values["role"] = role
         if display_name is not None:
             values["display_name"] = _check_display_name(display_name)
-        if password is not None:
-            check_password(password)
-            values["password_hash"] = await hash_password(password)
         async with self._database.transaction() as session:
             row = await session.get(Operator, operator_id)
             if row is None:
                 raise UnknownOperator(f"no operator {operator_id}")
+            if password is not None:
+                check_password(password, row.username)
+                values["password_hash"] = await hash_password(password)
             for name, value in values.items():
                 setattr(row, name, value)
             if active is False or password is not None:
@@ -215,7 +222,9 @@ class Accounts:
             if await session.scalar(select(Operator.id).where(Operator.username == DEMO_USERNAME)):
                 return False
         try:
-            await self.create(DEMO_USERNAME, DEMO_DISPLAY_NAME, DEMO_PASSWORD, "admin")
+            # The demo's one weak password: made only on a loopback host (console/app.py).
+            await self.create(DEMO_USERNAME, DEMO_DISPLAY_NAME, DEMO_PASSWORD, "admin",
+                              password_policy=False)
         except DuplicateUsername:
             return False
         return True

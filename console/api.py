@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from datetime import date as Date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from fastapi import (
     APIRouter,
@@ -139,18 +138,16 @@ def desk_errors(refused: int = status.HTTP_409_CONFLICT) -> Iterator[None]:
         raise HTTPException(refused, str(error)) from None
 
 
-def same_origin(request: Request) -> None:
-    """A change must come from the console's own pages. The cookie is SameSite=Strict, but a
-    "site" spans ports and subdomains, and a bodiless POST needs no CORS preflight."""
-    origin = request.headers.get("origin")
-    if request.method in ("GET", "HEAD", "OPTIONS") or origin is None:
-        return
-    if urlsplit(origin).netloc != request.headers.get("host"):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "requests from other sites are refused")
-
-
 def make_router(console: "OperatorConsole") -> APIRouter:
     accounts, desk, throttle = console.accounts, console.desk, console.throttle
+
+    def same_origin(request: Request) -> None:
+        """A change must come from the console's own pages (console/origins.py)."""
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return
+        if not console.origins.allowed(request.headers.get("origin"),
+                                       request.headers.get("host")):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "requests from other sites are refused")
 
     async def operator(request: Request) -> Account:
         same_origin(request)
@@ -198,9 +195,8 @@ def make_router(console: "OperatorConsole") -> APIRouter:
             )
         account = await accounts.authenticate(username, body.password)
         if account is None:
-            await throttle.failed(address)
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password")
-        await throttle.succeeded(username)
+        await throttle.succeeded(username, address)
         token = await accounts.open_session(account)
         response.set_cookie(COOKIE, token, max_age=accounts.session_seconds, path="/console",
                             httponly=True, samesite="strict", secure=console.secure_cookie)

@@ -14,9 +14,11 @@ from console.api import make_router
 from console.canned import CannedReplies
 from console.live import LiveConsole
 from console.login_throttle import LoginThrottle
+from console.origins import ConsoleOrigins
 from coordination.base import Locks
 from coordination.limits import RateLimiter
 from dialog.desk import OperatorDesk
+from dialog.metrics import Metrics, NoMetrics
 from dialog.services import Services
 from dialog.texts import Texts
 from orders.database import Database
@@ -29,18 +31,20 @@ class OperatorConsole:
     def __init__(
         self, settings: Settings, *, database: Database, desk: OperatorDesk,
         orders: OrderService, services: Services, texts: Texts, locks: Locks,
-        limiter: RateLimiter,
+        limiter: RateLimiter, metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
+        refused = (metrics or NoMetrics()).refused
         self.database = database
         self.desk = desk
         self.orders = orders
         self.accounts = Accounts(database, settings.operators.session_hours)
-        self.throttle = LoginThrottle(settings.operators.login_attempts_per_minute, limiter)
+        self.throttle = LoginThrottle(settings.operators, limiter, refused)
+        self.origins = ConsoleOrigins(settings, refused)
         self.canned = CannedReplies(database, texts, locks)
         self.actions = OrderActions(database=database, desk=desk, orders=orders,
                                     services=services, texts=texts)
-        self.live = LiveConsole(desk, self.accounts)
+        self.live = LiveConsole(desk, self.accounts, self.origins)
         self.analytics = Analytics(database)
 
     @property

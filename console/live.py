@@ -13,11 +13,11 @@ import contextlib
 import json
 import logging
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import WebSocket, WebSocketDisconnect
 
 from console.accounts import Accounts
+from console.origins import ConsoleOrigins
 from coordination.base import Subscription
 from dialog.desk import OperatorDesk
 
@@ -46,10 +46,11 @@ class _Socket:
 
 
 class LiveConsole:
-    def __init__(self, desk: OperatorDesk, accounts: Accounts,
+    def __init__(self, desk: OperatorDesk, accounts: Accounts, origins: ConsoleOrigins,
                  session_check_seconds: float = SESSION_CHECK_SECONDS) -> None:
         self._desk = desk
         self._accounts = accounts
+        self._origins = origins
         self._check_every = session_check_seconds
         self._sockets: set[_Socket] = set()
         self._subscription: Subscription | None = None
@@ -78,8 +79,8 @@ class LiveConsole:
 
     async def serve(self, websocket: WebSocket) -> None:
         await websocket.accept()
-        origin = websocket.headers.get("origin")
-        if origin and urlsplit(origin).netloc != websocket.headers.get("host"):
+        if not self._origins.allowed(websocket.headers.get("origin"),
+                                     websocket.headers.get("host")):
             await websocket.close(CLOSE_BAD_ORIGIN, "origin not allowed")
             return
         token = websocket.cookies.get(COOKIE, "")

@@ -37,8 +37,13 @@ _MONTHS = (
 )
 _NUMERIC = re.compile(r"(?<!\d)(\d{1,2})[./](\d{1,2})(?:[./](\d{2,4}))?(?!\d)")
 _ISO = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+# A month's name starts a word (the look-behind): without it, a long run of letters was tried
+# from each of its letters, each try reading to its end (quadratic: 4 kB took half a second).
 _DAY_MONTH = re.compile(r"(?<!\d)(\d{1,2})\s+([^\W\d_]{3,})", re.UNICODE)
-_MONTH_DAY = re.compile(r"([^\W\d_]{3,})\s+(\d{1,2})(?!\d)", re.UNICODE)
+_MONTH_DAY = re.compile(r"(?<![^\W\d_])([^\W\d_]{3,})\s+(\d{1,2})(?!\d)", re.UNICODE)
+# Only the start of a message is read for a day or a slot: an answer to "which day?" says it
+# early, and a bound keeps the work per message small whatever the message's length.
+MAX_CHARS = 500
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _HOURS = re.compile(
     r"(?<![\d.:/])(\d{1,2})(?::(\d{2}))?\s*(?:-|–|to|do|до)\s*(\d{1,2})(?::\d{2})?(?![\d./])"
@@ -51,8 +56,9 @@ _PARTS_OF_DAY = (
 
 
 def parse_day(text: str, today: date) -> date | None:
-    """The day the text names, on or after today; None if it names none."""
-    lowered = text.lower()
+    """The day the text names (in its first MAX_CHARS characters), on or after today; None
+    if it names none."""
+    lowered = text[:MAX_CHARS].lower()
     for words, days in _RELATIVE:
         if any(word in lowered for word in words):
             return today + timedelta(days=days)
@@ -78,8 +84,9 @@ def parse_day(text: str, today: date) -> date | None:
 
 
 def parse_slot(text: str, slots: Sequence[str]) -> str | None:
-    """The shop's slot ("09:00-12:00") that the text names, or None."""
-    lowered = text.lower()
+    """The shop's slot ("09:00-12:00") that the text names (in its first MAX_CHARS
+    characters), or None."""
+    lowered = text[:MAX_CHARS].lower()
     bounds = [_bounds(slot) for slot in slots]
     if match := _HOURS.search(lowered):
         start, end = int(match[1]), int(match[3])

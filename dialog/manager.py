@@ -161,6 +161,8 @@ class DialogManager:
         except _Duplicate:
             log.debug("duplicate message %s in %s dropped", inbound.message_id, inbound.key)
             return []
+        for reason in turn.refused:
+            self._metrics.refused(reason)
         return turn.replies
 
     async def _route(self, turn: Turn) -> str | None:

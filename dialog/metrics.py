@@ -23,6 +23,10 @@ class Metrics(Protocol):
     def undeliverable(self, channel: str) -> None:
         """A message was given up on after its retries."""
 
+    def refused(self, reason: str) -> None:
+        """A request was refused by a guard against abuse (reason: "body_too_large",
+        "login_lockout", "escalation_limit", "cross_origin", ...)."""
+
 
 class NoMetrics:
     def turn(self, channel: str, seconds: float, replies: int) -> None:
@@ -35,4 +39,7 @@ class NoMetrics:
         pass
 
     def undeliverable(self, channel: str) -> None:
+        pass
+
+    def refused(self, reason: str) -> None:
         pass

@@ -214,6 +214,9 @@ class ConversationState:
     # A flow the customer left for another question ({flow, step, slots, text, buttons,
     # offered}), offered back once the other question is answered.
     suspended: dict[str, Any] | None = None
+    # When the customer's recent handoffs began (ISO times, the last hour's): a conversation
+    # goes to the operators a few times an hour at most (dialog/flows/handoff.py).
+    handoffs: list[str] = field(default_factory=list)
     loaded_status: str = "bot"  # the status when loaded: saving "escalated" over "bot" opens
     # a handoff (dialog/handoffs.py)
 
@@ -228,6 +231,7 @@ class ConversationState:
             "context": self.context,
             "offered": self.offered,
             "suspended": self.suspended,
+            "handoffs": self.handoffs,
         }
 
 
@@ -296,6 +300,7 @@ class ConversationStore:
             context=dict(data.get("context") or {}),
             offered=[list(button) for button in data.get("offered") or ()],
             suspended=data.get("suspended") or None,
+            handoffs=[str(at) for at in data.get("handoffs") or ()],
             loaded_status=status,
         )
 

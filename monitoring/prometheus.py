@@ -34,6 +34,10 @@ class PrometheusMetrics:
                                   ["channel"], buckets=TURN_BUCKETS, registry=registry)
         self._errors = Counter("orderbot_errors", "Turns that failed and messages given up on",
                                ["kind", "channel"], registry=registry)
+        # What the guards against abuse refused, by reason (each also logs one WARNING line).
+        self._refused = Counter("orderbot_refused_requests",
+                                "Requests refused by a guard against abuse", ["reason"],
+                                registry=registry)
         self._backlog = Gauge("orderbot_outbox_backlog", "Outbox rows waiting to be sent",
                               registry=registry)
         self._failed = Gauge("orderbot_outbox_failed", "Outbox rows given up on",
@@ -56,6 +60,9 @@ class PrometheusMetrics:
 
     def undeliverable(self, channel: str) -> None:
         self._errors.labels("delivery", channel).inc()
+
+    def refused(self, reason: str) -> None:
+        self._refused.labels(reason).inc()
 
     # The endpoint
 

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import Message
 
+from http_guards.validation_errors import shown_errors
 from orders.billing import cancel_payment_reminders, set_payment_due_date
 from orders.bodies import read_body
 from orders.database import Database
@@ -56,22 +55,9 @@ class _LimitedBody(APIRoute):
             try:
                 return await handler(Request(request.scope, _replay(body, request.receive)))
             except RequestValidationError as invalid:
-                return JSONResponse({"detail": _json_safe(invalid.errors())}, status_code=422)
+                return JSONResponse({"detail": shown_errors(invalid.errors())}, status_code=422)
 
         return limited
-
-
-def _json_safe(errors: Sequence[Any]) -> list[dict[str, Any]]:
-    """Validation errors as FastAPI gives them, less an input that JSON cannot carry: a
-    number like 1e999999 parses to infinity, and echoing it back would be a 500."""
-    safe = []
-    for error in jsonable_encoder(errors):
-        try:
-            json.dumps(error, allow_nan=False)
-        except ValueError:
-            error = {key: value for key, value in error.items() if key != "input"}
-        safe.append(error)
-    return safe
 
 
 def _replay(

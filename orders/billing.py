@@ -18,13 +18,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any, Protocol
 
 from sqlalchemy import ForeignKey, String, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from orders.documents import document_url, save_document
+from orders.documents import Document, document_url, save_document
 from orders.models import Base, Order, utcnow
 from orders.pdf import render
 from orders.service import OrderService, OrderView, UnknownOrder
@@ -41,6 +42,8 @@ REMINDER = "payment_reminder"
 OPERATOR_TASK = "payment_operator_task"
 ESCALATION = "payment_escalation"
 OVERDUE_TASK = "payment_overdue"  # the operator task's kind
+INVOICE = "invoice"  # the document's kind
+RENDERS_KEPT = 64  # invoices kept rendered in memory (some 15 kB each)
 
 
 class OperatorTask(Base):
@@ -206,11 +209,25 @@ class PaymentReminders:
 
 
 class Invoices:
-    """The invoice of an order as a PDF document behind an unguessable link."""
+    """The invoice of an order as a PDF document behind an unguessable link.
+
+    Asking again for an unchanged invoice gives the link stored the first time: each press of
+    "invoice" used to store a new PDF, and a customer (or a script) pressing it could fill the
+    database. The PDF is rendered with the order's creation time as its date, so the same
+    content gives the same bytes; recent renders are kept in memory, so asking again costs a
+    lookup, not a render.
+    """
 
     def __init__(self, base_url: str, shop_name: str) -> None:
         self._base_url = base_url
         self._shop_name = shop_name
+        self.renders = 0  # PDFs rendered by this process (for the tests)
+        self._render = lru_cache(maxsize=RENDERS_KEPT)(self._render_pdf)
+
+    def _render_pdf(self, title: str, lines: tuple[str, ...], watermark: str,
+                    created_at: datetime) -> bytes:
+        self.renders += 1
+        return render(self._shop_name, title, lines, watermark, created_at)
 
     async def invoice_url(
         self, session: AsyncSession, order: OrderView, title: str, lines: Sequence[str],
@@ -219,7 +236,13 @@ class Invoices:
         order_id = await session.scalar(select(Order.id).where(Order.number == order.number))
         if order_id is None:
             raise UnknownOrder(order.number)
-        content = render(self._shop_name, title, lines, watermark)
-        token = await save_document(session, order_id, "invoice",
-                                    f"invoice-{order.number}.pdf", content)
+        content = self._render(title, tuple(lines), watermark, order.created_at)
+        token = await session.scalar(
+            select(Document.token)
+            .where(Document.order_id == order_id, Document.kind == INVOICE,
+                   Document.content == content)
+            .limit(1))
+        if token is None:
+            token = await save_document(session, order_id, INVOICE,
+                                        f"invoice-{order.number}.pdf", content)
         return document_url(self._base_url, token)

@@ -8,6 +8,7 @@ fonts-dejavu-core, installed by scripts/setup.sh).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from fpdf import FPDF
@@ -19,9 +20,14 @@ class FontMissing(RuntimeError):
     """The DejaVu font is not installed: run scripts/setup.sh (apt fonts-dejavu-core)."""
 
 
-def render(shop_name: str, title: str, lines: Sequence[str], watermark: str) -> bytes:
-    """A one-or-more page A4 PDF: shop name, title, the lines, a watermark on every page."""
+def render(shop_name: str, title: str, lines: Sequence[str], watermark: str,
+           created_at: datetime | None = None) -> bytes:
+    """A one-or-more page A4 PDF: shop name, title, the lines, a watermark on every page.
+    With `created_at` (else now) as its creation date, the same content gives the same bytes
+    (orders/billing.py finds an invoice it stored before by them)."""
     pdf = _Document(watermark)
+    if created_at is not None:
+        pdf.set_creation_date(created_at)
     start(pdf, shop_name, title)
     pdf.ln(4)
     pdf.set_font("DejaVu", "", 11)

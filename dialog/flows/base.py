@@ -29,6 +29,8 @@ class Turn:
     replies: list[Outbound] = field(default_factory=list)
     events: list[PendingEvent] = field(default_factory=list)  # written with the transcript
     misunderstood: bool = False  # the fallback answered: nothing understood the message
+    # Guards against abuse that refused something in this turn (their reasons, for /metrics).
+    refused: list[str] = field(default_factory=list)
 
     @property
     def language(self) -> str:

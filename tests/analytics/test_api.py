@@ -30,7 +30,7 @@ async def server(make_bot: BotFactory) -> AsyncIterator[LiveServer]:
         session.add(TranscriptEntry(conversation_id=3, sender="customer", text="=1+2",
                                     at=at(9, 15, 10), flow="fallback"))
     for username, role in (("boss", "admin"), ("anna", "operator")):
-        await bot.console.accounts.create(username, username.title(), "secret-pw", role)
+        await bot.console.accounts.create(username, username.title(), "secret-pw-123", role)
     live = await serve(bot)
     yield live
     await live.stop()
@@ -45,7 +45,7 @@ async def client(server: LiveServer) -> AsyncIterator[Client]:
         opened.append(browser)
         if username is not None:
             response = await browser.post("/console/api/login", json={
-                "username": username, "password": "secret-pw"})
+                "username": username, "password": "secret-pw-123"})
             assert response.status_code == 200
         return browser
 

@@ -300,8 +300,9 @@ async def test_the_queue_comes_back_after_the_live_connection_drops(
 
 @pytest.fixture
 async def strict_server(make_bot: BotFactory) -> AsyncIterator[LiveServer]:
-    """A server that allows two failed logins a minute."""
-    bot = await make_bot(http={"port": free_port()}, operators={"login_attempts_per_minute": 2})
+    """A server that allows two failed logins of a username from one address."""
+    bot = await make_bot(http={"port": free_port()},
+                         operators={"login_failures_per_user_and_address": 2})
     server = await serve(bot)
     yield server
     await server.stop()

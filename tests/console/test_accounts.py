@@ -4,6 +4,7 @@ on every process, admins manage the accounts, and demo/demo exists only on loopb
 from __future__ import annotations
 
 import hashlib
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -58,7 +59,8 @@ async def test_a_login_lasts_session_hours_and_records_when_it_was_last_used(
 async def test_failed_logins_count_on_every_process_sharing_redis(
     make_bot: BotFactory, redis_url: str
 ) -> None:
-    settings = {"redis": {"url": redis_url}, "operators": {"login_attempts_per_minute": 2}}
+    settings = {"redis": {"url": redis_url},
+                "operators": {"login_failures_per_user_and_address": 2}}
     bot_a = await make_bot(http={"port": free_port()}, **settings)
     bot_b = await make_bot(http={"port": free_port()}, **settings)
     server_a, server_b = await serve(bot_a), await serve(bot_b)
@@ -89,7 +91,7 @@ async def test_admins_manage_operator_accounts(
     carol = created.json()["operator"]
     assert carol["username"] == "carol" and carol["role"] == "operator"
     again = await admin.post("/console/api/operators", json={
-        "username": "carol", "display_name": "C", "password": "x"})
+        "username": "carol", "display_name": "C", "password": "another-long-secret"})
     assert again.status_code == 409 and again.json() == {
         "detail": "an operator carol exists already"}
     empty = await admin.post("/console/api/operators", json={
@@ -105,6 +107,10 @@ async def test_admins_manage_operator_accounts(
         promoted = await admin.patch(f"/console/api/operators/{carol['id']}",
                                      json={"role": "admin", "display_name": "Carol Dean"})
         assert promoted.json()["operator"]["role"] == "admin"
+        weak = await admin.patch(f"/console/api/operators/{carol['id']}",
+                                 json={"password": "Sunshine12345"})
+        assert weak.status_code == 422 and weak.json() == {
+            "detail": "this password is one of the most common ones: choose another"}
         me = (await browser.get("/console/api/me")).json()["operator"]
         assert me["role"] == "admin" and me["display_name"] == "Carol Dean"
         off = await admin.patch(f"/console/api/operators/{carol['id']}",
@@ -120,12 +126,13 @@ async def test_admins_manage_operator_accounts(
 
 
 async def test_the_demo_login_exists_only_on_a_loopback_host(
-    make_bot: BotFactory, tmp_path: Path
+    make_bot: BotFactory, tmp_path: Path, demo_database: Path
 ) -> None:
-    public = {"host": "0.0.0.0"}
-    new = await make_bot(f"sqlite+aiosqlite:///{tmp_path / 'public.db'}",
-                         http={**public, "port": free_port()})
-    moved = await make_bot(http={**public, "port": free_port()})  # a copy of a demo database
+    public = {"http": {"host": "0.0.0.0", "port": free_port()}, "demo": {"enabled": False}}
+    new = await make_bot(f"sqlite+aiosqlite:///{tmp_path / 'public.db'}", **public)
+    shutil.copyfile(demo_database, tmp_path / "moved.db")  # a demo database made public
+    moved = await make_bot(f"sqlite+aiosqlite:///{tmp_path / 'moved.db'}",
+                           **{**public, "http": {"host": "0.0.0.0", "port": free_port()}})
     for bot in (new, moved):
         server = await serve(bot)
         try:

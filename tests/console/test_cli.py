@@ -31,10 +31,10 @@ async def test_an_account_made_on_the_command_line_logs_in(
 ) -> None:
     database = tmp_path / "orderbot.db"
     made = add_operator(database, "anna", "--display-name", "Anna K.", "--password-stdin",
-                        stdin="s3cret pass\n")
+                        stdin="s3cret pass phrase\n")
     assert made.returncode == 0, made.stderr
     assert made.stdout == 'operator anna created (operator, shown to customers as "Anna K.")\n'
-    again = add_operator(database, "anna", "--password-stdin", stdin="other\n")
+    again = add_operator(database, "anna", "--password-stdin", stdin="another long one\n")
     assert again.returncode == 2
     assert "operator add: an operator anna exists already" in again.stderr
 
@@ -43,7 +43,7 @@ async def test_an_account_made_on_the_command_line_logs_in(
     try:
         async with httpx.AsyncClient(base_url=server.url) as browser:
             login = await browser.post("/console/api/login",
-                                       json={"username": "anna", "password": "s3cret pass"})
+                                       json={"username": "anna", "password": "s3cret pass phrase"})
         assert login.status_code == 200
         assert login.json()["operator"]["display_name"] == "Anna K."
         assert login.json()["operator"]["role"] == "operator"
@@ -63,12 +63,35 @@ def test_an_empty_password_is_refused(tmp_path: Path,
 def test_the_prompt_asks_twice(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ORDERBOT__DATABASE__URL", f"sqlite+aiosqlite:///{tmp_path / 'o.db'}")
-    typed = iter(["first try", "frist try", "s3cret", "s3cret"])
+    typed = iter(["first try", "frist try", "s3cret", "s3cret", "a long s3cret phrase",
+                  "a long s3cret phrase"])
     monkeypatch.setattr("getpass.getpass", lambda prompt: next(typed))
     assert entry.main(["operator", "add", "boss", "--admin"]) == 2
     assert "operator add: the passwords do not match" in capsys.readouterr().err
+    assert entry.main(["operator", "add", "boss", "--admin"]) == 2
+    assert "operator add: a password is at least 12 characters" in capsys.readouterr().err
     assert entry.main(["operator", "add", "boss", "--admin", "--display-name", "The Boss"]) == 0
     assert capsys.readouterr().out == (
         'operator boss created (admin, shown to customers as "The Boss")\n')
     assert entry.main(["operator", "add", "Bad Name!", "--password-stdin"]) == 2
     assert "operator add: a username is 1-64 lowercase letters" in capsys.readouterr().err
+
+
+
+@pytest.mark.parametrize(("password", "reason"), [
+    ("short pw", "a password is at least 12 characters"),
+    ("Password2024!", "this password is one of the most common ones: choose another"),
+    ("qwertyuiop123", "this password is one of the most common ones: choose another"),
+    ("  iloveyou1234", "this password is one of the most common ones: choose another"),
+    ("abababababababab", "a password has at least 5 different characters"),
+    ("Anna.Kowalska", "a password must not be the username"),
+])
+def test_short_and_common_passwords_are_refused(
+    password: str, reason: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A guessing attacker tries the common ones first: an operator may not choose them."""
+    monkeypatch.setenv("ORDERBOT__DATABASE__URL", f"sqlite+aiosqlite:///{tmp_path / 'o.db'}")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{password}\n"))
+    assert entry.main(["operator", "add", "anna.kowalska", "--password-stdin"]) == 2
+    assert capsys.readouterr().err == f"operator add: {reason}\n"

@@ -252,3 +252,34 @@ async def test_an_item_with_no_restock_date_offers_a_person(bot: Orderbot) -> No
     answer = await chat.press("Talk to a person")
     assert "passing you to a colleague" in answer
     assert await status_of(bot, chat) == ("escalated", "item_not_restocking")
+
+
+async def test_a_conversation_goes_to_the_operators_three_times_an_hour_at_most(
+    bot: Orderbot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Asking for a person again and again (a script, say) does not fill the queue."""
+    chat = Conversation(bot)
+    for _ in range(3):
+        assert "passing you to a colleague" in await chat.say("talk to a person")
+        conversation = await conversation_id(bot, chat)
+        await bot.desk.claim(conversation, ANNA)
+        await bot.desk.hand_back(conversation, ANNA)
+    answer = await chat.say("talk to a person")
+    assert answer == ("You have asked for a person several times in the last hour, so I can't "
+                      "pass you on again just now. Please write your question here, or ask "
+                      "again a little later.")
+    assert (await status_of(bot, chat))[0] == "bot"
+    async with bot.database.transaction() as session:
+        handoffs = (await session.scalars(
+            select(Handoff.id).where(Handoff.conversation_id == conversation))).all()
+    assert len(handoffs) == 3
+    assert bot.metrics.registry.get_sample_value(
+        "orderbot_refused_requests_total", {"reason": "escalation_limit"}) == 1
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        f"handoff refused: conversation {conversation} went to the operators 3 times in the "
+        "last hour"]
+
+    later = datetime.now(ZoneInfo("UTC")) + timedelta(minutes=61)
+    monkeypatch.setattr("dialog.flows.handoff.utcnow", lambda: later)
+    assert "passing you to a colleague" in await chat.say("talk to a person")
+    assert (await status_of(bot, chat))[0] == "escalated"

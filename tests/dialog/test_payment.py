@@ -7,9 +7,13 @@ from datetime import date
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from bot import Orderbot
 from dialog.messages import Inbound
+from orders.billing import Invoices
+from orders.documents import Document
+from orders.models import Order
 from orders.payments import PaymentFailed, Payments
 from orders.service import OrderView
 from tests.dialog.conftest import Conversation
@@ -72,6 +76,34 @@ async def test_unpaid_order_status_link_and_invoice(
     pdf = await fetch(bot, reply.splitlines()[-1])
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
+
+
+async def test_asking_again_for_an_unchanged_invoice_gives_the_stored_one(
+    conversation: Conversation, bot: Orderbot
+) -> None:
+    """Each press used to render and store one more PDF: a script could fill the database."""
+    await conversation.say(f"has my payment for {UNPAID_EN} arrived?")
+    await conversation.say("LS1 1UR")
+    links = []
+    for _ in range(3):
+        await conversation.say(f"status of payment for {UNPAID_EN}")
+        links.append((await conversation.press("Invoice (PDF)")).splitlines()[-1])
+    assert links[0] == links[1] == links[2]
+    assert await invoices_stored(bot, UNPAID_EN) == 1
+    assert bot.services.get(Invoices).renders == 1
+    async with bot.database.transaction() as session:  # paid: a new invoice, marked paid
+        await bot.orders.apply_event(session, UNPAID_EN, "payment_received", "test")
+    await conversation.say(f"status of payment for {UNPAID_EN}")
+    paid = (await conversation.press("Invoice (PDF)")).splitlines()[-1]
+    assert paid != links[0] and (await fetch(bot, paid)).status_code == 200
+    assert await invoices_stored(bot, UNPAID_EN) == 2
+
+
+async def invoices_stored(bot: Orderbot, number: str) -> int:
+    async with bot.database.transaction() as session:
+        return len((await session.scalars(
+            select(Document.id).join(Order, Order.id == Document.order_id)
+            .where(Order.number == number, Document.kind == "invoice"))).all())
 
 
 async def test_paid_order_says_paid_and_a_link_is_not_needed(

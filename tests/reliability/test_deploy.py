@@ -159,11 +159,13 @@ def test_the_example_settings_load_and_fail_without_the_secrets_file() -> None:
     assert (settings.process.name, settings.process.takeover_seconds) == ("", 60)
     with pytest.raises(SettingsError, match="database.url"):  # no secrets: no start
         load_settings(example, {})
-    # On 127.0.0.1 behind nginx, but public by its public_url: no demo or empty secrets.
+    # On 127.0.0.1 behind nginx, but public by its public_url: no demo shop, no demo or
+    # empty secrets.
     for name, value, refused in (
         ("ORDERBOT__SHOP__API_KEYS", '["demo-shop-key"]', "shop.api_keys"),
         ("ORDERBOT__WEBCHAT__IDENTITY_SECRET", "demo-identity-secret", "webchat.identity_secret"),
         ("ORDERBOT__WEBCHAT__IDENTITY_SECRET", "", "webchat.identity_secret"),
+        ("ORDERBOT__DEMO__ENABLED", "true", "demo.enabled: the demo shop is refused"),
     ):
         with pytest.raises(SettingsError, match=refused):
             load_settings(example, environment_file(filled_secrets()) | {name: value})

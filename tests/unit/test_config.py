@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -116,8 +117,37 @@ def test_demo_secrets_are_accepted_on_loopback_and_own_ones_anywhere() -> None:
         ORDERBOT__HTTP__HOST="0.0.0.0",
         ORDERBOT__WEBCHAT__IDENTITY_SECRET="own-secret",
         ORDERBOT__SHOP__API_KEYS='["own-key"]',
+        ORDERBOT__DEMO__ENABLED="false",
     )
     assert settings.http.host == "0.0.0.0"
+
+
+OWN_SECRETS = {"ORDERBOT__WEBCHAT__IDENTITY_SECRET": "own-secret",
+               "ORDERBOT__SHOP__API_KEYS": '["own-key"]'}
+
+
+def test_the_demo_shop_is_refused_on_a_public_host_even_with_real_secrets() -> None:
+    """The demo seeds orders, lists them at /demo/orders and "pays" them with a button."""
+    with pytest.raises(SettingsError) as listening:
+        load(ORDERBOT__HTTP__HOST="0.0.0.0", **OWN_SECRETS)
+    assert str(listening.value) == (
+        "demo.enabled: the demo shop is refused on the non-loopback host 0.0.0.0; "
+        "set ORDERBOT__DEMO__ENABLED=false")
+    with pytest.raises(SettingsError, match=r"^demo\.enabled: .*bot\.shop\.example"):
+        load(ORDERBOT__HTTP__PUBLIC_URL="https://bot.shop.example", **OWN_SECRETS)
+    assert load(ORDERBOT__HTTP__HOST="127.0.0.1", **OWN_SECRETS).demo.enabled is True
+    assert load(ORDERBOT__HTTP__PUBLIC_URL="http://localhost:8000").demo.enabled is True
+
+
+def test_bad_http_limits_are_refused_naming_their_key() -> None:
+    for name, key in (("ORDERBOT__HTTP__MAX_BODY_BYTES", "http.max_body_bytes"),
+                      ("ORDERBOT__HTTP__KEEP_ALIVE_SECONDS", "http.keep_alive_seconds"),
+                      ("ORDERBOT__OPERATORS__LOGIN_LOCKOUT_MINUTES",
+                       "operators.login_lockout_minutes")):
+        with pytest.raises(SettingsError, match=rf"^{re.escape(key)}: must be positive"):
+            load(**{name: "0"})
+    with pytest.raises(SettingsError, match=r"^http\.max_connections: must not be negative"):
+        load(ORDERBOT__HTTP__MAX_CONNECTIONS="-1")
 
 
 def run_bot(*args: str, **environ: str) -> subprocess.CompletedProcess[str]:

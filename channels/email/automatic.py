@@ -20,7 +20,7 @@ _AUTO_SUBJECT = re.compile(
     r"автоответ|автоматический ответ|нет на месте)\b",
     re.IGNORECASE,
 )
-_ADDRESS = re.compile(r"[^\s<>;]+@[^\s<>;]+")
+_ADDRESS = re.compile(r"[^\s<>;@]{1,64}@[^\s<>;]{1,255}")  # bounded: no rescans of long runs
 
 
 def automatic_kind(message: Message, mail_from: str | None) -> str | None:

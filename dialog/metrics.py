@@ -23,6 +23,10 @@ class Metrics(Protocol):
     def undeliverable(self, channel: str) -> None:
         """A message was given up on after its retries."""
 
+    def unanswered(self, channel: str, reason: str) -> None:
+        """A customer message was taken and deliberately not answered (reason: e.g.
+        "rate_limited")."""
+
 
 class NoMetrics:
     def turn(self, channel: str, seconds: float, replies: int) -> None:
@@ -35,4 +39,7 @@ class NoMetrics:
         pass
 
     def undeliverable(self, channel: str) -> None:
+        pass
+
+    def unanswered(self, channel: str, reason: str) -> None:
         pass

@@ -34,6 +34,11 @@ class PrometheusMetrics:
                                   ["channel"], buckets=TURN_BUCKETS, registry=registry)
         self._errors = Counter("orderbot_errors", "Turns that failed and messages given up on",
                                ["kind", "channel"], registry=registry)
+        self._unanswered = Counter("orderbot_messages_unanswered",
+                                   "Customer messages taken and not answered on purpose "
+                                   "(rate_limited: new mail threads of unauthenticated "
+                                   "senders past [limits])", ["channel", "reason"],
+                                   registry=registry)
         self._backlog = Gauge("orderbot_outbox_backlog", "Outbox rows waiting to be sent",
                               registry=registry)
         self._failed = Gauge("orderbot_outbox_failed", "Outbox rows given up on",
@@ -56,6 +61,9 @@ class PrometheusMetrics:
 
     def undeliverable(self, channel: str) -> None:
         self._errors.labels("delivery", channel).inc()
+
+    def unanswered(self, channel: str, reason: str) -> None:
+        self._unanswered.labels(channel, reason).inc()
 
     # The endpoint
 

@@ -297,7 +297,7 @@ def test_options_are_numbered() -> None:
 
 PARTS = MailParts(address="orders@shop.example", shop_name="Demo <Shop>",
                   message_id="<ob.1.2@shop.example>", options_hint="Reply with a number:",
-                  default_subject="Your order")
+                  default_subject="Your order", stranger_subject="Your message to Demo Shop")
 
 
 def delivery(text: str, context: dict[str, object], *buttons: Button,

@@ -25,6 +25,8 @@ from email.utils import getaddresses
 import authres
 from authres.core import AuthenticationResult
 
+from channels.email.headers import MAX_HEADER_CHARS as MAX_FROM_CHARS
+
 HEADER = "Authentication-Results"
 MAX_HEADER_CHARS = 8192  # the server's own header is short; a longer one is not believed
 _FOLDING = re.compile(r"\r?\n")
@@ -88,6 +90,6 @@ def _one_from_address(message: EmailMessage, sender: str) -> bool:
     values = [str(value) for name, value in message.raw_items() if name.lower() == "from"]
     if len(values) != 1:
         return False
-    addresses = [address for _name, address in getaddresses([_FOLDING.sub("", values[0])])
-                 if address]
+    unfolded = _FOLDING.sub("", values[0])[:MAX_FROM_CHARS]
+    addresses = [address for _name, address in getaddresses([unfolded]) if address]
     return len(addresses) == 1 and addresses[0].lower() == sender

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from email.message import EmailMessage, Message
 
+from channels.email.headers import header_text
+
 AUTO_REPLY = "auto_reply"
 BULK = "bulk"
 BOUNCE = "bounce"
@@ -113,10 +115,4 @@ def _null_sender(mail_from: str | None) -> bool:
 
 
 def _header(message: Message | EmailMessage | None, name: str) -> str:
-    if message is None:
-        return ""
-    try:
-        value = message.get(name)
-    except Exception:  # a header the policy cannot parse counts as absent
-        return ""
-    return " ".join(str(value).split()) if value is not None else ""
+    return " ".join(header_text(message, name).split())

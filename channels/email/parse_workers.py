@@ -60,8 +60,9 @@ class ParseWorkers:
         await asyncio.to_thread(_ensure_forkserver)
 
     def on_worker_started(self, callback: Callable[[int], None]) -> None:
-        """Call `callback` on the event loop with each worker's process id as it starts
-        (tests hold a worker to show the bot carrying on without it)."""
+        """Call `callback` with each worker's process id right after it started, in the
+        thread that waits for it (tests stop a worker there, before it can finish, to show
+        the bot carrying on without it)."""
         self._observers.append(callback)
 
     async def parse(
@@ -77,7 +78,7 @@ class ParseWorkers:
         try:
             loop = asyncio.get_running_loop()
             outcome = await loop.run_in_executor(
-                self._threads, self._run, loop, raw, mail_from, domain, authserv_id)
+                self._threads, self._run, raw, mail_from, domain, authserv_id)
         finally:
             self._places.release()
         if isinstance(outcome, UnreadableMail):
@@ -94,8 +95,7 @@ class ParseWorkers:
         await asyncio.to_thread(self._threads.shutdown, wait=True)
 
     def _run(
-        self, loop: asyncio.AbstractEventLoop, raw: bytes, mail_from: str | None, domain: str,
-        authserv_id: str,
+        self, raw: bytes, mail_from: str | None, domain: str, authserv_id: str
     ) -> ParsedMail | UnreadableMail:
         """In a thread of ours: one worker process, waited for up to the time limit."""
         reader, writer = _CONTEXT.Pipe(duplex=False)
@@ -111,7 +111,7 @@ class ParseWorkers:
                 self._running.add(process)
             writer.close()  # the worker holds the only writing end: its end is our EOF
             for observer in self._observers:
-                loop.call_soon_threadsafe(observer, process.pid or 0)
+                observer(process.pid or 0)
             if not reader.poll(self._seconds):
                 raise ParseTimedOut
             try:

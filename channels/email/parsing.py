@@ -23,6 +23,7 @@ from email.utils import getaddresses
 
 from channels.email.authentication import from_is_authenticated
 from channels.email.automatic import BOUNCE, automatic_kind, failed_recipients
+from channels.email.headers import header_text, raw_header
 from channels.email.html_text import html_to_text
 from channels.email.quoting import strip_quotes
 from channels.email.threading import message_ids
@@ -80,16 +81,16 @@ def parse_mail(
         assert isinstance(message, EmailMessage)
         automatic = automatic_kind(message, mail_from)
         name, address = _sender(message, mail_from)
-        ids = message_ids(_header(message, "Message-ID"))
+        ids = message_ids(raw_header(message, "Message-ID"))
         return ParsedMail(
             sender=address,
             sender_name=name,
-            subject=clean_subject(_header(message, "Subject")),
+            subject=clean_subject(header_text(message, "Subject")),
             text="" if automatic else body_text(message),
             message_id=ids[0] if ids else None,
             fingerprint="sha256:" + hashlib.sha256(raw).hexdigest()[:48],
-            in_reply_to=_bounded(message_ids(_header(message, "In-Reply-To"))),
-            references=_bounded(message_ids(_header(message, "References"))),
+            in_reply_to=_bounded(message_ids(raw_header(message, "In-Reply-To"))),
+            references=_bounded(message_ids(raw_header(message, "References"))),
             automatic=automatic,
             failed_recipients=failed_recipients(message, domain) if automatic == BOUNCE else [],
             authenticated=from_is_authenticated(message, address, authserv_id),
@@ -173,7 +174,7 @@ def _unflow(text: str, delsp: bool) -> str:
 
 def _sender(message: EmailMessage, mail_from: str | None) -> tuple[str, str | None]:
     """The From address (the envelope sender when the header has none), lower-case."""
-    for name, address in getaddresses([_header(message, "From")]):
+    for name, address in getaddresses([header_text(message, "From")]):
         if _ADDRESS.fullmatch(address):
             return " ".join(_CONTROL.sub(" ", name).split())[:100], address.lower()
     envelope = (mail_from or "").strip().strip("<>")
@@ -181,10 +182,3 @@ def _sender(message: EmailMessage, mail_from: str | None) -> tuple[str, str | No
         return "", envelope.lower()
     return "", None
 
-
-def _header(message: EmailMessage, name: str) -> str:
-    try:
-        value = message.get(name)
-    except Exception:  # a malformed header reads as absent
-        return ""
-    return str(value) if value is not None else ""

@@ -23,7 +23,7 @@ from email.utils import getaddresses
 
 from channels.email.authentication import from_is_authenticated
 from channels.email.automatic import BOUNCE, automatic_kind, failed_recipients
-from channels.email.headers import header_text, raw_header
+from channels.email.headers import MAX_ID_HEADER_CHARS, header_text
 from channels.email.html_text import html_to_text
 from channels.email.quoting import strip_quotes
 from channels.email.threading import message_ids
@@ -81,7 +81,7 @@ def parse_mail(
         assert isinstance(message, EmailMessage)
         automatic = automatic_kind(message, mail_from)
         name, address = _sender(message, mail_from)
-        ids = message_ids(raw_header(message, "Message-ID"))
+        ids = message_ids(_ids_header(message, "Message-ID"))
         return ParsedMail(
             sender=address,
             sender_name=name,
@@ -89,8 +89,8 @@ def parse_mail(
             text="" if automatic else body_text(message),
             message_id=ids[0] if ids else None,
             fingerprint="sha256:" + hashlib.sha256(raw).hexdigest()[:48],
-            in_reply_to=_bounded(message_ids(raw_header(message, "In-Reply-To"))),
-            references=_bounded(message_ids(raw_header(message, "References"))),
+            in_reply_to=_bounded(message_ids(_ids_header(message, "In-Reply-To"))),
+            references=_bounded(message_ids(_ids_header(message, "References"))),
             automatic=automatic,
             failed_recipients=failed_recipients(message, domain) if automatic == BOUNCE else [],
             authenticated=from_is_authenticated(message, address, authserv_id),
@@ -140,6 +140,10 @@ class _PartCounter:
 
 def _parser() -> BytesParser:
     return BytesParser(policy=policy.default.clone(message_factory=_PartCounter()))
+
+
+def _ids_header(message: EmailMessage, name: str) -> str:
+    return header_text(message, name, MAX_ID_HEADER_CHARS)
 
 
 def _bounded(ids: list[str]) -> list[str]:

@@ -85,6 +85,17 @@ def test_nasty_input_parses_to_bounded_text_or_is_refused(raw: bytes) -> None:
     assert "<script>" not in parsed.text and "alert(1)" not in parsed.text
 
 
+def test_a_mail_of_more_than_100_parts_is_refused_while_it_is_parsed() -> None:
+    def parts(count: int) -> bytes:
+        body = "".join(f"--b\r\nContent-Type: text/plain\r\n\r\npart {i}\r\n"
+                       for i in range(count))
+        return mail("From: a@example.com", body + "--b--", 'multipart/mixed; boundary="b"')
+
+    assert parse(parts(99)).text == "part 0"  # 100 parts with the multipart itself
+    with pytest.raises(UnreadableMail, match="more than 100 MIME parts"):
+        parse(parts(100))
+
+
 def test_the_sender_is_the_from_address_in_lower_case() -> None:
     parsed = parse(mail('From: "Olivia Brown" <Olivia.Brown@Example.COM>\nSubject: Re: Odp: x'))
     assert (parsed.sender, parsed.sender_name) == ("olivia.brown@example.com", "Olivia Brown")

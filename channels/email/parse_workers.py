@@ -15,6 +15,7 @@ limit, and is then told to come back later.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import threading
 from collections.abc import Callable
@@ -70,6 +71,8 @@ class ParseWorkers:
     ) -> ParsedMail:
         """parse_mail in a worker; raises UnreadableMail as parse_mail does, ParseTimedOut,
         ParseWorkersBusy or ParseWorkerFailed."""
+        if self._closed:
+            raise ParseWorkerFailed("the email channel is stopping")
         try:
             async with asyncio.timeout(self._seconds):
                 await self._places.acquire()
@@ -91,7 +94,8 @@ class ParseWorkers:
             self._closed = True
             running = list(self._running)
         for process in running:
-            process.kill()
+            with contextlib.suppress(ValueError):  # its thread has just closed it
+                process.kill()
         await asyncio.to_thread(self._threads.shutdown, wait=True)
 
     def _run(

@@ -238,7 +238,8 @@ class Orderbot:
         if settings.email.enabled:
             from channels.email import EmailChannel
 
-            self._add_channel(EmailChannel(settings.email, self.inbox, **common))
+            self._add_channel(EmailChannel(settings.email, self.inbox, limits=self.limits,
+                                           metrics=self.metrics, **common))
         if settings.demo.enabled:
             self.app.include_router(
                 demo.make_demo_router(self.database, self.orders, WEBCHAT_STATIC / "demo.html")

@@ -103,6 +103,13 @@ class EmailSettings:
     relay_username: str = ""
     relay_password: str = ""
     relay_tls: str = "none"
+    # The Authentication-Results id (RFC 8601) of the shop's receiving mail server: From is
+    # taken as the customer's identity only with that server's aligned dmarc=pass. Empty: no
+    # mail is trusted, every sender proves their order like a web visitor (channels/email/
+    # authentication.py).
+    authserv_id: str = ""
+    parse_timeout_seconds: int = 5  # a mail not read by then is refused (552)
+    parse_workers: int = 2  # mails read at once, each in a process of its own
 
 
 @dataclass(frozen=True)
@@ -158,6 +165,11 @@ class LimitsSettings:
     webchat_sessions_per_ip_per_minute: int = 300
     webhook_requests_per_ip_per_second: int = 200  # Telegram and Slack send from few addresses
     messages_per_conversation_per_minute: int = 120  # past it: not answered (README)
+    # New mail threads from senders whose From is not authenticated (a forger can name any
+    # address, and each answer goes to it): past these, accepted and not answered.
+    email_unverified_threads_per_address_per_minute: int = 3
+    email_unverified_threads_per_domain_per_minute: int = 20
+    email_unverified_threads_per_minute: int = 60
 
 
 @dataclass(frozen=True)
@@ -318,6 +330,13 @@ def _check(settings: Settings) -> None:
         raise SettingsError("telegram.mode: expected \"webhook\" or \"polling\"")
     if settings.email.relay_tls not in ("none", "starttls", "tls"):
         raise SettingsError("email.relay_tls: expected \"none\", \"starttls\" or \"tls\"")
+    if settings.email.authserv_id and not re.fullmatch(r"[^\s;()\\\"]+",
+                                                       settings.email.authserv_id):
+        raise SettingsError("email.authserv_id: expected the mail server's id as its "
+                            "Authentication-Results header gives it, like mx.shop.example")
+    for name in ("parse_timeout_seconds", "parse_workers"):
+        if getattr(settings.email, name) < 1:
+            raise SettingsError(f"email.{name}: must be positive")
     if settings.shop.return_window_days < 0:
         raise SettingsError("shop.return_window_days: must not be negative")
     if settings.shop.transcript_retention_days < 0:
@@ -352,7 +371,10 @@ def _check(settings: Settings) -> None:
     if settings.process.takeover_seconds < 1:
         raise SettingsError("process.takeover_seconds: must be positive")
     for name in ("webchat_sessions_per_ip_per_minute", "webhook_requests_per_ip_per_second",
-                 "messages_per_conversation_per_minute"):
+                 "messages_per_conversation_per_minute",
+                 "email_unverified_threads_per_address_per_minute",
+                 "email_unverified_threads_per_domain_per_minute",
+                 "email_unverified_threads_per_minute"):
         if getattr(settings.limits, name) < 0:
             raise SettingsError(f"limits.{name}: must not be negative (0 = no limit)")
     if not settings.shop.api_keys:

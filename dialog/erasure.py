@@ -80,6 +80,8 @@ async def erase_customer(session: AsyncSession, customer_id: int) -> Erasure | N
         inbox_of_customer.append(tuple_(InboxRow.channel, InboxRow.chat_id).in_(keys))
     if email:
         inbox_of_customer.append(func.lower(InboxRow.text).contains(email, autoescape=True))
+        inbox_of_customer.append(
+            func.lower(InboxRow.context["to"].as_string()) == email)
     await session.execute(delete(InboxRow).where(or_(*inbox_of_customer)))
     # Transcript, outbox, handoffs, notes, order links, tokens and Slack threads go with their
     # conversation (ON DELETE CASCADE).
@@ -124,6 +126,11 @@ async def _conversations(
     if email:
         found |= set(await session.scalars(select(TranscriptEntry.conversation_id).where(
             func.lower(TranscriptEntry.text).contains(email, autoescape=True))))
+        # Answered at the address without being the customer's: mail whose From was not
+        # authenticated is a stranger's conversation, yet it holds the address.
+        # (the reply context, kept in the state, names the recipient)
+        found |= set(await session.scalars(select(Conversation.id).where(
+            func.lower(Conversation.state[("context", "to")].as_string()) == email)))
     return sorted(found)
 
 

@@ -397,6 +397,11 @@ class DialogManager:
         async with self._database.transaction() as session:
             return await self._store.last_buttons(session, key)
 
+    async def has_conversation(self, key: ConversationKey) -> bool:
+        """Whether the conversation has begun (email limits new threads of strangers)."""
+        async with self._database.transaction() as session:
+            return bool((await self._store.history(session, key, limit=1))[1])
+
     async def mark_undeliverable(self, channel: str, address: str) -> bool:
         """A channel learnt that an address bounces; False if no customer has it."""
         if channel != "email":

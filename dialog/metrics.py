@@ -27,6 +27,10 @@ class Metrics(Protocol):
         """A request was refused by a guard against abuse (reason: "body_too_large",
         "login_lockout", "escalation_limit", "cross_origin", ...)."""
 
+    def unanswered(self, channel: str, reason: str) -> None:
+        """A customer message was taken and deliberately not answered (reason: e.g.
+        "rate_limited")."""
+
 
 class NoMetrics:
     def turn(self, channel: str, seconds: float, replies: int) -> None:
@@ -42,4 +46,7 @@ class NoMetrics:
         pass
 
     def refused(self, reason: str) -> None:
+        pass
+
+    def unanswered(self, channel: str, reason: str) -> None:
         pass

@@ -38,6 +38,11 @@ class PrometheusMetrics:
         self._refused = Counter("orderbot_refused_requests",
                                 "Requests refused by a guard against abuse", ["reason"],
                                 registry=registry)
+        self._unanswered = Counter("orderbot_messages_unanswered",
+                                   "Customer messages taken and not answered on purpose "
+                                   "(rate_limited: new mail threads of unauthenticated "
+                                   "senders past [limits])", ["channel", "reason"],
+                                   registry=registry)
         self._backlog = Gauge("orderbot_outbox_backlog", "Outbox rows waiting to be sent",
                               registry=registry)
         self._failed = Gauge("orderbot_outbox_failed", "Outbox rows given up on",
@@ -63,6 +68,9 @@ class PrometheusMetrics:
 
     def refused(self, reason: str) -> None:
         self._refused.labels(reason).inc()
+
+    def unanswered(self, channel: str, reason: str) -> None:
+        self._unanswered.labels(channel, reason).inc()
 
     # The endpoint
 

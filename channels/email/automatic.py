@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from email.message import EmailMessage, Message
 
+from channels.email.headers import header_text
+
 AUTO_REPLY = "auto_reply"
 BULK = "bulk"
 BOUNCE = "bounce"
@@ -20,7 +22,7 @@ _AUTO_SUBJECT = re.compile(
     r"автоответ|автоматический ответ|нет на месте)\b",
     re.IGNORECASE,
 )
-_ADDRESS = re.compile(r"[^\s<>;]+@[^\s<>;]+")
+_ADDRESS = re.compile(r"[^\s<>;@]{1,64}@[^\s<>;]{1,255}")  # bounded: no rescans of long runs
 
 
 def automatic_kind(message: Message, mail_from: str | None) -> str | None:
@@ -113,10 +115,4 @@ def _null_sender(mail_from: str | None) -> bool:
 
 
 def _header(message: Message | EmailMessage | None, name: str) -> str:
-    if message is None:
-        return ""
-    try:
-        value = message.get(name)
-    except Exception:  # a header the policy cannot parse counts as absent
-        return ""
-    return " ".join(str(value).split()) if value is not None else ""
+    return " ".join(header_text(message, name).split())

@@ -19,12 +19,15 @@ from fastapi import APIRouter
 
 from channels.email.composing import MailParts, UnsendableReply, compose
 from channels.email.listener import MailHandler
+from channels.email.parse_workers import ParseWorkers
 from channels.email.sending import RelaySender
 from channels.email.threading import bot_message_id, chat_id_for
+from channels.limits import PublicLimits
 from config import EmailSettings, SettingsError
 from dialog.inbox import Inbox
 from dialog.manager import DialogManager
 from dialog.messages import Delivery, DeliveryFailed
+from dialog.metrics import Metrics
 from dialog.proactive import Contact
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,8 @@ class EmailChannel:
         manager: DialogManager,
         base_url: str,
         shop_name: str,
+        limits: PublicLimits | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         _check(settings)
         self._settings = settings
@@ -51,7 +56,11 @@ class EmailChannel:
         self._shop_name = shop_name
         self.address = settings.address.strip().lower()
         self.domain = self.address.rpartition("@")[2]
-        self.handler = MailHandler(self.address, inbox, manager)
+        self.parser = ParseWorkers(workers=settings.parse_workers,
+                                   seconds=settings.parse_timeout_seconds)
+        self.handler = MailHandler(self.address, inbox, manager, parser=self.parser,
+                                   authserv_id=settings.authserv_id, limits=limits,
+                                   metrics=metrics)
         self._relay = RelaySender(settings)
         self._server: asyncio.Server | None = None
         self._sessions: weakref.WeakSet[SMTP] = weakref.WeakSet()
@@ -63,6 +72,7 @@ class EmailChannel:
         # aiosmtpd logs every sender and recipient address at INFO: keep them out of our logs.
         logging.getLogger("mail.log").setLevel(logging.WARNING)
         host, port = self._settings.listen_host, self._settings.listen_port
+        await self.parser.start()
         loop = asyncio.get_running_loop()
         try:
             self._server = await loop.create_server(self._session, host, port)
@@ -73,6 +83,7 @@ class EmailChannel:
         log.info("email: SMTP listener on %s:%s", host, port)
 
     async def stop(self) -> None:
+        await self.parser.close()
         if self._server is None:
             return
         self._server.close()
@@ -98,6 +109,8 @@ class EmailChannel:
             message_id=message_id,
             options_hint=texts.get(language, "email_options_hint"),
             default_subject=texts.get(language, "email_subject", shop=self._shop_name),
+            stranger_subject=texts.get(language, "email_subject_unverified",
+                                       shop=self._shop_name),
         )
         try:
             message = compose(delivery, parts)

@@ -36,6 +36,7 @@ class MailParts:
     message_id: str  # this mail's Message-ID
     options_hint: str  # "Reply with the number of your choice:"
     default_subject: str  # for a thread without a subject
+    stranger_subject: str  # to a sender whose From is not authenticated: "Your message to ..."
 
 
 def compose(delivery: Delivery, parts: MailParts) -> EmailMessage:
@@ -53,7 +54,12 @@ def compose(delivery: Delivery, parts: MailParts) -> EmailMessage:
         raise UnsendableReply(f"the recipient address is not usable ({error})") from None
     proactive = bool(context.get("proactive")) and not context.get("last")
     subject = _safe(str(context.get("subject") or "")) or parts.default_subject
-    message["Subject"] = subject if proactive else f"Re: {subject}"
+    if context.get("authenticated") is False:
+        # Never the sender's own subject: the From may be forged, and the shop's mail would
+        # carry the forger's words ("Re: You won 500 EUR, claim at ...") to its owner.
+        message["Subject"] = parts.stranger_subject
+    else:
+        message["Subject"] = subject if proactive else f"Re: {subject}"
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = parts.message_id
     in_reply_to, references = _threading(context, parts.message_id)

@@ -4,6 +4,11 @@ Parsed with the standard library (BytesParser, policy.default). The text is the 
 alternative when there is one, else the HTML converted to text; quoted history and the
 signature are cut off, and it is capped at MAX_TEXT_CHARS. Anything the parser cannot make
 sense of raises UnreadableMail, never another exception.
+
+Every step is bounded, because a mail is whatever its sender made it: more than MAX_PARTS
+MIME parts is refused while parsing (the standard parser spends seconds on thousands), and
+the text is cut to MAX_SCANNED_CHARS before the quote patterns read it. The listener runs
+this in a worker process with a time limit (parse_workers.py): the result is picklable.
 """
 
 from __future__ import annotations
@@ -16,13 +21,19 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses
 
+from channels.email.authentication import from_is_authenticated
 from channels.email.automatic import BOUNCE, automatic_kind, failed_recipients
+from channels.email.headers import MAX_ID_HEADER_CHARS, header_text
 from channels.email.html_text import html_to_text
 from channels.email.quoting import strip_quotes
 from channels.email.threading import message_ids
 
 MAX_TEXT_CHARS = 4000
 MAX_SUBJECT_CHARS = 200
+MAX_PARTS = 100  # a customer's mail has a few; photos of a parcel a dozen
+MAX_SCANNED_CHARS = 20_000  # of the body, read for quotes; the customer writes at the top
+MAX_HTML_CHARS = 200_000  # of an HTML body, converted to text
+MAX_IDS = 100  # Message-IDs kept of In-Reply-To and of References: the root and the latest
 _REPLY_PREFIX = re.compile(
     r"^\s*(?:(?:re|aw|sv|odp|odpowiedź|ответ|отв|fwd?|fw|pd|przekaż|wg|tr|rv|enc)"
     r"\s*(?:\[\d+\]|\(\d+\))?\s*:\s*)+",
@@ -38,6 +49,10 @@ class UnreadableMail(ValueError):
     """The mail cannot be parsed at all; str() is the reason (given in the SMTP answer)."""
 
 
+class _TooManyParts(Exception):
+    """Raised from inside the parser at the part past MAX_PARTS."""
+
+
 @dataclass(frozen=True)
 class ParsedMail:
     sender: str | None  # the From address, lower-case
@@ -50,28 +65,38 @@ class ParsedMail:
     references: list[str] = field(default_factory=list)
     automatic: str | None = None  # why not to answer (automatic.AUTO_REPLY, BULK, BOUNCE...)
     failed_recipients: list[str] = field(default_factory=list)  # of a bounce
+    # The shop's mail server vouches for the From address (authentication.py); False: anyone
+    # may have written it, and the sender is a stranger.
+    authenticated: bool = False
 
 
-def parse_mail(raw: bytes, mail_from: str | None, domain: str) -> ParsedMail:
-    """mail_from is the envelope sender (MAIL FROM), "" for a bounce's null sender."""
+def parse_mail(
+    raw: bytes, mail_from: str | None, domain: str, authserv_id: str = ""
+) -> ParsedMail:
+    """mail_from is the envelope sender (MAIL FROM), "" for a bounce's null sender;
+    authserv_id the id of the shop's mail server in Authentication-Results ("": no mail is
+    authenticated)."""
     try:
-        message = BytesParser(policy=policy.default).parsebytes(raw)
+        message = _parser().parsebytes(raw)
         assert isinstance(message, EmailMessage)
         automatic = automatic_kind(message, mail_from)
         name, address = _sender(message, mail_from)
-        ids = message_ids(_header(message, "Message-ID"))
+        ids = message_ids(_ids_header(message, "Message-ID"))
         return ParsedMail(
             sender=address,
             sender_name=name,
-            subject=clean_subject(_header(message, "Subject")),
+            subject=clean_subject(header_text(message, "Subject")),
             text="" if automatic else body_text(message),
             message_id=ids[0] if ids else None,
             fingerprint="sha256:" + hashlib.sha256(raw).hexdigest()[:48],
-            in_reply_to=message_ids(_header(message, "In-Reply-To")),
-            references=message_ids(_header(message, "References")),
+            in_reply_to=_bounded(message_ids(_ids_header(message, "In-Reply-To"))),
+            references=_bounded(message_ids(_ids_header(message, "References"))),
             automatic=automatic,
             failed_recipients=failed_recipients(message, domain) if automatic == BOUNCE else [],
+            authenticated=from_is_authenticated(message, address, authserv_id),
         )
+    except _TooManyParts:
+        raise UnreadableMail(f"the message has more than {MAX_PARTS} MIME parts") from None
     except (RecursionError, MemoryError):
         raise UnreadableMail("the message structure is too deeply nested") from None
     except Exception as error:  # the stdlib parser has many ways to give up on bad input
@@ -85,16 +110,46 @@ def body_text(message: EmailMessage) -> str:
         return ""
     content = _content(part)
     if part.get_content_type() == "text/html":
-        content = html_to_text(content)
-    elif str(part.get_param("format", "")).lower() == "flowed":
+        content = html_to_text(content[:MAX_HTML_CHARS])
+    content = content[:MAX_SCANNED_CHARS]  # before any pattern reads it
+    if str(part.get_param("format", "")).lower() == "flowed" and \
+            part.get_content_type() != "text/html":
         content = _unflow(content, str(part.get_param("delsp", "")).lower() == "yes")
     content = _CONTROL.sub("", content.replace("\r\n", "\n").replace("\r", "\n"))
     return strip_quotes(content)[:MAX_TEXT_CHARS].strip()
 
 
 def clean_subject(subject: str) -> str:
-    subject = " ".join(_CONTROL.sub(" ", subject).split())
+    subject = " ".join(_CONTROL.sub(" ", subject[:4 * MAX_SUBJECT_CHARS]).split())
     return _REPLY_PREFIX.sub("", subject).strip()[:MAX_SUBJECT_CHARS]
+
+
+class _PartCounter:
+    """The parser's message factory: makes each MIME part, and stops the parse at the part
+    past MAX_PARTS (instead of parsing thousands and refusing afterwards)."""
+
+    def __init__(self) -> None:
+        self.parts = 0
+
+    def __call__(self, policy: policy.EmailPolicy | None = None) -> EmailMessage:
+        self.parts += 1
+        if self.parts > MAX_PARTS:
+            raise _TooManyParts
+        return EmailMessage(policy)
+
+
+def _parser() -> BytesParser:
+    return BytesParser(policy=policy.default.clone(message_factory=_PartCounter()))
+
+
+def _ids_header(message: EmailMessage, name: str) -> str:
+    return header_text(message, name, MAX_ID_HEADER_CHARS)
+
+
+def _bounded(ids: list[str]) -> list[str]:
+    """The first id (a thread's root) and the latest: threading needs no more, and a header
+    of thousands of ids would cost every step after it."""
+    return ids if len(ids) <= MAX_IDS else [ids[0], *ids[-(MAX_IDS - 1):]]
 
 
 def _content(part: EmailMessage) -> str:
@@ -123,7 +178,7 @@ def _unflow(text: str, delsp: bool) -> str:
 
 def _sender(message: EmailMessage, mail_from: str | None) -> tuple[str, str | None]:
     """The From address (the envelope sender when the header has none), lower-case."""
-    for name, address in getaddresses([_header(message, "From")]):
+    for name, address in getaddresses([header_text(message, "From")]):
         if _ADDRESS.fullmatch(address):
             return " ".join(_CONTROL.sub(" ", name).split())[:100], address.lower()
     envelope = (mail_from or "").strip().strip("<>")
@@ -131,10 +186,3 @@ def _sender(message: EmailMessage, mail_from: str | None) -> tuple[str, str | No
         return "", envelope.lower()
     return "", None
 
-
-def _header(message: EmailMessage, name: str) -> str:
-    try:
-        value = message.get(name)
-    except Exception:  # a malformed header reads as absent
-        return ""
-    return str(value) if value is not None else ""

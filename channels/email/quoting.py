@@ -18,7 +18,7 @@ _HEADER_PATTERNS = [
     r"^.{0,300}\bнаписал(?:\(а\)|а)?:\s*$",  # Gmail (ru)
     r"^.{0,300}\bпишет:\s*$",  # Thunderbird, Yandex (ru)
     r"^.{0,300}\b(?:schrieb|a écrit|escribió|ha scritto)\s*:\s*$",
-    r"^.{0,200}\d.{0,200}<[^<>\s@]+@[^<>\s]+>\s*:\s*$",  # "<date>, Name <address>:" (ru)
+    r"^.{0,200}\d.{0,200}<[^<>\s@]{1,64}@[^<>\s]{1,255}>\s*:\s*$",  # "<date>, Name <address>:"
 ]
 _SEPARATOR_PATTERNS = [
     r"^-{2,}\s*(?:original message|forwarded message|wiadomość oryginalna|"
@@ -92,5 +92,6 @@ def _outlook_block(lines: list[str], index: int) -> bool:
 
 
 def _tidy(text: str) -> str:
-    text = re.sub(r"[ \t]+\n", "\n", text)
+    # The kept lines are right-stripped already (a pattern for trailing blanks would rescan
+    # every long run of spaces inside a line: quadratic).
     return re.sub(r"\n{3,}", "\n\n", text).strip()

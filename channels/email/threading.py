@@ -4,7 +4,10 @@ One thread with one correspondent is one conversation. Its chat id is the thread
 Message-ID (the first id in References, else In-Reply-To, else the mail's own Message-ID),
 tagged with a short hash of the correspondent's address: someone else who learns a thread's
 Message-IDs (a CC, a forward) and writes into it gets a conversation of their own, instead of
-taking over the customer's, with its verified orders and its reply address.
+taking over the customer's, with its verified orders and its reply address. The tag of a
+sender whose From is not authenticated (authentication.py) differs from the address's own
+("u" before it): anyone may write that From, so such mail never continues the conversation
+of the authenticated address, whose customer is known to the bot.
 
 Replies keep threading with any client: every References header the bot writes starts with the
 root, and every Message-ID the bot writes carries the conversation's chat id
@@ -54,13 +57,15 @@ def storable(value: str) -> str:
     return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()[:48]
 
 
-def correspondent_tag(address: str) -> str:
-    return hashlib.sha256(address.strip().lower().encode()).hexdigest()[:12]
+def correspondent_tag(address: str, *, authenticated: bool = True) -> str:
+    tag = hashlib.sha256(address.strip().lower().encode()).hexdigest()[:12]
+    return tag if authenticated else "u" + tag
 
 
-def chat_id_for(root: str, address: str) -> str:
+def chat_id_for(root: str, address: str, *, authenticated: bool = True) -> str:
     """The conversation of the thread with this root, with this correspondent."""
-    return f"{storable(root.strip().strip('<>'))}~{correspondent_tag(address)}"
+    tag = correspondent_tag(address, authenticated=authenticated)
+    return f"{storable(root.strip().strip('<>'))}~{tag}"
 
 
 def thread_of(
@@ -71,13 +76,17 @@ def thread_of(
     sender: str,
     domain: str,
     fallback_id: str,
+    authenticated: bool = True,
 ) -> Thread:
-    """The conversation this mail belongs to; fallback_id stands in for a missing Message-ID."""
-    chain = [*references, *(i for i in in_reply_to if i not in references)]
+    """The conversation this mail belongs to; fallback_id stands in for a missing Message-ID.
+    authenticated: whether the mail's From is authenticated (else a conversation apart)."""
+    known = set(references)
+    chain = [*references, *(i for i in in_reply_to if i not in known)]
     root = chain[0] if chain else message_id
-    chat_id = _chat_id_from_bot_ids([*in_reply_to, *reversed(references)], sender, domain)
+    tag = correspondent_tag(sender, authenticated=authenticated)
+    chat_id = _chat_id_from_bot_ids([*in_reply_to, *reversed(references)], tag, domain)
     if chat_id is None:
-        chat_id = chat_id_for(root or fallback_id, sender)
+        chat_id = chat_id_for(root or fallback_id, sender, authenticated=authenticated)
     else:  # the bot's id names the conversation, and so its root (unless that was hashed)
         bare_root = chat_id.rpartition("~")[0]
         if bare_root and not bare_root.startswith("sha256:"):
@@ -126,12 +135,11 @@ def chat_id_in_bot_id(message_id: str, domain: str) -> str | None:
         return None
 
 
-def _chat_id_from_bot_ids(candidates: list[str], sender: str, domain: str) -> str | None:
+def _chat_id_from_bot_ids(candidates: list[str], tag: str, domain: str) -> str | None:
     """The newest bot Message-ID in the thread names the conversation, if it is this
     correspondent's (a stranger's reply to it starts their own)."""
-    tag = "~" + correspondent_tag(sender)
     for candidate in candidates:
         chat_id = chat_id_in_bot_id(candidate, domain)
         if chat_id is not None:
-            return chat_id if chat_id.endswith(tag) else None
+            return chat_id if chat_id.endswith("~" + tag) else None
     return None

@@ -29,7 +29,10 @@ NUMBER_PLACEHOLDER = "<number>"
 EMAIL_PLACEHOLDER = "<email>"
 POSTCODE_PLACEHOLDER = "<postcode>"
 
-_EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.IGNORECASE)
+# Parts bounded as RFC 5321 bounds them: unbounded, every start inside a long word rescanned
+# the rest of it (quadratic: 0.1 s for 4,000 characters of one word).
+_EMAIL = re.compile(r"[\w.%+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}\.[a-z]{2,24}",
+                    re.IGNORECASE)
 _PL_POSTCODE = re.compile(r"(?<![\w-])\d{2}-\d{3}(?![\w-])")
 # Outward code (A9, A99, A9A, AA9, AA99, AA9A), optional space, inward code (9AA).
 _UK_POSTCODE = re.compile(

@@ -16,7 +16,7 @@ import pytest
 
 from bot import Orderbot
 from tests.conftest import API_KEY, BotFactory, LiveServer, serve
-from tests.doubles.smtp_relay import SmtpRelayDouble, customer_mail
+from tests.doubles.smtp_relay import MTA, SmtpRelayDouble, customer_mail
 from tests.doubles.telegram_api import (
     USERS,
     WEBHOOK_SECRET,
@@ -38,7 +38,7 @@ async def server(
         http={"port": free_port()},
         telegram=telegram_api.bot_settings(),
         email={"enabled": True, "listen_port": free_port(), "address": SHOP,
-               "relay_host": "127.0.0.1", "relay_port": relay.port},
+               "relay_host": "127.0.0.1", "relay_port": relay.port, "authserv_id": MTA},
     )
     live = await serve(bot)
     yield live

@@ -21,7 +21,7 @@ from dialog.proactive import Contact
 from dialog.store import Conversation, InboxRow, OutboxRow
 from orders.models import Customer as CustomerRow
 from tests.conftest import API_KEY, BotFactory
-from tests.doubles.smtp_relay import ReceivedMail, SmtpRelayDouble, customer_mail
+from tests.doubles.smtp_relay import MTA, ReceivedMail, SmtpRelayDouble, customer_mail
 from tests.servers import free_port
 
 SHOP = "orders@shop.example"
@@ -34,7 +34,7 @@ STRANGER = "someone.else@example.net"
 async def bot(make_bot: BotFactory, relay: SmtpRelayDouble) -> AsyncIterator[Orderbot]:
     started = await make_bot(email={"enabled": True, "listen_port": free_port(),
                                     "address": SHOP, "relay_host": "127.0.0.1",
-                                    "relay_port": relay.port})
+                                    "relay_port": relay.port, "authserv_id": MTA})
     yield started
     # A test ends when the relay has a mail, while the sender may still be in its SMTP QUIT.
     # Let it finish first: a stop that cancels it there can hang (see the report on
@@ -196,14 +196,16 @@ async def test_answering_with_an_option_picks_it(
 async def test_answers_go_to_the_from_address_never_to_reply_to_or_the_envelope(
     bot: Orderbot, relay: SmtpRelayDouble
 ) -> None:
-    """Someone who forges Olivia's From (and asks for the answer elsewhere) never reads it."""
-    forged = customer_mail(OLIVIA, "Where is my order A-1015?", to=SHOP,
+    """Someone who forges Olivia's From (and asks for the answer elsewhere) never reads it,
+    and what Olivia gets tells nothing of her orders (tests/security/test_email_identity.py)."""
+    forged = customer_mail(OLIVIA, "Where is my order A-1015?", to=SHOP, authenticated=False,
                            Reply_To=STRANGER, Sender=STRANGER, Return_Path=f"<{STRANGER}>")
     async with aiosmtplib.SMTP(hostname="127.0.0.1",
                                port=bot.settings.email.listen_port) as client:
         await client.sendmail(STRANGER, [SHOP], forged.as_bytes())  # MAIL FROM the forger
     answer = await MailClient(bot, relay, OLIVIA).next_reply(0)
-    assert await tracking_number(bot, "A-1015") in answer.text
+    assert await tracking_number(bot, "A-1015") not in answer.text
+    assert "email address or the delivery postcode of order A-1015" in answer.text
     assert answer.rcpt_tos == [OLIVIA] and OLIVIA in answer["To"]
     assert STRANGER not in answer["To"] and not answer["Cc"] and not answer["Bcc"]
     await settle(bot)
@@ -267,7 +269,7 @@ async def test_malformed_mail_is_answered_or_refused_with_a_reason_never_half_re
                                port=bot.settings.email.listen_port) as client:
         with pytest.raises(aiosmtplib.SMTPDataError) as refused:
             await client.sendmail(OLIVIA, [SHOP], unreadable)
-        assert refused.value.code == 554 and "nested" in refused.value.message
+        assert refused.value.code == 554 and "more than 100 MIME parts" in refused.value.message
         assert await inbox_rows(bot) == 0
         await client.sendmail(OLIVIA, [SHOP], broken)  # 250: read as well as it goes
     olivia = MailClient(bot, relay, OLIVIA)

@@ -85,6 +85,17 @@ def test_nasty_input_parses_to_bounded_text_or_is_refused(raw: bytes) -> None:
     assert "<script>" not in parsed.text and "alert(1)" not in parsed.text
 
 
+def test_a_mail_of_more_than_100_parts_is_refused_while_it_is_parsed() -> None:
+    def parts(count: int) -> bytes:
+        body = "".join(f"--b\r\nContent-Type: text/plain\r\n\r\npart {i}\r\n"
+                       for i in range(count))
+        return mail("From: a@example.com", body + "--b--", 'multipart/mixed; boundary="b"')
+
+    assert parse(parts(99)).text == "part 0"  # 100 parts with the multipart itself
+    with pytest.raises(UnreadableMail, match="more than 100 MIME parts"):
+        parse(parts(100))
+
+
 def test_the_sender_is_the_from_address_in_lower_case() -> None:
     parsed = parse(mail('From: "Olivia Brown" <Olivia.Brown@Example.COM>\nSubject: Re: Odp: x'))
     assert (parsed.sender, parsed.sender_name) == ("olivia.brown@example.com", "Olivia Brown")
@@ -216,6 +227,63 @@ def test_a_read_receipt_is_a_report_and_not_a_bounce() -> None:
     assert (parsed.automatic, parsed.failed_recipients) == (REPORT, [])
 
 
+# Whether From is authenticated (channels/email/authentication.py)
+
+OURS = "mx.shop.example"
+OLIVIA_FROM = "From: Olivia <olivia@example.com>"
+
+
+def results(dmarc: str = "pass", header_from: str = "example.com", server: str = OURS) -> str:
+    return (f"Authentication-Results: {server}; spf=pass smtp.mailfrom=example.com;\n"
+            f" dkim=pass header.d=example.com; dmarc={dmarc} header.from={header_from}")
+
+
+@pytest.mark.parametrize("headers, authenticated", [
+    (results(), True),
+    (results(server="MX.Shop.Example"), True),  # the id is compared without case
+    (f"Authentication-Results: {OURS} 1; dmarc=pass header.from=example.com", True),
+    (results(header_from="Olivia@Example.com"), True),  # some servers write the address
+    # another server of the shop's, above ours (it handled the mail after ours): ours counts
+    (f"Authentication-Results: relay.internal; none\n{results()}", True),
+    ("", False),  # no verdict at all
+    (results(dmarc="fail"), False),
+    (results(dmarc="none"), False),  # the domain publishes no DMARC policy
+    (results(dmarc="temperror"), False),
+    (results(header_from="evil.example"), False),  # passed for another domain: not aligned
+    (results(header_from="mail.example.com"), False),
+    (f"Authentication-Results: {OURS}; spf=pass smtp.mailfrom=example.com; dkim=pass "
+     "header.d=example.com", False),  # SPF and DKIM without DMARC prove no From
+    (results(server="mx.evil.example"), False),  # someone else's verdict
+    (results(server=OURS + ".evil.example"), False),
+    # ours on top says fail; a "pass" with our id below it was written by the sender
+    (f"{results(dmarc='fail')}\n{results()}", False),
+    (f"Authentication-Results: {OURS}; none\n{results()}", False),
+    (f"Authentication-Results: {OURS}; dmarc=pass header.from=example.com; dmarc=fail "
+     "header.from=example.com", False),  # two verdicts in one header: both must pass
+    (f"Authentication-Results: {OURS}; dmarc=pass (unclosed header.from=example.com\n"
+     f"{results()}", False),  # ours unreadable: nothing below it is believed
+    (f"Authentication-Results: {OURS}; dmarc=pass header.from=example.com (" + "(" * 5000
+     + ")" * 5000 + ")", False),
+], ids=lambda value: value if isinstance(value, bool) else None)
+def test_from_counts_only_with_our_servers_aligned_dmarc_pass(
+    headers: str, authenticated: bool
+) -> None:
+    raw = mail(f"{headers}\n{OLIVIA_FROM}" if headers else OLIVIA_FROM)
+    parsed = parse_mail(raw, "mallory@evil.example", DOMAIN, OURS)
+    assert parsed.sender == "olivia@example.com"
+    assert parsed.authenticated is authenticated
+
+
+def test_no_mail_is_authenticated_without_an_authserv_id_or_with_two_from_addresses() -> None:
+    assert not parse_mail(mail(f"{results()}\n{OLIVIA_FROM}"), None, DOMAIN, "").authenticated
+    both = mail(f"{results()}\nFrom: olivia@example.com, mallory@evil.example")
+    assert not parse_mail(both, None, DOMAIN, OURS).authenticated
+    # with two From headers the server may have judged the other one
+    two = parse_mail(mail(f"{results()}\n{OLIVIA_FROM}\nFrom: mallory@evil.example"), None,
+                     DOMAIN, OURS)
+    assert two.sender == "olivia@example.com" and not two.authenticated
+
+
 # Threads
 
 def test_a_new_mail_starts_a_thread_of_its_own() -> None:
@@ -245,6 +313,25 @@ def test_an_in_reply_to_a_bot_mail_finds_the_conversation_it_carries() -> None:
     stranger = thread_of(message_id="<m9@x.example>", in_reply_to=[bot_id], references=[],
                          sender="someone@x.example", domain=DOMAIN, fallback_id="h")
     assert stranger.chat_id != chat_id
+
+
+def test_unauthenticated_mail_never_continues_the_authenticated_conversation() -> None:
+    """Whoever writes Olivia's From without authentication, even as a reply to the bot's mail
+    in her thread, is in a conversation of their own (with their own replies threaded)."""
+    chat_id = chat_id_for("<root@c.example>", "olivia@example.com")
+    bot_id = bot_message_id(chat_id, DOMAIN, 7, "2026-03-02T10:00:00+00:00")
+    forged = thread_of(message_id="<f1@evil.example>", in_reply_to=[bot_id],
+                       references=["<root@c.example>", bot_id], sender="olivia@example.com",
+                       domain=DOMAIN, fallback_id="h", authenticated=False)
+    assert forged.chat_id != chat_id and forged.root == "<root@c.example>"
+    forged_bot_id = bot_message_id(forged.chat_id, DOMAIN, 8, "2026-03-02T10:01:00+00:00")
+    again = thread_of(message_id="<f2@evil.example>", in_reply_to=[forged_bot_id],
+                      references=[], sender="olivia@example.com", domain=DOMAIN,
+                      fallback_id="h", authenticated=False)
+    assert again.chat_id == forged.chat_id
+    olivia = thread_of(message_id="<m2@c.example>", in_reply_to=[forged_bot_id], references=[],
+                       sender="olivia@example.com", domain=DOMAIN, fallback_id="h")
+    assert olivia.chat_id not in (forged.chat_id, chat_id)  # hers again, apart from theirs
 
 
 def test_a_bot_message_id_is_the_same_on_every_retry() -> None:
@@ -297,7 +384,7 @@ def test_options_are_numbered() -> None:
 
 PARTS = MailParts(address="orders@shop.example", shop_name="Demo <Shop>",
                   message_id="<ob.1.2@shop.example>", options_hint="Reply with a number:",
-                  default_subject="Your order")
+                  default_subject="Your order", stranger_subject="Your message to Demo Shop")
 
 
 def delivery(text: str, context: dict[str, object], *buttons: Button,
@@ -344,6 +431,14 @@ def test_an_operators_answer_is_a_persons_mail_signed_with_their_name() -> None:
     assert message["Auto-Submitted"] is None
     plain = message.get_body(preferencelist=("plain",))
     assert plain is not None and plain.get_content().endswith("-- \nKate\nDemo <Shop>\n")
+
+
+def test_an_unauthenticated_sender_gets_the_fixed_subject_and_nothing_of_theirs() -> None:
+    context = {**REPLY_CONTEXT, "name": "", "subject": "", "authenticated": False}
+    message = compose(delivery("Please tell us the postcode", context), PARTS)
+    assert message["Subject"] == "Your message to Demo Shop"
+    assert message["To"] == "olivia@example.com"
+    assert message["In-Reply-To"] == "<m2@c>" and message["References"] == "<m1@c> <m2@c>"
 
 
 def test_header_injection_through_the_subject_is_impossible() -> None:

@@ -26,7 +26,7 @@ from tests.channels.test_telegram import Customer as TelegramCustomer
 from tests.channels.test_telegram import keyboard, settle
 from tests.conftest import API_KEY, BotFactory, LiveServer, serve
 from tests.doubles.slack_api import SlackApiDouble
-from tests.doubles.smtp_relay import SmtpRelayDouble, customer_mail
+from tests.doubles.smtp_relay import MTA, SmtpRelayDouble, customer_mail
 from tests.doubles.telegram_api import TelegramApiDouble, text_update
 from tests.servers import free_port
 
@@ -45,7 +45,7 @@ async def email_server(
     bot = await make_bot(
         http={"port": free_port()},
         email={"enabled": True, "listen_port": free_port(), "address": SHOP_MAIL,
-               "relay_host": "127.0.0.1", "relay_port": relay.port},
+               "relay_host": "127.0.0.1", "relay_port": relay.port, "authserv_id": MTA},
     )
     live = await serve(bot)
     yield live

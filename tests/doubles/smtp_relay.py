@@ -28,6 +28,9 @@ import aiosmtplib
 from aiosmtpd.smtp import SMTP
 
 WAIT_SECONDS = 10.0  # an upper bound for tests; the bot normally sends in milliseconds
+# The authserv-id of the shop's receiving mail server in the tests: give it to a bot as
+# [email] authserv_id, and customer_mail marks mail as that server would (see below).
+MTA = "mx.shop.example"
 ANSWERS = {
     421: "4.3.2 Service shutting down, try again later",
     450: "4.2.1 Mailbox busy, try again later",
@@ -167,6 +170,16 @@ def _body(message: EmailMessage, subtype: str) -> str:
 # A customer's mail client
 
 
+def authentication_results(
+    sender: str, *, dmarc: str = "pass", authserv_id: str = MTA, header_from: str | None = None
+) -> str:
+    """The Authentication-Results value a receiving server writes for mail From `sender`
+    (RFC 8601): SPF, DKIM and DMARC for the sender's domain, unless told otherwise."""
+    domain = sender.rpartition("@")[2]
+    return (f"{authserv_id}; spf=pass smtp.mailfrom={domain}; dkim=pass header.d={domain}; "
+            f"dmarc={dmarc} (p=reject) header.from={header_from or domain}")
+
+
 def customer_mail(
     sender: str,
     text: str,
@@ -176,10 +189,17 @@ def customer_mail(
     reply_to: ReceivedMail | None = None,
     html: str | None = None,
     message_id: str | None = None,
+    authenticated: bool = True,
     **headers: str,
 ) -> EmailMessage:
-    """A mail as a client writes it; as a reply to `reply_to` it is threaded and quotes it."""
+    """A mail as a client writes it; as a reply to `reply_to` it is threaded and quotes it.
+
+    authenticated: as the shop's mail server (MTA) passes it on after checking it, with its
+    Authentication-Results on top: DMARC passed for the From domain. False: no such header,
+    as a forged From arrives (headers=... may add the forger's own)."""
     message = EmailMessage()
+    if authenticated:
+        message["Authentication-Results"] = authentication_results(sender)
     message["From"] = sender
     message["To"] = to
     message["Message-ID"] = message_id or make_msgid(domain=sender.rpartition("@")[2])

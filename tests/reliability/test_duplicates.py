@@ -26,7 +26,7 @@ from dialog.store import Conversation, InboxRow, TranscriptEntry
 from tests.conftest import BotFactory, LiveServer, serve
 from tests.doubles import slack_api as slack
 from tests.doubles.slack_api import SlackApiDouble
-from tests.doubles.smtp_relay import SmtpRelayDouble, customer_mail
+from tests.doubles.smtp_relay import MTA, SmtpRelayDouble, customer_mail
 from tests.doubles.telegram_api import WEBHOOK_SECRET, TelegramApiDouble, text_update
 from tests.servers import free_port
 
@@ -82,7 +82,7 @@ async def pair(
             demo={"enabled": False}, telegram=telegram_api.bot_settings(),
             slack=slack_api.bot_settings(),
             email={"enabled": True, "listen_port": free_port(), "address": SHOP,
-                   "relay_host": "127.0.0.1", "relay_port": relay.port},
+                   "relay_host": "127.0.0.1", "relay_port": relay.port, "authserv_id": MTA},
         ))
     servers = (await serve(bots[0]), await serve(bots[1]))
     yield Pair(servers)

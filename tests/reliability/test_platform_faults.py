@@ -30,7 +30,7 @@ from dialog.store import Conversation, OutboxRow
 from tests.conftest import BotFactory, LiveServer, serve
 from tests.doubles import slack_api as slack
 from tests.doubles.slack_api import SlackApiDouble
-from tests.doubles.smtp_relay import SmtpRelayDouble, customer_mail
+from tests.doubles.smtp_relay import MTA, SmtpRelayDouble, customer_mail
 from tests.doubles.telegram_api import USERS, WEBHOOK_SECRET, TelegramApiDouble, text_update
 from tests.servers import free_port
 
@@ -209,7 +209,7 @@ async def test_a_relay_answering_4xx_then_5xx_retries_then_escalates(
     bot = quick_retries(await make_bot(
         demo={"enabled": False},
         email={"enabled": True, "listen_port": free_port(), "address": "orders@shop.example",
-               "relay_host": "127.0.0.1", "relay_port": relay.port}))
+               "relay_host": "127.0.0.1", "relay_port": relay.port, "authserv_id": MTA}))
     relay.fail_next(1, 451, "RCPT")  # try later: retried
     relay.fail_next(1, 550, "DATA")  # refused for good: given up, a person told
     mail = customer_mail("olivia.brown@example.com", "hello", to="orders@shop.example")

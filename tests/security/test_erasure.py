@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import aiosmtplib
 import httpx
 from sqlalchemy import func, inspect, select, text
 
@@ -21,7 +22,9 @@ from dialog.store import Conversation, TranscriptEntry
 from orders.models import Customer, CustomerIdentity, Order, OrderLine, utcnow
 from scheduling.jobs import Job
 from tests.conftest import BotFactory, serve
+from tests.doubles.smtp_relay import SmtpRelayDouble, customer_mail
 from tests.e2e.test_webchat import chat
+from tests.security.conftest import SHOP
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -185,3 +188,24 @@ async def test_retention_zero_keeps_everything(make_bot: BotFactory) -> None:
     async with bot.database.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(Job).where(
             Job.kind == RETENTION)) == 0
+
+
+async def test_erasure_takes_the_mail_answered_at_the_address_of_an_unauthenticated_sender(
+    mail_bot: Orderbot, relay: SmtpRelayDouble
+) -> None:
+    """Mail From her address that her mail server did not authenticate is a stranger's
+    conversation (no customer on it), yet it holds her address: it goes too."""
+    mail = customer_mail(EMAIL, "Hello, I live at 5 High St", to=SHOP, authenticated=False)
+    async with aiosmtplib.SMTP(hostname="127.0.0.1",
+                               port=mail_bot.settings.email.listen_port) as client:
+        await client.sendmail(EMAIL, [SHOP], mail.as_bytes())
+    await mail_bot.inbox.drain()
+    await relay.wait_for(1, EMAIL)
+    await mail_bot.outbox.drain()
+    assert any(EMAIL in value for _, value in await _all_text(mail_bot))
+
+    erased = _cli(mail_bot, EMAIL)
+    assert erased.returncode == 0, erased.stderr
+    leaks = [(table, value[:120]) for table, value in await _all_text(mail_bot)
+             for item in (EMAIL, "5 High St") if item.lower() in value.lower()]
+    assert not leaks

@@ -74,6 +74,11 @@ def test_variables_without_the_prefix_are_ignored() -> None:
         ("ORDERBOT__DATABASE__URL", "mysql://db.example/orders", "database.url"),
         ("ORDERBOT__TELEGRAM__MODE", "push", "telegram.mode"),
         ("ORDERBOT__EMAIL__RELAY_TLS", "ssl", "email.relay_tls"),
+        ("ORDERBOT__EMAIL__AUTHSERV_ID", "mx.shop.example; dmarc=pass", "email.authserv_id"),
+        ("ORDERBOT__EMAIL__PARSE_TIMEOUT_SECONDS", "0", "email.parse_timeout_seconds"),
+        ("ORDERBOT__EMAIL__PARSE_WORKERS", "0", "email.parse_workers"),
+        ("ORDERBOT__LIMITS__EMAIL_UNVERIFIED_THREADS_PER_MINUTE", "-1",
+         "limits.email_unverified_threads_per_minute"),
         ("ORDERBOT__REDIS__URL", "http://127.0.0.1:6379", "redis.url"),
     ],
 )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -198,6 +199,16 @@ def test_short_or_entity_only_text_has_low_language_confidence(model: NluModel, 
 )
 def test_order_numbers_are_extracted(text: str, order_numbers: tuple[str, ...]) -> None:
     assert extract_entities(text).order_numbers == order_numbers
+
+
+@pytest.mark.parametrize("text", ["a" * 100_000, "1" * 100_000, "x@" + "b." * 50_000 + "1"],
+                         ids=["one-long-word", "digits", "dotted-domain"])
+def test_a_long_message_is_scanned_in_one_pass(text: str) -> None:
+    """The address pattern once rescanned a long word from each of its letters (100,000
+    letters: about a minute). The thread is only a deadline for failure."""
+    done = threading.Event()
+    threading.Thread(target=lambda: (extract_entities(text), done.set()), daemon=True).start()
+    assert done.wait(10)
 
 
 def test_email_is_extracted_lower_cased_and_not_taken_for_an_order_number() -> None:

@@ -5,4 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 .venv/bin/ruff check .
-exec .venv/bin/python -m pytest "$@"
+# Two workers (the machines have two cores), each with its own Redis, PostgreSQL, Chromium and
+# ports; a file's tests stay on one worker so that its module fixtures start once. Arguments
+# come last, so `bash scripts/test.sh -n 0 tests/unit` runs serially.
+exec .venv/bin/python -m pytest -n "${ORDERBOT_TEST_WORKERS:-2}" --dist loadfile "$@"

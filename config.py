@@ -31,7 +31,7 @@ class HttpSettings:
     port: int = 8000
     public_url: str = ""
     # A request body longer than this is refused with 413 before it is read (declared) or
-    # as soon as it passes it (streamed): no endpoint needs more (guards/body_limit.py).
+    # as soon as it passes it (streamed): no endpoint needs more (http_guards/body_limit.py).
     max_body_bytes: int = 1024 * 1024
     # A connection idle this long between requests is closed (uvicorn's keep-alive timeout);
     # a request sent slowly is the reverse proxy's to cut (deploy/nginx.conf).

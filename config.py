@@ -141,6 +141,16 @@ class LimitsSettings:
 
 
 @dataclass(frozen=True)
+class SecuritySettings:
+    """Proving orders (docs/security.md): failed proofs lock an order or a client out."""
+
+    proof_failures_per_order: int = 5  # within proof_window_seconds, from any chat
+    proof_failures_per_client: int = 10  # per conversation and per web chat address
+    proof_window_seconds: int = 3600
+    proof_lockout_seconds: int = 3600  # doubled for each further lockout within a day
+
+
+@dataclass(frozen=True)
 class ProcessSettings:
     """This bot process among several on one database (dialog/takeover.py)."""
 
@@ -172,6 +182,7 @@ class Settings:
     adapters: AdaptersSettings = field(default_factory=AdaptersSettings)
     operators: OperatorsSettings = field(default_factory=OperatorsSettings)
     limits: LimitsSettings = field(default_factory=LimitsSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
     process: ProcessSettings = field(default_factory=ProcessSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
@@ -316,6 +327,10 @@ def _check(settings: Settings) -> None:
                  "messages_per_conversation_per_minute"):
         if getattr(settings.limits, name) < 0:
             raise SettingsError(f"limits.{name}: must not be negative (0 = no limit)")
+    for name in ("proof_failures_per_order", "proof_failures_per_client",
+                 "proof_window_seconds", "proof_lockout_seconds"):
+        if getattr(settings.security, name) < 1:
+            raise SettingsError(f"security.{name}: must be positive")
     if not settings.shop.api_keys:
         raise SettingsError("shop.api_keys: at least one key is needed for the shop API")
     if settings.http.public_url and urlsplit(settings.http.public_url).scheme not in (

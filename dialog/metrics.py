@@ -23,6 +23,13 @@ class Metrics(Protocol):
     def undeliverable(self, channel: str) -> None:
         """A message was given up on after its retries."""
 
+    def proof_failed(self, level: str) -> None:
+        """A proof of an order failed ("basic": number and email/postcode; "code": a
+        one-time code)."""
+
+    def proof_locked_out(self, scope: str) -> None:
+        """Too many failed proofs locked an "order" or a "client" out for a while."""
+
 
 class NoMetrics:
     def turn(self, channel: str, seconds: float, replies: int) -> None:
@@ -35,4 +42,10 @@ class NoMetrics:
         pass
 
     def undeliverable(self, channel: str) -> None:
+        pass
+
+    def proof_failed(self, level: str) -> None:
+        pass
+
+    def proof_locked_out(self, scope: str) -> None:
         pass

@@ -177,6 +177,7 @@ class WebchatChannel:
             await websocket.close(CLOSE_BAD_TOKEN, "unknown session")
             return
         sending = asyncio.Lock()
+        client = websocket.client.host if websocket.client else None  # proofs counted per address
 
         async def push(data: str) -> None:
             async with sending:
@@ -188,7 +189,7 @@ class WebchatChannel:
             await push(json.dumps({"type": "history", "messages": [_entry(e) for e in history]}))
             while True:
                 raw = await websocket.receive_text()
-                inbound, error = self._parse(key, raw, language)
+                inbound, error = self._parse(key, raw, language, client)
                 if error is not None:
                     await push(json.dumps({"type": "error", "reason": error}))
                     continue
@@ -211,7 +212,7 @@ class WebchatChannel:
             await subscription.close()
 
     def _parse(
-        self, key: ConversationKey, raw: str, language: str
+        self, key: ConversationKey, raw: str, language: str, client: str | None = None
     ) -> tuple[Inbound | None, str | None]:
         """The customer's frame as an Inbound, or the reason it is refused (in their language)."""
         texts, limit = self._manager.texts, self._settings.max_message_chars
@@ -222,13 +223,13 @@ class WebchatChannel:
         if frame.type == "action":
             if not frame.payload:
                 return None, texts.get(language, "error_bad_request")
-            return Inbound(key=key, action=frame.payload), None
+            return Inbound(key=key, action=frame.payload, client=client), None
         text = frame.text.strip()
         if not text:
             return None, texts.get(language, "error_bad_request")
         if len(text) > limit:
             return None, texts.get(language, "error_too_long", limit=limit)
-        return Inbound(key=key, text=text), None
+        return Inbound(key=key, text=text, client=client), None
 
 
 def _entry(entry: HistoryEntry) -> dict[str, Any]:

@@ -14,6 +14,7 @@ the attacker would try it, and what the bot does instead (docs/security.md).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
@@ -29,6 +30,7 @@ from tests.conftest import BotFactory, LiveServer
 from tests.dialog.conftest import Conversation, code_in, sent_code, texts_in
 from tests.doubles.smtp_relay import SmtpRelayDouble
 from tests.e2e.test_webchat import chat, open_session, post_event
+from tests.reliability.bot_process import BotProcess
 
 VICTIM = "A-1015"  # Olivia Brown's shipped order (DHL), EH1 1YZ, olivia.brown@example.com
 OTHER = "A-1017"  # Anna Kowalska, 00-950
@@ -113,6 +115,8 @@ async def test_failed_proofs_from_new_chats_lock_the_order_and_unknown_numbers_a
         assert LOCKED in right and not revealed(right, victim)
     # another order is not locked
     assert "InPost" in await Conversation(bot).say(f"where is {OTHER}? postcode 00-950")
+    metrics = (await bot.metrics.exposition()).decode()
+    assert 'orderbot_proof_lockouts_total{scope="order"} 2.0' in metrics
 
 
 async def test_two_bots_on_one_redis_count_the_same_failures(
@@ -125,6 +129,31 @@ async def test_two_bots_on_one_redis_count_the_same_failures(
         await Conversation(bot).say(f"where is {number}? postcode ZZ9 9ZZ")
     for bot in (first, second):
         assert LOCKED in await Conversation(bot).say(f"where is {number}? postcode SW1A 1AA")
+
+
+async def test_two_bot_processes_on_one_redis_lock_the_order_together(
+    redis_url: str, tmp_path: Path,
+) -> None:
+    """Real `python bot.py` processes behind a load balancer: each takes some of the guesses
+    (web chat sessions), and the order is locked on both."""
+    bots = [BotProcess.make(f"sqlite+aiosqlite:///{tmp_path}/bot{index}.db",
+                            tmp_path / f"bot{index}.log", redis={"url": redis_url})
+            for index in range(2)]
+    number = "A-1021"  # Иван Петров's shipped order, 101000
+    try:
+        for process in bots:
+            await process.start()
+        for guess in range(5):
+            async with chat(bots[guess % 2]) as attacker:  # type: ignore[arg-type]
+                reply = await attacker.say(f"where is {number}? postcode 99-{guess:03d}")
+                assert f"I couldn't find an order {number}" in reply["text"]
+        for process in bots:
+            async with chat(process) as attacker:  # type: ignore[arg-type]
+                reply = await attacker.say(f"where is {number}? postcode 101000")
+            assert LOCKED in reply["text"] and "DHL" not in reply["text"]
+    finally:
+        for process in bots:
+            await process.stop()
 
 
 async def test_one_address_is_locked_across_sessions_and_the_lockouts_are_in_metrics(

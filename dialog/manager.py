@@ -133,16 +133,17 @@ class DialogManager:
                         services=self._services,
                     )
                     recorded = _with_pressed_title(inbound, state.offered)
-                    strong_before = set(state.strong_orders)
+                    proven_before = set(state.verified_orders) | set(state.strong_orders)
                     status_before = state.status
                     handled_by = "operator"  # an operator holds it: the bot stays silent
                     if state.status != "claimed":
                         handled_by = await self._route(turn)
                     if status_before == "bot" and state.status == "escalated":
                         await self._tell_wait(turn)
-                    strong = [n for n in state.strong_orders if n not in strong_before]
-                    if strong:  # a copy of the shop's news about these orders comes here too
-                        await self._store.watch(session, state.id, strong)
+                    proven = [n for n in dict.fromkeys(state.verified_orders + state.strong_orders)
+                              if n not in proven_before]
+                    if proven:  # its news may come here (if strong), an erasure finds it
+                        await self._store.watch(session, state.id, proven)
                     record = await self._store.record_turn(
                         session, state, recorded, turn.replies,
                         flow="fallback" if turn.misunderstood else handled_by,

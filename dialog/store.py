@@ -102,9 +102,10 @@ Index("ix_outbox_unsent", OutboxRow.sent_at, OutboxRow.id)
 
 
 class OrderWatcher(Base):
-    """A conversation in which an order was proven at the strong level (its chat link, a
-    one-time code): a copy of the shop's news about the order goes there too, though the chat
-    knows nothing else of the customer (an anonymous web chat)."""
+    """A conversation in which an order was proven: erasing the customer erases it too, and if
+    the proof was strong (its chat link, a one-time code; docs/security.md) a copy of the
+    shop's news about the order goes there, though the chat knows nothing else of the customer
+    (an anonymous web chat). A proof by email/postcode gets no news."""
 
     __tablename__ = "order_watchers"
     __table_args__ = (UniqueConstraint("order_id", "conversation_id"),)
@@ -410,8 +411,8 @@ class ConversationStore:
         return await self.load(session, ConversationKey(row.channel, row.chat_id))
 
     async def watch(self, session: AsyncSession, conversation_id: int, numbers: list[str]) -> None:
-        """Remember that these orders were proven strongly in this conversation (under its
-        lock, so no other turn inserts the same pair meanwhile)."""
+        """Remember that these orders were proven in this conversation (under its lock, so
+        no other turn inserts the same pair meanwhile)."""
         watched = select(OrderWatcher.id).where(
             OrderWatcher.order_id == Order.id, OrderWatcher.conversation_id == conversation_id
         )
@@ -429,7 +430,7 @@ class ConversationStore:
     ) -> list[ConversationState]:
         """The conversations watching the order (besides conversation `besides`) that proved
         it at the strong level or belong to its customer: they get a copy of its news. (A
-        chat that only proved it by email/postcode may have been watching before: no copy.)"""
+        chat that proved it by email/postcode only watches it for an erasure: no copy.)"""
         rows = (await session.execute(
             select(Conversation.channel, Conversation.chat_id, Order.customer_id)
             .join(OrderWatcher, OrderWatcher.conversation_id == Conversation.id)

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from bot import Orderbot
 from channels.webchat.channel import identity_signature
+from dialog.erasure import erase_customer
 from dialog.messages import ConversationKey, Inbound
 from orders.models import Customer
 from orders.service import OrderView
@@ -282,6 +283,17 @@ async def test_a_chat_opened_by_the_link_gets_a_copy_besides_the_customer(
     own = await customer_conversation(bot, number)
     assert own != link_chat
     assert any("DPD-COPY-2" in text for text in await texts_in(bot, own))
+
+
+async def test_a_chat_that_proved_an_order_by_postcode_is_erased_with_its_customer(
+    bot: Orderbot,
+) -> None:
+    """No news goes there, yet it is still one of the chats that talked about the order."""
+    anonymous = Conversation(bot)
+    assert "on its way" in await anonymous.say(f"where is {VICTIM}? postcode EH1 1YZ")
+    async with bot.database.transaction() as session:
+        await erase_customer(session, (await order(bot, VICTIM)).customer_id)
+    assert await texts_in(bot, anonymous.key) == []
 
 
 # A chat link opens one order

@@ -17,6 +17,8 @@ from dialog.metrics import Metrics, NoMetrics
 
 log = logging.getLogger(__name__)
 
+CODES_PER_ORDER = 3  # one-time codes sent for one order within the window
+
 
 @dataclass(frozen=True)
 class ProofPolicy:
@@ -54,6 +56,16 @@ class ProofLimits:
                 self._metrics.proof_locked_out(scope)
                 log.warning("proofs locked out for %d s: too many failures for one %s (%s)",
                             seconds, scope, key[-12:])
+
+    async def code_allowed(self, number: str) -> bool:
+        """Count a one-time code about to be sent for the order; False past a few in the
+        window, so that nobody floods the customer with codes they did not ask for."""
+        key, policy = "proof:codes:" + _digest(number.strip().upper()), self._policy
+        if await self._attempts.locked(key) is not None:
+            return False
+        locked = await self._attempts.failed(
+            key, CODES_PER_ORDER + 1, policy.window_seconds, policy.window_seconds)
+        return locked is None
 
     async def succeeded(self, number: str) -> None:
         """The order was proven: its count starts again (a client's count does not, or an

@@ -42,7 +42,8 @@ async def ask_code(turn: Turn, flow: str, order: OrderView, then: str,
     """Send a one-time code to the order's customer and wait for it at CODE_STEP; once it is
     typed, the flow's resume continues with `then` (the slots kept as given)."""
     number = order.number
-    if await turn.services.get(ProofLimits).locked(number, turn.inbound):
+    limits = turn.services.get(ProofLimits)
+    if await limits.locked(number, turn.inbound) or not await limits.code_allowed(number):
         turn.finish()
         return turn.say("proof_locked", human_button(turn))
     code = f"{secrets.randbelow(1_000_000):06d}"

@@ -84,3 +84,14 @@ async def test_a_verified_customer_needs_no_code_and_is_not_told_twice(bot: Orde
     # the change was made in her own conversation: no "not you?" news elsewhere
     assert await messages_with(bot, "changed in a chat with us") == 0
     assert await messages_with(bot, "изменён в чате") == 0
+
+
+async def test_a_few_codes_an_hour_at_most_are_sent_for_an_order(bot: Orderbot) -> None:
+    conversation = Conversation(bot)
+    await conversation.say(f"change the delivery of {CONFIRMED}, postcode 101000")
+    for _ in range(3):
+        assert "6-digit code" in await conversation.press("Delivery method")
+        await conversation.say(f"change the delivery of {CONFIRMED}")
+    reply = await conversation.press("Delivery method")
+    assert "can't check order details in this chat right now" in reply
+    assert await messages_with(bot, "Ваш код для заказа") == 3  # in the customer's language

@@ -13,6 +13,7 @@ the attacker would try it, and what the bot does instead (docs/security.md).
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -105,8 +106,9 @@ async def test_three_failures_hand_over_and_stop_checking_in_that_chat(bot: Orde
 
 
 async def test_failed_proofs_from_new_chats_lock_the_order_and_unknown_numbers_alike(
-    bot: Orderbot,
+    bot: Orderbot, caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO)
     victim = await order(bot, VICTIM)
     for number in (VICTIM, "A-9999"):  # an existing order and a number that is none
         for _ in range(5):  # a new chat each time: as a new web chat session would be
@@ -118,6 +120,10 @@ async def test_failed_proofs_from_new_chats_lock_the_order_and_unknown_numbers_a
     assert "InPost" in await Conversation(bot).say(f"where is {OTHER}? postcode 00-950")
     metrics = (await bot.metrics.exposition()).decode()
     assert 'orderbot_proof_lockouts_total{scope="order"} 2.0' in metrics
+    lockouts = [r for r in caplog.records if "locked out" in r.getMessage()]
+    assert [r.levelno for r in lockouts] == [logging.WARNING] * 2
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
+    assert not any(word in logged for word in (VICTIM, "A-9999", "EH1 1YZ", "ZZ9 9ZZ"))
 
 
 async def test_two_bots_on_one_redis_count_the_same_failures(

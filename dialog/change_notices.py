@@ -12,11 +12,12 @@ from dialog.proactive import ProactiveMessages
 from orders.service import OrderView, customer_of
 
 
-async def tell_owner_of_change(turn: Turn, order: OrderView, text_key: str,
-                               **params: object) -> None:
+def tell_owner_of_change(turn: Turn, order: OrderView, text_key: str,
+                         **params: object) -> None:
     """`text_key` (a "notice_*" text) to the customer's own conversation, with a button to a
-    person; in the caller's transaction."""
-    await turn.services.get(ProactiveMessages).tell_owner(
+    person; in the turn's transaction, after its replies."""
+    proactive = turn.services.get(ProactiveMessages)
+    turn.afterwards.append(lambda: proactive.tell_owner(
         turn.session, customer_of(order), text_key, ("button_human", "intent:human"),
         avoid=turn.state.id, number=order.number, **params,
-    )
+    ))

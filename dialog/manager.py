@@ -153,6 +153,8 @@ class DialogManager:
                     )
                     if record is None:
                         raise _Duplicate
+                    for write in turn.afterwards:
+                        await write()
                     after_commit(session, lambda: crashpoints.reached("reply_queued"))  # test hook
                     after_commit(session, lambda: self._outbox.enqueue(record.deliveries))
                     if self._desk is not None and (status_before != "bot" or state.status != "bot"):

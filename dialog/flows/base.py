@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -29,6 +30,9 @@ class Turn:
     replies: list[Outbound] = field(default_factory=list)
     events: list[PendingEvent] = field(default_factory=list)  # written with the transcript
     misunderstood: bool = False  # the fallback answered: nothing understood the message
+    # Messages to other conversations (news of a change to the customer), written in the same
+    # transaction once this turn's replies are: the customer's answer goes out first.
+    afterwards: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
 
     @property
     def language(self) -> str:

@@ -152,7 +152,7 @@ class CancelFlow:
         turn.record(events.ORDER_CANCELLED, number)
         self._tell_done(turn, done)
         if order is not None and _refunds(order):
-            await tell_owner_of_change(turn, done.order, "notice_cancelled")
+            tell_owner_of_change(turn, done.order, "notice_cancelled")
 
     @staticmethod
     def _tell_done(turn: Turn, done: Cancellation) -> None:

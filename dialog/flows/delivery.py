@@ -329,11 +329,11 @@ class DeliveryFlow:
         turn.record(events.DELIVERY_CHANGED, changed.number)
         if plan is None:
             turn.say("delivery_address_changed", number=changed.number, address=address)
-            return await tell_owner_of_change(turn, changed, "notice_address_changed",
-                                              address=address)
+            return tell_owner_of_change(turn, changed, "notice_address_changed",
+                                        address=address)
         turn.say("delivery_changed", number=changed.number, delivery=describe(turn, plan))
         if strong:
-            await tell_owner_of_change(turn, changed, "notice_delivery_changed")
+            tell_owner_of_change(turn, changed, "notice_delivery_changed")
 
     async def _order(self, turn: Turn) -> OrderView | None:
         number = turn.state.slots.get("number")

@@ -337,7 +337,7 @@ class ReturnFlow:
             amount=turn.money(made.amount_minor, made.currency),
             address=_address(turn, order),
         )
-        await tell_owner_of_change(turn, order or asked, "notice_return_opened", rma=made.rma)
+        tell_owner_of_change(turn, order or asked, "notice_return_opened", rma=made.rma)
 
     # Small pieces.
 

@@ -49,16 +49,17 @@ from config import Settings, SettingsError, load_settings
 from console import cli as operator_cli
 from console import erase_cli
 from console.app import OperatorConsole
-from coordination.base import Locks, PubSub
+from coordination.base import Attempts, Locks, PubSub
 from coordination.fallback import (
+    FallbackAttempts,
     FallbackLocks,
     FallbackPubSub,
     FallbackRateLimiter,
     RedisHealth,
 )
 from coordination.limits import RateLimiter
-from coordination.memory import InProcessLocks, InProcessPubSub
-from coordination.redis import RedisLocks, RedisPubSub
+from coordination.memory import InProcessAttempts, InProcessLocks, InProcessPubSub
+from coordination.redis import RedisAttempts, RedisLocks, RedisPubSub
 from dialog.demo_history import seed_history
 from dialog.desk import OperatorDesk
 from dialog.flows import all_flows
@@ -72,6 +73,7 @@ from dialog.nlu import NluModel, evaluate
 from dialog.nlu.prepared import prepared_model
 from dialog.outbox import OutboxSender
 from dialog.proactive import ProactiveMessages
+from dialog.proof_limits import ProofLimits, ProofPolicy
 from dialog.retention import TranscriptRetention
 from dialog.services import Services
 from dialog.store import ConversationStore, TokenStore
@@ -136,6 +138,9 @@ class Orderbot:
                              if self.redis else InProcessLocks())
         self.pubsub: PubSub = (FallbackPubSub(RedisPubSub(self.redis), self.redis_health)
                                if self.redis else InProcessPubSub())
+        # Failed proofs of orders, counted across processes (dialog/proof_limits.py).
+        self.attempts: Attempts = (FallbackAttempts(RedisAttempts(self.redis), self.redis_health)
+                                   if self.redis else InProcessAttempts())
         self.orders = OrderService(link_token_days=settings.security.link_token_days)
         self.process_name = settings.process.name or f"{socket.gethostname()}:{settings.http.port}"
         self.store = ConversationStore(owner=self.process_name)
@@ -283,6 +288,14 @@ class Orderbot:
         self.services.add(ReturnDesk, returns)
         self.orders.return_receiver = returns  # return_received refunds through it
         self.services.add(Invoices, Invoices(self.settings.base_url, self.settings.shop.name))
+        self.services.add(ProactiveMessages, self.proactive)  # codes and news to the customer
+        security = self.settings.security
+        self.services.add(ProofLimits, ProofLimits(self.attempts, ProofPolicy(
+            failures_per_order=security.proof_failures_per_order,
+            failures_per_client=security.proof_failures_per_client,
+            window_seconds=security.proof_window_seconds,
+            lockout_seconds=security.proof_lockout_seconds,
+        ), self.metrics))
         PaymentReminders(
             self.orders, PaymentMessages(self.proactive, self.store, self.texts),
             escalation_days=self.settings.shop.payment_overdue_escalation_days,

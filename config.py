@@ -174,9 +174,15 @@ class LimitsSettings:
 
 @dataclass(frozen=True)
 class SecuritySettings:
-    """Who may get into which order (channels/webchat, orders/links.py)."""
+    """Who may get into which order (docs/security.md): chat links (orders/links.py), and
+    failed proofs that lock an order or a client out (dialog/proof_limits.py)."""
 
     link_token_days: int = 30  # an order's chat link (web chat, Telegram /start) lasts this long
+
+    proof_failures_per_order: int = 5  # within proof_window_seconds, from any chat
+    proof_failures_per_client: int = 10  # per conversation and per web chat address
+    proof_window_seconds: int = 3600
+    proof_lockout_seconds: int = 3600  # doubled for each further lockout within a day
 
 
 @dataclass(frozen=True)
@@ -377,6 +383,10 @@ def _check(settings: Settings) -> None:
                  "email_unverified_threads_per_minute"):
         if getattr(settings.limits, name) < 0:
             raise SettingsError(f"limits.{name}: must not be negative (0 = no limit)")
+    for name in ("proof_failures_per_order", "proof_failures_per_client",
+                 "proof_window_seconds", "proof_lockout_seconds"):
+        if getattr(settings.security, name) < 1:
+            raise SettingsError(f"security.{name}: must be positive")
     if not settings.shop.api_keys:
         raise SettingsError("shop.api_keys: at least one key is needed for the shop API")
     if settings.http.public_url and urlsplit(settings.http.public_url).scheme not in (

@@ -1,5 +1,5 @@
-"""Redis coordination (locks, pub/sub, rate-limit counts), degraded to one process while
-Redis is unreachable.
+"""Redis coordination (locks, pub/sub, rate-limit and failed-attempt counts), degraded to
+one process while Redis is unreachable.
 
 When Redis stops, the bot keeps serving: a turn is still serialised by the in-process lock of
 its conversation (always taken, also while Redis is up), and pub/sub reaches the listeners of
@@ -22,8 +22,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from coordination.base import Listener, Subscription
 from coordination.limits import RateLimiter
-from coordination.memory import InProcessLocks, InProcessPubSub
-from coordination.redis import RedisLocks, RedisPubSub
+from coordination.memory import InProcessAttempts, InProcessLocks, InProcessPubSub
+from coordination.redis import RedisAttempts, RedisLocks, RedisPubSub
 
 log = logging.getLogger(__name__)
 
@@ -158,3 +158,47 @@ class FallbackRateLimiter(RateLimiter):
     async def close(self) -> None:
         await self._local.close()
         await super().close()
+
+
+class FallbackAttempts:
+    """Counts failed attempts in Redis, or in this process while Redis is down (each process
+    its own count then: a lockout holds where it was counted)."""
+
+    def __init__(self, redis: RedisAttempts, health: RedisHealth) -> None:
+        self._redis = redis
+        self._local = InProcessAttempts()
+        self._health = health
+
+    async def failed(self, key: str, failures: int, window: float, lockout: float) -> float | None:
+        if self._usable():
+            try:
+                return await self._answered(self._redis.failed(key, failures, window, lockout))
+            except REDIS_DOWN as error:
+                self._health.failed("attempts", error)
+        return await self._local.failed(key, failures, window, lockout)
+
+    async def locked(self, key: str) -> float | None:
+        remote = None
+        if self._usable():
+            try:
+                remote = await self._answered(self._redis.locked(key))
+            except REDIS_DOWN as error:
+                self._health.failed("attempts", error)
+        local = await self._local.locked(key)  # a lockout counted while Redis was down
+        return max((s for s in (remote, local) if s is not None), default=None)
+
+    async def cleared(self, key: str) -> None:
+        if self._usable():
+            try:
+                await self._answered(self._redis.cleared(key))
+            except REDIS_DOWN as error:
+                self._health.failed("attempts", error)
+        await self._local.cleared(key)
+
+    def _usable(self) -> bool:
+        return self._health.usable()
+
+    async def _answered(self, call: Awaitable[T]) -> T:
+        result = await call
+        self._health.answered()
+        return result

@@ -1,4 +1,5 @@
-"""Redis locks and pub/sub, for several bot processes sharing one Redis."""
+"""Redis locks, pub/sub and failed-attempt counts, for several bot processes sharing one
+Redis."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from contextlib import asynccontextmanager, suppress
 import redis.asyncio as aioredis
 
 from coordination.base import Listener
-from coordination.memory import deliver
+from coordination.memory import STRIKES_SECONDS, deliver
 
 log = logging.getLogger(__name__)
 
@@ -117,3 +118,45 @@ class RedisPubSub:
                 await self._reader
         with suppress(Exception):
             await self._pubsub.aclose()
+
+
+# One failure, atomically: count it in its window; at the limit, lock the key for the lockout
+# doubled per earlier lockout of the day. KEYS: count, strikes, lock. ARGV: failures, window
+# ms, lockout ms, strikes ms. Returns the lockout in ms, 0 when not locked.
+_FAILED = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if count < tonumber(ARGV[1]) then return 0 end
+redis.call('DEL', KEYS[1])
+local strikes = redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+local ms = math.floor(math.min(tonumber(ARGV[3]) * 2 ^ (strikes - 1), tonumber(ARGV[4])))
+redis.call('SET', KEYS[3], '1', 'PX', ms)
+return ms
+"""
+
+
+class RedisAttempts:
+    """coordination.base.Attempts in Redis: every process counts the same failures."""
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self._client = client
+        self._failed = client.register_script(_FAILED)
+
+    async def failed(self, key: str, failures: int, window: float, lockout: float) -> float | None:
+        ms = int(await self._failed(
+            keys=[_attempts(key, "count"), _attempts(key, "strikes"), _attempts(key, "lock")],
+            args=[failures, int(window * 1000), int(lockout * 1000), int(STRIKES_SECONDS * 1000)],
+        ))
+        return ms / 1000 if ms > 0 else None
+
+    async def locked(self, key: str) -> float | None:
+        ms = int(await self._client.pttl(_attempts(key, "lock")))
+        return ms / 1000 if ms > 0 else None
+
+    async def cleared(self, key: str) -> None:
+        await self._client.delete(_attempts(key, "count"))
+
+
+def _attempts(key: str, part: str) -> str:
+    return f"orderbot:attempts:{key}:{part}"

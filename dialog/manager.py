@@ -134,15 +134,16 @@ class DialogManager:
                         services=self._services,
                     )
                     recorded = _with_pressed_title(inbound, state.offered)
-                    proven_before = set(state.verified_orders)
+                    proven_before = set(state.verified_orders) | set(state.strong_orders)
                     status_before = state.status
                     handled_by = "operator"  # an operator holds it: the bot stays silent
                     if state.status != "claimed":
                         handled_by = await self._route(turn)
                     if status_before == "bot" and state.status == "escalated":
                         await self._tell_wait(turn)
-                    proven = [n for n in state.verified_orders if n not in proven_before]
-                    if proven:  # the shop's news about these orders comes here too
+                    proven = [n for n in dict.fromkeys(state.verified_orders + state.strong_orders)
+                              if n not in proven_before]
+                    if proven:  # its news may come here (if strong), an erasure finds it
                         await self._store.watch(session, state.id, proven)
                     record = await self._store.record_turn(
                         session, state, recorded, turn.replies,
@@ -153,6 +154,8 @@ class DialogManager:
                     )
                     if record is None:
                         raise _Duplicate
+                    for write in turn.afterwards:
+                        await write()
                     after_commit(session, lambda: crashpoints.reached("reply_queued"))  # test hook
                     after_commit(session, lambda: self._outbox.enqueue(record.deliveries))
                     if self._desk is not None and (status_before != "bot" or state.status != "bot"):
@@ -348,8 +351,8 @@ class DialogManager:
     ) -> tuple[str, ConversationKey] | None:
         """A token for a new conversation, or for the verified customer's last one there.
 
-        With an order's link token the conversation belongs to that order's customer, and
-        the order counts as proven; None if the link token is unknown.
+        An order's link token proves that one order at the strong level (docs/security.md) in
+        a new conversation that knows nothing else of the customer; None if it is unknown.
         """
         language = language if language in LANGUAGES else "en"
         async with self._database.transaction() as session:
@@ -360,7 +363,6 @@ class DialogManager:
                 linked_order = await self._orders.order_by_link_token(session, link_token)
                 if linked_order is None:
                     return None
-                customer_id = linked_order.customer_id
             elif verified_email:
                 customer = await self._orders.find_or_create_customer(
                     session,
@@ -375,9 +377,12 @@ class DialogManager:
                 if previous is not None and previous.key.channel == channel:
                     key = previous.key
             state = await self._store.load(session, key, language, customer_id)
-            if linked_order is not None and linked_order.number not in state.verified_orders:
-                state.verified_orders.append(linked_order.number)
+            if linked_order is not None:
+                number = linked_order.number
+                state.verified_orders.append(number)
+                state.strong_orders.append(number)
                 await self._store.save(session, state)
+                await self._store.watch(session, state.id, [number])
             token = await self._tokens.issue(session, state.id)
         return token, key
 

@@ -38,6 +38,8 @@ class Inbound:
     # How the channel answers in this conversation (email: recipient, subject, references);
     # kept with the conversation and handed back on every delivery. None: keep the last one.
     context: dict[str, Any] | None = None
+    # The client's network address (web chat): failed proofs are counted per address too.
+    client: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

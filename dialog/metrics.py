@@ -31,6 +31,13 @@ class Metrics(Protocol):
         """A customer message was taken and deliberately not answered (reason: e.g.
         "rate_limited")."""
 
+    def proof_failed(self, level: str) -> None:
+        """A proof of an order failed ("basic": number and email/postcode; "code": a
+        one-time code)."""
+
+    def proof_locked_out(self, scope: str) -> None:
+        """Too many failed proofs locked an "order" or a "client" out for a while."""
+
 
 class NoMetrics:
     def turn(self, channel: str, seconds: float, replies: int) -> None:
@@ -49,4 +56,10 @@ class NoMetrics:
         pass
 
     def unanswered(self, channel: str, reason: str) -> None:
+        pass
+
+    def proof_failed(self, level: str) -> None:
+        pass
+
+    def proof_locked_out(self, scope: str) -> None:
         pass

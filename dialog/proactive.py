@@ -48,6 +48,8 @@ class ProactiveMessages:
     With a preferred channel from the shop, the customer's conversation there (a new one if
     that channel can reach them); otherwise, or if it cannot, the conversation they used last;
     a customer with none gets a web chat one, where the message waits until they open it.
+    Only the customer's own conversations are chosen; a chat that proved the order at the
+    strong level (docs/security.md) gets a copy of the order's news, never instead of them.
     """
 
     def __init__(
@@ -98,10 +100,50 @@ class ProactiveMessages:
         """Write to a customer in the conversation chosen as the class says, in its language.
 
         buttons are (text key, payload) pairs; flow (name, step, slots) makes the customer's
-        next message an answer to this one; about (an order number) lets a chat in which that
-        order was proven count as the customer's. Durable with the caller's transaction.
+        next message an answer to this one; about (an order number): the news also goes, as a
+        copy, to the chats watching that order. Durable with the caller's transaction.
         """
-        state = await self._conversation(session, customer, about)
+        state = await self._conversation(session, customer)
+        await self._write(session, state, text_key, buttons, flow, params)
+        if about is not None:
+            for watcher in await self._store.watchers(session, about, besides=state.id):
+                await self._write(session, watcher, text_key, (), None, params)
+        return state
+
+    async def tell_owner(
+        self,
+        session: Any,
+        customer: CustomerView,
+        text_key: str,
+        *buttons: tuple[str, str],
+        avoid: int,
+        channel: str | None = None,
+        **params: object,
+    ) -> ConversationState | None:
+        """Write to the customer in a conversation of their own (on `channel` first, when it
+        can reach them; else as `tell` chooses), never in conversation `avoid`; None when that
+        would be the one."""
+        state = None
+        if channel is not None and channel in self._openers:
+            state = await self._store.latest_for_customer(session, customer.id, channel)
+            if state is None:
+                state = await self._open(session, customer, channel)
+        if state is None:
+            state = await self._conversation(session, customer)
+        if state.id == avoid:
+            return None
+        await self._write(session, state, text_key, buttons, None, params)
+        return state
+
+    async def _write(
+        self,
+        session: Any,
+        state: ConversationState,
+        text_key: str,
+        buttons: tuple[tuple[str, str], ...],
+        flow: tuple[str, str, dict[str, Any]] | None,
+        params: dict[str, object],
+    ) -> None:
         language = state.language
         text = self._texts.get(language, text_key, shop=self._shop_name, **params)
         choices = tuple(Button(self._texts.get(language, key), payload) for key, payload in buttons)
@@ -116,11 +158,8 @@ class ProactiveMessages:
             session, state.id, [message], context=state.context
         )
         after_commit(session, lambda: self._outbox.enqueue(deliveries))
-        return state
 
-    async def _conversation(
-        self, session: Any, customer: CustomerView, about: str | None
-    ) -> ConversationState:
+    async def _conversation(self, session: Any, customer: CustomerView) -> ConversationState:
         preferred = customer.preferred_channel
         if preferred:
             state = await self._store.latest_for_customer(session, customer.id, preferred)
@@ -128,10 +167,7 @@ class ProactiveMessages:
                 state = await self._open(session, customer, preferred)
             if state is not None:
                 return state
-        if about is not None:
-            state = await self._store.latest_for_order(session, customer.id, about)
-        else:
-            state = await self._store.latest_for_customer(session, customer.id)
+        state = await self._store.latest_for_customer(session, customer.id)
         if state is None:
             state = await self._open(session, customer, "webchat")
         if state is None:  # no web chat either: the message waits in a conversation of its own

@@ -25,7 +25,6 @@ from sqlalchemy import (
     delete,
     insert,
     literal,
-    or_,
     select,
     update,
 )
@@ -104,8 +103,10 @@ Index("ix_outbox_unsent", OutboxRow.sent_at, OutboxRow.id)
 
 
 class OrderWatcher(Base):
-    """A conversation in which an order was proven: the shop's news about the order goes there
-    too, though the chat knows nothing else of the customer (an anonymous web chat)."""
+    """A conversation in which an order was proven: erasing the customer erases it too, and if
+    the proof was strong (its chat link, a one-time code; docs/security.md) a copy of the
+    shop's news about the order goes there, though the chat knows nothing else of the customer
+    (an anonymous web chat). A proof by email/postcode gets no news."""
 
     __tablename__ = "order_watchers"
     __table_args__ = (UniqueConstraint("order_id", "conversation_id"),)
@@ -206,6 +207,9 @@ class ConversationState:
     # Orders proven at the strong level (docs/security.md): a verified identity, the chat link
     # sent to the customer, or a one-time code; these may be changed, not only looked at.
     strong_orders: list[str] = field(default_factory=list)
+    # Failed proofs in this conversation: at MAX_PROOF_ATTEMPTS (dialog/flows/status.py) it
+    # goes to a person and proves nothing more by number and email/postcode.
+    proof_failures: int = 0
     misunderstandings: int = 0
     context: dict[str, Any] = field(default_factory=dict)  # the channel's reply context
     # The buttons of the latest message to the customer, [title, payload] each: a reply like
@@ -227,6 +231,7 @@ class ConversationState:
             "slots": self.slots,
             "verified_orders": self.verified_orders,
             "strong_orders": self.strong_orders,
+            "proof_failures": self.proof_failures,
             "misunderstandings": self.misunderstandings,
             "context": self.context,
             "offered": self.offered,
@@ -296,6 +301,7 @@ class ConversationStore:
             slots=dict(data.get("slots") or {}),
             verified_orders=list(data.get("verified_orders") or []),
             strong_orders=list(data.get("strong_orders") or []),
+            proof_failures=int(data.get("proof_failures") or 0),
             misunderstandings=int(data.get("misunderstandings") or 0),
             context=dict(data.get("context") or {}),
             offered=[list(button) for button in data.get("offered") or ()],
@@ -425,24 +431,27 @@ class ConversationStore:
             )
         )
 
-    async def latest_for_order(
-        self, session: AsyncSession, customer_id: int, number: str
-    ) -> ConversationState | None:
-        """The most recently active conversation of the order's customer, or one in which
-        the order was proven."""
-        watching = (
-            select(OrderWatcher.conversation_id)
+    async def watchers(
+        self, session: AsyncSession, number: str, besides: int | None = None
+    ) -> list[ConversationState]:
+        """The conversations watching the order (besides conversation `besides`) that proved
+        it at the strong level or belong to its customer: they get a copy of its news. (A
+        chat that proved it by email/postcode only watches it for an erasure: no copy.)"""
+        rows = (await session.execute(
+            select(Conversation.channel, Conversation.chat_id, Order.customer_id)
+            .join(OrderWatcher, OrderWatcher.conversation_id == Conversation.id)
             .join(Order, Order.id == OrderWatcher.order_id)
             .where(Order.number == number)
-        )
-        row = (await session.execute(
-            select(Conversation.channel, Conversation.chat_id)
-            .where(or_(Conversation.customer_id == customer_id, Conversation.id.in_(watching)))
-            .order_by(Conversation.updated_at.desc(), Conversation.id.desc()).limit(1)
-        )).first()
-        if row is None:
-            return None
-        return await self.load(session, ConversationKey(row.channel, row.chat_id))
+            .order_by(Conversation.id)
+        )).all()
+        found = []
+        for channel, chat_id, customer_id in rows:
+            state = await self.load(session, ConversationKey(channel, chat_id))
+            if state.id != besides and (
+                number in state.strong_orders or state.customer_id == customer_id
+            ):
+                found.append(state)
+        return found
 
     async def history(
         self, session: AsyncSession, key: ConversationKey, limit: int = 200

@@ -49,6 +49,11 @@ class PrometheusMetrics:
                              registry=registry)
         self._queue = Gauge("orderbot_queue_length", "Conversations with the operators",
                             ["status"], registry=registry)
+        self._proof_failures = Counter("orderbot_proof_failures",
+                                       "Failed proofs of an order", ["level"], registry=registry)
+        self._proof_lockouts = Counter("orderbot_proof_lockouts",
+                                       "Lockouts after too many failed proofs", ["scope"],
+                                       registry=registry)
         self._jobs = Gauge("orderbot_jobs_due", "Due jobs not run yet", registry=registry)
 
     # dialog.metrics.Metrics
@@ -71,6 +76,12 @@ class PrometheusMetrics:
 
     def unanswered(self, channel: str, reason: str) -> None:
         self._unanswered.labels(channel, reason).inc()
+
+    def proof_failed(self, level: str) -> None:
+        self._proof_failures.labels(level).inc()
+
+    def proof_locked_out(self, scope: str) -> None:
+        self._proof_lockouts.labels(scope).inc()
 
     # The endpoint
 

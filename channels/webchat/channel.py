@@ -213,6 +213,7 @@ class WebchatChannel:
 
     async def _converse(self, websocket: WebSocket, key: ConversationKey) -> None:
         sending = asyncio.Lock()
+        client = websocket.client.host if websocket.client else None  # proofs counted per address
 
         async def push(data: str) -> None:
             async with sending:
@@ -224,7 +225,7 @@ class WebchatChannel:
             await push(json.dumps({"type": "history", "messages": [_entry(e) for e in history]}))
             while True:
                 raw = await websocket.receive_text()
-                inbound, error = self._parse(key, raw, language)
+                inbound, error = self._parse(key, raw, language, client)
                 if error is not None:
                     await push(json.dumps({"type": "error", "reason": error}))
                     continue
@@ -247,7 +248,7 @@ class WebchatChannel:
             await subscription.close()
 
     def _parse(
-        self, key: ConversationKey, raw: str, language: str
+        self, key: ConversationKey, raw: str, language: str, client: str | None = None
     ) -> tuple[Inbound | None, str | None]:
         """The customer's frame as an Inbound, or the reason it is refused (in their language)."""
         texts, limit = self._manager.texts, self._settings.max_message_chars
@@ -258,13 +259,13 @@ class WebchatChannel:
         if frame.type == "action":
             if not frame.payload:
                 return None, texts.get(language, "error_bad_request")
-            return Inbound(key=key, action=frame.payload), None
+            return Inbound(key=key, action=frame.payload, client=client), None
         text = frame.text.strip()
         if not text:
             return None, texts.get(language, "error_bad_request")
         if len(text) > limit:
             return None, texts.get(language, "error_too_long", limit=limit)
-        return Inbound(key=key, text=text), None
+        return Inbound(key=key, text=text, client=client), None
 
 
 def _entry(entry: HistoryEntry) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -31,6 +32,9 @@ class Turn:
     misunderstood: bool = False  # the fallback answered: nothing understood the message
     # Guards against abuse that refused something in this turn (their reasons, for /metrics).
     refused: list[str] = field(default_factory=list)
+    # Messages to other conversations (news of a change to the customer), written in the same
+    # transaction once this turn's replies are: the customer's answer goes out first.
+    afterwards: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
 
     @property
     def language(self) -> str:

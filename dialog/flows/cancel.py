@@ -1,13 +1,24 @@
 """Cancel an order: find it and prove it is the customer's (as the status flow does), ask
 "Cancel order A-1002? yes/no", then let the order core cancel it (stock back, refund started).
 After shipping it cannot be cancelled: the bot says so and offers a return instead.
+
+An unpaid order may be cancelled by whoever proved it; a paid one (its money goes back) only at
+the strong level (docs/security.md), and the customer hears of it in their own conversation.
 """
 
 from __future__ import annotations
 
 from dialog import events
+from dialog.change_notices import tell_owner_of_change
 from dialog.flows.base import Turn, human_button
 from dialog.flows.status import ORDER_INTENTS, OrderIdentification, numbers, owns, proofs
+from dialog.flows.strong_proof import (
+    CODE_STEP,
+    answer_code,
+    ask_code,
+    is_code_answer,
+    strongly_owns,
+)
 from dialog.messages import Button
 from orders.cancellation import (
     CANCELLABLE,
@@ -35,14 +46,22 @@ class CancelFlow:
         turn.finish()
         order = await self._identify.start(turn)
         if order is not None:
-            self._offer(turn, order)
+            await self._offer(turn, order)
 
     async def resume(self, turn: Turn) -> bool:
         if turn.state.step in OrderIdentification.STEPS:
             answered, order = await self._identify.answer(turn)
             if order is not None:
-                self._offer(turn, order)
+                await self._offer(turn, order)
             return answered
+        if turn.state.step == CODE_STEP:
+            if not is_code_answer(turn):
+                return False
+            if await answer_code(turn) is not None:
+                order = await turn.orders.get_order(turn.session, turn.state.slots["number"])
+                if order is not None:
+                    await self._offer(turn, order)
+            return True
         if turn.state.step != "confirm":
             return False
         number = str(turn.state.slots["number"])
@@ -56,7 +75,7 @@ class CancelFlow:
             turn.finish()
             order = await self._identify.find(turn, named, proofs(turn, loose=False))
             if order is not None:
-                self._offer(turn, order)
+                await self._offer(turn, order)
             return True
         if intent in ("affirm", "cancel_order"):
             await self._cancel(turn, number)
@@ -83,11 +102,13 @@ class CancelFlow:
         turn.finish()
         order = await self._identify.find(turn, [number], [])
         if order is not None:
-            self._offer(turn, order)
+            await self._offer(turn, order)
 
-    def _offer(self, turn: Turn, order: OrderView) -> None:
+    async def _offer(self, turn: Turn, order: OrderView) -> None:
         """Ask to confirm the cancellation, or say why it is not possible any more."""
         number = order.number
+        if order.status in CANCELLABLE and _refunds(order) and not strongly_owns(turn, order):
+            return await ask_code(turn, self.name, order, then="offer")
         if order.status in CANCELLABLE:
             turn.enter(self.name, "confirm", number=number)
             due = order.total_minor - order.refunded_minor
@@ -113,6 +134,9 @@ class CancelFlow:
 
     async def _cancel(self, turn: Turn, number: str) -> None:
         turn.finish()
+        order = await turn.orders.get_order(turn.session, number)
+        if order is not None and _refunds(order) and not strongly_owns(turn, order):
+            return await self._offer(turn, order)  # paid meanwhile: the code first
         try:
             payments: Payments | None = turn.services.get(Payments)
         except LookupError:
@@ -127,6 +151,8 @@ class CancelFlow:
             return turn.say("cancel_failed", human_button(turn), number=number)
         turn.record(events.ORDER_CANCELLED, number)
         self._tell_done(turn, done)
+        if order is not None and _refunds(order):
+            tell_owner_of_change(turn, done.order, "notice_cancelled")
 
     @staticmethod
     def _tell_done(turn: Turn, done: Cancellation) -> None:
@@ -146,6 +172,11 @@ class CancelFlow:
             turn.button("cancel_button_yes", f"{self.name}:yes:{number}"),
             turn.button("cancel_button_no", f"{self.name}:no:{number}"),
         )
+
+
+def _refunds(order: OrderView) -> bool:
+    """Cancelling it sends money back: the strong level of proof is needed."""
+    return order.payment_status == "paid" and order.total_minor > order.refunded_minor
 
 
 def _intent(turn: Turn) -> str | None:

@@ -7,10 +7,18 @@ from datetime import date, datetime
 from typing import Any
 
 from dialog import events
+from dialog.change_notices import tell_owner_of_change
 from dialog.dates import parse_day, parse_slot
 from dialog.flows.base import Turn, human_button
 from dialog.flows.choices import AnswerFirst, another_request, ask, ask_again, picked
 from dialog.flows.status import OrderIdentification, numbers, owns, proofs
+from dialog.flows.strong_proof import (
+    CODE_STEP,
+    answer_code,
+    ask_code,
+    is_code_answer,
+    strongly_owns,
+)
 from orders.confirmation import ConfirmationSettings
 from orders.delivery import (
     CHANGEABLE,
@@ -154,7 +162,11 @@ def _method_word(text: str) -> str | None:
 
 
 class DeliveryFlow:
-    """Change the delivery day/slot, method or address of an order until it ships."""
+    """Change the delivery day/slot, method or address of an order until it ships.
+
+    The day and slot of a courier delivery may be changed by whoever proved the order; its
+    method or address only at the strong level (docs/security.md), and the customer hears of
+    such a change in their own conversation."""
 
     name = "delivery"
     intents = AnswerFirst({"change_delivery"})
@@ -175,6 +187,13 @@ class DeliveryFlow:
         order = await self._order(turn)
         if order is None:
             return False
+        if step == CODE_STEP:
+            if not is_code_answer(turn):
+                return False
+            then = await answer_code(turn)
+            if then is not None:
+                await self._what(turn, order, then)
+            return True
         if step == "what":
             choice = picked(turn) or _what_word(turn.inbound.text)
             if choice is None:
@@ -256,6 +275,8 @@ class DeliveryFlow:
 
     async def _what(self, turn: Turn, order: OrderView, choice: str) -> None:
         settings = turn.services.get(ConfirmationSettings)
+        if not _basic_change(choice, order) and not strongly_owns(turn, order):
+            return await ask_code(turn, self.name, order, then=choice)
         slots = {"number": order.number, "plan": {}}
         if choice == "when":
             slots["plan"] = {"method": "courier"}
@@ -280,6 +301,9 @@ class DeliveryFlow:
     async def _apply(self, turn: Turn, order: OrderView, plan: dict[str, Any] | None,
                      address: str | None = None, postcode: str = "") -> None:
         settings = turn.services.get(ConfirmationSettings)
+        strong = address is not None or (plan or {}).get("method") != order.delivery_method
+        if strong and not strongly_owns(turn, order):  # a button of an older question
+            return await ask_code(turn, self.name, order, then="address" if address else "method")
         try:
             changed = await change_delivery(
                 turn.session, turn.orders, turn.services.get(Inventory), order.number,
@@ -304,8 +328,12 @@ class DeliveryFlow:
         turn.finish()
         turn.record(events.DELIVERY_CHANGED, changed.number)
         if plan is None:
-            return turn.say("delivery_address_changed", number=changed.number, address=address)
+            turn.say("delivery_address_changed", number=changed.number, address=address)
+            return tell_owner_of_change(turn, changed, "notice_address_changed",
+                                        address=address)
         turn.say("delivery_changed", number=changed.number, delivery=describe(turn, plan))
+        if strong:
+            tell_owner_of_change(turn, changed, "notice_delivery_changed")
 
     async def _order(self, turn: Turn) -> OrderView | None:
         number = turn.state.slots.get("number")
@@ -317,6 +345,12 @@ class DeliveryFlow:
             return False
         ask_again(turn)
         return True
+
+
+def _basic_change(choice: str, order: OrderView) -> bool:
+    """Another day or slot for the courier: what a proof by email/postcode allows (a courier
+    day for an order going elsewhere would change its method)."""
+    return choice == "when" and order.delivery_method == "courier"
 
 
 def _what_word(text: str) -> str | None:

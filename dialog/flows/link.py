@@ -1,5 +1,9 @@
-"""A chat link from an order (Telegram "/start <token>", a web chat link) ties the
-conversation to the order's customer: their orders are theirs to see from then on."""
+"""A chat link from an order (Telegram "/start <token>", a web chat link) proves that one
+order at the strong level (docs/security.md): the chat may see and change it, and gets a copy
+of its news. The link is sent to the order's customer, but it may be forwarded or overheard:
+it never makes the chat the customer's (no customer id, no linked identity), so their other
+orders and their conversations stay out of its reach.
+"""
 
 from __future__ import annotations
 
@@ -19,29 +23,14 @@ class LinkFlow:
 
     async def on_action(self, turn: Turn, argument: str) -> None:
         order = await turn.orders.order_by_link_token(turn.session, argument) if argument else None
-        if order is None or await _linked_elsewhere(turn, order.customer_id):
+        if order is None:
             turn.say("link_invalid", track_button(turn), human_button(turn))
             return
         state = turn.state
-        state.customer_id = order.customer_id
-        if order.number not in state.verified_orders:
-            state.verified_orders.append(order.number)
-        if turn.inbound.sender:
-            await turn.orders.link_identity(
-                turn.session, order.customer_id, state.key.channel, turn.inbound.sender
-            )
+        for proven in (state.verified_orders, state.strong_orders):
+            if order.number not in proven:
+                proven.append(order.number)
         state.language = order.customer_language
+        # Said every time, so that a chat never follows another order without being told.
         turn.say("linked", name=order.customer_name.split()[0], number=order.number)
         await StatusFlow().on_action(turn, order.number)
-
-
-async def _linked_elsewhere(turn: Turn, customer_id: int) -> bool:
-    """The link already tied another chat of this channel to the customer. A forwarded or
-    overheard link must not open their orders (and their news) to a second chat: that chat
-    proves the order like anyone else."""
-    sender = turn.inbound.sender
-    if not sender:
-        return False
-    linked = await turn.orders.identities_of(turn.session, customer_id)
-    holder = linked.get(turn.state.key.channel)
-    return holder is not None and holder != sender

@@ -9,6 +9,10 @@ Every button has a free-text twin: "2 mugs", "all", "1", "courier", a reason in 
 A typed number picks the offered button under that number (DialogManager, and email's numbered
 options), so the listing numbers exactly the lines that have a button, in button order, and
 shows the others (not returnable, returned already) below them without a number.
+
+A return is opened only at the strong level of proof (docs/security.md): a chat that proved
+the order by its email/postcode types the one-time code first; the customer hears of the
+return in their own conversation.
 """
 
 from __future__ import annotations
@@ -17,9 +21,17 @@ import re
 from typing import Any
 
 from dialog import events
+from dialog.change_notices import tell_owner_of_change
 from dialog.flows.base import Turn
 from dialog.flows.choices import AnswerFirst
 from dialog.flows.status import OrderIdentification, numbers, proofs
+from dialog.flows.strong_proof import (
+    CODE_STEP,
+    answer_code,
+    ask_code,
+    is_code_answer,
+    strongly_owns,
+)
 from orders.returns import (
     METHODS,
     REASONS,
@@ -86,6 +98,12 @@ class ReturnFlow:
             if step == "need_number":
                 return self._reask(turn, "returns_ask_number")
             return self._reask(turn, "returns_ask_proof", number=turn.state.slots["number"])
+        if step == CODE_STEP:
+            if not is_code_answer(turn):
+                return False
+            if await answer_code(turn) is not None:
+                await self._offer(turn, turn.state.slots["number"])
+            return True
         if numbers(turn):  # another order named mid-return: a new question
             return False
         if step == "choose_lines":
@@ -164,6 +182,11 @@ class ReturnFlow:
         eligibility = await self._eligibility(turn, number)
         if eligibility.refusal is not None:
             return await self._refuse(turn, eligibility)
+        order = await turn.orders.get_order(turn.session, number)
+        if order is None:
+            return await self._refuse(turn, eligibility)
+        if not strongly_owns(turn, order):
+            return await ask_code(turn, self.name, order, then="offer")
         turn.enter(self.name, "choose_lines", number=number, chosen={})
         turn.say(
             "returns_choose_lines", *self._line_buttons(turn, eligibility),
@@ -294,6 +317,9 @@ class ReturnFlow:
         slots = turn.state.slots
         desk = turn.services.get(ReturnDesk)
         chosen_text = await self._chosen_text(turn)
+        asked = await turn.orders.get_order(turn.session, slots["number"])
+        if asked is None or not strongly_owns(turn, asked):
+            return await self._offer(turn, slots["number"])
         try:
             made = await desk.request_return(turn.session, slots["number"], _chosen(slots),
                                              str(slots["reason"]), method)
@@ -311,6 +337,7 @@ class ReturnFlow:
             amount=turn.money(made.amount_minor, made.currency),
             address=_address(turn, order),
         )
+        tell_owner_of_change(turn, order or asked, "notice_return_opened", rma=made.rma)
 
     # Small pieces.
 

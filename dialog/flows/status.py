@@ -6,6 +6,13 @@ someone who gives the order number together with the order's email address or po
 Unknown numbers and wrong proofs get the same answer, so order numbers cannot be probed.
 OrderIdentification does that for every flow that works on one order (status, cancel,
 delivery, payment, returns): there is no other way to prove an order.
+
+One message proves at most one order with one proof: only its first order number is looked
+at, and a message with several emails/postcodes proves nothing ("one at a time") and counts as
+a failure, so that a list of guesses costs as many tries as the guesses. Failures are counted
+per conversation (MAX_PROOF_ATTEMPTS: a person takes over, and proving stops there), and per
+order and per client across sessions and processes (dialog/proof_limits.py). The levels of
+proof and what each allows: docs/security.md.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from dialog import events
 from dialog.flows.base import Turn, human_button
 from dialog.flows.handoff import hand_over
 from dialog.messages import Button, Outbound
+from dialog.proof_limits import ProofLimits
 from orders.billing import is_unpaid
 from orders.inventory import Inventory, InventoryUnavailable
 from orders.models import utcnow
@@ -44,9 +52,17 @@ def owns(turn: Turn, order: OrderView) -> bool:
 
 
 def numbers(turn: Turn) -> list[str]:
+    """The first order number of the message (and its other spelling: "A1001", "A-1001");
+    the numbers after it are not looked at."""
     if turn.understanding is None:
         return []
-    return list(turn.understanding.entities.order_numbers)
+    return first_number(list(turn.understanding.entities.order_numbers))
+
+
+def first_number(found: list[str]) -> list[str]:
+    if len(found) > 1 and found[1].replace("-", "") == found[0]:
+        return found[:2]  # the two candidates of one token (entities.py)
+    return found[:1]
 
 
 def proofs(turn: Turn, loose: bool) -> list[str]:
@@ -64,7 +80,7 @@ class OrderIdentification:
     """Which order the customer means, shown to be theirs before anything is told or changed.
 
     While it asks, the flow named `flow` waits at step "need_number", "need_proof" (slots:
-    number, attempts) or "choose"; the flow's resume hands those steps to `answer`. A verified
+    number) or "choose"; the flow's resume hands those steps to `answer`. A verified
     customer with several orders gets buttons "<flow>:<number>" (step "choose"); the flow's
     on_action hands the number to `find`. A flow that keeps slots of its own while it asks
     (payment's topic) passes them to `find`/`answer`; one with its own wording passes the
@@ -120,9 +136,11 @@ class OrderIdentification:
     async def find(
         self, turn: Turn, numbers: list[str], proofs: list[str], **slots: Any
     ) -> OrderView | None:
-        """The first of `numbers` the customer owns or proves with `proofs`; without numbers,
-        theirs. None if a question was asked (the flow then waits with `slots` kept)."""
+        """The order of the first of `numbers` if the customer owns it or proves it with
+        `proofs`; without numbers, theirs. None if a question was asked (the flow then waits
+        with `slots` kept)."""
         state = turn.state
+        numbers = first_number(numbers)
         for number in numbers:
             order = await turn.orders.get_order(turn.session, number)
             if order is not None and owns(turn, order):
@@ -137,22 +155,45 @@ class OrderIdentification:
             turn.enter(self.flow, "need_number", **slots)
             turn.say("ask_order_number")
             return None
+        proofs = [proof for proof in proofs if proof not in numbers]  # "10115": one or other
         if not proofs:
-            turn.enter(self.flow, "need_proof", **slots, number=numbers[0], attempts=0)
+            turn.enter(self.flow, "need_proof", **slots, number=numbers[0])
             turn.say(self.ask_proof_key, number=numbers[0])
             return None
-        for number in numbers:
-            order = await turn.orders.verified_order(turn.session, number, proofs)
+        return await self._prove(turn, numbers, proofs, **slots)
+
+    async def _prove(
+        self, turn: Turn, numbers: list[str], proofs: list[str], **slots: Any
+    ) -> OrderView | None:
+        state, number = turn.state, numbers[0]
+        limits = turn.services.get(ProofLimits)
+        if state.proof_failures >= MAX_PROOF_ATTEMPTS or await limits.locked(
+            number, turn.inbound
+        ):  # nothing is checked: the answer is the same whatever the proof
+            turn.finish()
+            turn.say("proof_locked", human_button(turn))
+            return None
+        if len(proofs) > 1:
+            return await self._failed(turn, number, "proof_one_at_a_time", **slots)
+        for candidate in numbers:
+            order = await turn.orders.verified_order(turn.session, candidate, proofs)
             if order is not None:
+                await limits.succeeded(number)
                 if order.number not in state.verified_orders:
                     state.verified_orders.append(order.number)
                 return order
-        attempts = int(state.slots.get("attempts", 0)) + 1
-        if attempts >= MAX_PROOF_ATTEMPTS:
+        return await self._failed(turn, number, self.mismatch_key, **slots)
+
+    async def _failed(self, turn: Turn, number: str, key: str, **slots: Any) -> None:
+        state = turn.state
+        await turn.services.get(ProofLimits).failed(number, turn.inbound)
+        state.proof_failures += 1
+        log.debug("failed proof %d of order %s", state.proof_failures, number)
+        if state.proof_failures >= MAX_PROOF_ATTEMPTS:
             hand_over(turn, "verification_failed", key="proof_failed_handoff")
             return None
-        turn.enter(self.flow, "need_proof", **slots, number=numbers[0], attempts=attempts)
-        turn.say(self.mismatch_key, human_button(turn), number=numbers[0])
+        turn.enter(self.flow, "need_proof", **slots, number=number)
+        turn.say(key, human_button(turn), number=number)
         return None
 
     async def _customer_order(self, turn: Turn, **slots: Any) -> OrderView | None:

@@ -1,7 +1,8 @@
 """The order conversations of issue 4 in the web chat widget, as a customer does them.
 
 A customer on the demo shop page confirms a pending order by pressing buttons (and typing a
-voucher), and a Polish customer on a phone returns a delivered item. Along the way: the PDF
+voucher), and a Polish customer on a phone returns a delivered item (typing the one-time code
+sent to her). Along the way: the PDF
 links work, multi-line texts keep their lines, answered buttons cannot be pressed again while
 an open question's buttons stay usable, nothing overflows the panel, and markup in an order's
 line names stays text. Screenshots of the key moments go to /tmp/widget-orders/.
@@ -30,6 +31,7 @@ from tests.browser.test_widget import (
     shop_page,
 )
 from tests.conftest import API_KEY, LiveServer
+from tests.dialog.conftest import sent_code
 
 pytestmark = pytest.mark.browser
 
@@ -230,6 +232,10 @@ async def test_a_polish_customer_returns_a_delivered_item_on_a_phone(
     await say(page, "Chcę zwrócić zamówienie A-1029")
     await expect(messages(page, "bot").last).to_contain_text("kod pocztowy")
     await say(page, "00-950")
+    # a return needs the strong level (docs/security.md): the code sent to her, typed here
+    await expect(messages(page, "bot").last).to_contain_text("6-cyfrowy kod")
+    code, _ = await sent_code(live_server.bot, "A-1029")
+    await say(page, code)
     choose = await bot_says(page, "Które chcesz odesłać?")
     text = await choose.locator('[data-ob="text"]').inner_text()
     await expect_lines(choose.locator('[data-ob="text"]'), text.split("\n"))

@@ -25,6 +25,7 @@ from tests.channels.test_slack import button_titles, texts
 from tests.channels.test_telegram import Customer as TelegramCustomer
 from tests.channels.test_telegram import keyboard, settle
 from tests.conftest import API_KEY, BotFactory, LiveServer, serve
+from tests.dialog.conftest import sent_code
 from tests.doubles.slack_api import SlackApiDouble
 from tests.doubles.smtp_relay import MTA, SmtpRelayDouble, customer_mail
 from tests.doubles.telegram_api import TelegramApiDouble, text_update
@@ -109,14 +110,16 @@ class TelegramChat(TelegramCustomer):
         return [data for message in self.replies for _, data in keyboard(message)]
 
 
-async def linked_telegram_chat(server: LiveServer, double: TelegramApiDouble) -> TelegramChat:
-    """Olivia's Telegram chat, linked to her with an order's link (as test_cross_channel
-    shows): the shop's news about her orders come here."""
+async def linked_telegram_chat(
+    server: LiveServer, double: TelegramApiDouble, number: str
+) -> tuple[TelegramChat, dict[str, Any]]:
+    """Olivia's Telegram chat, opened with the order's chat link (the shop sends it with the
+    order): the chat may see and change that order, and is told its status (returned)."""
     olivia = TelegramChat(server, double, "olivia")
-    link = (await shop(server, "GET", "/orders/A-1015"))["links"]["telegram"]
-    linked = await olivia.write(f"/start {link.partition('?start=')[2]}")
-    assert linked[0]["text"] == "Hello Olivia! This chat is now linked to your order A-1015."
-    return olivia
+    link = (await shop(server, "GET", f"/orders/{number}"))["links"]["telegram"]
+    linked, status = await olivia.write(f"/start {link.partition('?start=')[2]}")
+    assert linked["text"] == f"Hello Olivia! This chat is now linked to your order {number}."
+    return olivia, status
 
 
 async def shop_creates(server: LiveServer, number: str, **customer: str) -> None:
@@ -138,11 +141,13 @@ async def test_telegram_confirmation_from_the_shops_order_to_the_pdf_by_buttons(
     telegram_server: LiveServer, telegram_api: TelegramApiDouble
 ) -> None:
     bot = telegram_server.bot
-    olivia = await linked_telegram_chat(telegram_server, telegram_api)
-    before = len(olivia.replies)
     await shop_creates(telegram_server, "T-5001", preferred_channel="telegram")
-    [request] = olivia.replies[before:]
-    assert request["text"].startswith("Thank you for your order T-5001 at Demo Shop!")
+    # The chat link proves the order, not the customer (docs/security.md): the shop's request
+    # waits in a conversation of her own, and she confirms from the order's status here.
+    olivia, status = await linked_telegram_chat(telegram_server, telegram_api, "T-5001")
+    assert "Order T-5001 is waiting for your confirmation" in status["text"]
+    [request] = await olivia.press_title("Confirm my order", status)
+    assert request["text"].startswith("Here is your order T-5001:")
     assert "1 × Wireless keyboard — 49.00 EUR" in request["text"]
     assert keyboard(request) == [("Yes, let's confirm", "confirm:begin:go"),
                                  ("Cancel the order", "confirm:begin:decline")]
@@ -183,7 +188,7 @@ async def test_telegram_confirmation_from_the_shops_order_to_the_pdf_by_buttons(
     assert f"confirm:day:{confirmed.delivery_date.isoformat()}" == first_day_payload
     # every press stopped its spinner and took its keyboard away: nothing left to press
     presses = len(telegram_api.successful("answerCallbackQuery"))
-    assert presses == 8
+    assert presses == 9
     await telegram_api.wait_for("editMessageReplyMarkup", presses)
     assert not any("reply_markup" in m for m in telegram_api.messages.values()
                    if m["text"].startswith(("How would", "Which day", "Please check")))
@@ -196,10 +201,14 @@ async def test_telegram_cancelling_another_order_while_a_confirmation_waits_canc
     """The confirmation of T-5002 waits for an answer; "cancel my order A-1003" is about
     A-1003 (it used to decline T-5002, the order the customer had not named)."""
     bot = telegram_server.bot
-    olivia = await linked_telegram_chat(telegram_server, telegram_api)
     await shop_creates(telegram_server, "T-5002")
-    assert olivia.replies[-1]["text"].startswith("Thank you for your order T-5002")
-    asked, *_ = await olivia.write("please cancel my order A-1003")
+    olivia, status = await linked_telegram_chat(telegram_server, telegram_api, "T-5002")
+    [summary] = await olivia.press_title("Confirm my order", status)
+    assert summary["text"].startswith("Here is your order T-5002")
+    # the link proved T-5002 only: another of her orders is proven as anywhere
+    [proof] = await olivia.write("please cancel my order A-1003")
+    assert "postcode of order A-1003" in proof["text"]
+    asked, *_ = await olivia.write("EH1 1YZ")
     assert asked["text"] == "Cancel order A-1003? Please answer yes or no."
     cancelled, offer = await olivia.press_title("Yes, cancel it", asked)
     assert cancelled["text"] == "Order A-1003 is cancelled."
@@ -222,11 +231,10 @@ async def test_telegram_buttons_of_orders_with_the_longest_numbers_work(
     """callback_data holds 64 bytes; "confirm:start:" or "cancel:yes:" and an order number
     the shop API accepts are longer. The customer still gets those buttons, and they work."""
     bot = telegram_server.bot
-    olivia = await linked_telegram_chat(telegram_server, telegram_api)
     first, second = long_order_number("1"), long_order_number("2")
     await shop_creates(telegram_server, first)
     await shop_creates(telegram_server, second)
-    assert second in olivia.replies[-1]["text"]  # she wrote here last: the requests came here
+    olivia, _ = await linked_telegram_chat(telegram_server, telegram_api, second)
 
     status, *_ = await olivia.write(f"where is my order {second}?")
     assert f"Order {second} is waiting for your confirmation" in status["text"]
@@ -235,7 +243,9 @@ async def test_telegram_buttons_of_orders_with_the_longest_numbers_work(
     summary, *_ = await olivia.press_title("Confirm my order", status)
     assert summary["text"].startswith(f"Here is your order {second}:")
 
-    asked, *_ = await olivia.write(f"please cancel my order {first}")
+    [proof] = await olivia.write(f"please cancel my order {first}")
+    assert f"postcode of order {first}" in proof["text"]  # the link proved {second} only
+    asked, *_ = await olivia.write("EH1 1YZ")
     assert asked["text"] == f"Cancel order {first}? Please answer yes or no."
     cancelled, *_ = await olivia.press_title("Yes, cancel it", asked)
     assert cancelled["text"] == f"Order {first} is cancelled."
@@ -325,7 +335,12 @@ async def test_slack_return_of_a_delivered_order_by_buttons(
     olivia = SlackChat(slack_server, slack_api, "U_OLIVIA")
     [asked] = await olivia.write("I want to return my order A-1027")
     assert asked["text"].startswith("To make sure order A-1027 is yours")
-    [offer] = await olivia.write("EH1 1YZ")
+    # a return needs the strong level: the code sent to her own conversation (not this chat)
+    [code_asked] = await olivia.write("EH1 1YZ")
+    assert "6-digit code" in code_asked["text"]
+    code, where = await sent_code(bot, "A-1027")
+    assert where.channel != "slack"
+    [offer] = await olivia.write(code)
     assert "2. Bluetooth speaker × 2, 69.00 EUR each" in texts(offer)
     assert button_titles(offer) == [
         "Noise-cancelling headphones", "Bluetooth speaker", "USB-C cable 2 m", "All items"]

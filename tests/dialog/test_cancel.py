@@ -3,6 +3,7 @@ order; after shipping an explanation and a return instead. Never reveals another
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bot import Orderbot
@@ -13,6 +14,14 @@ from orders.payments import PaymentFailed, Payments
 from orders.service import OrderView
 from orders.states import OrderStatus
 from tests.dialog.conftest import Conversation
+
+
+@pytest.fixture
+def conversation(bot: Orderbot) -> Conversation:
+    """These customers prove their orders by email/postcode, so a change that needs the
+    strong level (docs/security.md) has them type the one-time code sent to them."""
+    return Conversation(bot, answers_codes=True)
+
 
 # From the demo shop (orders/demo.py).
 CONFIRMED_PAID = "A-1014"  # James Wilson, M1 1AE, card, paid
@@ -86,10 +95,10 @@ async def test_nonsense_gets_a_polite_reask(conversation: Conversation, bot: Ord
 
 
 async def test_the_buttons_words_and_numbers_work_as_answers(bot: Orderbot) -> None:
-    typed = Conversation(bot)
+    typed = Conversation(bot, answers_codes=True)
     await typed.say(f"cancel {CONFIRMED_PAID} M1 1AE")
     assert "stays as it is" in await typed.say("2.")
-    numbered = Conversation(bot)
+    numbered = Conversation(bot, answers_codes=True)
     await numbered.say(f"cancel {PENDING_UNPAID} M1 1AE")
     assert await numbered.say("yes, cancel it") == f"Order {PENDING_UNPAID} is cancelled."
 
@@ -115,7 +124,7 @@ async def test_after_shipping_the_bot_explains_and_offers_a_return(
     assert (await order(bot, SHIPPED)).status is OrderStatus.SHIPPED
     reply = await conversation.press("Return it instead")  # the same order, no number asked
     assert f"{SHIPPED} hasn't been delivered yet" in reply
-    delivered = Conversation(bot)
+    delivered = Conversation(bot, answers_codes=True)
     reply = await delivered.say(f"cancel {DELIVERED} sw1a1aa")
     assert "already been delivered" in reply and "you can return it" in reply
     reply = await delivered.press("Return it instead")
@@ -123,7 +132,8 @@ async def test_after_shipping_the_bot_explains_and_offers_a_return(
 
 
 async def test_an_already_cancelled_order(bot: Orderbot) -> None:
-    reply = await Conversation(bot).say(f"отменить заказ {CANCELLED} индекс 101000")
+    conversation = Conversation(bot, answers_codes=True)
+    reply = await conversation.say(f"отменить заказ {CANCELLED} индекс 101000")
     assert reply == f"Заказ {CANCELLED} уже отменён."
 
 
@@ -132,20 +142,20 @@ async def test_someone_elses_order_looks_like_an_unknown_one(
 ) -> None:
     await conversation.say(f"cancel my order {CONFIRMED_PAID}")
     wrong = await conversation.say("anna.kowalska@example.com")
-    other = Conversation(bot)
+    other = Conversation(bot, answers_codes=True)
     await other.say("cancel my order A-9999")
     unknown = await other.say("anna.kowalska@example.com")
     assert "couldn't find an order" in wrong
     assert wrong.replace(CONFIRMED_PAID, "N") == unknown.replace("A-9999", "N")
     # The status flow answers the same way.
-    status = Conversation(bot)
+    status = Conversation(bot, answers_codes=True)
     await status.say(f"where is my order {CONFIRMED_PAID}")
     assert await status.say("anna.kowalska@example.com") == wrong
     assert (await order(bot, CONFIRMED_PAID)).status is OrderStatus.CONFIRMED
 
 
 async def test_a_stale_yes_button_of_an_unproven_order_asks_for_proof(bot: Orderbot) -> None:
-    stranger = Conversation(bot)
+    stranger = Conversation(bot, answers_codes=True)
     replies = await bot.manager.handle(
         Inbound(key=stranger.key, action=f"cancel:yes:{CONFIRMED_PAID}")
     )

@@ -106,7 +106,7 @@ async def _status(bot: Orderbot, conversation: Conversation) -> tuple[str, str |
     return row.status, row.escalation_reason
 
 
-async def test_a_chat_link_ties_the_conversation_to_the_orders_customer(bot: Orderbot) -> None:
+async def test_a_chat_link_proves_its_one_order_and_nothing_else(bot: Orderbot) -> None:
     from dialog.messages import Inbound
 
     async with bot.database.transaction() as session:
@@ -122,11 +122,15 @@ async def test_a_chat_link_ties_the_conversation_to_the_orders_customer(bot: Ord
         "Dzień dobry, Anna! Ten czat jest teraz połączony z Twoim zamówieniem A-1017."
     )
     assert "InPost" in texts[1]
-    # From now on her other orders need no proof either, and the identity is remembered.
-    assert "Zamówienie A-1005" in await conversation.say("gdzie jest zamówienie A-1005?")
+    # A link may be forwarded: her other orders still need their proof, and the chat does not
+    # become hers (docs/security.md).
+    reply = await conversation.say("gdzie jest zamówienie A-1005?")
+    assert "kod pocztowy dostawy zamówienia A-1005" in reply
     async with bot.database.transaction() as session:
         known = await bot.orders.customer_for_identity(session, "telegram", "tg-user-1")
-    assert known == order.customer_id
+        state = await bot.store.load(session, conversation.key)
+    assert known is None and state.customer_id is None
+    assert state.strong_orders == ["A-1017"]
 
 
 async def test_an_unknown_chat_link_is_a_polite_no(conversation: Conversation) -> None:

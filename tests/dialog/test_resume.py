@@ -3,12 +3,21 @@ same step), and free text ("2", "2.", a button's words) picking the last offered
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bot import Orderbot
 from orders.models import Customer
 from orders.states import OrderStatus
 from tests.dialog.conftest import Conversation
+
+
+@pytest.fixture
+def conversation(bot: Orderbot) -> Conversation:
+    """Cancelling a paid order needs the strong level of proof (docs/security.md): these
+    customers type the one-time code sent to them when asked."""
+    return Conversation(bot, answers_codes=True)
+
 
 CONFIRMED = "A-1014"  # James Wilson, M1 1AE
 CONFIRMED_RU = "A-1010"  # Мария Смирнова, 190000

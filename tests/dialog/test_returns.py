@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import select, update
 
 from bot import Orderbot
@@ -16,6 +17,14 @@ from dialog.store import Conversation as ConversationRow
 from orders.models import Customer, Order, Return, utcnow
 from orders.states import OrderStatus
 from tests.dialog.conftest import Conversation
+
+
+@pytest.fixture
+def conversation(bot: Orderbot) -> Conversation:
+    """These customers prove their orders by email/postcode, so a change that needs the
+    strong level (docs/security.md) has them type the one-time code sent to them."""
+    return Conversation(bot, answers_codes=True)
+
 
 # From the demo shop (orders/demo.py); all delivered a few days ago unless said otherwise.
 HEADPHONES_SPEAKERS = "A-1027"  # Olivia Brown, EH1 1YZ: headphones 1, speaker 2, cable 1
@@ -251,7 +260,7 @@ async def test_changing_the_subject_mid_return_is_answered(conversation: Convers
 
 
 async def test_an_old_button_starts_over_instead_of_failing(bot: Orderbot) -> None:
-    conversation = Conversation(bot)  # a new chat: no return in progress
+    conversation = Conversation(bot, answers_codes=True)  # a new chat: no return in progress
     replies = await bot.manager.handle(Inbound(key=conversation.key, action="returns:line:2"))
     assert [reply.text for reply in replies] == [
         "Which order would you like to return items from? Please give me its order number."]

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from bot import Orderbot
 from dialog.store import Conversation as ConversationRow
 from orders.models import Customer
-from tests.dialog.conftest import Conversation
+from tests.dialog.conftest import Conversation, sent_code
 
 # From the demo shop (orders/demo.py).
 SHIPPED = "A-1015"  # Olivia Brown, olivia.brown@example.com, EH1 1YZ, DHL
@@ -46,7 +46,10 @@ async def test_each_status_offers_what_can_be_done_next(bot: Orderbot) -> None:
     assert "payment link for order A-1041" in await confirmed.press("Pay now")
     delivered = Conversation(bot)
     await delivered.say(f"{DELIVERED} sw1a1aa")
-    assert "return items from order" in await delivered.press("Return items")
+    # a return needs the strong level: the one-time code sent to the customer first
+    assert "6-digit code" in await delivered.press("Return items")
+    code, _ = await sent_code(bot, DELIVERED)
+    assert "return items from order" in await delivered.say(code)
 
 
 async def test_number_and_postcode_in_one_message(conversation: Conversation) -> None:

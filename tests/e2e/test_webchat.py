@@ -178,12 +178,22 @@ async def test_proactive_shipped_message_reaches_an_open_widget_at_once(
         assert "https://dpd.example/DPD123" in pushed["text"]
 
 
-async def test_news_of_an_order_proven_in_an_anonymous_chat_reaches_that_chat(
+async def link_token(server: LiveServer, number: str) -> str:
+    async with server.bot.database.transaction() as session:
+        order = await server.bot.orders.get_order(session, number)
+    assert order is not None
+    return order.link_token
+
+
+async def test_news_of_an_order_reach_an_anonymous_chat_opened_with_its_link(
     live_server: LiveServer,
 ) -> None:
-    async with chat(live_server) as conversation:  # nobody signed in
-        await conversation.say("where is my order A-1014?")
-        assert "A-1014 is confirmed" in (await conversation.say("M1 1AE"))["text"]
+    """The link proves the order at the strong level (docs/security.md): the chat gets a copy
+    of its news. A chat that proved it by its postcode only does not (test_proofs.py)."""
+    token = await link_token(live_server, "A-1014")
+    async with chat(live_server, link=token) as conversation:  # nobody signed in
+        assert "A-1014 is confirmed" in (await conversation.say("where is my order A-1014?"))[
+            "text"]
         await post_event(live_server, "A-1014", type="shipped", carrier="DHL",
                          tracking_number="DHL77")
         pushed = await conversation.next()
@@ -195,9 +205,8 @@ async def test_news_of_an_order_proven_in_an_anonymous_chat_reaches_that_chat(
 async def test_news_without_buttons_leaves_the_open_questions_options_answerable(
     live_server: LiveServer,
 ) -> None:
-    async with chat(live_server) as conversation:
-        await conversation.say("where is my order A-1014?")
-        proven = await conversation.say("M1 1AE")
+    async with chat(live_server, link=await link_token(live_server, "A-1014")) as conversation:
+        proven = await conversation.say("where is my order A-1014?")
         assert proven["buttons"][2]["title"] == "Talk to a person"
         await post_event(live_server, "A-1014", type="shipped", carrier="DHL",
                          tracking_number="DHL78")

@@ -1,7 +1,8 @@
 """kill -9 of the real bot process at each point of a turn, then a restart without the hook.
 
-A Telegram customer (webhook mode, the Bot API double in this process) asks to cancel a paid
-order and proves it; the bot asks "Cancel order A-1014?"; the customer says "yes" and the bot
+A Telegram customer (webhook mode, the Bot API double in this process), known by their Telegram
+identity (a paid order is cancelled at the strong level of proof, docs/security.md), asks to
+cancel a paid order; the bot asks "Cancel order A-1014?"; the customer says "yes" and the bot
 dies at one point of that turn (dialog/crashpoints.py). Telegram sends again an update it got
 no 200 for; the test re-sends it in any case, since a replay must be harmless too. After the
 restart: the "yes" is answered, the order is cancelled and refunded exactly once, and a reply
@@ -19,7 +20,7 @@ import httpx
 import pytest
 
 from tests.doubles.telegram_api import USERS, WEBHOOK_SECRET, TelegramApiDouble, text_update
-from tests.reliability.bot_process import BotProcess, query, wait_for_rows
+from tests.reliability.bot_process import BotProcess, execute, query, wait_for_rows
 
 CUSTOMER = "olivia"
 CHAT = USERS[CUSTOMER]["id"]
@@ -60,6 +61,10 @@ async def test_kill_9_during_a_cancel_turn_loses_nothing_and_applies_it_once(
 ) -> None:
     shutil.copyfile(demo_database, tmp_path / "orderbot.db")
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'orderbot.db'}"
+    await execute(
+        database_url, "INSERT INTO customer_identities (customer_id, channel, external_id,"
+        " created_at) SELECT customer_id, 'telegram', :chat, CURRENT_TIMESTAMP FROM orders"
+        " WHERE number = :n", chat=str(CHAT), n=ORDER)
     bot = BotProcess.make(database_url, tmp_path / "bot.log",
                           telegram=telegram_api.bot_settings(mode="webhook"))
     try:

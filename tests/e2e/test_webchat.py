@@ -179,10 +179,9 @@ async def test_proactive_shipped_message_reaches_an_open_widget_at_once(
 
 
 async def link_token(server: LiveServer, number: str) -> str:
+    """A chat link token of the order, as POST /api/orders and GET /api/orders/N issue them."""
     async with server.bot.database.transaction() as session:
-        order = await server.bot.orders.get_order(session, number)
-    assert order is not None
-    return order.link_token
+        return await server.bot.orders.issue_link_token(session, number)
 
 
 async def test_news_of_an_order_reach_an_anonymous_chat_opened_with_its_link(

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import Orderbot
-from channels.webchat.channel import identity_signature
+from channels.webchat.identity import signed_identity
 from dialog.erasure import erase_customer
 from dialog.messages import ConversationKey, Inbound
 from orders.models import Customer
@@ -31,7 +31,7 @@ from orders.states import OrderStatus
 from tests.conftest import BotFactory, LiveServer
 from tests.dialog.conftest import Conversation, code_in, sent_code, texts_in
 from tests.doubles.smtp_relay import SmtpRelayDouble
-from tests.e2e.test_webchat import chat, open_session, post_event
+from tests.e2e.test_webchat import chat, link_token, open_session, post_event
 from tests.reliability.bot_process import BotProcess
 
 VICTIM = "A-1015"  # Olivia Brown's shipped order (DHL), EH1 1YZ, olivia.brown@example.com
@@ -281,7 +281,7 @@ async def test_a_chat_opened_by_the_link_gets_a_copy_besides_the_customer(
 ) -> None:
     bot = live_server.bot
     number = "A-1013"
-    linked = (await open_session(live_server, link=(await order(bot, number)).link_token)).json()
+    linked = (await open_session(live_server, link=await link_token(live_server, number))).json()
     await post_event(live_server, number, type="shipped", carrier="DPD",
                      tracking_number="DPD-COPY-2", tracking_url="https://dpd.example/2")
     link_chat = ConversationKey("webchat", linked["conversation_id"])
@@ -309,11 +309,10 @@ async def test_a_link_opens_its_one_order_not_the_customer(live_server: LiveServ
     bot = live_server.bot
     email = "olivia.brown@example.com"
     secret = bot.settings.webchat.identity_secret
-    signed = {"customer": {"email": email}, "signature": identity_signature(secret, email)}
+    signed = {"customer": {"email": email}, **signed_identity(secret, email)}
     async with chat(live_server, **signed) as olivia:  # her own, signed-in conversation
         await olivia.say("hello, my private note: blue door")
-    victim = await order(bot, VICTIM)
-    linked = (await open_session(live_server, link=victim.link_token)).json()
+    linked = (await open_session(live_server, link=await link_token(live_server, VICTIM))).json()
     async with chat(live_server, linked["token"]) as holder:
         assert not any("blue door" in m["text"] for m in holder.history)  # not her history
         told = await holder.say(f"where is my order {VICTIM}?")

@@ -114,6 +114,13 @@ async def make_bot(
             if sections.get("demo", {}).get("enabled", True):
                 shutil.copyfile(demo_database, path)
             database_url = f"sqlite+aiosqlite:///{path}"
+        # A free port of its own unless the test names one: never settings.toml's 8000, which
+        # a bot the developer runs, or another xdist worker, may hold.
+        sections["http"] = {"port": free_port(), **sections.get("http", {})}
+        # One process name for the test's bots, as on one host and port: a bot built again on
+        # the same database is the same process restarted (dialog/takeover.py). Tests of
+        # several processes name theirs.
+        sections["process"] = {"name": "test-bot", **sections.get("process", {})}
         bot = Orderbot(make_settings(database_url, **sections), nlu=nlu)
         await bot.start()
         started.append(bot)

@@ -96,7 +96,9 @@ async def test_without_a_valid_key_nothing_is_done(make_bot: BotFactory, key: st
     assert await order_count(bot) == 0
 
 
-async def test_creating_an_order_echoes_it_with_links(api: httpx.AsyncClient) -> None:
+async def test_creating_an_order_echoes_it_with_links(
+    bot: Orderbot, api: httpx.AsyncClient
+) -> None:
     response = await api.post("/api/orders", json=order_body("a-1001"))
     assert response.status_code == 201, response.text
     order = response.json()
@@ -106,7 +108,7 @@ async def test_creating_an_order_echoes_it_with_links(api: httpx.AsyncClient) ->
     assert order["currency"] == "EUR"
     assert order["customer"]["email"] == "emma@example.com"
     assert [line["quantity"] for line in order["lines"]] == [2, 1]
-    assert order["links"]["webchat"].startswith("http://127.0.0.1:8000/webchat/chat?link=")
+    assert order["links"]["webchat"].startswith(f"{bot.settings.base_url}/webchat/chat?link=")
 
 
 async def test_a_new_order_greets_the_customer(bot: Orderbot, api: httpx.AsyncClient) -> None:

@@ -20,7 +20,15 @@ EVENT_TEXTS = {
     "delivered": "notify_delivered",
     "payment_received": "notify_payment_received",
     "return_received": "notify_return_received",
+    "confirmed": "notify_confirmed",
+    "cancelled": "notify_cancelled",
+    "out_for_delivery": "notify_out_for_delivery",
+    "delivery_failed": "notify_delivery_failed",
+    "refunded": "notify_refunded",
 }
+# With the shop's reason, the text that gives it.
+_WITH_REASON = {"cancelled": "notify_cancelled_reason",
+                "delivery_failed": "notify_delivery_failed_reason"}
 
 
 @dataclass(frozen=True)
@@ -68,15 +76,22 @@ class ProactiveMessages:
     def add_opener(self, opener: ConversationOpener) -> None:
         self._openers[opener.name] = opener
 
-    async def order_changed(self, session: Any, order: OrderView, event: str) -> None:
+    async def order_changed(
+        self, session: Any, order: OrderView, event: str,
+        details: dict[str, Any] | None = None,
+    ) -> None:
         text_key = EVENT_TEXTS.get(event)
         if text_key is None:
             return
+        details = details or {}
         customer = customer_of(order)
         if event == "created" and self.on_created is not None:
             return await self.on_created(session, customer, order)
         if event == "return_received" and order.refunded_minor:
             text_key = "notify_return_refunded"
+        if details.get("reason") and event in _WITH_REASON:
+            text_key = _WITH_REASON[event]
+        refund = details.get("amount_minor", order.refunded_minor)
         await self.tell(
             session, customer, text_key,
             about=order.number,
@@ -84,7 +99,8 @@ class ProactiveMessages:
             carrier=order.carrier or "-",
             tracking_number=order.tracking_number or "-",
             tracking_url=order.tracking_url or "-",
-            refund=Amount(order.refunded_minor, order.currency),
+            refund=Amount(refund, order.currency),
+            reason=details.get("reason", ""),
         )
 
     async def tell(

@@ -17,8 +17,9 @@ from http_guards.validation_errors import shown_errors
 from orders.billing import cancel_payment_reminders, set_payment_due_date
 from orders.bodies import read_body
 from orders.database import Database
+from orders.facts import record_fact
 from orders.payments import PaymentFailed
-from orders.schemas import OrderEvent, OrderIn, StockIn, order_out
+from orders.schemas import OrderEvent, OrderIn, RefundedEvent, StockIn, order_out
 from orders.service import (
     DuplicateOrder,
     OrderNotifier,
@@ -26,7 +27,6 @@ from orders.service import (
     UnknownOrder,
     UnknownProduct,
 )
-from orders.states import IllegalTransition
 from orders.stock import BackInStockNotifier, notify_back_in_stock
 
 Links = Callable[[str], dict[str, str | None]]  # a new chat link token -> the links
@@ -110,7 +110,11 @@ def make_router(
                 if body.payment.due_date is not None:
                     await set_payment_due_date(session, order.number, body.payment.due_date)
                     order = await service.get_order(session, order.number) or order
-                await notifier.order_changed(session, order, "created")
+                # A confirmed order is told so; a pending one starts its confirmation.
+                await notifier.order_changed(
+                    session, order, "created" if body.status == "pending_confirmation"
+                    else "confirmed",
+                )
                 link_token = await service.issue_link_token(session, order.number)
         except DuplicateOrder:
             raise HTTPException(
@@ -136,22 +140,31 @@ def make_router(
 
     @router.post("/orders/{number}/events")
     async def order_event(number: OrderNumber, event: OrderEvent) -> dict[str, Any]:
-        details = event.model_dump(exclude={"type"})
+        details = event.model_dump(exclude={"type"}, exclude_none=True)
+        if isinstance(event, RefundedEvent):
+            details = {"amount_minor": event.amount_minor}
+        cause = f"shop api: {event.type}"
+        if "reason" in details:
+            cause = f"{cause}: {details['reason']}"
         try:
             async with database.transaction() as session:
-                order = await service.apply_event(
-                    session, number.upper(), event.type, f"shop api: {event.type}", **details
+                # A fact is never refused (orders/facts.py): a contradiction is a task.
+                recorded = await record_fact(
+                    service, session, number.upper(), event.type, cause, **details
                 )
-                if event.type == "payment_received":
+                order = recorded.order
+                if event.type in ("payment_received", "cancelled"):
                     await cancel_payment_reminders(session, order.number)
-                await notifier.order_changed(session, order, event.type)
+                if not recorded.repeat:
+                    await notifier.order_changed(session, order, event.type, details)
         except UnknownOrder:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no order {number.upper()}") from None
-        except IllegalTransition as refused:
-            raise HTTPException(status.HTTP_409_CONFLICT, str(refused)) from None
         except PaymentFailed as failed:  # the refund of a return: nothing stored, retry later
             raise HTTPException(status.HTTP_502_BAD_GATEWAY, f"refund failed: {failed}") from None
-        return order_out(order)
+        answer = order_out(order)
+        if recorded.conflict is not None:
+            answer["conflict"] = recorded.conflict
+        return answer
 
     @router.put("/stock/{sku}")
     async def set_stock(sku: Annotated[str, Path(max_length=64)], body: StockIn) -> dict[str, Any]:

@@ -231,12 +231,15 @@ class ReturnDesk:
         assert order is not None
         return self._view(row, order, await self._label_url(session, row))
 
-    async def receive(self, session: AsyncSession, number: str, cause: str) -> OrderView:
+    async def receive(
+        self, session: AsyncSession, number: str, cause: str, check: bool = True
+    ) -> OrderView:
         """The shop has the parcel (return_received): the order becomes returned and the
         returned lines are refunded. Without a return registered here (one arranged by the
-        shop itself) every returnable line counts as returned."""
+        shop itself) every returnable line counts as returned. check=False: the shop's fact,
+        taken from any status (orders/facts.py)."""
         order_id = await self._order_id(session, number)
-        order = await self._orders.move(session, number, OrderStatus.RETURNED, cause)
+        order = await self._orders.move(session, number, OrderStatus.RETURNED, cause, check)
         rows = list(await session.scalars(
             select(Return).where(Return.order_id == order_id, Return.status == "requested")
             .order_by(Return.id)

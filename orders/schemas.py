@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from orders.service import LineView, NewCustomer, NewOrder, OrderView
+from orders.states import OrderStatus
 
 Language = Literal["en", "pl", "ru"]
 Channel = Literal["webchat", "telegram", "slack", "email"]
@@ -57,6 +58,8 @@ class OrderIn(_Body):
     currency: Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")]
     delivery: DeliveryIn = Field(default_factory=DeliveryIn)
     payment: PaymentIn = Field(default_factory=PaymentIn)
+    # "confirmed": the shop has confirmed it already; the bot asks the customer nothing.
+    status: Literal["pending_confirmation", "confirmed"] = "pending_confirmation"
 
     def to_new_order(self) -> NewOrder:
         return NewOrder(
@@ -77,6 +80,7 @@ class OrderIn(_Body):
             delivery_address=dict(self.delivery.address),
             payment_method=self.payment.method,
             payment_status=self.payment.status,
+            status=OrderStatus(self.status),
         )
 
 
@@ -99,8 +103,40 @@ class ReturnReceivedEvent(_Body):
     type: Literal["return_received"]
 
 
+class ConfirmedEvent(_Body):
+    type: Literal["confirmed"]
+
+
+Reason = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class CancelledEvent(_Body):
+    type: Literal["cancelled"]
+    reason: Reason | None = None
+
+
+class OutForDeliveryEvent(_Body):
+    type: Literal["out_for_delivery"]
+
+
+class DeliveryFailedEvent(_Body):
+    type: Literal["delivery_failed"]
+    reason: Reason | None = None
+
+
+class RefundedEvent(_Body):
+    type: Literal["refunded"]
+    amount: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
+
+    @property
+    def amount_minor(self) -> int:
+        return int(self.amount * 100)
+
+
 OrderEvent = Annotated[
-    ShippedEvent | DeliveredEvent | PaymentReceivedEvent | ReturnReceivedEvent,
+    ShippedEvent | DeliveredEvent | PaymentReceivedEvent | ReturnReceivedEvent
+    | ConfirmedEvent | CancelledEvent | OutForDeliveryEvent | DeliveryFailedEvent
+    | RefundedEvent,
     Field(discriminator="type"),
 ]
 

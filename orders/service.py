@@ -143,6 +143,8 @@ class NewOrder:
     delivery_address: dict[str, Any] = field(default_factory=dict)
     payment_method: str = "card"
     payment_status: str = "pending"
+    # CONFIRMED: the shop confirmed it already (by phone, in the shop): no confirmation asked.
+    status: OrderStatus = OrderStatus.PENDING_CONFIRMATION
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +161,11 @@ class OrderNotifier(Protocol):
     Called inside the same transaction as the change, so the message is durable with it.
     """
 
-    async def order_changed(self, session: AsyncSession, order: OrderView, event: str) -> None:
+    async def order_changed(
+        self, session: AsyncSession, order: OrderView, event: str,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """details: the event's own fields (a reason, an amount_minor)."""
         ...
 
 
@@ -171,6 +177,11 @@ def normalise_email(text: str) -> str:
     return text.strip().lower()
 
 
+# Statuses whose goods are taken from stock: reserved when an order leaves pending for one.
+_RESERVED = frozenset({
+    OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.DELIVERED,
+})
+
 EVENT_TARGETS: dict[str, OrderStatus] = {
     "shipped": OrderStatus.SHIPPED,
     "delivered": OrderStatus.DELIVERED,
@@ -181,7 +192,9 @@ EVENT_TARGETS: dict[str, OrderStatus] = {
 class ReturnReceiver(Protocol):
     """Records a received return and its refund (orders/returns.py ReturnDesk)."""
 
-    async def receive(self, session: AsyncSession, number: str, cause: str) -> OrderView:
+    async def receive(
+        self, session: AsyncSession, number: str, cause: str, check: bool = True
+    ) -> OrderView:
         ...
 
 
@@ -240,7 +253,7 @@ class OrderService:
         order = Order(
             number=new.number,
             customer_id=customer.id,
-            status=OrderStatus.PENDING_CONFIRMATION,
+            status=new.status,
             currency=new.currency.upper(),
             total_minor=sum(line.quantity * line.unit_price_minor for line in new.lines),
             delivery_method=new.delivery_method,
@@ -258,13 +271,18 @@ class OrderService:
                 )
                 for line in new.lines
             ],
-            history=[OrderHistory(to_status=OrderStatus.PENDING_CONFIRMATION, cause=cause)],
+            history=[OrderHistory(to_status=new.status, cause=cause)],
         )
         session.add(order)
         try:
             await session.flush()
         except IntegrityError:
             raise DuplicateOrder(new.number) from None
+        if new.status is OrderStatus.CONFIRMED:
+            try:  # confirmed by the shop: its goods are taken, as far as stock here goes
+                await self._reserve(session, order)
+            except OutOfStock:
+                pass
         return await self._view(session, new.number)
 
     async def find_or_create_customer(self, session: AsyncSession, new: NewCustomer) -> Customer:
@@ -425,17 +443,27 @@ class OrderService:
         return [await self._view(session, number) for number in numbers]
 
     async def move(
-        self, session: AsyncSession, number: str, target: OrderStatus, cause: str, **changes: Any
+        self, session: AsyncSession, number: str, target: OrderStatus, cause: str,
+        check: bool = True, **changes: Any,
     ) -> OrderView:
-        """Move an order to target status (IllegalTransition if the machine refuses)."""
+        """Move an order to target status (IllegalTransition if the machine refuses).
+
+        check=False: a fact from the shop (orders/facts.py), taken from any status; its
+        stock is reserved as far as there is any, since the shop has the goods in hand.
+        """
         order = await self._load(session, number)
         current = OrderStatus(order.status)
-        check_move(current, target)
-        if target is OrderStatus.CONFIRMED:
-            await self._reserve(session, order)
+        if check:
+            check_move(current, target)
+        if current is OrderStatus.PENDING_CONFIRMATION and target in _RESERVED:
+            try:
+                await self._reserve(session, order)
+            except OutOfStock:
+                if check:
+                    raise
         elif target is OrderStatus.CANCELLED and current is OrderStatus.CONFIRMED:
             await self._release(session, order)
-        if target is OrderStatus.DELIVERED and current is OrderStatus.SHIPPED:
+        if target is OrderStatus.DELIVERED and current is not OrderStatus.DELIVERED:
             order.delivered_at = utcnow()
         for name, value in changes.items():
             setattr(order, name, value)
@@ -459,6 +487,19 @@ class OrderService:
         if event == "return_received" and self.return_receiver is not None:
             return await self.return_receiver.receive(session, number, cause)
         return await self.move(session, number, EVENT_TARGETS[event], cause, **details)
+
+    async def record_refund(
+        self, session: AsyncSession, number: str, amount_minor: int, cause: str
+    ) -> OrderView:
+        """The shop refunded the customer itself: counted with the bot's own refunds."""
+        order = await self._load(session, number)
+        order.refunded_minor += amount_minor
+        order.history.append(OrderHistory(
+            from_status=order.status, to_status=order.status,
+            cause=f"{cause}: {amount_minor / 100:.2f} {order.currency}"[:200],
+        ))
+        await session.flush()
+        return await self._view(session, number)
 
     async def set_stock(
         self, session: AsyncSession, sku: str, available: int, expected_date: date | None

@@ -247,7 +247,11 @@ async def test_shipping_shows_tracking_and_tells_the_customer(
     assert len(told) == 1 and told[0].sender == "bot"
 
 
-async def test_a_cancelled_order_cannot_ship(bot: Orderbot, api: httpx.AsyncClient) -> None:
+async def test_a_cancelled_order_that_ships_keeps_the_fact(
+    bot: Orderbot, api: httpx.AsyncClient
+) -> None:
+    """The shop is the system of record: the shipment is kept, the contradiction named
+    (tests/integration/test_shop_facts.py has the operator task)."""
     await api.post("/api/orders", json=order_body())
     async with bot.database.transaction() as session:
         await bot.orders.move(session, "A-1001", OrderStatus.CANCELLED, "customer cancelled")
@@ -255,13 +259,14 @@ async def test_a_cancelled_order_cannot_ship(bot: Orderbot, api: httpx.AsyncClie
         "/api/orders/A-1001/events",
         json={"type": "shipped", "carrier": "DPD", "tracking_number": "DPD700123"},
     )
-    assert response.status_code == 409
-    assert "cancelled" in response.json()["detail"]
+    assert response.status_code == 200
+    assert "cancelled" in response.json()["conflict"]
     order = (await api.get("/api/orders/A-1001")).json()
-    assert order["status"] == "cancelled"
-    assert order["tracking"]["tracking_number"] is None
-    assert len(order["history"]) == 2
-    assert not any("DPD700123" in entry.text for entry in await transcript(bot, "A-1001"))
+    assert order["status"] == "shipped"
+    assert order["tracking"]["tracking_number"] == "DPD700123"
+    assert [h["to"] for h in order["history"]] == [
+        "pending_confirmation", "cancelled", "shipped"
+    ]
 
 
 async def test_an_event_on_an_unknown_order_is_not_found(api: httpx.AsyncClient) -> None:

@@ -25,6 +25,7 @@ EVENT_TEXTS = {
     "out_for_delivery": "notify_out_for_delivery",
     "delivery_failed": "notify_delivery_failed",
     "refunded": "notify_refunded",
+    "updated": "notify_updated",
 }
 # With the shop's reason, the text that gives it.
 _WITH_REASON = {"cancelled": "notify_cancelled_reason",
@@ -101,6 +102,7 @@ class ProactiveMessages:
             tracking_url=order.tracking_url or "-",
             refund=Amount(refund, order.currency),
             reason=details.get("reason", ""),
+            total=Amount(order.total_minor, order.currency),
         )
 
     async def tell(

@@ -19,7 +19,7 @@ from orders.bodies import read_body
 from orders.database import Database
 from orders.facts import record_fact
 from orders.payments import PaymentFailed
-from orders.schemas import OrderEvent, OrderIn, RefundedEvent, StockIn, order_out
+from orders.schemas import OrderEvent, OrderIn, RefundedEvent, StockIn, UpdatedEvent, order_out
 from orders.service import (
     DuplicateOrder,
     OrderNotifier,
@@ -143,6 +143,8 @@ def make_router(
         details = event.model_dump(exclude={"type"}, exclude_none=True)
         if isinstance(event, RefundedEvent):
             details = {"amount_minor": event.amount_minor}
+        elif isinstance(event, UpdatedEvent):
+            details = {"change": event.change()}
         cause = f"shop api: {event.type}"
         if "reason" in details:
             cause = f"{cause}: {details['reason']}"
@@ -155,6 +157,13 @@ def make_router(
                 order = recorded.order
                 if event.type in ("payment_received", "cancelled"):
                     await cancel_payment_reminders(session, order.number)
+                if isinstance(event, UpdatedEvent) and event.payment is not None:
+                    # A new due date, or a payment made: the reminders follow it.
+                    if event.payment.due_date is not None:
+                        await set_payment_due_date(session, order.number, event.payment.due_date)
+                        order = await service.get_order(session, order.number) or order
+                    elif order.payment_status == "paid":
+                        await cancel_payment_reminders(session, order.number)
                 if not recorded.repeat:
                     await notifier.order_changed(session, order, event.type, details)
         except UnknownOrder:

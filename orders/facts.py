@@ -8,8 +8,8 @@ what the shop says.
 
 Contradictions:
 - any fact but `cancelled` and `refunded` on a cancelled order (the customer, or the shop
-  earlier, cancelled it): `confirmed`, `shipped`, `out_for_delivery`, `delivery_failed`,
-  `delivered`, `payment_received`, `return_received`;
+  earlier, cancelled it): `confirmed`, `updated`, `shipped`, `out_for_delivery`,
+  `delivery_failed`, `delivered`, `payment_received`, `return_received`;
 - `return_received` for an order that was never delivered;
 - `cancelled` of an order the customer asked to return (return_requested): the return is
   still open in the chat;
@@ -42,6 +42,7 @@ FACT_TARGETS: dict[str, OrderStatus | None] = {
     "return_received": OrderStatus.RETURNED,
     "payment_received": None,
     "refunded": None,
+    "updated": None,
 }
 
 # How far along its life an order is, to see a fact that moves it back.
@@ -103,6 +104,8 @@ async def record_fact(
         updated = await service.apply_event(session, number, event, cause)
     elif event == "refunded":
         updated = await service.record_refund(session, number, details["amount_minor"], cause)
+    elif event == "updated":
+        updated = await service.update_order(session, number, cause, details["change"])
     elif event == "return_received" and service.return_receiver is not None and (
         order.status is not OrderStatus.RETURNED
     ):

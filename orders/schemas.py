@@ -6,9 +6,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from orders.service import LineView, NewCustomer, NewOrder, OrderView
+from orders.service import LineView, NewCustomer, NewOrder, OrderUpdate, OrderView
 from orders.states import OrderStatus
 
 Language = Literal["en", "pl", "ru"]
@@ -133,10 +133,41 @@ class RefundedEvent(_Body):
         return int(self.amount * 100)
 
 
+class UpdatedEvent(_Body):
+    """The shop changed the order: each part given replaces the order's one."""
+
+    type: Literal["updated"]
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=200)] | None = None
+    delivery: DeliveryIn | None = None
+    payment: PaymentIn | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> UpdatedEvent:
+        if self.lines is None and self.delivery is None and self.payment is None:
+            raise ValueError("updated needs lines, delivery or payment")
+        return self
+
+    def change(self) -> OrderUpdate:
+        # Only the fields the shop sent: a default ("card") must not overwrite the order's.
+        delivery = self.delivery.model_dump(exclude_unset=True) if self.delivery else {}
+        payment = self.payment.model_dump(exclude_unset=True) if self.payment else {}
+        address = delivery.get("address")
+        return OrderUpdate(
+            lines=None if self.lines is None else tuple(
+                LineView(line.sku, line.name, line.quantity, int(line.unit_price * 100))
+                for line in self.lines
+            ),
+            delivery_method=delivery.get("method"),
+            delivery_address=dict(address) if address is not None else None,
+            payment_method=payment.get("method"),
+            payment_status=payment.get("status"),
+        )
+
+
 OrderEvent = Annotated[
     ShippedEvent | DeliveredEvent | PaymentReceivedEvent | ReturnReceivedEvent
     | ConfirmedEvent | CancelledEvent | OutForDeliveryEvent | DeliveryFailedEvent
-    | RefundedEvent,
+    | RefundedEvent | UpdatedEvent,
     Field(discriminator="type"),
 ]
 

@@ -148,6 +148,17 @@ class NewOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderUpdate:
+    """What the shop changed in an order; None: left as it is."""
+
+    lines: tuple[LineView, ...] | None = None
+    delivery_method: str | None = None
+    delivery_address: dict[str, Any] | None = None
+    payment_method: str | None = None
+    payment_status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StockView:
     sku: str
     name: str
@@ -498,6 +509,41 @@ class OrderService:
             from_status=order.status, to_status=order.status,
             cause=f"{cause}: {amount_minor / 100:.2f} {order.currency}"[:200],
         ))
+        await session.flush()
+        return await self._view(session, number)
+
+    async def update_order(
+        self, session: AsyncSession, number: str, cause: str, change: OrderUpdate
+    ) -> OrderView:
+        """The shop changed the order (its `updated` fact): what it names is replaced, the
+        status stays. New lines replace the old ones; a confirmed order's stock follows them."""
+        order = await self._load(session, number)
+        if change.lines is not None:
+            reserved = order.status == OrderStatus.CONFIRMED
+            if reserved:
+                await self._release(session, order)
+            order.lines = [OrderLine(sku=line.sku, name=line.name, quantity=line.quantity,
+                                     unit_price_minor=line.unit_price_minor)
+                           for line in change.lines]
+            goods = sum(line.quantity * line.unit_price_minor for line in change.lines)
+            order.total_minor = max(0, goods - order.discount_minor)
+            if reserved:
+                try:  # the shop has decided: reserve what there is
+                    await self._reserve(session, order)
+                except OutOfStock:
+                    pass
+        if change.delivery_method is not None:
+            order.delivery_method = change.delivery_method
+        if change.delivery_address is not None:
+            order.delivery_address = change.delivery_address
+            order.postcode = normalise_postcode(str(change.delivery_address.get("postcode", "")))
+        if change.payment_method is not None:
+            order.payment_method = change.payment_method
+        if change.payment_status is not None:
+            order.payment_status = change.payment_status
+        order.history.append(
+            OrderHistory(from_status=order.status, to_status=order.status, cause=cause)
+        )
         await session.flush()
         return await self._view(session, number)
 

@@ -135,13 +135,16 @@ async def test_the_customer_is_told_in_their_language(
     [
         ((OrderStatus.CANCELLED,), SHIPPED, "shipped", "cancelled"),
         ((OrderStatus.CANCELLED,), {"type": "delivered"}, "delivered", "cancelled"),
+        ((OrderStatus.CANCELLED,), {"type": "updated", "payment": {"status": "paid"}},
+         "cancelled", "cancelled"),
         ((), {"type": "return_received"}, "returned", "never delivered"),
         ((CONFIRMED, SHIPPED_STATUS, DELIVERED, OrderStatus.RETURN_REQUESTED),
          {"type": "cancelled"}, "cancelled", "asked to return"),
         ((CONFIRMED, SHIPPED_STATUS, DELIVERED), {"type": "confirmed"}, "confirmed",
          "already delivered"),
     ],
-    ids=["shipped-after-cancel", "delivered-after-cancel", "return-never-delivered",
+    ids=["shipped-after-cancel", "delivered-after-cancel", "updated-after-cancel",
+         "return-never-delivered",
          "cancel-during-return", "backwards"],
 )
 async def test_a_contradicting_fact_is_kept_and_opens_an_operator_task(
@@ -238,3 +241,47 @@ async def test_an_order_cannot_be_created_in_another_status(
     assert response.status_code == 422
     assert "status" in response.text
     assert (await api.get("/api/orders/A-1001")).status_code == 404
+
+
+async def test_an_update_from_the_shop_replaces_what_it_names_and_tells_the_customer(
+    bot: Orderbot, api: httpx.AsyncClient
+) -> None:
+    await api.post("/api/orders", json=order_body())
+    await put_in(bot, "A-1001", CONFIRMED)
+    response = await api.post("/api/orders/A-1001/events", json={
+        "type": "updated",
+        "lines": [{"sku": "KB-100", "name": "Mechanical keyboard", "quantity": 1,
+                   "unit_price": "89.00"}],
+        "delivery": {"address": {"city": "Leeds", "postcode": "LS1 1UR"}},
+        "payment": {"status": "paid"},
+    })
+    assert response.status_code == 200, response.text
+    order = (await api.get("/api/orders/A-1001")).json()
+    assert order["status"] == "confirmed" and "conflict" not in response.json()
+    assert [(line["sku"], line["quantity"]) for line in order["lines"]] == [("KB-100", 1)]
+    assert order["total"] == 89.0
+    assert order["delivery"] == {"method": "courier",
+                                 "address": {"city": "Leeds", "postcode": "LS1 1UR"}}
+    assert order["payment"]["method"] == "card" and order["payment"]["status"] == "paid"
+    assert order["history"][-1]["cause"] == "shop api: updated"
+    assert any("The shop has updated your order A-1001. The total is now 89.00 EUR." in message
+               for message in await told(bot, "A-1001"))
+    async with bot.database.transaction() as session:  # the new postcode proves the order
+        assert await bot.orders.verified_order(session, "A-1001", ["LS1 1UR"]) is not None
+
+
+async def test_an_update_in_russian_and_an_empty_update_refused(
+    bot: Orderbot, api: httpx.AsyncClient
+) -> None:
+    body = order_body()
+    body["customer"] = {**body["customer"], "language": "ru"}
+    await api.post("/api/orders", json=body)
+    empty = await api.post("/api/orders/A-1001/events", json={"type": "updated"})
+    assert empty.status_code == 422 and "updated needs lines" in empty.text
+    response = await api.post("/api/orders/A-1001/events", json={
+        "type": "updated", "payment": {"method": "blik"}})
+    assert response.status_code == 200
+    assert response.json()["payment"]["method"] == "blik"
+    assert response.json()["payment"]["status"] == "pending"
+    assert any(message.startswith("Магазин изменил ваш заказ A-1001.")
+               for message in await told(bot, "A-1001"))

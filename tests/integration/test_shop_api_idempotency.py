@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 
 from bot import Orderbot
 from shop_api.idempotency import IdempotencyKey
-from tests.conftest import BotFactory
+from tests.conftest import API_KEY, BotFactory, serve
 from tests.integration.test_shop_api import (
     client_for,
     confirm,
@@ -21,6 +21,7 @@ from tests.integration.test_shop_api import (
     order_count,
     transcript,
 )
+from tests.servers import free_port
 
 
 @pytest.fixture
@@ -139,6 +140,29 @@ async def test_two_identical_requests_at_once_create_one_order(
     # Afterwards, a retry of the one that was told "in progress" gets the first answer.
     retry = await api.post("/api/orders", json=order_body(), headers=key("twice"))
     assert retry.status_code == 201 and retry.headers["idempotent-replayed"] == "true"
+
+
+async def test_identical_requests_at_once_to_the_live_server_create_one_order(
+    make_bot: BotFactory, database_url: str
+) -> None:
+    """The same, over real connections to uvicorn: each request has its own connection."""
+    shop = await make_bot(database_url, demo={"enabled": False}, http={"port": free_port()})
+    server = await serve(shop)
+    try:
+        async with httpx.AsyncClient(base_url=server.url,
+                                     headers={"Authorization": f"Bearer {API_KEY}"}) as client:
+            answers = await asyncio.gather(*(
+                client.post("/api/orders", json=order_body(), headers=key("live"))
+                for _ in range(3)
+            ))
+    finally:
+        await server.stop()
+    statuses = [answer.status_code for answer in answers]
+    assert statuses.count(201) >= 1 and set(statuses) <= {201, 409}, statuses
+    created = [answer for answer in answers
+               if answer.status_code == 201 and "idempotent-replayed" not in answer.headers]
+    assert len(created) == 1
+    assert await order_count(shop) == 1
 
 
 async def test_a_key_older_than_the_retention_is_forgotten(

@@ -204,6 +204,7 @@ class Orderbot:
             make_shop_router(
                 self.database, self.orders, self.proactive, settings.shop.api_keys, self._links,
                 stock_notifier=BackInStockMessages(self.proactive),
+                idempotency_hours=settings.shop.idempotency_hours,
             )
         )
         self.console = OperatorConsole(

@@ -118,6 +118,7 @@ class ShopSettings:
     api_keys: list[str] = field(default_factory=lambda: ["demo-shop-key"])
     return_window_days: int = 14
     cod_credit_check_above: int = 500  # cash on delivery above this total needs a credit check
+    idempotency_hours: int = 24  # an Idempotency-Key of the shop API is remembered this long
     delivery_slots: list[str] = field(
         default_factory=lambda: ["09:00-12:00", "12:00-15:00", "15:00-18:00"]
     )
@@ -387,6 +388,8 @@ def _check(settings: Settings) -> None:
                  "proof_window_seconds", "proof_lockout_seconds"):
         if getattr(settings.security, name) < 1:
             raise SettingsError(f"security.{name}: must be positive")
+    if settings.shop.idempotency_hours < 24:
+        raise SettingsError("shop.idempotency_hours: at least 24 (shops retry for a day)")
     if not settings.shop.api_keys:
         raise SettingsError("shop.api_keys: at least one key is needed for the shop API")
     if settings.http.public_url and urlsplit(settings.http.public_url).scheme not in (

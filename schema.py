@@ -17,6 +17,7 @@ import orders.returns  # noqa: F401
 import orders.stock  # noqa: F401
 import orders.vouchers  # noqa: F401
 import scheduling.jobs  # noqa: F401
+import shop_api.idempotency  # noqa: F401
 from orders.models import Base
 
 metadata = Base.metadata

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -28,6 +29,7 @@ from orders.service import (
     UnknownProduct,
 )
 from orders.stock import BackInStockNotifier, notify_back_in_stock
+from shop_api.idempotency import Idempotency
 
 Links = Callable[[str], dict[str, str | None]]  # a new chat link token -> the links
 _bearer = HTTPBearer(auto_error=False)
@@ -39,7 +41,11 @@ MAX_BODY_BYTES = 1024 * 1024
 
 class _LimitedBody(APIRoute):
     """Refuses a body over MAX_BODY_BYTES with 413, read no further than that (declared in
-    Content-Length or streamed), before the body is parsed."""
+    Content-Length or streamed), before the body is parsed; with an Idempotency-Key (and a
+    valid API key), answers through `idempotency` (shop_api/idempotency.py)."""
+
+    idempotency: ClassVar[Idempotency | None] = None
+    api_keys: ClassVar[Sequence[bytes]] = ()
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -52,12 +58,36 @@ class _LimitedBody(APIRoute):
             body = await read_body(request, MAX_BODY_BYTES)
             if body is None:
                 return too_large
-            try:
-                return await handler(Request(request.scope, _replay(body, request.receive)))
-            except RequestValidationError as invalid:
-                return JSONResponse({"detail": shown_errors(invalid.errors())}, status_code=422)
+
+            async def handle() -> Response:
+                try:
+                    return await handler(Request(request.scope, _replay(body, request.receive)))
+                except RequestValidationError as invalid:
+                    return JSONResponse({"detail": shown_errors(invalid.errors())},
+                                        status_code=422)
+                except HTTPException as refused:  # answered here, so that it can be stored
+                    return await http_exception_handler(request, refused)
+
+            if self.idempotency is None or "idempotency-key" not in request.headers:
+                return await handle()
+            # An unauthenticated request claims no key: the handler answers it 401.
+            api_key = _valid_key(request, self.api_keys)
+            if api_key is None:
+                return await handle()
+            return await self.idempotency.answer(request, body, api_key, handle)
 
         return limited
+
+
+def _valid_key(request: Request, keys: Sequence[bytes]) -> bytes | None:
+    """The API key of the request's Bearer header when it is one of `keys`."""
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    given_bytes = given.strip().encode()
+    # Compare with every key, always, so the time taken tells nothing.
+    matches = [hmac.compare_digest(given_bytes, key) for key in keys]
+    return given_bytes if any(matches) else None
 
 
 def _replay(
@@ -83,8 +113,18 @@ def make_router(
     api_keys: Sequence[str],
     links: Links,
     stock_notifier: BackInStockNotifier | None = None,
+    idempotency_hours: int = 24,
 ) -> APIRouter:
     keys = [key.encode() for key in api_keys]
+
+    async def fresh_links(number: str) -> dict[str, str | None]:
+        async with database.transaction() as session:
+            return links(await service.issue_link_token(session, number))
+
+    route_class = type("_ShopRoute", (_LimitedBody,), {
+        "idempotency": Idempotency(database, idempotency_hours, fresh_links),
+        "api_keys": keys,
+    })
 
     def authorised(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -100,7 +140,7 @@ def make_router(
             )
 
     router = APIRouter(prefix="/api", tags=["shop"], dependencies=[Depends(authorised)],
-                       route_class=_LimitedBody)
+                       route_class=route_class)
 
     @router.post("/orders", status_code=status.HTTP_201_CREATED)
     async def create_order(body: OrderIn) -> dict[str, Any]:

@@ -157,6 +157,12 @@ def test_bad_http_limits_are_refused_naming_their_key() -> None:
         load(ORDERBOT__HTTP__MAX_CONNECTIONS="-1")
 
 
+def test_idempotency_keys_must_be_kept_a_day_at_least() -> None:
+    with pytest.raises(SettingsError, match=r"^shop\.idempotency_hours: at least 24"):
+        load(ORDERBOT__SHOP__IDEMPOTENCY_HOURS="23")
+    assert load(ORDERBOT__SHOP__IDEMPOTENCY_HOURS="48").shop.idempotency_hours == 48
+
+
 def run_bot(*args: str, **environ: str) -> subprocess.CompletedProcess[str]:
     """bot.py as a user runs it; the timeout only guards against a bot that starts serving."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERBOT__")}

@@ -1,0 +1,149 @@
+"""Idempotency-Key for the shop API's POST and PUT: a retry gets the first answer again.
+
+The key is claimed first, in a short transaction of its own (a unique row "in progress"), so
+that two identical requests at once do the work once: the second one is answered 409 at once
+(as Stripe does) rather than held waiting, and the shop retries it later to get the answer.
+The answer is then stored with the key: 2xx and 4xx, so that a retry sees what the first
+request saw; a 5xx (or a crash) removes the claim, so that the request can be retried.
+
+Keys are scoped per API key (its SHA-256 only: the key itself is never stored) and remember a
+hash of the method, path and body: the same key for another request is a 422.
+The chat links of a new order are not stored (their tokens are kept only hashed elsewhere):
+a replay carries fresh links, issued as GET /api/orders/{n} issues them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import String, Text, delete, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from orders.database import Database, insert_unless_exists
+from orders.models import Base
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_KEY_CHARS = 255
+FreshLinks = Callable[[str], Awaitable[dict[str, str | None]]]  # order number -> new links
+
+
+class IdempotencyKey(Base):
+    __tablename__ = "idempotency_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # SHA-256 of (API key's SHA-256, Idempotency-Key): one row per key and API key.
+    lookup: Mapped[str] = mapped_column(String(64), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))  # method, path and body
+    status_code: Mapped[int | None]  # None: the first request is still being answered
+    answer: Mapped[str | None] = mapped_column(Text)  # the JSON body, less any chat links
+    relink: Mapped[bool] = mapped_column(default=False)  # the answer had links: issue new ones
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+@dataclass(frozen=True)
+class _Stored:
+    status_code: int
+    answer: str
+    relink: bool
+
+
+class Idempotency:
+    """Answers a request once per Idempotency-Key; a retry gets the stored answer."""
+
+    def __init__(self, database: Database, hours: int, fresh_links: FreshLinks) -> None:
+        self._database = database
+        self._retention = timedelta(hours=hours)
+        self._fresh_links = fresh_links
+
+    async def answer(
+        self, request: Request, body: bytes, api_key: bytes,
+        handle: Callable[[], Awaitable[Response]],
+    ) -> Response:
+        key = request.headers.get(HEADER)
+        if key is None or request.method not in ("POST", "PUT"):
+            return await handle()
+        if not key or len(key) > MAX_KEY_CHARS:
+            return JSONResponse({"detail": [{
+                "loc": ["header", HEADER], "type": "string_too_long" if key else "missing",
+                "msg": f"{HEADER} must have 1 to {MAX_KEY_CHARS} characters",
+            }]}, status_code=422)
+        scope = hashlib.sha256(api_key).hexdigest()
+        lookup = hashlib.sha256(f"{scope}\n{key}".encode()).hexdigest()
+        request_hash = hashlib.sha256(
+            b"\n".join([request.method.encode(), request.url.path.encode(), body])
+        ).hexdigest()
+        claimed = await self._claim(lookup, request_hash)
+        if isinstance(claimed, _Stored):
+            return await self._replay(claimed)
+        if claimed is not None:
+            return claimed
+        try:
+            response = await handle()
+        except BaseException:
+            await self._release(lookup)
+            raise
+        if response.status_code >= 500:
+            await self._release(lookup)  # a server error must stay retryable
+        else:
+            await self._store(lookup, response)
+        return response
+
+    async def _claim(self, lookup: str, request_hash: str) -> _Stored | Response | None:
+        """None when this request claimed the key; else the stored answer or a refusal."""
+        now = datetime.now(UTC)
+        async with self._database.transaction() as session:
+            # Forgetting on write is enough: a key is only ever read through a claim.
+            await session.execute(
+                delete(IdempotencyKey).where(IdempotencyKey.created_at < now - self._retention)
+            )
+            claimed = await insert_unless_exists(
+                session, IdempotencyKey.__table__,  # type: ignore[arg-type]
+                {"lookup": lookup, "request_hash": request_hash, "status_code": None,
+                 "answer": None, "relink": False, "created_at": now},
+                "lookup",
+            )
+            if claimed is not None:
+                return None
+            row = await session.scalar(
+                select(IdempotencyKey).where(IdempotencyKey.lookup == lookup)
+            )
+        if row is not None and row.request_hash != request_hash:
+            return JSONResponse(
+                {"detail": f"this {HEADER} was used with another request"}, status_code=422
+            )
+        if row is None or row.status_code is None or row.answer is None:
+            return JSONResponse(
+                {"detail": f"a request with this {HEADER} is in progress"}, status_code=409
+            )
+        return _Stored(row.status_code, row.answer, row.relink)
+
+    async def _store(self, lookup: str, response: Response) -> None:
+        answer: Any = json.loads(bytes(response.body) or b"null")
+        relink = isinstance(answer, dict) and answer.get("links") is not None
+        if relink:
+            answer = {name: value for name, value in answer.items() if name != "links"}
+        async with self._database.transaction() as session:
+            await session.execute(
+                update(IdempotencyKey).where(IdempotencyKey.lookup == lookup).values(
+                    status_code=response.status_code, answer=json.dumps(answer), relink=relink
+                )
+            )
+
+    async def _release(self, lookup: str) -> None:
+        async with self._database.transaction() as session:
+            await session.execute(delete(IdempotencyKey).where(IdempotencyKey.lookup == lookup))
+
+    async def _replay(self, stored: _Stored) -> Response:
+        answer = json.loads(stored.answer)
+        if stored.relink and isinstance(answer, dict) and isinstance(answer.get("number"), str):
+            answer["links"] = await self._fresh_links(answer["number"])
+        return JSONResponse(answer, status_code=stored.status_code,
+                            headers={REPLAYED_HEADER: "true"})

@@ -1,0 +1,231 @@
+"""Idempotency-Key on the shop API's POST and PUT (DESIGN.md, "The shop is the system of
+record"): a retry gets the first answer, the work is done once; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import func, select, update
+
+from bot import Orderbot
+from shop_api.idempotency import IdempotencyKey
+from tests.conftest import API_KEY, BotFactory, serve
+from tests.integration.test_shop_api import (
+    client_for,
+    confirm,
+    order_body,
+    order_count,
+    transcript,
+)
+from tests.servers import free_port
+
+
+@pytest.fixture
+async def bot(make_bot: BotFactory, database_url: str) -> Orderbot:
+    """A bot with no demo data, on SQLite and on PostgreSQL."""
+    return await make_bot(database_url, demo={"enabled": False})
+
+
+@pytest.fixture
+async def api(bot: Orderbot) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(bot) as client:
+        yield client
+
+
+def key(value: str) -> dict[str, str]:
+    return {"Idempotency-Key": value}
+
+
+async def greetings(bot: Orderbot, number: str) -> int:
+    return sum(number in entry.text and entry.sender == "bot"
+               for entry in await transcript(bot, number))
+
+
+async def stored_keys(bot: Orderbot) -> int:
+    async with bot.database.transaction() as session:
+        return await session.scalar(select(func.count()).select_from(IdempotencyKey)) or 0
+
+
+async def test_a_retried_order_is_created_once_and_answered_again(
+    bot: Orderbot, api: httpx.AsyncClient
+) -> None:
+    first = await api.post("/api/orders", json=order_body(), headers=key("order-A-1001"))
+    assert first.status_code == 201, first.text
+    greeted = await greetings(bot, "A-1001")
+    assert greeted >= 1
+
+    again = await api.post("/api/orders", json=order_body(), headers=key("order-A-1001"))
+    assert again.status_code == 201, again.text
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    replayed, original = again.json(), first.json()
+    # The chat links are not stored: the replay carries fresh ones, which open the same chat.
+    assert replayed.pop("links")["webchat"].startswith(f"{bot.settings.base_url}/webchat/chat")
+    original.pop("links")
+    assert replayed == original
+    assert await order_count(bot) == 1
+    assert await greetings(bot, "A-1001") == greeted
+
+
+async def test_the_chat_link_is_not_stored_with_the_key(
+    bot: Orderbot, api: httpx.AsyncClient
+) -> None:
+    first = await api.post("/api/orders", json=order_body(), headers=key("k-1"))
+    token = first.json()["links"]["webchat"].split("link=")[1]
+    async with bot.database.transaction() as session:
+        answers = list(await session.scalars(select(IdempotencyKey.answer)))
+    assert answers and all(token not in (answer or "") for answer in answers)
+
+
+async def test_the_same_key_with_another_body_or_path_is_refused(
+    bot: Orderbot, api: httpx.AsyncClient
+) -> None:
+    assert (await api.post("/api/orders", json=order_body(),
+                           headers=key("k-1"))).status_code == 201
+    other_body = await api.post("/api/orders", json=order_body("A-1002"), headers=key("k-1"))
+    other_path = await api.post("/api/orders/A-1001/events", json={"type": "payment_received"},
+                                headers=key("k-1"))
+    for refused in (other_body, other_path):
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"] == "this Idempotency-Key was used with another request"
+    assert await order_count(bot) == 1
+    assert (await api.get("/api/orders/A-1001")).json()["payment"]["status"] != "paid"
+
+
+async def test_without_a_key_a_duplicate_number_is_still_a_conflict(
+    bot: Orderbot, api: httpx.AsyncClient
+) -> None:
+    assert (await api.post("/api/orders", json=order_body())).status_code == 201
+    again = await api.post("/api/orders", json=order_body())
+    assert again.status_code == 409
+    assert "idempotent-replayed" not in again.headers
+    assert await stored_keys(bot) == 0
+
+
+@pytest.mark.parametrize("value", ["", "k" * 256])
+async def test_a_key_that_is_empty_or_too_long_is_refused(
+    bot: Orderbot, api: httpx.AsyncClient, value: str
+) -> None:
+    refused = await api.post("/api/orders", json=order_body(), headers=key(value))
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
+    assert await order_count(bot) == 0
+
+
+async def test_a_key_of_255_characters_is_accepted(
+    bot: Orderbot, api: httpx.AsyncClient
+) -> None:
+    assert (await api.post("/api/orders", json=order_body(),
+                           headers=key("k" * 255))).status_code == 201
+
+
+async def test_two_identical_requests_at_once_create_one_order(
+    bot: Orderbot, api: httpx.AsyncClient
+) -> None:
+    answers = await asyncio.gather(*(
+        api.post("/api/orders", json=order_body(), headers=key("twice")) for _ in range(2)
+    ))
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses in ([201, 201], [201, 409]), [answer.text for answer in answers]
+    if statuses == [201, 409]:
+        busy = next(answer for answer in answers if answer.status_code == 409)
+        assert "in progress" in busy.json()["detail"]
+    else:
+        assert sum(a.headers.get("idempotent-replayed") == "true" for a in answers) == 1
+    assert await order_count(bot) == 1
+    # Afterwards, a retry of the one that was told "in progress" gets the first answer.
+    retry = await api.post("/api/orders", json=order_body(), headers=key("twice"))
+    assert retry.status_code == 201 and retry.headers["idempotent-replayed"] == "true"
+
+
+async def test_identical_requests_at_once_to_the_live_server_create_one_order(
+    make_bot: BotFactory, database_url: str
+) -> None:
+    """The same, over real connections to uvicorn: each request has its own connection."""
+    shop = await make_bot(database_url, demo={"enabled": False}, http={"port": free_port()})
+    server = await serve(shop)
+    try:
+        async with httpx.AsyncClient(base_url=server.url,
+                                     headers={"Authorization": f"Bearer {API_KEY}"}) as client:
+            answers = await asyncio.gather(*(
+                client.post("/api/orders", json=order_body(), headers=key("live"))
+                for _ in range(3)
+            ))
+    finally:
+        await server.stop()
+    statuses = [answer.status_code for answer in answers]
+    assert statuses.count(201) >= 1 and set(statuses) <= {201, 409}, statuses
+    created = [answer for answer in answers
+               if answer.status_code == 201 and "idempotent-replayed" not in answer.headers]
+    assert len(created) == 1
+    assert await order_count(shop) == 1
+
+
+async def test_a_key_older_than_the_retention_is_forgotten(
+    bot: Orderbot, api: httpx.AsyncClient
+) -> None:
+    assert (await api.post("/api/orders", json=order_body(),
+                           headers=key("old"))).status_code == 201
+    async with bot.database.transaction() as session:
+        await session.execute(update(IdempotencyKey).values(
+            created_at=datetime.now(UTC) - timedelta(hours=24, minutes=1)))
+    # Forgotten: the same key for another order is a new request, not a 422.
+    other = await api.post("/api/orders", json=order_body("A-1002"), headers=key("old"))
+    assert other.status_code == 201, other.text
+    assert await order_count(bot) == 2
+    assert await stored_keys(bot) == 1
+
+
+async def test_an_error_answer_is_replayed_too(bot: Orderbot, api: httpx.AsyncClient) -> None:
+    missing = await api.post("/api/orders/Z-1/events", json={"type": "delivered"},
+                             headers=key("e-1"))
+    assert missing.status_code == 404
+    await api.post("/api/orders", json=order_body("Z-1"))
+    again = await api.post("/api/orders/Z-1/events", json={"type": "delivered"},
+                           headers=key("e-1"))
+    assert again.status_code == 404 and again.headers["idempotent-replayed"] == "true"
+
+
+async def test_a_retried_event_is_applied_once(bot: Orderbot, api: httpx.AsyncClient) -> None:
+    await api.post("/api/orders", json=order_body())
+    await confirm(bot, "A-1001")
+    shipped = {"type": "shipped", "carrier": "DPD", "tracking_number": "DPD700123",
+               "tracking_url": "https://tracking.dpd.example/DPD700123"}
+    answers = [await api.post("/api/orders/A-1001/events", json=shipped,
+                              headers=key("ship-1")) for _ in range(2)]
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert answers[1].headers["idempotent-replayed"] == "true"
+    assert answers[1].json() == answers[0].json()
+    order = (await api.get("/api/orders/A-1001")).json()
+    assert [h["to"] for h in order["history"]] == ["pending_confirmation", "confirmed", "shipped"]
+    told = [entry for entry in await transcript(bot, "A-1001") if "DPD700123" in entry.text]
+    assert len(told) == 1
+
+
+async def test_keys_are_kept_apart_per_api_key(make_bot: BotFactory, database_url: str) -> None:
+    shop = await make_bot(database_url, demo={"enabled": False},
+                          shop={"api_keys": ["first-key", "second-key"]})
+    async with client_for(shop, "first-key") as first, client_for(shop, "second-key") as second:
+        assert (await first.post("/api/orders", json=order_body(),
+                                 headers=key("k"))).status_code == 201
+        # Another API key's "k" is another key: not a replay of the first one's order.
+        other = await second.post("/api/orders", json=order_body("A-1002"), headers=key("k"))
+    assert other.status_code == 201 and "idempotent-replayed" not in other.headers
+    async with shop.database.transaction() as session:
+        hashes = list(await session.scalars(select(IdempotencyKey.lookup)))
+    assert len(hashes) == 2 and not any("first-key" in h or "second-key" in h for h in hashes)
+
+
+async def test_an_unauthenticated_request_claims_no_key(
+    bot: Orderbot, api: httpx.AsyncClient
+) -> None:
+    async with client_for(bot, "wrong-key") as stranger:
+        refused = await stranger.post("/api/orders", json=order_body(), headers=key("k"))
+    assert refused.status_code == 401
+    assert await stored_keys(bot) == 0
+    assert (await api.post("/api/orders", json=order_body(),
+                           headers=key("k"))).status_code == 201

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
@@ -44,16 +43,6 @@ def client_for(bot: Orderbot, key: str | None = API_KEY) -> httpx.AsyncClient:
     )
 
 
-@pytest.fixture
-async def bot(make_bot: BotFactory, database_url: str) -> Orderbot:
-    """A bot with no demo data, on SQLite and on PostgreSQL."""
-    return await make_bot(database_url, demo={"enabled": False})
-
-
-@pytest.fixture
-async def api(bot: Orderbot) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_for(bot) as client:
-        yield client
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ record"): a retry gets the first answer, the work is done once; on SQLite and Po
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -22,18 +21,6 @@ from tests.integration.test_shop_api import (
     transcript,
 )
 from tests.servers import free_port
-
-
-@pytest.fixture
-async def bot(make_bot: BotFactory, database_url: str) -> Orderbot:
-    """A bot with no demo data, on SQLite and on PostgreSQL."""
-    return await make_bot(database_url, demo={"enabled": False})
-
-
-@pytest.fixture
-async def api(bot: Orderbot) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_for(bot) as client:
-        yield client
 
 
 def key(value: str) -> dict[str, str]:

@@ -4,7 +4,6 @@ told to the customer; a fact that contradicts the chat opens an operator task
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -14,18 +13,7 @@ from bot import Orderbot
 from orders.billing import open_operator_tasks
 from orders.facts import CONFLICT_TASK
 from orders.states import OrderStatus
-from tests.integration.test_shop_api import client_for, order_body, transcript
-
-
-@pytest.fixture
-async def bot(make_bot: Any, database_url: str) -> Orderbot:
-    return await make_bot(database_url, demo={"enabled": False})
-
-
-@pytest.fixture
-async def api(bot: Orderbot) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_for(bot) as client:
-        yield client
+from tests.integration.test_shop_api import order_body, transcript
 
 
 async def put_in(bot: Orderbot, number: str, *statuses: OrderStatus) -> None:

@@ -17,6 +17,7 @@ from orders.service import CustomerView, OrderService, OrderView, customer_of
 EVENT_TEXTS = {
     "created": "notify_created",
     "shipped": "notify_shipped",
+    "reshipped": "notify_reshipped",  # shipped again, with a new tracking number
     "delivered": "notify_delivered",
     "payment_received": "notify_payment_received",
     "return_received": "notify_return_received",
@@ -73,6 +74,8 @@ class ProactiveMessages:
         self._openers: dict[str, ConversationOpener] = {}
         # A new order starts its confirmation conversation (dialog/flows/confirm_reminders.py).
         self.on_created: Callable[[Any, CustomerView, OrderView], Awaitable[None]] | None = None
+        # The shop confirmed or cancelled the order itself: its confirmation questions stop.
+        self.on_decided: Callable[[Any, OrderView], Awaitable[None]] | None = None
 
     def add_opener(self, opener: ConversationOpener) -> None:
         self._openers[opener.name] = opener
@@ -88,6 +91,8 @@ class ProactiveMessages:
         customer = customer_of(order)
         if event == "created" and self.on_created is not None:
             return await self.on_created(session, customer, order)
+        if event in ("confirmed", "cancelled") and self.on_decided is not None:
+            await self.on_decided(session, order)
         if event == "return_received" and order.refunded_minor:
             text_key = "notify_return_refunded"
         if details.get("reason") and event in _WITH_REASON:

@@ -207,7 +207,8 @@ def make_router(
                     elif order.payment_status == "paid":
                         await cancel_payment_reminders(session, order.number)
                 if not recorded.repeat:
-                    await notifier.order_changed(session, order, event.type, details)
+                    await notifier.order_changed(session, order,
+                                                 recorded.told_as or event.type, details)
         except UnknownOrder:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no order {number.upper()}") from None
         except PaymentFailed as failed:  # the refund of a return: nothing stored, retry later

@@ -5,7 +5,7 @@ scheduling twice is a no-op, all under the prefix "payment:<number>:" that a pay
 - "payment:<number>:reminder:<day>": 7 days before the due date, and daily from 3 days before
   up to the due date itself;
 - "payment:<number>:operator_task:<day>": the day after the due date, a task for an operator
-  (operator_tasks table; the operator console shows them);
+  (orders/operator_tasks.py; the operator console shows them);
 - "payment:<number>:escalation:<day>": shop.payment_overdue_escalation_days after the due
   date, the customer's conversation goes to an operator (scheduled by the operator task job,
   so that it follows the setting of the day).
@@ -16,17 +16,21 @@ cancelled.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy import ForeignKey, String, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
 from orders.documents import Document, document_url, save_document
-from orders.models import Base, Order, utcnow
+from orders.models import Order, utcnow
+from orders.operator_tasks import (  # noqa: F401 (callers import the tasks from here too)
+    OperatorTask,
+    OperatorTaskView,
+    add_operator_task,
+    open_operator_tasks,
+)
 from orders.pdf import render
 from orders.service import OrderService, OrderView, UnknownOrder
 from orders.states import OrderStatus
@@ -44,28 +48,6 @@ ESCALATION = "payment_escalation"
 OVERDUE_TASK = "payment_overdue"  # the operator task's kind
 INVOICE = "invoice"  # the document's kind
 RENDERS_KEPT = 64  # invoices kept rendered in memory (some 15 kB each)
-
-
-class OperatorTask(Base):
-    """Something a person in the shop has to do about an order (e.g. chase a payment)."""
-
-    __tablename__ = "operator_tasks"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"),
-                                          index=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    done_at: Mapped[datetime | None] = mapped_column()
-
-
-@dataclass(frozen=True, slots=True)
-class OperatorTaskView:
-    id: int
-    number: str
-    kind: str
-    created_at: datetime
-    done_at: datetime | None
 
 
 class PaymentNotifier(Protocol):
@@ -142,25 +124,6 @@ async def cancel_payment_reminders(session: AsyncSession, number: str) -> int:
     return await cancel(session, f"payment:{number}:")
 
 
-async def add_operator_task(session: AsyncSession, number: str, kind: str) -> OperatorTaskView:
-    order_id = await session.scalar(select(Order.id).where(Order.number == number))
-    if order_id is None:
-        raise UnknownOrder(number)
-    task = OperatorTask(order_id=order_id, kind=kind, created_at=utcnow())
-    session.add(task)
-    await session.flush()
-    return OperatorTaskView(task.id, number, kind, task.created_at, None)
-
-
-async def open_operator_tasks(session: AsyncSession) -> list[OperatorTaskView]:
-    rows = await session.execute(
-        select(OperatorTask, Order.number).join(Order, Order.id == OperatorTask.order_id)
-        .where(OperatorTask.done_at.is_(None)).order_by(OperatorTask.id)
-    )
-    return [OperatorTaskView(task.id, number, task.kind, task.created_at, task.done_at)
-            for task, number in rows]
-
-
 class PaymentReminders:
     """The job handlers of the payment reminders (registered on the bot's JobRunner)."""
 
@@ -195,7 +158,11 @@ class PaymentReminders:
         order = await self._still_due(session, payload)
         if order is None or order.payment_due_date is None:
             return
-        await add_operator_task(session, order.number, OVERDUE_TASK)
+        await add_operator_task(
+            session, order.number, OVERDUE_TASK,
+            f"not paid ({order.payment_method or 'no method chosen'}): "
+            f"{order.total_minor / 100:.2f} {order.currency} was due on "
+            f"{order.payment_due_date.isoformat()}")
         day = order.payment_due_date + timedelta(days=self._escalation_days)
         await schedule(session, ESCALATION, job_key(order.number, "escalation", day), _at(day),
                        {**payload, "day": day.isoformat()})

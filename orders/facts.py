@@ -4,7 +4,10 @@ A fact is never refused: the order takes the status the shop says, the change is
 its history and the customer is told. A fact that contradicts what happened in the chat is kept
 all the same, and an operator task (kind CONFLICT_TASK) asks a person to sort it out with the
 customer; the history entry shows both sides: `from` is what the chat knew, `to` and the cause
-what the shop says.
+what the shop says; the task's detail says both in words (both_sides).
+
+A second `shipped` with another tracking number (re-shipped, another carrier) is news: recorded
+and told with the new tracking; the same tracking number again is a resend (`repeat`).
 
 Contradictions:
 - any fact but `cancelled` and `refunded` on a cancelled order (the customer, or the shop
@@ -24,7 +27,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders.billing import add_operator_task
+from orders.operator_tasks import add_operator_task
 from orders.service import OrderService, OrderView, UnknownOrder
 from orders.states import OrderStatus
 
@@ -65,6 +68,8 @@ class Recorded:
     # The order had the fact's status already (a resent event): recorded, the customer not
     # told again, a return not refunded twice.
     repeat: bool = False
+    # What the customer is told of, when not the fact itself: "reshipped" (a new tracking).
+    told_as: str | None = None
 
 
 def contradiction(order: OrderView, event: str) -> str | None:
@@ -97,9 +102,17 @@ async def record_fact(
     conflict = contradiction(order, event)
     if conflict is not None:
         cause = f"{cause} (conflict: {conflict})"[:200]
-        await add_operator_task(session, number, CONFLICT_TASK)
+        await add_operator_task(session, number, CONFLICT_TASK,
+                                both_sides(order, event, details))
     target = FACT_TARGETS[event]
     repeat = target is order.status and event not in _NEWS_IN_TRANSIT
+    told_as = None
+    if event == "shipped" and repeat and _new_tracking(order, details):
+        # Sent again on another parcel (re-shipped, another carrier): news, not a resend. The
+        # old parcel's tracking page would mislead: it goes unless the shop sends a new one.
+        repeat, told_as = False, "reshipped"
+        details = {"tracking_url": None, **details}
+        cause = f"{cause}: new tracking {details['tracking_number']}"[:200]
     if event == "payment_received":
         updated = await service.apply_event(session, number, event, cause)
     elif event == "refunded":
@@ -114,8 +127,33 @@ async def record_fact(
         assert target is not None
         changes = {name: value for name, value in details.items() if name in _ORDER_FIELDS}
         updated = await service.move(session, number, target, cause, check=False, **changes)
-    return Recorded(updated, conflict, repeat)
+    return Recorded(updated, conflict, repeat, told_as)
 
 
 _ORDER_FIELDS = frozenset({"carrier", "tracking_number", "tracking_url"})
+
+
+def _new_tracking(order: OrderView, details: dict[str, Any]) -> bool:
+    given = details.get("tracking_number")
+    return bool(given) and given != order.tracking_number
+
+
+def both_sides(order: OrderView, event: str, details: dict[str, Any]) -> str:
+    """The operator task's detail: what the chat knew of the order, and what the shop says
+    ("the chat: cancelled (customer cancelled in chat) at 2026-12-06 10:00 UTC; the shop:
+    shipped with DHL 123")."""
+    chat = f"the chat: {order.status}"
+    if order.history:
+        last = order.history[-1]
+        chat += f" ({last.cause}) at {last.at:%Y-%m-%d %H:%M} UTC"
+    shop = f"the shop: {event}"
+    carrier = " ".join(str(details[name]) for name in ("carrier", "tracking_number")
+                       if details.get(name))
+    if carrier:
+        shop += f" with {carrier}"
+    if details.get("reason"):
+        shop += f": {details['reason']}"
+    if "amount_minor" in details:
+        shop += f" {details['amount_minor'] / 100:.2f} {order.currency}"
+    return f"{chat}; {shop}"
 

@@ -4,7 +4,12 @@ The key is claimed first, in a short transaction of its own (a unique row "in pr
 that two identical requests at once do the work once: the second one is answered 409 at once
 (as Stripe does) rather than held waiting, and the shop retries it later to get the answer.
 The answer is then stored with the key: 2xx and 4xx, so that a retry sees what the first
-request saw; a 5xx (or a crash) removes the claim, so that the request can be retried.
+request saw; a 5xx (or an exception) removes the claim, so that the request can be retried.
+A process that died mid-request removes nothing: a claim still in progress after
+IN_PROGRESS_SECONDS is taken over by the next request with that key (and the same body), which
+then does the work. The takeover is one conditional UPDATE, so of two at once one wins (the
+other gets the 409), on SQLite and PostgreSQL alike; the claim's time is its fence, so a
+request that was only slow cannot store or release the claim once another has taken it over.
 
 Keys are scoped per API key (its SHA-256 only: the key itself is never stored) and remember a
 hash of the method, path and body: the same key for another request is a 422.
@@ -21,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, Text, delete, select, update
+from sqlalchemy import ColumnElement, String, Text, delete, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -32,6 +37,9 @@ from orders.models import Base
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_CHARS = 255
+# No shop API request takes this long: its outside calls are bounded by adapters.timeout_seconds
+# (5 s, a few of them) and SQLite's lock wait (15 s); twice the worst of that, rounded up.
+IN_PROGRESS_SECONDS = 60
 FreshLinks = Callable[[str], Awaitable[dict[str, str | None]]]  # order number -> new links
 
 
@@ -58,10 +66,12 @@ class _Stored:
 class Idempotency:
     """Answers a request once per Idempotency-Key; a retry gets the stored answer."""
 
-    def __init__(self, database: Database, hours: int, fresh_links: FreshLinks) -> None:
+    def __init__(self, database: Database, hours: int, fresh_links: FreshLinks,
+                 in_progress_seconds: float = IN_PROGRESS_SECONDS) -> None:
         self._database = database
         self._retention = timedelta(hours=hours)
         self._fresh_links = fresh_links
+        self._abandoned_after = timedelta(seconds=in_progress_seconds)
 
     async def answer(
         self, request: Request, body: bytes, api_key: bytes,
@@ -83,21 +93,22 @@ class Idempotency:
         claimed = await self._claim(lookup, request_hash)
         if isinstance(claimed, _Stored):
             return await self._replay(claimed)
-        if claimed is not None:
+        if isinstance(claimed, Response):
             return claimed
         try:
             response = await handle()
         except BaseException:
-            await self._release(lookup)
+            await self._release(lookup, claimed)
             raise
         if response.status_code >= 500:
-            await self._release(lookup)  # a server error must stay retryable
+            await self._release(lookup, claimed)  # a server error must stay retryable
         else:
-            await self._store(lookup, response)
+            await self._store(lookup, claimed, response)
         return response
 
-    async def _claim(self, lookup: str, request_hash: str) -> _Stored | Response | None:
-        """None when this request claimed the key; else the stored answer or a refusal."""
+    async def _claim(self, lookup: str, request_hash: str) -> _Stored | Response | datetime:
+        """The claim's time when this request claimed the key; else the stored answer or a
+        refusal."""
         now = datetime.now(UTC)
         async with self._database.transaction() as session:
             # Forgetting on write is enough: a key is only ever read through a claim.
@@ -111,10 +122,19 @@ class Idempotency:
                 "lookup",
             )
             if claimed is not None:
-                return None
+                return now
             row = await session.scalar(
                 select(IdempotencyKey).where(IdempotencyKey.lookup == lookup)
             )
+            if row is not None and row.request_hash == request_hash and row.status_code is None:
+                taken = await session.execute(
+                    update(IdempotencyKey).where(
+                        IdempotencyKey.lookup == lookup, IdempotencyKey.status_code.is_(None),
+                        IdempotencyKey.created_at < now - self._abandoned_after,
+                    ).values(created_at=now)
+                )
+                if getattr(taken, "rowcount", 0):
+                    return now  # its first request died: this one does the work
         if row is not None and row.request_hash != request_hash:
             return JSONResponse(
                 {"detail": f"this {HEADER} was used with another request"}, status_code=422
@@ -125,21 +145,21 @@ class Idempotency:
             )
         return _Stored(row.status_code, row.answer, row.relink)
 
-    async def _store(self, lookup: str, response: Response) -> None:
+    async def _store(self, lookup: str, claimed: datetime, response: Response) -> None:
         answer: Any = json.loads(bytes(response.body) or b"null")
         relink = isinstance(answer, dict) and answer.get("links") is not None
         if relink:
             answer = {name: value for name, value in answer.items() if name != "links"}
         async with self._database.transaction() as session:
             await session.execute(
-                update(IdempotencyKey).where(IdempotencyKey.lookup == lookup).values(
+                update(IdempotencyKey).where(*_still_ours(lookup, claimed)).values(
                     status_code=response.status_code, answer=json.dumps(answer), relink=relink
                 )
             )
 
-    async def _release(self, lookup: str) -> None:
+    async def _release(self, lookup: str, claimed: datetime) -> None:
         async with self._database.transaction() as session:
-            await session.execute(delete(IdempotencyKey).where(IdempotencyKey.lookup == lookup))
+            await session.execute(delete(IdempotencyKey).where(*_still_ours(lookup, claimed)))
 
     async def _replay(self, stored: _Stored) -> Response:
         answer = json.loads(stored.answer)
@@ -147,3 +167,9 @@ class Idempotency:
             answer["links"] = await self._fresh_links(answer["number"])
         return JSONResponse(answer, status_code=stored.status_code,
                             headers={REPLAYED_HEADER: "true"})
+
+
+def _still_ours(lookup: str, claimed: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The key's row while this request's claim holds it (not taken over since)."""
+    return (IdempotencyKey.lookup == lookup, IdempotencyKey.created_at == claimed,
+            IdempotencyKey.status_code.is_(None))

@@ -1,7 +1,8 @@
 """The confirmation's start when a shop creates an order, and what happens without an answer:
 one reminder after shop.confirmation_reminder_minutes, an operator after
 shop.confirmation_escalation_minutes. Both are durable jobs (scheduling/jobs.py) that the
-customer's first answer cancels, and that do nothing once the order is no longer pending."""
+customer's first answer cancels (and the shop's `confirmed` or `cancelled` fact), and that do
+nothing once the order is no longer pending."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from dialog.texts import Texts
 from orders.confirmation import ConfirmationSettings
 from orders.service import CustomerView, OrderService, OrderView
 from orders.states import OrderStatus
-from scheduling.jobs import JobRunner, schedule
+from scheduling.jobs import JobRunner, cancel, schedule
 
 REMIND = "confirm_reminder"
 ESCALATE = "confirm_escalation"
@@ -36,6 +37,7 @@ class ConfirmationStarter:
     def attach(self, proactive: ProactiveMessages, jobs: JobRunner) -> None:
         self._proactive = proactive
         proactive.on_created = self.start
+        proactive.on_decided = self.stop
         jobs.register(REMIND, self.remind)
         jobs.register(ESCALATE, self.escalate)
 
@@ -54,6 +56,12 @@ class ConfirmationStarter:
                        now + timedelta(minutes=self._settings.reminder_minutes), payload)
         await schedule(session, ESCALATE, job_key(order.number) + "escalate",
                        now + timedelta(minutes=self._settings.escalation_minutes), payload)
+
+    async def stop(self, session: Any, order: OrderView) -> None:
+        """The shop confirmed or cancelled the order: no reminder, no escalation. The question
+        stays the conversation's, so that an answer to it (a press of its old button) is told
+        the order is confirmed or cancelled already (ConfirmFlow._not_pending)."""
+        await cancel(session, job_key(order.number))
 
     async def remind(self, session: Any, payload: dict[str, Any]) -> None:
         found = await self._pending(session, payload["number"])

@@ -36,6 +36,7 @@ from console.actions import ActionRefused, ActionRequest
 from console.analytics.api import add_analytics_routes
 from console.canned import CannedError
 from console.live import COOKIE
+from console.tasks import add_task_routes
 from console.views import customer_json, order_json, transcript_text
 from dialog.desk import DeskError, NotFound, QueueItem
 from dialog.erasure import erase_customer
@@ -388,4 +389,5 @@ def make_router(console: "OperatorConsole") -> APIRouter:
                 "orders_kept": erased.orders}
 
     add_analytics_routes(router, console, Admin)  # the dashboard's figures and exports (admin)
+    add_task_routes(router, console, Depends(operator))  # operator tasks and their orders
     return router

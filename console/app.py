@@ -15,6 +15,7 @@ from console.canned import CannedReplies
 from console.live import LiveConsole
 from console.login_throttle import LoginThrottle
 from console.origins import ConsoleOrigins
+from console.tasks import TaskFeed
 from coordination.base import Locks
 from coordination.limits import RateLimiter
 from dialog.desk import OperatorDesk
@@ -46,6 +47,7 @@ class OperatorConsole:
                                     services=services, texts=texts)
         self.live = LiveConsole(desk, self.accounts, self.origins)
         self.analytics = Analytics(database)
+        self.tasks = TaskFeed(database, desk)
 
     @property
     def secure_cookie(self) -> bool:
@@ -67,6 +69,8 @@ class OperatorConsole:
         elif settings.demo.enabled and await self.accounts.ensure_demo():
             log.info("demo console login created: demo / demo")
         await self.live.start()
+        self.tasks.start()
 
     async def stop(self) -> None:
+        self.tasks.stop()
         await self.live.stop()

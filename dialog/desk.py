@@ -406,6 +406,10 @@ class OperatorDesk:
 
         return await self._pubsub.subscribe(TOPIC, decode)
 
+    async def publish(self, event: dict[str, Any]) -> None:
+        """An event of another part of the console (an operator task) to every console."""
+        await self._publish(event)
+
     async def announce(self, conversation_id: int) -> None:
         """Publish the conversation's current state (after an escalation elsewhere)."""
         item = await self.get(conversation_id)

@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
 from orders.sqlite import inline_connector
 
 AfterCommit = Callable[[], Awaitable[None] | None]
+# Sees the info of every committed session (e.g. what it added that others announce).
+CommitWatcher = Callable[[dict[Any, Any]], Awaitable[None]]
 
 
 def make_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> AsyncEngine:
@@ -83,6 +85,14 @@ class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._watchers: list[CommitWatcher] = []
+
+    def watch_commits(self, watcher: CommitWatcher) -> Callable[[], None]:
+        """Call watcher with each committed session's info (never on rollback), for a part
+        that cannot be called by the code that wrote (orders/ knows no console); the function
+        returned stops it."""
+        self._watchers.append(watcher)
+        return lambda: self._watchers.remove(watcher)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -93,6 +103,8 @@ class Database:
                 result = callback()
                 if result is not None:
                     await result
+            for watcher in self._watchers:
+                await watcher(session.info)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -85,11 +85,8 @@ class Idempotency:
                 "loc": ["header", HEADER], "type": "string_too_long" if key else "missing",
                 "msg": f"{HEADER} must have 1 to {MAX_KEY_CHARS} characters",
             }]}, status_code=422)
-        scope = hashlib.sha256(api_key).hexdigest()
-        lookup = hashlib.sha256(f"{scope}\n{key}".encode()).hexdigest()
-        request_hash = hashlib.sha256(
-            b"\n".join([request.method.encode(), request.url.path.encode(), body])
-        ).hexdigest()
+        lookup = key_lookup(api_key, key)
+        request_hash = request_fingerprint(request.method, request.url.path, body)
         claimed = await self._claim(lookup, request_hash)
         if isinstance(claimed, _Stored):
             return await self._replay(claimed)
@@ -167,6 +164,17 @@ class Idempotency:
             answer["links"] = await self._fresh_links(answer["number"])
         return JSONResponse(answer, status_code=stored.status_code,
                             headers={REPLAYED_HEADER: "true"})
+
+
+def key_lookup(api_key: bytes, key: str) -> str:
+    """The row's lookup of an Idempotency-Key sent with an API key."""
+    scope = hashlib.sha256(api_key).hexdigest()
+    return hashlib.sha256(f"{scope}\n{key}".encode()).hexdigest()
+
+
+def request_fingerprint(method: str, path: str, body: bytes) -> str:
+    """What a retry must repeat to get the stored answer: method, path and body."""
+    return hashlib.sha256(b"\n".join([method.encode(), path.encode(), body])).hexdigest()
 
 
 def _still_ours(lookup: str, claimed: datetime) -> tuple[ColumnElement[bool], ...]:

@@ -24,6 +24,11 @@
     operator_joined: "Operator joined",
     unknown: "Other"
   };
+  var TASK_KINDS = {
+    shop_fact_conflict: "The shop's news contradicts the chat",
+    shop_drift: "The shop's order differs from the bot's",
+    payment_overdue: "Payment overdue"
+  };
   var CHANNELS = { webchat: "Web chat", telegram: "Telegram", email: "Email", slack: "Slack" };
   var LANGUAGES = { en: "English", pl: "Polish", ru: "Russian" };
   var ACTIONS = [
@@ -90,6 +95,13 @@
     var h = Math.floor(seconds / 3600), m = Math.floor(seconds / 60) % 60, s = seconds % 60;
     function two(n) { return (n < 10 ? "0" : "") + n; }
     return h ? h + ":" + two(m) + ":" + two(s) : m + ":" + two(s);
+  }
+  function fmtAge(seconds) { // how long a task has been open: "just now", "5 min", "3 h", "2 d"
+    seconds = Math.max(0, Math.floor(seconds));
+    if (seconds < 60) return "just now";
+    if (seconds < 3600) return Math.floor(seconds / 60) + " min";
+    if (seconds < 172800) return Math.floor(seconds / 3600) + " h";
+    return Math.floor(seconds / 86400) + " d";
   }
   function fmtMoney(amount, currency) {
     var n = Number(amount);
@@ -244,6 +256,7 @@
     show($("dashboard-open"), isAdmin());
     setConnection(false);
     connect();
+    loadTasks();
     var m = /^#conversation-(\d+)$/.exec(location.hash);
     if (m) openConversation(Number(m[1]));
   }
@@ -256,6 +269,9 @@
     renderQueue();
     var dialog = $("operators");
     if (dialog.open) dialog.close();
+    tasks = {}; tasksShown = "open";
+    if (tasksDialog.open) tasksDialog.close();
+    renderTasks();
   }
 
   // ---- live socket ----
@@ -314,6 +330,9 @@
       if (current && queue[current.id]) current.conversation = queue[current.id].item;
       if (current && reconnected) reloadConversation(); // it may have changed meanwhile
       else if (current) renderConversationState();
+      if (reconnected) loadTasks(); // tasks added or done while this console was offline
+    } else if (data.type === "task" && data.task) {
+      taskChanged(data.task);
     } else if (data.type === "conversation" && data.conversation) {
       conversationChanged(data.conversation);
     } else if (data.type === "message" && data.message) {
@@ -418,6 +437,9 @@
     document.querySelectorAll("[data-since]").forEach(function (n) {
       var since = Number(n.getAttribute("data-since"));
       n.textContent = fmtDuration((now - since) / 1000);
+    });
+    document.querySelectorAll("[data-age-since]").forEach(function (n) {
+      n.textContent = fmtAge((now - Number(n.getAttribute("data-age-since"))) / 1000);
     });
     if (current) renderStatusLine();
   }
@@ -763,13 +785,15 @@
     renderConversationState();
   }
 
-  function orderNode(o) {
+  // standalone: shown outside a conversation (a task's order): open, without the actions that
+  // belong to a conversation.
+  function orderNode(o, standalone) {
     var number = String(o.number);
     var lines = Array.isArray(o.lines) ? o.lines : [];
     var history = Array.isArray(o.history) ? o.history : [];
     var tracking = safeUrl(o.tracking_url);
-    var result = current.results[number];
-    var node = el("details", { class: "order", testid: "order", "data-number": number, open: !!current.openOrders[number] }, [
+    var result = standalone ? null : current.results[number];
+    var node = el("details", { class: "order", testid: "order", "data-number": number, open: standalone || !!current.openOrders[number] }, [
       el("summary", {}, [
         el("strong", { class: "number", text: number }),
         el("span", { class: "pill status-" + String(o.status || "").replace(/[^a-z_]/gi, ""), testid: "order-status", text: humanise(o.status) }),
@@ -799,18 +823,18 @@
           ]);
         }))
       ]) : null,
-      el("div", { class: "order-actions" }, ACTIONS.map(function (a) {
+      standalone ? null : el("div", { class: "order-actions" }, ACTIONS.map(function (a) {
         var b = el("button", { type: "button", "data-action": a.action, testid: "order-" + a.action.replace("_", "-"), text: a.label });
         b.addEventListener("click", function () {
           if (a.action === "reschedule") chooseSlot(o, node); else orderAction(o, node, { action: a.action });
         });
         return b;
       })),
-      el("div", { class: "slots", testid: "order-slots", hidden: true }),
-      el("p", { class: "order-result " + (result ? result.kind : ""), testid: "order-result", role: "status",
+      standalone ? null : el("div", { class: "slots", testid: "order-slots", hidden: true }),
+      standalone ? null : el("p", { class: "order-result " + (result ? result.kind : ""), testid: "order-result", role: "status",
         text: result ? result.text : "", hidden: !result })
     ]);
-    node.addEventListener("toggle", function () { current.openOrders[number] = node.open; });
+    if (!standalone) node.addEventListener("toggle", function () { current.openOrders[number] = node.open; });
     return node;
   }
   function section(title, body) {
@@ -879,6 +903,143 @@
       renderConversationState();
     });
   }
+
+  // ---- operator tasks ----
+  // Open tasks come with the page and then live (a "task" event on the socket, added or done);
+  // done ones are fetched when asked for.
+  var tasks = {};            // open task id -> task
+  var tasksShown = "open";   // which list the Tasks view shows
+  var doneTasks = [];        // the last "done" list fetched
+  var tasksDialog = $("tasks");
+  var taskOrdersOpen = {};   // task id -> true while its order is shown
+
+  function taskKindLabel(kind) { return TASK_KINDS[kind] || humanise(kind) || "Task"; }
+  function tasksResult(text, kind) {
+    var p = $("tasks-result");
+    p.textContent = text || "";
+    p.className = "result " + (kind || "");
+    show(p, !!text);
+  }
+  function withSince(t) { // the server's age, so that a skewed clock here shows it right
+    t.since = Date.now() - (typeof t.age_seconds === "number" ? t.age_seconds * 1000 : 0);
+    return t;
+  }
+  function loadTasks() {
+    return api("GET", "/tasks?state=open").then(function (res) {
+      if (!me || !res.ok) return;
+      var fresh = {};
+      (Array.isArray(res.data.tasks) ? res.data.tasks : []).forEach(function (t) {
+        if (t && t.id != null) fresh[t.id] = withSince(t);
+      });
+      tasks = fresh;
+      renderTasks();
+    });
+  }
+  function loadDoneTasks() {
+    return api("GET", "/tasks?state=done").then(function (res) {
+      if (!me) return;
+      if (!res.ok) { tasksResult(reason(res, "could not list the done tasks"), "error"); return; }
+      doneTasks = (Array.isArray(res.data.tasks) ? res.data.tasks : []).map(withSince);
+      renderTasks();
+    });
+  }
+  function taskChanged(t) {
+    if (t.id == null) return;
+    if (t.done_at) {
+      delete tasks[t.id];
+      if (tasksShown === "done" && tasksDialog.open) loadDoneTasks();
+    } else {
+      tasks[t.id] = withSince(t);
+    }
+    renderTasks();
+  }
+  function renderTasks() {
+    var open = Object.keys(tasks).map(function (id) { return tasks[id]; })
+      .sort(function (a, b) { return a.id - b.id; });
+    $("tasks-count").textContent = String(open.length);
+    $("tasks-open").className = open.length ? "has-tasks" : "";
+    $("tasks-show-open").setAttribute("aria-pressed", String(tasksShown === "open"));
+    $("tasks-show-done").setAttribute("aria-pressed", String(tasksShown === "done"));
+    var shown = tasksShown === "open" ? open : doneTasks;
+    var list = $("tasks-list"), kept = {};
+    // The rows are rebuilt; an order being read stays where it was.
+    list.querySelectorAll('[data-testid="task"]').forEach(function (row) {
+      var box = $("task-order", row);
+      if (box && !box.hidden) kept[row.getAttribute("data-id")] = box;
+    });
+    list.textContent = "";
+    shown.forEach(function (t) { list.appendChild(taskNode(t, kept[String(t.id)])); });
+    var empty = $("tasks-empty");
+    empty.textContent = tasksShown === "open" ? "No open tasks." : "No task is done yet.";
+    show(empty, !shown.length);
+    tick();
+  }
+  function taskNode(t, keptOrder) {
+    var done = !!t.done_at;
+    var orderButton = el("button", { type: "button", testid: "task-order-open", text: "Order " + String(t.number) });
+    var doneButton = done ? null : el("button", { type: "button", class: "primary", testid: "task-done", text: "Done" });
+    var box = keptOrder || el("div", { class: "task-order", testid: "task-order", hidden: true });
+    var row = el("li", { class: "task", testid: "task", "data-id": String(t.id), "data-kind": String(t.kind || "") }, [
+      el("div", { class: "row" }, [
+        el("span", { class: "number", testid: "task-number", text: String(t.number) }),
+        el("span", { class: "kind", testid: "task-kind", text: taskKindLabel(t.kind) }),
+        done
+          ? el("span", { class: "age", testid: "task-done-by", text: "Done " + fmtTime(t.done_at) + (t.done_by ? " by " + t.done_by : "") })
+          : el("span", { class: "age", testid: "task-age", "data-age-since": String(t.since), title: "Open since " + fmtDateTime(t.created_at) })
+      ]),
+      t.detail ? el("p", { class: "detail", testid: "task-detail", text: String(t.detail) }) : null,
+      el("div", { class: "task-actions" }, [orderButton, doneButton]),
+      box
+    ]);
+    orderButton.addEventListener("click", function () {
+      if (!box.hidden) { show(box, false); return; }
+      showTaskOrder(t, box);
+    });
+    if (doneButton) {
+      doneButton.addEventListener("click", function () {
+        doneButton.disabled = true;
+        api("POST", "/tasks/" + encodeURIComponent(String(t.id)) + "/done").then(function (res) {
+          if (res.ok && res.data.task) {
+            tasksResult("Task for order " + String(t.number) + " is done.", "ok");
+            taskChanged(res.data.task);
+          } else if (res.status === 409 || res.status === 404) { // someone else was first
+            tasksResult(reason(res, "the task is closed already"), "error");
+            delete tasks[t.id];
+            renderTasks();
+          } else {
+            doneButton.disabled = false;
+            tasksResult(reason(res, "the task was not closed"), "error");
+          }
+        });
+      });
+    }
+    return row;
+  }
+  function showTaskOrder(t, box) {
+    box.textContent = "";
+    box.appendChild(el("p", { class: "empty", text: "Loading\u2026" }));
+    show(box, true);
+    api("GET", "/orders/" + encodeURIComponent(String(t.number))).then(function (res) {
+      box.textContent = "";
+      if (!res.ok || !res.data.order) { box.appendChild(el("p", { class: "error", text: reason(res, "could not load the order") })); return; }
+      var c = res.data.customer;
+      if (c) box.appendChild(pairs([["Customer", customerName(c)], ["Email", c.email], ["Phone", c.phone]]));
+      box.appendChild(orderNode(res.data.order, true));
+      if (res.data.conversation_id != null) {
+        var open = el("button", { type: "button", testid: "task-conversation", text: "Open the customer's conversation" });
+        open.addEventListener("click", function () { tasksDialog.close(); openConversation(Number(res.data.conversation_id)); });
+        box.appendChild(open);
+      }
+    });
+  }
+  $("tasks-open").addEventListener("click", function () {
+    tasksResult(null);
+    if (!tasksDialog.open) tasksDialog.showModal();
+    if (tasksShown === "done") loadDoneTasks(); else renderTasks();
+  });
+  $("tasks-close").addEventListener("click", function () { tasksDialog.close(); });
+  $("tasks-show-open").addEventListener("click", function () { tasksShown = "open"; tasksResult(null); renderTasks(); });
+  $("tasks-show-done").addEventListener("click", function () { tasksShown = "done"; tasksResult(null); loadDoneTasks(); });
 
   // ---- operators (admins only) ----
   var operatorsDialog = $("operators");

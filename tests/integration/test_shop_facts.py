@@ -4,16 +4,24 @@ told to the customer; a fact that contradicts the chat opens an operator task
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from bot import Orderbot
+from channels.webchat.identity import signed_identity
 from orders.billing import open_operator_tasks
 from orders.facts import CONFLICT_TASK
+from orders.models import utcnow
 from orders.states import OrderStatus
-from tests.integration.test_shop_api import order_body, transcript
+from scheduling.jobs import Job
+from tests.conftest import BotFactory, serve
+from tests.e2e.test_webchat import chat, post_event
+from tests.integration.test_shop_api import client_for, order_body, transcript
+from tests.servers import free_port
 
 
 async def put_in(bot: Orderbot, number: str, *statuses: OrderStatus) -> None:
@@ -273,3 +281,91 @@ async def test_an_update_in_russian_and_an_empty_update_refused(
     assert response.json()["payment"]["status"] == "pending"
     assert any(message.startswith("Магазин изменил ваш заказ A-1001.")
                for message in await told(bot, "A-1001"))
+
+
+async def test_a_conflict_task_says_both_sides(bot: Orderbot, api: httpx.AsyncClient) -> None:
+    await api.post("/api/orders", json=order_body())
+    await put_in(bot, "A-1001", CONFIRMED, OrderStatus.CANCELLED)
+    await api.post("/api/orders/A-1001/events", json={
+        "type": "shipped", "carrier": "DHL", "tracking_number": "123"})
+    async with bot.database.transaction() as session:
+        [task] = await open_operator_tasks(session)
+    assert task.detail.startswith("the chat: cancelled (chat: cancelled) at ")
+    assert task.detail.endswith(" UTC; the shop: shipped with DHL 123")
+
+
+async def test_a_second_shipment_with_a_new_tracking_number_is_recorded_and_told(
+    bot: Orderbot, api: httpx.AsyncClient
+) -> None:
+    await api.post("/api/orders", json=order_body())
+    await api.post("/api/orders/A-1001/events", json={
+        **SHIPPED, "tracking_url": "https://dpd.example/DPD700123"})
+    reshipped = {"type": "shipped", "carrier": "DHL", "tracking_number": "DHL555"}
+    response = await api.post("/api/orders/A-1001/events", json=reshipped)
+    assert response.status_code == 200, response.text
+    order = response.json()
+    # The first parcel's tracking page would mislead: it goes with its number.
+    assert order["tracking"] == {"carrier": "DHL", "tracking_number": "DHL555",
+                                 "tracking_url": None}
+    assert order["history"][-1]["cause"] == "shop api: shipped: new tracking DHL555"
+    news = [m for m in await told(bot, "A-1001") if "sent again" in m]
+    assert news == ["Your order A-1001 has been sent again with DHL, as a new parcel with a new "
+                    "tracking number.\nTracking number: DHL555\nTrack it here: -"]
+    # The same tracking again is a resend: the customer is not told twice.
+    assert (await api.post("/api/orders/A-1001/events", json=reshipped)).status_code == 200
+    messages = await told(bot, "A-1001")
+    assert sum("DHL555" in message for message in messages) == 1
+    assert sum("DPD700123" in message for message in messages) == 1
+    assert await tasks(bot) == []
+
+
+async def test_a_new_tracking_number_is_told_in_the_customers_language(
+    bot: Orderbot, api: httpx.AsyncClient
+) -> None:
+    body = order_body()
+    body["customer"] = {**body["customer"], "language": "ru"}
+    await api.post("/api/orders", json=body)
+    await api.post("/api/orders/A-1001/events", json=SHIPPED)
+    await api.post("/api/orders/A-1001/events", json={**SHIPPED, "tracking_number": "DPD9"})
+    assert any(message.startswith("Ваш заказ A-1001 отправлен повторно") and "DPD9" in message
+               for message in await told(bot, "A-1001"))
+
+
+@pytest.mark.parametrize(("event", "answer"), [
+    ("confirmed", "Order A-1001 is already confirmed, nothing more to do."),
+    ("cancelled", "Order A-1001 has been cancelled, so it can't be confirmed any more."),
+])
+async def test_a_confirmation_question_the_shop_decided_is_answered_as_decided_and_not_reminded(
+    make_bot: BotFactory, event: str, answer: str
+) -> None:
+    """The question waits in the customer's web chat; the shop confirms (or cancels) the order
+    itself; the customer presses the question's old button over a real WebSocket."""
+    shop = await make_bot(demo={"enabled": False}, http={"port": free_port()})
+    server = await serve(shop)
+    try:
+        async with client_for(shop) as api:
+            assert (await api.post("/api/orders", json=order_body())).status_code == 201
+        email = order_body()["customer"]["email"]
+        signed = {"customer": {"email": email}, **signed_identity("test-identity-secret", email)}
+        async with chat(server, **signed) as customer:
+            [question] = [m for m in customer.history if "confirm it?" in m["text"]]
+            assert question["buttons"][0] == {"title": "Yes, let's confirm",
+                                              "payload": "confirm:begin:go"}
+            await post_event(server, "A-1001", type=event)
+            assert f"A-1001 {'is confirmed' if event == 'confirmed' else 'has been cancelled'}" \
+                in (await customer.next())["text"]
+            assert (await customer.press("confirm:begin:go"))["text"] == answer
+        async with shop.database.transaction() as session:
+            order = await shop.orders.get_order(session, "A-1001")
+            left = await session.scalar(select(func.count()).select_from(Job).where(
+                Job.key.startswith("confirm:A-1001:"), Job.done_at.is_(None)))
+        assert order is not None and order.status.value == event
+        assert [h.to_status for h in order.history].count(event) == 1  # no second confirmation
+        assert left == 0  # the reminder and the escalation are cancelled
+        await shop.jobs.run_due(utcnow() + timedelta(days=3))
+        messages = await told(shop, "A-1001")
+        assert not any("still waiting for your confirmation" in m or "haven't heard from you" in m
+                       for m in messages), messages
+        assert await shop.desk.queue("escalated") == []
+    finally:
+        await server.stop()

@@ -4,14 +4,25 @@ record"): a retry gets the first answer, the work is done once; on SQLite and Po
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import func, select, update
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from bot import Orderbot
-from shop_api.idempotency import IdempotencyKey
+from shop_api.idempotency import (
+    IN_PROGRESS_SECONDS,
+    REPLAYED_HEADER,
+    Idempotency,
+    IdempotencyKey,
+    key_lookup,
+    request_fingerprint,
+)
 from tests.conftest import API_KEY, BotFactory, serve
 from tests.integration.test_shop_api import (
     client_for,
@@ -216,3 +227,111 @@ async def test_an_unauthenticated_request_claims_no_key(
     assert await stored_keys(bot) == 0
     assert (await api.post("/api/orders", json=order_body(),
                            headers=key("k"))).status_code == 201
+
+
+async def died_holding(bot: Orderbot, key_value: str, body: bytes, seconds_ago: float) -> None:
+    """What a process that died while answering POST /api/orders leaves behind: the key
+    claimed, "in progress", and nothing else."""
+    async with bot.database.transaction() as session:
+        session.add(IdempotencyKey(
+            lookup=key_lookup(API_KEY.encode(), key_value),
+            request_hash=request_fingerprint("POST", "/api/orders", body),
+            status_code=None, answer=None, relink=False,
+            created_at=datetime.now(UTC) - timedelta(seconds=seconds_ago)))
+
+
+def raw(body: dict[str, Any]) -> bytes:
+    return json.dumps(body).encode()
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+async def test_a_key_left_in_progress_by_a_dead_process_is_taken_over(
+    bot: Orderbot, api: httpx.AsyncClient
+) -> None:
+    body = raw(order_body())
+    await died_holding(bot, "dead", body, IN_PROGRESS_SECONDS + 1)
+    taken = await api.post("/api/orders", content=body, headers={**JSON, **key("dead")})
+    assert taken.status_code == 201, taken.text
+    assert "idempotent-replayed" not in taken.headers  # this request did the work
+    assert await order_count(bot) == 1
+    assert await greetings(bot, "A-1001") >= 1
+    again = await api.post("/api/orders", content=body, headers={**JSON, **key("dead")})
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert await order_count(bot) == 1 and await stored_keys(bot) == 1
+
+
+async def test_a_key_in_progress_for_less_than_the_bound_is_still_busy(
+    bot: Orderbot, api: httpx.AsyncClient
+) -> None:
+    body = raw(order_body())
+    await died_holding(bot, "busy", body, IN_PROGRESS_SECONDS - 10)
+    busy = await api.post("/api/orders", content=body, headers={**JSON, **key("busy")})
+    assert busy.status_code == 409 and "in progress" in busy.json()["detail"]
+    assert await order_count(bot) == 0
+
+
+async def test_an_abandoned_key_is_not_taken_over_with_another_body(
+    bot: Orderbot, api: httpx.AsyncClient
+) -> None:
+    await died_holding(bot, "dead", raw(order_body()), IN_PROGRESS_SECONDS + 1)
+    other = await api.post("/api/orders", content=raw(order_body("A-1002")),
+                           headers={**JSON, **key("dead")})
+    assert other.status_code == 422 and "another request" in other.json()["detail"]
+    assert await order_count(bot) == 0
+
+
+async def test_requests_at_once_on_an_abandoned_key_take_it_over_once(
+    bot: Orderbot, api: httpx.AsyncClient
+) -> None:
+    body = raw(order_body())
+    await died_holding(bot, "dead", body, IN_PROGRESS_SECONDS + 1)
+    answers = await asyncio.gather(*(
+        api.post("/api/orders", content=body, headers={**JSON, **key("dead")})
+        for _ in range(3)
+    ))
+    statuses = [answer.status_code for answer in answers]
+    assert set(statuses) <= {201, 409}, [answer.text for answer in answers]
+    winners = [answer for answer in answers
+               if answer.status_code == 201 and "idempotent-replayed" not in answer.headers]
+    assert len(winners) == 1
+    assert await order_count(bot) == 1
+    retry = await api.post("/api/orders", content=body, headers={**JSON, **key("dead")})
+    assert retry.status_code == 201 and retry.headers["idempotent-replayed"] == "true"
+
+
+def _request() -> Request:
+    return Request({"type": "http", "method": "POST", "path": "/api/orders", "headers": [
+        (b"idempotency-key", b"slow")], "query_string": b""})
+
+
+async def test_a_slow_first_request_cannot_overwrite_the_answer_of_the_one_that_took_over(
+    bot: Orderbot,
+) -> None:
+    """With a bound of 0 s every claim is abandoned at once: the first request is still
+    working when the second takes its key over; the first's late answer is not stored."""
+    async def no_links(number: str) -> dict[str, str | None]:
+        return {}
+
+    idempotency = Idempotency(bot.database, 24, no_links, in_progress_seconds=0)
+    working, finish = asyncio.Event(), asyncio.Event()
+
+    async def slow() -> Response:
+        working.set()
+        await finish.wait()
+        return JSONResponse({"answer": "late"}, status_code=201)
+
+    async def quick() -> Response:
+        return JSONResponse({"answer": "taken over"}, status_code=201)
+
+    body = b"{}"
+    first = asyncio.create_task(idempotency.answer(_request(), body, b"k", slow))
+    await asyncio.wait_for(working.wait(), 10)
+    second = await idempotency.answer(_request(), body, b"k", quick)
+    finish.set()
+    assert json.loads(bytes((await first).body)) == {"answer": "late"}  # its own caller
+    assert json.loads(bytes(second.body)) == {"answer": "taken over"}
+    replay = await idempotency.answer(_request(), body, b"k", quick)
+    assert replay.headers[REPLAYED_HEADER] == "true"
+    assert json.loads(bytes(replay.body)) == {"answer": "taken over"}

@@ -911,7 +911,7 @@
   var tasksShown = "open";   // which list the Tasks view shows
   var doneTasks = [];        // the last "done" list fetched
   var tasksDialog = $("tasks");
-  var taskOrdersOpen = {};   // task id -> true while its order is shown
+  var liveWhileLoading = null; // task events that came while the list was on its way
 
   function taskKindLabel(kind) { return TASK_KINDS[kind] || humanise(kind) || "Task"; }
   function tasksResult(text, kind) {
@@ -925,13 +925,17 @@
     return t;
   }
   function loadTasks() {
+    liveWhileLoading = [];
     return api("GET", "/tasks?state=open").then(function (res) {
+      var late = liveWhileLoading || [];
+      liveWhileLoading = null;
       if (!me || !res.ok) return;
       var fresh = {};
       (Array.isArray(res.data.tasks) ? res.data.tasks : []).forEach(function (t) {
         if (t && t.id != null) fresh[t.id] = withSince(t);
       });
       tasks = fresh;
+      late.forEach(taskChanged); // newer than the list, or the list already had them
       renderTasks();
     });
   }
@@ -945,6 +949,7 @@
   }
   function taskChanged(t) {
     if (t.id == null) return;
+    if (liveWhileLoading) liveWhileLoading.push(t);
     if (t.done_at) {
       delete tasks[t.id];
       if (tasksShown === "done" && tasksDialog.open) loadDoneTasks();

@@ -335,11 +335,13 @@ async def test_a_new_tracking_number_is_told_in_the_customers_language(
     ("confirmed", "Order A-1001 is already confirmed, nothing more to do."),
     ("cancelled", "Order A-1001 has been cancelled, so it can't be confirmed any more."),
 ])
+@pytest.mark.parametrize("by", ["button", "yes"])
 async def test_a_confirmation_question_the_shop_decided_is_answered_as_decided_and_not_reminded(
-    make_bot: BotFactory, event: str, answer: str
+    make_bot: BotFactory, event: str, answer: str, by: str
 ) -> None:
     """The question waits in the customer's web chat; the shop confirms (or cancels) the order
-    itself; the customer presses the question's old button over a real WebSocket."""
+    itself; the customer presses the question's old button (or writes "yes") over a real
+    WebSocket."""
     shop = await make_bot(demo={"enabled": False}, http={"port": free_port()})
     server = await serve(shop)
     try:
@@ -354,7 +356,9 @@ async def test_a_confirmation_question_the_shop_decided_is_answered_as_decided_a
             await post_event(server, "A-1001", type=event)
             assert f"A-1001 {'is confirmed' if event == 'confirmed' else 'has been cancelled'}" \
                 in (await customer.next())["text"]
-            assert (await customer.press("confirm:begin:go"))["text"] == answer
+            reply = await (customer.press("confirm:begin:go") if by == "button"
+                           else customer.say("yes"))
+            assert reply["text"] == answer
         async with shop.database.transaction() as session:
             order = await shop.orders.get_order(session, "A-1001")
             left = await session.scalar(select(func.count()).select_from(Job).where(

@@ -160,7 +160,7 @@ class PaymentReminders:
             return
         await add_operator_task(
             session, order.number, OVERDUE_TASK,
-            f"not paid ({order.payment_method or 'no method chosen'}): "
+            f"not paid ({(order.payment_method or 'no method chosen').replace('_', ' ')}): "
             f"{order.total_minor / 100:.2f} {order.currency} was due on "
             f"{order.payment_due_date.isoformat()}")
         day = order.payment_due_date + timedelta(days=self._escalation_days)

@@ -107,12 +107,13 @@ async def record_fact(
     target = FACT_TARGETS[event]
     repeat = target is order.status and event not in _NEWS_IN_TRANSIT
     told_as = None
-    if event == "shipped" and repeat and _new_tracking(order, details):
-        # Sent again on another parcel (re-shipped, another carrier): news, not a resend. The
-        # old parcel's tracking page would mislead: it goes unless the shop sends a new one.
-        repeat, told_as = False, "reshipped"
+    if event == "shipped" and _new_tracking(order, details):
+        # Another parcel: the old one's tracking page would mislead, so it goes unless the
+        # shop sends a new one.
         details = {"tracking_url": None, **details}
-        cause = f"{cause}: new tracking {details['tracking_number']}"[:200]
+        if repeat:  # sent again (re-shipped, another carrier): news, not a resend
+            repeat, told_as = False, "reshipped"
+            cause = f"{cause}: new tracking {details['tracking_number']}"[:200]
     if event == "payment_received":
         updated = await service.apply_event(session, number, event, cause)
     elif event == "refunded":

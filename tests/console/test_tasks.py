@@ -121,6 +121,7 @@ async def test_the_order_of_a_task_shows_with_its_customer_and_conversation(
     assert shown["order"]["number"] == CANCELLED_IN_CHAT
     assert shown["order"]["status"] == "shipped"
     assert shown["order"]["tracking_number"] == "DHL123"
+    assert shown["order"]["tracking_url"] is None  # an earlier parcel's page would mislead
     assert shown["customer"]["email"] == "emma.thompson@example.com"
     assert isinstance(shown["conversation_id"], int)  # where the shop's news was told
     missing = await operator.get("/console/api/orders/A-404")

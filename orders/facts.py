@@ -157,4 +157,3 @@ def both_sides(order: OrderView, event: str, details: dict[str, Any]) -> str:
     if "amount_minor" in details:
         shop += f" {details['amount_minor'] / 100:.2f} {order.currency}"
     return f"{chat}; {shop}"
-

@@ -95,6 +95,8 @@ from orders.documents import make_documents_router
 from orders.inventory import Inventory
 from orders.migrations import hold_setup_lock, upgrade
 from orders.payments import Payments
+from orders.reservation_jobs import ReservationJobs
+from orders.reservations import Reservations
 from orders.returns import ReturnDesk, ReturnPolicy
 from orders.service import OrderService
 from orders.tracking import Courier
@@ -263,8 +265,11 @@ class Orderbot:
         settings, urls = self.settings, self.settings.adapters
         self.services.add(Payments, _adapter(
             settings, urls.payments_url, HttpPayments, LocalPayments(settings.base_url)))
-        self.services.add(Inventory, _adapter(
-            settings, urls.inventory_url, HttpInventory, LocalInventory()))
+        inventory = _adapter(settings, urls.inventory_url, HttpInventory, LocalInventory())
+        self.services.add(Inventory, inventory)
+        # Confirming, cancelling and shipping reserve, release and commit at the inventory.
+        self.orders.reservations = Reservations(inventory)
+        ReservationJobs(inventory).register(self.jobs)
         self.services.add(CreditCheck, _adapter(
             settings, urls.credit_check_url, HttpCreditCheck, LocalCreditCheck()))
         self.services.add(Vouchers, _adapter(

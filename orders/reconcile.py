@@ -144,12 +144,17 @@ class Reconciliation:
         runner.register(JOB, self.run)
 
     async def plan(self, session: AsyncSession, at: datetime | None = None) -> None:
+        """Plan the day's run (a no-op when this or another process planned it already)."""
         at = at or self._clock()
-        await schedule(session, JOB, f"{JOB}:{at.date().isoformat()}", at, {})
+        await schedule(session, JOB, f"{JOB}:{at.date().isoformat()}", at,
+                       {"at": at.isoformat()})
 
     async def run(self, session: AsyncSession, payload: dict[str, Any]) -> None:
         # Read first: a shop that fails raises here, and the job is tried again later.
         shop = await self._shop.open_orders()
         outcome = await reconcile(session, shop)
         log.info("reconciliation with the shop: %s", outcome.summary())
-        await self.plan(session, self._clock() + timedelta(days=1))
+        following = datetime.fromisoformat(payload["at"]) + timedelta(days=1)
+        while following <= self._clock():  # the bot was down for days: once, not each day
+            following += timedelta(days=1)
+        await self.plan(session, following)

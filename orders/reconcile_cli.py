@@ -27,6 +27,8 @@ def run(shop: ShopOrders | None, database_url: str) -> int:
         print("reconcile: no [adapters] orders_url is set: there are no shop orders to "
               "compare with", file=sys.stderr)
         return 2
+    for chatty in ("alembic", "httpx"):  # only the outcome is shown
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         outcome = asyncio.run(_reconcile(shop, database_url))
     except ShopOrdersUnavailable as error:
@@ -45,7 +47,6 @@ def _line(drift: Drift) -> str:
 
 
 async def _reconcile(shop: ShopOrders, database_url: str) -> Outcome:
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # only the outcome is shown
     listed = await shop.open_orders()  # whole, before anything is written
     database = Database(make_engine(database_url))
     try:

@@ -12,8 +12,7 @@ import logging
 import sys
 from typing import Any
 
-from orders.database import Database, make_engine
-from orders.migrations import upgrade
+from orders.migrations import in_migrated_database
 from orders.reconcile import Drift, Outcome, reconcile
 from orders.shop_orders import ShopOrders, ShopOrdersUnavailable
 
@@ -27,8 +26,7 @@ def run(shop: ShopOrders | None, database_url: str) -> int:
         print("reconcile: no [adapters] orders_url is set: there are no shop orders to "
               "compare with", file=sys.stderr)
         return 2
-    for chatty in ("alembic", "httpx"):  # only the outcome is shown
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # only the outcome is shown
     try:
         outcome = asyncio.run(_reconcile(shop, database_url))
     except ShopOrdersUnavailable as error:
@@ -48,10 +46,5 @@ def _line(drift: Drift) -> str:
 
 async def _reconcile(shop: ShopOrders, database_url: str) -> Outcome:
     listed = await shop.open_orders()  # whole, before anything is written
-    database = Database(make_engine(database_url))
-    try:
-        await upgrade(database.engine)
-        async with database.transaction() as session:
-            return await reconcile(session, listed)
-    finally:
-        await database.dispose()
+    return await in_migrated_database(database_url,
+                                      lambda session: reconcile(session, listed))

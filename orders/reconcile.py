@@ -108,11 +108,12 @@ async def _bot_orders(session: AsyncSession, numbers: set[str]) -> dict[str, _Bo
     lines = (await session.execute(
         select(OrderLine.order_id, OrderLine.sku, OrderLine.quantity)
         .where(OrderLine.order_id.in_([row.id for row in rows])))).all()
-    found = {}
-    for row in rows:
-        mine = items_of(line for line in lines if line.order_id == row.id)
-        found[row.number] = _BotOrder(row.id, row.status, row.tracking_number, mine)
-    return found
+    by_order: dict[int, list[Any]] = {}
+    for line in lines:
+        by_order.setdefault(line.order_id, []).append(line)
+    return {row.number: _BotOrder(row.id, row.status, row.tracking_number,
+                                  items_of(by_order.get(row.id, ())))
+            for row in rows}
 
 
 async def _open_task(session: AsyncSession, order: _BotOrder,

@@ -120,7 +120,8 @@ class Reservations:
             return Attempt(key, dict(items), {}, deferred=True)
         session.add(StockReservation(
             order_id=order_id, key=key, items=dict(answer.granted),
-            status=RESERVED if answer.granted else REFUSED, reference=answer.id or None,
+            status=RESERVED if answer.granted or not answer.short else REFUSED,
+            reference=answer.id or None,
         ))
         await session.flush()
         return Attempt(key, dict(answer.granted), dict(answer.short))

@@ -5,6 +5,7 @@
     python bot.py operator add NAME [--display-name X] [--admin] [--password-stdin]
                                              create a console operator account
     python bot.py erase-customer EMAIL       erase a customer's conversations and personal data
+    python bot.py reconcile                  compare the shop's open orders with the bot's now
 
 This is the only module that knows every part; it wires channels -> dialog -> orders.
 """
@@ -23,6 +24,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 from fastapi import Depends, FastAPI
@@ -36,6 +38,7 @@ from adapters.credit_check.http import HttpCreditCheck
 from adapters.credit_check.local import LocalCreditCheck
 from adapters.inventory.http import HttpInventory
 from adapters.inventory.local import LocalInventory
+from adapters.orders.http import HttpShopOrders
 from adapters.payments.http import HttpPayments
 from adapters.payments.local import LocalPayments
 from adapters.payments.page import make_payment_page_router
@@ -85,7 +88,7 @@ from http_guards.security_headers import SecurityHeaders, page_policy
 from http_guards.validation_errors import add_validation_handler
 from monitoring.endpoint import make_metrics_router
 from monitoring.prometheus import PrometheusMetrics
-from orders import demo
+from orders import demo, reconcile_cli
 from orders.api import make_router as make_shop_router
 from orders.billing import Invoices, PaymentReminders
 from orders.confirmation import ConfirmationSettings
@@ -95,8 +98,12 @@ from orders.documents import make_documents_router
 from orders.inventory import Inventory
 from orders.migrations import hold_setup_lock, upgrade
 from orders.payments import Payments
+from orders.reconcile import Reconciliation
+from orders.reservation_jobs import ReservationJobs
+from orders.reservations import Reservations
 from orders.returns import ReturnDesk, ReturnPolicy
 from orders.service import OrderService
+from orders.shop_orders import ShopOrders
 from orders.tracking import Courier
 from orders.unavailable import add_unavailable_handler
 from orders.vouchers import Vouchers
@@ -121,6 +128,28 @@ def _adapter(settings: Settings, url: str, http: type[Any], local: object) -> An
     if url:
         return http(url, settings.adapters.api_key, settings.adapters.timeout_seconds)
     return local
+
+
+def _shop_orders(settings: Settings) -> ShopOrders | None:
+    """The shop's open orders ([adapters] orders_url); None: there is nothing to reconcile."""
+    url = settings.adapters.orders_url
+    return _adapter(settings, url, HttpShopOrders, None) if url else None
+
+
+def adapters_line(settings: Settings) -> str:
+    """Which of the shop's systems are the bot's local stand-ins and which are real (HTTP)."""
+    urls = settings.adapters
+    named = (("inventory", urls.inventory_url, "local"), ("courier", urls.courier_url, "local"),
+             ("payments", urls.payments_url, "local"),
+             ("credit_check", urls.credit_check_url, "local"),
+             ("vouchers", urls.vouchers_url, "local"), ("orders", urls.orders_url, "none"))
+    return " ".join(f"{name}={_where(url) if url else absent}" for name, url, absent in named)
+
+
+def _where(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"http({parts.hostname}:{port})"
 
 
 class Orderbot:
@@ -263,8 +292,11 @@ class Orderbot:
         settings, urls = self.settings, self.settings.adapters
         self.services.add(Payments, _adapter(
             settings, urls.payments_url, HttpPayments, LocalPayments(settings.base_url)))
-        self.services.add(Inventory, _adapter(
-            settings, urls.inventory_url, HttpInventory, LocalInventory()))
+        inventory = _adapter(settings, urls.inventory_url, HttpInventory, LocalInventory())
+        self.services.add(Inventory, inventory)
+        # Confirming, cancelling and shipping reserve, release and commit at the inventory.
+        self.orders.reservations = Reservations(inventory)
+        ReservationJobs(inventory).register(self.jobs)
         self.services.add(CreditCheck, _adapter(
             settings, urls.credit_check_url, HttpCreditCheck, LocalCreditCheck()))
         self.services.add(Vouchers, _adapter(
@@ -303,6 +335,10 @@ class Orderbot:
         ).register(self.jobs)
         self.retention = TranscriptRetention(self.settings.shop.transcript_retention_days)
         self.retention.register(self.jobs)
+        shop_orders = _shop_orders(self.settings)
+        self.reconciliation = Reconciliation(shop_orders) if shop_orders else None
+        if self.reconciliation is not None:
+            self.reconciliation.register(self.jobs)
 
     def _add_channel(self, channel: Channel) -> None:
         self.channels.append(channel)
@@ -351,6 +387,8 @@ class Orderbot:
                         log.info("demo history seeded: %d conversations", made)
         async with self.database.transaction() as session:
             await self.retention.plan(session)
+            if self.reconciliation is not None:
+                await self.reconciliation.plan(session)
         await self.console.start()  # canned replies, the demo login, the live feed
         for channel in self.channels:
             self.outbox.add_channel(channel.name, channel)
@@ -417,6 +455,7 @@ class Orderbot:
         lines.append(f"  channels on:    {', '.join(on)}")
         lines.append(f"  database:       {_redact(self.settings.database.url)}")
         lines.append(f"  coordination:   {'redis' if self.redis else 'in-process (one process)'}")
+        lines.append(f"  adapters:       {adapters_line(self.settings)}")
         return lines
 
 
@@ -539,6 +578,7 @@ def main(argv: list[str] | None = None) -> int:
     evaluation.add_argument("file", type=Path)
     operator_cli.add_commands(commands)
     erase_cli.add_commands(commands)
+    reconcile_cli.add_commands(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -563,6 +603,8 @@ def main(argv: list[str] | None = None) -> int:
         return operator_cli.run(args, settings, _database_url(settings.database.url))
     if args.command == "erase-customer":
         return erase_cli.run(args, _database_url(settings.database.url))
+    if args.command == "reconcile":
+        return reconcile_cli.run(_shop_orders(settings), _database_url(settings.database.url))
     return serve(settings)
 
 

@@ -137,6 +137,7 @@ class AdaptersSettings:
     payments_url: str = ""
     credit_check_url: str = ""
     vouchers_url: str = ""
+    orders_url: str = ""  # the shop's open orders, for the daily reconciliation; "": none
     api_key: str = ""  # sent as Authorization: Bearer to every adapter URL
     timeout_seconds: int = 5
 
@@ -357,7 +358,7 @@ def _check(settings: Settings) -> None:
     if settings.security.link_token_days < 1:
         raise SettingsError("security.link_token_days: must be positive")
     for name in ("inventory_url", "courier_url", "payments_url", "credit_check_url",
-                 "vouchers_url"):
+                 "vouchers_url", "orders_url"):
         url = getattr(settings.adapters, name)
         if url and urlsplit(url).scheme not in ("http", "https"):
             raise SettingsError(f"adapters.{name}: expected an http:// or https:// URL or empty")

@@ -14,6 +14,7 @@ import orders.confirmation  # noqa: F401
 import orders.documents  # noqa: F401
 import orders.models  # noqa: F401
 import orders.operator_tasks  # noqa: F401
+import orders.reservations  # noqa: F401
 import orders.returns  # noqa: F401
 import orders.stock  # noqa: F401
 import orders.vouchers  # noqa: F401

@@ -21,12 +21,15 @@ class JsonApi:
         self._name = name
         self.unavailable = unavailable
 
-    async def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def send(
+        self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
         """The raw answer, whatever its status; `unavailable` if there is none."""
         try:
             async with httpx.AsyncClient(timeout=self._timeout) as client:
                 return await client.request(method, self._base_url + path,
-                                            headers=self._headers, **kwargs)
+                                            headers={**self._headers, **(headers or {})},
+                                            **kwargs)
         except httpx.HTTPError as error:
             raise self.unavailable(f"{self._name} unreachable: {type(error).__name__}") from None
 

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from typing import Any
 
 from dialog.erasure import Erasure, erase_customer_by_email
-from orders.database import Database, make_engine
-from orders.migrations import upgrade
+from orders.migrations import in_migrated_database
 
 
 def add_commands(commands: Any) -> None:
@@ -41,11 +39,5 @@ def run(args: argparse.Namespace, database_url: str) -> int:
 
 
 async def _erase(database_url: str, email: str) -> Erasure | None:
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # only the outcome is shown
-    database = Database(make_engine(database_url))
-    try:
-        await upgrade(database.engine)
-        async with database.transaction() as session:
-            return await erase_customer_by_email(session, email)
-    finally:
-        await database.dispose()
+    return await in_migrated_database(
+        database_url, lambda session: erase_customer_by_email(session, email))

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders.models import Order, OrderHistory, OrderLine, Product, utcnow
+from orders.models import Order, OrderHistory, utcnow
 from orders.payments import PaymentFailed, Payments
 from orders.service import OrderError, OrderService, OrderView, UnknownOrder
 from orders.states import OrderStatus, check_move
@@ -70,7 +70,7 @@ async def cancel_order(
     if order_id is None:  # changed since we looked: tell what it is now
         return await cancel_order(session, orders, payments, number, cause)
     if order.status is OrderStatus.CONFIRMED:
-        await _release_stock(session, order_id)
+        await orders.reservations.release(session, number)
     session.add(OrderHistory(
         order_id=order_id, from_status=order.status.value,
         to_status=OrderStatus.CANCELLED.value, cause=cause,
@@ -80,17 +80,6 @@ async def cancel_order(
     if order.payment_status != "paid" or due <= 0 or payments is None:
         return Cancellation(await _view(session, orders, number))
     return await _refund(session, orders, payments, order, order_id, due)
-
-
-async def _release_stock(session: AsyncSession, order_id: int) -> None:
-    """Give the reserved quantities back (skus the shop does not stock here are skipped)."""
-    lines = await session.execute(
-        select(OrderLine.sku, OrderLine.quantity).where(OrderLine.order_id == order_id)
-    )
-    for sku, quantity in lines:
-        await session.execute(
-            update(Product).where(Product.sku == sku).values(stock=Product.stock + quantity)
-        )
 
 
 async def _refund(

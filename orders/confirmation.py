@@ -3,9 +3,10 @@
 - lines can be swapped for an alternative or removed while the order waits for confirmation;
 - a line that is out of stock can wait for the incoming stock: a backorder reserves it;
 - confirming moves pending_confirmation -> confirmed exactly once (a conditional update, so a
-  double or concurrent confirm confirms nothing twice), takes each other line from stock with
-  a conditional update (never oversold), writes the chosen delivery, payment and voucher, and
-  recomputes the total; everything or nothing (a savepoint);
+  double or concurrent confirm confirms nothing twice), reserves the other lines at the
+  inventory (orders/reservations.py; the shop's own table never oversells), writes the
+  chosen delivery, payment and voucher, and recomputes the total; everything or nothing
+  (a savepoint);
 - declining cancels the order and releases its backorders;
 - one accessory is offered per order, ever (a row per order).
 
@@ -26,7 +27,8 @@ from sqlalchemy.orm import Mapped, mapped_column, selectinload
 from orders.database import insert_unless_exists
 from orders.documents import save_document
 from orders.inventory import StockLevel
-from orders.models import Base, Order, OrderHistory, OrderLine, Product, utcnow
+from orders.models import Base, Order, OrderHistory, OrderLine, utcnow
+from orders.reservations import Attempt, items_of
 from orders.service import OrderError, OrderService, OrderView, OutOfStock, UnknownOrder
 from orders.states import IllegalTransition, OrderStatus, check_move
 from orders.vouchers import Vouchers
@@ -170,44 +172,51 @@ class Confirmation:
     ) -> OrderView:
         """pending_confirmation -> confirmed with the plan; NotPending if decided already,
         OutOfStock if a line is no longer there (then nothing of it is kept)."""
-        async with session.begin_nested():
-            order = await self._load(session, number)
-            claimed = await session.execute(
-                update(Order)
-                .where(Order.id == order.id, Order.status == OrderStatus.PENDING_CONFIRMATION)
-                .values(status=OrderStatus.CONFIRMED)
-            )
-            if not getattr(claimed, "rowcount", 0):
-                raise NotPending(number, OrderStatus(await session.scalar(
-                    select(Order.status).where(Order.id == order.id)
-                )))
-            waiting = set(await self.waiting_skus(session, number))
-            missing = [
-                line.sku for line in order.lines
-                if line.sku not in waiting and not await _take(session, line.sku, line.quantity)
-            ]
-            if missing:
-                raise OutOfStock(missing)
-            if plan.voucher_code and vouchers is not None:
-                await vouchers.redeem(session, plan.voucher_code, number, today or date.today())
-            await session.execute(
-                update(Order).where(Order.id == order.id).values(
-                    delivery_method=plan.delivery_method,
-                    delivery_date=plan.delivery_date,
-                    delivery_slot=plan.delivery_slot,
-                    pickup_location=plan.pickup_location,
-                    payment_method=plan.payment_method,
-                    voucher_code=plan.voucher_code,
-                    discount_minor=plan.discount_minor,
-                    total_minor=max(_lines_total(order) - plan.discount_minor, 0),
-                    updated_at=utcnow(),
+        reservations = self._orders.reservations
+        attempt: Attempt | None = None
+        try:
+            async with session.begin_nested():
+                order = await self._load(session, number)
+                claimed = await session.execute(
+                    update(Order)
+                    .where(Order.id == order.id,
+                           Order.status == OrderStatus.PENDING_CONFIRMATION)
+                    .values(status=OrderStatus.CONFIRMED)
                 )
-            )
-            session.add(OrderHistory(
-                order_id=order.id, from_status=OrderStatus.PENDING_CONFIRMATION,
-                to_status=OrderStatus.CONFIRMED, cause="customer confirmed",
-            ))
-            await session.flush()
+                if not getattr(claimed, "rowcount", 0):
+                    raise NotPending(number, OrderStatus(await session.scalar(
+                        select(Order.status).where(Order.id == order.id)
+                    )))
+                waiting = set(await self.waiting_skus(session, number))
+                attempt = await reservations.reserve(session, number, items_of(
+                    line for line in order.lines if line.sku not in waiting))
+                if attempt.short:
+                    raise OutOfStock(list(attempt.short))
+                if plan.voucher_code and vouchers is not None:
+                    await vouchers.redeem(session, plan.voucher_code, number,
+                                          today or date.today())
+                await session.execute(
+                    update(Order).where(Order.id == order.id).values(
+                        delivery_method=plan.delivery_method,
+                        delivery_date=plan.delivery_date,
+                        delivery_slot=plan.delivery_slot,
+                        pickup_location=plan.pickup_location,
+                        payment_method=plan.payment_method,
+                        voucher_code=plan.voucher_code,
+                        discount_minor=plan.discount_minor,
+                        total_minor=max(_lines_total(order) - plan.discount_minor, 0),
+                        updated_at=utcnow(),
+                    )
+                )
+                session.add(OrderHistory(
+                    order_id=order.id, from_status=OrderStatus.PENDING_CONFIRMATION,
+                    to_status=OrderStatus.CONFIRMED, cause="customer confirmed",
+                ))
+                await session.flush()
+        except Exception:
+            if attempt is not None:  # nothing of it is kept: nor what the inventory holds
+                await reservations.rolled_back(session, number, attempt)
+            raise
         return await self._view(session, number)
 
     async def decline(self, session: AsyncSession, number: str, cause: str) -> OrderView:
@@ -257,17 +266,6 @@ class Confirmation:
         if order is None:
             raise UnknownOrder(number)
         return order
-
-
-async def _take(session: AsyncSession, sku: str, quantity: int) -> bool:
-    """Take quantity from stock; never below zero. Items the shop does not stock-manage pass."""
-    if await session.scalar(select(Product.id).where(Product.sku == sku)) is None:
-        return True
-    left = await session.scalar(
-        update(Product).where(Product.sku == sku, Product.stock >= quantity)
-        .values(stock=Product.stock - quantity).returning(Product.stock)
-    )
-    return left is not None
 
 
 def _lines_total(order: Order) -> int:

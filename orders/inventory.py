@@ -5,6 +5,10 @@ database, the default) and adapters/inventory/http.py (an ERP / inventory servic
 Every call takes the caller's session: the local implementation reads in the turn's own
 transaction (a second SQLite transaction would wait for the turn's write lock); the HTTP one
 ignores it.
+
+Reservations (reserve, release, commit) carry an idempotency key each, made by
+orders/reservations.py, which decides when they are called and whether release and commit go
+at once (`transactional`: the calls change the caller's own database) or as durable jobs.
 """
 
 from __future__ import annotations
@@ -38,7 +42,22 @@ class Place:
     address: str
 
 
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """The inventory's answer to a reservation: what it holds for the order, and for each sku
+    it could not hold, how many are available. An ERP grants all or nothing; the shop's own
+    table takes what it can (as the bot always did for the shop's facts)."""
+
+    id: str
+    granted: dict[str, int]
+    short: dict[str, int]
+
+
 class Inventory(Protocol):
+    # True: reserve/release/commit write in the caller's transaction (the shop's own
+    # database); False: a remote system, whose release and commit leave as durable jobs.
+    transactional: bool
+
     async def levels(self, session: Any, skus: Sequence[str]) -> dict[str, StockLevel]:
         """The stock of each known sku (unknown skus are left out)."""
         ...
@@ -59,4 +78,21 @@ class Inventory(Protocol):
 
     async def accessory_for(self, session: Any, skus: Sequence[str]) -> StockLevel | None:
         """One in-stock accessory that goes with these products, or None."""
+        ...
+
+    async def reserve(
+        self, session: Any, key: str, order: str, items: Mapping[str, int]
+    ) -> Reservation:
+        """Hold items {sku: quantity} for the order; a retry with the same key is the same
+        reservation. InventoryUnavailable when there is no answer."""
+        ...
+
+    async def release(
+        self, session: Any, key: str, order: str, items: Mapping[str, int]
+    ) -> None:
+        """Give the reservation back (order cancelled, lines changed); unknown key: done."""
+        ...
+
+    async def commit(self, session: Any, key: str, order: str) -> None:
+        """The goods left: the reservation becomes a sale; unknown key: done."""
         ...

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from orders.database import Database, make_engine
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 # pg_advisory_xact_lock key ("orderbot" in ASCII) held by whoever migrates or seeds at start
@@ -40,3 +47,17 @@ async def hold_setup_lock(connection: AsyncConnection | AsyncSession) -> None:
     bind = connection.get_bind() if isinstance(connection, AsyncSession) else connection
     if bind.dialect.name == "postgresql":
         await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SETUP_LOCK})
+
+
+async def in_migrated_database(
+    database_url: str, work: Callable[[AsyncSession], Awaitable[T]]
+) -> T:
+    """A command line's one transaction: migrate first (quietly), run work, let go."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # only the outcome is shown
+    database = Database(make_engine(database_url))
+    try:
+        await upgrade(database.engine)
+        async with database.transaction() as session:
+            return await work(session)
+    finally:
+        await database.dispose()

@@ -30,6 +30,8 @@ from orders.models import (
     utcnow,
 )
 from orders.prepared import Prepared
+from orders.products_stock import ProductsStock
+from orders.reservations import Reservations, items_of
 from orders.states import OrderStatus, check_move
 
 
@@ -193,6 +195,9 @@ _RESERVED = frozenset({
     OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.DELIVERED,
 })
 
+_HELD = frozenset({OrderStatus.PENDING_CONFIRMATION, OrderStatus.CONFIRMED})
+_GONE = frozenset({OrderStatus.SHIPPED, OrderStatus.DELIVERED})  # the goods left the shop
+
 EVENT_TARGETS: dict[str, OrderStatus] = {
     "shipped": OrderStatus.SHIPPED,
     "delivered": OrderStatus.DELIVERED,
@@ -253,6 +258,8 @@ class OrderService:
     ) -> None:
         self.link_token_days = link_token_days  # [security] link_token_days
         self.clock = clock
+        # The shop's own products table unless bot.py wires the configured inventory.
+        self.reservations = Reservations(ProductsStock())
 
     async def create_order(self, session: AsyncSession, new: NewOrder, cause: str) -> OrderView:
         exists = await session.scalar(select(Order.id).where(Order.number == new.number))
@@ -290,10 +297,8 @@ class OrderService:
         except IntegrityError:
             raise DuplicateOrder(new.number) from None
         if new.status is OrderStatus.CONFIRMED:
-            try:  # confirmed by the shop: its goods are taken, as far as stock here goes
-                await self._reserve(session, order)
-            except OutOfStock:
-                pass
+            # Confirmed by the shop: its goods are taken, as far as there is stock.
+            await self.reservations.reserve(session, new.number, items_of(new.lines))
         return await self._view(session, new.number)
 
     async def find_or_create_customer(self, session: AsyncSession, new: NewCustomer) -> Customer:
@@ -467,13 +472,13 @@ class OrderService:
         if check:
             check_move(current, target)
         if current is OrderStatus.PENDING_CONFIRMATION and target in _RESERVED:
-            try:
-                await self._reserve(session, order)
-            except OutOfStock:
-                if check:
-                    raise
+            attempt = await self.reservations.reserve(session, number, items_of(order.lines))
+            if attempt.short and check:
+                raise OutOfStock(list(attempt.short))
         elif target is OrderStatus.CANCELLED and current is OrderStatus.CONFIRMED:
-            await self._release(session, order)
+            await self.reservations.release(session, number)
+        if target in _GONE and current in _HELD:  # the goods left: the reservation is a sale
+            await self.reservations.commit(session, number)
         if target is OrderStatus.DELIVERED and current is not OrderStatus.DELIVERED:
             order.delivered_at = utcnow()
         for name, value in changes.items():
@@ -521,17 +526,14 @@ class OrderService:
         if change.lines is not None:
             reserved = order.status == OrderStatus.CONFIRMED
             if reserved:
-                await self._release(session, order)
+                await self.reservations.release(session, number)
             order.lines = [OrderLine(sku=line.sku, name=line.name, quantity=line.quantity,
                                      unit_price_minor=line.unit_price_minor)
                            for line in change.lines]
             goods = sum(line.quantity * line.unit_price_minor for line in change.lines)
             order.total_minor = max(0, goods - order.discount_minor)
-            if reserved:
-                try:  # the shop has decided: reserve what there is
-                    await self._reserve(session, order)
-                except OutOfStock:
-                    pass
+            if reserved:  # the shop has decided: reserve what there is
+                await self.reservations.reserve(session, number, items_of(change.lines))
         if change.delivery_method is not None:
             order.delivery_method = change.delivery_method
         if change.delivery_address is not None:
@@ -568,32 +570,6 @@ class OrderService:
 
     async def count_orders(self, session: AsyncSession) -> int:
         return int(await session.scalar(select(func.count(Order.id))) or 0)
-
-    async def _reserve(self, session: AsyncSession, order: Order) -> None:
-        """Take each line's quantity from stock; a conditional update never oversells."""
-        missing: list[str] = []
-        for line in order.lines:
-            known = await session.scalar(select(Product.id).where(Product.sku == line.sku))
-            if known is None:
-                continue  # an item the shop does not stock-manage here
-            taken = await session.scalar(
-                update(Product)
-                .where(Product.sku == line.sku, Product.stock >= line.quantity)
-                .values(stock=Product.stock - line.quantity)
-                .returning(Product.stock)
-            )
-            if taken is None:
-                missing.append(line.sku)
-        if missing:
-            raise OutOfStock(missing)
-
-    async def _release(self, session: AsyncSession, order: Order) -> None:
-        for line in order.lines:
-            await session.execute(
-                update(Product)
-                .where(Product.sku == line.sku)
-                .values(stock=Product.stock + line.quantity)
-            )
 
     async def _load(self, session: AsyncSession, number: str) -> Order:
         order = await session.scalar(

@@ -1,5 +1,7 @@
 """The shop's own database as the inventory: products table for stock and prices, and a few
-demo stores and pickup points whose stock is a fixed share of the shop's."""
+demo stores and pickup points whose stock is a fixed share of the shop's. Reservations take
+from and give back to the products table in the caller's transaction
+(orders/products_stock.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from sqlalchemy import select
 
 from orders.inventory import Place, StockLevel
 from orders.models import Product
+from orders.products_stock import ProductsStock
 
 SIMILAR_PRICE = 0.35  # an alternative costs at most this much more or less
 # Accessories that go with a category (cross-sell), checked in this order.
@@ -39,7 +42,7 @@ DEMO_PICKUP_POINTS = (
 )
 
 
-class LocalInventory:
+class LocalInventory(ProductsStock):  # its reserve, release and commit
     def __init__(self, stores: Sequence[DemoStore] = DEMO_STORES,
                  pickup_points: Sequence[Place] = DEMO_PICKUP_POINTS) -> None:
         self._stores = tuple(stores)

@@ -27,6 +27,7 @@
   var TASK_KINDS = {
     shop_fact_conflict: "The shop's news contradicts the chat",
     shop_drift: "The shop's order differs from the bot's",
+    stock_short: "Confirmed, but the inventory is short",
     payment_overdue: "Payment overdue"
   };
   var CHANNELS = { webchat: "Web chat", telegram: "Telegram", email: "Email", slack: "Slack" };

@@ -80,6 +80,7 @@ def test_variables_without_the_prefix_are_ignored() -> None:
         ("ORDERBOT__LIMITS__EMAIL_UNVERIFIED_THREADS_PER_MINUTE", "-1",
          "limits.email_unverified_threads_per_minute"),
         ("ORDERBOT__REDIS__URL", "http://127.0.0.1:6379", "redis.url"),
+        ("ORDERBOT__ADAPTERS__ORDERS_URL", "shop.example/orders", "adapters.orders_url"),
         ("ORDERBOT__SECURITY__PROOF_FAILURES_PER_ORDER", "0", "security.proof_failures_per_order"),
         ("ORDERBOT__SECURITY__PROOF_LOCKOUT_SECONDS", "-1", "security.proof_lockout_seconds"),
     ],

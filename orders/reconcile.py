@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders.operator_tasks import OperatorTask, add_operator_task
 from orders.models import Order, OrderHistory, OrderLine, utcnow
+from orders.operator_tasks import OperatorTask, add_operator_task
 from orders.reservations import items_of
 from orders.shop_orders import ShopOrder, ShopOrders
 from orders.states import OrderStatus

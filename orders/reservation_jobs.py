@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders.operator_tasks import add_operator_task
 from orders.models import Order, OrderHistory
+from orders.operator_tasks import add_operator_task
 from orders.reservations import (
     COMMIT_JOB,
     COMMITTED,

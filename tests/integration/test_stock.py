@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from bot import Orderbot
 from dialog.messages import ConversationKey
+from orders.catalogue import CatalogueProduct, put_products
 from orders.database import Database, make_engine
-from orders.models import Product
+from orders.demo import NAMES
 from orders.service import CustomerView, NewCustomer
 from orders.stock import (
     ProductInfo,
@@ -41,8 +42,12 @@ CATALOGUE = [
 async def bot(make_bot: BotFactory, database_url: str) -> Orderbot:
     bot = await make_bot(database_url, demo={"enabled": False})
     async with bot.database.transaction() as session:
-        for sku, name, stock, expected in CATALOGUE:
-            session.add(Product(sku=sku, name=name, stock=stock, expected_date=expected))
+        await put_products(session, [
+            CatalogueProduct(sku=sku, names={"en": name, "pl": NAMES[sku][0], "ru": NAMES[sku][1]},
+                             category="general", price_minor=0, currency="EUR",
+                             available=stock, expected_date=expected)
+            for sku, name, stock, expected in CATALOGUE
+        ])
     return bot
 
 

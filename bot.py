@@ -5,6 +5,8 @@
     python bot.py operator add NAME [--display-name X] [--admin] [--password-stdin]
                                              create a console operator account
     python bot.py erase-customer EMAIL       erase a customer's conversations and personal data
+    python bot.py products import FILE [--format jsonl|csv] [--report FILE]
+                                             load the catalogue from JSON lines or CSV
 
 This is the only module that knows every part; it wires channels -> dialog -> orders.
 """
@@ -103,6 +105,7 @@ from orders.vouchers import Vouchers
 from scheduling.jobs import JobRunner
 from serving import MAX_WEBSOCKET_FRAME as MAX_WEBSOCKET_FRAME  # tests import it from here
 from serving import event_loop, http_server
+from shop_api import products_cli
 
 if TYPE_CHECKING:
     from channels.telegram import TelegramChannel
@@ -531,6 +534,19 @@ def _already_stopping(_signal: int, _frame: object) -> None:
     """The signal uvicorn raises again after its shutdown: the bot's own stop follows."""
 
 
+def _catalogue_wiring(
+    settings: Settings,
+) -> tuple[Database, OrderService, BackInStockMessages]:
+    """What `products import` writes with: back-in-stock messages go into the outbox unowned,
+    so that a running bot takes them over and sends them (dialog/takeover.py)."""
+    database = Database(make_engine(_database_url(settings.database.url)))
+    orders = OrderService(link_token_days=settings.security.link_token_days)
+    store = ConversationStore(owner=None)
+    outbox = OutboxSender(database, store, {})  # not started: rows wait for a bot process
+    proactive = ProactiveMessages(store, Texts.load(), outbox, orders, settings.shop.name)
+    return database, orders, BackInStockMessages(proactive)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description="orderbot")
     parser.add_argument("--config", type=Path, default=None, help="settings file (TOML)")
@@ -539,6 +555,7 @@ def main(argv: list[str] | None = None) -> int:
     evaluation.add_argument("file", type=Path)
     operator_cli.add_commands(commands)
     erase_cli.add_commands(commands)
+    products_cli.add_commands(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -563,6 +580,8 @@ def main(argv: list[str] | None = None) -> int:
         return operator_cli.run(args, settings, _database_url(settings.database.url))
     if args.command == "erase-customer":
         return erase_cli.run(args, _database_url(settings.database.url))
+    if args.command == "products":
+        return products_cli.run(args, lambda: _catalogue_wiring(settings))
     return serve(settings)
 
 

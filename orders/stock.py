@@ -187,6 +187,14 @@ async def waiting_customers(session: AsyncSession, sku: str) -> list[int]:
     ))
 
 
+async def awaited(session: AsyncSession, skus: list[str]) -> set[str]:
+    """Those of skus that some customer waits for (one query for a batch of products)."""
+    return set(await session.scalars(
+        select(StockSubscription.sku).distinct()
+        .where(StockSubscription.sku.in_(skus), StockSubscription.notified_at.is_(None))
+    ))
+
+
 async def notify_back_in_stock(
     session: AsyncSession, sku: str, orders: OrderService, notifier: BackInStockNotifier
 ) -> int:

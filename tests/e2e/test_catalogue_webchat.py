@@ -31,14 +31,16 @@ CATALOGUE: dict[str, dict[str, Any]] = {
 }
 # What the customer says, and what the bot must show, in each language.
 SAYS = {
-    "en": {"ask": "do you have a mechanical keyboard?", "ask_out": "do you have a wireless keyboard?",
+    "en": {"ask": "do you have a mechanical keyboard?",
+           "ask_out": "do you have a wireless keyboard?",
            "in_stock": "Yes, Mechanical keyboard is in stock: 25 available.",
            "out": "Wireless keyboard is out of stock right now"},
     "pl": {"ask": "czy macie klawiaturę mechaniczną?",
            "ask_out": "czy macie klawiaturę bezprzewodową?",
            "in_stock": "Tak, produkt „Klawiatura mechaniczna” jest dostępny: 25 szt. w magazynie.",
            "out": "Produkt „Klawiatura bezprzewodowa” jest chwilowo niedostępny"},
-    "ru": {"ask": "есть ли механическая клавиатура?", "ask_out": "есть ли беспроводная клавиатура?",
+    "ru": {"ask": "есть ли механическая клавиатура?",
+           "ask_out": "есть ли беспроводная клавиатура?",
            "in_stock": "Да, товар «Механическая клавиатура» есть в наличии: 25 шт.",
            "out": "Товара «Беспроводная клавиатура» сейчас нет в наличии"},
 }

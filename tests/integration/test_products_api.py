@@ -9,10 +9,8 @@ from typing import Any
 import httpx
 
 from bot import Orderbot
-from dialog.messages import ConversationKey
-from orders.service import NewCustomer
-from orders.stock import subscribe
 from tests.integration.test_shop_api import order_body
+from tests.integration.test_stock import waiting_in_chat
 
 
 def keyboard(**changes: Any) -> dict[str, Any]:
@@ -146,13 +144,7 @@ async def test_a_put_that_brings_stock_back_tells_the_waiting_customer(
     arm = {"en": "Monitor arm", "pl": "Ramię do monitora", "ru": "Кронштейн для монитора"}
     assert (await api.put("/api/products/MN-410", json=keyboard(
         name=arm, available=0))).status_code == 201
-    key = ConversationKey("webchat", "olga-chat")
-    async with bot.database.transaction() as session:
-        olga = await bot.orders.find_or_create_customer(
-            session, NewCustomer(name="Olga", language="ru"))
-        state = await bot.store.load(session, key, "ru", olga.id)
-        await bot.store.save(session, state)
-        await subscribe(session, olga.id, "MN-410")
+    key = await waiting_in_chat(bot, "Olga", "ru", "MN-410")
 
     for available in (3, 5):  # from 0, then up again
         answer = await api.put("/api/products/MN-410", json=keyboard(name=arm,

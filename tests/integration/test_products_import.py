@@ -18,11 +18,9 @@ import httpx
 import pytest
 
 from bot import Orderbot, main
-from dialog.messages import ConversationKey
 from orders.catalogue import get_product
-from orders.service import NewCustomer
-from orders.stock import subscribe
 from tests.conftest import settings_environ
+from tests.integration.test_stock import waiting_in_chat
 
 ROOT = Path(__file__).parent.parent.parent
 
@@ -182,13 +180,7 @@ async def test_an_import_that_brings_stock_back_tells_the_waiting_customer(
 ) -> None:
     path = jsonl(tmp_path / "catalogue.jsonl", row("LM-800", available=0))
     assert (await run_import(capsys, path))[0] == 0
-    key = ConversationKey("webchat", "anna-chat")
-    async with bot.database.transaction() as session:
-        anna = await bot.orders.find_or_create_customer(
-            session, NewCustomer(name="Anna", language="pl"))
-        state = await bot.store.load(session, key, "pl", anna.id)
-        await bot.store.save(session, state)
-        await subscribe(session, anna.id, "LM-800")
+    key = await waiting_in_chat(bot, "Anna", "pl", "LM-800")
     jsonl(path, row("LM-800", available=4))
     assert (await run_import(capsys, path))[0] == 0
     _, history = await bot.manager.history(key)

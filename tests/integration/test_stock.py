@@ -104,6 +104,17 @@ async def new_customer(bot: Orderbot, name: str, language: str = "en") -> int:
         return customer.id
 
 
+async def waiting_in_chat(bot: Orderbot, name: str, language: str, sku: str) -> ConversationKey:
+    """A customer with a web chat of their own, waiting for sku to come back."""
+    key = ConversationKey("webchat", f"{name.lower()}-chat")
+    customer = await new_customer(bot, name, language)
+    async with bot.database.transaction() as session:
+        state = await bot.store.load(session, key, language, customer)
+        await bot.store.save(session, state)
+        await subscribe(session, customer, sku)
+    return key
+
+
 async def test_a_customer_waits_for_a_product_once(bot: Orderbot) -> None:
     ann = await new_customer(bot, "Ann")
     async with bot.database.transaction() as session:
@@ -169,12 +180,7 @@ async def test_two_restocks_at_the_same_moment_tell_a_customer_once(
 async def test_put_stock_above_zero_messages_the_waiting_customer_in_their_chat(
     bot: Orderbot, api: httpx.AsyncClient
 ) -> None:
-    key = ConversationKey("webchat", "ann-chat")
-    ann = await new_customer(bot, "Anna", language="pl")
-    async with bot.database.transaction() as session:
-        state = await bot.store.load(session, key, "pl", ann)
-        await bot.store.save(session, state)
-        await subscribe(session, ann, "MN-410")
+    key = await waiting_in_chat(bot, "Anna", "pl", "MN-410")
 
     still_out = await api.put("/api/stock/MN-410", json={"available": 0,
                                                           "expected_date": "2026-12-10"})

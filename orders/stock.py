@@ -109,7 +109,7 @@ def _alias_score(said: dict[str, list[str]], alias: tuple[str, ...]) -> int:
     return total
 
 
-@lru_cache(maxsize=4096)  # a product's words only change with its names: asked every turn
+@lru_cache(maxsize=65536)  # a product's words only change with its names: asked every turn
 def _aliases(sku: str, names: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], int], ...]:
     """(words, bonus) of each way to name the product: its sku, each whole name (a bonus
     over a word of it: "monitor" is the monitor, not the monitor arm) and each word alone."""

@@ -6,6 +6,8 @@
                                              create a console operator account
     python bot.py erase-customer EMAIL       erase a customer's conversations and personal data
     python bot.py reconcile                  compare the shop's open orders with the bot's now
+    python bot.py products import FILE [--format jsonl|csv] [--report FILE]
+                                             load the catalogue from JSON lines or CSV
 
 This is the only module that knows every part; it wires channels -> dialog -> orders.
 """
@@ -110,6 +112,7 @@ from orders.vouchers import Vouchers
 from scheduling.jobs import JobRunner
 from serving import MAX_WEBSOCKET_FRAME as MAX_WEBSOCKET_FRAME  # tests import it from here
 from serving import event_loop, http_server
+from shop_api import products_cli
 
 if TYPE_CHECKING:
     from channels.telegram import TelegramChannel
@@ -570,6 +573,19 @@ def _already_stopping(_signal: int, _frame: object) -> None:
     """The signal uvicorn raises again after its shutdown: the bot's own stop follows."""
 
 
+def _catalogue_wiring(
+    settings: Settings,
+) -> tuple[Database, OrderService, BackInStockMessages]:
+    """What `products import` writes with: back-in-stock messages go into the outbox unowned,
+    so that a running bot takes them over and sends them (dialog/takeover.py)."""
+    database = Database(make_engine(_database_url(settings.database.url)))
+    orders = OrderService(link_token_days=settings.security.link_token_days)
+    store = ConversationStore(owner=None)
+    outbox = OutboxSender(database, store, {})  # not started: rows wait for a bot process
+    proactive = ProactiveMessages(store, Texts.load(), outbox, orders, settings.shop.name)
+    return database, orders, BackInStockMessages(proactive)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description="orderbot")
     parser.add_argument("--config", type=Path, default=None, help="settings file (TOML)")
@@ -579,6 +595,7 @@ def main(argv: list[str] | None = None) -> int:
     operator_cli.add_commands(commands)
     erase_cli.add_commands(commands)
     reconcile_cli.add_commands(commands)
+    products_cli.add_commands(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -605,6 +622,8 @@ def main(argv: list[str] | None = None) -> int:
         return erase_cli.run(args, _database_url(settings.database.url))
     if args.command == "reconcile":
         return reconcile_cli.run(_shop_orders(settings), _database_url(settings.database.url))
+    if args.command == "products":
+        return products_cli.run(args, lambda: _catalogue_wiring(settings))
     return serve(settings)
 
 

@@ -1,4 +1,5 @@
-"""The shop REST API: orders, order events and stock, behind Bearer API keys."""
+"""The shop REST API: orders, order events, stock and the catalogue (shop_api/products.py),
+behind Bearer API keys."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from orders.service import (
 )
 from orders.stock import BackInStockNotifier, notify_back_in_stock
 from shop_api.idempotency import Idempotency
+from shop_api.products import make_products_router
 
 Links = Callable[[str], dict[str, str | None]]  # a new chat link token -> the links
 _bearer = HTTPBearer(auto_error=False)
@@ -236,4 +238,5 @@ def make_router(
             "expected_date": stock.expected_date.isoformat() if stock.expected_date else None,
         }
 
+    router.include_router(make_products_router(database, service, stock_notifier, route_class))
     return router

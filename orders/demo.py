@@ -15,8 +15,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.billing import set_payment_due_date
+from orders.catalogue import CatalogueProduct, put_products
 from orders.database import Database
-from orders.models import Order, OrderHistory, Product, utcnow
+from orders.models import Order, OrderHistory, utcnow
 from orders.service import LineView, NewCustomer, NewOrder, OrderService
 from orders.states import OrderStatus
 from orders.vouchers import Voucher
@@ -49,6 +50,35 @@ PRODUCTS: list[tuple[str, str, str, int, int, int | None]] = [
     ("GC-930", "Gift card 50 EUR", "gift_cards", 5000, 999, None),
     ("TB-940", "Graphics tablet", "computers", 12900, 3, None),
 ]
+
+# The demo products' names in Polish and Russian (English: PRODUCTS).
+NAMES: dict[str, tuple[str, str]] = {
+    "KB-100": ("Klawiatura mechaniczna", "Механическая клавиатура"),
+    "KB-110": ("Klawiatura bezprzewodowa", "Беспроводная клавиатура"),
+    "MS-200": ("Mysz bezprzewodowa", "Беспроводная мышь"),
+    "MS-210": ("Mysz ergonomiczna", "Эргономичная мышь"),
+    "HD-300": ("Słuchawki z redukcją szumów", "Наушники с шумоподавлением"),
+    "HD-310": ("Słuchawki douszne", "Наушники-вкладыши"),
+    "SP-320": ("Głośnik Bluetooth", "Bluetooth-колонка"),
+    "MN-400": ("Monitor 27\"", "Монитор 27\""),
+    "MN-410": ("Ramię do monitora", "Кронштейн для монитора"),
+    "CB-500": ("Kabel USB-C 2 m", "Кабель USB-C 2 м"),
+    "CB-510": ("Kabel HDMI 1,5 m", "Кабель HDMI 1,5 м"),
+    "CH-520": ("Ładowarka USB-C 65 W", "Зарядное устройство USB-C 65 Вт"),
+    "PB-530": ("Powerbank 20 000 mAh", "Пауэрбанк 20 000 мАч"),
+    "BG-600": ("Plecak na laptopa", "Рюкзак для ноутбука"),
+    "BG-610": ("Etui na laptopa 14\"", "Чехол для ноутбука 14\""),
+    "WC-700": ("Kamera internetowa HD", "HD-веб-камера"),
+    "MC-710": ("Mikrofon USB", "USB-микрофон"),
+    "LM-800": ("Lampka biurkowa", "Настольная лампа"),
+    "MG-810": ("Kubek Ship it", "Кружка Ship it"),
+    "PL-820": ("Sztuczna roślina na biurko", "Искусственное растение для стола"),
+    "SD-900": ("Dysk SSD 1 TB", "SSD-диск 1 ТБ"),
+    "SD-910": ("Karta microSD 128 GB", "Карта microSD 128 ГБ"),
+    "HB-920": ("Hub USB-C 7 w 1", "USB-C хаб 7 в 1"),
+    "GC-930": ("Karta podarunkowa 50 EUR", "Подарочная карта 50 EUR"),
+    "TB-940": ("Tablet graficzny", "Графический планшет"),
+}
 
 # Voucher codes to try in the confirmation: code, % off, amount off (minor), minimum total
 # (minor), days valid from today (negative: expired), used up by this demo order.
@@ -140,16 +170,15 @@ async def seed(session: AsyncSession, service: OrderService) -> bool:
     if await service.count_orders(session):
         return False
     today = date.today()
-    for sku, name, category, price, stock, restock_days in PRODUCTS:
-        session.add(
-            Product(
-                sku=sku, name=name, category=category, price_minor=price, currency="EUR",
-                stock=stock,
-                expected_date=today + timedelta(days=restock_days) if restock_days else None,
-                returnable=category != "gift_cards",
-            )
+    await put_products(session, [
+        CatalogueProduct(
+            sku=sku, names={"en": name, "pl": NAMES[sku][0], "ru": NAMES[sku][1]},
+            category=category, price_minor=price, currency="EUR", available=stock,
+            expected_date=today + timedelta(days=restock_days) if restock_days else None,
+            returnable=category != "gift_cards",
         )
-    await session.flush()
+        for sku, name, category, price, stock, restock_days in PRODUCTS
+    ])
     await _seed_vouchers(session, today)
     statuses = [status for status, count in STATUS_PLAN for _ in range(count)]
     now = utcnow()

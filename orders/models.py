@@ -85,6 +85,12 @@ class Product(Base):
     stock: Mapped[int] = mapped_column(Integer, default=0)
     expected_date: Mapped[date | None] = mapped_column(Date)
     returnable: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The catalogue (orders/catalogue.py): the name per language ({"en", "pl", "ru"}; `name`
+    # keeps the first of them for readers that know one), the skus offered with it, and
+    # sku + every name lower-cased and without diacritics, for search in SQL.
+    names: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    accessories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    search_text: Mapped[str] = mapped_column(Text, default="")
 
 
 class Order(Base):

@@ -1,8 +1,9 @@
 """Stock questions: find a product by what a customer calls it, say whether it is in stock,
 and keep the customers who asked to be told when it is back.
 
-What customers call the products, per language, is data: orders/product_names.json (aliases
-of the demo catalogue; any product is also found by its own name and its SKU). A customer
+A product is found by its sku, by its name in any language (orders/catalogue.py) and by each
+longer word of a name ("keyboard" finds every keyboard; "mechanical keyboard" the one), with
+inflected forms and without diacritics. A customer
 waits for a product at most once (unique per customer and SKU); a stock change that brings it
 back tells each waiting customer once, in the transaction of the change (the notifier writes
 to the outbox), and marks the subscription notified.
@@ -10,25 +11,28 @@ to the outbox), and marks the subscription notified.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache, lru_cache
-from pathlib import Path
-from typing import Any, Protocol
+from functools import lru_cache
+from typing import Protocol
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from orders.catalogue import fold, name_in
 from orders.models import Base, Product, utcnow
 from orders.service import CustomerView, OrderService
 
-NAMES_FILE = Path(__file__).with_name("product_names.json")
 MAX_CHOICES = 6
 _FUZZY_FROM = 6  # aliases this long also match inflected forms ("klawiatury", "кружку")
+_SHORT_FUZZY_FROM = 4  # these, by a changed last letter or two only
+_WORD_ALONE_FROM = 3
+# Words of product names too common to name a product alone (folded, as _words gives them).
+_COMMON = frozenset({"the", "and", "for", "with", "set", "dla", "bez", "lub", "oraz",
+                     "для", "без", "или"})
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -48,7 +52,7 @@ class StockSubscription(Base):
 @dataclass(frozen=True, slots=True)
 class ProductInfo:
     sku: str
-    name: str  # in the language asked for, when the names file has it
+    name: str  # in the language asked for (orders/catalogue.py, name_in)
     available: int
     expected_date: date | None
 
@@ -67,18 +71,8 @@ class BackInStockNotifier(Protocol):
         ...
 
 
-@cache
-def _names() -> dict[str, dict[str, dict[str, Any]]]:
-    data = json.loads(NAMES_FILE.read_text("utf-8"))
-    return {sku: entry for sku, entry in data.items() if not sku.startswith("_")}
-
-
-def localised_name(sku: str, default: str, language: str) -> str:
-    return str(_names().get(sku, {}).get(language, {}).get("name") or default)
-
-
 def _words(text: str) -> list[str]:
-    return _WORD.findall(text.lower().replace("ё", "е"))
+    return _WORD.findall(fold(text))
 
 
 def _word_score(said: str, alias: str) -> int:
@@ -87,10 +81,12 @@ def _word_score(said: str, alias: str) -> int:
         return 2
     if said in (alias + "s", alias + "es"):
         return 1
+    common = len(_common_prefix(said, alias))
     if len(alias) >= _FUZZY_FROM:
-        common = len(_common_prefix(said, alias))
         if common >= len(alias) - 2 and len(said) - common <= 3:
             return 1
+    elif len(alias) >= _SHORT_FUZZY_FROM and common >= len(alias) - 1 and len(said) - common <= 2:
+        return 1  # "мышку" for "мышь", "myszki" for "mysz"
     return 0
 
 
@@ -113,20 +109,24 @@ def _alias_score(said: dict[str, list[str]], alias: tuple[str, ...]) -> int:
     return total
 
 
-@lru_cache(maxsize=4096)  # a product's words only change with its name: asked every turn
-def _aliases(sku: str, name: str) -> tuple[tuple[str, ...], ...]:
-    entry = _names().get(sku, {})
-    phrases = [name, sku]
-    for language in entry.values():
-        phrases.extend(language.get("aliases", []))
-        if language.get("name"):
-            phrases.append(language["name"])
-    return tuple(tuple(words) for words in (_words(p) for p in phrases) if words)
+@lru_cache(maxsize=65536)  # a product's words only change with its names: asked every turn
+def _aliases(sku: str, names: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], int], ...]:
+    """(words, bonus) of each way to name the product: its sku, each whole name (a bonus
+    over a word of it: "monitor" is the monitor, not the monitor arm) and each word alone."""
+    whole = [tuple(w for w in _words(name) if _names_alone(w)) for name in names]
+    aliases = [(tuple(_words(sku)), 1), *((words, 1) for words in whole)]
+    aliases += [((word,), 0) for words in whole for word in words]
+    return tuple(dict.fromkeys(alias for alias in aliases if alias[0]))
+
+
+def _names_alone(word: str) -> bool:
+    # Not "do", "для", "2" or "m": such words name nothing by themselves.
+    return len(word) >= _WORD_ALONE_FROM and not word.isdigit() and word not in _COMMON
 
 
 def _info(product: Product, language: str) -> ProductInfo:
     return ProductInfo(
-        sku=product.sku, name=localised_name(product.sku, product.name, language),
+        sku=product.sku, name=name_in(product.names or {}, language, product.name),
         available=max(product.stock, 0), expected_date=product.expected_date,
     )
 
@@ -141,8 +141,9 @@ async def find_products(session: AsyncSession, text: str, language: str) -> list
         said.setdefault(word[0], []).append(word)
     scored: list[tuple[int, Product]] = []
     for product in await session.scalars(select(Product).order_by(Product.sku)):
-        score = max((_alias_score(said, alias) for alias in _aliases(product.sku, product.name)),
-                    default=0)
+        names = tuple((product.names or {}).values()) or (product.name,)
+        score = max(((matched + bonus) if (matched := _alias_score(said, alias)) else 0
+                     for alias, bonus in _aliases(product.sku, names)), default=0)
         if score:
             scored.append((score, product))
     if not scored:
@@ -183,6 +184,14 @@ async def waiting_customers(session: AsyncSession, sku: str) -> list[int]:
         select(StockSubscription.customer_id)
         .where(StockSubscription.sku == sku, StockSubscription.notified_at.is_(None))
         .order_by(StockSubscription.id)
+    ))
+
+
+async def awaited(session: AsyncSession, skus: list[str]) -> set[str]:
+    """Those of skus that some customer waits for (one query for a batch of products)."""
+    return set(await session.scalars(
+        select(StockSubscription.sku).distinct()
+        .where(StockSubscription.sku.in_(skus), StockSubscription.notified_at.is_(None))
     ))
 
 

@@ -81,7 +81,16 @@ class LocalInventory(ProductsStock):  # its reserve, release and commit
         return list(self._pickup_points)
 
     async def accessory_for(self, session: Any, skus: Sequence[str]) -> StockLevel | None:
+        """The first in-stock one of the products' own accessories (the catalogue's list);
+        else the cheapest in-stock product of a category that goes with theirs."""
         ordered = list(await session.scalars(select(Product).where(Product.sku.in_(list(skus)))))
+        listed = [sku for p in ordered for sku in p.accessories or () if sku not in skus]
+        if listed:
+            in_stock = {p.sku: p for p in await session.scalars(
+                select(Product).where(Product.sku.in_(listed), Product.stock > 0))}
+            first = next((in_stock[sku] for sku in listed if sku in in_stock), None)
+            if first is not None:
+                return _level(first)
         categories = [c for p in ordered for c in GOES_WITH.get(p.category, ())]
         if not categories:
             return None

@@ -18,6 +18,7 @@ from dialog.flows.base import Turn, human_button
 from dialog.flows.choices import AnswerFirst, another_request, ask, ask_again, picked
 from dialog.flows.handoff import hand_over
 from dialog.flows.status import owns
+from orders.catalogue import names_in, with_names_in
 from orders.confirmation import (
     Confirmation,
     ConfirmationPlan,
@@ -153,6 +154,7 @@ class ConfirmFlow:
             return turn.say("confirm_nothing_open")
         if order.status is not OrderStatus.PENDING_CONFIRMATION:
             return self._not_pending(turn, order)
+        order = await with_names_in(turn.session, order, turn.language)
         ask(turn, self.name, "begin", "confirm_summary", self._begin_options(turn),
             {"number": number, "plan": {}}, **summary_params(order, turn.money))
 
@@ -197,11 +199,14 @@ class ConfirmFlow:
             alternatives = await inventory.alternatives(turn.session, sku, quantity)
         except InventoryUnavailable:
             return self._unavailable(turn)
+        names = await names_in(turn.session, [sku, *(alt.sku for alt in alternatives)],
+                               turn.language)
         options = [(f"alt-{alt.sku}",
-                    f"{alt.name} ({turn.money(alt.price_minor, order.currency)})")
+                    f"{names.get(alt.sku, alt.name)} "
+                    f"({turn.money(alt.price_minor, order.currency)})")
                    for alt in alternatives]
         options.append(("remove", turn.text("confirm_option_remove")))
-        params: dict[str, str] = {"item": level.name}
+        params: dict[str, str] = {"item": names.get(sku, level.name)}
         if level.expected_date is not None:
             when = delivery.day_start(level.expected_date)
             params["date"] = turn.texts.date(turn.language, when)
@@ -212,22 +217,26 @@ class ConfirmFlow:
         key = _OUT_OF_STOCK[level.expected_date is not None, bool(alternatives)]
         slots = {**self._slots(turn, order), "sku": sku, "quantity": quantity,
                  "expected": level.expected_date.isoformat() if level.expected_date else None,
-                 "alternatives": {a.sku: [a.name, a.price_minor] for a in alternatives}}
+                 "alternatives": {a.sku: [names.get(a.sku, a.name), a.price_minor]
+                                  for a in alternatives}}
         ask(turn, self.name, "stock", key, options, slots, **params)
 
     async def _stock_choice(self, turn: Turn, order: OrderView, value: str) -> None:
         slots, confirmation = turn.state.slots, self._confirmation(turn)
-        sku, item = slots["sku"], next(
-            (line.name for line in order.lines if line.sku == slots["sku"]), slots["sku"])
+        sku = slots["sku"]
+        names = await names_in(turn.session, [sku, value[4:]], turn.language)
+        item = names.get(sku) or next(
+            (line.name for line in order.lines if line.sku == sku), sku)
         if value.startswith("alt-"):
             levels = await turn.services.get(Inventory).levels(turn.session, [value[4:]])
             replacement = levels.get(value[4:])
+            new_name = names.get(value[4:]) or (replacement.name if replacement else value[4:])
             if replacement is None or replacement.available < slots["quantity"]:
-                turn.say("confirm_sold_out", item=replacement.name if replacement else value[4:])
+                turn.say("confirm_sold_out", item=new_name)
                 return await self._check_stock(turn, order)
             order = await confirmation.replace_line(turn.session, order.number, sku, replacement)
             turn.record(events.ALTERNATIVE_ACCEPTED, order.number)
-            turn.say("confirm_replaced", old=item, new=replacement.name,
+            turn.say("confirm_replaced", old=item, new=new_name,
                      total=self._total(turn, order))
         elif value == "remove":
             try:
@@ -308,15 +317,18 @@ class ConfirmFlow:
         if offer is not None and await self._confirmation(turn).offer_once(
             turn.session, order.number, offer.sku
         ):
-            slots = {**self._slots(turn, order), "offer": {"sku": offer.sku, "name": offer.name}}
+            name = (await names_in(turn.session, [offer.sku], turn.language)).get(
+                offer.sku, offer.name)
+            slots = {**self._slots(turn, order), "offer": {"sku": offer.sku, "name": name}}
             return ask(turn, self.name, "crosssell", "confirm_cross_sell", [
                 ("add", turn.text("confirm_option_add")),
                 ("no", turn.text("confirm_option_no_thanks")),
-            ], slots, item=offer.name, price=turn.money(offer.price_minor, order.currency))
+            ], slots, item=name, price=turn.money(offer.price_minor, order.currency))
         await self._ask_final(turn, order)
 
     async def _ask_final(self, turn: Turn, order: OrderView) -> None:
         plan = turn.state.slots.get("plan", {})
+        order = await with_names_in(turn.session, order, turn.language)
         discount = ""
         if plan.get("voucher"):
             discount = turn.text("confirm_discount_line", code=plan["voucher"],
@@ -347,6 +359,7 @@ class ConfirmFlow:
         except NotPending as decided:
             return self._not_pending(turn, order, decided.status)
         except OutOfStock as sold_out:
+            order = await with_names_in(turn.session, order, turn.language)
             names = [line.name for line in order.lines if line.sku in sold_out.skus]
             turn.say("confirm_sold_out", item=", ".join(names))
             return await self._check_stock(turn, order)
@@ -363,6 +376,7 @@ class ConfirmFlow:
 
     async def _document(self, turn: Turn, order: OrderView, plan: dict[str, Any]) -> str:
         settings = turn.services.get(ConfirmationSettings)
+        order = await with_names_in(turn.session, order, turn.language)
         lines = [
             *lines_text(order, turn.money).splitlines(),
             "",
@@ -395,7 +409,9 @@ class ConfirmFlow:
     async def _order(self, turn: Turn) -> OrderView | None:
         number = turn.state.slots.get("number") if turn.state.flow == self.name else None
         order = await turn.orders.get_order(turn.session, number) if number else None
-        return order if order is not None and owns(turn, order) else None
+        if order is None or not owns(turn, order):
+            return None
+        return await with_names_in(turn.session, order, turn.language)
 
     async def _answered(self, turn: Turn, order: OrderView) -> None:
         """The customer is answering: no reminder, no escalation for this order."""

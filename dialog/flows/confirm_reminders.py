@@ -14,6 +14,7 @@ from dialog.flows.confirm import ConfirmFlow, Money, job_key, summary_params
 from dialog.proactive import ProactiveMessages
 from dialog.store import ConversationStore
 from dialog.texts import Texts
+from orders.catalogue import with_names_in
 from orders.confirmation import ConfirmationSettings
 from orders.service import CustomerView, OrderService, OrderView
 from orders.states import OrderStatus
@@ -44,6 +45,7 @@ class ConfirmationStarter:
     async def start(self, session: Any, customer: CustomerView, order: OrderView) -> None:
         """Ask the customer to confirm the new order, and plan the reminder and escalation."""
         assert self._proactive is not None
+        order = await with_names_in(session, order, customer.language)
         state = await self._proactive.tell(
             session, customer, "confirm_request", *BUTTONS,
             flow=(ConfirmFlow.name, "begin", {"number": order.number, "plan": {}}),

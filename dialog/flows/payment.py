@@ -19,6 +19,7 @@ from dialog.proactive import ProactiveMessages
 from dialog.store import ConversationStore
 from dialog.texts import Texts
 from orders.billing import ACCEPTED_METHODS, Invoices, is_unpaid
+from orders.catalogue import with_names_in
 from orders.confirmation import ConfirmationSettings
 from orders.payments import PaymentFailed, Payments
 from orders.service import OrderView, customer_of
@@ -158,6 +159,7 @@ class PaymentFlow:
 
     async def _invoice(self, turn: Turn, order: OrderView) -> None:
         language, texts = turn.language, turn.texts
+        order = await with_names_in(turn.session, order, language)
 
         def money(minor: int) -> str:
             return turn.money(minor, order.currency)

@@ -18,6 +18,7 @@ return in their own conversation.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from dialog import events
@@ -32,6 +33,7 @@ from dialog.flows.strong_proof import (
     is_code_answer,
     strongly_owns,
 )
+from orders.catalogue import names_in
 from orders.returns import (
     METHODS,
     REASONS,
@@ -343,7 +345,11 @@ class ReturnFlow:
 
     async def _eligibility(self, turn: Turn, number: str | None = None) -> Eligibility:
         desk = turn.services.get(ReturnDesk)
-        return await desk.eligibility(turn.session, number or turn.state.slots["number"])
+        eligibility = await desk.eligibility(turn.session, number or turn.state.slots["number"])
+        names = await names_in(turn.session, (line.sku for line in eligibility.lines),
+                               turn.language)
+        return replace(eligibility, lines=tuple(
+            replace(line, name=names.get(line.sku, line.name)) for line in eligibility.lines))
 
     async def _chosen_text(self, turn: Turn) -> str:
         eligibility = await self._eligibility(turn)

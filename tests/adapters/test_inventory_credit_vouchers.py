@@ -47,6 +47,27 @@ async def test_local_inventory_levels_alternatives_stores_and_accessory(
         assert accessory is not None and accessory.sku == "C-1"
 
 
+async def test_local_inventory_offers_a_products_own_accessories_first(
+    database,  # noqa: F811
+) -> None:
+    inventory = LocalInventory()
+    async with database.transaction() as session:
+        session.add_all([
+            Product(sku="L-1", name="Laptop", category="computers", price_minor=90000, stock=3,
+                    accessories=["B-1", "GONE-1", "S-1"]),
+            Product(sku="B-1", name="Bag", category="bags", price_minor=5000, stock=0),
+            Product(sku="S-1", name="Sleeve", category="bags", price_minor=2500, stock=4),
+            Product(sku="C-1", name="Cable", category="accessories", price_minor=900, stock=5),
+        ])
+        await session.flush()
+        # Its list, in its order: the bag is out of stock, GONE-1 unknown; then the sleeve.
+        accessory = await inventory.accessory_for(session, ["L-1"])
+        assert accessory is not None and accessory.sku == "S-1"
+        # Already ordered: the category rule again (the cheapest accessory).
+        accessory = await inventory.accessory_for(session, ["L-1", "S-1"])
+        assert accessory is not None and accessory.sku == "C-1"
+
+
 async def test_local_credit_check_approves_up_to_its_limit() -> None:
     check = LocalCreditCheck(limit_minor=10_000)
     assert (await check.check(None, 1, 10_000, "EUR")).approved

@@ -240,18 +240,18 @@ async def test_a_polish_customer_returns_a_delivered_item_on_a_phone(
     text = await choose.locator('[data-ob="text"]').inner_text()
     await expect_lines(choose.locator('[data-ob="text"]'), text.split("\n"))
     assert [line for line in text.split("\n") if re.match(r"\d\. ", line)] == [
-        '1. Laptop sleeve 14" × 1, 25,00 EUR za sztukę',
-        "2. Desk lamp × 2, 39,00 EUR za sztukę",
+        '1. Etui na laptopa 14" × 1, 25,00 EUR za sztukę',
+        "2. Lampka biurkowa × 2, 39,00 EUR za sztukę",
     ]
     await expect(buttons(choose)).to_have_text(
-        ['Laptop sleeve 14"', "Desk lamp", "Wszystkie produkty"])
+        ['Etui na laptopa 14"', "Lampka biurkowa", "Wszystkie produkty"])
     await expect_nothing_overflows(page)
     await screenshot(page, "return-01-lines-phone")
 
-    await press(page, "Desk lamp")
-    await expect(messages(page, "bot").last).to_contain_text("Ile sztuk produktu Desk lamp")
+    await press(page, "Lampka biurkowa")
+    await expect(messages(page, "bot").last).to_contain_text("Ile sztuk produktu Lampka biurkowa")
     await press(page, "1")
-    await expect(messages(page, "bot").last).to_contain_text("Na razie: 1 × Desk lamp")
+    await expect(messages(page, "bot").last).to_contain_text("Na razie: 1 × Lampka biurkowa")
     await press(page, "Dalej")
     reasons = await bot_says(page, "Dlaczego zwracasz")
     await expect(buttons(reasons)).to_have_count(4)
@@ -264,7 +264,8 @@ async def test_a_polish_customer_returns_a_delivered_item_on_a_phone(
     await press(page, "Punkt nadania")
 
     done = await bot_says(page, re.compile(
-        r"Twój zwrot R-\d{4}-\d{6} do zamówienia A-1029 został zarejestrowany: 1 × Desk lamp"))
+        r"Twój zwrot R-\d{4}-\d{6} do zamówienia A-1029 został zarejestrowany: "
+        r"1 × Lampka biurkowa"))
     await expect(done).to_contain_text("zwrócimy Ci 39,00 EUR")
     await expect_pdf_link(page, done, live_server)
     await expect_nothing_overflows(page)

@@ -460,22 +460,22 @@ async def test_email_return_in_polish_by_numbers_and_own_words(
                               subject="Zwrot")).text
     # she wrote from the order's address: no other proof asked
     assert "Które chcesz odesłać?" in offer
-    assert "2. Desk lamp × 2, 39,00 EUR za sztukę" in offer
-    assert ("Odpisz, podając numer wybranej opcji:\n1. Laptop sleeve 14\"\n2. Desk lamp\n"
+    assert "2. Lampka biurkowa × 2, 39,00 EUR za sztukę" in offer
+    assert ("Odpisz, podając numer wybranej opcji:\n1. Etui na laptopa 14\"\n2. Lampka biurkowa\n"
             "3. Wszystkie produkty") in offer
 
     quantity = await anna.reply("2")
-    assert "Ile sztuk produktu Desk lamp chcesz zwrócić (od 1 do 2)?" in quantity
+    assert "Ile sztuk produktu Lampka biurkowa chcesz zwrócić (od 1 do 2)?" in quantity
     so_far = await anna.reply("1")
-    assert "Na razie: 1 × Desk lamp." in so_far
+    assert "Na razie: 1 × Lampka biurkowa." in so_far
     reason = await anna.reply("dalej")
-    assert "Dlaczego zwracasz: 1 × Desk lamp?" in reason
+    assert "Dlaczego zwracasz: 1 × Lampka biurkowa?" in reason
     method = await anna.reply("Lampa miga po włączeniu")
     assert "Jak chcesz odesłać produkty?" in method
     done = await anna.reply("2")
 
     assert re.search(r"Gotowe! Twój zwrot R-\d{4}-\d{6} do zamówienia A-1029 został "
-                     r"zarejestrowany: 1 × Desk lamp\.", done)
+                     r"zarejestrowany: 1 × Lampka biurkowa\.", done)
     assert "nadaj ją w punkcie nadania" in done and "zwrócimy Ci 39,00 EUR" in done
     assert anna.replies[-1]["Subject"] == "Re: Zwrot"
     async with bot.database.transaction() as session:
@@ -493,16 +493,17 @@ async def test_email_return_numbers_only_the_items_a_number_picks(
     piotr = Mailbox(email_server.bot, relay, "piotr.nowak@example.com")
     offer = (await piotr.write("Dzień dobry, chcę zwrócić zamówienie A-1030.",
                                subject="Zwrot")).text
-    assert ("\n1. SSD 1 TB × 2, 99,00 EUR za sztukę\n2. microSD card 128 GB × 1, 22,00 EUR za "
-            "sztukę\n• Gift card 50 EUR × 2: nie podlega zwrotowi (karty podarunkowe i podobne "
-            "produkty)\n") in offer
-    assert ("Odpisz, podając numer wybranej opcji:\n1. SSD 1 TB\n2. microSD card 128 GB\n"
+    assert ("\n1. Dysk SSD 1 TB × 2, 99,00 EUR za sztukę\n2. Karta microSD 128 GB × 1, "
+            "22,00 EUR za sztukę\n• Karta podarunkowa 50 EUR × 2: nie podlega zwrotowi (karty "
+            "podarunkowe i podobne produkty)\n") in offer
+    assert ("Odpisz, podając numer wybranej opcji:\n1. Dysk SSD 1 TB\n2. Karta microSD 128 GB\n"
             "3. Wszystkie produkty\n4. Zapytaj konsultanta") in offer
 
     so_far = await piotr.reply("2")
-    assert "Na razie: 1 × microSD card 128 GB." in so_far
-    assert "\n1. SSD 1 TB × 2, 99,00 EUR za sztukę\n• Gift card" in so_far
-    assert ("Odpisz, podając numer wybranej opcji:\n1. SSD 1 TB\n2. Dalej\n"
+    assert "Na razie: 1 × Karta microSD 128 GB." in so_far
+    assert "\n1. Dysk SSD 1 TB × 2, 99,00 EUR za sztukę\n• Karta podarunkowa" in so_far
+    assert ("Odpisz, podając numer wybranej opcji:\n1. Dysk SSD 1 TB\n2. Dalej\n"
             "3. Zapytaj konsultanta") in so_far
-    assert "Ile sztuk produktu SSD 1 TB chcesz zwrócić (od 1 do 2)?" in await piotr.reply("1")
-    assert "Dlaczego zwracasz: 2 × SSD 1 TB, 1 × microSD card 128 GB?" in await piotr.reply("2")
+    assert "Ile sztuk produktu Dysk SSD 1 TB chcesz zwrócić (od 1 do 2)?" in await piotr.reply("1")
+    assert "Dlaczego zwracasz: 2 × Dysk SSD 1 TB, 1 × Karta microSD 128 GB?" in (
+        await piotr.reply("2"))

@@ -184,7 +184,7 @@ async def test_polish_customer_confirms_in_polish(bot: Orderbot) -> None:
     assert "O której godzinie" in await conversation.say("jutro")
     assert "Jak chcesz zapłacić?" in await conversation.say("rano")
     await conversation.say("kartą")
-    assert "Czy dodać HDMI cable" in await conversation.say("bez kodu")
+    assert "Czy dodać produkt „Kabel HDMI 1,5 m”" in await conversation.say("bez kodu")
     reply = await conversation.say("nie")
     assert "Dostawa: kurier 25.11.2026, 09:00-12:00" in reply
     assert "jest potwierdzone" in await conversation.say("tak")
@@ -263,7 +263,8 @@ async def test_the_only_item_with_no_way_to_get_it_can_still_be_cancelled_in_rus
     assert [b.title for b in conversation.buttons] == [
         "Убрать его", "Отменить заказ", "Связаться с оператором"]
     reply = await conversation.press("Убрать его")
-    assert "единственный товар в заказе" in reply and "других вариантов" in reply
+    assert "Товар «Наушники с шумоподавлением» — единственный в заказе" in reply
+    assert "других вариантов" in reply
     assert "Ваш заказ B-110 отменён" in await conversation.press("Отменить заказ")
     assert (await order(bot, "B-110")).status.value == "cancelled"
 
@@ -273,9 +274,10 @@ async def test_no_alternative_but_a_date_offers_remove_or_wait_in_polish(bot: Or
         bot, "B-111", [("HD-310", "In-ear headphones", 20, 7900), KEYBOARD],
         email="ewa@example.pl", language="pl")
     reply = await conversation.say("tak")
-    assert "In-ear headphones jest chwilowo niedostępny. Spodziewamy się dostawy" in reply
+    assert "produkt „Słuchawki douszne” jest chwilowo niedostępny. Spodziewamy się dostawy" in reply
     assert "zamiennik" not in reply and "Możesz go usunąć albo poczekać" in reply
     titles = [b.title for b in conversation.buttons]
     assert titles[0] == "Usuń go" and titles[1].startswith("Poczekam do") and len(titles) == 2
     reply = await conversation.press("Usuń go")
-    assert "In-ear headphones usunięto z zamówienia" in reply and "Jak chcesz odebrać" in reply
+    assert "Produkt „Słuchawki douszne” usunięto z zamówienia" in reply
+    assert "Jak chcesz odebrać" in reply

@@ -129,7 +129,7 @@ async def test_polish_customer_returns_everything(
     assert "kod pocztowy" in await conversation.say(f"Chcę zwrócić zamówienie {SLEEVE_LAMPS}")
     assert "Które chcesz odesłać?" in await conversation.say("00-950")
     reason = await conversation.say("wszystko")
-    assert "Dlaczego zwracasz: 1 × Laptop sleeve 14\", 2 × Desk lamp?" in reason
+    assert "Dlaczego zwracasz: 1 × Etui na laptopa 14\", 2 × Lampka biurkowa?" in reason
     await conversation.press("Nie pasuje")
     done = await conversation.press("Odbiór przez kuriera")
     assert done.startswith("Gotowe! Twój zwrot R-")
@@ -145,9 +145,9 @@ async def test_russian_customer_returns_one_of_two(
         await bot.orders.apply_event(session, SHIPPED_RU, "delivered", "test")
     assert "индекс" in await conversation.say(f"Хочу вернуть заказ {SHIPPED_RU}")
     offer = await conversation.say("101000")
-    assert "2. Wireless keyboard × 2, 49,00 EUR за штуку" in offer
-    assert "от 1 до 2" in await conversation.press("Wireless keyboard")
-    assert "Пока выбрано: 1 × Wireless keyboard" in await conversation.say("1")
+    assert "2. Беспроводная клавиатура × 2, 49,00 EUR за штуку" in offer
+    assert "от 1 до 2" in await conversation.press("Беспроводная клавиатура")
+    assert "Пока выбрано: 1 × Беспроводная клавиатура" in await conversation.say("1")
     await conversation.press("Дальше")
     await conversation.say("Клавиши заедают")
     done = await conversation.press("Пункт приёма")

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 import schema  # noqa: F401  (registers every table on Base.metadata)
+from orders.catalogue import get_product, search_products
 from orders.database import make_engine
 from orders.migrations import alembic_config, upgrade
 from orders.models import Base
@@ -100,3 +101,27 @@ async def test_existing_orders_get_a_payment_token_and_keep_their_chat_link_for_
         assert linked is not None and linked.number == "M-1"
         later = OrderService(clock=lambda: now + timedelta(days=31))
         assert await later.order_by_link_token(session, "old-link-token") is None
+
+
+async def test_existing_products_get_their_name_as_the_english_one(engine: AsyncEngine) -> None:
+    """0018: names, accessories and the search text filled for the products already there."""
+
+    def before(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0016")
+        connection.execute(text(
+            "INSERT INTO products (sku, name, category, price_minor, currency, stock,"
+            " returnable) VALUES ('LM-800', 'Łódź desk lamp', 'home', 3900, 'EUR', 16, true)"))
+
+    async with engine.begin() as connection:
+        await connection.run_sync(before)
+    await upgrade(engine)
+    assert await differences(engine) == []
+    async with AsyncSession(engine) as session:
+        product = await get_product(session, "LM-800")
+        found = await search_products(session, "lodz", limit=5)
+    assert product is not None
+    assert (dict(product.names), product.accessories, product.name("pl")) == (
+        {"en": "Łódź desk lamp"}, (), "Łódź desk lamp")
+    assert [p.sku for p in found] == ["LM-800"]

@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from bot import Orderbot
 from dialog.messages import ConversationKey
+from orders.catalogue import CatalogueProduct, put_products
 from orders.database import Database, make_engine
-from orders.models import Product
+from orders.demo import NAMES
 from orders.service import CustomerView, NewCustomer
 from orders.stock import (
     ProductInfo,
@@ -41,8 +42,12 @@ CATALOGUE = [
 async def bot(make_bot: BotFactory, database_url: str) -> Orderbot:
     bot = await make_bot(database_url, demo={"enabled": False})
     async with bot.database.transaction() as session:
-        for sku, name, stock, expected in CATALOGUE:
-            session.add(Product(sku=sku, name=name, stock=stock, expected_date=expected))
+        await put_products(session, [
+            CatalogueProduct(sku=sku, names={"en": name, "pl": NAMES[sku][0], "ru": NAMES[sku][1]},
+                             category="general", price_minor=0, currency="EUR",
+                             available=stock, expected_date=expected)
+            for sku, name, stock, expected in CATALOGUE
+        ])
     return bot
 
 
@@ -97,6 +102,17 @@ async def new_customer(bot: Orderbot, name: str, language: str = "en") -> int:
             session, NewCustomer(name=name, language=language)
         )
         return customer.id
+
+
+async def waiting_in_chat(bot: Orderbot, name: str, language: str, sku: str) -> ConversationKey:
+    """A customer with a web chat of their own, waiting for sku to come back."""
+    key = ConversationKey("webchat", f"{name.lower()}-chat")
+    customer = await new_customer(bot, name, language)
+    async with bot.database.transaction() as session:
+        state = await bot.store.load(session, key, language, customer)
+        await bot.store.save(session, state)
+        await subscribe(session, customer, sku)
+    return key
 
 
 async def test_a_customer_waits_for_a_product_once(bot: Orderbot) -> None:
@@ -164,12 +180,7 @@ async def test_two_restocks_at_the_same_moment_tell_a_customer_once(
 async def test_put_stock_above_zero_messages_the_waiting_customer_in_their_chat(
     bot: Orderbot, api: httpx.AsyncClient
 ) -> None:
-    key = ConversationKey("webchat", "ann-chat")
-    ann = await new_customer(bot, "Anna", language="pl")
-    async with bot.database.transaction() as session:
-        state = await bot.store.load(session, key, "pl", ann)
-        await bot.store.save(session, state)
-        await subscribe(session, ann, "MN-410")
+    key = await waiting_in_chat(bot, "Anna", "pl", "MN-410")
 
     still_out = await api.put("/api/stock/MN-410", json={"available": 0,
                                                           "expected_date": "2026-12-10"})

@@ -29,6 +29,7 @@ import httpx
 from sqlalchemy import func, or_, select, update
 from standardwebhooks.webhooks import Webhook
 
+from dialog import crashpoints
 from orders.database import Database
 from orders.models import utcnow
 from shop_api.webhooks.models import WebhookDelivery as Row
@@ -115,6 +116,9 @@ class WebhookSender:
         self._wakeup.set()
 
     async def start(self) -> None:
+        """Start sending; rows this process held when it last stopped (or died: a restart
+        has the same [process] name) are free again at once."""
+        await self._release_leases()
         self._client = httpx.AsyncClient(timeout=self.timeout_seconds, follow_redirects=False)
         self._task = asyncio.create_task(self._run(), name="webhook-sender")
 
@@ -183,6 +187,8 @@ class WebhookSender:
 
     async def _send(self, row: _Claimed) -> None:
         status_code, error = await self._post(row)
+        if error is None:
+            crashpoints.reached("webhook_sent")  # a test hook, off in production
         now = self.clock()
         mine = [Row.id == row.id, Row.lease_owner == self.owner]
         done = {"attempts": Row.attempts + 1, "last_attempt_at": now,
@@ -213,7 +219,7 @@ class WebhookSender:
         """(status code, error): the shop's answer, or (None, why) when there was none."""
         assert self._client is not None
         body = row.body.encode()
-        sent_at = self.clock()
+        sent_at = utcnow()  # the wall clock, always: the shop checks it against its own
         headers = {
             "content-type": "application/json",
             "webhook-id": row.webhook_id,

@@ -38,7 +38,7 @@ class WebhookShop:
     def __init__(self, secret: str = SECRET) -> None:
         self.received: list[Received] = []
         self._verifier = Webhook(secret)
-        self._failures: list[int] = []  # the next requests' answers
+        self._failures: list[tuple[int, Callable[[dict[str, Any]], bool]]] = []
         self._hold: asyncio.Event | None = None
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -59,9 +59,13 @@ class WebhookShop:
         if self._runner is not None:
             await self._runner.cleanup()
 
-    def fail_next(self, *statuses: int) -> None:
-        """Answer the next requests with these statuses (then 200 again)."""
-        self._failures.extend(statuses)
+    def fail(self, times: int, status: int = 500,
+             when: Callable[[dict[str, Any]], bool] = lambda payload: True) -> None:
+        """Answer `status` to the next `times` requests whose payload is `when` (then 200)."""
+        self._failures.extend([(status, when)] * times)
+
+    def stop_failing(self) -> None:
+        self._failures.clear()
 
     def hold(self) -> None:
         """Keep requests waiting (the bot's timeout runs out) until release()."""
@@ -96,6 +100,13 @@ class WebhookShop:
         await self.wait_until(lambda: len(self.delivered) >= count)
         return self.delivered
 
+    def _status_for(self, payload: dict[str, Any]) -> int:
+        for index, (status, when) in enumerate(self._failures):
+            if when(payload):
+                del self._failures[index]
+                return status
+        return 200
+
     async def _answer(self, request: web.Request) -> web.Response:
         body = await request.read()
         try:
@@ -108,8 +119,8 @@ class WebhookShop:
                                           verified))
             self._changed.set()
             await self._hold.wait()
-            return web.Response(status=200, text="too late")
-        status = 401 if not verified else (self._failures.pop(0) if self._failures else 200)
+            return web.Response(status=504, text="too late")
+        status = 401 if not verified else self._status_for(json.loads(body))
         self.received.append(Received(request.headers.get("webhook-id", ""), status, body,
                                       verified))
         self._changed.set()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from bot import Orderbot
 from shop_api.webhooks.models import WebhookDelivery
 from tests.conftest import BotFactory
-from tests.doubles.webhook_shop import SECRET, WebhookShop
+from tests.doubles.webhook_shop import SECRET, WAIT_SECONDS, WebhookShop
 
 FAST_BACKOFF = 0.05  # seconds: retries in tests come at once, in the same order
 
@@ -45,3 +46,23 @@ async def admin_console(bot: Orderbot, username: str = "admin",
             "username": username, "password": f"{username}-password-1"})
         assert answer.status_code == 200, answer.text
         yield client
+
+
+async def record(bot: Orderbot, type: str, number: str | None = None,
+                 **data: Any) -> None:
+    """A change as the order core records it, in a transaction of its own."""
+    async with bot.database.transaction() as session:
+        order = await bot.orders.get_order(session, number) if number else None
+        await bot.orders.changes.record(session, type, order=order, data=data)
+
+
+async def until(check: Callable[[], Awaitable[bool]], seconds: float = WAIT_SECONDS) -> None:
+    """Wait for a condition on the database, looking again every few milliseconds."""
+    async with asyncio.timeout(seconds):
+        while not await check():  # noqa: ASYNC110 (the database offers no event)
+            await asyncio.sleep(0.02)
+
+
+async def settled(bot: Orderbot) -> bool:
+    """Every row delivered or failed."""
+    return all(row.delivered_at or row.failed_at for row in await rows(bot))

@@ -50,7 +50,7 @@ from channels.base import Channel
 from channels.limits import PublicLimits
 from channels.webchat.channel import STATIC as WEBCHAT_STATIC
 from channels.webchat.channel import WebchatChannel
-from config import Settings, SettingsError, load_settings
+from config import Settings, SettingsError, load_settings, plain_http_to_public_host
 from console import cli as operator_cli
 from console import erase_cli
 from console.app import OperatorConsole
@@ -99,6 +99,7 @@ from orders.database import Database, make_engine
 from orders.documents import make_documents_router
 from orders.inventory import Inventory
 from orders.migrations import hold_setup_lock, upgrade
+from orders.models import utcnow
 from orders.payments import Payments
 from orders.reconcile import Reconciliation
 from orders.reservation_jobs import ReservationJobs
@@ -113,6 +114,9 @@ from scheduling.jobs import JobRunner
 from serving import MAX_WEBSOCKET_FRAME as MAX_WEBSOCKET_FRAME  # tests import it from here
 from serving import event_loop, http_server
 from shop_api import products_cli
+from shop_api.webhooks.deliveries import WebhookDeliveries, oldest_undelivered
+from shop_api.webhooks.recorder import WebhookLog
+from shop_api.webhooks.sender import WebhookSender
 
 if TYPE_CHECKING:
     from channels.telegram import TelegramChannel
@@ -180,6 +184,7 @@ class Orderbot:
         self.nlu = nlu or prepared_model()  # trained once, then loaded (dialog/nlu/prepared.py)
         self.metrics = PrometheusMetrics(self.database)
         self.outbox = OutboxSender(self.database, self.store, {}, metrics=self.metrics)
+        self.webhooks = self._webhooks(settings)
         operators = settings.operators
         self.waits = QueueWaits(
             BusinessHours.parse(operators.business_hours, operators.timezone),
@@ -244,6 +249,9 @@ class Orderbot:
             services=self.services, texts=self.texts, locks=self.locks,
             limiter=self.rate_limiter, metrics=self.metrics,
         )
+        self.console.deliveries = WebhookDeliveries(
+            self.database, settings.webhooks.retry_hours,
+            self.webhooks.wake if self.webhooks else _nothing)
         self.app.include_router(self.console.router())
         if settings.metrics.enabled:
             self.app.include_router(make_metrics_router(self.metrics, settings.metrics))
@@ -343,6 +351,22 @@ class Orderbot:
         if self.reconciliation is not None:
             self.reconciliation.register(self.jobs)
 
+    def _webhooks(self, settings: Settings) -> WebhookSender | None:
+        """With [webhooks] url: the sender, and the order core and the conversations
+        recording their changes for it (orders/changes.py). Without: nothing is recorded."""
+        hooks = settings.webhooks
+        if not hooks.url:
+            return None
+        if plain_http_to_public_host(hooks.url):
+            log.warning("webhooks.url is plain http:// to a host on the network: the shop's "
+                        "data crosses it unencrypted (use https://)")
+        sender = WebhookSender(self.database, hooks.url, hooks.secret, owner=self.process_name,
+                               timeout_seconds=hooks.timeout_seconds, metrics=self.metrics)
+        changes = WebhookLog(hooks.retry_hours, sender.wake)
+        self.orders.changes = changes
+        self.store.changes = changes
+        return sender
+
     def _add_channel(self, channel: Channel) -> None:
         self.channels.append(channel)
         router = channel.router()
@@ -397,6 +421,8 @@ class Orderbot:
             self.outbox.add_channel(channel.name, channel)
         await self.takeover.start()  # this process's name on the rows it will resume
         await self.outbox.start()
+        if self.webhooks is not None:
+            await self.webhooks.start()
         # Messages recorded before the last stop are answered before new ones can arrive,
         # so that a conversation's turns keep their order across a restart.
         await self.inbox.start()
@@ -411,6 +437,8 @@ class Orderbot:
         await self.jobs.stop()
         await self.inbox.stop()
         await self.outbox.stop()
+        if self.webhooks is not None:
+            await self.webhooks.stop()  # unsent webhooks wait in the database
         await self.takeover.stop()  # what is left may go to another process at once
         for channel in self.channels:
             await channel.stop()
@@ -420,11 +448,15 @@ class Orderbot:
             await self.redis.aclose()
         await self.database.dispose()
 
-    async def _health(self) -> dict[str, str]:
+    async def _health(self) -> dict[str, Any]:
         """For a load balancer or a monitor: 200 while this process can serve (the database
-        answers; 503 when it does not); Redis "degraded" still serves, in this process only."""
+        answers; 503 when it does not); Redis "degraded" still serves, in this process only.
+        The oldest webhook not yet delivered (nor failed) shows a shop that stopped taking
+        them."""
         async with self.database.transaction() as session:
             await session.execute(text("SELECT 1"))
+            oldest = (await oldest_undelivered(session, utcnow())
+                      if self.webhooks is not None else None)
         redis = "off"
         if self.redis is not None:  # asked now: an idle process knows no more than that
             try:
@@ -433,7 +465,9 @@ class Orderbot:
                 redis = "ok"
             except (TimeoutError, OSError, RedisError):
                 redis = "degraded"
-        return {"status": "ok", "database": "ok", "redis": redis, "process": self.process_name}
+        return {"status": "ok", "database": "ok", "redis": redis, "process": self.process_name,
+                "webhook_oldest_undelivered_id": oldest.id if oldest else None,
+                "webhook_oldest_undelivered_seconds": oldest.age_seconds if oldest else None}
 
     async def _resume(self, inbox_ids: list[int], outbox_ids: list[int]) -> None:
         """Work taken over from a process that stopped (dialog/takeover.py)."""
@@ -459,7 +493,13 @@ class Orderbot:
         lines.append(f"  database:       {_redact(self.settings.database.url)}")
         lines.append(f"  coordination:   {'redis' if self.redis else 'in-process (one process)'}")
         lines.append(f"  adapters:       {adapters_line(self.settings)}")
+        hooks = self.settings.webhooks.url
+        lines.append(f"  webhooks:       {'on -> ' + _redact(hooks) if hooks else 'off'}")
         return lines
+
+
+def _nothing() -> None:
+    """Webhooks off: a row an admin queues again waits for them to be on."""
 
 
 def _redis(url: str) -> aioredis.Redis:
@@ -619,7 +659,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "operator":
         return operator_cli.run(args, settings, _database_url(settings.database.url))
     if args.command == "erase-customer":
-        return erase_cli.run(args, _database_url(settings.database.url))
+        hooks = settings.webhooks  # the shop is told; a running bot sends it
+        return erase_cli.run(args, _database_url(settings.database.url),
+                             WebhookLog(hooks.retry_hours) if hooks.url else None)
     if args.command == "reconcile":
         return reconcile_cli.run(_shop_orders(settings), _database_url(settings.database.url))
     if args.command == "products":

@@ -6,6 +6,8 @@ start with one line that names the key (Starlette's config.py habit: fail loudly
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import json
 import os
@@ -206,6 +208,16 @@ class MetricsSettings:
 
 
 @dataclass(frozen=True)
+class WebhooksSettings:
+    """Webhooks to the shop (docs/webhooks.md)."""
+
+    url: str = ""  # where every change the bot makes is POSTed; empty = off
+    secret: str = ""  # whsec_ + a base64 key (Standard Webhooks); required with a url
+    retry_hours: int = 72  # a webhook is retried this long after the change, then failed
+    timeout_seconds: int = 10  # for the shop's answer to one POST
+
+
+@dataclass(frozen=True)
 class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -222,6 +234,7 @@ class Settings:
     security: SecuritySettings = field(default_factory=SecuritySettings)
     process: ProcessSettings = field(default_factory=ProcessSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    webhooks: WebhooksSettings = field(default_factory=WebhooksSettings)
 
     @property
     def base_url(self) -> str:
@@ -374,6 +387,7 @@ def _check(settings: Settings) -> None:
         if getattr(settings.shop, name) < 1:
             raise SettingsError(f"shop.{name}: must be positive")
     _check_operators(settings.operators)
+    _check_webhooks(settings.webhooks)
     if settings.database.pool_size < 1 or settings.database.max_overflow < 0:
         raise SettingsError("database.pool_size: must be positive (max_overflow: not negative)")
     if settings.process.takeover_seconds < 1:
@@ -427,6 +441,42 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _check_webhooks(webhooks: WebhooksSettings) -> None:
+    for name in ("retry_hours", "timeout_seconds"):
+        if getattr(webhooks, name) < 1:
+            raise SettingsError(f"webhooks.{name}: must be positive")
+    if not webhooks.url:
+        return
+    parts = urlsplit(webhooks.url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError("webhooks.url: expected an http:// or https:// URL or empty")
+    if webhook_key(webhooks.secret) is None:
+        raise SettingsError("webhooks.secret: expected whsec_ and a base64 key of at least "
+                            f"{MIN_WEBHOOK_KEY_BYTES} bytes (e.g. whsec_ + `openssl rand "
+                            "-base64 32`)")
+
+
+MIN_WEBHOOK_KEY_BYTES = 24
+
+
+def webhook_key(secret: str) -> bytes | None:
+    """The key of a `whsec_<base64>` secret; None when it is not one."""
+    prefix = "whsec_"
+    if not secret.startswith(prefix):
+        return None
+    try:
+        key = base64.b64decode(secret[len(prefix):], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return key if len(key) >= MIN_WEBHOOK_KEY_BYTES else None
+
+
+def plain_http_to_public_host(url: str) -> bool:
+    """An http:// URL whose host is not this machine: the webhooks cross a network in clear."""
+    parts = urlsplit(url)
+    return parts.scheme == "http" and not is_loopback(parts.hostname or "")
 
 
 def _check_operators(operators: OperatorsSettings) -> None:

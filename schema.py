@@ -20,6 +20,7 @@ import orders.stock  # noqa: F401
 import orders.vouchers  # noqa: F401
 import scheduling.jobs  # noqa: F401
 import shop_api.idempotency  # noqa: F401
+import shop_api.webhooks.models  # noqa: F401
 from orders.models import Base
 
 metadata = Base.metadata

@@ -24,7 +24,7 @@ from orders import cancellation, delivery
 from orders.confirmation import ConfirmationSettings
 from orders.database import Database
 from orders.inventory import Inventory, InventoryUnavailable
-from orders.payments import PaymentFailed, Payments
+from orders.payments import PaymentFailed, Payments, create_payment_link
 from orders.returns import METHODS as RETURN_METHODS
 from orders.returns import BadReturnRequest, ReturnDesk, ReturnRefusal, ReturnRefused
 from orders.service import OrderError, OrderService, OrderView
@@ -118,7 +118,7 @@ class OrderActions:
         if request.action == "return":
             return await self._return(session, request, order)
         if request.action == "payment_link":
-            return await self._payment_link(order)
+            return await self._payment_link(session, order)
         raise ActionRefused(422, f"action must be one of {', '.join(ACTIONS)}")
 
     async def _cancel(self, session: AsyncSession, order: OrderView,
@@ -204,13 +204,14 @@ class OrderActions:
             "console_return_created",
             {"number": order.number, "rma": made.rma, "label_url": made.label_url or "-"})
 
-    async def _payment_link(self, order: OrderView) -> _Outcome:
+    async def _payment_link(self, session: AsyncSession, order: OrderView) -> _Outcome:
         if order.payment_status == "paid":
             raise ActionRefused(409, f"order {order.number} is paid already")
         if order.status is OrderStatus.CANCELLED:
             raise ActionRefused(409, f"order {order.number} is cancelled")
         try:
-            url = await self._services.get(Payments).payment_link(order)
+            url = await create_payment_link(session, self._orders,
+                                            self._services.get(Payments), order)
         except PaymentFailed as failed:
             raise ActionRefused(502, f"the payment provider made no link: {failed}") from None
         return _Outcome(

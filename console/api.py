@@ -35,6 +35,7 @@ from console.accounts import normalise_username as _username
 from console.actions import ActionRefused, ActionRequest
 from console.analytics.api import add_analytics_routes
 from console.canned import CannedError
+from console.deliveries import add_delivery_routes
 from console.live import COOKIE
 from console.tasks import add_task_routes
 from console.views import customer_json, order_json, transcript_text
@@ -381,7 +382,7 @@ def make_router(console: "OperatorConsole") -> APIRouter:
     @router.post("/api/customers/{customer_id}/erase")
     async def erase(customer_id: int, me: Admin) -> dict[str, Any]:
         async with console.database.transaction() as session:
-            erased = await erase_customer(session, customer_id)
+            erased = await erase_customer(session, customer_id, console.orders.changes)
         if erased is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such customer")
         return {"customer_id": customer_id, "already_erased": erased.already_erased,
@@ -390,4 +391,5 @@ def make_router(console: "OperatorConsole") -> APIRouter:
 
     add_analytics_routes(router, console, Admin)  # the dashboard's figures and exports (admin)
     add_task_routes(router, console, Depends(operator))  # operator tasks and their orders
+    add_delivery_routes(router, console, Admin)  # the webhooks to the shop (admin)
     return router

@@ -12,6 +12,7 @@ from console.actions import OrderActions
 from console.analytics.figures import Analytics
 from console.api import make_router
 from console.canned import CannedReplies
+from console.deliveries import Deliveries
 from console.live import LiveConsole
 from console.login_throttle import LoginThrottle
 from console.origins import ConsoleOrigins
@@ -48,6 +49,7 @@ class OperatorConsole:
         self.live = LiveConsole(desk, self.accounts, self.origins)
         self.analytics = Analytics(database)
         self.tasks = TaskFeed(database, desk)
+        self.deliveries: Deliveries | None = None  # the webhooks to the shop (bot.py sets it)
 
     @property
     def secure_cookie(self) -> bool:

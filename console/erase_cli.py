@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from dialog.erasure import Erasure, erase_customer_by_email
+from orders.changes import NO_CHANGES, ChangeLog
 from orders.migrations import in_migrated_database
 
 
@@ -22,8 +23,9 @@ def add_commands(commands: Any) -> None:
     erase.add_argument("email", help="the customer's email address")
 
 
-def run(args: argparse.Namespace, database_url: str) -> int:
-    erased = asyncio.run(_erase(database_url, args.email))
+def run(args: argparse.Namespace, database_url: str, changes: ChangeLog | None = None) -> int:
+    """changes: where the erasure is recorded for the shop (a webhook a running bot sends)."""
+    erased = asyncio.run(_erase(database_url, args.email, changes or NO_CHANGES))
     if erased is None:
         print(f"erase-customer: no customer with the email address {args.email!r}",
               file=sys.stderr)
@@ -38,6 +40,6 @@ def run(args: argparse.Namespace, database_url: str) -> int:
     return 0
 
 
-async def _erase(database_url: str, email: str) -> Erasure | None:
+async def _erase(database_url: str, email: str, changes: ChangeLog) -> Erasure | None:
     return await in_migrated_database(
-        database_url, lambda session: erase_customer_by_email(session, email))
+        database_url, lambda session: erase_customer_by_email(session, email, changes))

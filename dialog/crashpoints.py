@@ -8,6 +8,8 @@ a turn reaches them:
     inbound_recorded   recorded and acknowledged, the turn not run yet (dialog/inbox.py)
     reply_queued       the turn and its replies committed to the outbox (dialog/manager.py)
     reply_sent         the platform took a reply, not yet marked sent (dialog/outbox.py)
+    webhook_sent       the shop took a webhook, not yet marked delivered
+                       (shop_api/webhooks/sender.py)
 
 Each call site is one line, `crashpoints.reached("<point>")`, and costs a string comparison.
 """
@@ -18,7 +20,8 @@ import os
 import signal
 
 ENVIRONMENT_VARIABLE = "ORDERBOT_TEST_CRASH_AT"
-POINTS = frozenset({"inbound_received", "inbound_recorded", "reply_queued", "reply_sent"})
+POINTS = frozenset({"inbound_received", "inbound_recorded", "reply_queued", "reply_sent",
+                    "webhook_sent"})
 
 _armed = os.environ.get(ENVIRONMENT_VARIABLE, "")
 if _armed and _armed not in POINTS:

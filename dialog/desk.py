@@ -40,6 +40,7 @@ from dialog.store import (
 )
 from dialog.texts import Texts
 from dialog.waits import QueueWaits
+from orders.changes import CONVERSATION_RESOLVED
 from orders.database import Database, after_commit
 from orders.models import Customer, utcnow
 
@@ -438,6 +439,8 @@ class OperatorDesk:
                 state.misunderstandings = 0
                 handoff = await current_handoff(session, conversation_id)
                 await end_handoff(session, conversation_id, outcome, now)
+                await self._store.changes.record(session, CONVERSATION_RESOLVED, data={
+                    "conversation": {"id": conversation_id, "outcome": outcome}})
                 over = outcome == "resolved" or not state.suspended  # nothing to go back to
                 replies = self._closing(state, operator, outcome)
                 deliveries = await self._store.add_replies(

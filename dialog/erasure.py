@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialog.store import Conversation, InboxRow, OrderWatcher, TranscriptEntry
+from orders.changes import CUSTOMER_ERASED, NO_CHANGES, ChangeLog
 from orders.documents import Document
 from orders.models import ChatLink, Customer, CustomerIdentity, Order, Return
 from orders.service import normalise_email
@@ -44,18 +45,23 @@ def erased_address(email: str) -> str:
     return f"erased-{digest}@{ERASED_DOMAIN}"
 
 
-async def erase_customer_by_email(session: AsyncSession, email: str) -> Erasure | None:
+async def erase_customer_by_email(
+    session: AsyncSession, email: str, changes: ChangeLog = NO_CHANGES
+) -> Erasure | None:
     """Erase the customer with this email address; None when no customer ever had it."""
     address = normalise_email(email)
     customer_id = await session.scalar(select(Customer.id).where(Customer.email == address))
     if customer_id is None:
         customer_id = await session.scalar(
             select(Customer.id).where(Customer.email == erased_address(address)))
-    return None if customer_id is None else await erase_customer(session, customer_id)
+    return None if customer_id is None else await erase_customer(session, customer_id, changes)
 
 
-async def erase_customer(session: AsyncSession, customer_id: int) -> Erasure | None:
-    """Erase one customer (see the module's text); None for an unknown id. Idempotent."""
+async def erase_customer(
+    session: AsyncSession, customer_id: int, changes: ChangeLog = NO_CHANGES
+) -> Erasure | None:
+    """Erase one customer (see the module's text); None for an unknown id. Idempotent:
+    the shop is told (customer.erased) the first time only."""
     customer = await session.get(Customer, customer_id)
     if customer is None:
         return None
@@ -105,6 +111,10 @@ async def erase_customer(session: AsyncSession, customer_id: int) -> Erasure | N
     customer.preferred_channel = ""
     customer.email_undeliverable = True  # nothing is ever sent to the placeholder
     await session.flush()
+    numbers = list(await session.scalars(
+        select(Order.number).where(Order.id.in_(order_ids)).order_by(Order.id)))
+    await changes.record(session, CUSTOMER_ERASED,
+                         data={"customer": {"id": customer_id, "orders": numbers}})
     return Erasure(customer_id, already_erased=False, conversations=len(conversation_ids),
                    identities=len(identities), orders=len(order_ids))
 

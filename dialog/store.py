@@ -35,6 +35,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from dialog.events import PendingEvent, record_events
 from dialog.handoffs import open_handoff
 from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
+from orders.changes import CONVERSATION_ESCALATED, NO_CHANGES, ChangeLog
 from orders.database import after_commit
 from orders.models import Base, Order, utcnow
 from orders.prepared import Prepared
@@ -264,6 +265,7 @@ class ConversationStore:
         # Told (after the commit) of each conversation that went to the operators' queue.
         self.on_escalated: Callable[[int], Awaitable[None]] | None = None
         self.owner = owner  # this process's name, on the outbox rows it writes (takeover.py)
+        self.changes: ChangeLog = NO_CHANGES  # escalations told to the shop (bot.py wires it)
 
     async def load(
         self,
@@ -522,6 +524,8 @@ class ConversationStore:
         flow: str | None = None,
     ) -> None:
         await open_handoff(session, conversation_id, reason, now, flow)
+        await self.changes.record(session, CONVERSATION_ESCALATED, data={"conversation": {
+            "id": conversation_id, "reason": reason, "flow": flow}})
         listener = self.on_escalated
         if listener is not None:
             after_commit(session, lambda: listener(conversation_id))

@@ -15,6 +15,7 @@ from dialog.store import Conversation, OutboxRow
 from orders.database import Database
 from orders.models import utcnow
 from scheduling.jobs import Job
+from shop_api.webhooks.deliveries import pending_count as webhooks_pending
 
 TURN_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -55,6 +56,15 @@ class PrometheusMetrics:
                                        "Lockouts after too many failed proofs", ["scope"],
                                        registry=registry)
         self._jobs = Gauge("orderbot_jobs_due", "Due jobs not run yet", registry=registry)
+        self._webhooks = Counter("orderbot_webhooks",
+                                 "Webhook attempts to the shop by outcome (delivered; retried: "
+                                 "failed, tried again later; failed: given up on)", ["outcome"],
+                                 registry=registry)
+        for outcome in ("delivered", "retried", "failed"):
+            self._webhooks.labels(outcome)  # shown from the start, at 0
+        self._webhooks_pending = Gauge("orderbot_webhooks_pending",
+                                       "Webhooks neither delivered nor failed yet",
+                                       registry=registry)
 
     # dialog.metrics.Metrics
 
@@ -83,6 +93,17 @@ class PrometheusMetrics:
     def proof_locked_out(self, scope: str) -> None:
         self._proof_lockouts.labels(scope).inc()
 
+    # shop_api.webhooks.sender.WebhookMetrics
+
+    def webhook_delivered(self) -> None:
+        self._webhooks.labels("delivered").inc()
+
+    def webhook_retried(self) -> None:
+        self._webhooks.labels("retried").inc()
+
+    def webhook_failed(self) -> None:
+        self._webhooks.labels("failed").inc()
+
     # The endpoint
 
     async def exposition(self) -> bytes:
@@ -104,4 +125,5 @@ class PrometheusMetrics:
             self._jobs.set(await session.scalar(
                 select(func.count(Job.id)).where(Job.done_at.is_(None), Job.due_at <= utcnow()))
                 or 0)
+            self._webhooks_pending.set(await webhooks_pending(session))
         return generate_latest(self.registry)

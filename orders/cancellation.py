@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orders.changes import ORDER_CANCELLED
 from orders.models import Order, OrderHistory, utcnow
 from orders.payments import PaymentFailed, Payments
 from orders.service import OrderError, OrderService, OrderView, UnknownOrder
@@ -78,8 +79,14 @@ async def cancel_order(
     await session.flush()
     due = order.total_minor - order.refunded_minor
     if order.payment_status != "paid" or due <= 0 or payments is None:
-        return Cancellation(await _view(session, orders, number))
-    return await _refund(session, orders, payments, order, order_id, due)
+        done = Cancellation(await _view(session, orders, number))
+    else:
+        done = await _refund(session, orders, payments, order, order_id, due)
+    refund = None if not (done.refund_id or done.refund_failed) else {
+        "amount": done.refunded_minor / 100, "id": done.refund_id, "failed": done.refund_failed}
+    await orders.changes.record(session, ORDER_CANCELLED, order=done.order,
+                                data={"reason": cause, "refund": refund})
+    return done
 
 
 async def _refund(

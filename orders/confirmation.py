@@ -24,6 +24,7 @@ from sqlalchemy import Date, ForeignKey, Integer, String, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, selectinload
 
+from orders.changes import ORDER_CANCELLED, ORDER_CONFIRMED, confirmed
 from orders.database import insert_unless_exists
 from orders.documents import save_document
 from orders.inventory import StockLevel
@@ -217,7 +218,10 @@ class Confirmation:
             if attempt is not None:  # nothing of it is kept: nor what the inventory holds
                 await reservations.rolled_back(session, number, attempt)
             raise
-        return await self._view(session, number)
+        view = await self._view(session, number)
+        await self._orders.changes.record(session, ORDER_CONFIRMED, order=view,
+                                          data=confirmed(view))
+        return view
 
     async def decline(self, session: AsyncSession, number: str, cause: str) -> OrderView:
         """Cancel a pending order and release what was reserved for it."""
@@ -227,6 +231,8 @@ class Confirmation:
             raise NotPending(number, current)
         view = await self._orders.move(session, number, OrderStatus.CANCELLED, cause)
         await self.release_backorders(session, number)
+        await self._orders.changes.record(session, ORDER_CANCELLED, order=view,
+                                          data={"reason": "declined", "refund": None})
         return view
 
     async def release_backorders(self, session: AsyncSession, number: str) -> int:

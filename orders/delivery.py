@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orders.changes import ORDER_DELIVERY_CHANGED, chosen_delivery
 from orders.inventory import Inventory
 from orders.models import Order, OrderHistory, utcnow
 from orders.service import (
@@ -116,6 +117,8 @@ async def change_delivery(
     await session.flush()
     changed = await orders.get_order(session, number)
     assert changed is not None
+    await orders.changes.record(session, ORDER_DELIVERY_CHANGED, order=changed, data={
+        "delivery": chosen_delivery(changed), "previous": chosen_delivery(order)})
     return changed
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from orders import pdf
+from orders.changes import ORDER_RETURN_REQUESTED
 from orders.documents import Document, document_url, save_document
 from orders.models import Base, Order, OrderHistory, Product, Return, utcnow
 from orders.payments import Payments
@@ -220,7 +221,17 @@ class ReturnDesk:
             session, order_id, LABEL_KIND, _label_filename(row.rma),
             self._label(order, row.rma, method, lines),
         )
-        return self._view(row, order, document_url(self._base_url, token))
+        made = self._view(row, order, document_url(self._base_url, token))
+        await self._orders.changes.record(session, ORDER_RETURN_REQUESTED, order=order, data={
+            "return": {
+                "rma": made.rma, "method": made.method, "reason": made.reason,
+                "lines": [{"sku": line["sku"], "name": line["name"],
+                           "quantity": line["quantity"],
+                           "unit_price": line["unit_price_minor"] / 100}
+                          for line in made.lines],
+                "refund_due": made.amount_minor / 100, "label_url": made.label_url,
+            }})
+        return made
 
     async def find_return(self, session: AsyncSession, rma: str) -> ReturnView | None:
         row = await session.scalar(select(Return).where(Return.rma == rma))

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from orders.changes import NO_CHANGES, ChangeLog
 from orders.database import insert_unless_exists
 from orders.links import issue_chat_link, order_id_of_chat_link
 from orders.models import (
@@ -252,6 +253,8 @@ class OrderService:
 
     # Wired in bot.py: return_received goes through the returns desk, which refunds.
     return_receiver: ReturnReceiver | None = None
+    # Wired in bot.py: the changes made here are recorded for the shop (orders/changes.py).
+    changes: ChangeLog = NO_CHANGES
 
     def __init__(
         self, link_token_days: int = 30, clock: Callable[[], datetime] = utcnow

@@ -21,7 +21,7 @@ from dialog.texts import Texts
 from orders.billing import ACCEPTED_METHODS, Invoices, is_unpaid
 from orders.catalogue import with_names_in
 from orders.confirmation import ConfirmationSettings
-from orders.payments import PaymentFailed, Payments
+from orders.payments import PaymentFailed, Payments, create_payment_link
 from orders.service import OrderView, customer_of
 from orders.states import OrderStatus
 
@@ -151,7 +151,8 @@ class PaymentFlow:
         if order.status is OrderStatus.CANCELLED:
             return turn.say("payment_status_cancelled", number=order.number)
         try:
-            url = await turn.services.get(Payments).payment_link(order)
+            url = await create_payment_link(turn.session, turn.orders,
+                                            turn.services.get(Payments), order)
         except PaymentFailed:
             return turn.say("payment_link_failed", human_button(turn))
         amount = turn.money(order.total_minor, order.currency)

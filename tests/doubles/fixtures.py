@@ -12,6 +12,7 @@ from tests.conftest import BotFactory, LiveServer, serve
 from tests.doubles.slack_api import SlackApiDouble
 from tests.doubles.smtp_relay import SmtpRelayDouble
 from tests.doubles.telegram_api import TelegramApiDouble
+from tests.doubles.webhook_shop import WebhookShop
 from tests.servers import free_port
 
 
@@ -59,3 +60,11 @@ async def slack_server(
     live = await serve(bot)
     yield live
     await live.stop()
+
+
+@pytest.fixture
+async def webhook_shop() -> AsyncIterator[WebhookShop]:
+    shop = WebhookShop()
+    await shop.start()
+    yield shop
+    await shop.stop()

@@ -73,8 +73,12 @@ async def test_an_order_from_the_shops_api_to_a_return_with_the_shop_told_each_s
     assert f"{NUMBER} is on its way with DHL" in shipped["text"]
     assert "https://dhl.example/DHL6001" in shipped["text"]
 
-    # Delivered; she opens the web chat with the order's link and asks to return it.
+    # Delivered (she hears it in Telegram); she opens the web chat with the order's link and
+    # asks to return it.
+    before = len(olivia.replies)
     await post_event(server, NUMBER, type="delivered")
+    await telegram_api.wait_until(lambda: len(olivia.replies) > before)
+    assert olivia.replies[before]["text"] == f"Your order {NUMBER} has been delivered. Enjoy!"
     links = (await shop(server, "GET", f"/orders/{NUMBER}"))["links"]
     link = links["webchat"].partition("?link=")[2]
     async with chat(server, link=link) as conversation:

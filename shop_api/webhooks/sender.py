@@ -36,6 +36,8 @@ from shop_api.webhooks.models import WebhookDelivery as Row
 
 log = logging.getLogger(__name__)
 
+STOP_RETRY_SECONDS = 1.0
+
 FIRST_BACKOFF_SECONDS = 10.0  # the first retry after 5-10 s (jitter: half to all of it)
 MAX_BACKOFF_SECONDS = 3600.0
 POLL_SECONDS = 3.0
@@ -125,10 +127,13 @@ class WebhookSender:
     async def stop(self) -> None:
         """Stop sending; a row cut off mid-send keeps its lease until it runs out, then is
         sent again (at least once: the shop dedupes by webhook-id)."""
-        tasks = [task for task in (self._task, *self._in_flight) if task is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        tasks = {task for task in (self._task, *self._in_flight) if task is not None}
+        # Cancel until each has ended: a cancel that lands as an HTTP read completes can be
+        # swallowed by the library doing the read (as in dialog/outbox.py).
+        while tasks:
+            for task in tasks:
+                task.cancel()
+            done, tasks = await asyncio.wait(tasks, timeout=STOP_RETRY_SECONDS)
         self._task = None
         self._in_flight.clear()
         if self._client is not None:
@@ -145,8 +150,12 @@ class WebhookSender:
                 raise
             except Exception:  # the database is away: try again at the next poll
                 log.warning("webhooks: could not claim rows; retrying", exc_info=True)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns the inner
+            # result when a wake-up and stop()'s cancel land together, and the cancel is
+            # lost (stop() then waited forever).
             try:
-                await asyncio.wait_for(self._wakeup.wait(), self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wakeup.wait()
             except TimeoutError:
                 pass
 

@@ -113,6 +113,12 @@ async def test_failed_after_its_window_shown_to_admins_and_sent_again_on_request
     webhook_shop.fail(1000, 503)
     await record(bot, "order.cancelled", "A-1013", reason="test")
     await webhook_shop.wait_until(lambda: len(webhook_shop.received) >= 2)
+
+    async def second_try_recorded() -> bool:  # its outcome written, the row free again
+        [row] = await rows(bot)
+        return row.attempts >= 2 and row.lease_owner is None
+
+    await until(second_try_recorded)
     ahead[0] = timedelta(hours=72, minutes=1)  # the retry window (72 h) is over
 
     async def failed() -> bool:

@@ -233,7 +233,8 @@ async def test_a_database_that_is_down_gets_a_clear_503_and_nothing_half_written
             healthy = await client.get("/health")
             assert healthy.status_code == 200
             assert healthy.json() | {"process": "-"} == {
-                "status": "ok", "database": "ok", "redis": "off", "process": "-"}
+                "status": "ok", "database": "ok", "redis": "off", "process": "-",
+        "webhook_oldest_undelivered_id": None, "webhook_oldest_undelivered_seconds": None}
     finally:
         await server.stop()
 

@@ -335,7 +335,8 @@ async def test_the_example_deployment_serves_over_tls_through_nginx(
         health = await monitor.get("/health")
     assert health.status_code == 200, health.text
     assert health.json() | {"process": "-"} == {
-        "status": "ok", "database": "ok", "redis": "ok", "process": "-"}
+        "status": "ok", "database": "ok", "redis": "ok", "process": "-",
+        "webhook_oldest_undelivered_id": None, "webhook_oldest_undelivered_seconds": None}
     assert health.json()["process"] in {f"{gethostname()}:{bot.port}" for bot in bots}
 
     # The operator: the console page, a login (Secure cookie), the live console over WSS.

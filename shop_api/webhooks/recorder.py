@@ -22,6 +22,7 @@ from orders.models import utcnow
 from orders.schemas import order_out
 from orders.service import OrderView
 from shop_api.webhooks.models import WebhookDelivery
+from shop_api.webhooks.retention import delete_told
 
 _WOKEN = "webhooks_woken"  # session.info: the sender is woken once per transaction
 
@@ -76,3 +77,6 @@ class WebhookLog:
         if self.wake is not None and not session.info.get(_WOKEN):
             session.info[_WOKEN] = True
             after_commit(session, self.wake)
+
+    async def forget(self, session: AsyncSession, keys: list[str]) -> None:
+        await delete_told(session, keys)

@@ -116,6 +116,7 @@ from serving import event_loop, http_server
 from shop_api import products_cli
 from shop_api.webhooks.deliveries import WebhookDeliveries, oldest_undelivered
 from shop_api.webhooks.recorder import WebhookLog
+from shop_api.webhooks.retention import WebhookRetention
 from shop_api.webhooks.sender import WebhookSender
 
 if TYPE_CHECKING:
@@ -346,6 +347,9 @@ class Orderbot:
         ).register(self.jobs)
         self.retention = TranscriptRetention(self.settings.shop.transcript_retention_days)
         self.retention.register(self.jobs)
+        # Rows from a time webhooks were on go too: registered whether or not they are now.
+        self.webhook_retention = WebhookRetention(self.settings.webhooks.keep_days)
+        self.webhook_retention.register(self.jobs)
         shop_orders = _shop_orders(self.settings)
         self.reconciliation = Reconciliation(shop_orders) if shop_orders else None
         if self.reconciliation is not None:
@@ -414,6 +418,7 @@ class Orderbot:
                         log.info("demo history seeded: %d conversations", made)
         async with self.database.transaction() as session:
             await self.retention.plan(session)
+            await self.webhook_retention.plan(session)
             if self.reconciliation is not None:
                 await self.reconciliation.plan(session)
         await self.console.start()  # canned replies, the demo login, the live feed

@@ -215,6 +215,7 @@ class WebhooksSettings:
     secret: str = ""  # whsec_ + a base64 key (Standard Webhooks); required with a url
     retry_hours: int = 72  # a webhook is retried this long after the change, then failed
     timeout_seconds: int = 10  # for the shop's answer to one POST
+    keep_days: int = 30  # delivered webhooks are deleted this long after delivery; 0 keeps
 
 
 @dataclass(frozen=True)
@@ -447,6 +448,8 @@ def _check_webhooks(webhooks: WebhooksSettings) -> None:
     for name in ("retry_hours", "timeout_seconds"):
         if getattr(webhooks, name) < 1:
             raise SettingsError(f"webhooks.{name}: must be positive")
+    if webhooks.keep_days < 0:
+        raise SettingsError("webhooks.keep_days: must not be negative (0 keeps them)")
     if not webhooks.url:
         return
     parts = urlsplit(webhooks.url)

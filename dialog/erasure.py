@@ -8,7 +8,9 @@ accounting law requires stays: orders with number, dates, status history, lines,
 payments, refunds, returns' RMA numbers and lines, and issued invoices (README "Data
 protection"). The customer row stays (the orders point at it) under a placeholder name, with a
 SHA-256 of the erased address in place of the address, so that a repeated request is
-recognised and answered "already erased". Everything runs in the caller's one transaction.
+recognised and answered "already erased". The webhooks delivered to the shop (or failed) about
+the customer, their orders and conversations are deleted; those still to be sent stay
+(docs/webhooks.md). Everything runs in the caller's one transaction.
 """
 
 from __future__ import annotations
@@ -113,6 +115,10 @@ async def erase_customer(
     await session.flush()
     numbers = list(await session.scalars(
         select(Order.number).where(Order.id.in_(order_ids)).order_by(Order.id)))
+    # Webhooks the shop has (or that failed) hold the personal data as it was; the ones still
+    # to be sent stay, as the shop must learn of those changes.
+    await changes.forget(session, [*numbers, *(f"conversation:{id}" for id in conversation_ids),
+                                   f"customer:{customer_id}"])
     await changes.record(session, CUSTOMER_ERASED,
                          data={"customer": {"id": customer_id, "orders": numbers}})
     return Erasure(customer_id, already_erased=False, conversations=len(conversation_ids),

@@ -39,6 +39,12 @@ class ChangeLog(Protocol):
         there is no order)."""
         ...
 
+    async def forget(self, session: AsyncSession, keys: list[str]) -> None:
+        """An erasure, in the caller's transaction: drop what was already told (or given up
+        on) about these orders (numbers), "conversation:<id>"s and "customer:<id>"s; what is
+        still to be told stays."""
+        ...
+
 
 class NoChanges:
     """Records nothing: webhooks are off."""
@@ -47,6 +53,9 @@ class NoChanges:
         self, session: AsyncSession, type: str, *, order: OrderView | None = None,
         data: dict[str, Any] | None = None,
     ) -> None:
+        return None
+
+    async def forget(self, session: AsyncSession, keys: list[str]) -> None:
         return None
 
 

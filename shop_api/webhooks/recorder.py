@@ -23,6 +23,7 @@ from orders.prepared import Prepared
 from orders.schemas import order_out
 from orders.service import OrderView
 from shop_api.webhooks.models import WebhookDelivery
+from shop_api.webhooks.retention import delete_told
 
 _WOKEN = "webhooks_woken"  # session.info: the sender is woken once per transaction
 # Compiled once (orders/prepared.py): an ORM insert costs the change's transaction about
@@ -84,3 +85,6 @@ class WebhookLog:
         if self.wake is not None and not session.info.get(_WOKEN):
             session.info[_WOKEN] = True
             after_commit(session, self.wake)
+
+    async def forget(self, session: AsyncSession, keys: list[str]) -> None:
+        await delete_told(session, keys)

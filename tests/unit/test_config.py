@@ -187,3 +187,10 @@ def test_a_bad_environment_value_stops_the_bot_naming_the_key() -> None:
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert "http.port" in lines[0] and "'x'" in lines[0]
+
+
+def test_webhook_keep_days_may_be_zero_but_not_negative() -> None:
+    with pytest.raises(SettingsError, match=r"^webhooks\.keep_days: must not be negative"):
+        load(ORDERBOT__WEBHOOKS__KEEP_DAYS="-1")
+    assert load(ORDERBOT__WEBHOOKS__KEEP_DAYS="0").webhooks.keep_days == 0
+    assert load().webhooks.keep_days == 30

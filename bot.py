@@ -347,8 +347,10 @@ class Orderbot:
         ).register(self.jobs)
         self.retention = TranscriptRetention(self.settings.shop.transcript_retention_days)
         self.retention.register(self.jobs)
-        # Rows from a time webhooks were on go too: registered whether or not they are now.
-        self.webhook_retention = WebhookRetention(self.settings.webhooks.keep_days)
+        # Planned only with webhooks on (rows left from an earlier time with them on go once
+        # they are on again): a bot without webhooks keeps the daily jobs it had.
+        hooks = self.settings.webhooks
+        self.webhook_retention = WebhookRetention(hooks.keep_days if hooks.url else 0)
         self.webhook_retention.register(self.jobs)
         shop_orders = _shop_orders(self.settings)
         self.reconciliation = Reconciliation(shop_orders) if shop_orders else None

@@ -133,7 +133,7 @@ class WebhookSender:
         while tasks:
             for task in tasks:
                 task.cancel()
-            done, tasks = await asyncio.wait(tasks, timeout=STOP_RETRY_SECONDS)
+            _, tasks = await asyncio.wait(tasks, timeout=STOP_RETRY_SECONDS)
         self._task = None
         self._in_flight.clear()
         if self._client is not None:

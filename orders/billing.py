@@ -25,12 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.documents import Document, document_url, save_document
 from orders.models import Order, utcnow
-from orders.operator_tasks import (  # noqa: F401 (callers import the tasks from here too)
-    OperatorTask,
-    OperatorTaskView,
-    add_operator_task,
-    open_operator_tasks,
-)
+from orders.operator_tasks import add_operator_task
 from orders.pdf import render
 from orders.service import OrderService, OrderView, UnknownOrder
 from orders.states import OrderStatus

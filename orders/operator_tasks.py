@@ -1,11 +1,12 @@
 """Operator tasks: something a person in the shop has to sort out about an order.
 
 Kinds (each opened by its owner): "payment_overdue" (orders/billing.py), "shop_fact_conflict"
-(orders/facts.py), "shop_drift" (the reconciliation job). `detail` says what the person needs
-to know to act without digging: for a conflict, both sides. The console lists them and closes
-them ("Done": done_at, done_by). Every task added is noted in the session's info under
-ADDED, so that whoever watches commits (the console's live feed) can announce it once the
-transaction has committed, and only then.
+(orders/facts.py), "shop_drift" (orders/reconcile.py), "stock_short"
+(orders/reservation_jobs.py). `detail` says what the person needs to know to act without
+digging: for a conflict, both sides. The console lists them and closes them ("Done":
+done_at, done_by). Every task added is noted in the session's info under ADDED, so that
+whoever watches commits (the console's live feed) can announce it once the transaction has
+committed, and only then.
 """
 
 from __future__ import annotations
@@ -70,11 +71,16 @@ class TaskAlreadyDone(Exception):
 
 
 async def add_operator_task(
-    session: AsyncSession, number: str, kind: str, detail: str = ""
-) -> OperatorTaskView:
+    session: AsyncSession, number: str, kind: str, detail: str = "", *, once: bool = False
+) -> OperatorTaskView | None:
+    """once: not while a task of this kind is open for the order (then None)."""
     order_id = await session.scalar(select(Order.id).where(Order.number == number))
     if order_id is None:
         raise UnknownOrder(number)
+    if once and await session.scalar(select(OperatorTask.id).where(
+            OperatorTask.order_id == order_id, OperatorTask.kind == kind,
+            OperatorTask.done_at.is_(None)).limit(1)) is not None:
+        return None
     task = OperatorTask(order_id=order_id, kind=kind, detail=detail[:MAX_DETAIL],
                         created_at=utcnow())
     session.add(task)

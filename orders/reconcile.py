@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.models import Order, OrderHistory, OrderLine, utcnow
-from orders.operator_tasks import OperatorTask, add_operator_task
+from orders.operator_tasks import add_operator_task
 from orders.reservations import items_of
 from orders.shop_orders import ShopOrder, ShopOrders
 from orders.states import OrderStatus
@@ -76,7 +76,7 @@ async def reconcile(session: AsyncSession, shop: list[ShopOrder]) -> Outcome:
     for number in sorted(numbers):
         differences = _differences(ours.get(number), listed.get(number))
         if differences:
-            opened = number in ours and await _open_task(session, ours[number], differences)
+            opened = number in ours and await _open_task(session, number, ours[number], differences)
             drifts.append(Drift(number, differences, opened))
     return Outcome(len(numbers), tuple(drifts))
 
@@ -116,20 +116,14 @@ async def _bot_orders(session: AsyncSession, numbers: set[str]) -> dict[str, _Bo
             for row in rows}
 
 
-async def _open_task(session: AsyncSession, order: _BotOrder,
+async def _open_task(session: AsyncSession, number: str, order: _BotOrder,
                      differences: tuple[str, ...]) -> bool:
     """One open task a drifted order: False when one is open already."""
-    open_already = await session.scalar(select(OperatorTask.id).where(
-        OperatorTask.order_id == order.id, OperatorTask.kind == DRIFT_TASK,
-        OperatorTask.done_at.is_(None)).limit(1))
-    if open_already is not None:
+    said = "; ".join(differences)
+    if await add_operator_task(session, number, DRIFT_TASK, said, once=True) is None:
         return False
-    number = await session.scalar(select(Order.number).where(Order.id == order.id))
-    assert number is not None
-    await add_operator_task(session, number, DRIFT_TASK, "; ".join(differences))
     session.add(OrderHistory(order_id=order.id, from_status=order.status,
-                             to_status=order.status,
-                             cause=f"shop drift: {'; '.join(differences)}"[:200]))
+                             to_status=order.status, cause=f"shop drift: {said}"[:200]))
     await session.flush()
     return True
 

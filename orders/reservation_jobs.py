@@ -64,7 +64,7 @@ class ReservationJobs:
         short = ", ".join(f"{sku} ({available} available)"
                           for sku, available in sorted(answer.short.items()))
         await add_operator_task(session, number, SHORT_TASK,
-                                f"confirmed, but the inventory is short of {short}")
+                                f"confirmed, but the inventory is short of {short}", once=True)
         status = await session.scalar(select(Order.status).where(Order.id == row.order_id))
         session.add(OrderHistory(order_id=row.order_id, from_status=status, to_status=status,
                                  cause=f"inventory could not reserve: {short}"[:200]))

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from adapters.inventory.local import LocalInventory
 from bot import Orderbot
-from orders.billing import open_operator_tasks
 from orders.cancellation import cancel_order
 from orders.models import Product, utcnow
+from orders.operator_tasks import open_operator_tasks
 from orders.reservation_jobs import SHORT_TASK
 from orders.reservations import StockReservation
 from tests.conftest import BotFactory

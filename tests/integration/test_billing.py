@@ -18,10 +18,10 @@ from dialog.store import Conversation as ConversationRow
 from orders.billing import (
     OVERDUE_TASK,
     PaymentReminders,
-    open_operator_tasks,
     set_payment_due_date,
 )
 from orders.database import Database, make_engine
+from orders.operator_tasks import open_operator_tasks
 from orders.service import LineView, NewCustomer, NewOrder, OrderView
 from scheduling.jobs import Job, JobRunner
 from tests.conftest import API_KEY, BotFactory

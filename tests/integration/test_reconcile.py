@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from bot import Orderbot
-from orders.billing import OperatorTask, open_operator_tasks
 from orders.models import OrderHistory, utcnow
+from orders.operator_tasks import OperatorTask, open_operator_tasks
 from orders.reconcile import DRIFT_TASK
 from orders.states import OrderStatus
 from scheduling.jobs import Job

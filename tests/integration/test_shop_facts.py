@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from bot import Orderbot
 from channels.webchat.identity import signed_identity
-from orders.billing import open_operator_tasks
 from orders.facts import CONFLICT_TASK
 from orders.models import utcnow
+from orders.operator_tasks import open_operator_tasks
 from orders.states import OrderStatus
 from scheduling.jobs import Job
 from tests.conftest import BotFactory, serve

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from dialog.nlu.entities import Entities, scan
-from dialog.nlu.examples import read_examples
+from dialog.nlu.examples import Example, read_examples
 from dialog.nlu.features import NgramFeatures
 from dialog.nlu.labels import LANGUAGES, NO_INTENT
 from dialog.nlu.language import LanguageDetector
@@ -45,6 +46,7 @@ _REGULARISATION = 10.0  # LogisticRegression C; higher fits the small data set c
 
 
 MAX_UNDERSTOOD_CHARS = 1000
+RANKED = 3  # intents kept in Understanding.ranked
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,13 @@ class Understanding:
     language: str  # "en" | "pl" | "ru": best guess for this text
     language_confidence: float  # 0..1; low for short or ambiguous text
     entities: Entities
+    # The most likely intents, best first, with their probabilities (the first is
+    # ``(intent, confidence)``); empty when the message has no words. Below the threshold the
+    # dialog offers the top two as buttons instead of guessing.
+    ranked: tuple[tuple[str, float], ...] = ()
+    # Set when the message holds more than one request ("cancel A-1001 and where is A-1002"):
+    # one Understanding per request, in the order written; empty for a single request.
+    requests: tuple[Understanding, ...] = ()
 
 
 class NluModel:
@@ -72,8 +81,11 @@ class NluModel:
         self.threshold = threshold
 
     @classmethod
-    def train(cls, data_dir: Path | None = None) -> NluModel:
-        """Train on ``<language>.tsv`` files (one ``intent<TAB>text`` a line)."""
+    def train(
+        cls, data_dir: Path | None = None, extra: Sequence[Example] = ()
+    ) -> NluModel:
+        """Train on ``<language>.tsv`` files (one ``intent<TAB>text`` a line), plus ``extra``
+        examples (operators' labels: dialog/nlu/retrain.py) in any language."""
         from sklearn.linear_model import LogisticRegression  # training only: see prepared.py
 
         started = time.perf_counter()
@@ -87,6 +99,9 @@ class NluModel:
             tokens_by_language[language] = tokenised
             documents.extend([fold(token) for token in tokens] for tokens in tokenised)
             labels.extend(example.intent for example in examples)
+        for example in extra:
+            documents.append([fold(token) for token in tokenize(scan(example.text).masked_text)])
+            labels.append(example.intent)
 
         features = NgramFeatures(char_sizes=(2, 5), word_sizes=(1, 2))
         matrix = features.fit(documents)
@@ -114,9 +129,10 @@ class NluModel:
             return Understanding(
                 NO_INTENT, 0.0, language, language_confidence, entity_scan.entities
             )
-        intent, confidence = self._scorer.best(
-            self._features.vector([fold(token) for token in tokens])
+        ranked = self._scorer.ranked(
+            self._features.vector([fold(token) for token in tokens]), RANKED
         )
+        intent, confidence = ranked[0]
         return Understanding(
-            intent, confidence, language, language_confidence, entity_scan.entities
+            intent, confidence, language, language_confidence, entity_scan.entities, ranked
         )

@@ -39,3 +39,9 @@ class SoftmaxScorer:
         probabilities = self.probabilities(vector)
         winner = int(probabilities.argmax())
         return self.classes[winner], float(probabilities[winner])
+
+    def ranked(self, vector: SparseVector, count: int) -> tuple[tuple[str, float], ...]:
+        """The ``count`` most likely intents, best first."""
+        probabilities = self.probabilities(vector)
+        order = np.argsort(-probabilities, kind="stable")[:count]
+        return tuple((self.classes[i], float(probabilities[i])) for i in order)

@@ -22,7 +22,7 @@ from email.parser import BytesParser
 from email.utils import getaddresses
 
 from channels.email.authentication import from_is_authenticated
-from channels.email.automatic import BOUNCE, automatic_kind, failed_recipients
+from channels.email.automatic import BOUNCE, NO_RULES, AutomaticRules, classify, failed_recipients
 from channels.email.headers import MAX_ID_HEADER_CHARS, header_text
 from channels.email.html_text import html_to_text
 from channels.email.quoting import strip_quotes
@@ -64,6 +64,7 @@ class ParsedMail:
     in_reply_to: list[str] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
     automatic: str | None = None  # why not to answer (automatic.AUTO_REPLY, BULK, BOUNCE...)
+    automatic_reason: str = ""  # which sign made it automatic (no personal data)
     failed_recipients: list[str] = field(default_factory=list)  # of a bounce
     # The shop's mail server vouches for the From address (authentication.py); False: anyone
     # may have written it, and the sender is a stranger.
@@ -71,15 +72,17 @@ class ParsedMail:
 
 
 def parse_mail(
-    raw: bytes, mail_from: str | None, domain: str, authserv_id: str = ""
+    raw: bytes, mail_from: str | None, domain: str, authserv_id: str = "",
+    rules: AutomaticRules = NO_RULES,
 ) -> ParsedMail:
     """mail_from is the envelope sender (MAIL FROM), "" for a bounce's null sender;
     authserv_id the id of the shop's mail server in Authentication-Results ("": no mail is
-    authenticated)."""
+    authenticated); rules the shop's extra patterns of automatic mail."""
     try:
         message = _parser().parsebytes(raw)
         assert isinstance(message, EmailMessage)
-        automatic = automatic_kind(message, mail_from)
+        verdict = classify(message, mail_from, domain, rules)
+        automatic = verdict.kind if verdict else None
         name, address = _sender(message, mail_from)
         ids = message_ids(_ids_header(message, "Message-ID"))
         return ParsedMail(
@@ -92,6 +95,7 @@ def parse_mail(
             in_reply_to=_bounded(message_ids(_ids_header(message, "In-Reply-To"))),
             references=_bounded(message_ids(_ids_header(message, "References"))),
             automatic=automatic,
+            automatic_reason=verdict.reason if verdict else "",
             failed_recipients=failed_recipients(message, domain) if automatic == BOUNCE else [],
             authenticated=from_is_authenticated(message, address, authserv_id),
         )

@@ -81,9 +81,9 @@ _NOTICE = re.compile(
     r"could not be delivered to the following|could not deliver (?:the )?message to the|"
     r"delivery of (?:e-?mail|your message) to this address|-{3,} ?failed recipients ?-{3,}|"
     r"ihre nachricht konnte nicht zugestellt werden|"
-    r"wiadomość nie została dostarczona|nie udało się dostarczyć|"
+    r"wiadomość nie została dostarczona|nie udało się dostarczyć (?:wiadomości|poczty)|"
     r"ваше сообщение не (?:было )?доставлено|сообщение не (?:может быть |было )?доставлено|"
-    r"не удалось доставить",
+    r"не удалось доставить (?:ваше )?(?:сообщение|письмо)",
     re.IGNORECASE,
 )
 # A notice that the MTA is still trying: nobody failed for good yet.

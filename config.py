@@ -112,6 +112,11 @@ class EmailSettings:
     authserv_id: str = ""
     parse_timeout_seconds: int = 5  # a mail not read by then is refused (552)
     parse_workers: int = 2  # mails read at once, each in a process of its own
+    # The shop's own signs of automatic mail, beside the built-in ones (channels/email/
+    # automatic.py): regular expressions matched at the start of the Subject, and
+    # "Header-Name: regex" matched at the start of that header's value (case-insensitive).
+    automatic_subjects: list[str] = field(default_factory=list)
+    automatic_headers: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -333,6 +338,17 @@ def _parse_env(text: str, default: Any, key: str) -> Any:
     return text
 
 
+def _check_automatic_patterns(email: EmailSettings) -> None:
+    from channels.email.automatic import AutomaticRules  # read in the mail workers too
+
+    for name, subjects, headers in (("automatic_subjects", email.automatic_subjects, []),
+                                    ("automatic_headers", [], email.automatic_headers)):
+        try:
+            AutomaticRules.from_settings(subjects, headers)
+        except ValueError as error:
+            raise SettingsError(f"email.{name}: {error}") from None
+
+
 def _check(settings: Settings) -> None:
     if not 0 <= settings.http.port <= 65535:
         raise SettingsError(f"http.port: {settings.http.port} is not a TCP port")
@@ -359,6 +375,7 @@ def _check(settings: Settings) -> None:
     for name in ("parse_timeout_seconds", "parse_workers"):
         if getattr(settings.email, name) < 1:
             raise SettingsError(f"email.{name}: must be positive")
+    _check_automatic_patterns(settings.email)
     if settings.shop.return_window_days < 0:
         raise SettingsError("shop.return_window_days: must not be negative")
     if settings.shop.transcript_retention_days < 0:

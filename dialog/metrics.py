@@ -31,6 +31,10 @@ class Metrics(Protocol):
         """A customer message was taken and deliberately not answered (reason: e.g.
         "rate_limited")."""
 
+    def email_refused(self, kind: str) -> None:
+        """A received mail was automatic and not answered (kind: "bounce", "auto_reply",
+        "bulk", "report", "own_mail", "configured")."""
+
     def proof_failed(self, level: str) -> None:
         """A proof of an order failed ("basic": number and email/postcode; "code": a
         one-time code)."""
@@ -56,6 +60,9 @@ class NoMetrics:
         pass
 
     def unanswered(self, channel: str, reason: str) -> None:
+        pass
+
+    def email_refused(self, kind: str) -> None:
         pass
 
     def proof_failed(self, level: str) -> None:

@@ -44,6 +44,10 @@ class PrometheusMetrics:
                                    "(rate_limited: new mail threads of unauthenticated "
                                    "senders past [limits])", ["channel", "reason"],
                                    registry=registry)
+        self._email_refused = Counter("orderbot_email_refused",
+                                      "Received mail not answered because it is automatic, "
+                                      "by kind (bounce, auto_reply, bulk, report, own_mail, "
+                                      "configured)", ["kind"], registry=registry)
         self._backlog = Gauge("orderbot_outbox_backlog", "Outbox rows waiting to be sent",
                               registry=registry)
         self._failed = Gauge("orderbot_outbox_failed", "Outbox rows given up on",
@@ -86,6 +90,9 @@ class PrometheusMetrics:
 
     def unanswered(self, channel: str, reason: str) -> None:
         self._unanswered.labels(channel, reason).inc()
+
+    def email_refused(self, kind: str) -> None:
+        self._email_refused.labels(kind).inc()
 
     def proof_failed(self, level: str) -> None:
         self._proof_failures.labels(level).inc()

@@ -17,6 +17,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP
 from fastapi import APIRouter
 
+from channels.email.automatic import AutomaticRules
 from channels.email.composing import MailParts, UnsendableReply, compose
 from channels.email.listener import MailHandler
 from channels.email.parse_workers import ParseWorkers
@@ -56,8 +57,10 @@ class EmailChannel:
         self._shop_name = shop_name
         self.address = settings.address.strip().lower()
         self.domain = self.address.rpartition("@")[2]
-        self.parser = ParseWorkers(workers=settings.parse_workers,
-                                   seconds=settings.parse_timeout_seconds)
+        self.parser = ParseWorkers(
+            workers=settings.parse_workers, seconds=settings.parse_timeout_seconds,
+            rules=AutomaticRules.from_settings(settings.automatic_subjects,
+                                               settings.automatic_headers))
         self.handler = MailHandler(self.address, inbox, manager, parser=self.parser,
                                    authserv_id=settings.authserv_id, limits=limits,
                                    metrics=metrics)

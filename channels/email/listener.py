@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from channels.email.automatic import BOUNCE
+from channels.email.automatic import BOUNCE, OWN_MAIL
 from channels.email.options import MAX_ANSWER_CHARS, chosen_button
 from channels.email.parse_workers import (
     ParseTimedOut,
@@ -104,7 +104,8 @@ class MailHandler:
         if mail.sender is None:
             return NO_SENDER
         if mail.sender == self._address:  # our own mail came back: never talk to ourselves
-            log.info("email: mail from the bot's own address dropped")
+            log.info("email: mail not answered: own_mail (From of the bot's own address)")
+            self._metrics.email_refused(OWN_MAIL)
             return OK
         thread = self._thread(mail)
         key = ConversationKey(CHANNEL, thread.chat_id)
@@ -160,7 +161,11 @@ class MailHandler:
         return button.payload if button is not None else None
 
     async def _note_automatic(self, mail: ParsedMail) -> None:
-        log.info("email: %s not answered", mail.automatic)
+        """Logged with its kind and the sign that showed it (never an address or a subject),
+        counted by kind."""
+        assert mail.automatic is not None
+        log.info("email: mail not answered: %s (%s)", mail.automatic, mail.automatic_reason)
+        self._metrics.email_refused(mail.automatic)
         if mail.automatic != BOUNCE or not mail.failed_recipients:
             return
         for address in mail.failed_recipients:

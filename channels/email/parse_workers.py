@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
+from channels.email.automatic import NO_RULES, AutomaticRules
 from channels.email.parsing import ParsedMail, UnreadableMail, parse_mail
 
 # The forkserver loads these once; each worker is forked from it ready to parse. "__main__"
@@ -44,8 +45,11 @@ class ParseWorkerFailed(Exception):
 
 
 class ParseWorkers:
-    def __init__(self, *, workers: int, seconds: float) -> None:
+    def __init__(
+        self, *, workers: int, seconds: float, rules: AutomaticRules = NO_RULES
+    ) -> None:
         self._seconds = seconds
+        self._rules = rules  # the shop's extra patterns of automatic mail, sent with each mail
         self._places = asyncio.Semaphore(workers)
         self._threads = ThreadPoolExecutor(max_workers=workers,
                                            thread_name_prefix="mail-parse")
@@ -104,7 +108,8 @@ class ParseWorkers:
         """In a thread of ours: one worker process, waited for up to the time limit."""
         reader, writer = _CONTEXT.Pipe(duplex=False)
         process = _CONTEXT.Process(target=_parse_into, name="orderbot-mail-parser",
-                                   args=(writer, raw, mail_from, domain, authserv_id),
+                                   args=(writer, raw, mail_from, domain, authserv_id,
+                                         self._rules),
                                    daemon=True)
         answered = False
         try:
@@ -141,11 +146,13 @@ class ParseWorkers:
 
 
 def _parse_into(
-    connection: Connection, raw: bytes, mail_from: str | None, domain: str, authserv_id: str
+    connection: Connection, raw: bytes, mail_from: str | None, domain: str, authserv_id: str,
+    rules: AutomaticRules,
 ) -> None:
     """The worker process: parse, send the result (or the reason it is unreadable) back."""
     try:
-        outcome: ParsedMail | UnreadableMail = parse_mail(raw, mail_from, domain, authserv_id)
+        outcome: ParsedMail | UnreadableMail = parse_mail(raw, mail_from, domain, authserv_id,
+                                                          rules)
     except UnreadableMail as error:
         outcome = error
     connection.send(outcome)

@@ -72,7 +72,7 @@ _NOTICE = re.compile(
     rf"{_OPENING.pattern}|"
     r"the original message was received at|"
     r"delivery to the following recipients? failed|"
-    r"your message (?:wasn't|was not|couldn't be|could not be) delivered|"
+    r"your message (?:to \S{1,254} )?(?:wasn't|was not|couldn't be|could not be) delivered|"
     r"sorry, we were unable to deliver your message|"
     r"unable to deliver (?:the )?message to the following|"
     r"message could not be delivered to|"
@@ -138,8 +138,10 @@ def is_mail_system(address: str) -> bool:
     """Whether an address (bare, <...> or with a display name) is a mail system's own: a
     MAILER-DAEMON or postmaster mailbox, or an MTA's display name."""
     name, bare = parseaddr(address)
-    local = bare.rpartition("@")[0] if "@" in bare else bare
-    return local.strip().lower() in _DAEMONS or name.strip().lower() in _DAEMON_NAMES
+    local = (bare.rpartition("@")[0] if "@" in bare else bare).strip().lower()
+    # Exchange Online signs its notices as MicrosoftExchange<hex>@<tenant>.
+    return local in _DAEMONS or name.strip().lower() in _DAEMON_NAMES or \
+        re.fullmatch(r"microsoftexchange[0-9a-f]{32}", local) is not None
 
 
 def is_null_address(address: str) -> bool:
@@ -182,7 +184,7 @@ def report_text(message: Message) -> str:
     except LookupError:  # an unknown charset
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else ""
     if part.get_content_type() == "text/html":
-        text = html_to_text(text[:10 * MAX_REPORT_CHARS])
+        text = html_to_text(text[:2 * MAX_REPORT_CHARS])  # its top is enough
     return text[:MAX_REPORT_CHARS].replace("\r\n", "\n")
 
 

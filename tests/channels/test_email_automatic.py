@@ -157,6 +157,10 @@ TEXT_BOUNCES = {
                  f"Delivery has failed to these recipients or groups:\n\n{OLIVIA}\nThe e-mail "
                  f"address you entered couldn't be found.\n\nOriginal message headers:\n\n"
                  f"{RETURNED}"),
+    "exchange online": ("Undeliverable: Re: order",
+                        f"Your message to {OLIVIA} couldn't be delivered.\n\n"
+                        f"olivia.brown wasn't found at example.com.\n\n{OLIVIA}\n\n"
+                        f"Original message headers:\n\n{RETURNED}"),
     "lotus notes": ("DELIVERY FAILURE: User olivia.brown not listed in Domino Directory",
                     f"Your message\n\n  Subject: Re: order\n\nwas not delivered to:\n\n  "
                     f"{OLIVIA}\n\nbecause:\n\n  User not listed in Domino Directory\n\n"
@@ -203,7 +207,9 @@ def test_exims_failed_recipients_header_names_them() -> None:
 
 @pytest.mark.parametrize("sender", [
     "From: MAILER-DAEMON@mx.example.net", "From: Mail Delivery System <bounces@mx.example.net>",
-    "From: postmaster@example.net", "From: MAILER-DAEMON <>", "Return-Path: <MAILER-DAEMON>",
+    "From: postmaster@example.net", "From: MAILER-DAEMON <>",
+    "From: Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@example.com>",
+    "Return-Path: <MAILER-DAEMON>",
 ])
 def test_a_mail_system_as_sender_is_a_bounce(sender: str) -> None:
     assert kind(mail(f"{sender}\nSubject: Notice", "Something happened.")) == BOUNCE

@@ -109,12 +109,20 @@ def body_text(message: EmailMessage) -> str:
     if part is None:
         return ""
     content = _content(part)
-    if part.get_content_type() == "text/html":
-        content = html_to_text(content[:MAX_HTML_CHARS])
+    if part.get_content_type() != "text/html":
+        if str(part.get_param("format", "")).lower() == "flowed":
+            content = _unflow(content[:MAX_SCANNED_CHARS],
+                              str(part.get_param("delsp", "")).lower() == "yes")
+        return _new_text(content)
+    html = content[:MAX_HTML_CHARS]
+    text = _new_text(html_to_text(html))
+    # Everything inside quote markup and no reply header above it: the customer wrote it so
+    # (an HTML forward, or a client that wraps the whole text): the text is cut as plain.
+    return text or _new_text(html_to_text(html, quotes=True))
+
+
+def _new_text(content: str) -> str:
     content = content[:MAX_SCANNED_CHARS]  # before any pattern reads it
-    if str(part.get_param("format", "")).lower() == "flowed" and \
-            part.get_content_type() != "text/html":
-        content = _unflow(content, str(part.get_param("delsp", "")).lower() == "yes")
     content = _CONTROL.sub("", content.replace("\r\n", "\n").replace("\r", "\n"))
     return strip_quotes(content)[:MAX_TEXT_CHARS].strip()
 
@@ -166,14 +174,23 @@ def _content(part: EmailMessage) -> str:
 
 
 def _unflow(text: str, delsp: bool) -> str:
-    """RFC 3676: a line ending in a space continues on the next line."""
-    out: list[str] = []
+    """RFC 3676: a line ending in a space continues on the next line of the same quote depth
+    (a quoted "> Hi " does not swallow the answer below it); a leading space is stuffing."""
+    out: list[tuple[int, str]] = []  # (quote depth, text)
+    flowed = False
     for line in text.replace("\r\n", "\n").split("\n"):
-        if out and out[-1].endswith(" ") and out[-1] != "-- ":
-            out[-1] = (out[-1][:-1] if delsp else out[-1]) + line
+        content = line.lstrip(">")
+        depth = len(line) - len(content)
+        if content.startswith(" "):
+            content = content[1:]
+        if flowed and out and out[-1][0] == depth:
+            previous = out[-1][1]
+            out[-1] = (depth, (previous[:-1] if delsp else previous) + content)
         else:
-            out.append(line)
-    return "\n".join(out)
+            out.append((depth, content))
+        flowed = content.endswith(" ") and content != "-- "
+    return "\n".join(">" * depth + " " + content if depth else content
+                     for depth, content in out)
 
 
 def _sender(message: EmailMessage, mail_from: str | None) -> tuple[str, str | None]:

@@ -25,6 +25,7 @@ from channels.email.authentication import from_is_authenticated
 from channels.email.automatic import BOUNCE, automatic_kind, failed_recipients
 from channels.email.headers import MAX_ID_HEADER_CHARS, header_text
 from channels.email.html_text import html_to_text
+from channels.email.language_hint import mail_language
 from channels.email.quoting import strip_quotes
 from channels.email.threading import message_ids
 
@@ -68,6 +69,9 @@ class ParsedMail:
     # The shop's mail server vouches for the From address (authentication.py); False: anyone
     # may have written it, and the sender is a stranger.
     authenticated: bool = False
+    # Of a human mail with no text of its own: the language its subject and quote are in (the
+    # bot asks in it whether the customer meant to write something).
+    language: str | None = None
 
 
 def parse_mail(
@@ -82,11 +86,13 @@ def parse_mail(
         automatic = automatic_kind(message, mail_from)
         name, address = _sender(message, mail_from)
         ids = message_ids(_ids_header(message, "Message-ID"))
+        subject = header_text(message, "Subject")
+        text = "" if automatic else body_text(message)
         return ParsedMail(
             sender=address,
             sender_name=name,
-            subject=clean_subject(header_text(message, "Subject")),
-            text="" if automatic else body_text(message),
+            subject=clean_subject(subject),
+            text=text,
             message_id=ids[0] if ids else None,
             fingerprint="sha256:" + hashlib.sha256(raw).hexdigest()[:48],
             in_reply_to=_bounded(message_ids(_ids_header(message, "In-Reply-To"))),
@@ -94,6 +100,8 @@ def parse_mail(
             automatic=automatic,
             failed_recipients=failed_recipients(message, domain) if automatic == BOUNCE else [],
             authenticated=from_is_authenticated(message, address, authserv_id),
+            language=None if automatic or text else mail_language(
+                f"{subject[:MAX_SUBJECT_CHARS]}\n{_body_content(message)}"),
         )
     except _TooManyParts:
         raise UnreadableMail(f"the message has more than {MAX_PARTS} MIME parts") from None
@@ -119,6 +127,11 @@ def body_text(message: EmailMessage) -> str:
     # Everything inside quote markup and no reply header above it: the customer wrote it so
     # (an HTML forward, or a client that wraps the whole text): the text is cut as plain.
     return text or _new_text(html_to_text(html, quotes=True))
+
+
+def _body_content(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain", "html"))
+    return "" if part is None else _content(part)[:MAX_SCANNED_CHARS]
 
 
 def _new_text(content: str) -> str:

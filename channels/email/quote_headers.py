@@ -11,7 +11,7 @@ import re
 
 # Verbs of "<date>, <name> wrote:" (en, pl, ru, de, fr, es, it, nl, da/no/sv, fi, pt, vi...).
 _WROTE = (
-    r"wrote|sent|napisał\(a\)|napisała?|pisze|написал\(а\)|написала?|пишет|schrieb|"
+    r"wrote|napisał\(a\)|napisała?|pisze|написал\(а\)|написала?|пишет|schrieb|"
     r"a écrit|escribió|ha scritto|scrisse|het volgende geschreven|schreef|skrev|kirjoitti|"
     r"escreveu|đã viết|yazdı|napsal\(a\)|napsala?|írta"
 )
@@ -19,7 +19,7 @@ _ADDRESS = r"<\s*(?:mailto:)?[^<>\s@]{1,64}@[^<>\s]{1,255}\s*>"
 ATTRIBUTION = re.compile(
     "|".join([
         # Gmail, Apple Mail, Thunderbird: "On <date>, <name> wrote:" (also "sent:")
-        rf"^-*\s*on\b.{{0,300}}\b(?:{_WROTE})\s*:\s*$",
+        rf"^-*\s*on\b.{{0,300}}\b(?:{_WROTE}|sent)\s*:\s*$",
         r"^w dniu\b.{0,300}\bpisze:\s*$",  # Thunderbird (pl)
         # any language, when the line holds a date or an address: "<date>, <name> skrev:"
         rf"^(?=.{{0,300}}(?:\d|@)).{{0,300}}\b(?:{_WROTE})\s*:\s*$",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -39,6 +40,16 @@ async def recorded(bot: Orderbot) -> tuple[int, int]:
     return int(inbox or 0), int(conversations or 0)
 
 
+async def asked_count(bot: Orderbot) -> str:
+    """What /metrics counts of mails answered with the question instead of the dialog."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bot.app),
+                                 base_url="http://127.0.0.1") as client:
+        metrics = (await client.get("/metrics")).text
+    line = 'orderbot_messages_unanswered_total{channel="email",reason="no_new_text"}'
+    found = [row.split()[-1] for row in metrics.splitlines() if row.startswith(line)]
+    return found[0] if found else "0"
+
+
 @pytest.mark.parametrize("address, body, subject, question", [
     (OLIVIA, "On Mon, 2 Mar 2026 at 10:00, Shop <orders@shop.example> wrote:\n> Your order\n",
      "Re: Your order", "Did you mean to write something?"),
@@ -69,6 +80,7 @@ async def test_an_empty_mail_is_asked_about_and_the_next_real_one_is_answered(
     await olivia.send(customer_mail(OLIVIA, "", to=SHOP))
     question = (await relay.wait_for(1, OLIVIA))[0]
     assert "Did you mean to write something?" in question.text
+    assert await asked_count(bot) == "1.0"
 
     answer = await olivia.write("Where is my order A-1015?")
     assert "A-1015" in answer.text

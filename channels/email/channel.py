@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from datetime import UTC, datetime
 from email.utils import make_msgid, parseaddr
 from typing import Any
 
@@ -19,15 +20,16 @@ from fastapi import APIRouter
 
 from channels.email.automatic import AutomaticRules
 from channels.email.composing import MailParts, UnsendableReply, compose
-from channels.email.listener import MailHandler
+from channels.email.listener import CHANNEL, MailHandler, reply_context
 from channels.email.parse_workers import ParseWorkers
+from channels.email.parsing import ParsedMail
 from channels.email.sending import RelaySender
-from channels.email.threading import bot_message_id, chat_id_for
+from channels.email.threading import Thread, bot_message_id, chat_id_for
 from channels.limits import PublicLimits
 from config import EmailSettings, SettingsError
 from dialog.inbox import Inbox
 from dialog.manager import DialogManager
-from dialog.messages import Delivery, DeliveryFailed
+from dialog.messages import ConversationKey, Delivery, DeliveryFailed, Outbound
 from dialog.metrics import Metrics
 from dialog.proactive import Contact
 
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024  # bigger mail is refused with 552 (photos fit, videos not)
 HISTORY_LIMIT = 200  # what manager.history returns at most
+QUESTION_WAIT_SECONDS = 10.0  # at stop, for "did you mean to write something?" mails
 
 
 class EmailChannel:
@@ -63,8 +66,9 @@ class EmailChannel:
                                                settings.automatic_headers))
         self.handler = MailHandler(self.address, inbox, manager, parser=self.parser,
                                    authserv_id=settings.authserv_id, limits=limits,
-                                   metrics=metrics)
+                                   metrics=metrics, on_no_new_text=self._ask_what_was_meant)
         self._relay = RelaySender(settings)
+        self._questions: set[asyncio.Task[None]] = set()
         self._server: asyncio.Server | None = None
         self._sessions: weakref.WeakSet[SMTP] = weakref.WeakSet()
 
@@ -87,6 +91,8 @@ class EmailChannel:
 
     async def stop(self) -> None:
         await self.parser.close()
+        if self._questions:  # a question on its way to the relay: let it go (bounded there)
+            await asyncio.wait(set(self._questions), timeout=QUESTION_WAIT_SECONDS)
         if self._server is None:
             return
         self._server.close()
@@ -137,6 +143,36 @@ class EmailChannel:
             "last": None,
             "proactive": True,
         }
+
+    def _ask_what_was_meant(self, mail: ParsedMail, thread: Thread) -> None:
+        """Answer a mail with no text of its own, after the SMTP answer (off its path)."""
+        task = asyncio.create_task(self._send_question(mail, thread))
+        self._questions.add(task)
+        task.add_done_callback(self._questions.discard)
+
+    async def _send_question(self, mail: ParsedMail, thread: Thread) -> None:
+        """Straight to the relay, not through the outbox: no conversation is started for a
+        mail that said nothing, and a lost question costs the customer one more mail."""
+        key = ConversationKey(CHANNEL, thread.chat_id)
+        language = mail.language or "en"
+        try:
+            if await self._manager.has_conversation(key):
+                language, _entries = await self._manager.history(key)
+            texts = self._manager.texts
+            delivery = Delivery(0, 0, Outbound(key, texts.get(language, "email_no_new_text")),
+                                datetime.now(UTC).isoformat(), reply_context(mail, thread))
+            message = compose(delivery, MailParts(
+                address=self.address, shop_name=self._shop_name,
+                message_id=make_msgid(domain=self.domain), options_hint="",
+                default_subject=texts.get(language, "email_subject", shop=self._shop_name),
+                stranger_subject=texts.get(language, "email_subject_unverified",
+                                           shop=self._shop_name),
+            ))
+            await self._relay.send(message, self.address, str(mail.sender))
+        except (DeliveryFailed, UnsendableReply) as error:
+            log.warning("email: the question about a mail with no text was not sent: %s", error)
+        except Exception:
+            log.exception("email: the question about a mail with no text was not sent")
 
     def _session(self) -> SMTP:
         session = SMTP(

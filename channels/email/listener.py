@@ -1,5 +1,8 @@
 """The SMTP side (aiosmtpd handler): who may be written to, and what a received mail becomes.
 
+A human mail with no text of its own (only the quoted history, a signature) never reaches
+the dialog: `on_no_new_text` answers it with a short question instead.
+
 RCPT: only the shop's address (550 5.1.1 otherwise). DATA: parse, then either record the
 mail in the inbox (250 only after it is durably recorded, 451 when it could not be: the
 sending server tries again), or accept and drop what must not be answered (auto-replies,
@@ -23,6 +26,7 @@ the limits full for real customers; not 5xx: it would bounce to forged senders.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from channels.email.automatic import BOUNCE, OWN_MAIL
@@ -57,8 +61,10 @@ class MailHandler:
         self, address: str, inbox: Inbox, manager: DialogManager, *, parser: ParseWorkers,
         authserv_id: str = "", limits: PublicLimits | None = None,
         metrics: Metrics | None = None,
+        on_no_new_text: Callable[[ParsedMail, Thread], None] | None = None,
     ) -> None:
         self._address = address.lower()
+        self._on_no_new_text = on_no_new_text
         self._domain = self._address.rpartition("@")[2]
         self._inbox = inbox
         self._manager = manager
@@ -110,6 +116,14 @@ class MailHandler:
         thread = self._thread(mail)
         key = ConversationKey(CHANNEL, thread.chat_id)
         if not mail.authenticated and not await self._stranger_admitted(key, mail.sender):
+            return OK
+        if not mail.text:
+            # Only quotes, a signature or nothing: the dialog would take the silence for an
+            # answer ("no"?). The channel asks instead whether they meant to write something.
+            log.info("email: a mail with no text of its own; asked what the customer meant")
+            self._metrics.unanswered(CHANNEL, "no_new_text")
+            if self._on_no_new_text is not None:
+                self._on_no_new_text(mail, thread)
             return OK
         inbound = await self.inbound(mail, thread)
         if not await self._inbox.accept(inbound):  # ids can hold addresses: not logged

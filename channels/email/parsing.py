@@ -25,6 +25,7 @@ from channels.email.authentication import from_is_authenticated
 from channels.email.automatic import BOUNCE, NO_RULES, AutomaticRules, classify, failed_recipients
 from channels.email.headers import MAX_ID_HEADER_CHARS, header_text
 from channels.email.html_text import html_to_text
+from channels.email.language_hint import mail_language
 from channels.email.quoting import strip_quotes
 from channels.email.threading import message_ids
 
@@ -69,6 +70,9 @@ class ParsedMail:
     # The shop's mail server vouches for the From address (authentication.py); False: anyone
     # may have written it, and the sender is a stranger.
     authenticated: bool = False
+    # Of a human mail with no text of its own: the language its subject and quote are in (the
+    # bot asks in it whether the customer meant to write something).
+    language: str | None = None
 
 
 def parse_mail(
@@ -85,11 +89,13 @@ def parse_mail(
         automatic = verdict.kind if verdict else None
         name, address = _sender(message, mail_from)
         ids = message_ids(_ids_header(message, "Message-ID"))
+        subject = header_text(message, "Subject")
+        text = "" if automatic else body_text(message)
         return ParsedMail(
             sender=address,
             sender_name=name,
-            subject=clean_subject(header_text(message, "Subject")),
-            text="" if automatic else body_text(message),
+            subject=clean_subject(subject),
+            text=text,
             message_id=ids[0] if ids else None,
             fingerprint="sha256:" + hashlib.sha256(raw).hexdigest()[:48],
             in_reply_to=_bounded(message_ids(_ids_header(message, "In-Reply-To"))),
@@ -98,6 +104,8 @@ def parse_mail(
             automatic_reason=verdict.reason if verdict else "",
             failed_recipients=failed_recipients(message, domain) if automatic == BOUNCE else [],
             authenticated=from_is_authenticated(message, address, authserv_id),
+            language=None if automatic or text else mail_language(
+                f"{subject[:MAX_SUBJECT_CHARS]}\n{_body_content(message)}"),
         )
     except _TooManyParts:
         raise UnreadableMail(f"the message has more than {MAX_PARTS} MIME parts") from None
@@ -113,12 +121,25 @@ def body_text(message: EmailMessage) -> str:
     if part is None:
         return ""
     content = _content(part)
-    if part.get_content_type() == "text/html":
-        content = html_to_text(content[:MAX_HTML_CHARS])
+    if part.get_content_type() != "text/html":
+        if str(part.get_param("format", "")).lower() == "flowed":
+            content = _unflow(content[:MAX_SCANNED_CHARS],
+                              str(part.get_param("delsp", "")).lower() == "yes")
+        return _new_text(content)
+    html = content[:MAX_HTML_CHARS]
+    text = _new_text(html_to_text(html))
+    # Everything inside quote markup and no reply header above it: the customer wrote it so
+    # (an HTML forward, or a client that wraps the whole text): the text is cut as plain.
+    return text or _new_text(html_to_text(html, quotes=True))
+
+
+def _body_content(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain", "html"))
+    return "" if part is None else _content(part)[:MAX_SCANNED_CHARS]
+
+
+def _new_text(content: str) -> str:
     content = content[:MAX_SCANNED_CHARS]  # before any pattern reads it
-    if str(part.get_param("format", "")).lower() == "flowed" and \
-            part.get_content_type() != "text/html":
-        content = _unflow(content, str(part.get_param("delsp", "")).lower() == "yes")
     content = _CONTROL.sub("", content.replace("\r\n", "\n").replace("\r", "\n"))
     return strip_quotes(content)[:MAX_TEXT_CHARS].strip()
 
@@ -170,14 +191,23 @@ def _content(part: EmailMessage) -> str:
 
 
 def _unflow(text: str, delsp: bool) -> str:
-    """RFC 3676: a line ending in a space continues on the next line."""
-    out: list[str] = []
+    """RFC 3676: a line ending in a space continues on the next line of the same quote depth
+    (a quoted "> Hi " does not swallow the answer below it); a leading space is stuffing."""
+    out: list[tuple[int, str]] = []  # (quote depth, text)
+    flowed = False
     for line in text.replace("\r\n", "\n").split("\n"):
-        if out and out[-1].endswith(" ") and out[-1] != "-- ":
-            out[-1] = (out[-1][:-1] if delsp else out[-1]) + line
+        content = line.lstrip(">")
+        depth = len(line) - len(content)
+        if content.startswith(" "):
+            content = content[1:]
+        if flowed and out and out[-1][0] == depth:
+            previous = out[-1][1]
+            out[-1] = (depth, (previous[:-1] if delsp else previous) + content)
         else:
-            out.append(line)
-    return "\n".join(out)
+            out.append((depth, content))
+        flowed = content.endswith(" ") and content != "-- "
+    return "\n".join(">" * depth + " " + content if depth else content
+                     for depth, content in out)
 
 
 def _sender(message: EmailMessage, mail_from: str | None) -> tuple[str, str | None]:

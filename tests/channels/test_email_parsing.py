@@ -165,7 +165,7 @@ def test_quoted_history_and_signatures_are_cut(text: str, kept: str) -> None:
      "Where?\n\nThanks"),
     ('<p>See <a href="https://x.example/t?a=1">tracking</a></p>',
      "See tracking (https://x.example/t?a=1)"),
-    ("<ul><li>one</li><li>two</li></ul>", "- one\n\n- two"),
+    ("<ul><li>one</li><li>two</li></ul>", "- one\n- two"),  # list items line by line
     ("<style>p{color:red}</style><p>Hi<br>there</p>", "Hi\nthere"),
     ("<p>a<img src=x>b<br/>c</p>", "ab\nc"),
 ])

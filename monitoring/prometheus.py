@@ -42,7 +42,9 @@ class PrometheusMetrics:
         self._unanswered = Counter("orderbot_messages_unanswered",
                                    "Customer messages taken and not answered on purpose "
                                    "(rate_limited: new mail threads of unauthenticated "
-                                   "senders past [limits])", ["channel", "reason"],
+                                   "senders past [limits]; no_new_text: mail with nothing "
+                                   "of its own, asked only whether they meant to write "
+                                   "something)", ["channel", "reason"],
                                    registry=registry)
         self._email_refused = Counter("orderbot_email_refused",
                                       "Received mail not answered because it is automatic, "

@@ -120,6 +120,8 @@ def _raw_span(lines: list[str], index: int) -> int:
         piece = lines[index + span - 1].strip()
         if not piece:
             continue
+        if _is_quote(piece) or is_signature_line(piece):
+            break  # the customer's line above a quote is not part of its attribution
         pieces.append(piece)
         joined = _join(pieces)
         if ATTRIBUTION.match(joined):

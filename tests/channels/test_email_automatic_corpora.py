@@ -9,7 +9,7 @@ Corpora (tests/fixtures/mail/README.md says where each comes from and under whic
 - human/written: 41 mails of customers in en/pl/ru written for this test, several with the
   words of a bounce or an auto-reply in their subject ("Delivery failure - parcel never
   arrived", "Out of office policy question", "Не доставлено");
-- human/talon and human/email_reply_parser: the replies of mailgun/talon and of
+- replies/ (shared with the reply-parsing corpora test): the replies of mailgun/talon and of
   github/email_reply_parser and zapier's port (bodies without headers get a person's).
 """
 
@@ -58,14 +58,15 @@ def _with_headers(name: str, body: str, subtype: str = "plain") -> bytes:
 def _people() -> dict[str, list[tuple[str, bytes]]]:
     human = FIXTURES / "human"
     replies: list[tuple[str, bytes]] = []
-    for path in sorted((human / "talon").iterdir()):
+    corpora = FIXTURES / "replies"  # shared with tests/channels/test_email_parsing_corpora.py
+    for path in sorted((corpora / "talon").rglob("*")):
         if path.suffix == ".eml":
             replies.append((f"talon/{path.name}", path.read_bytes()))
         elif path.suffix == ".html":
             replies.append((f"talon/{path.name}", _with_headers(
                 path.stem, path.read_text("utf-8", "replace"), "html")))
-    for port in ("github", "zapier"):
-        for path in sorted((human / "email_reply_parser" / port).glob("*.txt")):
+    for port, folder in (("github", "email_reply_parser"), ("zapier", "zapier_email_reply_parser")):
+        for path in sorted((corpora / folder / "emails").glob("*.txt")):
             replies.append((f"{port}/{path.name}", _with_headers(
                 path.stem, path.read_text("utf-8", "replace"))))
     return {

@@ -118,6 +118,15 @@ def test_sent_from_in_the_middle_of_prose_is_not_a_signature() -> None:
     assert new_text(body) == body
 
 
+def test_a_line_with_a_time_above_a_signature_and_a_quote_is_kept() -> None:
+    # A last line with a digit ("5 pm") once joined the quote's attribution two lines below
+    # as if it were a wrapped "On <date> ... wrote:" and the whole answer was lost.
+    body = ("Yes, please confirm it. And can you deliver after 5 pm?\n\nSent from my iPhone\n\n"
+            "> On 3 Jun 2024, at 09:00, Demo Shop <orders@shop.example> wrote:\n>\n"
+            "> Please confirm your order A-1160.\n")
+    assert new_text(body) == "Yes, please confirm it. And can you deliver after 5 pm?"
+
+
 def test_a_flowed_bottom_post_keeps_the_answer_below_the_quote() -> None:
     body = "On Mon, 2 Mar 2026 at 10:00, Demo Shop wrote:\n> Hi \nHello"
     assert new_text(body, "text/plain; charset=utf-8; format=flowed") == "Hello"

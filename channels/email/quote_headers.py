@@ -51,6 +51,7 @@ SEPARATOR = re.compile(
     r"исходное сообщение|пересылаемое сообщение|пересланное сообщение|"
     r"исходное письмо|пересылаемое письмо)\s*-{2,}.{0,100}$"
     r"|^-{5,}\s*(?:forwarded|przekazana|пересланное)\b.{0,200}$"
+    r"|^={4,}\s*(?:forwarded|original|reply) message\s*={4,}$"  # Zoho
     r"|^_{20,}\s*$",  # Outlook's line above its header block
     re.IGNORECASE,
 )

@@ -15,6 +15,13 @@ _SIGNATURE_LINE = re.compile(
         r"^--\s*$",
         rf"^sent (?:from|with|via|using) {_APP}$",
         r"^(?:get|download) outlook for (?:ios|android)\b.{0,30}$",
+        r"^(?:получить|скачать|загрузить) outlook для (?:ios|android)\b.{0,30}$",
+        r"^scarica outlook per (?:ios|android)\b.{0,30}$",
+        r"^outlook für (?:ios|android) herunterladen\b.{0,30}$",
+        r"^(?:obtenir|télécharger) outlook pour (?:ios|android)\b.{0,30}$",
+        r"^(?:obtener|descargar) outlook para (?:ios|android)\b.{0,30}$",
+        r"^(?:download|installeer) outlook voor (?:ios|android)\b.{0,30}$",
+        r"^(?:hämta|skaffa) outlook för (?:ios|android)\b.{0,30}$",
         rf"^(?:wysłane|wysłano) (?:z|ze|przez|za pomocą) {_APP}$",
         r"^pobierz aplikację outlook\b.{0,40}$",
         rf"^gesendet (?:von|mit|vom|aus) {_APP}$",
@@ -33,8 +40,12 @@ _SIGNATURE_LINE = re.compile(
 _SIGN_OFF = re.compile(r"^-\s?[A-ZА-ЯŁŚŻŹĆ][\w.'’-]{0,30}(?: [A-ZА-ЯŁŚŻŹĆ][\w.'’-]{0,30}){0,2}$")
 
 
+# Outlook's apps write their line with the store link glued on: "Get Outlook for iOS<https://aka.ms/o0ukef>".
+_TRAILING_LINK = re.compile(r"\s*[<(]https?://[^\s<>()]{1,200}[>)]$")
+
+
 def is_signature_line(line: str) -> bool:
-    return bool(_SIGNATURE_LINE.match(line.strip()))
+    return bool(_SIGNATURE_LINE.match(_TRAILING_LINK.sub("", line.strip())))
 
 
 def without_sign_off(lines: list[str]) -> list[str]:

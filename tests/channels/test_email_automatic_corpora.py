@@ -65,6 +65,8 @@ def _people() -> dict[str, list[tuple[str, bytes]]]:
         elif path.suffix == ".html":
             replies.append((f"talon/{path.name}", _with_headers(
                 path.stem, path.read_text("utf-8", "replace"), "html")))
+    for path in sorted((corpora / "blind" / "emails").glob("*.eml")):
+        replies.append((f"blind/{path.name}", path.read_bytes()))
     for port, folder in (("github", "email_reply_parser"), ("zapier", "zapier_email_reply_parser")):
         for path in sorted((corpora / folder / "emails").glob("*.txt")):
             replies.append((f"{port}/{path.name}", _with_headers(

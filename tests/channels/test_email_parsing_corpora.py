@@ -17,7 +17,7 @@ import pytest
 from channels.email.parsing import parse_mail
 
 REPLIES = Path(__file__).parent.parent / "fixtures" / "mail" / "replies"
-CORPORA = ["talon", "email_reply_parser", "zapier_email_reply_parser"]
+CORPORA = ["talon", "email_reply_parser", "zapier_email_reply_parser", "blind"]
 TARGET = 0.95
 _CONTENT_TYPES = {"text": "text/plain", "html": "text/html"}
 

@@ -99,6 +99,9 @@ def test_attributions_end_the_new_text(attribution: str) -> None:
 
 
 SIGNATURES = [
+    "Pobierz aplikację Outlook dla systemu Android<https://aka.ms/AAb9ysg>",
+    "Получить Outlook для iOS<https://aka.ms/o0ukef>",
+    "Scarica Outlook per Android<https://aka.ms/AAb9ysg>",
     "Sent from my iPhone", "Sent from my Galaxy", "Sent from Mail for Windows",
     "Get Outlook for iOS", "Get Outlook for Android", "Wysłane z iPhone'a",
     "Wysłane z mojego iPhone'a", "Wysłano z aplikacji Poczta dla Windows",

@@ -19,6 +19,7 @@ from tests.browser.test_console import (
     ASK_FOR_A_PERSON,
     log_in,
     script_errors,
+    tid,
     transcript,
     waiting,
 )
@@ -106,6 +107,16 @@ async def test_an_operators_label_teaches_the_bot(
         await waiting(operator).first.click()
         await expect(transcript(operator, "customer").filter(has_text=misunderstood)
                      .get_by_test_id("meaning-toggle")).to_have_text("Meant: Return or refund")
+
+        # The admin's dashboard shows the label, not yet learned.
+        await operator.goto(server.url + "/console/dashboard")
+        await expect(tid(operator, "kpi-labels-value")).to_have_text("1")
+        await expect(tid(operator, "kpi-labels-new-value")).to_have_text("1")
+        row = tid(operator, "label-row")
+        await expect(row).to_have_count(1)
+        await expect(row.locator("td")).to_have_text(
+            [misunderstood, re.compile("."), "Return or refund", "Demo Operator",
+             re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC$")])
         assert errors == []
     finally:
         await server.stop()
@@ -120,5 +131,10 @@ async def test_an_operators_label_teaches_the_bot(
         newcomer = await new_page()
         await _customer_says(newcomer, server.url + "/", misunderstood)
         await expect(messages(newcomer, "bot").last).to_contain_text(RETURN_FLOW)
+        admin = await new_page()
+        await log_in(admin, server)
+        await admin.goto(server.url + "/console/dashboard")
+        await expect(tid(admin, "kpi-labels-value")).to_have_text("1")
+        await expect(tid(admin, "kpi-labels-new-value")).to_have_text("0")  # learned
     finally:
         await server.stop()

@@ -19,6 +19,7 @@ from bot import Orderbot
 from dialog.intent_labels import label_message, remove_label
 from dialog.nlu import NluModel
 from dialog.nlu import retrain as retrain_module
+from dialog.nlu.prepared import prepared_model
 from dialog.nlu.retrain import read_holdout
 from dialog.store import Conversation, TranscriptEntry
 from tests.conftest import BotFactory
@@ -188,3 +189,42 @@ async def test_start_up_learns_new_labels_once_and_forgets_removed_ones(
     assert [len(extra) for extra in calls] == [2, 1]
     assert len(forgot.nlu.labels) == 1 and forgot.nlu.labels < learned.nlu.labels
     assert len(_learned_files(cache)) == 1
+
+
+SERVE_LEARNED = """
+import asyncio, sys
+from dialog.learning import learn_at_start
+from dialog.nlu.prepared import prepared_model
+from dialog.nlu.retrain import LearnedModels
+from dialog.nlu.served import ServedModel
+from orders.database import Database, make_engine
+
+async def main(url, text):
+    database = Database(make_engine(url))
+    served = ServedModel(prepared_model())
+    await learn_at_start(database, served, LearnedModels(url))
+    await database.dispose()
+    print(len(served.labels), served.understand(text).intent, "sklearn" in sys.modules)
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+def _serve_learned(url: str, cache: Path) -> str:
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", SERVE_LEARNED, url, MISUNDERSTOOD], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+async def test_a_start_with_nothing_new_to_learn_imports_no_scikit_learn(
+    make_bot: BotFactory, cache: Path
+) -> None:
+    """Start-up stays fast: the prepared and the learned model are loaded, not trained."""
+    bot = await make_bot()
+    await _labelled(bot, GOOD_LABELS)
+    await asyncio.to_thread(prepared_model)  # what an earlier start of this release kept
+    await make_bot(database_url=bot.settings.database.url)  # learns the labels, keeps it
+    served = await asyncio.to_thread(_serve_learned, bot.settings.database.url, cache)
+    assert served == "2 return_order False"

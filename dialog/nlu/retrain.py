@@ -94,8 +94,17 @@ def read_holdout(directory: Path | None = None, stand_in: Path | None = None) ->
     return holdout
 
 
-def describe_holdout(holdout: Holdout) -> str:
-    return ", ".join(f"{language} {len(examples)}" for language, examples in holdout.items())
+def describe_holdout(holdout: Holdout, directory: Path | None = None) -> str:
+    """Where the holdout comes from and how many messages of each language it has."""
+    directory = HOLDOUT_DIR if directory is None else directory
+    whole = all((directory / f"{language}.tsv").is_file() for language in LANGUAGES)
+    source = _shown(directory) if whole else f"{_shown(STAND_IN)} (stand-in)"
+    counts = ", ".join(f"{language} {len(examples)}" for language, examples in holdout.items())
+    return f"{source}: {counts}"
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -101,6 +102,8 @@ async def test_retrain_prints_both_scores_and_the_next_start_serves_the_new_mode
     done = await asyncio.to_thread(_retrain, url, cache)
     assert done.returncode == 0, done.stderr
     out = done.stdout
+    assert re.fullmatch(r"holdout: tests/nlu_(holdout|eval\.tsv \(stand-in\)): "
+                        r"en \d+, pl \d+, ru \d+ messages", out.splitlines()[0])
     assert "operators' labels: 2 (2 not learned by the current model)" in out
     assert out.splitlines()[2].split() == ["model", "en", "pl", "ru", "overall"]
     current, new = _scores(out, "current"), _scores(out, "new")

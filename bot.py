@@ -2,6 +2,8 @@
 
     python bot.py [--config FILE]            run everything enabled in the settings
     python bot.py nlu-eval FILE              evaluate the intent classifier on FILE
+    python bot.py nlu retrain                learn from the operators' labels (kept only if
+                                             not worse on the holdout)
     python bot.py operator add NAME [--display-name X] [--admin] [--password-stdin]
                                              create a console operator account
     python bot.py erase-customer EMAIL       erase a customer's conversations and personal data
@@ -65,6 +67,7 @@ from coordination.fallback import (
 from coordination.limits import RateLimiter
 from coordination.memory import InProcessAttempts, InProcessLocks, InProcessPubSub
 from coordination.redis import RedisAttempts, RedisLocks, RedisPubSub
+from dialog import learning
 from dialog.demo_history import seed_history
 from dialog.desk import OperatorDesk
 from dialog.flows import all_flows
@@ -76,6 +79,8 @@ from dialog.inbox import Inbox
 from dialog.manager import DialogManager
 from dialog.nlu import NluModel, evaluate
 from dialog.nlu.prepared import prepared_model
+from dialog.nlu.retrain import LearnedModels
+from dialog.nlu.served import ServedModel
 from dialog.outbox import OutboxSender
 from dialog.proactive import ProactiveMessages
 from dialog.proof_limits import ProofLimits, ProofPolicy
@@ -182,7 +187,9 @@ class Orderbot:
         self.process_name = settings.process.name or f"{socket.gethostname()}:{settings.http.port}"
         self.store = ConversationStore(owner=self.process_name)
         self.texts = Texts.load()
-        self.nlu = nlu or prepared_model()  # trained once, then loaded (dialog/nlu/prepared.py)
+        # trained once, then loaded (dialog/nlu/prepared.py); at start, what operators taught
+        # it replaces it (dialog/learning.py)
+        self.nlu = ServedModel(nlu or prepared_model())
         self.metrics = PrometheusMetrics(self.database)
         self.outbox = OutboxSender(self.database, self.store, {}, metrics=self.metrics)
         self.webhooks = self._webhooks(settings)
@@ -250,6 +257,7 @@ class Orderbot:
             services=self.services, texts=self.texts, locks=self.locks,
             limiter=self.rate_limiter, metrics=self.metrics,
         )
+        self.console.learned_labels = lambda: self.nlu.labels  # the dashboard's "new" labels
         self.console.deliveries = WebhookDeliveries(
             self.database, settings.webhooks.retry_hours,
             self.webhooks.wake if self.webhooks else _nothing)
@@ -418,6 +426,10 @@ class Orderbot:
                     if self.settings.demo.history:
                         made = await seed_history(session)
                         log.info("demo history seeded: %d conversations", made)
+        # Operators' labels the model has not learned yet: retrain (kept only if not worse)
+        # before the first message is understood.
+        await learning.learn_at_start(self.database, self.nlu,
+                             LearnedModels(_database_url(self.settings.database.url)))
         async with self.database.transaction() as session:
             await self.retention.plan(session)
             await self.webhook_retention.plan(session)
@@ -641,6 +653,7 @@ def main(argv: list[str] | None = None) -> int:
     evaluation.add_argument("file", type=Path)
     operator_cli.add_commands(commands)
     erase_cli.add_commands(commands)
+    learning.add_commands(commands)
     reconcile_cli.add_commands(commands)
     products_cli.add_commands(commands)
     args = parser.parse_args(argv)
@@ -669,6 +682,8 @@ def main(argv: list[str] | None = None) -> int:
         hooks = settings.webhooks  # the shop is told; a running bot sends it
         return erase_cli.run(args, _database_url(settings.database.url),
                              WebhookLog(hooks.retry_hours) if hooks.url else None)
+    if args.command == "nlu":
+        return learning.run_retrain(_database_url(settings.database.url))
     if args.command == "reconcile":
         return reconcile_cli.run(_shop_orders(settings), _database_url(settings.database.url))
     if args.command == "products":

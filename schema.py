@@ -7,6 +7,7 @@ import channels.slack.threads  # noqa: F401
 import console.models  # noqa: F401
 import dialog.events  # noqa: F401
 import dialog.handoffs  # noqa: F401
+import dialog.intent_labels  # noqa: F401
 import dialog.store  # noqa: F401
 import dialog.takeover  # noqa: F401
 import orders.billing  # noqa: F401

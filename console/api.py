@@ -36,6 +36,7 @@ from console.actions import ActionRefused, ActionRequest
 from console.analytics.api import add_analytics_routes
 from console.canned import CannedError
 from console.deliveries import add_delivery_routes
+from console.labels import add_label_routes, message_intents
 from console.live import COOKIE
 from console.tasks import add_task_routes
 from console.views import customer_json, order_json, transcript_text
@@ -253,12 +254,16 @@ def make_router(console: "OperatorConsole") -> APIRouter:
                         session, number)
                     if proven is not None:
                         orders.append(proven)
+        async with console.database.transaction() as session:
+            intents = await message_intents(session, [line.id for line in transcript])
         return {
             "conversation": found.to_json(),
             "customer": customer,
             "orders": [order_json(order) for order in orders],
             "transcript": [line.to_json() for line in transcript],
             "notes": [note.to_json() for note in notes],
+            # the bot's guess and the operator's label of each customer message, by its id
+            "intents": intents,
         }
 
     @router.post("/api/conversations/{conversation_id}/claim")
@@ -392,4 +397,5 @@ def make_router(console: "OperatorConsole") -> APIRouter:
     add_analytics_routes(router, console, Admin)  # the dashboard's figures and exports (admin)
     add_task_routes(router, console, Depends(operator))  # operator tasks and their orders
     add_delivery_routes(router, console, Admin)  # the webhooks to the shop (admin)
+    add_label_routes(router, console, Depends(operator), Admin)  # operators teach the bot
     return router

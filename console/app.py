@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from fastapi import APIRouter
 
@@ -50,6 +51,8 @@ class OperatorConsole:
         self.analytics = Analytics(database)
         self.tasks = TaskFeed(database, desk)
         self.deliveries: Deliveries | None = None  # the webhooks to the shop (bot.py sets it)
+        # The keys of the operators' labels the served model learned (bot.py sets it).
+        self.learned_labels: Callable[[], frozenset[str]] = frozenset
 
     @property
     def secure_cookie(self) -> bool:

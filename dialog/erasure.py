@@ -1,9 +1,10 @@
 """Data protection: erase a customer on request, and delete transcripts past their retention.
 
-Erasure deletes the customer's conversations (state, transcript, outbox, handoffs, notes,
-links, recorded inbox messages), their channel identities and back-in-stock subscriptions,
-and the order documents other than invoices; it blanks the personal data on the customer and
-their orders (name, email, phone, delivery address and postcode, return reasons). What
+Erasure deletes the customer's conversations (state, transcript, operators' intent labels,
+outbox, handoffs, notes, links, recorded inbox messages), their channel identities and
+back-in-stock subscriptions, and the order documents other than invoices; it blanks the
+personal data on the customer and their orders (name, email, phone, delivery address and
+postcode, return reasons). What
 accounting law requires stays: orders with number, dates, status history, lines, amounts,
 payments, refunds, returns' RMA numbers and lines, and issued invoices (README "Data
 protection"). The customer row stays (the orders point at it) under a placeholder name, with a
@@ -22,6 +23,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialog.intent_labels import delete_labels_before, delete_labels_of_conversations
 from dialog.store import Conversation, InboxRow, OrderWatcher, TranscriptEntry
 from orders.changes import CUSTOMER_ERASED, NO_CHANGES, ChangeLog
 from orders.documents import Document
@@ -92,7 +94,9 @@ async def erase_customer(
             func.lower(InboxRow.context["to"].as_string()) == email)
     await session.execute(delete(InboxRow).where(or_(*inbox_of_customer)))
     # Transcript, outbox, handoffs, notes, order links, tokens and Slack threads go with their
-    # conversation (ON DELETE CASCADE).
+    # conversation (ON DELETE CASCADE); operators' labels of their messages too, said here as
+    # they hold the customer's words (the model forgets them at its next start: docs/deploy.md).
+    await delete_labels_of_conversations(session, conversation_ids)
     await session.execute(delete(Conversation).where(Conversation.id.in_(conversation_ids)))
     await session.execute(
         delete(CustomerIdentity).where(CustomerIdentity.customer_id == customer_id))
@@ -152,7 +156,8 @@ async def _conversations(
 
 async def delete_old_transcripts(session: AsyncSession, before: datetime) -> int:
     """Delete the transcript lines, and the processed inbox messages, older than `before`;
-    how many transcript lines went."""
+    how many transcript lines went. Operators' labels of those lines go with them."""
+    await delete_labels_before(session, before)
     deleted = await session.execute(delete(TranscriptEntry).where(TranscriptEntry.at < before))
     await session.execute(delete(InboxRow).where(
         InboxRow.received_at < before, InboxRow.processed_at.is_not(None)))

@@ -32,6 +32,17 @@
   };
   var CHANNELS = { webchat: "Web chat", telegram: "Telegram", email: "Email", slack: "Slack" };
   var LANGUAGES = { en: "English", pl: "Polish", ru: "Russian" };
+  // What a customer meant (dialog.nlu.INTENTS), as the operator picks it: "What did they mean?"
+  var INTENTS = [
+    ["order_status", "Where is my order"], ["cancel_order", "Cancel an order"],
+    ["change_delivery", "Change the delivery"], ["return_order", "Return or refund"],
+    ["payment", "Payment or invoice"], ["product_availability", "Is a product available"],
+    ["human", "Talk to a person"], ["greet", "Greeting"], ["goodbye", "Goodbye"],
+    ["thanks", "Thanks"], ["affirm", "Yes, agrees"], ["deny", "No, disagrees"],
+    ["out_of_scope", "Something the shop does not do"]
+  ];
+  var INTENT_NAMES = {};
+  INTENTS.forEach(function (i) { INTENT_NAMES[i[0]] = i[1]; });
   var ACTIONS = [
     { action: "cancel", label: "Cancel" },
     { action: "reschedule", label: "Reschedule" },
@@ -454,7 +465,7 @@
     var known = queue[id] ? queue[id].item : null;
     current = {
       id: id, conversation: known, customer: known ? known.customer : null, orders: [], notes: [],
-      messages: {}, conversationIds: {}, loaded: false, busy: false, results: {}, openOrders: {}, generation: 0,
+      messages: {}, intents: {}, conversationIds: {}, loaded: false, busy: false, results: {}, openOrders: {}, generation: 0,
       changes: 0
     };
     current.conversationIds[id] = true;
@@ -497,10 +508,12 @@
       conv.customer = d.customer || null;
       conv.orders = Array.isArray(d.orders) ? d.orders : [];
       conv.notes = Array.isArray(d.notes) ? d.notes : [];
+      conv.intents = d.intents && typeof d.intents === "object" ? d.intents : {};
       (Array.isArray(d.transcript) ? d.transcript : []).forEach(function (m) {
         if (m && m.conversation_id != null) conv.conversationIds[m.conversation_id] = true;
         addMessage(m);
       });
+      Object.keys(conv.intents).forEach(function (id) { renderMeaning(id); });
       conv.loaded = true;
       renderConversationState();
       renderContext();
@@ -535,8 +548,73 @@
         ? el("div", { class: "text", testid: "message-text", text: text })
         : el("div", { class: "text pressed", testid: "message-text", text: "(pressed a button)" }),
       offered.length ? el("div", { class: "offered", "aria-label": "Buttons offered" },
-        offered.map(function (b) { return el("span", { class: "chip", text: String(b.title) }); })) : null
+        offered.map(function (b) { return el("span", { class: "chip", text: String(b.title) }); })) : null,
+      from === "customer" && text.trim() && m.id != null ? el("div", { class: "meaning", testid: "meaning" }) : null
     ]);
+  }
+
+  // ---- "What did they mean?": the operator labels a customer's message (docs/console.md) ----
+  function renderMeaning(id) {
+    var node = transcript.querySelector('[data-id="' + String(id) + '"] [data-testid="meaning"]');
+    if (!node || !current) return;
+    var known = current.intents[id] || {}, label = known.label || null, open = node.hasAttribute("data-open");
+    var menuId = "meaning-menu-" + id;
+    var toggle = el("button", {
+      type: "button", class: "meaning-toggle" + (label ? " labelled" : ""), testid: "meaning-toggle",
+      "aria-expanded": open ? "true" : "false", "aria-controls": menuId,
+      title: known.guessed ? "The bot understood: " + (INTENT_NAMES[known.guessed] || humanise(known.guessed)) : null,
+      text: label ? "Meant: " + (INTENT_NAMES[label.intent] || humanise(label.intent)) : "What did they mean?"
+    });
+    if (label) toggle.setAttribute("data-intent", label.intent);
+    toggle.addEventListener("click", function () {
+      if (node.hasAttribute("data-open")) node.removeAttribute("data-open"); else node.setAttribute("data-open", "");
+      renderMeaning(id);
+      var first = node.querySelector(open ? "[data-testid=meaning-toggle]" : "[data-testid=meaning-option]");
+      if (first) first.focus();
+      if (!open) node.scrollIntoView({ block: "nearest" });
+    });
+    var kids = [toggle];
+    if (open) {
+      var options = INTENTS.map(function (i) {
+        var chosen = !!(label && label.intent === i[0]);
+        var b = el("button", { type: "button", class: "chip-button" + (chosen ? " chosen" : ""), testid: "meaning-option",
+          "data-intent": i[0], "aria-pressed": chosen ? "true" : "false", text: i[1] });
+        b.addEventListener("click", function () { saveMeaning(id, node, i[0]); });
+        return b;
+      });
+      if (label) {
+        var remove = el("button", { type: "button", class: "chip-button remove", testid: "meaning-remove", text: "Remove the label" });
+        remove.addEventListener("click", function () { saveMeaning(id, node, null); });
+        options.push(remove);
+      }
+      var menu = el("div", { class: "meaning-menu", id: menuId, role: "group", "aria-label": "What did the customer mean?" }, options);
+      menu.addEventListener("keydown", function (e) {
+        if (e.key !== "Escape") return;
+        node.removeAttribute("data-open");
+        renderMeaning(id);
+        node.querySelector("[data-testid=meaning-toggle]").focus();
+      });
+      kids.push(menu);
+    }
+    node.replaceChildren.apply(node, kids);
+  }
+
+  function saveMeaning(id, node, intent) {
+    var conv = current, path = "/conversations/" + conv.id + "/messages/" + id + "/intent";
+    node.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    api(intent ? "PUT" : "DELETE", path, intent ? { intent: intent } : undefined).then(function (res) {
+      if (current !== conv) return;
+      if (res.ok) {
+        var known = conv.intents[id] || (conv.intents[id] = { guessed: null });
+        known.label = intent ? res.data.label : null;
+        node.removeAttribute("data-open");
+      } else {
+        convError(reason(res, "could not store what the customer meant"));
+      }
+      renderMeaning(id);
+      var toggle = node.querySelector("[data-testid=meaning-toggle]");
+      if (toggle) toggle.focus();
+    });
   }
 
   // Messages come from the transcript, the socket and our own sends, in any order and more than
@@ -558,6 +636,7 @@
       next = other;
     }
     transcript.insertBefore(node, next);
+    if (key) renderMeaning(key);
     if (stick || m.from === "operator") transcript.scrollTop = transcript.scrollHeight;
   }
 

@@ -13,6 +13,13 @@
     confirmation_unanswered: "Confirmation not answered", delivery_failed: "Not delivered",
     operator_joined: "Operator joined"
   };
+  var INTENTS = {
+    greet: "Greeting", goodbye: "Goodbye", thanks: "Thanks", affirm: "Yes, agrees",
+    deny: "No, disagrees", order_status: "Where is my order", cancel_order: "Cancel an order",
+    change_delivery: "Change the delivery", return_order: "Return or refund",
+    human: "Talk to a person", product_availability: "Is a product available",
+    payment: "Payment or invoice", out_of_scope: "Something the shop does not do"
+  };
   var charts = {};
   var last = null;
   var asked = 0;  // the newest request: an older answer arriving late is dropped
@@ -229,6 +236,44 @@
       f.operators.per_operator);
   }
 
+  // ---- operators' labels (GET /console/api/intent-labels) ----
+  function intentName(intent) { return intent ? (INTENTS[intent] || intent) : "–"; }
+  function renderLabels(l) {
+    kpis("kpis-labels", [
+      ["labels", "Labels", l.total],
+      ["labels-new", "New since the model last learned", l.new]
+    ]);
+    var section = $("labels-latest"), old = section.querySelector("table, p");
+    if (old) old.remove();
+    if (!l.latest.length) { section.append(el("p", { "class": "status" }, "No labels yet.")); return; }
+    var out = el("table", { "data-testid": "table-labels" }), head = el("tr");
+    ["The customer wrote", "The bot guessed", "The operator chose", "Who", "When"].forEach(function (name) {
+      head.append(el("th", null, name));
+    });
+    var thead = el("thead"), body = el("tbody");
+    thead.append(head);
+    l.latest.forEach(function (label) {
+      var row = el("tr", { "data-testid": "label-row" });
+      row.append(el("td", { "class": "said" }, label.text), el("td", null, intentName(label.guessed)),
+                 el("td", null, intentName(label.intent)),
+                 el("td", null, label.operator ? label.operator.name : "–"),
+                 el("td", null, label.labelled_at.slice(0, 16).replace("T", " ") + " UTC"));
+      body.append(row);
+    });
+    out.append(thead, body);
+    section.append(out);
+  }
+  function loadLabels() {
+    return fetch(API + "/intent-labels", { credentials: "same-origin" }).then(function (r) {
+      return r.json().then(function (body) {
+        if (!r.ok) throw new Error(body.detail || ("HTTP " + r.status));
+        renderLabels(body);
+      });
+    }).catch(function (error) {
+      $("kpis-labels").replaceChildren(el("p", { "class": "status" }, "Could not load the labels: " + error.message));
+    });
+  }
+
   // ---- loading ----
   function render(f) {
     last = f;
@@ -272,6 +317,7 @@
           if ($("filters").checkValidity()) load();
         });
         $("filters").addEventListener("submit", function (event) { event.preventDefault(); load(); });
+        loadLabels();
         return load();
       });
     });

@@ -1,0 +1,123 @@
+"""Operators teach the bot (docs/console.md, "What did they mean?"): an operator marks what a
+customer's message meant, and admins see the labels on the dashboard.
+
+    PUT    /console/api/conversations/{id}/messages/{message_id}/intent  {"intent": "..."}
+    DELETE /console/api/conversations/{id}/messages/{message_id}/intent
+    GET    /console/api/intent-labels          (admin) how many, how many new, the latest
+
+A message may be labelled in any conversation the operator may open (its own messages and
+those of the same customer's other conversations, as the console shows them); 404 for any
+other message, 422 for an unknown intent. The model learns the labels at the bot's next start
+or with `python bot.py nlu retrain` (dialog/learning.py).
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the annotations at run time.
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import Path as PathParam
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from console.models import Operator
+from dialog.intent_labels import (
+    LabelView,
+    NoWords,
+    UnknownMessage,
+    all_labels,
+    label_message,
+    labels_of_messages,
+    latest_labels,
+    remove_label,
+)
+from dialog.nlu.labels import INTENTS
+from dialog.nlu.retrain import OperatorLabel
+from dialog.store import TranscriptEntry
+
+if TYPE_CHECKING:
+    from console.app import OperatorConsole
+
+Id = Annotated[int, PathParam(ge=1, le=2**31 - 1)]  # an id the databases can hold
+LATEST = 20
+
+
+class IntentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    intent: Literal[INTENTS]  # type: ignore[valid-type]
+
+
+async def message_intents(session: AsyncSession, message_ids: list[int]
+                          ) -> dict[str, dict[str, Any]]:
+    """For the transcript's customer messages with words: what the bot guessed and the label
+    (null when none), by message id."""
+    if not message_ids:
+        return {}
+    rows = await session.execute(select(TranscriptEntry.id, TranscriptEntry.intent).where(
+        TranscriptEntry.id.in_(message_ids), TranscriptEntry.sender == "customer",
+        TranscriptEntry.text != ""))
+    guesses: dict[int, str | None] = {message: guess for message, guess in rows}
+    labels = await labels_of_messages(session, list(guesses))
+    names = await _operator_names(session, labels.values())
+    return {str(message_id): {"guessed": guessed or None,
+                              "label": _label_json(labels[message_id], names)
+                              if message_id in labels else None}
+            for message_id, guessed in guesses.items()}
+
+
+def add_label_routes(router: APIRouter, console: "OperatorConsole", operator: Any,
+                     admin: Any) -> None:
+    """Register the endpoints on the console's router (`operator`, `admin`: its login
+    dependencies)."""
+    Me = Annotated[Any, operator]
+
+    @router.put("/api/conversations/{conversation_id}/messages/{message_id}/intent")
+    async def label(conversation_id: Id, message_id: Id, body: IntentIn, me: Me
+                    ) -> dict[str, Any]:
+        try:
+            async with console.database.transaction() as session:
+                stored = await label_message(session, conversation_id, message_id,
+                                             body.intent, me.id)
+                names = await _operator_names(session, [stored])
+        except UnknownMessage as missing:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
+        except NoWords as empty:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(empty)) from None
+        return {"label": _label_json(stored, names)}
+
+    @router.delete("/api/conversations/{conversation_id}/messages/{message_id}/intent",
+                   status_code=status.HTTP_204_NO_CONTENT)
+    async def unlabel(conversation_id: Id, message_id: Id, me: Me) -> Response:
+        try:
+            async with console.database.transaction() as session:
+                await remove_label(session, conversation_id, message_id)
+        except UnknownMessage as missing:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    @router.get("/api/intent-labels")
+    async def dashboard(me: admin, limit: Annotated[int, Query(ge=1, le=200)] = LATEST
+                        ) -> dict[str, Any]:
+        async with console.database.transaction() as session:
+            labels = await all_labels(session)
+            latest = await latest_labels(session, limit)
+            names = await _operator_names(session, latest)
+        learned = console.learned_labels()
+        new = sum(OperatorLabel(label.message_id, label.intent, label.text).key not in learned
+                  for label in labels)
+        return {"total": len(labels), "new": new,
+                "latest": [_label_json(label, names) for label in latest]}
+
+
+async def _operator_names(session: AsyncSession, labels: Any) -> dict[int, str]:
+    ids = {label.operator_id for label in labels if label.operator_id is not None}
+    if not ids:
+        return {}
+    rows = await session.execute(select(Operator.id, Operator.display_name)
+                                 .where(Operator.id.in_(ids)))
+    return {operator: name for operator, name in rows}
+
+
+def _label_json(label: LabelView, names: dict[int, str]) -> dict[str, Any]:
+    return {**label.to_json(), "operator": None if label.operator_id is None else {
+        "id": label.operator_id, "name": names.get(label.operator_id, "")}}

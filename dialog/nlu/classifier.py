@@ -30,8 +30,10 @@ from dialog.nlu.examples import Example, read_examples
 from dialog.nlu.features import NgramFeatures
 from dialog.nlu.labels import LANGUAGES, NO_INTENT
 from dialog.nlu.language import LanguageDetector
+from dialog.nlu.normalise import Normaliser
 from dialog.nlu.scoring import SoftmaxScorer
-from dialog.nlu.tokens import fold, is_word, tokenize
+from dialog.nlu.tokens import is_word, tokenize
+from dialog.nlu.translit import SCHEMES, cyrillise, romanise, round_trip
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +49,8 @@ _REGULARISATION = 10.0  # LogisticRegression C; higher fits the small data set c
 
 MAX_UNDERSTOOD_CHARS = 1000
 RANKED = 3  # intents kept in Understanding.ranked
+EXTRA_WEIGHT = 3.0  # an operator's label is a real customer's words: worth three written ones
+_MEMO_LIMIT = 4096  # recent texts remembered per process ("yes", "thanks", button echoes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,69 +74,121 @@ class NluModel:
 
     def __init__(
         self,
+        normaliser: Normaliser,
         features: NgramFeatures,
         scorer: SoftmaxScorer,
         language_detector: LanguageDetector,
         threshold: float = DEFAULT_THRESHOLD,
     ) -> None:
+        self._normaliser = normaliser
         self._features = features
         self._scorer = scorer
         self._language_detector = language_detector
         self.threshold = threshold
+        self._memo: dict[str, Understanding] = {}
+
+    def __getstate__(self) -> dict[str, object]:
+        state = self.__dict__.copy()
+        state["_memo"] = {}  # per process
+        return state
 
     @classmethod
     def train(
         cls, data_dir: Path | None = None, extra: Sequence[Example] = ()
     ) -> NluModel:
         """Train on ``<language>.tsv`` files (one ``intent<TAB>text`` a line), plus ``extra``
-        examples (operators' labels: dialog/nlu/retrain.py) in any language."""
+        examples (operators' labels: dialog/nlu/retrain.py) in any language, each of which
+        weighs ``EXTRA_WEIGHT`` training lines."""
         from sklearn.linear_model import LogisticRegression  # training only: see prepared.py
 
         started = time.perf_counter()
         directory = DATA_DIR if data_dir is None else data_dir
-        tokens_by_language: dict[str, list[list[str]]] = {}
-        documents: list[list[str]] = []
+        texts: list[str] = []
         labels: list[str] = []
+        weights: list[float] = []
+        language_tokens: dict[str, list[list[str]]] = {}
         for language in LANGUAGES:
             examples = read_examples(directory / f"{language}.tsv")
-            tokenised = [tokenize(scan(example.text).masked_text) for example in examples]
-            tokens_by_language[language] = tokenised
-            documents.extend([fold(token) for token in tokens] for tokens in tokenised)
+            masked = [scan(example.text).masked_text.lower() for example in examples]
+            texts.extend(masked)
             labels.extend(example.intent for example in examples)
+            weights.extend(1.0 for _ in examples)
+            if language == "ru":
+                language_tokens["ru"] = [
+                    tokenize(romanise(text, n % len(SCHEMES))) for n, text in enumerate(masked)
+                ]
+                # what serving makes of romanised Russian: "мой" -> "moi" -> "мои"
+                for n, (text, example) in enumerate(zip(masked, examples, strict=True)):
+                    noisy = round_trip(text, n % len(SCHEMES))
+                    if noisy != text:
+                        texts.append(noisy)
+                        labels.append(example.intent)
+                        weights.append(1.0)
+            else:
+                language_tokens[language] = [tokenize(text) for text in masked]
         for example in extra:
-            documents.append([fold(token) for token in tokenize(scan(example.text).masked_text)])
+            texts.append(scan(example.text).masked_text.lower())
             labels.append(example.intent)
+            weights.append(EXTRA_WEIGHT)
 
+        normaliser = Normaliser.train(texts)
+        analysed = [normaliser.analyse(text) for text in texts]
         features = NgramFeatures(char_sizes=(2, 5), word_sizes=(1, 2))
-        matrix = features.fit(documents)
-        # "sag" fits this sparse, 13-class problem in ~0.3 s; the default lbfgs needed ~2 s
+        matrix = features.fit([a.tokens for a in analysed], [a.words for a in analysed])
+        # "sag" fits this sparse, 13-class problem in well under a second; lbfgs needed ~2 s
         model = LogisticRegression(
             C=_REGULARISATION, solver="sag", max_iter=2000, random_state=0
-        ).fit(matrix, labels)
-        language_detector = LanguageDetector.train(tokens_by_language)
+        ).fit(matrix, labels, sample_weight=weights)
+        language_detector = LanguageDetector.train(language_tokens)
         logger.info(
             "NLU model trained on %d examples, %d features in %.2f s",
-            len(documents),
+            len(texts),
             features.size,
             time.perf_counter() - started,
         )
-        return cls(features, SoftmaxScorer(model), language_detector)
+        return cls(normaliser, features, SoftmaxScorer(model), language_detector)
 
     def understand(self, text: str) -> Understanding:
         # What a customer asks is in the first lines; the entity patterns cost more than
         # linear time on very long words, and a turn must not hold the event loop.
         text = text[:MAX_UNDERSTOOD_CHARS]
+        found = self._memo.get(text)
+        if found is None:
+            found = self._understand_uncached(text)
+            if len(self._memo) >= _MEMO_LIMIT:
+                self._memo.clear()
+            self._memo[text] = found
+        return found
+
+    def _understand_uncached(self, text: str) -> Understanding:
         entity_scan = scan(text)
-        tokens = tokenize(entity_scan.masked_text)
+        masked = entity_scan.masked_text.lower()
+        tokens = tokenize(masked)
         language, language_confidence = self._language_detector.detect(tokens)
         if not any(is_word(token) for token in tokens):
             return Understanding(
                 NO_INTENT, 0.0, language, language_confidence, entity_scan.entities
             )
-        ranked = self._scorer.ranked(
-            self._features.vector([fold(token) for token in tokens]), RANKED
-        )
+        ranked = self._ranked(masked)
+        if language == "ru" and not _has_cyrillic(masked):
+            # Romanised Russian, or a short English/Polish text that reads like it ("no",
+            # "da"): whichever reading the model is surer of wins.
+            as_russian = self._ranked(cyrillise(masked))
+            if as_russian[0][1] > ranked[0][1]:
+                ranked = as_russian
+            else:
+                language, language_confidence = self._language_detector.detect(
+                    tokens, romanised=False
+                )
         intent, confidence = ranked[0]
         return Understanding(
             intent, confidence, language, language_confidence, entity_scan.entities, ranked
         )
+
+    def _ranked(self, masked_text: str) -> tuple[tuple[str, float], ...]:
+        analysed = self._normaliser.analyse(masked_text)
+        return self._scorer.ranked(self._features.vector(analysed.tokens, analysed.words), RANKED)
+
+
+def _has_cyrillic(text: str) -> bool:
+    return any("\u0430" <= char <= "\u044f" or char == "\u0451" for char in text)

@@ -23,6 +23,9 @@ if TYPE_CHECKING:  # training only: a prepared model starts without SciPy
     from scipy.sparse import csr_matrix
 
 
+_MEMO_LIMIT = 50_000  # words whose n-gram indices are remembered
+
+
 @dataclass(frozen=True, slots=True)
 class SparseVector:
     indices: np.ndarray  # int64 feature indices
@@ -44,20 +47,31 @@ class NgramFeatures:
         self._char_vocabulary: dict[str, int] = {}
         self._word_vocabulary: dict[str, int] = {}
         self._idf: list[float] = []  # a list: per-item reads are faster than from numpy
+        self._token_grams: dict[str, list[int]] = {}
 
     @property
     def size(self) -> int:
         return len(self._char_vocabulary) + len(self._word_vocabulary)
 
-    def fit(self, documents: Sequence[Sequence[str]]) -> csr_matrix:
-        """Learn vocabulary and idf from token lists; return their feature matrix."""
+    def fit(
+        self,
+        documents: Sequence[Sequence[str]],
+        words: Sequence[Sequence[str]] | None = None,
+    ) -> csr_matrix:
+        """Learn vocabulary and idf from token lists; return their feature matrix.
+
+        ``words``, parallel to ``documents``, are the tokens the word n-grams are taken from
+        when they differ from those the character n-grams see (negation-marked words).
+        """
+        word_documents = documents if words is None else words
         char_df: Counter[str] = Counter()
         word_df: Counter[str] = Counter()
-        for tokens in documents:
+        for tokens, word_tokens in zip(documents, word_documents, strict=True):
             char_df.update(set(self._char_grams(tokens)))
-            word_df.update(set(self._word_grams(tokens)))
+            word_df.update(set(self._word_grams(word_tokens)))
         self._char_vocabulary = self._vocabulary(char_df, offset=0)
         self._word_vocabulary = self._vocabulary(word_df, offset=len(self._char_vocabulary))
+        self._token_grams = {}
         document_frequency = np.zeros(self.size)
         for grams, vocabulary in (
             (char_df, self._char_vocabulary),
@@ -67,23 +81,56 @@ class NgramFeatures:
                 document_frequency[index] = grams[gram]
         # smooth idf, as scikit-learn's TfidfTransformer(smooth_idf=True)
         self._idf = (np.log((1 + len(documents)) / (1 + document_frequency)) + 1).tolist()
-        return self.matrix(documents)
+        return self.matrix(documents, words)
 
-    def matrix(self, documents: Sequence[Sequence[str]]) -> csr_matrix:
+    def matrix(
+        self,
+        documents: Sequence[Sequence[str]],
+        words: Sequence[Sequence[str]] | None = None,
+    ) -> csr_matrix:
         from scipy.sparse import csr_matrix
 
-        vectors = [self.vector(tokens) for tokens in documents]
+        word_documents = documents if words is None else words
+        vectors = [
+            self.vector(tokens, word_tokens)
+            for tokens, word_tokens in zip(documents, word_documents, strict=True)
+        ]
         indptr = np.cumsum([0] + [len(v.indices) for v in vectors])
         indices = np.concatenate([v.indices for v in vectors] or [np.zeros(0, np.int64)])
         values = np.concatenate([v.values for v in vectors] or [np.zeros(0)])
         return csr_matrix((values, indices, indptr), shape=(len(vectors), self.size))
 
-    def vector(self, tokens: Sequence[str]) -> SparseVector:
-        char_part = self._block(self._char_grams(tokens), self._char_vocabulary)
-        word_part = self._block(self._word_grams(tokens), self._word_vocabulary)
+    def vector(self, tokens: Sequence[str], words: Sequence[str] | None = None) -> SparseVector:
+        char_part = self._char_block(tokens)
+        word_part = self._block(
+            self._word_grams(tokens if words is None else words), self._word_vocabulary
+        )
         indices = list(char_part) + list(word_part)
         values = self._weights(char_part) + self._weights(word_part)
         return SparseVector(np.array(indices, dtype=np.int64), np.array(values))
+
+    def __getstate__(self) -> dict[str, object]:
+        state = self.__dict__.copy()
+        state["_token_grams"] = {}  # a per-process memo, rebuilt as messages come
+        return state
+
+    def _char_block(self, tokens: Sequence[str]) -> dict[int, int]:
+        # Most of a message's words were seen before: their n-gram indices are remembered
+        # per word, which makes scoring a message a few dict reads per word.
+        memo = self._token_grams
+        counts: dict[int, int] = {}
+        for token in tokens:
+            indices = memo.get(token)
+            if indices is None:
+                vocabulary = self._char_vocabulary
+                grams = (vocabulary.get(gram) for gram in self._char_grams((token,)))
+                indices = [index for index in grams if index is not None]
+                if len(memo) >= _MEMO_LIMIT:
+                    memo.clear()
+                memo[token] = indices
+            for index in indices:
+                counts[index] = counts.get(index, 0) + 1
+        return counts
 
     def _block(self, grams: Iterable[str], vocabulary: dict[str, int]) -> dict[int, int]:
         counts: dict[int, int] = {}

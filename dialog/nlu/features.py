@@ -10,8 +10,7 @@ model was fitted on and the features it scores are the same by construction.
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -62,26 +61,66 @@ class NgramFeatures:
 
         ``words``, parallel to ``documents``, are the tokens the word n-grams are taken from
         when they differ from those the character n-grams see (negation-marked words).
+
+        The matrix is built with sparse products (documents x words times words x n-grams)
+        rather than message by message: the same numbers as ``matrix``, in a fraction of
+        the time, which keeps training at start-up within its budget.
         """
+        from scipy.sparse import csr_matrix, hstack
+
         word_documents = documents if words is None else words
-        char_df: Counter[str] = Counter()
-        word_df: Counter[str] = Counter()
-        for tokens, word_tokens in zip(documents, word_documents, strict=True):
-            char_df.update(set(self._char_grams(tokens)))
-            word_df.update(set(self._word_grams(word_tokens)))
-        self._char_vocabulary = self._vocabulary(char_df, offset=0)
-        self._word_vocabulary = self._vocabulary(word_df, offset=len(self._char_vocabulary))
+        # character n-grams: each distinct word is cut into n-grams once
+        word_ids: dict[str, int] = {}
+        rows: list[int] = []
+        columns: list[int] = []
+        for row, tokens in enumerate(documents):
+            for token in tokens:
+                rows.append(row)
+                columns.append(word_ids.setdefault(token, len(word_ids)))
+        per_document = _counts(rows, columns, (len(documents), len(word_ids)))
+        gram_ids: dict[str, int] = {}
+        rows, columns = [], []
+        for token, row in word_ids.items():
+            for gram in self._char_grams((token,)):
+                rows.append(row)
+                columns.append(gram_ids.setdefault(gram, len(gram_ids)))
+        char_counts = (per_document @ _counts(rows, columns, (len(word_ids), len(gram_ids))))
+        # word n-grams
+        gram_ids_w: dict[str, int] = {}
+        rows, columns = [], []
+        for row, tokens in enumerate(word_documents):
+            for gram in self._word_grams(tokens):
+                rows.append(row)
+                columns.append(gram_ids_w.setdefault(gram, len(gram_ids_w)))
+        word_counts = _counts(rows, columns, (len(documents), len(gram_ids_w)))
+
+        blocks = []
+        idf: list[float] = []
+        offset = 0
+        vocabularies = []
+        for counts, ids in ((char_counts, gram_ids), (word_counts, gram_ids_w)):
+            counts = csr_matrix(counts)
+            frequency = np.bincount(counts.indices, minlength=len(ids))
+            vocabulary = self._vocabulary(
+                {gram: int(frequency[index]) for gram, index in ids.items()}, offset
+            )
+            kept = np.array([ids[gram] for gram in vocabulary], dtype=np.int64)
+            block = counts[:, kept].tocsr() if len(kept) else csr_matrix((len(documents), 0))
+            # smooth idf, as scikit-learn's TfidfTransformer(smooth_idf=True)
+            block_idf = np.log((1 + len(documents)) / (1 + frequency[kept])) + 1
+            block.data = 1.0 + np.log(block.data)
+            block = block.multiply(block_idf).tocsr()
+            norms = np.sqrt(np.asarray(block.multiply(block).sum(axis=1)).ravel())
+            norms[norms == 0] = 1.0
+            block = csr_matrix(block.multiply(1.0 / norms[:, None]))
+            blocks.append(block)
+            idf.extend(block_idf.tolist())
+            vocabularies.append(vocabulary)
+            offset += len(vocabulary)
+        self._char_vocabulary, self._word_vocabulary = vocabularies
+        self._idf = idf
         self._token_grams = {}
-        document_frequency = np.zeros(self.size)
-        for grams, vocabulary in (
-            (char_df, self._char_vocabulary),
-            (word_df, self._word_vocabulary),
-        ):
-            for gram, index in vocabulary.items():
-                document_frequency[index] = grams[gram]
-        # smooth idf, as scikit-learn's TfidfTransformer(smooth_idf=True)
-        self._idf = (np.log((1 + len(documents)) / (1 + document_frequency)) + 1).tolist()
-        return self.matrix(documents, words)
+        return csr_matrix(hstack(blocks, format="csr"))
 
     def matrix(
         self,
@@ -165,6 +204,14 @@ class NgramFeatures:
             for start in range(len(tokens) - size + 1):
                 yield " ".join(tokens[start : start + size])
 
-    def _vocabulary(self, document_frequency: Counter[str], offset: int) -> dict[str, int]:
+    def _vocabulary(self, document_frequency: Mapping[str, int], offset: int) -> dict[str, int]:
         kept = sorted(gram for gram, df in document_frequency.items() if df >= self._min_df)
         return {gram: offset + position for position, gram in enumerate(kept)}
+
+
+def _counts(rows: list[int], columns: list[int], shape: tuple[int, int]) -> csr_matrix:
+    """A count matrix: repeated (row, column) pairs add up."""
+    from scipy.sparse import coo_matrix
+
+    ones = np.ones(len(rows))
+    return coo_matrix((ones, (rows, columns)), shape=shape).tocsr()

@@ -10,12 +10,13 @@ spelt "not", words the training never had corrected to the nearest training word
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 from dialog.nlu.negation import BREAKS, expand_contractions, mark_negated
 from dialog.nlu.spelling import SpellingIndex
-from dialog.nlu.tokens import fold, tokenize, tokenize_with_breaks
+from dialog.nlu.tokens import fold, tokenize_with_breaks
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,20 +30,28 @@ class Normaliser:
         self._spelling = spelling
 
     @classmethod
-    def train(cls, masked_texts: Iterable[str]) -> Normaliser:
-        """Spelling tolerance knows the words of ``masked_texts`` (the training data)."""
-        counts: Counter[str] = Counter()
-        for text in masked_texts:
-            counts.update(fold(token) for token in tokenize(expand_contractions(text)))
-        return cls(SpellingIndex(counts))
+    def train(cls, masked_texts: Sequence[str]) -> tuple[Normaliser, list[Analysed]]:
+        """A normaliser whose spelling tolerance knows the words of ``masked_texts`` (the
+        training data), and those texts analysed by it."""
+        # Every word of the training texts is in the vocabulary, so spelling correction would
+        # leave them as they are: analyse them before the index exists, then build it.
+        analysed = [_analyse(text, _as_written) for text in masked_texts]
+        counts = Counter(chain.from_iterable(a.tokens for a in analysed))
+        return cls(SpellingIndex(counts)), analysed
 
     def analyse(self, masked_text: str) -> Analysed:
-        correct = self._spelling.correct
-        with_breaks = [
-            correct(fold(token))
-            for token in tokenize_with_breaks(expand_contractions(masked_text))
-        ]
-        return Analysed(
-            tokens=[token for token in with_breaks if token not in BREAKS],
-            words=mark_negated(with_breaks),
-        )
+        return _analyse(masked_text, self._spelling.correct)
+
+
+def _as_written(word: str) -> str:
+    return word
+
+
+def _analyse(masked_text: str, correct: Callable[[str], str]) -> Analysed:
+    with_breaks = [
+        correct(fold(token)) for token in tokenize_with_breaks(expand_contractions(masked_text))
+    ]
+    return Analysed(
+        tokens=[token for token in with_breaks if token not in BREAKS],
+        words=mark_negated(with_breaks),
+    )

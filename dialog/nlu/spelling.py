@@ -24,12 +24,12 @@ _MEMO_LIMIT = 50_000
 class SpellingIndex:
     def __init__(self, counts: Counter[str]) -> None:
         self._counts = {word: count for word, count in counts.items() if word.isalpha()}
-        index: dict[str, set[str]] = {}
+        index: dict[str, list[str]] = {}
         for word in self._counts:
             if len(word) >= MIN_LENGTH - 1:
                 for key in (word, *_deletions(word)):
-                    index.setdefault(key, set()).add(word)
-        self._index = {key: tuple(sorted(words)) for key, words in index.items()}
+                    index.setdefault(key, []).append(word)
+        self._index = index
         self._memo: dict[str, str] = {}
 
     def __getstate__(self) -> dict[str, object]:

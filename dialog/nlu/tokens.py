@@ -21,6 +21,8 @@ def is_placeholder(token: str) -> bool:
 
 def is_word(token: str) -> bool:
     """A token with at least one letter that is not a placeholder."""
+    if token.isalpha():
+        return True
     return not is_placeholder(token) and any(char.isalpha() for char in token)
 
 

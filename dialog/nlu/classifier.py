@@ -26,10 +26,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from dialog.nlu.clauses import first_clause
 from dialog.nlu.entities import Entities, scan
 from dialog.nlu.examples import Example, read_examples
 from dialog.nlu.features import NgramFeatures
-from dialog.nlu.labels import LANGUAGES, NO_INTENT
+from dialog.nlu.labels import INTENTS, LANGUAGES, NO_INTENT
 from dialog.nlu.language import LanguageDetector
 from dialog.nlu.normalise import Normaliser
 from dialog.nlu.scoring import SoftmaxScorer
@@ -53,6 +54,9 @@ _EPOCHS = 20
 MAX_UNDERSTOOD_CHARS = 1000
 RANKED = 3  # intents kept in Understanding.ranked
 EXTRA_WEIGHT = 3.0  # an operator's label is a real customer's words: worth three written ones
+# the eight intents that are requests (the others answer or greet the bot)
+REQUESTS = frozenset(INTENTS) - {"greet", "goodbye", "thanks", "affirm", "deny"}
+_FIRST_REQUEST_CONFIDENCE = 0.7
 _MEMO_LIMIT = 4096  # recent texts remembered per process ("yes", "thanks", button echoes)
 
 
@@ -181,17 +185,38 @@ class NluModel:
         if language == "ru" and not _has_cyrillic(masked):
             # Romanised Russian, or a short English/Polish text that reads like it ("no",
             # "da"): whichever reading the model is surer of wins.
-            as_russian = self._ranked(cyrillise(masked))
+            cyrillic = cyrillise(masked)
+            as_russian = self._ranked(cyrillic)
             if as_russian[0][1] > ranked[0][1]:
-                ranked = as_russian
+                masked, ranked = cyrillic, as_russian
             else:
                 language, language_confidence = self._language_detector.detect(
                     tokens, romanised=False
                 )
+        ranked = self._first_request(masked, language, ranked)
         intent, confidence = ranked[0]
         return Understanding(
             intent, confidence, language, language_confidence, entity_scan.entities, ranked
         )
+
+    def _first_request(
+        self, masked_text: str, language: str, ranked: tuple[tuple[str, float], ...]
+    ) -> tuple[tuple[str, float], ...]:
+        """The reading of the first request when the message holds more than one."""
+        if ranked[0][0] not in REQUESTS:
+            return ranked
+        first = first_clause(masked_text, language)
+        if first is None or not any(is_word(token) for token in tokenize(first)):
+            return ranked
+        first_ranked = self._ranked(first)
+        intent, confidence = first_ranked[0]
+        if (
+            intent != ranked[0][0]
+            and intent in REQUESTS
+            and confidence >= _FIRST_REQUEST_CONFIDENCE
+        ):
+            return first_ranked
+        return ranked
 
     def _ranked(self, masked_text: str) -> tuple[tuple[str, float], ...]:
         analysed = self._normaliser.analyse(masked_text)

@@ -35,7 +35,7 @@ from dialog.nlu.language import LanguageDetector
 from dialog.nlu.normalise import Normaliser
 from dialog.nlu.scoring import SoftmaxScorer
 from dialog.nlu.tokens import is_word, tokenize
-from dialog.nlu.translit import SCHEMES, cyrillise, romanise, round_trip
+from dialog.nlu.translit import SCHEMES, cyrillise, romanise
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ DEFAULT_THRESHOLD = 0.50
 
 _REGULARISATION = 10.0  # LogisticRegression C; higher fits the small data set closer
 _TOLERANCE = 1e-3
-_EPOCHS = 20
+_EPOCHS = 15
 
 
 MAX_UNDERSTOOD_CHARS = 1000
@@ -124,16 +124,11 @@ class NluModel:
             labels.extend(example.intent for example in examples)
             weights.extend(1.0 for _ in examples)
             if language == "ru":
+                # the language detector learns romanised Russian; the intent model needs no
+                # romanised copies, serving turns such text back into Cyrillic
                 language_tokens["ru"] = [
                     tokenize(romanise(text, n % len(SCHEMES))) for n, text in enumerate(masked)
                 ]
-                # what serving makes of romanised Russian: "мой" -> "moi" -> "мои"
-                for n, (text, example) in enumerate(zip(masked, examples, strict=True)):
-                    noisy = round_trip(text, n % len(SCHEMES))
-                    if noisy != text:
-                        texts.append(noisy)
-                        labels.append(example.intent)
-                        weights.append(1.0)
             else:
                 language_tokens[language] = [tokenize(text) for text in masked]
         for example in extra:

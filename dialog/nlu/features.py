@@ -71,27 +71,28 @@ class NgramFeatures:
         word_documents = documents if words is None else words
         # character n-grams: each distinct word is cut into n-grams once
         word_ids: dict[str, int] = {}
-        rows: list[int] = []
-        columns: list[int] = []
-        for row, tokens in enumerate(documents):
-            for token in tokens:
-                rows.append(row)
-                columns.append(word_ids.setdefault(token, len(word_ids)))
-        per_document = _counts(rows, columns, (len(documents), len(word_ids)))
+        columns = [
+            word_ids.setdefault(token, len(word_ids)) for tokens in documents for token in tokens
+        ]
+        per_document = _counts(_rows(documents), columns, (len(documents), len(word_ids)))
         gram_ids: dict[str, int] = {}
-        rows, columns = [], []
-        for token, row in word_ids.items():
-            for gram in self._char_grams((token,)):
-                rows.append(row)
-                columns.append(gram_ids.setdefault(gram, len(gram_ids)))
-        char_counts = (per_document @ _counts(rows, columns, (len(word_ids), len(gram_ids))))
+        grams_per_word = [list(self._char_grams((token,))) for token in word_ids]
+        columns = [
+            gram_ids.setdefault(gram, len(gram_ids)) for grams in grams_per_word for gram in grams
+        ]
+        word_grams = _counts(
+            _rows(grams_per_word), columns, (len(word_ids), len(gram_ids))
+        )
+        char_counts = per_document @ word_grams
         # word n-grams
         gram_ids_w: dict[str, int] = {}
-        rows, columns = [], []
-        for row, tokens in enumerate(word_documents):
-            for gram in self._word_grams(tokens):
-                rows.append(row)
-                columns.append(gram_ids_w.setdefault(gram, len(gram_ids_w)))
+        grams_per_document = [list(self._word_grams(tokens)) for tokens in word_documents]
+        columns = [
+            gram_ids_w.setdefault(gram, len(gram_ids_w))
+            for grams in grams_per_document
+            for gram in grams
+        ]
+        rows = _rows(grams_per_document)
         word_counts = _counts(rows, columns, (len(documents), len(gram_ids_w)))
 
         blocks = []
@@ -209,7 +210,12 @@ class NgramFeatures:
         return {gram: offset + position for position, gram in enumerate(kept)}
 
 
-def _counts(rows: list[int], columns: list[int], shape: tuple[int, int]) -> csr_matrix:
+def _rows(lists: Sequence[Sequence[object]]) -> np.ndarray:
+    """The row of each item when ``lists`` are laid end to end, one list a row."""
+    return np.repeat(np.arange(len(lists)), [len(items) for items in lists])
+
+
+def _counts(rows: np.ndarray, columns: list[int], shape: tuple[int, int]) -> csr_matrix:
     """A count matrix: repeated (row, column) pairs add up."""
     from scipy.sparse import coo_matrix
 

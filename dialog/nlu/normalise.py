@@ -48,8 +48,9 @@ def _as_written(word: str) -> str:
 
 
 def _analyse(masked_text: str, correct: Callable[[str], str]) -> Analysed:
+    # folding before tokenising gives the same tokens: ą and a are both word characters
     with_breaks = [
-        correct(fold(token)) for token in tokenize_with_breaks(expand_contractions(masked_text))
+        correct(token) for token in tokenize_with_breaks(fold(expand_contractions(masked_text)))
     ]
     return Analysed(
         tokens=[token for token in with_breaks if token not in BREAKS],

@@ -10,8 +10,10 @@ model was fitted on and the features it scores are the same by construction.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -45,7 +47,7 @@ class NgramFeatures:
         self._min_df = min_df
         self._char_vocabulary: dict[str, int] = {}
         self._word_vocabulary: dict[str, int] = {}
-        self._idf: list[float] = []  # a list: per-item reads are faster than from numpy
+        self._idf = np.zeros(0)
         self._token_grams: dict[str, list[int]] = {}
 
     @property
@@ -119,7 +121,7 @@ class NgramFeatures:
             vocabularies.append(vocabulary)
             offset += len(vocabulary)
         self._char_vocabulary, self._word_vocabulary = vocabularies
-        self._idf = idf
+        self._idf = np.array(idf)
         self._token_grams = {}
         return csr_matrix(hstack(blocks, format="csr"))
 
@@ -142,49 +144,46 @@ class NgramFeatures:
 
     def vector(self, tokens: Sequence[str], words: Sequence[str] | None = None) -> SparseVector:
         char_part = self._char_block(tokens)
-        word_part = self._block(
-            self._word_grams(tokens if words is None else words), self._word_vocabulary
+        vocabulary = self._word_vocabulary
+        word_part = Counter(
+            index
+            for index in map(vocabulary.get, self._word_grams(tokens if words is None else words))
+            if index is not None
         )
-        indices = list(char_part) + list(word_part)
-        values = self._weights(char_part) + self._weights(word_part)
-        return SparseVector(np.array(indices, dtype=np.int64), np.array(values))
+        size = len(char_part) + len(word_part)
+        indices = np.fromiter(chain(char_part, word_part), dtype=np.int64, count=size)
+        counts = np.fromiter(
+            chain(char_part.values(), word_part.values()), dtype=np.float64, count=size
+        )
+        # sublinear tf times idf, each block (characters, words) scaled to unit length
+        values = (1.0 + np.log(counts)) * self._idf[indices]
+        for block in (values[: len(char_part)], values[len(char_part) :]):
+            norm = math.sqrt(block @ block)
+            if norm:
+                block /= norm
+        return SparseVector(indices, values)
 
     def __getstate__(self) -> dict[str, object]:
         state = self.__dict__.copy()
         state["_token_grams"] = {}  # a per-process memo, rebuilt as messages come
         return state
 
-    def _char_block(self, tokens: Sequence[str]) -> dict[int, int]:
+    def _char_block(self, tokens: Sequence[str]) -> Counter[int]:
         # Most of a message's words were seen before: their n-gram indices are remembered
         # per word, which makes scoring a message a few dict reads per word.
         memo = self._token_grams
-        counts: dict[int, int] = {}
+        found: list[int] = []
         for token in tokens:
             indices = memo.get(token)
             if indices is None:
                 vocabulary = self._char_vocabulary
-                grams = (vocabulary.get(gram) for gram in self._char_grams((token,)))
+                grams = map(vocabulary.get, self._char_grams((token,)))
                 indices = [index for index in grams if index is not None]
                 if len(memo) >= _MEMO_LIMIT:
                     memo.clear()
                 memo[token] = indices
-            for index in indices:
-                counts[index] = counts.get(index, 0) + 1
-        return counts
-
-    def _block(self, grams: Iterable[str], vocabulary: dict[str, int]) -> dict[int, int]:
-        counts: dict[int, int] = {}
-        for gram in grams:
-            index = vocabulary.get(gram)
-            if index is not None:
-                counts[index] = counts.get(index, 0) + 1
-        return counts
-
-    def _weights(self, counts: dict[int, int]) -> list[float]:
-        idf = self._idf
-        weights = [(1.0 + math.log(count)) * idf[index] for index, count in counts.items()]
-        norm = math.sqrt(sum(w * w for w in weights))
-        return [w / norm for w in weights] if norm else weights
+            found += indices
+        return Counter(found)
 
     def _char_grams(self, tokens: Sequence[str]) -> Iterable[str]:
         low, high = self._char_sizes

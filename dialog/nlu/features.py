@@ -78,7 +78,7 @@ class NgramFeatures:
         ]
         per_document = _counts(_rows(documents), columns, (len(documents), len(word_ids)))
         gram_ids: dict[str, int] = {}
-        grams_per_word = [list(self._char_grams((token,))) for token in word_ids]
+        grams_per_word = [self._char_grams((token,)) for token in word_ids]
         columns = [
             gram_ids.setdefault(gram, len(gram_ids)) for grams in grams_per_word for gram in grams
         ]
@@ -185,16 +185,21 @@ class NgramFeatures:
             found += indices
         return Counter(found)
 
-    def _char_grams(self, tokens: Sequence[str]) -> Iterable[str]:
+    def _char_grams(self, tokens: Sequence[str]) -> list[str]:
         low, high = self._char_sizes
+        grams: list[str] = []
         for token in tokens:
             if is_placeholder(token):
-                yield token
+                grams.append(token)
                 continue
             padded = f" {token} "
-            for size in range(low, min(high, len(padded)) + 1):
-                for start in range(len(padded) - size + 1):
-                    yield padded[start : start + size]
+            length = len(padded)
+            grams += [
+                padded[start : start + size]
+                for size in range(low, min(high, length) + 1)
+                for start in range(length - size + 1)
+            ]
+        return grams
 
     def _word_grams(self, tokens: Sequence[str]) -> Iterable[str]:
         if self._word_sizes is None:

@@ -34,6 +34,7 @@ from dialog.nlu.examples import Example, read_examples
 from dialog.nlu.features import NgramFeatures
 from dialog.nlu.labels import INTENTS, LANGUAGES, NO_INTENT
 from dialog.nlu.language import LanguageDetector
+from dialog.nlu.memo import Memo
 from dialog.nlu.normalise import Normaliser
 from dialog.nlu.scoring import SoftmaxScorer
 from dialog.nlu.tokens import is_word, tokenize
@@ -95,12 +96,7 @@ class NluModel:
         self._scorer = scorer
         self._language_detector = language_detector
         self.threshold = threshold
-        self._memo: dict[str, Understanding] = {}
-
-    def __getstate__(self) -> dict[str, object]:
-        state = self.__dict__.copy()
-        state["_memo"] = {}  # per process
-        return state
+        self._memo: Memo[str, Understanding] = Memo(_MEMO_LIMIT)
 
     @classmethod
     def train(
@@ -162,13 +158,7 @@ class NluModel:
         # What a customer asks is in the first lines; the entity patterns cost more than
         # linear time on very long words, and a turn must not hold the event loop.
         text = text[:MAX_UNDERSTOOD_CHARS]
-        found = self._memo.get(text)
-        if found is None:
-            found = self._understand_uncached(text)
-            if len(self._memo) >= _MEMO_LIMIT:
-                self._memo.clear()
-            self._memo[text] = found
-        return found
+        return self._memo.get(text, self._understand_uncached)
 
     def _understand_uncached(self, text: str) -> Understanding:
         entity_scan = scan(text)

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+from dialog.nlu.memo import Memo
+
 MIN_LENGTH = 5
 _MEMO_LIMIT = 50_000
 
@@ -30,26 +32,13 @@ class SpellingIndex:
                 for key in (word, *_deletions(word)):
                     index.setdefault(key, []).append(word)
         self._index = index
-        self._memo: dict[str, str] = {}
-
-    def __getstate__(self) -> dict[str, object]:
-        return {"_counts": self._counts, "_index": self._index}  # not the per-process memo
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state)
-        self._memo = {}
+        self._memo: Memo[str, str] = Memo(_MEMO_LIMIT)
 
     def correct(self, word: str) -> str:
         """The training word ``word`` was most likely meant as, or ``word`` itself."""
         if word in self._counts or len(word) < MIN_LENGTH or not word.isalpha():
             return word
-        found = self._memo.get(word)
-        if found is None:
-            found = self._lookup(word)
-            if len(self._memo) >= _MEMO_LIMIT:
-                self._memo.clear()
-            self._memo[word] = found
-        return found
+        return self._memo.get(word, self._lookup)
 
     def _lookup(self, word: str) -> str:
         candidates: set[str] = set()

@@ -1,6 +1,6 @@
 """Natural-language understanding: intent, language and entities of one customer message.
 
-Train once at start-up with ``NluModel.train()`` (well under a second), then call
+Train once at start-up with ``NluModel.train()`` (about a second), then call
 ``model.understand(text)`` per message; compare ``confidence`` with ``model.threshold``.
 """
 

@@ -7,6 +7,7 @@ array so scoring is one row gather, one dot product and a softmax.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,6 +29,17 @@ class SoftmaxScorer:
         self.classes: tuple[str, ...] = tuple(str(label) for label in model.classes_)
         self._weights = np.ascontiguousarray(coefficients.T)
         self._intercepts = intercepts
+
+    @classmethod
+    def from_weights(
+        cls, classes: Sequence[str], coefficients: np.ndarray, intercepts: np.ndarray
+    ) -> SoftmaxScorer:
+        """A scorer for any linear model: ``coefficients`` is (classes x features)."""
+        scorer = cls.__new__(cls)
+        scorer.classes = tuple(classes)
+        scorer._weights = np.ascontiguousarray(np.asarray(coefficients, dtype=np.float64).T)
+        scorer._intercepts = np.asarray(intercepts, dtype=np.float64)
+        return scorer
 
     def probabilities(self, vector: SparseVector) -> np.ndarray:
         logits = vector.values @ self._weights[vector.indices] + self._intercepts

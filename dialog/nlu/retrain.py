@@ -39,7 +39,11 @@ HOLDOUT_DIR = ROOT / "tests" / "nlu_holdout"  # en.tsv, pl.tsv, ru.tsv: never tr
 # by language.
 STAND_IN = ROOT / "tests" / "nlu_eval.tsv"
 _SECTION = re.compile(r"#\s*---\s*(\w+)\s*---")
-_SAME = 1e-9  # scores this close are equal: "not worse"
+# "Not worse" within the optimiser's own noise: training with two lines the data already holds
+# (no new meaning at all) moved the holdout score by -0.0007 to -0.0011, so a difference that
+# small says nothing about the labels. Labels that teach wrong meanings cost far more (tests:
+# -0.26).
+TOLERANCE = 0.002
 
 Holdout = dict[str, list[Example]]
 
@@ -136,7 +140,7 @@ class Retraining:
 
     @property
     def accepted(self) -> bool:
-        return self.candidate.overall >= self.current.overall - _SAME
+        return self.candidate.overall >= self.current.overall - TOLERANCE
 
     def table(self) -> str:
         """Both scores per language and overall, one model a line."""

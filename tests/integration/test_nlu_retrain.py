@@ -26,8 +26,9 @@ from dialog.store import Conversation, TranscriptEntry
 from tests.conftest import BotFactory
 
 ROOT = Path(__file__).resolve().parents[2]
-MISUNDERSTOOD = "can I get a reimbursement"  # the data's model: not a return (see below)
-GOOD_LABELS = [(MISUNDERSTOOD, "return_order"), ("I'd like a reimbursement", "return_order")]
+MISUNDERSTOOD = "the parcel smells of smoke"  # the data's model: not a return (see below)
+GOOD_LABELS = [(MISUNDERSTOOD, "return_order"),
+               ("everything in the box smells of cigarette smoke", "return_order")]
 
 
 @pytest.fixture(autouse=True)
@@ -109,7 +110,7 @@ async def test_retrain_prints_both_scores_and_the_next_start_serves_the_new_mode
     current, new = _scores(out, "current"), _scores(out, "new")
     assert len(current) == len(new) == 4
     assert current[3] == pytest.approx(sum(current[:3]) / 3, abs=0.002)
-    assert new[3] >= current[3]
+    assert new[3] >= current[3] - retrain_module.TOLERANCE - 0.0005  # printed rounded
     assert "the new model is not worse: the bot uses it from its next start" in out
     assert len(_learned_files(cache)) == 1
 

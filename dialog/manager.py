@@ -284,6 +284,10 @@ class DialogManager:
                 state.misunderstandings = 0
                 return active.name
         if confident and understanding is not None and understanding.intent in self._by_intent:
+            topic = topic_of(turn, strong_only=True)
+            if topic is not None:  # "rezygnuję z subskrypcji newslettera" is no cancellation
+                answer_outside(turn, topic)
+                return OUTSIDE
             state.misunderstandings = 0
             flow = self._by_intent[understanding.intent]
             await flow.start(turn, understanding.intent)

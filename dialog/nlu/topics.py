@@ -17,43 +17,55 @@ import re
 ACCOUNTS = "accounts"
 SUBSCRIPTIONS = "subscriptions"
 
-# Stems per topic, all three languages together: they do not collide across scripts.
-_STEMS: dict[str, tuple[str, ...]] = {
+# Stems per topic, all three languages together (they do not collide across scripts).
+# Strong words name the topic in any message ("password", "newsletter"): they outweigh even a
+# confident intent, which then comes from other words of the message ("I can't log in to pay"
+# is not a payment question here). Weak words also have a meaning in the shop's business ("bank
+# account", "konto" for a transfer, "subscribe" to a back-in-stock notice, "тариф" of
+# delivery), so they count only when the message is not confidently something else.
+_STRONG: dict[str, tuple[str, ...]] = {
     ACCOUNTS: (
-        # English
-        "account", "password", "passwd", "login", "log in", "logging in", "log into",
-        "sign in", "signin", "sign up", "signup", "username", "user name", "my profile",
-        "register", "registration",
-        # Polish
-        r"kont[oa]\b", "koncie", "kontem", "haslo", "hasla", "hasle", "zaloguj",
-        "zalogowa", "logowani", "rejestracj", "zarejestr", "profil",
-        # Russian
-        "аккаунт", "акаунт", "учетн", "парол", "логин", "войти в", "вход в",
-        "личный кабинет", "личном кабинет", "личного кабинет", "регистрац",
-        "зарегистр", "профил",
+        "password", "passwd", "login", "log in", "logging in", "log into", "sign in", "signin",
+        "sign up", "signup", "username", "user name",
+        "haslo", "hasla", "hasle", "zaloguj", "zalogowa", "logowani",
+        "аккаунт", "акаунт", "учетн", "парол", "логин", "личн[а-я]* кабинет",
     ),
     SUBSCRIPTIONS: (
-        # English
-        "newsletter", "news letter", "subscri", "unsubscri", "premium", "membership",
-        "free plan", "paid plan", "pro plan", "my plan", "mailing list",
-        # Polish
-        "subskrypc", "subskryb", "abonament", "wypisz", "wypisac", "czlonkostw",
-        "plan premium", "pakiet premium", "darmowy plan",
-        # Russian
-        "рассылк", "подписк", "подпиш", "отпиш", "отпис", "премиум", "тариф", "членств",
+        "newsletter", "news letter", "unsubscri", "mailing list", "membership",
+        r"(?:free|paid|pro|premium) plan",
+        "abonament", "czlonkostw", r"(?:darmowy|platny) plan", r"plan premium",
+        "рассылк", "отпис", "членств",
+    ),
+}
+_WEAK: dict[str, tuple[str, ...]] = {
+    ACCOUNTS: (
+        "account", "my profile", "register", "registration",
+        r"kont[oa]\b", "koncie", "kontem", "profil", "rejestracj", "zarejestr",
+        "войти в", "вход в", "регистрац", "зарегистр", "профил",
+    ),
+    SUBSCRIPTIONS: (
+        "subscri", "premium", "my plan",
+        "subskrypc", "subskryb", "wypisz", "wypisac", "premium",
+        "подписк", "подпиш", "премиум", "тариф",
     ),
 }
 _FOLD = str.maketrans("ąćęłńóśźżё", "acelnoszzе")
-_PATTERNS = {
-    topic: re.compile(r"(?<!\w)(?:" + "|".join(stems) + ")")
-    for topic, stems in _STEMS.items()
-}
 
 
-def outside_topic(text: str) -> str | None:
-    """ACCOUNTS, SUBSCRIPTIONS, or None when the message names neither."""
+def _patterns(stems: dict[str, tuple[str, ...]]) -> dict[str, re.Pattern[str]]:
+    return {topic: re.compile(r"(?<!\w)(?:" + "|".join(words) + ")")
+            for topic, words in stems.items()}
+
+
+_STRONG_PATTERNS = _patterns(_STRONG)
+_ALL_PATTERNS = _patterns({topic: _STRONG[topic] + _WEAK[topic] for topic in _STRONG})
+
+
+def outside_topic(text: str, strong_only: bool = False) -> str | None:
+    """ACCOUNTS, SUBSCRIPTIONS, or None when the message names neither (with `strong_only`,
+    by a strong word)."""
     folded = " ".join(text.lower().translate(_FOLD).split())
-    for topic, pattern in _PATTERNS.items():
+    for topic, pattern in (_STRONG_PATTERNS if strong_only else _ALL_PATTERNS).items():
         if pattern.search(folded):
             return topic
     return None

@@ -11,7 +11,7 @@ buty i nie przyszły", "заказ ещё не пришёл"), so a split has to
 whole: the whole message's likeliest intent must be its first request's (a message with two
 requests is labelled by its first, dialog/nlu/data), a part needs two tokens at least, and a
 refund asked with a return or a cancellation of the same order is the same request.
-A short message without a separator is not cut at all: it costs one classification.
+A message without a separator is not cut at all: it costs one classification.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ ACTIONABLE = frozenset({
 # Asked together about one order, these are one request (a refund with the return/cancel).
 _SAME_REQUEST = (frozenset({"return_order", "payment"}), frozenset({"cancel_order", "payment"}))
 MAX_PARTS = 6
-SHORT_MESSAGE = 24  # characters; a shorter message without a sentence end is not cut
 _MIN_TOKENS = 2
 
 _JOINERS = (
@@ -45,7 +44,8 @@ _JOINERS = (
     r"потом", r"и",
 )
 _SEPARATOR = re.compile(
-    r"(?:[.!?;]+|\n)\s*|,?\s+(?:" + "|".join(_JOINERS) + r")\s+",
+    # a sentence end is followed by a space ("12.50", "jan.kowalski@example.com" are none)
+    r"[.!?;]+(?:\s+|$)|\n\s*|,?\s+(?:" + "|".join(_JOINERS) + r")\s+",
     re.IGNORECASE,
 )
 _TOKEN = re.compile(r"\w+")
@@ -71,11 +71,10 @@ def understand_requests(model: Understands, text: str) -> Understanding:
 
 
 def _parts(text: str) -> list[str]:
-    stripped = text.strip()
-    if len(stripped) < SHORT_MESSAGE and not re.search(r"[.!?;\n]\s*\S", stripped):
-        return []
-    parts = [part.strip(" ,") for part in _SEPARATOR.split(stripped)]
-    return [part for part in parts if part][:MAX_PARTS]
+    """The message cut at its separators; [] when it has none (then nothing more is read)."""
+    parts = [part.strip(" ,") for part in _SEPARATOR.split(text.strip())]
+    parts = [part for part in parts if part]
+    return parts[:MAX_PARTS] if len(parts) > 1 else []
 
 
 def _requests(

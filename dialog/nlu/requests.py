@@ -20,7 +20,7 @@ import re
 from dataclasses import replace
 from typing import Protocol
 
-from dialog.nlu.classifier import Understanding
+from dialog.nlu.classifier import MAX_UNDERSTOOD_CHARS, Understanding
 from dialog.nlu.entities import Entities
 
 # Intents that ask the bot to do something (small talk, yes/no and out_of_scope do not).
@@ -60,7 +60,7 @@ class Understands(Protocol):
 def understand_requests(model: Understands, text: str) -> Understanding:
     """The message understood whole, with `requests` filled when it holds several."""
     whole = model.understand(text)
-    parts = _parts(text)
+    parts = _parts(text[:MAX_UNDERSTOOD_CHARS])  # what the model reads of a long message
     if len(parts) < 2:
         return whole
     understood = [model.understand(part) for part in parts]

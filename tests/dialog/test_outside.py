@@ -38,21 +38,16 @@ async def test_the_english_answer_says_what_the_bot_does(bot: Orderbot) -> None:
     assert "didn't understand" not in reply
 
 
-@pytest.mark.parametrize(("language", "text"), ACCOUNTS)
-async def test_accounts_and_passwords_get_the_no_accounts_line(
-    bot: Orderbot, language: str, text: str
+@pytest.mark.parametrize(("language", "text", "topic"), [
+    *((language, text, "accounts") for language, text in ACCOUNTS),
+    *((language, text, "subscriptions") for language, text in SUBSCRIPTIONS),
+])
+async def test_accounts_and_newsletters_get_their_own_line_and_a_person_not_a_flow(
+    bot: Orderbot, language: str, text: str, topic: str
 ) -> None:
     chat = Conversation(bot)
-    assert await chat.say(text) == bot.texts.get(language, "out_of_scope_accounts")
+    assert await chat.say(text) == bot.texts.get(language, f"out_of_scope_{topic}")
     assert [b.title for b in chat.buttons] == [bot.texts.get(language, "button_human")]
-
-
-@pytest.mark.parametrize(("language", "text"), SUBSCRIPTIONS)
-async def test_newsletters_and_subscriptions_get_their_line_not_a_flow(
-    bot: Orderbot, language: str, text: str
-) -> None:
-    chat = Conversation(bot)
-    assert await chat.say(text) == bot.texts.get(language, "out_of_scope_subscriptions")
     assert await status_of(bot, chat) == ("bot", None)  # not handed over, no flow begun
 
 

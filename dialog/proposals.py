@@ -8,10 +8,11 @@ ask again for a number already given. dialog/manager.py answers it.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from typing import Any
 
 from dialog.flows.base import Turn
-from dialog.messages import Button, Outbound
+from dialog.messages import Button
 from dialog.nlu import Entities, Understanding
 
 PROPOSAL = "propose"  # button payload "propose:<intent>" starts that intent's flow
@@ -57,8 +58,9 @@ def carry_on(
         state.also = None
         return False
     if handled_by != also["flow"] or state.flow is not None:
-        if just_held:  # before the flow's question: its buttons stay those of the last message
-            turn.replies.insert(0, Outbound(key=state.key, text=turn.text("also_later")))
+        if just_held and turn.replies:  # in the first reply: email sends each as a mail
+            first = turn.replies[0]
+            turn.replies[0] = replace(first, text=f"{turn.text('also_later')}\n{first.text}")
         return False
     state.also = None
     intent, entities = also["intent"], entities_from_json(also["entities"])

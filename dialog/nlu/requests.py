@@ -9,8 +9,10 @@ different from each other (another intent, or the same intent for another order)
 Joining words also join ordinary sentences ("the kettle came and it does not work", "zamówiłem
 buty i nie przyszły", "заказ ещё не пришёл"), so a split has to agree with the message read
 whole: the whole message's likeliest intent must be its first request's (a message with two
-requests is labelled by its first, dialog/nlu/data), a part needs two tokens at least, and a
-refund asked with a return or a cancellation of the same order is the same request.
+requests is labelled by its first, dialog/nlu/data), a part needs two tokens at least, a part
+that names no order of its own must be clear on its own (and is no request when it carries an
+e-mail or postcode: that is a proof), and a refund asked with a return or a cancellation of
+the same order is the same request.
 A message without a separator is not cut at all: it costs one classification.
 """
 
@@ -90,6 +92,7 @@ def _requests(
             understanding.intent not in ACTIONABLE
             or understanding.confidence < threshold
             or len(_TOKEN.findall(part)) < _MIN_TOKENS
+            or not own and _is_context(understanding, threshold)
         ):
             continue
         entities = Entities(
@@ -101,6 +104,16 @@ def _requests(
         if not any(_same(request, earlier) for earlier in kept):
             kept.append(request)
     return kept
+
+
+def _is_context(understanding: Understanding, threshold: float) -> bool:
+    """A part naming no order of its own is a request only when it is clear on its own:
+    "postcode 99-000" or "my email is ..." is a proof, and "I write from my other address"
+    tells where the customer writes from, not that a delivery address should change."""
+    entities = understanding.entities
+    return bool(entities.emails or entities.postcodes) or (
+        understanding.confidence < (1 + threshold) / 2
+    )
 
 
 def _same(one: Understanding, other: Understanding) -> bool:

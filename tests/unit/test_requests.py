@@ -151,3 +151,13 @@ def test_the_real_model_reads_the_dialog_tests_messages_as_two(nlu: NluModel, te
 def test_outside_topics(text: str, strong: str | None, any_word: str | None) -> None:
     assert outside_topic(text, strong_only=True) == strong
     assert outside_topic(text) == any_word
+
+
+@pytest.mark.parametrize("text", [
+    "where is A-1021? postcode 99-000",
+    "Hi, this is Anna. Where is my order A-1003? I write from my other address.",
+])
+def test_a_proof_or_a_remark_after_a_request_is_no_second_request(
+    nlu: NluModel, text: str
+) -> None:
+    assert understand_requests(nlu, text).requests == ()

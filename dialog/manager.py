@@ -307,13 +307,15 @@ class DialogManager:
             return OUTSIDE
         threshold = self._nlu.threshold
         meant = plausible(understanding, threshold)
+        if understanding.entities.order_numbers and meant[:1] in ([], ["order_status"]):
+            # An order number, and nothing likelier than its status: the status, which tells
+            # (after the proof) and changes nothing, is no risky guess.
+            state.misunderstandings = 0
+            await self._by_intent["order_status"].start(turn, "order_status")
+            return "status"
         if meant:
             ask_which(turn, meant)
             return CLARIFIED
-        if understanding.entities.order_numbers:
-            state.misunderstandings = 0  # a bare order number: the customer wants its status
-            await self._by_intent["order_status"].start(turn, "order_status")
-            return "status"
         polite = courtesy(understanding, threshold)
         if polite is not None and polite in self._by_intent:
             return await self._start(turn, polite, understanding.entities)

@@ -9,6 +9,10 @@ courtesy commits to nothing. A message with no plausible meaning keeps "Sorry, I
 understand" (dialog/flows/fallback.py), and a clarifying question counts toward the two misses
 in a row that hand the conversation to a person.
 
+A message with an order number whose likeliest plausible meaning is the order's status (or
+that has none) gets the status as before (dialog/manager.py): telling a status after the proof
+changes nothing, so it is no risky guess; "cancel or return A-1001?" is asked.
+
 The rules read only the ranking and the model's threshold, not fixed probabilities: a pair is
 offered when each has a quarter of the threshold and together they reach it; a single meaning
 needs half of it.

@@ -19,11 +19,15 @@ from coordination.base import Locks
 from dialog import crashpoints
 from dialog.desk import OperatorDesk, TranscriptLine
 from dialog.flows.base import Flow, Turn, human_button, track_button
+from dialog.flows.clarify import ask_which, courtesy, plausible
 from dialog.flows.fallback import not_understood
+from dialog.flows.outside import answer_outside, topic_of
 from dialog.messages import Button, ConversationKey, Inbound, Outbound
 from dialog.metrics import Metrics, NoMetrics
-from dialog.nlu import NluModel, Understanding
+from dialog.nlu import Entities, NluModel, Understanding
+from dialog.nlu.requests import understand_requests
 from dialog.outbox import OutboxSender
+from dialog.proposals import DECLINE, PROPOSAL, carry_on, hold_also, proposed_entities
 from dialog.services import Services
 from dialog.store import (
     ConversationState,
@@ -45,6 +49,10 @@ RESUME_CONTINUE = "resume:continue"  # "Continue with ...": back to the interrup
 RESUME_DROP = "resume:drop"
 MAX_CHOICE_CHARS = 60
 _OPTION_NUMBER = re.compile(r"^\(?(\d{1,2})\s*[.)]?$")
+# Answers that start no flow: an active flow's question stays open behind them.
+CLARIFIED = "clarify"
+OUTSIDE = "out_of_scope"
+_NO_FLOW = (None, CLARIFIED, OUTSIDE)
 
 
 class _Duplicate(Exception):
@@ -100,7 +108,11 @@ class DialogManager:
         return replies
 
     async def _handle(self, inbound: Inbound) -> list[Outbound]:
-        understanding = self._nlu.understand(inbound.text) if inbound.text.strip() else None
+        understanding = (
+            understand_requests(self._nlu, inbound.text) if inbound.text.strip() else None
+        )
+        # A message with several requests: the first is this turn's, the next is offered after.
+        later = understanding.requests[1:] if understanding is not None else ()
         try:
             async with self._locks.hold(str(inbound.key)):
                 async with self._database.transaction() as session:
@@ -125,7 +137,8 @@ class DialogManager:
                     self._follow_language(state, understanding, self._nlu.threshold)
                     turn = Turn(
                         inbound=inbound,
-                        understanding=understanding,
+                        understanding=understanding.requests[0]
+                        if understanding is not None and understanding.requests else understanding,
                         state=state,
                         session=session,
                         orders=self._orders,
@@ -138,7 +151,7 @@ class DialogManager:
                     status_before = state.status
                     handled_by = "operator"  # an operator holds it: the bot stays silent
                     if state.status != "claimed":
-                        handled_by = await self._route(turn)
+                        handled_by = await self._route(turn, later)
                     if status_before == "bot" and state.status == "escalated":
                         await self._tell_wait(turn)
                     proven = [n for n in dict.fromkeys(state.verified_orders + state.strong_orders)
@@ -168,31 +181,69 @@ class DialogManager:
             self._metrics.refused(reason)
         return turn.replies
 
-    async def _route(self, turn: Turn) -> str | None:
+    async def _route(self, turn: Turn, later: Sequence[Understanding] = ()) -> str | None:
         """Answer the message; the name of the flow that did ("resume": the offer to go back
-        to an interrupted flow; None: not understood)."""
+        to an interrupted flow; "clarify": a question which one was meant; "out_of_scope":
+        the honest answer to what the shop does not do; None: not understood)."""
         state = turn.state
         if turn.inbound.action is None:  # "2", or a button's words: that button
             chosen = chosen_payload(turn.inbound.text, state.offered)
             if chosen is not None:
                 turn.inbound = replace(turn.inbound, action=chosen)
+        proposal, state.proposal = state.proposal, None  # it answers the next message only
         if self._answer_resume_offer(turn):
             return "resume"
         before = (state.flow, state.step, dict(state.slots)) if state.flow else None
         status_before = state.status
-        handled_by = await self._dispatch(turn)
+        handled_by = await self._answer_proposal(turn, proposal) or await self._dispatch(turn)
         if before is not None and status_before == "bot" and state.status == "escalated":
             # A person takes over mid-flow: once they hand back, the bot offers to go on.
             await self._suspend(turn, *before)
         elif (
             before is not None
-            and handled_by not in (None, before[0])
+            and handled_by not in (*_NO_FLOW, before[0])
             and state.status == "bot"
             and not self._said(turn, "goodbye")
         ):
             await self._suspend(turn, *before)
-        self._offer_resume(turn)
+        if later and handled_by is not None:
+            hold_also(turn, later[0], handled_by)
+        if not carry_on(turn, handled_by, _NO_FLOW, just_held=bool(later)):
+            self._offer_resume(turn)
         return handled_by
+
+    async def _answer_proposal(self, turn: Turn, proposal: dict[str, Any] | None) -> str | None:
+        """Run what the last message proposed, if the customer took it (its button, or "yes"
+        to a single proposal); None if the message is no answer to a proposal."""
+        action = turn.inbound.action
+        if action == DECLINE or (
+            proposal is not None and turn.state.flow is None and action is None
+            and self._said(turn, "deny")
+        ):
+            turn.say("anything_else", track_button(turn), human_button(turn))
+            return "smalltalk"
+        if action is not None:
+            name, _, intent = action.partition(":")
+            if name != PROPOSAL or intent not in self._by_intent:
+                return None
+            return await self._start(turn, intent, proposed_entities(proposal, intent))
+        if (
+            proposal is not None and turn.state.flow is None
+            and len(proposal["intents"]) == 1 and self._said(turn, "affirm")
+        ):
+            intent = proposal["intents"][0]
+            return await self._start(turn, intent, proposed_entities(proposal, intent))
+        return None
+
+    async def _start(self, turn: Turn, intent: str, entities: Entities) -> str:
+        """Start the intent's flow as if the customer had just asked for it with `entities`."""
+        turn.state.misunderstandings = 0
+        turn.understanding = Understanding(
+            intent, 1.0, turn.state.language, 1.0, entities, ((intent, 1.0),)
+        )
+        flow = self._by_intent[intent]
+        await flow.start(turn, intent)
+        return flow.name
 
     async def _tell_wait(self, turn: Turn) -> None:
         """After "a colleague will answer": how long that will honestly take."""
@@ -233,14 +284,41 @@ class DialogManager:
                 state.misunderstandings = 0
                 return active.name
         if confident and understanding is not None and understanding.intent in self._by_intent:
+            topic = topic_of(turn, strong_only=True)
+            if topic is not None:  # "rezygnuję z subskrypcji newslettera" is no cancellation
+                answer_outside(turn, topic)
+                return OUTSIDE
             state.misunderstandings = 0
             flow = self._by_intent[understanding.intent]
             await flow.start(turn, understanding.intent)
             return flow.name
-        if understanding is not None and understanding.entities.order_numbers:
-            state.misunderstandings = 0  # a bare order number: the customer wants its status
+        if understanding is None:
+            not_understood(turn)
+            return None
+        # out_of_scope also holds keyboard mash ("asdf" is confidently out_of_scope), which is
+        # no request to answer honestly: only text that reads as a language is.
+        outside = (
+            confident and understanding.intent == "out_of_scope"
+            and understanding.language_confidence >= SWITCH_LANGUAGE_CONFIDENCE
+        )
+        topic = topic_of(turn) if outside or not confident else None
+        if outside or topic is not None:
+            answer_outside(turn, topic)
+            return OUTSIDE
+        threshold = self._nlu.threshold
+        meant = plausible(understanding, threshold)
+        if understanding.entities.order_numbers and meant[:1] in ([], ["order_status"]):
+            # An order number, and nothing likelier than its status: the status, which tells
+            # (after the proof) and changes nothing, is no risky guess.
+            state.misunderstandings = 0
             await self._by_intent["order_status"].start(turn, "order_status")
             return "status"
+        if meant:
+            ask_which(turn, meant)
+            return CLARIFIED
+        polite = courtesy(understanding, threshold)
+        if polite is not None and polite in self._by_intent:
+            return await self._start(turn, polite, understanding.entities)
         not_understood(turn)
         return None
 

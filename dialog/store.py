@@ -219,6 +219,12 @@ class ConversationState:
     # A flow the customer left for another question ({flow, step, slots, text, buttons,
     # offered}), offered back once the other question is answered.
     suspended: dict[str, Any] | None = None
+    # What the latest message proposed ({intents, entities}; dialog/proposals.py): a
+    # clarification's meanings or the message's other request, for the next message only.
+    proposal: dict[str, Any] | None = None
+    # The other request of a message with two ({intent, entities, flow}), offered once the
+    # flow of the first is done, dropped when the customer moves on (dialog/manager.py).
+    also: dict[str, Any] | None = None
     # When the customer's recent handoffs began (ISO times, the last hour's): a conversation
     # goes to the operators a few times an hour at most (dialog/flows/handoff.py).
     handoffs: list[str] = field(default_factory=list)
@@ -237,6 +243,8 @@ class ConversationState:
             "context": self.context,
             "offered": self.offered,
             "suspended": self.suspended,
+            "proposal": self.proposal,
+            "also": self.also,
             "handoffs": self.handoffs,
         }
 
@@ -308,6 +316,8 @@ class ConversationStore:
             context=dict(data.get("context") or {}),
             offered=[list(button) for button in data.get("offered") or ()],
             suspended=data.get("suspended") or None,
+            proposal=data.get("proposal") or None,
+            also=data.get("also") or None,
             handoffs=[str(at) for at in data.get("handoffs") or ()],
             loaded_status=status,
         )

@@ -105,10 +105,14 @@ async def make_bot(
     """Build and start bots (stopped at the end); demo data on unless told otherwise.
 
     Without a database_url each bot gets its own copy of the seeded demo SQLite database.
+    A test that needs exact control of what messages mean passes a stand-in `model`.
     """
     started: list[Orderbot] = []
 
-    async def build(database_url: str | None = None, **sections: dict[str, Any]) -> Orderbot:
+    async def build(
+        database_url: str | None = None, model: NluModel | None = None,
+        **sections: dict[str, Any],
+    ) -> Orderbot:
         if database_url is None:
             path = tmp_path / f"orderbot-{len(started)}.db"
             if sections.get("demo", {}).get("enabled", True):
@@ -121,7 +125,7 @@ async def make_bot(
         # the same database is the same process restarted (dialog/takeover.py). Tests of
         # several processes name theirs.
         sections["process"] = {"name": "test-bot", **sections.get("process", {})}
-        bot = Orderbot(make_settings(database_url, **sections), nlu=nlu)
+        bot = Orderbot(make_settings(database_url, **sections), nlu=model or nlu)
         await bot.start()
         started.append(bot)
         return bot

@@ -60,6 +60,7 @@ def test_every_key_flows_use_exists() -> None:
 def test_every_key_built_from_a_code_exists() -> None:
     """f"confirm_voucher_{reason}" and the like: a key for every code the order core has."""
     from dialog.flows.confirm import PAYMENTS
+    from dialog.nlu.requests import ACTIONABLE
     from orders.billing import ACCEPTED_METHODS
     from orders.returns import METHODS, REASONS
     from orders.states import OrderStatus
@@ -72,9 +73,21 @@ def test_every_key_built_from_a_code_exists() -> None:
         "returns_method_": METHODS, "returns_reason_": REASONS,
         "status_": [status.value for status in OrderStatus],
         "tracking_history_": [status.value for status in OrderStatus],
+        "clarify_what_": ACTIONABLE,
     }
     assert prefixes == set(families), "a new f-string key: say here which codes it takes"
     wanted = {prefix + code for prefix, codes in families.items() for code in codes}
+    assert wanted <= TEXTS.keys("en"), wanted - TEXTS.keys("en")
+
+
+def test_every_clarification_offer_and_outside_topic_has_its_text() -> None:
+    """Keys built in variables (dialog/flows/clarify.py, outside.py, dialog/proposals.py)."""
+    from dialog.nlu.requests import ACTIONABLE
+    from dialog.nlu.topics import ACCOUNTS, SUBSCRIPTIONS
+
+    wanted = {f"clarify_button_{intent}" for intent in ACTIONABLE - {"human"}}
+    wanted |= {f"also_{intent}" for intent in ACTIONABLE}
+    wanted |= {f"out_of_scope_{topic}" for topic in (ACCOUNTS, SUBSCRIPTIONS)}
     assert wanted <= TEXTS.keys("en"), wanted - TEXTS.keys("en")
 
 

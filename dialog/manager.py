@@ -45,6 +45,7 @@ from orders.service import NewCustomer, OrderService
 log = logging.getLogger(__name__)
 
 SWITCH_LANGUAGE_CONFIDENCE = 0.7
+KNOWN_WORDS_OUTSIDE = 0.5  # of a message's words: it reads as a language, not as mash
 RESUME_CONTINUE = "resume:continue"  # "Continue with ...": back to the interrupted flow
 RESUME_DROP = "resume:drop"
 MAX_CHOICE_CHARS = 60
@@ -296,10 +297,12 @@ class DialogManager:
             not_understood(turn)
             return None
         # out_of_scope also holds keyboard mash ("asdf" is confidently out_of_scope), which is
-        # no request to answer honestly: only text that reads as a language is.
+        # no request to answer honestly: only text that reads as a language (the language
+        # detector is sure) and whose words are mostly words the data knows is.
         outside = (
             confident and understanding.intent == "out_of_scope"
             and understanding.language_confidence >= SWITCH_LANGUAGE_CONFIDENCE
+            and understanding.known_words >= KNOWN_WORDS_OUTSIDE
         )
         topic = topic_of(turn) if outside or not confident else None
         if outside or topic is not None:

@@ -78,6 +78,9 @@ class Understanding:
     # Set when the message holds more than one request ("cancel A-1001 and where is A-1002"):
     # one Understanding per request, in the order written; empty for a single request.
     requests: tuple[Understanding, ...] = ()
+    # The share of the message's words the training data knows (spelling tolerated): text
+    # that reads as a language has most of them; keyboard mash has none.
+    known_words: float = 1.0
 
 
 class NluModel:
@@ -183,8 +186,10 @@ class NluModel:
                 )
         ranked = self._first_request(masked, language, ranked)
         intent, confidence = ranked[0]
+        known = self._normaliser.known_share(self._normaliser.analyse(masked))
         return Understanding(
-            intent, confidence, language, language_confidence, entity_scan.entities, ranked
+            intent, confidence, language, language_confidence, entity_scan.entities, ranked,
+            known_words=known,
         )
 
     def _first_request(

@@ -42,6 +42,14 @@ class Normaliser:
     def analyse(self, masked_text: str) -> Analysed:
         return _analyse(masked_text, self._spelling.correct)
 
+    def known_share(self, analysed: Analysed) -> float:
+        """The share of its words the training data has (after spelling correction): ~0 for
+        keyboard mash such as "qwzx vbnm", which the model still has to give some intent."""
+        words = [token for token in analysed.tokens if token.isalpha()]
+        if not words:
+            return 0.0
+        return sum(self._spelling.knows(word) for word in words) / len(words)
+
 
 def _as_written(word: str) -> str:
     return word

@@ -34,6 +34,10 @@ class SpellingIndex:
         self._index = index
         self._memo: Memo[str, str] = Memo(_MEMO_LIMIT)
 
+    def knows(self, word: str) -> bool:
+        """Whether ``word`` (as ``correct`` returns it) is a word of the training data."""
+        return word in self._counts
+
     def correct(self, word: str) -> str:
         """The training word ``word`` was most likely meant as, or ``word`` itself."""
         if word in self._counts or len(word) < MIN_LENGTH or not word.isalpha():

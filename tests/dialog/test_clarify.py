@@ -74,8 +74,8 @@ out_of_scope\tрасскажи анекдот
 # the order's postcode (orders/demo.py)
 UNCLEAR = [
     ("en", "the shoes parcel {number}", "A-1025", "SW1A 1AA"),
-    ("pl", "buty paczkę {number}", "A-1007", "80-001"),
-    ("ru", "заказ ботинки {number}", "A-1010", "190000"),
+    ("pl", "buty kurtka paczka {number}", "A-1007", "80-001"),
+    ("ru", "вернуть посылка {number}", "A-1010", "190000"),
 ]
 GIBBERISH = "qwzx vbnm"
 

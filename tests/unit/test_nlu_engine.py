@@ -270,3 +270,18 @@ def test_every_romanisation_scheme_leaves_no_cyrillic_letter() -> None:
     text = "съешь же ещё этих мягких французских булок, да выпей чаю"
     for scheme in range(len(SCHEMES)):
         assert not any("а" <= char <= "я" or char == "ё" for char in romanise(text, scheme))
+
+
+@pytest.mark.parametrize("text", ["qwzx vbnm", "asdlkfj qwoeiru", "plokij uhygtf"])
+def test_keyboard_mash_has_no_known_words(model: NluModel, text: str) -> None:
+    # The model still gives mash some intent (often a confident out_of_scope); the dialog
+    # tells it from a real request outside the shop's business by its words.
+    assert model.understand(text).known_words == 0.0
+
+
+@pytest.mark.parametrize("text", [
+    "what's the weather tomorrow", "jaka będzie jutro pogoda", "какая завтра погода",
+    "kakaya zavtra pogoda", "where is my ordr",
+])
+def test_real_text_has_known_words(model: NluModel, text: str) -> None:
+    assert model.understand(text).known_words >= 0.75

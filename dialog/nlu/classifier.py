@@ -172,21 +172,20 @@ class NluModel:
             return Understanding(
                 NO_INTENT, 0.0, language, language_confidence, entity_scan.entities
             )
-        ranked = self._ranked(masked)
+        ranked, known = self._reading(masked)
         if language == "ru" and not _has_cyrillic(masked):
             # Romanised Russian, or a short English/Polish text that reads like it ("no",
             # "da"): whichever reading the model is surer of wins.
             cyrillic = cyrillise(masked)
-            as_russian = self._ranked(cyrillic)
+            as_russian, known_as_russian = self._reading(cyrillic)
             if as_russian[0][1] > ranked[0][1]:
-                masked, ranked = cyrillic, as_russian
+                masked, ranked, known = cyrillic, as_russian, known_as_russian
             else:
                 language, language_confidence = self._language_detector.detect(
                     tokens, romanised=False
                 )
         ranked = self._first_request(masked, language, ranked)
         intent, confidence = ranked[0]
-        known = self._normaliser.known_share(self._normaliser.analyse(masked))
         return Understanding(
             intent, confidence, language, language_confidence, entity_scan.entities, ranked,
             known_words=known,
@@ -212,8 +211,14 @@ class NluModel:
         return ranked
 
     def _ranked(self, masked_text: str) -> tuple[tuple[str, float], ...]:
+        return self._reading(masked_text)[0]
+
+    def _reading(self, masked_text: str) -> tuple[tuple[tuple[str, float], ...], float]:
+        """The ranked intents of the text, and the share of its words the data knows (one
+        analysis for both)."""
         analysed = self._normaliser.analyse(masked_text)
-        return self._scorer.ranked(self._features.vector(analysed.tokens, analysed.words), RANKED)
+        ranked = self._scorer.ranked(self._features.vector(analysed.tokens, analysed.words), RANKED)
+        return ranked, self._normaliser.known_share(analysed)
 
 
 def _has_cyrillic(text: str) -> bool:

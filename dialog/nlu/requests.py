@@ -13,7 +13,8 @@ requests is labelled by its first, dialog/nlu/data), a part needs two tokens at 
 that names no order of its own must be clear on its own (and is no request when it carries an
 e-mail or postcode: that is a proof), and a refund asked with a return or a cancellation of
 the same order is the same request.
-A message without a separator is not cut at all: it costs one classification.
+A message without a separator, or whose whole reading is no request the bot acts on, is not
+cut at all: it costs one classification.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ class Understands(Protocol):
 def understand_requests(model: Understands, text: str) -> Understanding:
     """The message understood whole, with `requests` filled when it holds several."""
     whole = model.understand(text)
+    if whole.intent not in ACTIONABLE:  # the first request must carry the whole's intent
+        return whole
     parts = _parts(text[:MAX_UNDERSTOOD_CHARS])  # what the model reads of a long message
     if len(parts) < 2:
         return whole

@@ -4,31 +4,18 @@ whether they meant to write something; nothing reaches the dialog and no convers
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 from sqlalchemy import func, select
 
 from bot import Orderbot
 from dialog.store import Conversation, InboxRow
-from tests.channels.test_email import SHOP, MailClient, settle
-from tests.conftest import BotFactory
-from tests.doubles.smtp_relay import MTA, SmtpRelayDouble, customer_mail
-from tests.servers import free_port
+from tests.channels import test_email
+from tests.channels.test_email import ANNA, OLIVIA, SHOP, MailClient
+from tests.doubles.smtp_relay import SmtpRelayDouble, customer_mail
 
-OLIVIA = "olivia.brown@example.com"
-ANNA = "anna.kowalska@example.com"
 IVAN = "ivan.petrov@example.com"
-
-
-@pytest.fixture
-async def bot(make_bot: BotFactory, relay: SmtpRelayDouble) -> AsyncIterator[Orderbot]:
-    started = await make_bot(email={"enabled": True, "listen_port": free_port(),
-                                    "address": SHOP, "relay_host": "127.0.0.1",
-                                    "relay_port": relay.port, "authserv_id": MTA})
-    yield started
-    await settle(started)
+bot = test_email.bot  # the same bot fixture: email on, the relay double as its relay
 
 
 async def recorded(bot: Orderbot) -> tuple[int, int]:

@@ -96,15 +96,11 @@ from http_guards.validation_errors import add_validation_handler
 from monitoring.endpoint import make_metrics_router
 from monitoring.prometheus import PrometheusMetrics
 from orders import demo, reconcile_cli
-from orders.api import make_router as make_shop_router
 from orders.billing import Invoices, PaymentReminders
 from orders.confirmation import ConfirmationSettings
 from orders.credit_check import CreditCheck
-from orders.database import Database, make_engine
 from orders.documents import make_documents_router
 from orders.inventory import Inventory
-from orders.migrations import hold_setup_lock, upgrade
-from orders.models import utcnow
 from orders.payments import Payments
 from orders.reconcile import Reconciliation
 from orders.reservation_jobs import ReservationJobs
@@ -115,14 +111,18 @@ from orders.shop_orders import ShopOrders
 from orders.tracking import Courier
 from orders.unavailable import add_unavailable_handler
 from orders.vouchers import Vouchers
-from scheduling.jobs import JobRunner
 from serving import MAX_WEBSOCKET_FRAME as MAX_WEBSOCKET_FRAME  # tests import it from here
 from serving import event_loop, http_server
 from shop_api import products_cli
+from shop_api.orders import make_router as make_shop_router
 from shop_api.webhooks.deliveries import WebhookDeliveries, oldest_undelivered
 from shop_api.webhooks.recorder import WebhookLog
 from shop_api.webhooks.retention import WebhookRetention
 from shop_api.webhooks.sender import WebhookSender
+from storage.clock import utcnow
+from storage.database import Database, make_engine
+from storage.jobs import JobRunner
+from storage.upgrade import hold_setup_lock, upgrade
 
 if TYPE_CHECKING:
     from channels.telegram import TelegramChannel

@@ -1,27 +1,15 @@
-"""Every module that defines tables, imported so that Base.metadata holds the whole schema
-(for Alembic and for the test that compares the migrations with the models)."""
+"""Every package's tables, imported so that Base.metadata holds the whole schema (for Alembic
+and for the test that compares the migrations with the tables). The one place they are
+registered: a new tables.py is added here."""
 
 from __future__ import annotations
 
-import channels.slack.threads  # noqa: F401
-import console.models  # noqa: F401
-import dialog.events  # noqa: F401
-import dialog.handoffs  # noqa: F401
-import dialog.intent_labels  # noqa: F401
-import dialog.store  # noqa: F401
-import dialog.takeover  # noqa: F401
-import orders.billing  # noqa: F401
-import orders.confirmation  # noqa: F401
-import orders.documents  # noqa: F401
-import orders.models  # noqa: F401
-import orders.operator_tasks  # noqa: F401
-import orders.reservations  # noqa: F401
-import orders.returns  # noqa: F401
-import orders.stock  # noqa: F401
-import orders.vouchers  # noqa: F401
-import scheduling.jobs  # noqa: F401
-import shop_api.idempotency  # noqa: F401
-import shop_api.webhooks.models  # noqa: F401
-from orders.models import Base
+import channels.slack.tables  # noqa: F401
+import console.tables  # noqa: F401
+import dialog.tables  # noqa: F401
+import orders.tables  # noqa: F401
+import shop_api.tables  # noqa: F401
+import storage.tables  # noqa: F401
+from storage.base import Base
 
 metadata = Base.metadata

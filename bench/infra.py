@@ -20,8 +20,8 @@ from sqlalchemy.engine import make_url
 from bench.conversation import DemoOrder
 from bench.processes import Metered, ServerProcess, listening
 from bench.transports import WebchatTransport
-from dialog.store import TranscriptEntry
-from orders.database import Database, make_engine
+from dialog.tables import TranscriptEntry
+from storage.database import Database, make_engine
 from tests.servers import create_database, free_port, postgres_server, redis_server
 
 DEMO_DATABASE = "demo-template.db"

@@ -28,7 +28,7 @@ from tests.servers import free_port
 
 # Innermost match wins: a sample inside SQLAlchemy called from a flow counts as SQLAlchemy.
 PARTS = (
-    ("SQLite driver (aiosqlite, sqlite3)", ("aiosqlite/", "orders/sqlite.py", "sqlite3/")),
+    ("SQLite driver (aiosqlite, sqlite3)", ("aiosqlite/", "storage/sqlite.py", "sqlite3/")),
     ("PostgreSQL driver (asyncpg)", ("asyncpg/",)),
     ("Redis client", ("redis/",)),
     ("SQLAlchemy", ("sqlalchemy/",)),

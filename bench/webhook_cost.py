@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 
 from orders.changes import NO_CHANGES, ChangeLog
-from orders.database import Database, make_engine
 from orders.demo import seed
-from orders.migrations import upgrade
 from orders.payments import create_payment_link
 from orders.service import OrderService
 from shop_api.webhooks.recorder import WebhookLog
+from storage.database import Database, make_engine
+from storage.upgrade import upgrade
 
 ORDER = "A-1001"  # a demo order
 

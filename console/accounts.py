@@ -21,11 +21,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from console.models import Operator, OperatorSession
 from console.password_policy import password_problem
+from console.tables import Operator, OperatorSession
 from dialog.desk import OperatorRef
-from orders.database import Database
-from orders.models import utcnow
+from storage.clock import utcnow
+from storage.database import Database
 
 ROLES = ("operator", "admin")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")

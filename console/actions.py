@@ -22,13 +22,13 @@ from dialog.services import Services
 from dialog.texts import Amount, Texts
 from orders import cancellation, delivery
 from orders.confirmation import ConfirmationSettings
-from orders.database import Database
 from orders.inventory import Inventory, InventoryUnavailable
 from orders.payments import PaymentFailed, Payments, create_payment_link
 from orders.returns import METHODS as RETURN_METHODS
 from orders.returns import BadReturnRequest, ReturnDesk, ReturnRefusal, ReturnRefused
 from orders.service import OrderError, OrderService, OrderView
 from orders.states import IllegalTransition, OrderStatus
+from storage.database import Database
 
 log = logging.getLogger(__name__)
 

@@ -42,7 +42,8 @@ from console.tasks import add_task_routes
 from console.views import customer_json, order_json, transcript_text
 from dialog.desk import DeskError, NotFound, QueueItem
 from dialog.erasure import erase_customer
-from orders.models import Customer, utcnow
+from orders.tables import Customer
+from storage.clock import utcnow
 
 if TYPE_CHECKING:
     from console.app import OperatorConsole

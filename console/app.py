@@ -24,8 +24,8 @@ from dialog.desk import OperatorDesk
 from dialog.metrics import Metrics, NoMetrics
 from dialog.services import Services
 from dialog.texts import Texts
-from orders.database import Database
 from orders.service import OrderService
+from storage.database import Database
 
 log = logging.getLogger(__name__)
 

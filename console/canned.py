@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
-from console.models import CannedReply
+from console.tables import CannedReply
 from coordination.base import Locks
 from dialog.texts import LANGUAGES, Texts
-from orders.database import Database
+from storage.database import Database
 
 DEFAULTS = ("greeting", "checking", "closing")  # console_canned_<name>_title / _text
 MAX_TITLE_CHARS = 100

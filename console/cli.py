@@ -16,8 +16,8 @@ from typing import Any, TextIO
 
 from config import Settings
 from console.accounts import Account, AccountError, Accounts, check_username
-from orders.database import Database, make_engine
-from orders.migrations import upgrade
+from storage.database import Database, make_engine
+from storage.upgrade import upgrade
 
 
 def add_commands(commands: Any) -> None:

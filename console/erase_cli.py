@@ -14,7 +14,7 @@ from typing import Any
 
 from dialog.erasure import Erasure, erase_customer_by_email
 from orders.changes import NO_CHANGES, ChangeLog
-from orders.migrations import in_migrated_database
+from storage.upgrade import in_migrated_database
 
 
 def add_commands(commands: Any) -> None:

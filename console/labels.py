@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from console.models import Operator
+from console.tables import Operator
 from dialog.intent_labels import (
     LabelView,
     NoWords,
@@ -33,7 +33,7 @@ from dialog.intent_labels import (
 )
 from dialog.nlu.labels import INTENTS
 from dialog.nlu.retrain import OperatorLabel
-from dialog.store import TranscriptEntry
+from dialog.tables import TranscriptEntry
 
 if TYPE_CHECKING:
     from console.app import OperatorConsole

@@ -21,9 +21,7 @@ from sqlalchemy import select
 
 from console.views import customer_json, order_json
 from dialog.desk import OperatorDesk
-from dialog.store import Conversation
-from orders.database import Database
-from orders.models import Customer, utcnow
+from dialog.tables import Conversation
 from orders.operator_tasks import (
     ADDED,
     OperatorTaskView,
@@ -32,6 +30,9 @@ from orders.operator_tasks import (
     close_operator_task,
     operator_tasks,
 )
+from orders.tables import Customer
+from storage.clock import utcnow
+from storage.database import Database
 
 if TYPE_CHECKING:
     from console.app import OperatorConsole

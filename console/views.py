@@ -9,7 +9,7 @@ from datetime import UTC
 from typing import Any
 
 from dialog.desk import TranscriptLine
-from orders.schemas import money
+from orders.money import money
 from orders.service import CustomerView, OrderView
 
 

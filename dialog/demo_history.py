@@ -20,10 +20,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialog import events
-from dialog.events import Event
-from dialog.handoffs import Handoff
-from dialog.store import Conversation, TranscriptEntry
-from orders.models import Order, OrderHistory, utcnow
+from dialog.tables import Conversation, Event, Handoff, TranscriptEntry
+from orders.tables import Order, OrderHistory
+from storage.clock import utcnow
 
 DAYS = 35
 SEED = 8

@@ -28,21 +28,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from coordination.base import Locks, PubSub, Subscription
 from dialog.events import RATING_OFFERED, record_event
 from dialog.flows.rating import rating_buttons, with_question
-from dialog.handoffs import Handoff, OperatorNote, current_handoff, end_handoff, open_handoff
+from dialog.handoffs import current_handoff, end_handoff, open_handoff
 from dialog.messages import Button, ConversationKey, Delivery, Outbound
 from dialog.outbox import OutboxSender
-from dialog.store import (
-    Conversation,
-    ConversationState,
-    ConversationStore,
-    TranscriptEntry,
-    offered_buttons,
-)
+from dialog.store import ConversationState, ConversationStore, offered_buttons
+from dialog.tables import Conversation, Handoff, OperatorNote, TranscriptEntry
 from dialog.texts import Texts
 from dialog.waits import QueueWaits
 from orders.changes import CONVERSATION_RESOLVED
-from orders.database import Database, after_commit
-from orders.models import Customer, utcnow
+from orders.tables import Customer
+from storage.clock import utcnow
+from storage.database import Database, after_commit
 
 log = logging.getLogger(__name__)
 

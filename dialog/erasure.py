@@ -24,12 +24,18 @@ from sqlalchemy import delete, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialog.intent_labels import delete_labels_before, delete_labels_of_conversations
-from dialog.store import Conversation, InboxRow, OrderWatcher, TranscriptEntry
+from dialog.tables import Conversation, InboxRow, OrderWatcher, TranscriptEntry
 from orders.changes import CUSTOMER_ERASED, NO_CHANGES, ChangeLog
-from orders.documents import Document
-from orders.models import ChatLink, Customer, CustomerIdentity, Order, Return
 from orders.service import normalise_email
-from orders.stock import StockSubscription
+from orders.tables import (
+    ChatLink,
+    Customer,
+    CustomerIdentity,
+    Document,
+    Order,
+    Return,
+    StockSubscription,
+)
 
 ERASED_NAME = "(erased customer)"
 ERASED_DOMAIN = "erased.invalid"  # .invalid: no mail is ever delivered there

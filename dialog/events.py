@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, insert, select
+from sqlalchemy import Index, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
-from orders.models import Base, utcnow
+from dialog.tables import Event
+from storage.clock import utcnow
 
 # subject: the order number, unless said otherwise
 CONFIRMATION_SENT = "confirmation_sent"  # the shop's new order asked to be confirmed
@@ -40,20 +40,6 @@ KINDS = frozenset({
 })
 
 
-class Event(Base):
-    __tablename__ = "events"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    conversation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE")
-    )
-    handoff_id: Mapped[int | None] = mapped_column(
-        ForeignKey("handoffs.id", ondelete="SET NULL")
-    )
-    subject: Mapped[str | None] = mapped_column(String(64))
-    value: Mapped[int | None] = mapped_column(Integer)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 Index("ix_events_kind_at", Event.kind, Event.at)

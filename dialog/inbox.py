@@ -21,9 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from dialog import crashpoints
 from dialog.manager import DialogManager
 from dialog.messages import ConversationKey, Inbound
-from dialog.store import InboxRow
-from orders.database import Database
-from orders.models import utcnow
+from dialog.tables import InboxRow
+from storage.clock import utcnow
+from storage.database import Database
 
 log = logging.getLogger(__name__)
 

@@ -14,35 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, delete, func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
 from dialog.nlu.labels import INTENTS
-from dialog.store import Conversation, TranscriptEntry
-from orders.models import Base, utcnow
+from dialog.tables import Conversation, IntentLabel, TranscriptEntry
+from storage.clock import utcnow
 
 MAX_LABEL_CHARS = 1000  # what the classifier reads of a message (MAX_UNDERSTOOD_CHARS)
 
 
-class IntentLabel(Base):
-    __tablename__ = "intent_labels"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    transcript_id: Mapped[int] = mapped_column(
-        ForeignKey("transcript.id", ondelete="CASCADE"), unique=True
-    )
-    conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
-    )
-    text: Mapped[str] = mapped_column(Text)
-    intent: Mapped[str] = mapped_column(String(32))  # one of dialog.nlu.INTENTS
-    guessed: Mapped[str | None] = mapped_column(String(32))  # transcript.intent
-    # The console account (console/models.py Operator.id): a plain number, as the dialog
-    # knows nothing of the console's tables (handoffs keep an operator_key the same way).
-    operator_id: Mapped[int | None] = mapped_column()
-    labelled_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ from dialog.nlu.retrain import (
     retrain,
 )
 from dialog.nlu.served import ServedModel
-from orders.database import Database
-from orders.migrations import in_migrated_database
+from storage.database import Database
+from storage.upgrade import in_migrated_database
 
 log = logging.getLogger(__name__)
 

@@ -38,9 +38,9 @@ from dialog.store import (
     claim_inbox,
 )
 from dialog.texts import LANGUAGES, Texts
-from orders.database import Database, after_commit
-from orders.models import utcnow
 from orders.service import NewCustomer, OrderService
+from storage.clock import utcnow
+from storage.database import Database, after_commit
 
 log = logging.getLogger(__name__)
 

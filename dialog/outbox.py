@@ -11,7 +11,7 @@ from dialog import crashpoints
 from dialog.messages import ConversationKey, Delivery, DeliveryFailed
 from dialog.metrics import Metrics, NoMetrics
 from dialog.store import ConversationStore
-from orders.database import Database
+from storage.database import Database
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from dialog.messages import Button, ConversationKey, Outbound
 from dialog.outbox import OutboxSender
 from dialog.store import ConversationState, ConversationStore, offered_buttons
 from dialog.texts import Amount, Texts
-from orders.database import after_commit
 from orders.service import CustomerView, OrderService, OrderView, customer_of
+from storage.database import after_commit
 
 EVENT_TEXTS = {
     "created": "notify_created",

@@ -1,12 +1,12 @@
 """[shop] transcript_retention_days: chat transcripts older than that are deleted once a day
-(scheduling/daily_cleanup.py). 0 days keeps transcripts for ever."""
+(storage/daily_cleanup.py). 0 days keeps transcripts for ever."""
 
 from __future__ import annotations
 
 from dialog.erasure import delete_old_transcripts
-from orders.models import utcnow
-from scheduling.daily_cleanup import DailyCleanup
-from scheduling.jobs import Clock
+from storage.clock import utcnow
+from storage.daily_cleanup import DailyCleanup
+from storage.jobs import Clock
 
 KIND = "transcript_retention"
 

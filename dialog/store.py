@@ -14,13 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    ForeignKey,
     Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
     bindparam,
     delete,
     insert,
@@ -30,114 +24,34 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
 from dialog.events import PendingEvent, record_events
 from dialog.handoffs import open_handoff
 from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
+from dialog.tables import (
+    Conversation,
+    ConversationToken,
+    InboxRow,
+    OrderWatcher,
+    OutboxRow,
+    TranscriptEntry,
+)
 from orders.changes import CONVERSATION_ESCALATED, NO_CHANGES, ChangeLog
-from orders.database import after_commit
-from orders.models import Base, Order, utcnow
-from orders.prepared import Prepared
-
-
-class Conversation(Base):
-    __tablename__ = "conversations"
-    __table_args__ = (UniqueConstraint("channel", "chat_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    channel: Mapped[str] = mapped_column(String(20))
-    chat_id: Mapped[str] = mapped_column(String(200))
-    customer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("customers.id", ondelete="SET NULL"), index=True
-    )
-    language: Mapped[str] = mapped_column(String(8), default="en")
-    status: Mapped[str] = mapped_column(String(16), default="bot")  # bot|escalated|claimed
-    escalation_reason: Mapped[str | None] = mapped_column(String(64))
-    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class TranscriptEntry(Base):
-    __tablename__ = "transcript"
-    __table_args__ = (UniqueConstraint("conversation_id", "platform_message_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
-    )
-    sender: Mapped[str] = mapped_column(String(16))  # customer|bot|operator
-    author: Mapped[str | None] = mapped_column(String(100))
-    text: Mapped[str] = mapped_column(Text, default="")
-    buttons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
-    action: Mapped[str | None] = mapped_column(String(200))
-    platform_message_id: Mapped[str | None] = mapped_column(String(200))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    # A customer's message, for the reports: the flow that answered it ("fallback": none
-    # understood it; "operator": an operator held the conversation; "resume": the offer to
-    # go back to an interrupted flow) and the intent the classifier guessed, however unsure
-    # (empty for a button press).
-    flow: Mapped[str | None] = mapped_column(String(32))
-    intent: Mapped[str | None] = mapped_column(String(32))
-
+from orders.tables import Order
+from storage.clock import utcnow
+from storage.database import after_commit
+from storage.prepared import Prepared
 
 Index("ix_transcript_at", TranscriptEntry.at)
 
 
-class OutboxRow(Base):
-    __tablename__ = "outbox"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcript.id", ondelete="CASCADE"))
-    channel: Mapped[str] = mapped_column(String(20))
-    chat_id: Mapped[str] = mapped_column(String(200))
-    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column()
-    owner: Mapped[str | None] = mapped_column(String(200))  # the process sending it (takeover.py)
 
 
 Index("ix_outbox_unsent", OutboxRow.sent_at, OutboxRow.id)
 
 
-class OrderWatcher(Base):
-    """A conversation in which an order was proven: erasing the customer erases it too, and if
-    the proof was strong (its chat link, a one-time code; docs/security.md) a copy of the
-    shop's news about the order goes there, though the chat knows nothing else of the customer
-    (an anonymous web chat). A proof by email/postcode gets no news."""
-
-    __tablename__ = "order_watchers"
-    __table_args__ = (UniqueConstraint("order_id", "conversation_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
-    conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE")
-    )
 
 
-class InboxRow(Base):
-    """A platform message recorded before it was acknowledged (see dialog/inbox.py)."""
-
-    __tablename__ = "inbox"
-    __table_args__ = (UniqueConstraint("channel", "platform_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    channel: Mapped[str] = mapped_column(String(20))
-    chat_id: Mapped[str] = mapped_column(String(200))
-    platform_id: Mapped[str] = mapped_column(String(200))
-    text: Mapped[str] = mapped_column(Text, default="")
-    action: Mapped[str | None] = mapped_column(String(200))
-    language: Mapped[str | None] = mapped_column(String(8))
-    customer_id: Mapped[int | None] = mapped_column(Integer)
-    sender: Mapped[str | None] = mapped_column(String(320))
-    context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
-    processed_at: Mapped[datetime | None] = mapped_column(index=True)
-    owner: Mapped[str | None] = mapped_column(String(200))  # the process answering it
 
 
 async def claim_inbox(session: AsyncSession, inbox_id: int) -> bool:
@@ -155,7 +69,7 @@ def _values(table: Any, *names: str) -> dict[str, Any]:
     return {name: bindparam(f"v_{name}", type_=table.c[name].type) for name in names}
 
 
-# A turn's own statements (orders/prepared.py): compiled once, run by the driver directly.
+# A turn's own statements (storage/prepared.py): compiled once, run by the driver directly.
 _LOAD = Prepared(
     select(Conversation.id, Conversation.customer_id, Conversation.language,
            Conversation.status, Conversation.escalation_reason, Conversation.state)
@@ -600,17 +514,6 @@ def _history_entry(row: TranscriptEntry) -> HistoryEntry:
     )
 
 
-class ConversationToken(Base):
-    """A client's secret for one conversation (web chat); only its hash is stored."""
-
-    __tablename__ = "conversation_tokens"
-
-    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
-    )
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_used_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class TokenStore:

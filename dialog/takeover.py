@@ -24,13 +24,12 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, String, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
-from dialog.store import InboxRow, OutboxRow
-from orders.database import Database
-from orders.models import Base, utcnow
+from dialog.tables import BotProcessRow, InboxRow, OutboxRow
+from storage.clock import utcnow
+from storage.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +38,6 @@ STOPPED = datetime(2000, 1, 1, tzinfo=UTC)  # the heartbeat of a process that st
 Resume = Callable[[list[int], list[int]], Awaitable[None]]  # (inbox ids, outbox ids)
 
 
-class BotProcessRow(Base):
-    __tablename__ = "bot_processes"
-
-    name: Mapped[str] = mapped_column(String(200), primary_key=True)
-    seen_at: Mapped[datetime] = mapped_column()
 
 
 class Takeover:

@@ -15,9 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialog.handoffs import Handoff
 from dialog.hours import BusinessHours
-from dialog.store import Conversation
+from dialog.tables import Conversation, Handoff
 from dialog.texts import Texts
 
 MEASURED_HANDOFFS = 20

@@ -4,7 +4,7 @@
 A declared body (Content-Length) over the limit is refused before anything runs or reads it;
 a streamed one (chunked) is counted as it arrives and refused as soon as it passes the limit,
 so that no endpoint holds more than the limit in memory. Endpoints that read their body
-themselves (orders/bodies.py) keep their own, equal, limit.
+themselves (http_guards/bodies.py) keep their own, equal, limit.
 """
 
 from __future__ import annotations

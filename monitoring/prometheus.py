@@ -11,11 +11,11 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from sqlalchemy import func, select
 
-from dialog.store import Conversation, OutboxRow
-from orders.database import Database
-from orders.models import utcnow
-from scheduling.jobs import Job
+from dialog.tables import Conversation, OutboxRow
 from shop_api.webhooks.deliveries import pending_count as webhooks_pending
+from storage.clock import utcnow
+from storage.database import Database
+from storage.tables import Job
 
 TURN_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 

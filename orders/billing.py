@@ -1,6 +1,6 @@
 """Payment due dates, their reminders, operator tasks and invoices.
 
-An unpaid order with a due date gets durable jobs (scheduling/jobs.py), keyed so that
+An unpaid order with a due date gets durable jobs (storage/jobs.py), keyed so that
 scheduling twice is a no-op, all under the prefix "payment:<number>:" that a payment cancels:
 - "payment:<number>:reminder:<day>": 7 days before the due date, and daily from 3 days before
   up to the due date itself;
@@ -23,13 +23,14 @@ from typing import Any, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders.documents import Document, document_url, save_document
-from orders.models import Order, utcnow
+from orders.documents import document_url, save_document
 from orders.operator_tasks import add_operator_task
 from orders.pdf import render
 from orders.service import OrderService, OrderView, UnknownOrder
 from orders.states import OrderStatus
-from scheduling.jobs import JobRunner, cancel, schedule
+from orders.tables import Document, Order
+from storage.clock import utcnow
+from storage.jobs import JobRunner, cancel, schedule
 
 # The ways a customer can pay; the texts name them (payment_method_<method>).
 ACCEPTED_METHODS = ("card", "blik", "bank_transfer", "cash_on_delivery")

@@ -14,10 +14,11 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.changes import ORDER_CANCELLED
-from orders.models import Order, OrderHistory, utcnow
 from orders.payments import PaymentFailed, Payments
 from orders.service import OrderError, OrderService, OrderView, UnknownOrder
 from orders.states import OrderStatus, check_move
+from orders.tables import Order, OrderHistory
+from storage.clock import utcnow
 
 CANCELLABLE = frozenset({OrderStatus.PENDING_CONFIRMATION, OrderStatus.CONFIRMED})
 SHIPPED_OR_LATER = frozenset({

@@ -18,8 +18,8 @@ from enum import StrEnum
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders.models import Product
 from orders.service import OrderView
+from orders.tables import Product
 
 LANGUAGES = ("en", "pl", "ru")
 

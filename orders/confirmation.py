@@ -20,46 +20,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column, selectinload
+from sqlalchemy.orm import selectinload
 
 from orders.changes import ORDER_CANCELLED, ORDER_CONFIRMED, confirmed
-from orders.database import insert_unless_exists
 from orders.documents import save_document
 from orders.inventory import StockLevel
-from orders.models import Base, Order, OrderHistory, OrderLine, utcnow
 from orders.reservations import Attempt, items_of
 from orders.service import OrderError, OrderService, OrderView, OutOfStock, UnknownOrder
 from orders.states import IllegalTransition, OrderStatus, check_move
+from orders.tables import Backorder, CrossSellOffer, Order, OrderHistory, OrderLine
 from orders.vouchers import Vouchers
-
-
-class Backorder(Base):
-    """Incoming stock reserved for an order line whose customer chose to wait."""
-
-    __tablename__ = "backorders"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"),
-                                          index=True)
-    sku: Mapped[str] = mapped_column(String(64))
-    quantity: Mapped[int] = mapped_column(Integer)
-    expected_date: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="reserved")  # reserved|released
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class CrossSellOffer(Base):
-    """The one accessory offered for an order: its row is what makes it "once, never more"."""
-
-    __tablename__ = "cross_sell_offers"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"),
-                                          unique=True)
-    sku: Mapped[str] = mapped_column(String(64))
-    offered_at: Mapped[datetime] = mapped_column(default=utcnow)
+from storage.clock import utcnow
+from storage.database import insert_unless_exists
 
 
 class NotPending(OrderError):

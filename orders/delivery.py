@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.changes import ORDER_DELIVERY_CHANGED, chosen_delivery
 from orders.inventory import Inventory
-from orders.models import Order, OrderHistory, utcnow
 from orders.service import (
     OrderError,
     OrderService,
@@ -21,6 +20,8 @@ from orders.service import (
     normalise_postcode,
 )
 from orders.states import OrderStatus
+from orders.tables import Order, OrderHistory
+from storage.clock import utcnow
 
 METHODS = ("courier", "pickup_point", "store")
 CHANGEABLE = (OrderStatus.PENDING_CONFIRMATION, OrderStatus.CONFIRMED)

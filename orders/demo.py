@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.billing import set_payment_due_date
 from orders.catalogue import CatalogueProduct, put_products
-from orders.database import Database
-from orders.models import Order, OrderHistory, utcnow
 from orders.service import LineView, NewCustomer, NewOrder, OrderService
 from orders.states import OrderStatus
-from orders.vouchers import Voucher
+from orders.tables import Order, OrderHistory, Voucher
+from storage.clock import utcnow
+from storage.database import Database
 
 # sku, name, category, price (minor units, EUR), stock, days until restock (out of stock only)
 PRODUCTS: list[tuple[str, str, str, int, int, int | None]] = [

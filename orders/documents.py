@@ -5,30 +5,17 @@ so the token is long and random and never derived from the order number."""
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Response, status
-from sqlalchemy import ForeignKey, LargeBinary, String, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
-from orders.database import Database
-from orders.models import Base, utcnow
+from orders.tables import Document
+from storage.database import Database
 
 DOCUMENTS_PATH = "/documents"
 
 
-class Document(Base):
-    __tablename__ = "documents"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    token: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[str] = mapped_column(String(32))  # confirmation | return_label | invoice
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"),
-                                          index=True)
-    filename: Mapped[str] = mapped_column(String(200))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 async def save_document(

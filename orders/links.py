@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders.models import ChatLink
+from orders.tables import ChatLink
 
 MAX_TOKEN_CHARS = 64  # longer than any token issued: refused before any query
 

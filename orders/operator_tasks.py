@@ -15,29 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ForeignKey, String, Text, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
-from orders.models import Base, Order, utcnow
 from orders.service import UnknownOrder
+from orders.tables import OperatorTask, Order
+from storage.clock import utcnow
 
 ADDED = "operator_tasks_added"  # session.info key: the OperatorTaskViews added in it
 MAX_DETAIL = 2000
 TASKS_SHOWN = 500  # done tasks listed at most (the newest); open ones are all listed
 
 
-class OperatorTask(Base):
-    __tablename__ = "operator_tasks"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"),
-                                          index=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    detail: Mapped[str] = mapped_column(Text, default="", server_default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    done_at: Mapped[datetime | None] = mapped_column()
-    done_by: Mapped[str | None] = mapped_column(String(64))  # the operator's username
 
 
 @dataclass(frozen=True, slots=True)

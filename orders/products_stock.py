@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from orders.inventory import Reservation
-from orders.models import Product
+from orders.tables import Product
 
 
 class ProductsStock:

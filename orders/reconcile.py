@@ -22,12 +22,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders.models import Order, OrderHistory, OrderLine, utcnow
 from orders.operator_tasks import add_operator_task
 from orders.reservations import items_of
 from orders.shop_orders import ShopOrder, ShopOrders
 from orders.states import OrderStatus
-from scheduling.jobs import JobRunner, schedule
+from orders.tables import Order, OrderHistory, OrderLine
+from storage.clock import utcnow
+from storage.jobs import JobRunner, schedule
 
 log = logging.getLogger(__name__)
 

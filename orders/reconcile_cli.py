@@ -12,9 +12,9 @@ import logging
 import sys
 from typing import Any
 
-from orders.migrations import in_migrated_database
 from orders.reconcile import Drift, Outcome, reconcile
 from orders.shop_orders import ShopOrders, ShopOrdersUnavailable
+from storage.upgrade import in_migrated_database
 
 
 def add_commands(commands: Any) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders.models import Order, OrderHistory
 from orders.operator_tasks import add_operator_task
 from orders.reservations import (
     COMMIT_JOB,
@@ -21,10 +20,11 @@ from orders.reservations import (
     RESERVE_JOB,
     RESERVED,
     StockKeeper,
-    StockReservation,
     job_key,
 )
-from scheduling.jobs import Job, JobRunner
+from orders.tables import Order, OrderHistory, StockReservation
+from storage.jobs import JobRunner
+from storage.tables import Job
 
 log = logging.getLogger(__name__)
 

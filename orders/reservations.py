@@ -10,7 +10,7 @@ Reserve needs its answer (is the stock really there?): it is asked in the caller
 When a remote inventory does not answer, the order goes on (the customer is not left waiting)
 and a durable job asks again with the same key; orders/reservation_jobs.py opens an operator
 task if the inventory then says the stock is short. Release and commit need no answer: with a
-remote inventory they leave as durable jobs (scheduling/jobs.py) in the caller's transaction,
+remote inventory they leave as durable jobs (storage/jobs.py) in the caller's transaction,
 retried with backoff until the inventory takes them; the shop's own table does them at once.
 """
 
@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ForeignKey, String, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
 from orders.inventory import InventoryUnavailable
-from orders.models import Base, Order, OrderLine, utcnow
-from scheduling.jobs import cancel, schedule
+from orders.tables import Order, OrderLine, StockReservation
+from storage.clock import utcnow
+from storage.jobs import cancel, schedule
 
 RESERVE_JOB = "inventory_reserve"
 RELEASE_JOB = "inventory_release"
@@ -41,17 +41,6 @@ COMMITTED = "committed"
 _OPEN = (PENDING, RESERVED)
 
 
-class StockReservation(Base):
-    __tablename__ = "stock_reservations"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"),
-                                          index=True)
-    key: Mapped[str] = mapped_column(String(120), unique=True)
-    items: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {sku: quantity} held
-    status: Mapped[str] = mapped_column(String(16))
-    reference: Mapped[str | None] = mapped_column(String(120))  # the inventory's own id
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 @dataclass(frozen=True, slots=True)

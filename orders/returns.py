@@ -21,17 +21,17 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ForeignKey, Integer, String, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
 from orders import pdf
 from orders.changes import ORDER_RETURN_REQUESTED
-from orders.documents import Document, document_url, save_document
-from orders.models import Base, Order, OrderHistory, Product, Return, utcnow
+from orders.documents import document_url, save_document
 from orders.payments import Payments
 from orders.service import OrderError, OrderService, OrderView, UnknownOrder
 from orders.states import OrderStatus
+from orders.tables import Document, Order, OrderHistory, Product, Return, ReturnRefund
+from storage.clock import utcnow
 
 LABEL_KIND = "return_label"
 REASONS = ("wrong_size", "damaged", "not_as_described", "changed_mind")  # or free text
@@ -60,19 +60,6 @@ class BadReturnRequest(OrderError):
     """Unknown line, a quantity above what may be returned, nothing chosen, unknown method."""
 
 
-class ReturnRefund(Base):
-    """What was refunded for a received return, with the payment provider's reference."""
-
-    __tablename__ = "return_refunds"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    return_id: Mapped[int] = mapped_column(
-        ForeignKey("returns.id", ondelete="CASCADE"), unique=True
-    )
-    amount_minor: Mapped[int] = mapped_column(Integer)
-    currency: Mapped[str] = mapped_column(String(3))
-    provider_reference: Mapped[str] = mapped_column(String(100), default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 @dataclass(frozen=True, slots=True)

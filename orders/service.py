@@ -19,21 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from orders.changes import NO_CHANGES, ChangeLog
-from orders.database import insert_unless_exists
 from orders.links import issue_chat_link, order_id_of_chat_link
-from orders.models import (
-    Customer,
-    CustomerIdentity,
-    Order,
-    OrderHistory,
-    OrderLine,
-    Product,
-    utcnow,
-)
-from orders.prepared import Prepared
 from orders.products_stock import ProductsStock
 from orders.reservations import Reservations, items_of
 from orders.states import OrderStatus, check_move
+from orders.tables import Customer, CustomerIdentity, Order, OrderHistory, OrderLine, Product
+from storage.clock import utcnow
+from storage.database import insert_unless_exists
+from storage.prepared import Prepared
 
 
 class OrderError(Exception):
@@ -585,7 +578,7 @@ class OrderService:
         return order
 
     async def _view(self, session: AsyncSession, number: str) -> OrderView:
-        """Three statements run by the driver (orders/prepared.py): asked on most turns."""
+        """Three statements run by the driver (storage/prepared.py): asked on most turns."""
         found = await _ORDER_VIEW_ROW.first(session, number=number)
         if found is None:
             raise UnknownOrder(number)

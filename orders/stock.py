@@ -13,18 +13,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from typing import Protocol
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
 from orders.catalogue import fold, name_in
-from orders.models import Base, Product, utcnow
 from orders.service import CustomerView, OrderService
+from orders.tables import Product, StockSubscription
+from storage.clock import utcnow
 
 MAX_CHOICES = 6
 _FUZZY_FROM = 6  # aliases this long also match inflected forms ("klawiatury", "кружку")
@@ -36,17 +36,6 @@ _COMMON = frozenset({"the", "and", "for", "with", "set", "dla", "bez", "lub", "o
 _WORD = re.compile(r"[^\W_]+")
 
 
-class StockSubscription(Base):
-    """A customer waiting to be told that a product is back in stock."""
-
-    __tablename__ = "stock_subscriptions"
-    __table_args__ = (UniqueConstraint("customer_id", "sku"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
-    sku: Mapped[str] = mapped_column(String(64), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    notified_at: Mapped[datetime | None] = mapped_column()
 
 
 @dataclass(frozen=True, slots=True)

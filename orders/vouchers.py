@@ -7,13 +7,10 @@ adapters/vouchers/http.py (a loyalty service).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Protocol
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
-
-from orders.models import Base, utcnow
+from orders.tables import Voucher
 
 REFUSALS = ("unknown", "expired", "used", "below_minimum", "one_per_order")
 
@@ -49,23 +46,6 @@ class Vouchers(Protocol):
         ...
 
 
-class Voucher(Base):
-    """A code the shop gave out: a percentage or an amount off, above a minimum total."""
-
-    __tablename__ = "vouchers"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)  # stored upper-case
-    percent_off: Mapped[int] = mapped_column(Integer, default=0)
-    amount_off_minor: Mapped[int] = mapped_column(Integer, default=0)
-    min_total_minor: Mapped[int] = mapped_column(Integer, default=0)
-    valid_until: Mapped[date | None] = mapped_column(Date)
-    single_use: Mapped[bool] = mapped_column(Boolean, default=True)
-    used_by_order_id: Mapped[int | None] = mapped_column(
-        ForeignKey("orders.id", ondelete="SET NULL")
-    )
-    used_at: Mapped[datetime | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 def normalise_code(text: str) -> str:

@@ -26,13 +26,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Text, delete, select, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ColumnElement, delete, select, update
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from orders.database import Database, insert_unless_exists
-from orders.models import Base
+from shop_api.tables import IdempotencyKey
+from storage.database import Database, insert_unless_exists
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -43,17 +42,6 @@ IN_PROGRESS_SECONDS = 60
 FreshLinks = Callable[[str], Awaitable[dict[str, str | None]]]  # order number -> new links
 
 
-class IdempotencyKey(Base):
-    __tablename__ = "idempotency_keys"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    # SHA-256 of (API key's SHA-256, Idempotency-Key): one row per key and API key.
-    lookup: Mapped[str] = mapped_column(String(64), unique=True)
-    request_hash: Mapped[str] = mapped_column(String(64))  # method, path and body
-    status_code: Mapped[int | None]  # None: the first request is still being answered
-    answer: Mapped[str | None] = mapped_column(Text)  # the JSON body, less any chat links
-    relink: Mapped[bool] = mapped_column(default=False)  # the answer had links: issue new ones
-    created_at: Mapped[datetime] = mapped_column(index=True)
 
 
 @dataclass(frozen=True)

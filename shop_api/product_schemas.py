@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from orders.catalogue import CatalogueProduct
-from orders.schemas import money
+from orders.money import money
 
 # Letters, digits and . _ - : a sku must fit in a URL path segment as it is.
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"

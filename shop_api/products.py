@@ -10,10 +10,10 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from orders.catalogue import Outcome, delete_product, get_product, put_products, search_products
-from orders.database import Database
 from orders.service import OrderService
 from orders.stock import BackInStockNotifier, notify_back_in_stock
 from shop_api.product_schemas import MAX_SKU_CHARS, SKU_PATTERN, ProductIn, product_out
+from storage.database import Database
 
 SkuPath = Annotated[str, Path(max_length=MAX_SKU_CHARS, pattern=SKU_PATTERN)]
 MAX_PAGE = 100

@@ -21,11 +21,11 @@ from typing import Any, TextIO
 from tqdm import tqdm
 
 from orders.catalogue import CatalogueProduct, Outcome, put_products
-from orders.database import Database
-from orders.migrations import upgrade
 from orders.service import OrderService
 from orders.stock import BackInStockNotifier, awaited, notify_back_in_stock
 from shop_api.product_rows import FORMATS, Refused, UnreadableFile, format_of, read_rows
+from storage.database import Database
+from storage.upgrade import upgrade
 
 BATCH_ROWS = 500  # a transaction holds SQLite's write lock: short enough not to stall the bot
 # The bot process's parts the import needs: the database, and who tells waiting customers.

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 
 from orders.inventory import Place, StockLevel
-from orders.models import Product
 from orders.products_stock import ProductsStock
+from orders.tables import Product
 
 SIMILAR_PRICE = 0.35  # an alternative costs at most this much more or less
 # Accessories that go with a category (cross-sell), checked in this order.

@@ -26,10 +26,10 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.billing import cancel_payment_reminders
-from orders.database import Database
-from orders.models import Order
 from orders.service import OrderNotifier, OrderService, OrderView
 from orders.states import OrderStatus
+from orders.tables import Order
+from storage.database import Database
 
 PAY_PATH = "/pay"
 DEFAULT_LANGUAGE = "en"

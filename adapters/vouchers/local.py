@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from orders.models import Order, utcnow
-from orders.vouchers import Voucher, VoucherQuote, VoucherRefused, discount, normalise_code
+from orders.tables import Order, Voucher
+from orders.vouchers import VoucherQuote, VoucherRefused, discount, normalise_code
+from storage.clock import utcnow
 
 
 class LocalVouchers:

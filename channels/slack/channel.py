@@ -45,8 +45,8 @@ from dialog.inbox import Inbox
 from dialog.manager import DialogManager
 from dialog.messages import Delivery, DeliveryFailed
 from dialog.proactive import Contact
-from orders.bodies import read_body
-from orders.database import Database
+from http_guards.bodies import read_body
+from storage.database import Database
 
 log = logging.getLogger(__name__)
 

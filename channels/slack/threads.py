@@ -18,50 +18,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, String, delete, func, or_, select, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import delete, func, or_, select, update
 
-from dialog.handoffs import Handoff
+from channels.slack.tables import SlackMirror, SlackThread
 from dialog.messages import Button
-from dialog.store import TranscriptEntry
-from orders.database import Database, insert_unless_exists
-from orders.models import Base, utcnow
+from dialog.tables import Handoff, TranscriptEntry
+from storage.clock import utcnow
+from storage.database import Database, insert_unless_exists
 
 LEASE = timedelta(minutes=2)  # renewed at every step; a stalled process loses it after this
 REPLY_GRACE = timedelta(minutes=1)  # an operator's reply being recorded holds the mirror back
 BATCH = 100  # lines mirrored in one pass
 
 
-class SlackThread(Base):
-    __tablename__ = "slack_threads"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    handoff_id: Mapped[int] = mapped_column(
-        ForeignKey("handoffs.id", ondelete="CASCADE"), unique=True)
-    conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
-    channel: Mapped[str] = mapped_column(String(64))
-    ts: Mapped[str | None] = mapped_column(String(32))  # the post; None until it is posted
-    summary_upto: Mapped[int] = mapped_column(default=0)  # the post sums up lines up to this id
-    mirrored_upto: Mapped[int] = mapped_column(default=0)  # the thread has lines up to this id
-    shown: Mapped[str | None] = mapped_column(String(100))  # PostState.key the post shows
-    settled: Mapped[bool] = mapped_column(default=False)  # ended, shown so, nothing left to do
-    busy_until: Mapped[datetime | None] = mapped_column()
-    busy_by: Mapped[str | None] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class SlackMirror(Base):
-    __tablename__ = "slack_mirror"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    thread_id: Mapped[int] = mapped_column(
-        ForeignKey("slack_threads.id", ondelete="CASCADE"), index=True)
-    transcript_id: Mapped[int | None] = mapped_column(
-        ForeignKey("transcript.id", ondelete="CASCADE"), unique=True)
-    # An operator's reply: "<channel>:<ts>" of their message (None for lines we mirrored)
-    reply: Mapped[str | None] = mapped_column(String(100), unique=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 @dataclass(frozen=True)

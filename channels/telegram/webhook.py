@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import ValidationError
 
-from orders.bodies import read_body
+from http_guards.bodies import read_body
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from console.analytics.csv_export import TRANSCRIPT_COLUMNS, table_csv, to_csv, 
 from console.analytics.periods import BadRange, Filters, default_range
 from console.analytics.report import last_full_week, weekly_report
 from console.analytics.tables import TABLES
-from orders.models import utcnow
+from storage.clock import utcnow
 
 if TYPE_CHECKING:
     from console.app import OperatorConsole

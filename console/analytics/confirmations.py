@@ -19,8 +19,8 @@ from console.analytics.scope import (
     series,
 )
 from dialog import events
-from dialog.events import Event
-from orders.models import Order, OrderHistory
+from dialog.tables import Event
+from orders.tables import Order, OrderHistory
 
 CONFIRMED_CAUSE = "customer confirmed"  # orders/confirmation.py
 DECLINED_CAUSE = "customer declined"  # dialog/flows/confirm.py

@@ -15,8 +15,7 @@ from typing import Any
 from sqlalchemy import distinct, func, select
 
 from console.analytics.scope import Scope, rate, series
-from dialog.handoffs import Handoff
-from dialog.store import Conversation, TranscriptEntry
+from dialog.tables import Conversation, Handoff, TranscriptEntry
 
 EXAMPLES = 3  # texts shown for each misunderstood intent
 INTENTS_SHOWN = 10

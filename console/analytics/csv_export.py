@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from console.analytics.periods import Filters
 from console.analytics.scope import Scope
 from console.analytics.tables import Table
-from dialog.store import Conversation, TranscriptEntry
+from dialog.tables import Conversation, TranscriptEntry
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TRANSCRIPT_LIMIT = 100_000

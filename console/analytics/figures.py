@@ -10,7 +10,7 @@ from console.analytics.operators import operator_figures
 from console.analytics.periods import Filters
 from console.analytics.scope import Scope
 from console.analytics.selfservice import self_service_figures
-from orders.database import Database
+from storage.database import Database
 
 
 class Analytics:

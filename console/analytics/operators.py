@@ -16,8 +16,7 @@ from sqlalchemy import func, or_, select
 
 from console.analytics.scope import Scope, event_rows, median_seconds, rate, series
 from dialog import events
-from dialog.events import Event
-from dialog.handoffs import Handoff
+from dialog.tables import Event, Handoff
 
 SHORT_RANGE_DAYS = 31
 

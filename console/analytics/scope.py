@@ -11,8 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.analytics.periods import Filters, period_of
-from dialog.events import Event
-from dialog.store import Conversation
+from dialog.tables import Conversation, Event
 
 
 @dataclass(frozen=True)

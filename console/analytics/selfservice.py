@@ -15,9 +15,8 @@ from sqlalchemy import func, select
 
 from console.analytics.scope import Scope, count_events, event_rows, per_period, series
 from dialog import events
-from dialog.events import Event
-from dialog.store import Conversation
-from orders.models import Order, OrderHistory, OrderLine
+from dialog.tables import Conversation, Event
+from orders.tables import Order, OrderHistory, OrderLine
 
 CONVERSION_DAYS = 14
 PAID_CAUSE = "%payment_received%"  # the history note of a payment (shop API, payment page)

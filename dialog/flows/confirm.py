@@ -33,7 +33,7 @@ from orders.pdf import render
 from orders.service import OrderView, OutOfStock
 from orders.states import OrderStatus
 from orders.vouchers import VoucherRefused, Vouchers, VouchersUnavailable, normalise_code
-from scheduling.jobs import cancel
+from storage.jobs import cancel
 
 PAYMENTS = ("card", "bank_transfer", "cash_on_delivery")
 _CODE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")

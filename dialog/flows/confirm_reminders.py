@@ -1,6 +1,6 @@
 """The confirmation's start when a shop creates an order, and what happens without an answer:
 one reminder after shop.confirmation_reminder_minutes, an operator after
-shop.confirmation_escalation_minutes. Both are durable jobs (scheduling/jobs.py) that the
+shop.confirmation_escalation_minutes. Both are durable jobs (storage/jobs.py) that the
 customer's first answer cancels (and the shop's `confirmed` or `cancelled` fact), and that do
 nothing once the order is no longer pending."""
 
@@ -18,7 +18,7 @@ from orders.catalogue import with_names_in
 from orders.confirmation import ConfirmationSettings
 from orders.service import CustomerView, OrderService, OrderView
 from orders.states import OrderStatus
-from scheduling.jobs import JobRunner, cancel, schedule
+from storage.jobs import JobRunner, cancel, schedule
 
 REMIND = "confirm_reminder"
 ESCALATE = "confirm_escalation"

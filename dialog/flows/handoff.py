@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta
 
 from dialog.flows.base import Turn
-from orders.models import utcnow
+from storage.clock import utcnow
 
 log = logging.getLogger(__name__)
 # A conversation goes to the operators at most this often an hour: past it, a customer (or a

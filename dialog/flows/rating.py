@@ -13,7 +13,7 @@ from dialog import events
 from dialog.flows.base import Turn, human_button
 from dialog.messages import Button, Outbound
 from dialog.texts import Texts
-from orders.models import utcnow
+from storage.clock import utcnow
 
 SCORES = range(1, 6)
 LOW = 2  # a rating this low offers a person

@@ -28,10 +28,10 @@ from dialog.messages import Button, Outbound
 from dialog.proof_limits import ProofLimits
 from orders.billing import is_unpaid
 from orders.inventory import Inventory, InventoryUnavailable
-from orders.models import utcnow
 from orders.service import OrderView
 from orders.states import OrderStatus
 from orders.tracking import Courier, TrackingUnavailable, pickup_readiness
+from storage.clock import utcnow
 
 log = logging.getLogger(__name__)
 

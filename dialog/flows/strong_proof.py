@@ -21,8 +21,8 @@ from dialog.flows.base import Turn, human_button
 from dialog.flows.handoff import hand_over
 from dialog.proactive import ProactiveMessages
 from dialog.proof_limits import ProofLimits
-from orders.models import utcnow
 from orders.service import OrderView, customer_of
+from storage.clock import utcnow
 
 CODE_STEP = "need_code"
 CODE_MINUTES = 10

@@ -13,10 +13,10 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders.database import Database, after_commit
-from orders.models import utcnow
-from shop_api.webhooks.models import WebhookDelivery as Row
+from shop_api.tables import WebhookDelivery as Row
 from shop_api.webhooks.recorder import iso_utc
+from storage.clock import utcnow
+from storage.database import Database, after_commit
 
 log = logging.getLogger(__name__)
 

@@ -17,16 +17,16 @@ from typing import Any
 from sqlalchemy import bindparam, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders.database import after_commit
-from orders.models import utcnow
-from orders.prepared import Prepared
-from orders.schemas import order_out
 from orders.service import OrderView
-from shop_api.webhooks.models import WebhookDelivery
+from shop_api.order_schemas import order_out
+from shop_api.tables import WebhookDelivery
 from shop_api.webhooks.retention import delete_told
+from storage.clock import utcnow
+from storage.database import after_commit
+from storage.prepared import Prepared
 
 _WOKEN = "webhooks_woken"  # session.info: the sender is woken once per transaction
-# Compiled once (orders/prepared.py): an ORM insert costs the change's transaction about
+# Compiled once (storage/prepared.py): an ORM insert costs the change's transaction about
 # as much again as the rest of it (bench/webhook_cost.py).
 _INSERT = Prepared(insert(WebhookDelivery).values(
     {column: bindparam(column) for column in (

@@ -11,10 +11,10 @@ from datetime import datetime
 from sqlalchemy import delete, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders.models import utcnow
-from scheduling.daily_cleanup import DailyCleanup
-from scheduling.jobs import Clock
-from shop_api.webhooks.models import WebhookDelivery as Row
+from shop_api.tables import WebhookDelivery as Row
+from storage.clock import utcnow
+from storage.daily_cleanup import DailyCleanup
+from storage.jobs import Clock
 
 KIND = "webhook_retention"
 

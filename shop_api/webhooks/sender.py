@@ -30,9 +30,9 @@ from sqlalchemy import func, or_, select, update
 from standardwebhooks.webhooks import Webhook
 
 from dialog import crashpoints
-from orders.database import Database
-from orders.models import utcnow
-from shop_api.webhooks.models import WebhookDelivery as Row
+from shop_api.tables import WebhookDelivery as Row
+from storage.clock import utcnow
+from storage.database import Database
 
 log = logging.getLogger(__name__)
 

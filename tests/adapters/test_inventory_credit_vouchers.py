@@ -17,7 +17,7 @@ from adapters.inventory.local import LocalInventory
 from adapters.vouchers.http import HttpVouchers
 from orders.credit_check import CreditCheckUnavailable
 from orders.inventory import InventoryUnavailable, Place
-from orders.models import Product
+from orders.tables import Product
 from orders.vouchers import VoucherRefused, VouchersUnavailable
 from tests.integration.test_confirmation import database  # noqa: F401  (both databases)
 

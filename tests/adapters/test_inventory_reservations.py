@@ -13,10 +13,10 @@ from sqlalchemy import select
 from adapters.inventory.local import LocalInventory
 from bot import Orderbot
 from orders.cancellation import cancel_order
-from orders.models import Product, utcnow
 from orders.operator_tasks import open_operator_tasks
 from orders.reservation_jobs import SHORT_TASK
-from orders.reservations import StockReservation
+from orders.tables import Product, StockReservation
+from storage.clock import utcnow
 from tests.conftest import BotFactory
 from tests.dialog.confirm_helpers import fix_clock, order, shop_creates
 from tests.dialog.conftest import Conversation

@@ -20,7 +20,7 @@ from channels.webchat.identity import signed_identity
 from orders.payments import Payments
 from orders.service import OrderView
 from orders.states import OrderStatus
-from scheduling.jobs import Job
+from storage.tables import Job
 from tests.conftest import BotFactory, LiveServer, serve
 from tests.e2e.test_webchat import chat
 from tests.servers import free_port

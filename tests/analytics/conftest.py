@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from console.analytics.figures import Analytics
-from orders.database import Database, make_engine
-from orders.migrations import upgrade
+from storage.database import Database, make_engine
+from storage.upgrade import upgrade
 from tests.analytics import fixture
 
 

@@ -13,10 +13,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialog import events
-from dialog.events import Event
-from dialog.handoffs import Handoff
-from dialog.store import Conversation, TranscriptEntry
-from orders.models import Customer, Order, OrderHistory, OrderLine
+from dialog.tables import Conversation, Event, Handoff, TranscriptEntry
+from orders.tables import Customer, Order, OrderHistory, OrderLine
 
 START, END = date(2026, 11, 2), date(2026, 11, 15)
 

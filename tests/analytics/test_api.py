@@ -11,7 +11,7 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-from dialog.store import TranscriptEntry
+from dialog.tables import TranscriptEntry
 from tests.analytics import fixture
 from tests.analytics.fixture import END, START, at
 from tests.conftest import BotFactory, LiveServer, serve

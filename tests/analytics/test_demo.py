@@ -8,8 +8,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from console.analytics.periods import Filters, default_range
-from dialog.store import Conversation
-from orders.models import Customer, utcnow
+from dialog.tables import Conversation
+from orders.tables import Customer
+from storage.clock import utcnow
 from tests.conftest import BotFactory
 
 

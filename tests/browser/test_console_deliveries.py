@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.async_api import Page, expect
 
-from orders.models import utcnow
+from storage.clock import utcnow
 from tests.browser.test_console import log_in, script_errors, tid
 from tests.conftest import BotFactory, LiveServer, serve
 from tests.doubles.webhook_shop import WebhookShop

@@ -10,8 +10,8 @@ import pytest
 from playwright.async_api import Page, WebSocketRoute, expect
 from sqlalchemy import update
 
-from dialog.store import ConversationToken
-from orders.models import utcnow
+from dialog.tables import ConversationToken
+from storage.clock import utcnow
 from tests.browser.test_widget import hook, messages, open_chat, say
 from tests.conftest import LiveServer
 from tests.security.test_capabilities import close_code

@@ -18,8 +18,8 @@ from channels.email.sending import RelaySender
 from config import EmailSettings, SettingsError
 from dialog.messages import DeliveryFailed
 from dialog.proactive import Contact
-from dialog.store import Conversation, InboxRow, OutboxRow
-from orders.models import Customer as CustomerRow
+from dialog.tables import Conversation, InboxRow, OutboxRow
+from orders.tables import Customer as CustomerRow
 from tests.conftest import API_KEY, BotFactory
 from tests.doubles.smtp_relay import MTA, ReceivedMail, SmtpRelayDouble, customer_mail
 from tests.servers import free_port

@@ -25,7 +25,7 @@ from channels.email.automatic import (
 )
 from channels.email.parsing import parse_mail
 from config import SettingsError, load_settings
-from orders.models import Customer as CustomerRow
+from orders.tables import Customer as CustomerRow
 from tests.conftest import BotFactory
 from tests.doubles.smtp_relay import MTA, SmtpRelayDouble, customer_mail
 from tests.servers import free_port

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import Orderbot
-from dialog.store import Conversation, InboxRow
+from dialog.tables import Conversation, InboxRow
 from tests.channels import test_email
 from tests.channels.test_email import ANNA, OLIVIA, SHOP, MailClient
 from tests.doubles.smtp_relay import SmtpRelayDouble, customer_mail

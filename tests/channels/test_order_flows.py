@@ -18,7 +18,7 @@ from channels.telegram.payloads import callback_data as telegram_callback_data
 from channels.telegram.payloads import original_payload
 from channels.telegram.sending import keyboard as telegram_keyboard
 from dialog.messages import Button
-from orders.models import Return
+from orders.tables import Return
 from tests.channels.test_email import MailClient
 from tests.channels.test_slack import Customer as SlackCustomer
 from tests.channels.test_slack import button_titles, texts

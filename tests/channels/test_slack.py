@@ -32,7 +32,7 @@ from dialog.messages import (
     Outbound,
 )
 from dialog.proactive import Contact
-from dialog.store import InboxRow
+from dialog.tables import InboxRow
 from tests.conftest import BotFactory, LiveServer, serve
 from tests.doubles import slack_api
 from tests.doubles.slack_api import BOT_ID, BOT_USER_ID, TOKEN, SlackApiDouble

@@ -21,7 +21,7 @@ from channels.telegram.webhook import MAX_UPDATE_BYTES
 from config import SettingsError, TelegramSettings
 from dialog.messages import Button, ConversationKey, Delivery, DeliveryFailed, Inbound, Outbound
 from dialog.proactive import Contact
-from dialog.store import Conversation, InboxRow, OutboxRow, TranscriptEntry
+from dialog.tables import Conversation, InboxRow, OutboxRow, TranscriptEntry
 from tests.conftest import API_KEY, BotFactory, LiveServer
 from tests.doubles.telegram_api import (
     BOT_USER,

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from console.accounts import Accounts
 from console.live import COOKIE
-from console.models import Operator, OperatorSession
-from orders.models import utcnow
+from console.tables import Operator, OperatorSession
+from storage.clock import utcnow
 from tests.conftest import BotFactory, LiveServer, serve
 from tests.console.conftest import LogIn
 from tests.servers import free_port

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import update
 
 from console.live import COOKIE
-from console.models import OperatorSession
-from orders.models import utcnow
+from console.tables import OperatorSession
+from storage.clock import utcnow
 from tests.conftest import BotFactory, LiveServer, serve
 from tests.console.conftest import (
     ASK_FOR_A_PERSON,

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from dialog.intent_labels import IntentLabel, label_message
-from dialog.store import Conversation, TranscriptEntry
-from orders.models import utcnow
+from dialog.intent_labels import label_message
+from dialog.tables import Conversation, IntentLabel, TranscriptEntry
+from storage.clock import utcnow
 from tests.conftest import BotFactory, LiveServer
 from tests.console.conftest import ASK_FOR_A_PERSON, JAMES, LogIn, escalated
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from bot import Orderbot
 from dialog.messages import Button, ConversationKey, Inbound, Outbound
-from dialog.store import Conversation as ConversationRow
-from dialog.store import TranscriptEntry
+from dialog.tables import Conversation as ConversationRow
+from dialog.tables import TranscriptEntry
 from tests.conftest import BotFactory
 
 

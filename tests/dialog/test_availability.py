@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import select
 
 from bot import Orderbot
-from orders.models import Product
+from orders.tables import Product
 from tests.conftest import API_KEY
 from tests.dialog.conftest import Conversation
 

@@ -8,11 +8,11 @@ from sqlalchemy import select
 
 from bot import Orderbot
 from dialog.messages import Inbound
-from dialog.store import Conversation as ConversationRow
-from orders.models import Customer, Product
+from dialog.tables import Conversation as ConversationRow
 from orders.payments import PaymentFailed, Payments
 from orders.service import OrderView
 from orders.states import OrderStatus
+from orders.tables import Customer, Product
 from tests.dialog.conftest import Conversation
 
 

@@ -10,9 +10,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from bot import Orderbot
-from dialog.store import Conversation as ConversationRow
-from orders.confirmation import Backorder
-from orders.models import Product
+from dialog.tables import Conversation as ConversationRow
+from orders.tables import Backorder, Product
 from tests.dialog.confirm_helpers import act, fix_clock, order, shop_creates, verified
 
 KEYBOARD = ("KB-110", "Wireless keyboard", 1, 4900)  # computers, 40 in stock

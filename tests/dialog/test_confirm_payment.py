@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot import Orderbot
-from dialog.store import Conversation as ConversationRow
-from orders.models import utcnow
+from dialog.tables import Conversation as ConversationRow
 from orders.states import OrderStatus
+from storage.clock import utcnow
 from tests.conftest import BotFactory
 from tests.dialog.confirm_helpers import act, order, shop_creates, verified
 

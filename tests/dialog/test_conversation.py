@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot import Orderbot
-from dialog.store import Conversation as ConversationRow
-from dialog.store import OutboxRow, TranscriptEntry
+from dialog.tables import Conversation as ConversationRow
+from dialog.tables import OutboxRow, TranscriptEntry
 from tests.dialog.conftest import Conversation
 
 

@@ -12,10 +12,9 @@ from sqlalchemy import select
 
 from bot import Orderbot
 from dialog.desk import AlreadyTaken, DeskError, NotHeld, OperatorRef
-from dialog.handoffs import Handoff
 from dialog.hours import DAYS, BusinessHours
-from dialog.store import Conversation as ConversationRow
-from dialog.store import TranscriptEntry
+from dialog.tables import Conversation as ConversationRow
+from dialog.tables import Handoff, TranscriptEntry
 from tests.conftest import BotFactory
 from tests.dialog.conftest import Conversation
 

@@ -12,10 +12,9 @@ from sqlalchemy import select
 from bot import Orderbot
 from dialog.messages import Inbound
 from orders.billing import Invoices
-from orders.documents import Document
-from orders.models import Order
 from orders.payments import PaymentFailed, Payments
 from orders.service import OrderView
+from orders.tables import Document, Order
 from tests.dialog.conftest import Conversation
 
 # From the demo shop (orders/demo.py).

@@ -9,9 +9,8 @@ from sqlalchemy import select
 from bot import Orderbot
 from dialog import events
 from dialog.desk import OperatorRef
-from dialog.events import Event
-from dialog.handoffs import Handoff
 from dialog.messages import Inbound
+from dialog.tables import Event, Handoff
 from tests.dialog.conftest import Conversation
 from tests.dialog.test_handoff import conversation_id
 

@@ -7,9 +7,7 @@ from sqlalchemy import select
 
 from bot import Orderbot
 from dialog import events
-from dialog.events import Event
-from dialog.handoffs import Handoff
-from dialog.store import TranscriptEntry
+from dialog.tables import Event, Handoff, TranscriptEntry
 from tests.dialog.conftest import Conversation
 from tests.dialog.test_handoff import conversation_id
 

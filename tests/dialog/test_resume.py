@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from bot import Orderbot
-from orders.models import Customer
 from orders.states import OrderStatus
+from orders.tables import Customer
 from tests.dialog.conftest import Conversation
 
 

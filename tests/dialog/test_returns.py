@@ -13,9 +13,10 @@ from sqlalchemy import select, update
 
 from bot import Orderbot
 from dialog.messages import Inbound
-from dialog.store import Conversation as ConversationRow
-from orders.models import Customer, Order, Return, utcnow
+from dialog.tables import Conversation as ConversationRow
 from orders.states import OrderStatus
+from orders.tables import Customer, Order, Return
+from storage.clock import utcnow
 from tests.dialog.conftest import Conversation
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot import Orderbot
-from dialog.store import Conversation as ConversationRow
-from orders.models import Customer
+from dialog.tables import Conversation as ConversationRow
+from orders.tables import Customer
 from tests.dialog.conftest import Conversation, sent_code
 
 # From the demo shop (orders/demo.py).

@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot import Orderbot
-from dialog.store import TranscriptEntry
-from orders.models import utcnow
+from dialog.tables import TranscriptEntry
+from storage.clock import utcnow
 from tests.dialog.confirm_helpers import fix_clock, order, verified
 from tests.dialog.conftest import Conversation, sent_code
 

@@ -10,9 +10,10 @@ from aiohttp import web
 from sqlalchemy import update
 
 from bot import Orderbot
-from orders.models import Order, OrderHistory, utcnow
 from orders.service import LineView, NewCustomer, NewOrder
 from orders.states import OrderStatus
+from orders.tables import Order, OrderHistory
+from storage.clock import utcnow
 from tests.conftest import BotFactory
 from tests.dialog.conftest import Conversation
 from tests.servers import free_port

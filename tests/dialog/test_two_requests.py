@@ -8,8 +8,8 @@ from sqlalchemy import select
 from bot import Orderbot
 from dialog.messages import ConversationKey
 from dialog.nlu import NluModel
-from orders.models import Customer, Order
 from orders.states import OrderStatus
+from orders.tables import Customer, Order
 from tests.dialog.conftest import Conversation
 
 

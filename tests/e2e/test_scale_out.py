@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from channels.webchat.identity import signed_identity
 from dialog.messages import ConversationKey, Inbound
-from dialog.store import Conversation, TranscriptEntry
+from dialog.tables import Conversation, TranscriptEntry
 from orders.demo import seed
 from tests.conftest import API_KEY, BotFactory, serve
 from tests.servers import free_port

@@ -14,16 +14,17 @@ from sqlalchemy import select
 
 from bot import Orderbot
 from dialog.messages import ConversationKey
-from dialog.store import Conversation as ConversationRow
+from dialog.tables import Conversation as ConversationRow
 from orders.billing import (
     OVERDUE_TASK,
     PaymentReminders,
     set_payment_due_date,
 )
-from orders.database import Database, make_engine
 from orders.operator_tasks import open_operator_tasks
 from orders.service import LineView, NewCustomer, NewOrder, OrderView
-from scheduling.jobs import Job, JobRunner
+from storage.database import Database, make_engine
+from storage.jobs import JobRunner
+from storage.tables import Job
 from tests.conftest import API_KEY, BotFactory
 
 DUE = date(2026, 12, 10)

@@ -12,11 +12,11 @@ from sqlalchemy import update
 
 from adapters.payments.local import LocalPayments
 from orders.cancellation import AlreadyCancelled, AlreadyShipped, cancel_order
-from orders.database import Database
-from orders.models import Order
 from orders.payments import PaymentFailed
 from orders.service import OrderService, OrderView, UnknownOrder
 from orders.states import OrderStatus
+from orders.tables import Order
+from storage.database import Database
 from tests.integration.test_order_service import (
     add_product,
     migrated,

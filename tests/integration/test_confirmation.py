@@ -14,8 +14,7 @@ from sqlalchemy import select
 import schema  # noqa: F401  (every table)
 from adapters.inventory.local import LocalInventory
 from adapters.vouchers.local import LocalVouchers
-from orders.confirmation import Backorder, Confirmation, ConfirmationPlan, NotPending
-from orders.database import Database, make_engine
+from orders.confirmation import Confirmation, ConfirmationPlan, NotPending
 from orders.delivery import (
     AlreadyShipped,
     BadDelivery,
@@ -23,11 +22,12 @@ from orders.delivery import (
     change_delivery,
     split_address,
 )
-from orders.migrations import upgrade
-from orders.models import Product
 from orders.service import LineView, NewCustomer, NewOrder, OrderService, OutOfStock
 from orders.states import OrderStatus
-from orders.vouchers import Voucher, VoucherRefused
+from orders.tables import Backorder, Product, Voucher
+from orders.vouchers import VoucherRefused
+from storage.database import Database, make_engine
+from storage.upgrade import upgrade
 
 SERVICE = OrderService()
 CONFIRMATION = Confirmation(SERVICE)

@@ -8,7 +8,7 @@ from sqlalchemy import insert, select
 
 from bot import Orderbot
 from dialog.messages import ConversationKey, Inbound
-from dialog.store import Conversation, InboxRow, TranscriptEntry
+from dialog.tables import Conversation, InboxRow, TranscriptEntry
 from tests.conftest import BotFactory
 
 

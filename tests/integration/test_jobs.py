@@ -13,10 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import schema  # noqa: F401  (every table)
-from orders.database import Database, make_engine
-from orders.migrations import upgrade
-from orders.models import Customer, utcnow
-from scheduling.jobs import Job, JobRunner, cancel, schedule
+from orders.tables import Customer
+from storage.clock import utcnow
+from storage.database import Database, make_engine
+from storage.jobs import JobRunner, cancel, schedule
+from storage.tables import Job
+from storage.upgrade import upgrade
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 import schema  # noqa: F401  (registers every table on Base.metadata)
 from orders.catalogue import get_product, search_products
-from orders.database import make_engine
-from orders.migrations import alembic_config, upgrade
-from orders.models import Base
 from orders.service import OrderService
+from storage.base import Base
+from storage.database import make_engine
+from storage.upgrade import alembic_config, upgrade
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from dialog.nlu import NluModel
 from dialog.nlu import retrain as retrain_module
 from dialog.nlu.prepared import prepared_model
 from dialog.nlu.retrain import read_holdout
-from dialog.store import Conversation, TranscriptEntry
+from dialog.tables import Conversation, TranscriptEntry
 from tests.conftest import BotFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -201,7 +201,7 @@ from dialog.learning import learn_at_start
 from dialog.nlu.prepared import prepared_model
 from dialog.nlu.retrain import LearnedModels
 from dialog.nlu.served import ServedModel
-from orders.database import Database, make_engine
+from storage.database import Database, make_engine
 
 async def main(url, text):
     database = Database(make_engine(url))

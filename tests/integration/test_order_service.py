@@ -9,9 +9,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from orders.database import Database, make_engine
-from orders.migrations import upgrade
-from orders.models import Product
 from orders.service import (
     DuplicateOrder,
     LineView,
@@ -22,6 +19,9 @@ from orders.service import (
     OutOfStock,
 )
 from orders.states import IllegalTransition, OrderStatus
+from orders.tables import Product
+from storage.database import Database, make_engine
+from storage.upgrade import upgrade
 
 service = OrderService()
 

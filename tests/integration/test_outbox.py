@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot import Orderbot
 from dialog.messages import ConversationKey, Delivery, DeliveryFailed, Inbound
-from dialog.store import Conversation, OutboxRow
+from dialog.tables import Conversation, OutboxRow
 from tests.conftest import BotFactory
 
 

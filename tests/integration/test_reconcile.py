@@ -15,11 +15,12 @@ import pytest
 from sqlalchemy import select
 
 from bot import Orderbot
-from orders.models import OrderHistory, utcnow
-from orders.operator_tasks import OperatorTask, open_operator_tasks
+from orders.operator_tasks import open_operator_tasks
 from orders.reconcile import DRIFT_TASK
 from orders.states import OrderStatus
-from scheduling.jobs import Job
+from orders.tables import OperatorTask, OrderHistory
+from storage.clock import utcnow
+from storage.tables import Job
 from tests.conftest import API_KEY, BotFactory, settings_environ
 from tests.doubles.shop_orders_api import ShopOrdersDouble
 from tests.integration.test_order_service import new_order

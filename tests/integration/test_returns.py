@@ -9,21 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from orders.database import Database, make_engine
-from orders.documents import Document
-from orders.migrations import upgrade
-from orders.models import Order, Product
 from orders.payments import PaymentFailed
-from orders.returns import (
-    BadReturnRequest,
-    ReturnDesk,
-    ReturnPolicy,
-    ReturnRefund,
-    ReturnRefusal,
-    ReturnRefused,
-)
+from orders.returns import BadReturnRequest, ReturnDesk, ReturnPolicy, ReturnRefusal, ReturnRefused
 from orders.service import LineView, NewCustomer, NewOrder, OrderService, OrderView
 from orders.states import IllegalTransition, OrderStatus
+from orders.tables import Document, Order, Product, ReturnRefund
+from storage.database import Database, make_engine
+from storage.upgrade import upgrade
 
 DELIVERED_AT = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 SOON = DELIVERED_AT + timedelta(days=2)

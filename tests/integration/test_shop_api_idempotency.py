@@ -19,10 +19,10 @@ from shop_api.idempotency import (
     IN_PROGRESS_SECONDS,
     REPLAYED_HEADER,
     Idempotency,
-    IdempotencyKey,
     key_lookup,
     request_fingerprint,
 )
+from shop_api.tables import IdempotencyKey
 from tests.conftest import API_KEY, BotFactory, serve
 from tests.integration.test_shop_api import (
     client_for,

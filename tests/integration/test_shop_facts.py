@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from bot import Orderbot
 from channels.webchat.identity import signed_identity
 from orders.facts import CONFLICT_TASK
-from orders.models import utcnow
 from orders.operator_tasks import open_operator_tasks
 from orders.states import OrderStatus
-from scheduling.jobs import Job
+from storage.clock import utcnow
+from storage.tables import Job
 from tests.conftest import BotFactory, serve
 from tests.e2e.test_webchat import chat, post_event
 from tests.integration.test_shop_api import client_for, order_body, transcript

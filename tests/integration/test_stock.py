@@ -15,17 +15,17 @@ from sqlalchemy import select
 from bot import Orderbot
 from dialog.messages import ConversationKey
 from orders.catalogue import CatalogueProduct, put_products
-from orders.database import Database, make_engine
 from orders.demo import NAMES
 from orders.service import CustomerView, NewCustomer
 from orders.stock import (
     ProductInfo,
-    StockSubscription,
     find_products,
     notify_back_in_stock,
     subscribe,
     waiting_customers,
 )
+from orders.tables import StockSubscription
+from storage.database import Database, make_engine
 from tests.conftest import API_KEY, BotFactory
 
 CATALOGUE = [

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from bot import Orderbot
-from orders.models import utcnow
 from shop_api.webhooks.sender import WebhookSender
+from storage.clock import utcnow
 from tests.conftest import BotFactory
 from tests.dialog.conftest import Conversation
 from tests.doubles.webhook_shop import SECRET, WebhookShop
@@ -247,7 +247,7 @@ async def test_a_dead_process_row_is_taken_over_when_its_lease_ends(
         await bot.orders.changes.record(session, "order.cancelled", order=order, data={})
         from sqlalchemy import update
 
-        from shop_api.webhooks.models import WebhookDelivery
+        from shop_api.tables import WebhookDelivery
         await session.execute(update(WebhookDelivery).values(
             lease_owner="dead-process", lease_until=now[0] + timedelta(minutes=1)))
     assert await bot.webhooks.send_due() == 0  # leased by a process that may still send it

@@ -10,7 +10,7 @@ import pytest
 
 from bot import Orderbot
 from dialog.desk import OperatorRef
-from orders.models import Customer
+from orders.tables import Customer
 from tests.conftest import BotFactory
 from tests.dialog.confirm_helpers import fix_clock, order, shop_creates, verified
 from tests.dialog.conftest import Conversation

@@ -9,10 +9,11 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from bot import Orderbot
-from orders.models import Customer, utcnow
-from scheduling.jobs import Job
-from shop_api.webhooks.models import WebhookDelivery
+from orders.tables import Customer
+from shop_api.tables import WebhookDelivery
 from shop_api.webhooks.retention import KIND
+from storage.clock import utcnow
+from storage.tables import Job
 from tests.conftest import BotFactory
 from tests.dialog.confirm_helpers import verified
 from tests.doubles.webhook_shop import WebhookShop

@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy import select
 
 from bot import Orderbot
-from shop_api.webhooks.models import WebhookDelivery
+from shop_api.tables import WebhookDelivery
 from tests.conftest import BotFactory
 from tests.doubles.webhook_shop import SECRET, WAIT_SECONDS, WebhookShop
 

@@ -20,13 +20,13 @@ import schema  # noqa: F401  (every table)
 from adapters.vouchers.local import LocalVouchers
 from bot import Orderbot
 from dialog.messages import ConversationKey, Inbound
-from dialog.store import Conversation, TranscriptEntry
+from dialog.tables import Conversation, TranscriptEntry
 from orders.confirmation import Confirmation, ConfirmationPlan
-from orders.database import Database, make_engine
-from orders.migrations import upgrade
-from orders.models import Product
 from orders.service import LineView, NewCustomer, NewOrder, OrderService, OutOfStock
 from orders.states import OrderStatus
+from orders.tables import Product
+from storage.database import Database, make_engine
+from storage.upgrade import upgrade
 from tests.conftest import BotFactory, LiveServer, serve
 from tests.servers import free_port
 

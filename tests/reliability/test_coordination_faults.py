@@ -22,10 +22,10 @@ import websockets
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-import orders.sqlite
+import storage.sqlite
 from bot import Orderbot
-from dialog.store import Conversation, TranscriptEntry
-from orders.models import Order
+from dialog.tables import Conversation, TranscriptEntry
+from orders.tables import Order
 from tests.conftest import API_KEY, BotFactory, LiveServer, serve
 from tests.servers import _postgres_bin, create_database, free_port, redis_server
 
@@ -243,7 +243,7 @@ async def test_a_locked_sqlite_database_gets_a_clear_503(
     make_bot: BotFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another program holds SQLite's write lock (BEGIN IMMEDIATE) past the busy timeout."""
-    monkeypatch.setattr(orders.sqlite, "BUSY_TIMEOUT", 0.2)  # production waits 15 s
+    monkeypatch.setattr(storage.sqlite, "BUSY_TIMEOUT", 0.2)  # production waits 15 s
     bot = await make_bot(http={"port": free_port()})
     path = bot.database.engine.url.database
     assert path is not None

@@ -21,8 +21,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import Orderbot
-from dialog.handoffs import Handoff
-from dialog.store import Conversation, InboxRow, TranscriptEntry
+from dialog.tables import Conversation, Handoff, InboxRow, TranscriptEntry
 from tests.conftest import BotFactory, LiveServer, serve
 from tests.doubles import slack_api as slack
 from tests.doubles.slack_api import SlackApiDouble

@@ -23,10 +23,9 @@ from sqlalchemy import select
 
 from bot import Orderbot
 from channels.telegram import TelegramChannel
-from dialog.handoffs import Handoff
 from dialog.messages import Delivery, DeliveryFailed
 from dialog.outbox import Deliverer
-from dialog.store import Conversation, OutboxRow
+from dialog.tables import Conversation, Handoff, OutboxRow
 from tests.conftest import BotFactory, LiveServer, serve
 from tests.doubles import slack_api as slack
 from tests.doubles.slack_api import SlackApiDouble

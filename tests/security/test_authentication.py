@@ -19,12 +19,12 @@ import websockets
 from sqlalchemy import func, select
 from starlette.routing import Route
 
-import orders.api
+import shop_api.orders
 from bot import Orderbot
 from channels.telegram.webhook import SECRET_HEADER
 from channels.webchat.identity import identity_signature
 from console.live import COOKIE
-from dialog.store import Conversation, InboxRow, OutboxRow
+from dialog.tables import Conversation, InboxRow, OutboxRow
 from tests.conftest import API_KEY, BotFactory, LiveServer, serve
 from tests.doubles import slack_api as slack_double
 from tests.doubles.slack_api import SIGNING_SECRET, SlackApiDouble, direct_message
@@ -189,13 +189,13 @@ async def test_shop_keys_are_compared_in_constant_time_with_every_key(
 ) -> None:
     """Every configured key is compared, with hmac.compare_digest, whatever is given."""
     compared: list[tuple[bytes, bytes]] = []
-    real = orders.api.hmac.compare_digest
+    real = shop_api.orders.hmac.compare_digest
 
     def recording(given: bytes, key: bytes) -> bool:
         compared.append((given, key))
         return real(given, key)
 
-    monkeypatch.setattr(orders.api.hmac, "compare_digest", recording)
+    monkeypatch.setattr(shop_api.orders.hmac, "compare_digest", recording)
     bot = await make_bot(http={"port": free_port()},
                          shop={"api_keys": ["first-key", "second-key"]})
     server = await serve(bot)

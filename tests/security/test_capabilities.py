@@ -29,8 +29,9 @@ from channels.webchat.identity import (
     legacy_identity_signature,
     signed_identity,
 )
-from dialog.store import ConversationToken
-from orders.models import ChatLink, Order, utcnow
+from dialog.tables import ConversationToken
+from orders.tables import ChatLink, Order
+from storage.clock import utcnow
 from tests.conftest import API_KEY, BotFactory, LiveServer, serve
 from tests.doubles.telegram_api import TelegramApiDouble
 from tests.e2e.test_webchat import REPLY_TIMEOUT, chat, open_session

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import Orderbot
-from dialog.store import Conversation, InboxRow
+from dialog.tables import Conversation, InboxRow
 from tests.conftest import BotFactory
 from tests.doubles.smtp_relay import (
     MTA,

@@ -25,7 +25,7 @@ from bot import Orderbot
 from channels.email import EmailChannel
 from channels.email.parse_workers import ParseWorkers
 from channels.email.parsing import ParsedMail, UnreadableMail
-from dialog.store import InboxRow
+from dialog.tables import InboxRow
 from tests.conftest import BotFactory, LiveServer, serve
 from tests.doubles.smtp_relay import MTA, SmtpRelayDouble, customer_mail
 from tests.security.conftest import SHOP

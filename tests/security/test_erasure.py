@@ -18,9 +18,10 @@ from sqlalchemy import func, inspect, select, text
 from bot import Orderbot
 from channels.webchat.identity import signed_identity
 from dialog.retention import KIND as RETENTION
-from dialog.store import Conversation, TranscriptEntry
-from orders.models import Customer, CustomerIdentity, Order, OrderLine, utcnow
-from scheduling.jobs import Job
+from dialog.tables import Conversation, TranscriptEntry
+from orders.tables import Customer, CustomerIdentity, Order, OrderLine
+from storage.clock import utcnow
+from storage.tables import Job
 from tests.conftest import BotFactory, serve
 from tests.doubles.smtp_relay import SmtpRelayDouble, customer_mail
 from tests.e2e.test_webchat import chat

@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 
 from bot import MAX_WEBSOCKET_FRAME, Orderbot
 from channels.webchat.identity import signed_identity
-from dialog.store import TranscriptEntry
-from orders.api import MAX_BODY_BYTES
+from dialog.tables import TranscriptEntry
+from shop_api.orders import MAX_BODY_BYTES
 from tests.browser.conftest import PageFactory
 from tests.browser.conftest import browser as browser  # the suite's Chromium, shared
 from tests.browser.conftest import new_page as new_page

@@ -165,9 +165,9 @@ async def test_a_database_error_logged_with_its_traceback_quotes_no_customer_dat
     from sqlalchemy import insert
     from sqlalchemy.exc import IntegrityError
 
-    from orders.database import Database, make_engine
-    from orders.migrations import upgrade
-    from orders.models import Customer
+    from orders.tables import Customer
+    from storage.database import Database, make_engine
+    from storage.upgrade import upgrade
 
     database = Database(make_engine(postgres_url))
     try:

@@ -25,9 +25,9 @@ from bot import Orderbot
 from channels.webchat.identity import signed_identity
 from dialog.erasure import erase_customer
 from dialog.messages import ConversationKey, Inbound
-from orders.models import Customer
 from orders.service import OrderView
 from orders.states import OrderStatus
+from orders.tables import Customer
 from tests.conftest import BotFactory, LiveServer
 from tests.dialog.conftest import Conversation, code_in, sent_code, texts_in
 from tests.doubles.smtp_relay import SmtpRelayDouble

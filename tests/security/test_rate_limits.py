@@ -14,7 +14,7 @@ import pytest
 import websockets
 from sqlalchemy import func, select
 
-from dialog.store import InboxRow, TranscriptEntry
+from dialog.tables import InboxRow, TranscriptEntry
 from tests.conftest import BotFactory, LiveServer, serve
 from tests.doubles.slack_api import SlackApiDouble
 from tests.doubles.telegram_api import WEBHOOK_SECRET, TelegramApiDouble, text_update

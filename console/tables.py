@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from orders.models import Base, utcnow
+from storage.base import Base
+from storage.clock import utcnow
 
 
 class Operator(Base):

@@ -15,13 +15,11 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import Message
 
+from http_guards.bodies import read_body
 from http_guards.validation_errors import shown_errors
 from orders.billing import cancel_payment_reminders, set_payment_due_date
-from orders.bodies import read_body
-from orders.database import Database
 from orders.facts import record_fact
 from orders.payments import PaymentFailed
-from orders.schemas import OrderEvent, OrderIn, RefundedEvent, StockIn, UpdatedEvent, order_out
 from orders.service import (
     DuplicateOrder,
     OrderNotifier,
@@ -31,7 +29,16 @@ from orders.service import (
 )
 from orders.stock import BackInStockNotifier, notify_back_in_stock
 from shop_api.idempotency import Idempotency
+from shop_api.order_schemas import (
+    OrderEvent,
+    OrderIn,
+    RefundedEvent,
+    StockIn,
+    UpdatedEvent,
+    order_out,
+)
 from shop_api.products import make_products_router
+from storage.database import Database
 
 Links = Callable[[str], dict[str, str | None]]  # a new chat link token -> the links
 _bearer = HTTPBearer(auto_error=False)

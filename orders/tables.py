@@ -2,48 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC datetime on every database (SQLite forgets the zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("naive datetime given; use an aware UTC datetime")
-        return value.astimezone(UTC) if value is not None else None
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
-
-
-class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON}
+from storage.base import Base
+from storage.clock import utcnow
 
 
 class Customer(Base):
@@ -189,3 +166,118 @@ class Return(Base):
 
 
 Index("ix_orders_status", Order.status)
+
+
+
+
+class Voucher(Base):
+    """A code the shop gave out: a percentage or an amount off, above a minimum total."""
+
+    __tablename__ = "vouchers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)  # stored upper-case
+    percent_off: Mapped[int] = mapped_column(Integer, default=0)
+    amount_off_minor: Mapped[int] = mapped_column(Integer, default=0)
+    min_total_minor: Mapped[int] = mapped_column(Integer, default=0)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    single_use: Mapped[bool] = mapped_column(Boolean, default=True)
+    used_by_order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="SET NULL")
+    )
+    used_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StockSubscription(Base):
+    """A customer waiting to be told that a product is back in stock."""
+
+    __tablename__ = "stock_subscriptions"
+    __table_args__ = (UniqueConstraint("customer_id", "sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    sku: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    notified_at: Mapped[datetime | None] = mapped_column()
+
+
+class ReturnRefund(Base):
+    """What was refunded for a received return, with the payment provider's reference."""
+
+    __tablename__ = "return_refunds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(
+        ForeignKey("returns.id", ondelete="CASCADE"), unique=True
+    )
+    amount_minor: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    provider_reference: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StockReservation(Base):
+    __tablename__ = "stock_reservations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"),
+                                          index=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    items: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {sku: quantity} held
+    status: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str | None] = mapped_column(String(120))  # the inventory's own id
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OperatorTask(Base):
+    __tablename__ = "operator_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"),
+                                          index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column()
+    done_by: Mapped[str | None] = mapped_column(String(64))  # the operator's username
+
+
+class Document(Base):
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))  # confirmation | return_label | invoice
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"),
+                                          index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Backorder(Base):
+    """Incoming stock reserved for an order line whose customer chose to wait."""
+
+    __tablename__ = "backorders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"),
+                                          index=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(Integer)
+    expected_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="reserved")  # reserved|released
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CrossSellOffer(Base):
+    """The one accessory offered for an order: its row is what makes it "once, never more"."""
+
+    __tablename__ = "cross_sell_offers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"),
+                                          unique=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    offered_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from orders.database import Database, make_engine
+from storage.database import Database, make_engine
 
 T = TypeVar("T")
 
@@ -24,7 +24,7 @@ SETUP_LOCK = 0x6F72646572626F74
 
 def alembic_config() -> Config:
     config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("script_location", str(ROOT / "storage" / "migrations"))
     return config
 
 

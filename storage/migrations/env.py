@@ -8,8 +8,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import schema  # noqa: F401  (registers every table on Base.metadata)
-from orders.database import make_engine
-from orders.models import Base
+from storage.base import Base
+from storage.database import make_engine
 
 target_metadata = Base.metadata
 

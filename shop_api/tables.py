@@ -1,4 +1,5 @@
-"""The webhook_deliveries table: one row per webhook, written with the change it tells of."""
+"""The shop API's tables: webhooks to the shop (one row per webhook, written with the change
+it tells of) and the idempotency keys of its requests."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from orders.models import Base
+from storage.base import Base
 
 
 class WebhookDelivery(Base):
@@ -41,3 +42,18 @@ class WebhookDelivery(Base):
 # The sender's question: the first undelivered row of each key that is due.
 Index("ix_webhook_deliveries_pending", WebhookDelivery.delivered_at, WebhookDelivery.failed_at,
       WebhookDelivery.ordering_key, WebhookDelivery.id)
+
+
+
+
+class IdempotencyKey(Base):
+    __tablename__ = "idempotency_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # SHA-256 of (API key's SHA-256, Idempotency-Key): one row per key and API key.
+    lookup: Mapped[str] = mapped_column(String(64), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))  # method, path and body
+    status_code: Mapped[int | None]  # None: the first request is still being answered
+    answer: Mapped[str | None] = mapped_column(Text)  # the JSON body, less any chat links
+    relink: Mapped[bool] = mapped_column(default=False)  # the answer had links: issue new ones
+    created_at: Mapped[datetime] = mapped_column(index=True)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from orders.sqlite import inline_connector
+from storage.sqlite import inline_connector
 
 AfterCommit = Callable[[], Awaitable[None] | None]
 # Sees the info of every committed session (e.g. what it added that others announce).
@@ -40,7 +40,7 @@ def make_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> AsyncE
     in_memory = not parsed.database or parsed.database == ":memory:"
     if not in_memory:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    # One connection, its calls inline on the event loop (orders/sqlite.py): SQLite has one
+    # One connection, its calls inline on the event loop (storage/sqlite.py): SQLite has one
     # writer at a time anyway (BEGIN IMMEDIATE), and transactions that wait for the pool queue
     # instead of polling the lock. (In memory, SQLAlchemy shares one connection by itself.)
     # hide_parameters: a database error's text must not carry customers' messages into logs.

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders.models import utcnow
-from scheduling.jobs import Clock, JobRunner, schedule
+from storage.clock import utcnow
+from storage.jobs import Clock, JobRunner, schedule
 
 log = logging.getLogger(__name__)
 

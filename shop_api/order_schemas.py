@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
+from orders.money import money
 from orders.service import LineView, NewCustomer, NewOrder, OrderUpdate, OrderView
 from orders.states import OrderStatus
 
@@ -175,10 +176,6 @@ OrderEvent = Annotated[
 class StockIn(_Body):
     available: Annotated[int, Field(ge=0, le=1_000_000_000)]
     expected_date: date | None = None
-
-
-def money(minor: int) -> float:
-    return round(minor / 100, 2)
 
 
 def order_out(order: OrderView, links: dict[str, str | None] | None = None) -> dict[str, Any]:

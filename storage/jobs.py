@@ -17,12 +17,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String, delete, select, update
+from sqlalchemy import Index, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
-from orders.database import Database, insert_unless_exists
-from orders.models import Base, utcnow
+from storage.clock import utcnow
+from storage.database import Database, insert_unless_exists
+from storage.tables import Job
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +33,6 @@ BATCH = 100
 MAX_BACKOFF = timedelta(hours=1)
 
 
-class Job(Base):
-    __tablename__ = "jobs"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(64))
-    key: Mapped[str] = mapped_column(String(200), unique=True)  # scheduling it twice is a no-op
-    due_at: Mapped[datetime] = mapped_column()
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    done_at: Mapped[datetime | None] = mapped_column()
 
 
 Index("ix_jobs_due", Job.done_at, Job.due_at)

@@ -1,0 +1,205 @@
+"""The dialog's tables: conversations, their transcript, inbox and outbox, order watchers,
+hand-offs and notes, report events, intent labels and the bot processes that own rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.base import Base
+from storage.clock import utcnow
+
+
+class BotProcessRow(Base):
+    __tablename__ = "bot_processes"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column()
+
+
+class IntentLabel(Base):
+    __tablename__ = "intent_labels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(
+        ForeignKey("transcript.id", ondelete="CASCADE"), unique=True
+    )
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str] = mapped_column(String(32))  # one of dialog.nlu.INTENTS
+    guessed: Mapped[str | None] = mapped_column(String(32))  # transcript.intent
+    # The console account (console/tables.py Operator.id): a plain number, as the dialog
+    # knows nothing of the console's tables (handoffs keep an operator_key the same way).
+    operator_id: Mapped[int | None] = mapped_column()
+    labelled_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Handoff(Base):
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    reason: Mapped[str] = mapped_column(String(64))
+    flow: Mapped[str | None] = mapped_column(String(32))  # the flow that handed it over
+    escalated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    operator_key: Mapped[str | None] = mapped_column(String(64))
+    operator_name: Mapped[str | None] = mapped_column(String(100))
+    first_reply_at: Mapped[datetime | None] = mapped_column()
+    last_reply_at: Mapped[datetime | None] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column()
+    outcome: Mapped[str | None] = mapped_column(String(16))  # handed_back | resolved
+    requeued: Mapped[int] = mapped_column(default=0)  # times an idle operator lost it
+    # The escalation's post in the Slack operators channel (its thread carries the chat).
+    slack_channel: Mapped[str | None] = mapped_column(String(64))
+    slack_ts: Mapped[str | None] = mapped_column(String(32))
+
+
+class OperatorNote(Base):
+    """An operator's internal note on a conversation; the customer never sees it."""
+
+    __tablename__ = "operator_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    author: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Event(Base):
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    handoff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("handoffs.id", ondelete="SET NULL")
+    )
+    subject: Mapped[str | None] = mapped_column(String(64))
+    value: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("channel", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(200))
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    status: Mapped[str] = mapped_column(String(16), default="bot")  # bot|escalated|claimed
+    escalation_reason: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TranscriptEntry(Base):
+    __tablename__ = "transcript"
+    __table_args__ = (UniqueConstraint("conversation_id", "platform_message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    sender: Mapped[str] = mapped_column(String(16))  # customer|bot|operator
+    author: Mapped[str | None] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text, default="")
+    buttons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    action: Mapped[str | None] = mapped_column(String(200))
+    platform_message_id: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A customer's message, for the reports: the flow that answered it ("fallback": none
+    # understood it; "operator": an operator held the conversation; "resume": the offer to
+    # go back to an interrupted flow) and the intent the classifier guessed, however unsure
+    # (empty for a button press).
+    flow: Mapped[str | None] = mapped_column(String(32))
+    intent: Mapped[str | None] = mapped_column(String(32))
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcript.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(200))
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
+    owner: Mapped[str | None] = mapped_column(String(200))  # the process sending it (takeover.py)
+
+
+class OrderWatcher(Base):
+    """A conversation in which an order was proven: erasing the customer erases it too, and if
+    the proof was strong (its chat link, a one-time code; docs/security.md) a copy of the
+    shop's news about the order goes there, though the chat knows nothing else of the customer
+    (an anonymous web chat). A proof by email/postcode gets no news."""
+
+    __tablename__ = "order_watchers"
+    __table_args__ = (UniqueConstraint("order_id", "conversation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+
+
+class InboxRow(Base):
+    """A platform message recorded before it was acknowledged (see dialog/inbox.py)."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (UniqueConstraint("channel", "platform_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(200))
+    platform_id: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text, default="")
+    action: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(8))
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    sender: Mapped[str | None] = mapped_column(String(320))
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(index=True)
+    owner: Mapped[str | None] = mapped_column(String(200))  # the process answering it
+
+
+class ConversationToken(Base):
+    """A client's secret for one conversation (web chat); only its hash is stored."""
+
+    __tablename__ = "conversation_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(default=utcnow)

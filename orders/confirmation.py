@@ -159,9 +159,9 @@ class Confirmation:
                     .values(status=OrderStatus.CONFIRMED)
                 )
                 if not getattr(claimed, "rowcount", 0):
-                    raise NotPending(number, OrderStatus(await session.scalar(
+                    raise NotPending(number, OrderStatus((await session.execute(
                         select(Order.status).where(Order.id == order.id)
-                    )))
+                    )).scalar_one()))
                 waiting = set(await self.waiting_skus(session, number))
                 attempt = await reservations.reserve(session, number, items_of(
                     line for line in order.lines if line.sku not in waiting))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
@@ -202,7 +203,7 @@ async def seed(session: AsyncSession, service: OrderService) -> bool:
             "demo seed",
         )
         for target in PATHS[final]:
-            changes = {}
+            changes: dict[str, Any] = {}
             if target is OrderStatus.SHIPPED:
                 carrier, url = CARRIERS[index % len(CARRIERS)]
                 tracking = f"{carrier.upper()}{700000 + index * 7919}"

@@ -151,10 +151,10 @@ async def subscribe(session: AsyncSession, customer_id: int, sku: str) -> bool:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     created = await session.scalar(
-        insert(StockSubscription.__table__)
+        insert(StockSubscription)
         .values(customer_id=customer_id, sku=sku, created_at=utcnow(), notified_at=None)
         .on_conflict_do_nothing(index_elements=["customer_id", "sku"])
-        .returning(StockSubscription.__table__.c.id)
+        .returning(StockSubscription.id)
     )
     if created is not None:
         return True

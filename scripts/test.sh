@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 .venv/bin/ruff check .
+# Types before tests: a type error stops the run (what is checked and how strictly: the
+# [tool.mypy] section of pyproject.toml).
+.venv/bin/mypy
 # Two workers (the machines have two cores), each with its own Redis, PostgreSQL, Chromium and
 # ports; a file's tests stay on one worker so that its module fixtures start once. Arguments
 # come last, so `bash scripts/test.sh -n 0 tests/unit` runs serially.

@@ -101,7 +101,7 @@ class Idempotency:
                 delete(IdempotencyKey).where(IdempotencyKey.created_at < now - self._retention)
             )
             claimed = await insert_unless_exists(
-                session, IdempotencyKey.__table__,  # type: ignore[arg-type]
+                session, IdempotencyKey.__table__,
                 {"lookup": lookup, "request_hash": request_hash, "status_code": None,
                  "answer": None, "relink": False, "created_at": now},
                 "lookup",

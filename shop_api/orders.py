@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.types import Message
+from starlette.types import Message, Receive
 
 from http_guards.bodies import read_body
 from http_guards.validation_errors import shown_errors
@@ -103,9 +103,7 @@ def _one_of(given: bytes, keys: Sequence[bytes]) -> bool:
     return any(matches)
 
 
-def _replay(
-    body: bytes, receive: Callable[[], Coroutine[Any, Any, Message]]
-) -> Callable[[], Coroutine[Any, Any, Message]]:
+def _replay(body: bytes, receive: Receive) -> Receive:
     """The body already read, once; then the connection's own messages (a disconnect)."""
     sent = False
 

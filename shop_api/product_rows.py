@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,8 +77,11 @@ def _json_lines(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
             continue
         try:
             data = json.loads(line)
-        except ValueError as error:
+        except json.JSONDecodeError as error:
             yield number, f"{_NOT_JSON}: {error.msg} at column {error.colno}"
+            continue
+        except ValueError:  # json's only other refusal: an integer too long for int()
+            yield number, f"{_NOT_JSON}: a number longer than {sys.get_int_max_str_digits()} digits"
             continue
         yield number, data if isinstance(data, dict) else f"{_NOT_JSON}: {type(data).__name__}"
 

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, event
+from sqlalchemy import FromClause, TableClause, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -37,16 +37,17 @@ def make_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> AsyncE
                                      pool_pre_ping=True, hide_parameters=True)
         event.listen(engine.sync_engine, "handle_error", _hide_detail)
         return engine
-    in_memory = not parsed.database or parsed.database == ":memory:"
+    database = parsed.database or ":memory:"
+    in_memory = database == ":memory:"
     if not in_memory:
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
     # One connection, its calls inline on the event loop (storage/sqlite.py): SQLite has one
     # writer at a time anyway (BEGIN IMMEDIATE), and transactions that wait for the pool queue
     # instead of polling the lock. (In memory, SQLAlchemy shares one connection by itself.)
     # hide_parameters: a database error's text must not carry customers' messages into logs.
     pool = {} if in_memory else {"pool_size": 1, "max_overflow": 0}
     engine = create_async_engine(
-        url, async_creator=inline_connector(parsed.database or ":memory:"),
+        url, async_creator=inline_connector(database),
         hide_parameters=True, **pool,
     )
 
@@ -116,17 +117,21 @@ def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
 
 
 async def insert_unless_exists(
-    session: AsyncSession, table: Table, values: dict[str, Any], unique: str
+    session: AsyncSession, table: FromClause, values: dict[str, Any], unique: str
 ) -> int | None:
     """INSERT ... ON CONFLICT (unique) DO NOTHING; the new row's id, or None if one existed.
 
     Unlike catching IntegrityError, this keeps the transaction usable when another
     transaction inserted the same key at the same moment (PostgreSQL waits for it).
     """
+    # A model's __table__ is typed as any FromClause; only a table can be inserted into.
+    if not isinstance(table, TableClause):
+        raise TypeError(f"insert_unless_exists needs a table, not {table!r}")
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         insert(table).values(**values).on_conflict_do_nothing(index_elements=[unique])
         .returning(table.c.id)
     )
-    return await session.scalar(statement)
+    new_id: int | None = await session.scalar(statement)
+    return new_id

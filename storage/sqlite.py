@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any
 
 import aiosqlite
@@ -32,7 +32,7 @@ class InlineConnection(aiosqlite.Connection):
         super().__init__(connector, iter_chunk_size=64)
         self._tx = _RunAtOnce()  # type: ignore[assignment]  # SQLAlchemy queues here directly
 
-    def __await__(self) -> Any:
+    def __await__(self) -> Generator[Any, None, aiosqlite.Connection]:
         return self._connect().__await__()  # no worker thread to start
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -68,7 +68,7 @@ class _RunAtOnce:
 def inline_connector(path: str) -> Callable[[], Any]:
     """An async_creator for create_async_engine: opens `path` as an InlineConnection."""
 
-    async def connect() -> InlineConnection:
+    async def connect() -> aiosqlite.Connection:
         connection = InlineConnection(lambda: sqlite3.connect(path, timeout=0))
         return await connection
 

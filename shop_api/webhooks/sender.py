@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 import httpx
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from standardwebhooks.webhooks import Webhook
 
 from dialog import crashpoints
@@ -74,15 +74,15 @@ class _Claimed:
 def backoff(attempts: int, first: float, most: float) -> float:
     """Seconds before the next try after `attempts` failed ones: doubling, with jitter
     (half to all of it) so that many rows failed at once do not come back at once."""
-    ceiling = min(most, first * 2 ** max(attempts - 1, 0))
+    ceiling = min(most, first * 2.0 ** max(attempts - 1, 0))
     return ceiling * random.uniform(0.5, 1.0)
 
 
-def _pending() -> list[object]:
+def _pending() -> list[ColumnElement[bool]]:
     return [Row.delivered_at.is_(None), Row.failed_at.is_(None)]
 
 
-def _lease_free(now: datetime) -> object:
+def _lease_free(now: datetime) -> ColumnElement[bool]:
     return or_(Row.lease_until.is_(None), Row.lease_until < now)
 
 

@@ -153,6 +153,20 @@ async def test_importing_the_same_file_twice_changes_nothing(
     assert (await stored(bot, "LM-800")).available == 3
 
 
+async def test_a_line_with_a_number_too_long_for_python_is_refused_by_its_line(
+    bot: Orderbot, environ: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # json.loads refuses an integer of more than 4300 digits with a plain ValueError.
+    path = jsonl(tmp_path / "catalogue.jsonl", row("LM-800"),
+                 '{"sku": "HUGE", "available": ' + "9" * 5000 + "}")
+    code, out, _err = await run_import(capsys, path)
+    assert (code, out) == (1, [
+        "1 imported (1 created, 0 updated, 0 unchanged), 1 refused",
+        "  line 2: not a JSON object: a number longer than 4300 digits"])
+    assert await stored(bot, "HUGE") is None
+    assert (await stored(bot, "LM-800")).available == 16
+
+
 @pytest.mark.parametrize(("name", "content", "reason"), [
     ("latin2.csv", "sku,name\nKB-100,Klawiatura\nKB-101,Łódź\n".encode("iso-8859-2"),
      "latin2.csv is not UTF-8 (byte 34 cannot be decoded)"),

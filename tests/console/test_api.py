@@ -474,8 +474,8 @@ async def test_the_page_and_its_files_are_served(console_server: LiveServer) -> 
         page = await browser.get("/console")
         assert page.status_code == 200
         assert page.headers["content-type"].startswith("text/html")
-        assert "/console/static/console.js" in page.text
-        script = await browser.get("/console/static/console.js")
+        assert '<script type="module" src="/console/static/console/main.js">' in page.text
+        script = await browser.get("/console/static/console/main.js")
         assert script.status_code == 200
         assert "javascript" in script.headers["content-type"]
         outside = await browser.get("/console/static/%2e%2e/api.py")

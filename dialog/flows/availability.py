@@ -13,7 +13,7 @@ from dialog.events import BACK_IN_STOCK_SENT, record_event
 from dialog.flows.base import Turn, human_button
 from dialog.proactive import ProactiveMessages
 from orders.service import CustomerView, NewCustomer
-from orders.stock import ProductInfo, find_products, product_info, subscribe
+from orders.stock import ProductInfo
 
 MAX_MISSES = 2
 NOT_RESTOCKING = "item_not_restocking"  # the escalation reason when no date is known
@@ -38,7 +38,7 @@ class AvailabilityFlow:
             return True
         if step == "choose":
             offered = set(slots.get("skus", []))
-            found = await find_products(turn.session, turn.inbound.text, turn.language)
+            found = await turn.shop.find_products(turn.inbound.text, turn.language)
             chosen = [product for product in found if product.sku in offered]
             if len(chosen) == 1:
                 self._tell(turn, chosen[0])
@@ -57,7 +57,7 @@ class AvailabilityFlow:
                 turn.finish()
                 turn.say("stock_no_thanks")
                 return True
-            found = await find_products(turn.session, turn.inbound.text, turn.language)
+            found = await turn.shop.find_products(turn.inbound.text, turn.language)
             if found:  # another product
                 self._answer(turn, found)
                 return True
@@ -68,7 +68,7 @@ class AvailabilityFlow:
         if action == "notify" and sku:
             return await self._subscribe(turn, sku)
         if action == "sku" and sku:
-            product = await product_info(turn.session, sku, turn.language)
+            product = await turn.shop.product_info(sku, turn.language)
             if product is not None:
                 return self._tell(turn, product)
             return self._not_found(turn, misses=0)
@@ -76,7 +76,7 @@ class AvailabilityFlow:
         turn.say("stock_no_thanks")
 
     async def _lookup(self, turn: Turn, misses: int) -> None:
-        found = await find_products(turn.session, turn.inbound.text, turn.language)
+        found = await turn.shop.find_products(turn.inbound.text, turn.language)
         if found:
             return self._answer(turn, found)
         self._not_found(turn, misses)
@@ -113,13 +113,13 @@ class AvailabilityFlow:
 
     async def _subscribe(self, turn: Turn, sku: str) -> None:
         turn.finish()
-        product = await product_info(turn.session, sku, turn.language)
+        product = await turn.shop.product_info(sku, turn.language)
         if product is None:
             return self._not_found(turn, misses=MAX_MISSES)
         if product.in_stock:  # it came back meanwhile
             return self._tell(turn, product)
         customer_id = await _customer_of(turn)
-        if await subscribe(turn.session, customer_id, sku):
+        if await turn.shop.subscribe(customer_id, sku):
             turn.say("stock_subscribed", name=product.name)
         else:
             turn.say("stock_already_subscribed", name=product.name)
@@ -133,12 +133,11 @@ async def _customer_of(turn: Turn) -> int:
         return state.customer_id
     sender = turn.inbound.sender
     email = sender if state.key.channel == "email" and sender and "@" in sender else None
-    customer = await turn.orders.find_or_create_customer(
-        turn.session,
+    customer = await turn.shop.find_or_create_customer(
         NewCustomer(name=f"{state.key.channel} guest", email=email, language=turn.language),
     )
     if sender and email is None:
-        await turn.orders.link_identity(turn.session, customer.id, state.key.channel, sender)
+        await turn.shop.link_identity(customer.id, state.key.channel, sender)
     state.customer_id = customer.id
     return customer.id
 

@@ -25,9 +25,7 @@ from orders.cancellation import (
     AlreadyCancelled,
     AlreadyShipped,
     Cancellation,
-    cancel_order,
 )
-from orders.payments import Payments
 from orders.service import OrderError, OrderView
 from orders.states import IllegalTransition, OrderStatus
 
@@ -58,7 +56,7 @@ class CancelFlow:
             if not is_code_answer(turn):
                 return False
             if await answer_code(turn) is not None:
-                order = await turn.orders.get_order(turn.session, turn.state.slots["number"])
+                order = await turn.shop.get_order(turn.state.slots["number"])
                 if order is not None:
                     await self._offer(turn, order)
             return True
@@ -90,7 +88,7 @@ class CancelFlow:
         answer, _, number = argument.partition(":")
         if answer not in ("yes", "no"):  # a number picked from the customer's orders
             return await self._pick(turn, argument)
-        order = await turn.orders.get_order(turn.session, number)
+        order = await turn.shop.get_order(number)
         if order is None or not owns(turn, order):
             return await self._pick(turn, number)
         if answer == "no":
@@ -134,15 +132,11 @@ class CancelFlow:
 
     async def _cancel(self, turn: Turn, number: str) -> None:
         turn.finish()
-        order = await turn.orders.get_order(turn.session, number)
+        order = await turn.shop.get_order(number)
         if order is not None and _refunds(order) and not strongly_owns(turn, order):
             return await self._offer(turn, order)  # paid meanwhile: the code first
         try:
-            payments: Payments | None = turn.services.get(Payments)
-        except LookupError:
-            payments = None
-        try:
-            done = await cancel_order(turn.session, turn.orders, payments, number, CAUSE)
+            done = await turn.shop.cancel_order(number, CAUSE)
         except AlreadyShipped as refused:
             return self._refuse(turn, number, refused.status)
         except AlreadyCancelled:

@@ -18,22 +18,18 @@ from dialog.flows.base import Turn, human_button
 from dialog.flows.choices import AnswerFirst, another_request, ask, ask_again, picked
 from dialog.flows.handoff import hand_over
 from dialog.flows.status import owns
-from orders.catalogue import names_in, with_names_in
 from orders.confirmation import (
-    Confirmation,
     ConfirmationPlan,
-    ConfirmationSettings,
     LastLine,
     NotPending,
 )
-from orders.credit_check import CreditCheck, CreditCheckUnavailable, needs_credit_check
+from orders.credit_check import CreditCheckUnavailable, needs_credit_check
 from orders.documents import document_url
-from orders.inventory import Inventory, InventoryUnavailable
+from orders.inventory import InventoryUnavailable
 from orders.pdf import render
 from orders.service import OrderView, OutOfStock
 from orders.states import OrderStatus
-from orders.vouchers import VoucherRefused, Vouchers, VouchersUnavailable, normalise_code
-from storage.jobs import cancel
+from orders.vouchers import VoucherRefused, VouchersUnavailable, normalise_code
 
 PAYMENTS = ("card", "bank_transfer", "cash_on_delivery")
 _CODE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
@@ -149,12 +145,12 @@ class ConfirmFlow:
     # The steps
 
     async def _start(self, turn: Turn, number: str) -> None:
-        order = await turn.orders.get_order(turn.session, number)
+        order = await turn.shop.get_order(number)
         if order is None or not owns(turn, order):
             return turn.say("confirm_nothing_open")
         if order.status is not OrderStatus.PENDING_CONFIRMATION:
             return self._not_pending(turn, order)
-        order = await with_names_in(turn.session, order, turn.language)
+        order = await turn.shop.with_names(order, turn.language)
         ask(turn, self.name, "begin", "confirm_summary", self._begin_options(turn),
             {"number": number, "plan": {}}, **summary_params(order, turn.money))
 
@@ -176,10 +172,10 @@ class ConfirmFlow:
         if step == "crosssell":
             if value == "add":
                 product = turn.state.slots.get("offer") or {}
-                levels = await turn.services.get(Inventory).levels(turn.session, [product["sku"]])
+                levels = await turn.shop.stock_levels([product["sku"]])
                 if product["sku"] in levels and levels[product["sku"]].available > 0:
-                    order = await self._confirmation(turn).add_line(
-                        turn.session, order.number, levels[product["sku"]])
+                    order = await turn.shop.confirmation.add_line(
+                        order.number, levels[product["sku"]])
                     turn.record(events.CROSS_SELL_ACCEPTED, order.number)
                     turn.say("confirm_added", item=product["name"],
                              total=self._total(turn, order))
@@ -189,17 +185,17 @@ class ConfirmFlow:
         ask_again(turn)
 
     async def _check_stock(self, turn: Turn, order: OrderView) -> None:
-        inventory = turn.services.get(Inventory)
         try:
-            levels = await inventory.levels(turn.session, [line.sku for line in order.lines])
-            missing = await self._confirmation(turn).missing(turn.session, order, levels)
+            levels = await turn.shop.stock_levels([line.sku for line in order.lines])
+            missing = await turn.shop.confirmation.missing(
+order, levels)
             if not missing:
                 return delivery.ask_method(turn, self.name, self._slots(turn, order))
             sku, quantity, level = missing[0]
-            alternatives = await inventory.alternatives(turn.session, sku, quantity)
+            alternatives = await turn.shop.alternatives(sku, quantity)
         except InventoryUnavailable:
             return self._unavailable(turn)
-        names = await names_in(turn.session, [sku, *(alt.sku for alt in alternatives)],
+        names = await turn.shop.names([sku, *(alt.sku for alt in alternatives)],
                                turn.language)
         options = [(f"alt-{alt.sku}",
                     f"{names.get(alt.sku, alt.name)} "
@@ -222,25 +218,25 @@ class ConfirmFlow:
         ask(turn, self.name, "stock", key, options, slots, **params)
 
     async def _stock_choice(self, turn: Turn, order: OrderView, value: str) -> None:
-        slots, confirmation = turn.state.slots, self._confirmation(turn)
+        slots, confirmation = turn.state.slots, turn.shop.confirmation
         sku = slots["sku"]
-        names = await names_in(turn.session, [sku, value[4:]], turn.language)
+        names = await turn.shop.names([sku, value[4:]], turn.language)
         item = names.get(sku) or next(
             (line.name for line in order.lines if line.sku == sku), sku)
         if value.startswith("alt-"):
-            levels = await turn.services.get(Inventory).levels(turn.session, [value[4:]])
+            levels = await turn.shop.stock_levels([value[4:]])
             replacement = levels.get(value[4:])
             new_name = names.get(value[4:]) or (replacement.name if replacement else value[4:])
             if replacement is None or replacement.available < slots["quantity"]:
                 turn.say("confirm_sold_out", item=new_name)
                 return await self._check_stock(turn, order)
-            order = await confirmation.replace_line(turn.session, order.number, sku, replacement)
+            order = await confirmation.replace_line(order.number, sku, replacement)
             turn.record(events.ALTERNATIVE_ACCEPTED, order.number)
             turn.say("confirm_replaced", old=item, new=new_name,
                      total=self._total(turn, order))
         elif value == "remove":
             try:
-                order = await confirmation.remove_line(turn.session, order.number, sku)
+                order = await confirmation.remove_line(order.number, sku)
             except LastLine:
                 turn.say("confirm_last_line" if slots.get("expected") else
                          "confirm_last_line_no_date", item=item)
@@ -248,7 +244,7 @@ class ConfirmFlow:
             turn.say("confirm_removed", item=item, total=self._total(turn, order))
         elif value == "wait" and slots.get("expected"):
             expected = date.fromisoformat(slots["expected"])
-            await confirmation.wait_for(turn.session, order.number, sku, slots["quantity"],
+            await confirmation.wait_for(order.number, sku, slots["quantity"],
                                         expected)
             turn.say("confirm_waiting", item=item,
                      date=turn.texts.date(turn.language, delivery.day_start(expected)))
@@ -265,11 +261,11 @@ class ConfirmFlow:
     async def _payment(self, turn: Turn, order: OrderView, method: str) -> None:
         if method not in PAYMENTS:
             return ask_again(turn)
-        settings = turn.services.get(ConfirmationSettings)
+        settings = turn.shop.settings
         if needs_credit_check(method, order.total_minor, settings.cod_credit_check_above):
             try:
-                decision = await turn.services.get(CreditCheck).check(
-                    turn.session, order.customer_id, order.total_minor, order.currency)
+                decision = await turn.shop.credit_check(
+                    order.customer_id, order.total_minor, order.currency)
                 approved = decision.approved
             except CreditCheckUnavailable:
                 approved = False
@@ -287,10 +283,9 @@ class ConfirmFlow:
     async def _voucher(self, turn: Turn, order: OrderView, value: str) -> None:
         if value != "none":
             code = normalise_code(value)
-            today = turn.services.get(ConfirmationSettings).clock().date()
+            turn.shop.today()
             try:
-                quote = await turn.services.get(Vouchers).quote(
-                    turn.session, code, order.total_minor, order.currency, today)
+                quote = await turn.shop.quote_voucher(code, order.total_minor, order.currency)
             except VoucherRefused as refused:
                 minimum = turn.money(refused.minimum_minor, order.currency)
                 turn.say(f"confirm_voucher_{refused.reason}", code=code, minimum=minimum)
@@ -310,14 +305,14 @@ class ConfirmFlow:
 
     async def _cross_sell(self, turn: Turn, order: OrderView) -> None:
         try:
-            offer = await turn.services.get(Inventory).accessory_for(
-                turn.session, [line.sku for line in order.lines])
+            offer = await turn.shop.accessory_for(
+                [line.sku for line in order.lines])
         except InventoryUnavailable:
             offer = None
-        if offer is not None and await self._confirmation(turn).offer_once(
-            turn.session, order.number, offer.sku
+        if offer is not None and await turn.shop.confirmation.offer_once(
+            order.number, offer.sku
         ):
-            name = (await names_in(turn.session, [offer.sku], turn.language)).get(
+            name = (await turn.shop.names([offer.sku], turn.language)).get(
                 offer.sku, offer.name)
             slots = {**self._slots(turn, order), "offer": {"sku": offer.sku, "name": name}}
             return ask(turn, self.name, "crosssell", "confirm_cross_sell", [
@@ -328,7 +323,7 @@ class ConfirmFlow:
 
     async def _ask_final(self, turn: Turn, order: OrderView) -> None:
         plan = turn.state.slots.get("plan", {})
-        order = await with_names_in(turn.session, order, turn.language)
+        order = await turn.shop.with_names(order, turn.language)
         discount = ""
         if plan.get("voucher"):
             discount = turn.text("confirm_discount_line", code=plan["voucher"],
@@ -344,22 +339,20 @@ class ConfirmFlow:
     async def _confirm(self, turn: Turn, order: OrderView) -> None:
         plan = turn.state.slots.get("plan", {})
         chosen = delivery.to_plan(plan)
-        settings = turn.services.get(ConfirmationSettings)
         try:
-            confirmed = await self._confirmation(turn).confirm(
-                turn.session, order.number,
+            confirmed = await turn.shop.confirmation.confirm(
+                order.number,
                 ConfirmationPlan(
                     delivery_method=chosen.method, payment_method=plan.get("payment", "card"),
                     delivery_date=chosen.delivery_date, delivery_slot=chosen.delivery_slot,
                     pickup_location=chosen.pickup_location, voucher_code=plan.get("voucher"),
                     discount_minor=int(plan.get("discount", 0)),
                 ),
-                turn.services.get(Vouchers), settings.clock().date(),
             )
         except NotPending as decided:
             return self._not_pending(turn, order, decided.status)
         except OutOfStock as sold_out:
-            order = await with_names_in(turn.session, order, turn.language)
+            order = await turn.shop.with_names(order, turn.language)
             names = [line.name for line in order.lines if line.sku in sold_out.skus]
             turn.say("confirm_sold_out", item=", ".join(names))
             return await self._check_stock(turn, order)
@@ -375,8 +368,8 @@ class ConfirmFlow:
                  total=turn.money(confirmed.total_minor, confirmed.currency))
 
     async def _document(self, turn: Turn, order: OrderView, plan: dict[str, Any]) -> str:
-        settings = turn.services.get(ConfirmationSettings)
-        order = await with_names_in(turn.session, order, turn.language)
+        settings = turn.shop.settings
+        order = await turn.shop.with_names(order, turn.language)
         lines = [
             *lines_text(order, turn.money).splitlines(),
             "",
@@ -391,13 +384,14 @@ class ConfirmFlow:
                                total=turn.money(order.total_minor, order.currency)))
         content = render(turn.shop_name, turn.text("confirm_pdf_title", number=order.number),
                          lines, turn.text("confirm_pdf_watermark"))
-        token = await self._confirmation(turn).save_document(
-            turn.session, order.number, content)
+        token = await turn.shop.confirmation.save_document(
+            order.number, content)
         return document_url(settings.base_url, token)
 
     async def _decline(self, turn: Turn, order: OrderView) -> None:
         try:
-            await self._confirmation(turn).decline(turn.session, order.number,
+            await turn.shop.confirmation.decline(
+order.number,
                                                    "customer declined")
         except NotPending as decided:
             return self._not_pending(turn, order, decided.status)
@@ -408,14 +402,14 @@ class ConfirmFlow:
 
     async def _order(self, turn: Turn) -> OrderView | None:
         number = turn.state.slots.get("number") if turn.state.flow == self.name else None
-        order = await turn.orders.get_order(turn.session, number) if number else None
+        order = await turn.shop.get_order(number) if number else None
         if order is None or not owns(turn, order):
             return None
-        return await with_names_in(turn.session, order, turn.language)
+        return await turn.shop.with_names(order, turn.language)
 
     async def _answered(self, turn: Turn, order: OrderView) -> None:
         """The customer is answering: no reminder, no escalation for this order."""
-        await cancel(turn.session, job_key(order.number))
+        await turn.shop.cancel_jobs(job_key(order.number))
 
     def _not_pending(self, turn: Turn, order: OrderView,
                      status: OrderStatus | None = None) -> None:
@@ -451,9 +445,6 @@ class ConfirmFlow:
         lines = sum(line.quantity * line.unit_price_minor for line in order.lines)
         discount = int(turn.state.slots.get("plan", {}).get("discount", 0))
         return turn.money(max(lines - discount, 0), order.currency)
-
-    def _confirmation(self, turn: Turn) -> Confirmation:
-        return Confirmation(turn.orders)
 
     @staticmethod
     def _begin_options(turn: Turn) -> list[tuple[str, str]]:

@@ -19,18 +19,16 @@ from dialog.flows.strong_proof import (
     is_code_answer,
     strongly_owns,
 )
-from orders.confirmation import ConfirmationSettings
 from orders.delivery import (
     CHANGEABLE,
     AlreadyShipped,
     BadDelivery,
     DeliveryPlan,
     NotChangeable,
-    change_delivery,
     split_address,
     working_days,
 )
-from orders.inventory import Inventory, InventoryUnavailable
+from orders.inventory import InventoryUnavailable
 from orders.service import OrderView
 from orders.states import OrderStatus
 
@@ -58,8 +56,7 @@ async def answer(
 ) -> dict[str, Any] | str | None:
     """Handle an answer at a delivery step: the complete plan, None when another question
     was asked, or NOT_AN_ANSWER."""
-    settings = turn.services.get(ConfirmationSettings)
-    inventory = turn.services.get(Inventory)
+    settings = turn.shop.settings
     slots = dict(turn.state.slots)
     plan = dict(slots.get("plan") or {})
     today = settings.clock().date()
@@ -74,12 +71,12 @@ async def answer(
         if value == "courier":
             ask_day(turn, flow, slots, today)
         elif value == "pickup_point":
-            points = await inventory.pickup_points(turn.session, order.postcode)
+            points = await turn.shop.pickup_points(order.postcode)
             ask(turn, flow, "point", "delivery_ask_point",
                 [(p.id, f"{p.name}, {p.address}") for p in points], slots)
         else:
             wanted = {line.sku: line.quantity for line in order.lines}
-            stores = await inventory.stores_with(turn.session, wanted)
+            stores = await turn.shop.stores_with(wanted)
             if not stores:
                 turn.say("delivery_no_store")
                 ask_method(turn, flow, slots, store=False)
@@ -239,9 +236,9 @@ class DeliveryFlow:
         # Which of their own orders: the one still open, or a choice of them.
         mine: list[OrderView] = []
         if state.customer_id is not None:
-            mine = await turn.orders.orders_of_customer(turn.session, state.customer_id)
+            mine = await turn.shop.orders_of_customer(state.customer_id)
         for number in state.verified_orders:
-            order = await turn.orders.get_order(turn.session, number)
+            order = await turn.shop.get_order(number)
             if order is not None and order.number not in {o.number for o in mine}:
                 mine.append(order)
         open_orders = [o for o in mine if o.status in CHANGEABLE]
@@ -274,7 +271,7 @@ class DeliveryFlow:
         ], {"number": order.number}, number=order.number)
 
     async def _what(self, turn: Turn, order: OrderView, choice: str) -> None:
-        settings = turn.services.get(ConfirmationSettings)
+        settings = turn.shop.settings
         if not _basic_change(choice, order) and not strongly_owns(turn, order):
             return await ask_code(turn, self.name, order, then=choice)
         slots = {"number": order.number, "plan": {}}
@@ -300,15 +297,12 @@ class DeliveryFlow:
 
     async def _apply(self, turn: Turn, order: OrderView, plan: dict[str, Any] | None,
                      address: str | None = None, postcode: str = "") -> None:
-        settings = turn.services.get(ConfirmationSettings)
         strong = address is not None or (plan or {}).get("method") != order.delivery_method
         if strong and not strongly_owns(turn, order):  # a button of an older question
             return await ask_code(turn, self.name, order, then="address" if address else "method")
         try:
-            changed = await change_delivery(
-                turn.session, turn.orders, turn.services.get(Inventory), order.number,
-                to_plan(plan) if plan is not None else None, settings.delivery_slots,
-                settings.clock().date(),
+            changed = await turn.shop.change_delivery(
+                order.number, to_plan(plan) if plan is not None else None,
                 address=split_address(address, postcode) if address else None,
             )
         except AlreadyShipped as shipped:
@@ -337,7 +331,7 @@ class DeliveryFlow:
 
     async def _order(self, turn: Turn) -> OrderView | None:
         number = turn.state.slots.get("number")
-        order = await turn.orders.get_order(turn.session, number) if number else None
+        order = await turn.shop.get_order(number) if number else None
         return order if order is not None and owns(turn, order) else None
 
     def _not_answered(self, turn: Turn) -> bool:

@@ -22,7 +22,7 @@ class LinkFlow:
         return False
 
     async def on_action(self, turn: Turn, argument: str) -> None:
-        order = await turn.orders.order_by_link_token(turn.session, argument) if argument else None
+        order = await turn.shop.order_by_link_token(argument) if argument else None
         if order is None:
             turn.say("link_invalid", track_button(turn), human_button(turn))
             return

@@ -18,10 +18,8 @@ from dialog.flows.status import OrderIdentification, numbers, proofs
 from dialog.proactive import ProactiveMessages
 from dialog.store import ConversationStore
 from dialog.texts import Texts
-from orders.billing import ACCEPTED_METHODS, Invoices, is_unpaid
-from orders.catalogue import with_names_in
-from orders.confirmation import ConfirmationSettings
-from orders.payments import PaymentFailed, Payments, create_payment_link
+from orders.billing import ACCEPTED_METHODS, is_unpaid
+from orders.payments import PaymentFailed
 from orders.service import OrderView, customer_of
 from orders.states import OrderStatus
 
@@ -100,7 +98,7 @@ class PaymentFlow:
 
     async def _customer_orders(self, turn: Turn, topic: str) -> None:
         assert turn.state.customer_id is not None
-        orders = await turn.orders.orders_of_customer(turn.session, turn.state.customer_id)
+        orders = await turn.shop.orders_of_customer(turn.state.customer_id)
         if not orders:
             turn.enter(self.name, "need_number", topic=topic)
             return turn.say("no_orders")
@@ -135,7 +133,7 @@ class PaymentFlow:
         pay = turn.button("payment_button_pay", f"{self.name}:{LINK}:{number}")
         method = _method_name(turn, order.payment_method)
         if order.payment_due_date is not None:
-            today = turn.services.get(ConfirmationSettings).clock().date()
+            today = turn.shop.today()
             overdue = order.payment_due_date < today
             return turn.say(
                 "payment_status_overdue" if overdue else "payment_status_unpaid_due",
@@ -151,8 +149,7 @@ class PaymentFlow:
         if order.status is OrderStatus.CANCELLED:
             return turn.say("payment_status_cancelled", number=order.number)
         try:
-            url = await create_payment_link(turn.session, turn.orders,
-                                            turn.services.get(Payments), order)
+            url = await turn.shop.payment_link(order)
         except PaymentFailed:
             return turn.say("payment_link_failed", human_button(turn))
         amount = turn.money(order.total_minor, order.currency)
@@ -160,7 +157,7 @@ class PaymentFlow:
 
     async def _invoice(self, turn: Turn, order: OrderView) -> None:
         language, texts = turn.language, turn.texts
-        order = await with_names_in(turn.session, order, language)
+        order = await turn.shop.with_names(order, language)
 
         def money(minor: int) -> str:
             return turn.money(minor, order.currency)
@@ -183,8 +180,8 @@ class PaymentFlow:
             lines.append(turn.text("payment_invoice_due",
                                    date=format_date(texts, language, order.payment_due_date)))
         paid = order.payment_status == "paid"
-        url = await turn.services.get(Invoices).invoice_url(
-            turn.session, order, turn.text("payment_invoice_title", number=order.number), lines,
+        url = await turn.shop.invoice_url(
+            order, turn.text("payment_invoice_title", number=order.number), lines,
             turn.text("payment_invoice_paid") if paid else turn.text("payment_invoice_unpaid"),
         )
         turn.say("payment_invoice", number=order.number, url=url)

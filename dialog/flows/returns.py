@@ -33,13 +33,11 @@ from dialog.flows.strong_proof import (
     is_code_answer,
     strongly_owns,
 )
-from orders.catalogue import names_in
 from orders.returns import (
     METHODS,
     REASONS,
     BadReturnRequest,
     Eligibility,
-    ReturnDesk,
     ReturnLine,
     ReturnRefusal,
     ReturnRefused,
@@ -164,9 +162,9 @@ class ReturnFlow:
         state = turn.state
         candidates: list[OrderView] = []
         if state.customer_id is not None:
-            candidates = await turn.orders.orders_of_customer(turn.session, state.customer_id)
+            candidates = await turn.shop.orders_of_customer(state.customer_id)
         elif state.verified_orders:
-            order = await turn.orders.get_order(turn.session, state.verified_orders[-1])
+            order = await turn.shop.get_order(state.verified_orders[-1])
             candidates = [order] if order is not None else []
         delivered = [order for order in candidates if order.status is OrderStatus.DELIVERED]
         if len(delivered) == 1:
@@ -184,7 +182,7 @@ class ReturnFlow:
         eligibility = await self._eligibility(turn, number)
         if eligibility.refusal is not None:
             return await self._refuse(turn, eligibility)
-        order = await turn.orders.get_order(turn.session, number)
+        order = await turn.shop.get_order(number)
         if order is None:
             return await self._refuse(turn, eligibility)
         if not strongly_owns(turn, order):
@@ -201,14 +199,13 @@ class ReturnFlow:
         turn.finish()
         operator = turn.button("returns_button_operator", OPERATOR)
         number, refusal = eligibility.number, eligibility.refusal
-        desk = turn.services.get(ReturnDesk)
         if refusal is ReturnRefusal.RETURN_OPEN and eligibility.open_return:
-            found = await desk.find_return(turn.session, eligibility.open_return)
+            found = await turn.shop.find_return(eligibility.open_return)
             return turn.say("returns_open", operator, number=number, rma=eligibility.open_return,
                             label_url=(found.label_url if found else None) or "-")
         if refusal is ReturnRefusal.WINDOW_CLOSED:
             return turn.say("returns_window_closed", operator, number=number,
-                            last_day=_day(turn, eligibility), days=desk.policy.window_days)
+                            last_day=_day(turn, eligibility), days=turn.shop.return_window_days)
         if refusal in (ReturnRefusal.NOT_RETURNABLE, ReturnRefusal.ALREADY_RETURNED):
             return turn.say("returns_nothing_returnable", operator, number=number,
                             lines=self._listing(turn, eligibility, {}))
@@ -216,7 +213,7 @@ class ReturnFlow:
             ReturnRefusal.RETURN_OPEN: "returns_open_by_shop",
             ReturnRefusal.RETURNED: "returns_returned",
         }.get(refusal or ReturnRefusal.NOT_DELIVERED, "returns_not_delivered")
-        turn.say(key, operator, number=number, days=desk.policy.window_days)
+        turn.say(key, operator, number=number, days=turn.shop.return_window_days)
 
     async def _lines_answer(self, turn: Turn) -> bool:
         eligibility = await self._eligibility(turn)
@@ -317,19 +314,18 @@ class ReturnFlow:
 
     async def _create(self, turn: Turn, method: str) -> None:
         slots = turn.state.slots
-        desk = turn.services.get(ReturnDesk)
         chosen_text = await self._chosen_text(turn)
-        asked = await turn.orders.get_order(turn.session, slots["number"])
+        asked = await turn.shop.get_order(slots["number"])
         if asked is None or not strongly_owns(turn, asked):
             return await self._offer(turn, slots["number"])
         try:
-            made = await desk.request_return(turn.session, slots["number"], _chosen(slots),
+            made = await turn.shop.request_return(slots["number"], _chosen(slots),
                                              str(slots["reason"]), method)
         except ReturnRefused:
             return await self._refuse(turn, await self._eligibility(turn))
         except BadReturnRequest:  # the order changed meanwhile: choose again
             return await self._offer(turn, slots["number"])
-        order = await turn.orders.get_order(turn.session, made.number)
+        order = await turn.shop.get_order(made.number)
         turn.finish()
         turn.record(events.RETURN_OPENED, made.number)
         turn.say(
@@ -344,9 +340,8 @@ class ReturnFlow:
     # Small pieces.
 
     async def _eligibility(self, turn: Turn, number: str | None = None) -> Eligibility:
-        desk = turn.services.get(ReturnDesk)
-        eligibility = await desk.eligibility(turn.session, number or turn.state.slots["number"])
-        names = await names_in(turn.session, (line.sku for line in eligibility.lines),
+        eligibility = await turn.shop.return_eligibility(number or turn.state.slots["number"])
+        names = await turn.shop.names((line.sku for line in eligibility.lines),
                                turn.language)
         return replace(eligibility, lines=tuple(
             replace(line, name=names.get(line.sku, line.name)) for line in eligibility.lines))

@@ -25,12 +25,11 @@ from dialog import events
 from dialog.flows.base import Turn, human_button
 from dialog.flows.handoff import hand_over
 from dialog.messages import Button, Outbound
-from dialog.proof_limits import ProofLimits
 from orders.billing import is_unpaid
-from orders.inventory import Inventory, InventoryUnavailable
+from orders.inventory import InventoryUnavailable
 from orders.service import OrderView
 from orders.states import OrderStatus
-from orders.tracking import Courier, TrackingUnavailable, pickup_readiness
+from orders.tracking import TrackingUnavailable, pickup_readiness
 from storage.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -142,14 +141,14 @@ class OrderIdentification:
         state = turn.state
         numbers = first_number(numbers)
         for number in numbers:
-            order = await turn.orders.get_order(turn.session, number)
+            order = await turn.shop.get_order(number)
             if order is not None and owns(turn, order):
                 return order
         if not numbers:
             if state.customer_id is not None:
                 return await self._customer_order(turn, **slots)
             if state.verified_orders:
-                order = await turn.orders.get_order(turn.session, state.verified_orders[-1])
+                order = await turn.shop.get_order(state.verified_orders[-1])
                 if order is not None:
                     return order
             turn.enter(self.flow, "need_number", **slots)
@@ -166,7 +165,7 @@ class OrderIdentification:
         self, turn: Turn, numbers: list[str], proofs: list[str], **slots: Any
     ) -> OrderView | None:
         state, number = turn.state, numbers[0]
-        limits = turn.services.get(ProofLimits)
+        limits = turn.shop.proof_limits
         if state.proof_failures >= MAX_PROOF_ATTEMPTS or await limits.locked(
             number, turn.inbound
         ):  # nothing is checked: the answer is the same whatever the proof
@@ -176,7 +175,7 @@ class OrderIdentification:
         if len(proofs) > 1:
             return await self._failed(turn, number, "proof_one_at_a_time", **slots)
         for candidate in numbers:
-            order = await turn.orders.verified_order(turn.session, candidate, proofs)
+            order = await turn.shop.verified_order(candidate, proofs)
             if order is not None:
                 await limits.succeeded(number)
                 if order.number not in state.verified_orders:
@@ -186,7 +185,7 @@ class OrderIdentification:
 
     async def _failed(self, turn: Turn, number: str, key: str, **slots: Any) -> None:
         state = turn.state
-        await turn.services.get(ProofLimits).failed(number, turn.inbound)
+        await turn.shop.proof_limits.failed(number, turn.inbound)
         state.proof_failures += 1
         log.debug("failed proof %d of order %s", state.proof_failures, number)
         if state.proof_failures >= MAX_PROOF_ATTEMPTS:
@@ -198,7 +197,7 @@ class OrderIdentification:
 
     async def _customer_order(self, turn: Turn, **slots: Any) -> OrderView | None:
         assert turn.state.customer_id is not None
-        orders = await turn.orders.orders_of_customer(turn.session, turn.state.customer_id)
+        orders = await turn.shop.orders_of_customer(turn.state.customer_id)
         if not orders:
             turn.enter(self.flow, "need_number", **slots)
             turn.say("no_orders")
@@ -287,8 +286,7 @@ class StatusFlow:
     async def _live_tracking(turn: Turn, order: OrderView) -> str:
         """ETA and last scan from the courier; a short note if the service is down."""
         try:
-            courier = turn.services.get(Courier)
-            info = await courier.track(order, utcnow())
+            info = await turn.shop.track(order, utcnow())
         except (TrackingUnavailable, LookupError) as error:
             log.warning("live tracking unavailable: %s", error)
             return turn.text("tracking_unavailable")
@@ -326,7 +324,7 @@ async def _store_name(turn: Turn, location: str) -> str:
     if not location:
         return turn.text("tracking_pickup_store")
     try:
-        stores = await turn.services.get(Inventory).stores_with(turn.session, {})
+        stores = await turn.shop.stores_with({})
     except (InventoryUnavailable, LookupError) as error:
         log.warning("store names unavailable: %s", error)
         return location

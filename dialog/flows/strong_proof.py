@@ -19,8 +19,6 @@ from typing import Any
 
 from dialog.flows.base import Turn, human_button
 from dialog.flows.handoff import hand_over
-from dialog.proactive import ProactiveMessages
-from dialog.proof_limits import ProofLimits
 from orders.service import OrderView, customer_of
 from storage.clock import utcnow
 
@@ -42,13 +40,13 @@ async def ask_code(turn: Turn, flow: str, order: OrderView, then: str,
     """Send a one-time code to the order's customer and wait for it at CODE_STEP; once it is
     typed, the flow's resume continues with `then` (the slots kept as given)."""
     number = order.number
-    limits = turn.services.get(ProofLimits)
+    limits = turn.shop.proof_limits
     if await limits.locked(number, turn.inbound) or not await limits.code_allowed(number):
         turn.finish()
         return turn.say("proof_locked", human_button(turn))
     code = f"{secrets.randbelow(1_000_000):06d}"
-    sent = await turn.services.get(ProactiveMessages).tell_owner(
-        turn.session, customer_of(order), "code_message", avoid=turn.state.id,
+    sent = await turn.shop.tell_owner(
+        customer_of(order), "code_message", avoid=turn.state.id,
         channel="email", number=number, code=code, minutes=CODE_MINUTES,
     )
     if sent is None:  # the customer's only conversation is this one: nobody else to ask
@@ -71,7 +69,7 @@ async def answer_code(turn: Turn) -> str | None:
     match = _CODE.match(turn.inbound.text.strip())
     if match is None:  # the flows hand over only codes (is_code_answer)
         return None
-    limits = turn.services.get(ProofLimits)
+    limits = turn.shop.proof_limits
     if await limits.locked(number, turn.inbound):
         turn.finish()
         turn.say("proof_locked", human_button(turn))

@@ -13,11 +13,11 @@ from datetime import date
 from typing import Any
 
 from dialog import events
-from dialog.flows import delivery
+from dialog.flows import delivery_questions
 from dialog.flows.base import Turn, human_button
 from dialog.flows.choices import AnswerFirst, another_request, ask, ask_again, picked
-from dialog.flows.handoff import hand_over
-from dialog.flows.status import owns
+from dialog.flows.escalation import hand_over
+from dialog.flows.identify import owns
 from orders.confirmation import (
     ConfirmationPlan,
     LastLine,
@@ -81,9 +81,9 @@ class ConfirmFlow:
             return True
         step = turn.state.step
         self._remember_begin_question(turn, order)
-        if step in delivery.STEPS:
-            outcome = await delivery.answer(turn, self.name, None, order)
-            if outcome == delivery.NOT_AN_ANSWER:
+        if step in delivery_questions.STEPS:
+            outcome = await delivery_questions.answer(turn, self.name, None, order)
+            if outcome == delivery_questions.NOT_AN_ANSWER:
                 return self._not_answered(turn)
             await self._answered(turn, order)
             if isinstance(outcome, dict):
@@ -133,11 +133,11 @@ class ConfirmFlow:
             self._remember_begin_question(turn, order)
             return ask_again(turn, "choice_already_answered")
         await self._answered(turn, order)
-        if step in delivery.STEPS:
-            outcome = await delivery.answer(turn, self.name, value, order)
+        if step in delivery_questions.STEPS:
+            outcome = await delivery_questions.answer(turn, self.name, value, order)
             if isinstance(outcome, dict):
                 await self._ask_payment(turn, order, outcome)
-            elif outcome == delivery.NOT_AN_ANSWER:
+            elif outcome == delivery_questions.NOT_AN_ANSWER:
                 ask_again(turn)
             return None
         await self._step(turn, order, step, value)
@@ -190,7 +190,7 @@ class ConfirmFlow:
             missing = await turn.shop.confirmation.missing(
 order, levels)
             if not missing:
-                return delivery.ask_method(turn, self.name, self._slots(turn, order))
+                return delivery_questions.ask_method(turn, self.name, self._slots(turn, order))
             sku, quantity, level = missing[0]
             alternatives = await turn.shop.alternatives(sku, quantity)
         except InventoryUnavailable:
@@ -204,7 +204,7 @@ order, levels)
         options.append(("remove", turn.text("confirm_option_remove")))
         params: dict[str, str] = {"item": names.get(sku, level.name)}
         if level.expected_date is not None:
-            when = delivery.day_start(level.expected_date)
+            when = delivery_questions.day_start(level.expected_date)
             params["date"] = turn.texts.date(turn.language, when)
             options.append(("wait", turn.text("confirm_option_wait", date=params["date"])))
         elif not alternatives:  # nothing to wait for or take instead: still a way out
@@ -247,7 +247,7 @@ order, levels)
             await confirmation.wait_for(order.number, sku, slots["quantity"],
                                         expected)
             turn.say("confirm_waiting", item=item,
-                     date=turn.texts.date(turn.language, delivery.day_start(expected)))
+                     date=turn.texts.date(turn.language, delivery_questions.day_start(expected)))
         else:
             return ask_again(turn)
         await self._check_stock(turn, order)
@@ -332,13 +332,13 @@ order, levels)
             ("confirm", turn.text("confirm_option_confirm")),
             ("decline", turn.text("confirm_button_decline")),
         ], self._slots(turn, order), number=order.number, lines=lines_text(order, turn.money),
-            delivery=delivery.describe(turn, plan),
+            delivery=delivery_questions.describe(turn, plan),
             payment=turn.text(f"confirm_option_{plan.get('payment', 'card')}"),
             discount=discount, total=self._total(turn, order))
 
     async def _confirm(self, turn: Turn, order: OrderView) -> None:
         plan = turn.state.slots.get("plan", {})
-        chosen = delivery.to_plan(plan)
+        chosen = delivery_questions.to_plan(plan)
         try:
             confirmed = await turn.shop.confirmation.confirm(
                 order.number,
@@ -373,7 +373,7 @@ order, levels)
         lines = [
             *lines_text(order, turn.money).splitlines(),
             "",
-            turn.text("confirm_pdf_delivery", delivery=delivery.describe(turn, plan)),
+            turn.text("confirm_pdf_delivery", delivery=delivery_questions.describe(turn, plan)),
             turn.text("confirm_pdf_payment",
                       payment=turn.text(f"confirm_option_{order.payment_method}")),
         ]

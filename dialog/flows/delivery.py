@@ -1,161 +1,44 @@
-"""Delivery questions (method, day, slot, store, pickup point), shared by the order
-confirmation, and the change-delivery flow that uses them until the order ships."""
+"""Change the delivery of an order until it ships: the delivery questions
+(dialog/flows/delivery_questions.py) for an order found and proven (dialog/flows/identify.py)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from dialog import events
 from dialog.change_notices import tell_owner_of_change
-from dialog.dates import parse_day, parse_slot
 from dialog.flows.base import Turn, human_button
 from dialog.flows.choices import AnswerFirst, another_request, ask, ask_again, picked
-from dialog.flows.status import OrderIdentification, numbers, owns, proofs
-from dialog.flows.strong_proof import (
+from dialog.flows.delivery_questions import (
+    NOT_AN_ANSWER,
+    answer,
+    ask_day,
+    ask_method,
+    describe,
+    method_word,
+    to_plan,
+)
+from dialog.flows.identify import (
     CODE_STEP,
+    OrderIdentification,
     answer_code,
     ask_code,
     is_code_answer,
+    numbers,
+    owns,
+    proofs,
     strongly_owns,
 )
 from orders.delivery import (
     CHANGEABLE,
     AlreadyShipped,
     BadDelivery,
-    DeliveryPlan,
     NotChangeable,
     split_address,
-    working_days,
 )
 from orders.inventory import InventoryUnavailable
 from orders.service import OrderView
 from orders.states import OrderStatus
-
-STEPS = ("method", "day", "slot", "store", "point")
-ALLOWED_DAYS = 10  # free text may name any of the next ten working days
-NOT_AN_ANSWER = "not an answer"
-
-
-def ask_method(turn: Turn, flow: str, slots: dict[str, Any], store: bool = True) -> None:
-    options = [("courier", turn.text("delivery_option_courier")),
-               ("pickup_point", turn.text("delivery_option_pickup_point"))]
-    if store:
-        options.append(("store", turn.text("delivery_option_store")))
-    ask(turn, flow, "method", "delivery_ask_method", options, slots)
-
-
-def ask_day(turn: Turn, flow: str, slots: dict[str, Any], today: date) -> None:
-    options = [(day.isoformat(), turn.texts.date(turn.language, day_start(day)))
-               for day in working_days(today)]
-    ask(turn, flow, "day", "delivery_ask_day", options, slots)
-
-
-async def answer(
-    turn: Turn, flow: str, value: str | None, order: OrderView
-) -> dict[str, Any] | str | None:
-    """Handle an answer at a delivery step: the complete plan, None when another question
-    was asked, or NOT_AN_ANSWER."""
-    settings = turn.shop.settings
-    slots = dict(turn.state.slots)
-    plan = dict(slots.get("plan") or {})
-    today = settings.clock().date()
-    step = turn.state.step
-    text = turn.inbound.text
-    if step == "method":
-        value = value or picked(turn) or _method_word(text)
-        if value is None:
-            return NOT_AN_ANSWER
-        plan.update(method=value, date=None, slot=None, location=None, location_name=None)
-        slots["plan"] = plan
-        if value == "courier":
-            ask_day(turn, flow, slots, today)
-        elif value == "pickup_point":
-            points = await turn.shop.pickup_points(order.postcode)
-            ask(turn, flow, "point", "delivery_ask_point",
-                [(p.id, f"{p.name}, {p.address}") for p in points], slots)
-        else:
-            wanted = {line.sku: line.quantity for line in order.lines}
-            stores = await turn.shop.stores_with(wanted)
-            if not stores:
-                turn.say("delivery_no_store")
-                ask_method(turn, flow, slots, store=False)
-                return None
-            ask(turn, flow, "store", "delivery_ask_store",
-                [(s.id, f"{s.name}, {s.address}") for s in stores], slots)
-        return None
-    if step == "day":
-        chosen = value or picked(turn)
-        day = date.fromisoformat(chosen) if chosen else parse_day(text, today)
-        if day is None:
-            return NOT_AN_ANSWER
-        if day not in working_days(today, ALLOWED_DAYS):
-            turn.say("delivery_bad_day")
-            ask_day(turn, flow, slots, today)
-            return None
-        plan["date"] = day.isoformat()
-        slots["plan"] = plan
-        slot = None if chosen else parse_slot(text, settings.delivery_slots)
-        if slot is not None:
-            plan["slot"] = slot
-            return plan
-        ask(turn, flow, "slot", "delivery_ask_slot",
-            [(s, s) for s in settings.delivery_slots], slots,
-            date=turn.texts.date(turn.language, day_start(day)))
-        return None
-    if step == "slot":
-        slot = value or picked(turn) or parse_slot(text, settings.delivery_slots)
-        if slot is None or slot not in settings.delivery_slots:
-            return NOT_AN_ANSWER
-        plan["slot"] = slot
-        return plan
-    if step in ("store", "point"):
-        value = value or picked(turn)
-        names = dict((argument, title) for argument, title in slots.get("options", []))
-        if value is None or value not in names:
-            return NOT_AN_ANSWER
-        plan.update(location=value, location_name=names[value])
-        return plan
-    return NOT_AN_ANSWER
-
-
-def describe(turn: Turn, plan: dict[str, Any]) -> str:
-    method = plan.get("method")
-    if method == "courier" and plan.get("date"):
-        day = turn.texts.date(turn.language, day_start(date.fromisoformat(plan["date"])))
-        return turn.text("delivery_courier_text", date=day, slot=plan.get("slot") or "")
-    if method == "pickup_point":
-        return turn.text("delivery_point_text", place=plan.get("location_name") or "")
-    if method == "store":
-        return turn.text("delivery_store_text", place=plan.get("location_name") or "")
-    return turn.text("delivery_option_courier")
-
-
-def to_plan(plan: dict[str, Any]) -> DeliveryPlan:
-    return DeliveryPlan(
-        method=plan.get("method") or "courier",
-        delivery_date=date.fromisoformat(plan["date"]) if plan.get("date") else None,
-        delivery_slot=plan.get("slot"),
-        pickup_location=plan.get("location"),
-    )
-
-
-def day_start(day: date) -> datetime:
-    """The day as a datetime, for Texts.date."""
-    return datetime(day.year, day.month, day.day)
-
-
-def _method_word(text: str) -> str | None:
-    lowered = text.lower()
-    for method, words in (
-        ("pickup_point", ("pickup point", "parcel", "locker", "paczkomat", "punkt", "пункт",
-                          "постамат")),
-        ("store", ("store", "shop", "sklep", "магазин")),
-        ("courier", ("courier", "kurier", "курьер", "door", "home", "dom", "дом")),
-    ):
-        if any(word in lowered for word in words):
-            return method
-    return None
 
 
 class DeliveryFlow:
@@ -351,7 +234,7 @@ def _what_word(text: str) -> str | None:
     lowered = text.lower()
     if any(w in lowered for w in ("address", "adres", "адрес")):
         return "address"
-    if _method_word(text) is not None or any(w in lowered for w in ("method", "sposób", "способ")):
+    if method_word(text) is not None or any(w in lowered for w in ("method", "sposób", "способ")):
         return "method"
     if any(w in lowered for w in ("day", "time", "slot", "dzień", "termin", "godzin", "день",
                                   "время", "дат")):

@@ -9,12 +9,15 @@ verified or linked customer needs nothing more). Steps: "need_number", "need_pro
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 from dialog.events import PAYMENT_REMINDER_SENT, record_event
 from dialog.flows.base import Turn, human_button
-from dialog.flows.status import OrderIdentification, numbers, proofs
+from dialog.flows.identify import IdentifyStep, OrderIdentification, numbers, proofs
+from dialog.flows.steps import FlowData, Step, Steps
 from dialog.proactive import ProactiveMessages
 from dialog.store import ConversationStore
 from dialog.texts import Texts
@@ -48,12 +51,29 @@ def format_date(texts: Texts, language: str, day: date) -> str:
     return day.strftime(texts.get(language, "date_format"))
 
 
+class PaymentStep(StrEnum):
+    """Only the identification's (a customer choosing among their orders gets buttons that
+    carry the topic: no step waits for them)."""
+
+    NEED_NUMBER = IdentifyStep.NEED_NUMBER.value
+    NEED_PROOF = IdentifyStep.NEED_PROOF.value
+
+
+@dataclass
+class PaymentData(FlowData):
+    topic: str = STATUS  # what the customer asked about the order
+    number: str | None = None  # the order being proven (at NEED_PROOF)
+
+
 class PaymentFlow:
     name = "payment"
     intents = frozenset({"payment"})
 
     def __init__(self) -> None:
         self._identify = OrderIdentification(self.name, self.intents)
+        identified = Step[PaymentData](self._identified, "ask_order_number")
+        self._steps = Steps(self.name, PaymentStep, PaymentData,
+                            {step: identified for step in PaymentStep})
 
     async def start(self, turn: Turn, intent: str) -> None:
         turn.finish()
@@ -63,9 +83,10 @@ class PaymentFlow:
         await self._find(turn, topic, numbers(turn), proofs(turn, loose=False))
 
     async def resume(self, turn: Turn) -> bool:
-        if turn.state.step not in ("need_number", "need_proof"):
-            return False
-        topic = str(turn.state.slots.get("topic", STATUS))
+        return await self._steps.resume(turn)
+
+    async def _identified(self, turn: Turn, data: PaymentData) -> bool:
+        topic = str(data.topic)
         answered, order = await self._identify.answer(turn, topic=topic)
         if order is not None:
             await self._answer(turn, order, topic)
@@ -100,8 +121,8 @@ class PaymentFlow:
         assert turn.state.customer_id is not None
         orders = await turn.shop.orders_of_customer(turn.state.customer_id)
         if not orders:
-            turn.enter(self.name, "need_number", topic=topic)
-            return turn.say("no_orders")
+            return self._steps.ask(turn, PaymentStep.NEED_NUMBER, PaymentData(topic),
+                                   prompt="no_orders")
         unpaid = [order for order in orders if is_unpaid(order)]
         if len(orders) == 1 or len(unpaid) == 1:
             return await self._answer(turn, (unpaid or orders)[0], topic)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from dialog import events
@@ -19,7 +21,7 @@ from dialog.flows.delivery_questions import (
     to_plan,
 )
 from dialog.flows.identify import (
-    CODE_STEP,
+    IdentifyStep,
     OrderIdentification,
     answer_code,
     ask_code,
@@ -29,6 +31,7 @@ from dialog.flows.identify import (
     proofs,
     strongly_owns,
 )
+from dialog.flows.steps import FlowData, Step, Steps
 from orders.delivery import (
     CHANGEABLE,
     AlreadyShipped,
@@ -39,6 +42,28 @@ from orders.delivery import (
 from orders.inventory import InventoryUnavailable
 from orders.service import OrderView
 from orders.states import OrderStatus
+
+
+class DeliveryStep(StrEnum):
+    NEED_NUMBER = IdentifyStep.NEED_NUMBER.value
+    NEED_PROOF = IdentifyStep.NEED_PROOF.value
+    NEED_CODE = IdentifyStep.NEED_CODE.value  # a new method or address needs the strong proof
+    WHAT = "what"  # the day, the method or the address?
+    ADDRESS = "address"
+    # The delivery questions (delivery_questions.py), the plan growing in the data.
+    METHOD = "method"
+    DAY = "day"
+    SLOT = "slot"
+    STORE = "store"
+    POINT = "point"
+
+
+@dataclass
+class DeliveryData(FlowData):
+    number: str | None = None
+    plan: dict[str, Any] | None = None  # method, date, slot, location chosen so far
+    options: list[list[str]] | None = None  # the question's (argument, title) pairs
+    asked: list[Any] | None = None  # its text key and params, to ask it again
 
 
 class DeliveryFlow:
@@ -53,35 +78,60 @@ class DeliveryFlow:
 
     def __init__(self) -> None:
         self._identify = OrderIdentification(self.name, frozenset({"change_delivery"}))
+        identified = Step[DeliveryData](self._identified)
+        question = Step[DeliveryData](self._question_answer)
+        self._steps = Steps(self.name, DeliveryStep, DeliveryData, {
+            DeliveryStep.NEED_NUMBER: identified,
+            DeliveryStep.NEED_PROOF: identified,
+            DeliveryStep.NEED_CODE: Step(self._code),
+            DeliveryStep.WHAT: Step(self._what_answer, "delivery_change_what"),
+            DeliveryStep.ADDRESS: Step(self._address_answer, "delivery_ask_address"),
+            DeliveryStep.METHOD: question,
+            DeliveryStep.DAY: question,
+            DeliveryStep.SLOT: question,
+            DeliveryStep.STORE: question,
+            DeliveryStep.POINT: question,
+        })
 
     async def start(self, turn: Turn, intent: str) -> None:
         await self._open(turn, numbers(turn), proofs(turn, loose=False))
 
     async def resume(self, turn: Turn) -> bool:
-        step = turn.state.step
-        if step in ("need_number", "need_proof"):
-            answered, found = await self._identify.answer(turn)
-            if found is not None:
-                await self._offer(turn, found)
-            return answered
+        return await self._steps.resume(turn)
+
+    async def _identified(self, turn: Turn, data: DeliveryData) -> bool:
+        answered, found = await self._identify.answer(turn)
+        if found is not None:
+            await self._offer(turn, found)
+        return answered
+
+    async def _code(self, turn: Turn, data: DeliveryData) -> bool:
+        order = await self._order(turn)
+        if order is None or not is_code_answer(turn):
+            return False
+        then = await answer_code(turn)
+        if then is not None:
+            await self._what(turn, order, then)
+        return True
+
+    async def _what_answer(self, turn: Turn, data: DeliveryData) -> bool:
         order = await self._order(turn)
         if order is None:
             return False
-        if step == CODE_STEP:
-            if not is_code_answer(turn):
-                return False
-            then = await answer_code(turn)
-            if then is not None:
-                await self._what(turn, order, then)
-            return True
-        if step == "what":
-            choice = picked(turn) or _what_word(turn.inbound.text)
-            if choice is None:
-                return self._not_answered(turn)
-            await self._what(turn, order, choice)
-            return True
-        if step == "address":
-            return await self._address(turn, order)
+        choice = picked(turn) or _what_word(turn.inbound.text)
+        if choice is None:
+            return self._not_answered(turn)
+        await self._what(turn, order, choice)
+        return True
+
+    async def _address_answer(self, turn: Turn, data: DeliveryData) -> bool:
+        order = await self._order(turn)
+        return order is not None and await self._address(turn, order)
+
+    async def _question_answer(self, turn: Turn, data: DeliveryData) -> bool:
+        order = await self._order(turn)
+        if order is None:
+            return False
         outcome = await answer(turn, self.name, None, order)
         if outcome == NOT_AN_ANSWER:
             return self._not_answered(turn)
@@ -135,8 +185,8 @@ class DeliveryFlow:
             ])
         if mine:
             return await self._offer(turn, mine[0])
-        turn.enter(self.name, "need_number")
-        turn.say("ask_order_number")
+        self._steps.ask(turn, DeliveryStep.NEED_NUMBER, DeliveryData(),
+                        prompt="ask_order_number")
 
     async def _offer(self, turn: Turn, order: OrderView) -> None:
         if order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
@@ -162,8 +212,7 @@ class DeliveryFlow:
             slots["plan"] = {"method": "courier"}
             ask_day(turn, self.name, slots, settings.clock().date())
         elif choice == "address":
-            turn.enter(self.name, "address", **slots)
-            turn.say("delivery_ask_address")
+            self._steps.ask(turn, DeliveryStep.ADDRESS, DeliveryData(order.number, plan={}))
         else:
             ask_method(turn, self.name, slots)
 
@@ -213,7 +262,7 @@ class DeliveryFlow:
             tell_owner_of_change(turn, changed, "notice_delivery_changed")
 
     async def _order(self, turn: Turn) -> OrderView | None:
-        number = turn.state.slots.get("number")
+        number = self._steps.data(turn).number
         order = await turn.shop.get_order(number) if number else None
         return order if order is not None and owns(turn, order) else None
 

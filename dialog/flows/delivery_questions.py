@@ -3,7 +3,10 @@ confirmation and by the change-delivery flow: a sub-flow that each runs in its o
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from dialog.dates import parse_day, parse_slot
@@ -15,7 +18,6 @@ from orders.delivery import (
 )
 from orders.service import OrderView
 
-STEPS = ("method", "day", "slot", "store", "point")
 ALLOWED_DAYS = 10  # free text may name any of the next ten working days
 NOT_AN_ANSWER = "not an answer"
 
@@ -25,81 +27,132 @@ def ask_method(turn: Turn, flow: str, slots: dict[str, Any], store: bool = True)
                ("pickup_point", turn.text("delivery_option_pickup_point"))]
     if store:
         options.append(("store", turn.text("delivery_option_store")))
-    ask(turn, flow, "method", "delivery_ask_method", options, slots)
+    ask(turn, flow, DeliveryQuestion.METHOD, "delivery_ask_method", options, slots)
 
 
 def ask_day(turn: Turn, flow: str, slots: dict[str, Any], today: date) -> None:
     options = [(day.isoformat(), turn.texts.date(turn.language, day_start(day)))
                for day in working_days(today)]
-    ask(turn, flow, "day", "delivery_ask_day", options, slots)
+    ask(turn, flow, DeliveryQuestion.DAY, "delivery_ask_day", options, slots)
+
+
+class DeliveryQuestion(StrEnum):
+    """The steps these questions wait at (the same in every flow that asks them)."""
+
+    METHOD = "method"
+    DAY = "day"
+    SLOT = "slot"
+    STORE = "store"
+    POINT = "point"
+
+
+@dataclass
+class _Answer:
+    """An answer at one of the questions, with the plan it grows."""
+
+    turn: Turn
+    flow: str
+    value: str | None  # a button's argument; None for free text
+    order: OrderView
+    slots: dict[str, Any]
+    plan: dict[str, Any]
+
+    @property
+    def today(self) -> date:
+        return self.turn.shop.today()
+
+
+Outcome = dict[str, Any] | str | None
 
 
 async def answer(
     turn: Turn, flow: str, value: str | None, order: OrderView
-) -> dict[str, Any] | str | None:
+) -> Outcome:
     """Handle an answer at a delivery step: the complete plan, None when another question
     was asked, or NOT_AN_ANSWER."""
-    settings = turn.shop.settings
+    try:
+        question = DeliveryQuestion(turn.state.step or "")
+    except ValueError:
+        return NOT_AN_ANSWER
     slots = dict(turn.state.slots)
-    plan = dict(slots.get("plan") or {})
-    today = settings.clock().date()
-    step = turn.state.step
-    text = turn.inbound.text
-    if step == "method":
-        value = value or picked(turn) or method_word(text)
-        if value is None:
-            return NOT_AN_ANSWER
-        plan.update(method=value, date=None, slot=None, location=None, location_name=None)
-        slots["plan"] = plan
-        if value == "courier":
-            ask_day(turn, flow, slots, today)
-        elif value == "pickup_point":
-            points = await turn.shop.pickup_points(order.postcode)
-            ask(turn, flow, "point", "delivery_ask_point",
-                [(p.id, f"{p.name}, {p.address}") for p in points], slots)
-        else:
-            wanted = {line.sku: line.quantity for line in order.lines}
-            stores = await turn.shop.stores_with(wanted)
-            if not stores:
-                turn.say("delivery_no_store")
-                ask_method(turn, flow, slots, store=False)
-                return None
-            ask(turn, flow, "store", "delivery_ask_store",
-                [(s.id, f"{s.name}, {s.address}") for s in stores], slots)
-        return None
-    if step == "day":
-        chosen = value or picked(turn)
-        day = date.fromisoformat(chosen) if chosen else parse_day(text, today)
-        if day is None:
-            return NOT_AN_ANSWER
-        if day not in working_days(today, ALLOWED_DAYS):
-            turn.say("delivery_bad_day")
-            ask_day(turn, flow, slots, today)
+    given = _Answer(turn, flow, value, order, slots, dict(slots.get("plan") or {}))
+    return await _ANSWERS[question](given)
+
+
+async def _method(given: _Answer) -> Outcome:
+    turn, flow, slots, plan, order = given.turn, given.flow, given.slots, given.plan, given.order
+    value = given.value or picked(turn) or method_word(turn.inbound.text)
+    if value is None:
+        return NOT_AN_ANSWER
+    plan.update(method=value, date=None, slot=None, location=None, location_name=None)
+    slots["plan"] = plan
+    if value == "courier":
+        ask_day(turn, flow, slots, given.today)
+    elif value == "pickup_point":
+        points = await turn.shop.pickup_points(order.postcode)
+        ask(turn, flow, DeliveryQuestion.POINT, "delivery_ask_point",
+            [(p.id, f"{p.name}, {p.address}") for p in points], slots)
+    else:
+        wanted = {line.sku: line.quantity for line in order.lines}
+        stores = await turn.shop.stores_with(wanted)
+        if not stores:
+            turn.say("delivery_no_store")
+            ask_method(turn, flow, slots, store=False)
             return None
-        plan["date"] = day.isoformat()
-        slots["plan"] = plan
-        slot = None if chosen else parse_slot(text, settings.delivery_slots)
-        if slot is not None:
-            plan["slot"] = slot
-            return plan
-        ask(turn, flow, "slot", "delivery_ask_slot",
-            [(s, s) for s in settings.delivery_slots], slots,
-            date=turn.texts.date(turn.language, day_start(day)))
+        ask(turn, flow, DeliveryQuestion.STORE, "delivery_ask_store",
+            [(s.id, f"{s.name}, {s.address}") for s in stores], slots)
+    return None
+
+
+async def _day(given: _Answer) -> Outcome:
+    turn, slots, plan, today = given.turn, given.slots, given.plan, given.today
+    text, delivery_slots = turn.inbound.text, turn.shop.settings.delivery_slots
+    chosen = given.value or picked(turn)
+    day = date.fromisoformat(chosen) if chosen else parse_day(text, today)
+    if day is None:
+        return NOT_AN_ANSWER
+    if day not in working_days(today, ALLOWED_DAYS):
+        turn.say("delivery_bad_day")
+        ask_day(turn, given.flow, slots, today)
         return None
-    if step == "slot":
-        slot = value or picked(turn) or parse_slot(text, settings.delivery_slots)
-        if slot is None or slot not in settings.delivery_slots:
-            return NOT_AN_ANSWER
+    plan["date"] = day.isoformat()
+    slots["plan"] = plan
+    slot = None if chosen else parse_slot(text, delivery_slots)
+    if slot is not None:
         plan["slot"] = slot
         return plan
-    if step in ("store", "point"):
-        value = value or picked(turn)
-        names = dict((argument, title) for argument, title in slots.get("options", []))
-        if value is None or value not in names:
-            return NOT_AN_ANSWER
-        plan.update(location=value, location_name=names[value])
-        return plan
-    return NOT_AN_ANSWER
+    ask(turn, given.flow, DeliveryQuestion.SLOT, "delivery_ask_slot",
+        [(s, s) for s in delivery_slots], slots,
+        date=turn.texts.date(turn.language, day_start(day)))
+    return None
+
+
+async def _slot(given: _Answer) -> Outcome:
+    turn, delivery_slots = given.turn, given.turn.shop.settings.delivery_slots
+    slot = given.value or picked(turn) or parse_slot(turn.inbound.text, delivery_slots)
+    if slot is None or slot not in delivery_slots:
+        return NOT_AN_ANSWER
+    given.plan["slot"] = slot
+    return given.plan
+
+
+async def _place(given: _Answer) -> Outcome:
+    """A store or a pickup point, of those offered."""
+    value = given.value or picked(given.turn)
+    names = dict((argument, title) for argument, title in given.slots.get("options", []))
+    if value is None or value not in names:
+        return NOT_AN_ANSWER
+    given.plan.update(location=value, location_name=names[value])
+    return given.plan
+
+
+_ANSWERS: dict[DeliveryQuestion, Callable[[_Answer], Awaitable[Outcome]]] = {
+    DeliveryQuestion.METHOD: _method,
+    DeliveryQuestion.DAY: _day,
+    DeliveryQuestion.SLOT: _slot,
+    DeliveryQuestion.STORE: _place,
+    DeliveryQuestion.POINT: _place,
+}
 
 
 def describe(turn: Turn, plan: dict[str, Any]) -> str:

@@ -45,21 +45,32 @@ from dialog.flows.return_answers import (
     other_subject,
     parse_lines,
 )
+from dialog.flows.return_listing import (
+    MAX_QUANTITY_BUTTONS,
+    address_text,
+    chosen_text,
+    eligibility_of,
+    example,
+    last_day_text,
+    line_buttons,
+    listing,
+    method_buttons,
+    quantity_buttons,
+    reason_buttons,
+    refuse,
+    why,
+)
 from dialog.flows.steps import FlowData, Step, Steps
 from orders.returns import (
     METHODS,
     REASONS,
     BadReturnRequest,
-    Eligibility,
-    ReturnLine,
-    ReturnRefusal,
     ReturnRefused,
 )
 from orders.service import OrderView
 from orders.states import OrderStatus
 
-OPERATOR = "handoff:return_exception"  # HandoffFlow escalates with this reason
-MAX_QUANTITY_BUTTONS = 6
+
 class ReturnStep(StrEnum):
     NEED_NUMBER = IdentifyStep.NEED_NUMBER.value
     NEED_PROOF = IdentifyStep.NEED_PROOF.value
@@ -130,8 +141,8 @@ class ReturnFlow:
     async def _reason_answer(self, turn: Turn, data: ReturnData) -> bool:
         text = turn.inbound.text.strip()
         if len(text) < 2 or other_subject(turn):
-            return self._reask(turn, "returns_ask_reason", *self._reason_buttons(turn),
-                               chosen=await self._chosen_text(turn))
+            return self._reask(turn, "returns_ask_reason", *reason_buttons(turn),
+                               chosen=await chosen_text(turn, self._number(turn)))
         await self._ask_method(turn, reason=text)
         return True
 
@@ -139,7 +150,7 @@ class ReturnFlow:
         method = method_in(turn.inbound.text)
         if method is None:
             return self._reask(turn, "returns_method_not_understood",
-                               *self._method_buttons(turn))
+                               *method_buttons(turn))
         await self._create(turn, method)
         return True
 
@@ -151,7 +162,7 @@ class ReturnFlow:
         if turn.state.flow != self.name or data.number is None:
             return await self.start(turn, "return_order")  # an old button: start over
         if kind == "all" and step is ReturnStep.CHOOSE_LINES:
-            eligibility = await self._eligibility(turn)
+            eligibility = await eligibility_of(turn, self._number(turn))
             return await self._choose(turn, {line.position: line.returnable
                                              for line in eligibility.returnable_lines})
         if kind == "line" and value.isdigit() and step in (ReturnStep.CHOOSE_LINES,
@@ -197,44 +208,24 @@ class ReturnFlow:
     # What may go back, and the customer's choice of lines.
 
     async def _offer(self, turn: Turn, number: str) -> None:
-        eligibility = await self._eligibility(turn, number)
+        eligibility = await eligibility_of(turn, number)
         if eligibility.refusal is not None:
-            return await self._refuse(turn, eligibility)
+            return await refuse(turn, eligibility)
         order = await turn.shop.get_order(number)
         if order is None:
-            return await self._refuse(turn, eligibility)
+            return await refuse(turn, eligibility)
         if not strongly_owns(turn, order):
             return await ask_code(turn, self.name, order, then="offer")
         self._steps.ask(
             turn, ReturnStep.CHOOSE_LINES, ReturnData(number, chosen={}),
-            *self._line_buttons(turn, eligibility),
-            number=number, last_day=_day(turn, eligibility),
-            lines=self._listing(turn, eligibility, {}),
-            example=_example(eligibility),
+            *line_buttons(turn, eligibility),
+            number=number, last_day=last_day_text(turn, eligibility),
+            lines=listing(turn, eligibility, {}),
+            example=example(eligibility),
         )
 
-    async def _refuse(self, turn: Turn, eligibility: Eligibility) -> None:
-        turn.finish()
-        operator = turn.button("returns_button_operator", OPERATOR)
-        number, refusal = eligibility.number, eligibility.refusal
-        if refusal is ReturnRefusal.RETURN_OPEN and eligibility.open_return:
-            found = await turn.shop.find_return(eligibility.open_return)
-            return turn.say("returns_open", operator, number=number, rma=eligibility.open_return,
-                            label_url=(found.label_url if found else None) or "-")
-        if refusal is ReturnRefusal.WINDOW_CLOSED:
-            return turn.say("returns_window_closed", operator, number=number,
-                            last_day=_day(turn, eligibility), days=turn.shop.return_window_days)
-        if refusal in (ReturnRefusal.NOT_RETURNABLE, ReturnRefusal.ALREADY_RETURNED):
-            return turn.say("returns_nothing_returnable", operator, number=number,
-                            lines=self._listing(turn, eligibility, {}))
-        key = {
-            ReturnRefusal.RETURN_OPEN: "returns_open_by_shop",
-            ReturnRefusal.RETURNED: "returns_returned",
-        }.get(refusal or ReturnRefusal.NOT_DELIVERED, "returns_not_delivered")
-        turn.say(key, operator, number=number, days=turn.shop.return_window_days)
-
     async def _lines_answer(self, turn: Turn, data: ReturnData) -> bool:
-        eligibility = await self._eligibility(turn)
+        eligibility = await eligibility_of(turn, self._number(turn))
         text = turn.inbound.text.strip()
         if chosen_quantities(turn.state.slots) and DONE.match(text):
             await self._ask_reason(turn)
@@ -249,25 +240,25 @@ class ReturnFlow:
             if 1 <= index <= len(choices):
                 await self._line_pressed(turn, choices[index - 1].position)
             else:
-                turn.say("returns_lines_not_understood", *self._line_buttons(turn, eligibility),
-                         example=_example(eligibility))
+                turn.say("returns_lines_not_understood", *line_buttons(turn, eligibility),
+                         example=example(eligibility))
             return True
         wanted = parse_lines(text, eligibility.lines)
         if not wanted:
             return self._reask(turn, "returns_lines_not_understood",
-                               *self._line_buttons(turn, eligibility),
-                               example=_example(eligibility))
+                               *line_buttons(turn, eligibility),
+                               example=example(eligibility))
         by_position = {line.position: line for line in eligibility.lines}
         chosen: dict[int, int] = {}
         for position, count in wanted.items():
             line = by_position[position]
             if line.refusal is not None:
-                turn.say("returns_line_refused", *self._line_buttons(turn, eligibility),
-                         name=line.name, why=_why(turn, line))
+                turn.say("returns_line_refused", *line_buttons(turn, eligibility),
+                         name=line.name, why=why(turn, line))
                 return True
             count = line.returnable if count is None else count
             if not 1 <= count <= line.returnable:
-                turn.say("returns_too_many", *self._line_buttons(turn, eligibility),
+                turn.say("returns_too_many", *line_buttons(turn, eligibility),
                          name=line.name, max=line.returnable)
                 return True
             chosen[position] = count
@@ -275,23 +266,23 @@ class ReturnFlow:
         return True
 
     async def _line_pressed(self, turn: Turn, position: int) -> None:
-        eligibility = await self._eligibility(turn)
+        eligibility = await eligibility_of(turn, self._number(turn))
         line = next((line for line in eligibility.lines if line.position == position), None)
         if line is None:
-            turn.say("returns_lines_not_understood", *self._line_buttons(turn, eligibility),
-                     example=_example(eligibility))
+            turn.say("returns_lines_not_understood", *line_buttons(turn, eligibility),
+                     example=example(eligibility))
             return None
         if line.refusal is not None:
-            return turn.say("returns_line_refused", *self._line_buttons(turn, eligibility),
-                            name=line.name, why=_why(turn, line))
+            return turn.say("returns_line_refused", *line_buttons(turn, eligibility),
+                            name=line.name, why=why(turn, line))
         if line.returnable == 1:
             return await self._choose(turn, {position: 1})
         data = replace(self._steps.data(turn), line=position)
-        self._steps.ask(turn, ReturnStep.QUANTITY, data, *self._quantity_buttons(turn, line),
+        self._steps.ask(turn, ReturnStep.QUANTITY, data, *quantity_buttons(turn, line),
                         name=line.name, max=line.returnable)
 
     async def _quantity_answer(self, turn: Turn, data: ReturnData) -> bool:
-        eligibility = await self._eligibility(turn)
+        eligibility = await eligibility_of(turn, self._number(turn))
         position = int(data.line or 0)
         line = next(line for line in eligibility.lines if line.position == position)
         count = count_in(turn.inbound.text)
@@ -299,7 +290,7 @@ class ReturnFlow:
             count = line.returnable
         if count is None or not 1 <= count <= line.returnable:
             return self._reask(turn, "returns_bad_quantity",
-                               *self._quantity_buttons(turn, line),
+                               *quantity_buttons(turn, line),
                                name=line.name, max=line.returnable)
         await self._choose(turn, {position: count})
         return True
@@ -309,29 +300,30 @@ class ReturnFlow:
         chosen = {**chosen_quantities(turn.state.slots), **quantities}
         self._steps.enter(turn, ReturnStep.CHOOSE_LINES, ReturnData(
             data.number, chosen={str(position): count for position, count in chosen.items()}))
-        eligibility = await self._eligibility(turn)
+        eligibility = await eligibility_of(turn, self._number(turn))
         if not offered(eligibility, chosen):
             return await self._ask_reason(turn)
-        turn.say("returns_selected", *self._line_buttons(turn, eligibility),
-                 chosen=await self._chosen_text(turn),
-                 lines=self._listing(turn, eligibility, chosen))
+        turn.say("returns_selected", *line_buttons(turn, eligibility),
+                 chosen=await chosen_text(turn, self._number(turn)),
+                 lines=listing(turn, eligibility, chosen))
 
     # Why, and how the parcel travels; then the return itself.
 
     async def _ask_reason(self, turn: Turn) -> None:
         data = self._steps.data(turn)
         self._steps.ask(turn, ReturnStep.REASON, ReturnData(data.number, data.chosen),
-                        *self._reason_buttons(turn), chosen=await self._chosen_text(turn))
+                        *reason_buttons(turn),
+                        chosen=await chosen_text(turn, self._number(turn)))
 
     async def _ask_method(self, turn: Turn, reason: str) -> None:
         data = self._steps.data(turn)
         self._steps.ask(turn, ReturnStep.METHOD, replace(data, line=None, reason=reason),
-                        *self._method_buttons(turn))
+                        *method_buttons(turn))
 
     async def _create(self, turn: Turn, method: str) -> None:
         data = self._steps.data(turn)
         number = str(data.number)
-        chosen_text = await self._chosen_text(turn)
+        told = await chosen_text(turn, number)
         asked = await turn.shop.get_order(number)
         if asked is None or not strongly_owns(turn, asked):
             return await self._offer(turn, number)
@@ -339,7 +331,7 @@ class ReturnFlow:
             made = await turn.shop.request_return(number, chosen_quantities(turn.state.slots),
                                                   str(data.reason), method)
         except ReturnRefused:
-            return await self._refuse(turn, await self._eligibility(turn))
+            return await refuse(turn, await eligibility_of(turn, self._number(turn)))
         except BadReturnRequest:  # the order changed meanwhile: choose again
             return await self._offer(turn, number)
         order = await turn.shop.get_order(made.number)
@@ -347,71 +339,17 @@ class ReturnFlow:
         turn.record(events.RETURN_OPENED, made.number)
         turn.say(
             f"returns_created_{method}",
-            rma=made.rma, number=made.number, chosen=chosen_text,
+            rma=made.rma, number=made.number, chosen=told,
             label_url=made.label_url or "-",
             amount=turn.money(made.amount_minor, made.currency),
-            address=_address(turn, order),
+            address=address_text(turn, order),
         )
         tell_owner_of_change(turn, order or asked, "notice_return_opened", rma=made.rma)
 
     # Small pieces.
 
-    async def _eligibility(self, turn: Turn, number: str | None = None) -> Eligibility:
-        eligibility = await turn.shop.return_eligibility(
-            number or str(self._steps.data(turn).number))
-        names = await turn.shop.names((line.sku for line in eligibility.lines), turn.language)
-        return replace(eligibility, lines=tuple(
-            replace(line, name=names.get(line.sku, line.name)) for line in eligibility.lines))
-
-    async def _chosen_text(self, turn: Turn) -> str:
-        eligibility = await self._eligibility(turn)
-        names = {line.position: line.name for line in eligibility.lines}
-        return ", ".join(
-            turn.text("returns_chosen_item", quantity=count, name=names.get(position, "?"))
-            for position, count in sorted(chosen_quantities(turn.state.slots).items())
-        )
-
-    def _listing(self, turn: Turn, eligibility: Eligibility, chosen: dict[int, int]) -> str:
-        """The lines with a button, numbered as their buttons; then, without a number, those
-        that cannot go back and why. Lines chosen already are said by "So far"."""
-        rows = [
-            turn.text("returns_line_item", index=index, name=line.name,
-                      quantity=line.returnable,
-                      price=turn.money(line.unit_price_minor, eligibility.currency))
-            for index, line in enumerate(offered(eligibility, chosen), 1)
-        ]
-        rows += [
-            turn.text("returns_line_blocked", name=line.name, quantity=line.ordered,
-                      why=_why(turn, line))
-            for line in eligibility.lines if line.refusal is not None
-        ]
-        return "\n".join(rows)
-
-    def _line_buttons(self, turn: Turn, eligibility: Eligibility) -> list[Any]:
-        """A button for each line _listing numbers, in its order; then the other choices."""
-        chosen = chosen_quantities(turn.state.slots)
-        buttons = [turn.button_plain(line.name, f"{self.name}:line:{line.position}")
-                   for line in offered(eligibility, chosen)]
-        if not chosen and len(eligibility.returnable_lines) > 1:
-            buttons.append(turn.button("returns_button_all", f"{self.name}:all"))
-        if chosen:
-            buttons.append(turn.button("returns_button_done", f"{self.name}:done"))
-        if any(line.refusal is not None for line in eligibility.lines):
-            buttons.append(turn.button("returns_button_operator", OPERATOR))
-        return buttons
-
-    def _quantity_buttons(self, turn: Turn, line: ReturnLine) -> list[Any]:
-        top = min(line.returnable, MAX_QUANTITY_BUTTONS)
-        return [turn.button_plain(str(count), f"{self.name}:qty:{count}")
-                for count in range(1, top + 1)]
-
-    def _reason_buttons(self, turn: Turn) -> list[Any]:
-        return [turn.button(f"returns_reason_{code}", f"{self.name}:reason:{code}")
-                for code in REASONS]
-
-    def _method_buttons(self, turn: Turn) -> list[Any]:
-        return [turn.button(f"returns_method_{code}", f"{self.name}:method:{code}")
-                for code in METHODS]
+    def _number(self, turn: Turn) -> str:
+        return str(self._steps.data(turn).number)
 
     @staticmethod
     def _reask(turn: Turn, key: str, *buttons: Any, **params: object) -> bool:
@@ -421,26 +359,3 @@ class ReturnFlow:
             return False
         turn.say(key, *buttons, **params)
         return True
-
-
-def _why(turn: Turn, line: ReturnLine) -> str:
-    if line.refusal is ReturnRefusal.ALREADY_RETURNED:
-        return turn.text("returns_why_already_returned")
-    return turn.text("returns_why_not_returnable")
-
-
-def _example(eligibility: Eligibility) -> str:
-    lines = eligibility.returnable_lines or eligibility.lines
-    return lines[0].name if lines else ""
-
-
-def _day(turn: Turn, eligibility: Eligibility) -> str:
-    if eligibility.last_day is None:
-        return "-"
-    return eligibility.last_day.strftime(turn.text("date_format"))
-
-
-def _address(turn: Turn, order: OrderView | None) -> str:
-    address = order.delivery_address if order is not None else {}
-    parts = [str(address[key]) for key in ("street", "postcode", "city") if address.get(key)]
-    return ", ".join(parts) or turn.text("returns_your_address")

@@ -37,19 +37,21 @@ class FlowData:
 
 S = TypeVar("S", bound=StrEnum)
 D = TypeVar("D", bound=FlowData)
-Handler = Callable[[Turn, D], Awaitable[bool]]
+# handler(turn, data, *context): context is what the flow looked up for every step (confirm:
+# the order being confirmed) and passes to resume.
+Handler = Callable[..., Awaitable[bool]]
 
 
 @dataclass(frozen=True)
 class Step(Generic[D]):
     """What a step does with the customer's answer, and how it asks.
 
-    handler(turn, data) -> False when the message is no answer to this step (the manager
+    handler(turn, data, *context) -> False when the message is no answer to this step (the manager
     then gives it to another flow). options are (button text key, argument) pairs; the
     button's payload is "<flow>:<argument>", the argument formatted with the ask's params
     ("yes:{number}")."""
 
-    handler: Handler[D]
+    handler: Handler
     prompt: str | None = None
     options: tuple[tuple[str, str], ...] = ()
 
@@ -91,9 +93,9 @@ class Steps(Generic[S, D]):
                    for text, argument in spec.options]
         turn.say(key, *buttons, *extra, **params)
 
-    async def resume(self, turn: Turn) -> bool:
+    async def resume(self, turn: Turn, *context: Any) -> bool:
         """Hand the customer's message to the handler of the step the flow waits at."""
         step = self.current(turn)
         if step is None:
             return False
-        return await self._table[step].handler(turn, self.data(turn))
+        return await self._table[step].handler(turn, self.data(turn), *context)

@@ -12,7 +12,7 @@ from orders.service import OrderView, customer_of
 
 
 def tell_owner_of_change(turn: Turn, order: OrderView, text_key: str,
-                         **params: object) -> None:
+                         **params: str | None) -> None:
     """`text_key` (a "notice_*" text) to the customer's own conversation, with a button to a
     person; in the turn's transaction, after its replies."""
     turn.afterwards.append(lambda: turn.shop.tell_owner(

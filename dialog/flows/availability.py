@@ -160,13 +160,13 @@ async def _customer_of(turn: Turn) -> int:
         return state.customer_id
     sender = turn.inbound.sender
     email = sender if state.key.channel == "email" and sender and "@" in sender else None
-    customer = await turn.shop.find_or_create_customer(
+    customer_id = await turn.shop.customer_id_for(
         NewCustomer(name=f"{state.key.channel} guest", email=email, language=turn.language),
     )
     if sender and email is None:
-        await turn.shop.link_identity(customer.id, state.key.channel, sender)
-    state.customer_id = customer.id
-    return customer.id
+        await turn.shop.link_identity(customer_id, state.key.channel, sender)
+    state.customer_id = customer_id
+    return customer_id
 
 
 class BackInStockMessages:

@@ -59,7 +59,7 @@ class CancelFlow:
 
     def __init__(self) -> None:
         self._identify = OrderIdentification(self.name, self.intents)
-        identified = Step[CancelData](self._identified)
+        identified = self._identify.step(self._offer)
         self._steps = Steps(self.name, CancelStep, CancelData, {
             CancelStep.NEED_NUMBER: identified,
             CancelStep.NEED_PROOF: identified,
@@ -77,12 +77,6 @@ class CancelFlow:
 
     async def resume(self, turn: Turn) -> bool:
         return await self._steps.resume(turn)
-
-    async def _identified(self, turn: Turn, data: CancelData) -> bool:
-        answered, order = await self._identify.answer(turn)
-        if order is not None:
-            await self._offer(turn, order)
-        return answered
 
     async def _code(self, turn: Turn, data: CancelData) -> bool:
         if not is_code_answer(turn):

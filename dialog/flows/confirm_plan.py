@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from dialog.flows.base import Turn
+from dialog.flows.delivery_questions import DeliveryQuestion
 from dialog.flows.steps import FlowData
 from orders.service import OrderView
 from orders.vouchers import normalise_code
@@ -26,11 +27,11 @@ class ConfirmStep(StrEnum):
     BEGIN = "begin"  # the summary: go on, or decline
     STOCK = "stock"  # a line is out of stock: an alternative, remove it, wait, or decline
     # The delivery questions (delivery_questions.py).
-    METHOD = "method"
-    DAY = "day"
-    SLOT = "slot"
-    STORE = "store"
-    POINT = "point"
+    METHOD = DeliveryQuestion.METHOD.value
+    DAY = DeliveryQuestion.DAY.value
+    SLOT = DeliveryQuestion.SLOT.value
+    STORE = DeliveryQuestion.STORE.value
+    POINT = DeliveryQuestion.POINT.value
     PAYMENT = "payment"
     PREPAY = "prepay"  # cash on delivery refused by the credit check: pay first, or a person
     VOUCHER = "voucher"

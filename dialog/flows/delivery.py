@@ -13,6 +13,7 @@ from dialog.flows.base import Turn, human_button
 from dialog.flows.choices import AnswerFirst, another_request, ask, ask_again, picked
 from dialog.flows.delivery_questions import (
     NOT_AN_ANSWER,
+    DeliveryQuestion,
     answer,
     ask_day,
     ask_method,
@@ -51,11 +52,11 @@ class DeliveryStep(StrEnum):
     WHAT = "what"  # the day, the method or the address?
     ADDRESS = "address"
     # The delivery questions (delivery_questions.py), the plan growing in the data.
-    METHOD = "method"
-    DAY = "day"
-    SLOT = "slot"
-    STORE = "store"
-    POINT = "point"
+    METHOD = DeliveryQuestion.METHOD.value
+    DAY = DeliveryQuestion.DAY.value
+    SLOT = DeliveryQuestion.SLOT.value
+    STORE = DeliveryQuestion.STORE.value
+    POINT = DeliveryQuestion.POINT.value
 
 
 @dataclass
@@ -78,7 +79,7 @@ class DeliveryFlow:
 
     def __init__(self) -> None:
         self._identify = OrderIdentification(self.name, frozenset({"change_delivery"}))
-        identified = Step[DeliveryData](self._identified)
+        identified = self._identify.step(self._offer)
         question = Step[DeliveryData](self._question_answer)
         self._steps = Steps(self.name, DeliveryStep, DeliveryData, {
             DeliveryStep.NEED_NUMBER: identified,
@@ -98,12 +99,6 @@ class DeliveryFlow:
 
     async def resume(self, turn: Turn) -> bool:
         return await self._steps.resume(turn)
-
-    async def _identified(self, turn: Turn, data: DeliveryData) -> bool:
-        answered, found = await self._identify.answer(turn)
-        if found is not None:
-            await self._offer(turn, found)
-        return answered
 
     async def _code(self, turn: Turn, data: DeliveryData) -> bool:
         order = await self._order(turn)

@@ -27,12 +27,14 @@ import hmac
 import logging
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
 from dialog.flows.base import Turn, human_button
 from dialog.flows.escalation import hand_over
+from dialog.flows.steps import Step
 from orders.service import OrderView, customer_of
 from storage.clock import utcnow
 
@@ -120,6 +122,16 @@ class OrderIdentification:
     async def start(self, turn: Turn) -> OrderView | None:
         """The order the customer's message names (or theirs); None if a question was asked."""
         return await self.find(turn, numbers(turn), proofs(turn, loose=False))
+
+    def step(self, then: Callable[[Turn, OrderView], Awaitable[None]]) -> Step:
+        """The handler of the flow's identification steps: `then` with the order once found
+        and proven; False when the message is no answer."""
+        async def identified(turn: Turn, data: object) -> bool:
+            answered, order = await self.answer(turn)
+            if order is not None:
+                await then(turn, order)
+            return answered
+        return Step(identified)
 
     async def answer(self, turn: Turn, **slots: Any) -> tuple[bool, OrderView | None]:
         """An answer to this flow's question: (False, None) if the message is none."""

@@ -69,8 +69,9 @@ class Shop:
     async def order_by_link_token(self, token: str) -> OrderView | None:
         return await self._orders.order_by_link_token(self._session, token)
 
-    async def find_or_create_customer(self, customer: NewCustomer) -> CustomerView:
-        return await self._orders.find_or_create_customer(self._session, customer)
+    async def customer_id_for(self, customer: NewCustomer) -> int:
+        """The customer with this e-mail address, or a new one: their id."""
+        return (await self._orders.find_or_create_customer(self._session, customer)).id
 
     async def link_identity(self, customer_id: int, channel: str, sender: str) -> None:
         await self._orders.link_identity(self._session, customer_id, channel, sender)
@@ -182,7 +183,7 @@ class Shop:
 
     async def tell_owner(self, customer: CustomerView, text_key: str,
                          *buttons: tuple[str, str], avoid: int, channel: str | None = None,
-                         **params: object) -> object | None:
+                         **params: Any) -> object | None:
         """A message to the customer in a conversation of their own (not `avoid`); None when
         that would be `avoid` (dialog/proactive.py)."""
         return await self._services.get(ProactiveMessages).tell_owner(

@@ -15,7 +15,7 @@ from enum import StrEnum
 from dialog import events
 from dialog.flows.base import Turn, human_button
 from dialog.flows.identify import IdentifyStep, OrderIdentification
-from dialog.flows.steps import FlowData, Step, Steps
+from dialog.flows.steps import FlowData, Steps
 from dialog.messages import Button, Outbound
 from orders.billing import is_unpaid
 from orders.inventory import InventoryUnavailable
@@ -47,7 +47,7 @@ class StatusFlow:
 
     def __init__(self) -> None:
         self._identify = OrderIdentification(self.name, self.intents)
-        identified = Step[StatusData](self._identified, "ask_order_number")
+        identified = self._identify.step(self._tell)
         self._steps = Steps(self.name, StatusStep, StatusData,
                             {step: identified for step in StatusStep})
 
@@ -60,12 +60,6 @@ class StatusFlow:
     async def resume(self, turn: Turn) -> bool:
         return await self._steps.resume(turn)
 
-    async def _identified(self, turn: Turn, data: StatusData) -> bool:
-        answered, order = await self._identify.answer(turn)
-        if order is not None:
-            await self._tell(turn, order)
-        return answered
-
     async def _answer(self, turn: Turn, numbers: list[str], proofs: list[str]) -> None:
         """Tell the order these numbers and proofs identify, or ask what is missing."""
         order = await self._identify.find(turn, numbers, proofs)
@@ -74,7 +68,8 @@ class StatusFlow:
 
     async def on_action(self, turn: Turn, argument: str) -> None:
         if argument == ANOTHER:  # not the order just told: ask which one
-            return self._steps.ask(turn, StatusStep.NEED_NUMBER, StatusData())
+            return self._steps.ask(turn, StatusStep.NEED_NUMBER, StatusData(),
+                                   prompt="ask_order_number")
         await self._answer(turn, [argument], [])
 
     async def _tell(self, turn: Turn, order: OrderView) -> None:

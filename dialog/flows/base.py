@@ -60,8 +60,9 @@ class Turn:
         self.events.append(PendingEvent(kind, subject, value, handoff_id))
 
     def enter(self, flow: str, step: str, **slots: Any) -> None:
-        """Make `flow` the active flow, waiting at `step` for the customer's next message."""
-        self.state.flow, self.state.step, self.state.slots = flow, step, dict(slots)
+        """Make `flow` the active flow, waiting at `step` for the customer's next message.
+        A declared step (a StrEnum) is kept as its plain string, as the state stores it."""
+        self.state.flow, self.state.step, self.state.slots = flow, str(step), dict(slots)
 
     def finish(self) -> None:
         self.state.flow, self.state.step, self.state.slots = None, None, {}

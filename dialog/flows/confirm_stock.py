@@ -9,7 +9,7 @@ from datetime import date
 from dialog import events
 from dialog.flows.base import Turn, human_button
 from dialog.flows.choices import ask, ask_again
-from dialog.flows.confirm_plan import FLOW, ConfirmStep, order_slots, total
+from dialog.flows.confirm_plan import FLOW, ConfirmData, ConfirmStep, order_slots, total
 from dialog.flows.delivery_questions import ask_method, day_start
 from orders.confirmation import LastLine
 from orders.inventory import InventoryUnavailable
@@ -58,8 +58,8 @@ async def check_stock(turn: Turn, order: OrderView) -> None:
 
 async def stock_choice(turn: Turn, order: OrderView, value: str) -> None:
     """An alternative ("alt-<sku>"), "remove" or "wait" for the line asked about."""
-    slots, confirmation = turn.state.slots, turn.shop.confirmation
-    sku = slots["sku"]
+    data, confirmation = ConfirmData.from_slots(turn.state.slots), turn.shop.confirmation
+    sku, quantity = str(data.sku), int(data.quantity or 0)
     names = await turn.shop.names([sku, value[4:]], turn.language)
     item = names.get(sku) or next(
         (line.name for line in order.lines if line.sku == sku), sku)
@@ -67,7 +67,7 @@ async def stock_choice(turn: Turn, order: OrderView, value: str) -> None:
         levels = await turn.shop.stock_levels([value[4:]])
         replacement = levels.get(value[4:])
         new_name = names.get(value[4:]) or (replacement.name if replacement else value[4:])
-        if replacement is None or replacement.available < slots["quantity"]:
+        if replacement is None or replacement.available < quantity:
             turn.say("confirm_sold_out", item=new_name)
             return await check_stock(turn, order)
         order = await confirmation.replace_line(order.number, sku, replacement)
@@ -77,13 +77,13 @@ async def stock_choice(turn: Turn, order: OrderView, value: str) -> None:
         try:
             order = await confirmation.remove_line(order.number, sku)
         except LastLine:
-            turn.say("confirm_last_line" if slots.get("expected") else
+            turn.say("confirm_last_line" if data.expected else
                      "confirm_last_line_no_date", item=item)
             return await check_stock(turn, order)
         turn.say("confirm_removed", item=item, total=total(turn, order))
-    elif value == "wait" and slots.get("expected"):
-        expected = date.fromisoformat(slots["expected"])
-        await confirmation.wait_for(order.number, sku, slots["quantity"], expected)
+    elif value == "wait" and data.expected:
+        expected = date.fromisoformat(data.expected)
+        await confirmation.wait_for(order.number, sku, quantity, expected)
         turn.say("confirm_waiting", item=item,
                  date=turn.texts.date(turn.language, day_start(expected)))
     else:

@@ -8,6 +8,7 @@ import pytest
 from dialog.flows.cancel import CancelFlow, CancelStep
 from dialog.flows.registry import all_flows
 from dialog.flows.returns import ReturnFlow, ReturnStep
+from dialog.flows.status import StatusFlow, StatusStep
 from dialog.flows.steps import FlowData, Step, Steps
 from orders.service import LineView
 from orders.states import OrderStatus
@@ -109,3 +110,13 @@ def test_every_flow_is_built_by_the_registry() -> None:
     names = [flow.name for flow in all_flows()]
     assert len(names) == len(set(names))
     assert {"status", "cancel", "returns", "payment", "delivery", "confirm"} <= set(names)
+
+
+async def test_status_is_told_and_another_order_is_asked_for() -> None:
+    shop = ShopInMemory({"A-1002": order_view("A-1002", OrderStatus.CONFIRMED)})
+    chat = FlowChat(StatusFlow(), shop, customer_id=7)
+    reply = await chat.say("where is my order", "order_status")
+    assert reply.startswith("Order A-1002 is confirmed and being prepared for dispatch.")
+    assert await chat.press("Another order") == (
+        "Sure! What is your order number? It looks like A-1001 and is in your order email.")
+    assert (chat.state.flow, chat.state.step) == ("status", StatusStep.NEED_NUMBER)

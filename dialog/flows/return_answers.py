@@ -102,3 +102,12 @@ def method_in(text: str) -> str | None:
     found = [method for method, words in _METHOD_WORDS.items()
              if any(word in lowered for word in words)]
     return found[0] if len(found) == 1 else None
+
+
+def reask(turn: Turn, key: str, *buttons: Any, **params: object) -> bool:
+    """Not an answer: a change of subject goes back to the manager, anything else is asked
+    again politely."""
+    if other_subject(turn):
+        return False
+    turn.say(key, *buttons, **params)
+    return True

@@ -17,16 +17,13 @@ return in their own conversation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from enum import StrEnum
-from typing import Any
+from dataclasses import replace
 
 from dialog import events
 from dialog.change_notices import tell_owner_of_change
 from dialog.flows.base import Turn
 from dialog.flows.choices import AnswerFirst
 from dialog.flows.identify import (
-    IdentifyStep,
     OrderIdentification,
     answer_code,
     ask_code,
@@ -36,15 +33,12 @@ from dialog.flows.identify import (
     strongly_owns,
 )
 from dialog.flows.return_answers import (
-    ALL,
-    DONE,
     chosen_quantities,
-    count_in,
     method_in,
-    offered,
     other_subject,
-    parse_lines,
+    reask,
 )
+from dialog.flows.return_lines import LineChoice, ReturnData, ReturnStep
 from dialog.flows.return_listing import (
     MAX_QUANTITY_BUTTONS,
     address_text,
@@ -55,12 +49,10 @@ from dialog.flows.return_listing import (
     line_buttons,
     listing,
     method_buttons,
-    quantity_buttons,
     reason_buttons,
     refuse,
-    why,
 )
-from dialog.flows.steps import FlowData, Step, Steps
+from dialog.flows.steps import Step, Steps
 from orders.returns import (
     METHODS,
     REASONS,
@@ -69,24 +61,6 @@ from orders.returns import (
 )
 from orders.service import OrderView
 from orders.states import OrderStatus
-
-
-class ReturnStep(StrEnum):
-    NEED_NUMBER = IdentifyStep.NEED_NUMBER.value
-    NEED_PROOF = IdentifyStep.NEED_PROOF.value
-    NEED_CODE = IdentifyStep.NEED_CODE.value  # a return needs the strong proof
-    CHOOSE_LINES = "choose_lines"  # which lines; "chosen" grows until "done"
-    QUANTITY = "quantity"  # how many of "line"
-    REASON = "reason"
-    METHOD = "method"  # then the return is made: the RMA and the label
-
-
-@dataclass
-class ReturnData(FlowData):
-    number: str | None = None
-    chosen: dict[str, int] | None = None  # {line position: quantity} (JSON keys)
-    line: int | None = None  # the line whose quantity is asked
-    reason: str | None = None
 
 
 class ReturnFlow:
@@ -99,13 +73,14 @@ class ReturnFlow:
             self.name, frozenset({"return_order"}),
             ask_proof_key="returns_ask_proof", mismatch_key="returns_proof_mismatch",
         )
+        self._lines = LineChoice(self._ask_reason)
         identified = Step[ReturnData](self._identified)
         self._steps = Steps(self.name, ReturnStep, ReturnData, {
             ReturnStep.NEED_NUMBER: identified,
             ReturnStep.NEED_PROOF: identified,
             ReturnStep.NEED_CODE: Step(self._code),
-            ReturnStep.CHOOSE_LINES: Step(self._lines_answer, "returns_choose_lines"),
-            ReturnStep.QUANTITY: Step(self._quantity_answer, "returns_ask_quantity"),
+            ReturnStep.CHOOSE_LINES: Step(self._lines.lines_answer, "returns_choose_lines"),
+            ReturnStep.QUANTITY: Step(self._lines.quantity_answer, "returns_ask_quantity"),
             ReturnStep.REASON: Step(self._reason_answer, "returns_ask_reason"),
             ReturnStep.METHOD: Step(self._method_answer, "returns_ask_method"),
         })
@@ -128,8 +103,8 @@ class ReturnFlow:
         if answered:
             return True
         if data.number is None:
-            return self._reask(turn, "returns_ask_number")
-        return self._reask(turn, "returns_ask_proof", number=data.number)
+            return reask(turn, "returns_ask_number")
+        return reask(turn, "returns_ask_proof", number=data.number)
 
     async def _code(self, turn: Turn, data: ReturnData) -> bool:
         if not is_code_answer(turn):
@@ -141,7 +116,7 @@ class ReturnFlow:
     async def _reason_answer(self, turn: Turn, data: ReturnData) -> bool:
         text = turn.inbound.text.strip()
         if len(text) < 2 or other_subject(turn):
-            return self._reask(turn, "returns_ask_reason", *reason_buttons(turn),
+            return reask(turn, "returns_ask_reason", *reason_buttons(turn),
                                chosen=await chosen_text(turn, self._number(turn)))
         await self._ask_method(turn, reason=text)
         return True
@@ -149,7 +124,7 @@ class ReturnFlow:
     async def _method_answer(self, turn: Turn, data: ReturnData) -> bool:
         method = method_in(turn.inbound.text)
         if method is None:
-            return self._reask(turn, "returns_method_not_understood",
+            return reask(turn, "returns_method_not_understood",
                                *method_buttons(turn))
         await self._create(turn, method)
         return True
@@ -163,13 +138,13 @@ class ReturnFlow:
             return await self.start(turn, "return_order")  # an old button: start over
         if kind == "all" and step is ReturnStep.CHOOSE_LINES:
             eligibility = await eligibility_of(turn, self._number(turn))
-            return await self._choose(turn, {line.position: line.returnable
+            return await self._lines.choose(turn, {line.position: line.returnable
                                              for line in eligibility.returnable_lines})
         if kind == "line" and value.isdigit() and step in (ReturnStep.CHOOSE_LINES,
                                                            ReturnStep.QUANTITY):
-            return await self._line_pressed(turn, int(value))
+            return await self._lines.line_pressed(turn, int(value))
         if kind == "qty" and value.isdigit() and step is ReturnStep.QUANTITY:
-            return await self._choose(turn, {int(data.line or 0): int(value)})
+            return await self._lines.choose(turn, {int(data.line or 0): int(value)})
         if kind == "done" and data.chosen:
             return await self._ask_reason(turn)
         if kind == "reason" and value in REASONS and step is ReturnStep.REASON:
@@ -224,89 +199,6 @@ class ReturnFlow:
             example=example(eligibility),
         )
 
-    async def _lines_answer(self, turn: Turn, data: ReturnData) -> bool:
-        eligibility = await eligibility_of(turn, self._number(turn))
-        text = turn.inbound.text.strip()
-        if chosen_quantities(turn.state.slots) and DONE.match(text):
-            await self._ask_reason(turn)
-            return True
-        if ALL.match(text):
-            await self._choose(turn, {line.position: line.returnable
-                                      for line in eligibility.returnable_lines})
-            return True
-        if text.isdigit():  # past the buttons (a number within them is a press already)
-            choices = offered(eligibility, chosen_quantities(turn.state.slots))
-            index = int(text)
-            if 1 <= index <= len(choices):
-                await self._line_pressed(turn, choices[index - 1].position)
-            else:
-                turn.say("returns_lines_not_understood", *line_buttons(turn, eligibility),
-                         example=example(eligibility))
-            return True
-        wanted = parse_lines(text, eligibility.lines)
-        if not wanted:
-            return self._reask(turn, "returns_lines_not_understood",
-                               *line_buttons(turn, eligibility),
-                               example=example(eligibility))
-        by_position = {line.position: line for line in eligibility.lines}
-        chosen: dict[int, int] = {}
-        for position, count in wanted.items():
-            line = by_position[position]
-            if line.refusal is not None:
-                turn.say("returns_line_refused", *line_buttons(turn, eligibility),
-                         name=line.name, why=why(turn, line))
-                return True
-            count = line.returnable if count is None else count
-            if not 1 <= count <= line.returnable:
-                turn.say("returns_too_many", *line_buttons(turn, eligibility),
-                         name=line.name, max=line.returnable)
-                return True
-            chosen[position] = count
-        await self._choose(turn, chosen)
-        return True
-
-    async def _line_pressed(self, turn: Turn, position: int) -> None:
-        eligibility = await eligibility_of(turn, self._number(turn))
-        line = next((line for line in eligibility.lines if line.position == position), None)
-        if line is None:
-            turn.say("returns_lines_not_understood", *line_buttons(turn, eligibility),
-                     example=example(eligibility))
-            return None
-        if line.refusal is not None:
-            return turn.say("returns_line_refused", *line_buttons(turn, eligibility),
-                            name=line.name, why=why(turn, line))
-        if line.returnable == 1:
-            return await self._choose(turn, {position: 1})
-        data = replace(self._steps.data(turn), line=position)
-        self._steps.ask(turn, ReturnStep.QUANTITY, data, *quantity_buttons(turn, line),
-                        name=line.name, max=line.returnable)
-
-    async def _quantity_answer(self, turn: Turn, data: ReturnData) -> bool:
-        eligibility = await eligibility_of(turn, self._number(turn))
-        position = int(data.line or 0)
-        line = next(line for line in eligibility.lines if line.position == position)
-        count = count_in(turn.inbound.text)
-        if count is None and ALL.match(turn.inbound.text):
-            count = line.returnable
-        if count is None or not 1 <= count <= line.returnable:
-            return self._reask(turn, "returns_bad_quantity",
-                               *quantity_buttons(turn, line),
-                               name=line.name, max=line.returnable)
-        await self._choose(turn, {position: count})
-        return True
-
-    async def _choose(self, turn: Turn, quantities: dict[int, int]) -> None:
-        data = self._steps.data(turn)
-        chosen = {**chosen_quantities(turn.state.slots), **quantities}
-        self._steps.enter(turn, ReturnStep.CHOOSE_LINES, ReturnData(
-            data.number, chosen={str(position): count for position, count in chosen.items()}))
-        eligibility = await eligibility_of(turn, self._number(turn))
-        if not offered(eligibility, chosen):
-            return await self._ask_reason(turn)
-        turn.say("returns_selected", *line_buttons(turn, eligibility),
-                 chosen=await chosen_text(turn, self._number(turn)),
-                 lines=listing(turn, eligibility, chosen))
-
     # Why, and how the parcel travels; then the return itself.
 
     async def _ask_reason(self, turn: Turn) -> None:
@@ -350,12 +242,3 @@ class ReturnFlow:
 
     def _number(self, turn: Turn) -> str:
         return str(self._steps.data(turn).number)
-
-    @staticmethod
-    def _reask(turn: Turn, key: str, *buttons: Any, **params: object) -> bool:
-        """Not an answer: a change of subject goes back to the manager, anything else is
-        asked again politely."""
-        if other_subject(turn):
-            return False
-        turn.say(key, *buttons, **params)
-        return True

@@ -70,10 +70,10 @@ from coordination.redis import RedisAttempts, RedisLocks, RedisPubSub
 from dialog import learning
 from dialog.demo_history import seed_history
 from dialog.desk import OperatorDesk
-from dialog.flows import all_flows
 from dialog.flows.availability import BackInStockMessages
 from dialog.flows.confirm_reminders import ConfirmationStarter
 from dialog.flows.payment import PaymentMessages
+from dialog.flows.registry import all_flows
 from dialog.hours import BusinessHours
 from dialog.inbox import Inbox
 from dialog.manager import DialogManager

@@ -8,16 +8,14 @@ Nothing is sent when that conversation is the chat that made the change: it saw 
 from __future__ import annotations
 
 from dialog.flows.base import Turn
-from dialog.proactive import ProactiveMessages
 from orders.service import OrderView, customer_of
 
 
 def tell_owner_of_change(turn: Turn, order: OrderView, text_key: str,
-                         **params: object) -> None:
+                         **params: str | None) -> None:
     """`text_key` (a "notice_*" text) to the customer's own conversation, with a button to a
     person; in the turn's transaction, after its replies."""
-    proactive = turn.services.get(ProactiveMessages)
-    turn.afterwards.append(lambda: proactive.tell_owner(
-        turn.session, customer_of(order), text_key, ("button_human", "intent:human"),
+    turn.afterwards.append(lambda: turn.shop.tell_owner(
+        customer_of(order), text_key, ("button_human", "intent:human"),
         avoid=turn.state.id, number=order.number, **params,
     ))

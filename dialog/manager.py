@@ -22,6 +22,7 @@ from dialog.flows.base import Flow, Turn, human_button, track_button
 from dialog.flows.clarify import ask_which, courtesy, plausible
 from dialog.flows.fallback import not_understood
 from dialog.flows.outside import answer_outside, topic_of
+from dialog.flows.shop import Shop
 from dialog.messages import Button, ConversationKey, Inbound, Outbound
 from dialog.metrics import Metrics, NoMetrics
 from dialog.nlu import Entities, NluModel, Understanding
@@ -141,20 +142,18 @@ class DialogManager:
                         understanding=understanding.requests[0]
                         if understanding is not None and understanding.requests else understanding,
                         state=state,
-                        session=session,
-                        orders=self._orders,
+                        shop=Shop(session, self._orders, self._services),
                         texts=self._texts,
                         shop_name=self._shop_name,
-                        services=self._services,
                     )
                     recorded = _with_pressed_title(inbound, state.offered)
                     proven_before = set(state.verified_orders) | set(state.strong_orders)
                     status_before = state.status
                     handled_by = "operator"  # an operator holds it: the bot stays silent
                     if state.status != "claimed":
-                        handled_by = await self._route(turn, later)
+                        handled_by = await self._route(turn, session, later)
                     if status_before == "bot" and state.status == "escalated":
-                        await self._tell_wait(turn)
+                        await self._tell_wait(turn, session)
                     proven = [n for n in dict.fromkeys(state.verified_orders + state.strong_orders)
                               if n not in proven_before]
                     if proven:  # its news may come here (if strong), an erasure finds it
@@ -182,7 +181,8 @@ class DialogManager:
             self._metrics.refused(reason)
         return turn.replies
 
-    async def _route(self, turn: Turn, later: Sequence[Understanding] = ()) -> str | None:
+    async def _route(self, turn: Turn, session: Any,
+                     later: Sequence[Understanding] = ()) -> str | None:
         """Answer the message; the name of the flow that did ("resume": the offer to go back
         to an interrupted flow; "clarify": a question which one was meant; "out_of_scope":
         the honest answer to what the shop does not do; None: not understood)."""
@@ -199,14 +199,14 @@ class DialogManager:
         handled_by = await self._answer_proposal(turn, proposal) or await self._dispatch(turn)
         if before is not None and status_before == "bot" and state.status == "escalated":
             # A person takes over mid-flow: once they hand back, the bot offers to go on.
-            await self._suspend(turn, *before)
+            await self._suspend(turn, session, *before)
         elif (
             before is not None
             and handled_by not in (*_NO_FLOW, before[0])
             and state.status == "bot"
             and not self._said(turn, "goodbye")
         ):
-            await self._suspend(turn, *before)
+            await self._suspend(turn, session, *before)
         if later and handled_by is not None:
             hold_also(turn, later[0], handled_by)
         if not carry_on(turn, handled_by, _NO_FLOW, just_held=bool(later)):
@@ -246,12 +246,12 @@ class DialogManager:
         await flow.start(turn, intent)
         return flow.name
 
-    async def _tell_wait(self, turn: Turn) -> None:
+    async def _tell_wait(self, turn: Turn, session: Any) -> None:
         """After "a colleague will answer": how long that will honestly take."""
         if self._desk is None:
             return
         waits = self._desk.waits
-        wait = await waits.estimate(turn.session, turn.state.id, utcnow())
+        wait = await waits.estimate(session, turn.state.id, utcnow())
         turn.replies.append(Outbound(key=turn.state.key, text=waits.text(turn.language, wait)))
 
     async def _dispatch(self, turn: Turn) -> str | None:
@@ -366,10 +366,10 @@ class DialogManager:
         return False
 
     async def _suspend(
-        self, turn: Turn, flow: str, step: str | None, slots: dict[str, Any]
+        self, turn: Turn, session: Any, flow: str, step: str | None, slots: dict[str, Any]
     ) -> None:
         """Keep the interrupted flow and the question it had asked (its last message)."""
-        asked = await self._store.last_from_bot(turn.session, turn.state.id)
+        asked = await self._store.last_from_bot(session, turn.state.id)
         turn.state.suspended = {
             "flow": flow, "step": step, "slots": slots, "offered": False,
             "text": asked.text if asked else "",

@@ -1,9 +1,7 @@
-"""What flows may use besides the order core: adapters and use cases, looked up by the
-protocol (or class) they implement. bot.py registers them; a flow asks for what it needs:
-
-    inventory = turn.services.get(Inventory)
-
-Flows stay testable: a test registers a local implementation or a fake.
+"""Adapters and use cases looked up by the protocol (or class) they implement: the
+composition root (bot.py) registers them; the turn's bound shop (dialog/flows/shop.py) and
+the console look them up when used, so that a test that registers a fake is heard at once.
+Flows never see this registry: they ask `turn.shop`.
 """
 
 from __future__ import annotations

@@ -7,13 +7,16 @@ Steps: "need_product" (the name was not found: the next message is tried as a na
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from dialog.events import BACK_IN_STOCK_SENT, record_event
 from dialog.flows.base import Turn, human_button
+from dialog.flows.steps import FlowData, Step, Steps
 from dialog.proactive import ProactiveMessages
 from orders.service import CustomerView, NewCustomer
-from orders.stock import ProductInfo, find_products, product_info, subscribe
+from orders.stock import ProductInfo
 
 MAX_MISSES = 2
 NOT_RESTOCKING = "item_not_restocking"  # the escalation reason when no date is known
@@ -23,44 +26,67 @@ _NOTIFY_WORDS = ("notify", "tell me", "let me know", "powiadom", "daj znać", "d
                  "сообщите", "сообщи", "уведом")
 
 
+class AvailabilityStep(StrEnum):
+    NEED_PRODUCT = "need_product"  # nothing found: which product?
+    CHOOSE = "choose"  # several found: which of them?
+    OFFER_NOTIFY = "offer_notify"  # out of stock: shall we tell you when it is back?
+
+
+@dataclass
+class AvailabilityData(FlowData):
+    misses: int | None = None  # searches that found nothing
+    skus: list[str] | None = None  # the products offered to choose from
+    sku: str | None = None  # the product out of stock
+
+
 class AvailabilityFlow:
     name = "availability"
     intents = frozenset({"product_availability"})
+
+    def __init__(self) -> None:
+        self._steps = Steps(self.name, AvailabilityStep, AvailabilityData, {
+            AvailabilityStep.NEED_PRODUCT: Step(self._product_named, "stock_not_found"),
+            AvailabilityStep.CHOOSE: Step(self._product_chosen, "stock_choose"),
+            AvailabilityStep.OFFER_NOTIFY: Step(self._notify_answer),
+        })
 
     async def start(self, turn: Turn, intent: str) -> None:
         turn.finish()
         await self._lookup(turn, misses=0)
 
     async def resume(self, turn: Turn) -> bool:
-        step, slots = turn.state.step, turn.state.slots
-        if step == "need_product":
-            await self._lookup(turn, misses=int(slots.get("misses", 0)))
+        return await self._steps.resume(turn)
+
+    async def _product_named(self, turn: Turn, data: AvailabilityData) -> bool:
+        await self._lookup(turn, misses=int(data.misses or 0))
+        return True
+
+    async def _product_chosen(self, turn: Turn, data: AvailabilityData) -> bool:
+        offered = set(data.skus or [])
+        found = await turn.shop.find_products(turn.inbound.text, turn.language)
+        chosen = [product for product in found if product.sku in offered]
+        if len(chosen) == 1:
+            self._tell(turn, chosen[0])
             return True
-        if step == "choose":
-            offered = set(slots.get("skus", []))
-            found = await find_products(turn.session, turn.inbound.text, turn.language)
-            chosen = [product for product in found if product.sku in offered]
-            if len(chosen) == 1:
-                self._tell(turn, chosen[0])
-                return True
-            if found:
-                self._answer(turn, found)
-                return True
-            return False
-        if step == "offer_notify":
-            text = turn.inbound.text.lower()
-            intent = turn.understanding.intent if turn.understanding else None
-            if any(word in text for word in _NOTIFY_WORDS) or intent == "affirm":
-                await self._subscribe(turn, str(slots["sku"]))
-                return True
-            if intent == "deny":
-                turn.finish()
-                turn.say("stock_no_thanks")
-                return True
-            found = await find_products(turn.session, turn.inbound.text, turn.language)
-            if found:  # another product
-                self._answer(turn, found)
-                return True
+        if found:
+            self._answer(turn, found)
+            return True
+        return False
+
+    async def _notify_answer(self, turn: Turn, data: AvailabilityData) -> bool:
+        text = turn.inbound.text.lower()
+        intent = turn.understanding.intent if turn.understanding else None
+        if any(word in text for word in _NOTIFY_WORDS) or intent == "affirm":
+            await self._subscribe(turn, str(data.sku))
+            return True
+        if intent == "deny":
+            turn.finish()
+            turn.say("stock_no_thanks")
+            return True
+        found = await turn.shop.find_products(turn.inbound.text, turn.language)
+        if found:  # another product
+            self._answer(turn, found)
+            return True
         return False
 
     async def on_action(self, turn: Turn, argument: str) -> None:
@@ -68,7 +94,7 @@ class AvailabilityFlow:
         if action == "notify" and sku:
             return await self._subscribe(turn, sku)
         if action == "sku" and sku:
-            product = await product_info(turn.session, sku, turn.language)
+            product = await turn.shop.product_info(sku, turn.language)
             if product is not None:
                 return self._tell(turn, product)
             return self._not_found(turn, misses=0)
@@ -76,7 +102,7 @@ class AvailabilityFlow:
         turn.say("stock_no_thanks")
 
     async def _lookup(self, turn: Turn, misses: int) -> None:
-        found = await find_products(turn.session, turn.inbound.text, turn.language)
+        found = await turn.shop.find_products(turn.inbound.text, turn.language)
         if found:
             return self._answer(turn, found)
         self._not_found(turn, misses)
@@ -86,14 +112,14 @@ class AvailabilityFlow:
         if misses >= MAX_MISSES:
             turn.finish()
             return turn.say("stock_not_found_again", human_button(turn))
-        turn.enter(self.name, "need_product", misses=misses)
-        turn.say("stock_not_found", human_button(turn))
+        self._steps.ask(turn, AvailabilityStep.NEED_PRODUCT, AvailabilityData(misses=misses),
+                        human_button(turn))
 
     def _answer(self, turn: Turn, found: list[ProductInfo]) -> None:
         if len(found) == 1:
             return self._tell(turn, found[0])
-        turn.enter(self.name, "choose", skus=[product.sku for product in found])
-        turn.say("stock_choose", *(
+        data = AvailabilityData(skus=[product.sku for product in found])
+        self._steps.ask(turn, AvailabilityStep.CHOOSE, data, *(
             turn.button_plain(product.name, f"{self.name}:sku:{product.sku}") for product in found
         ))
 
@@ -101,7 +127,8 @@ class AvailabilityFlow:
         if product.in_stock:
             turn.finish()
             return turn.say("stock_in_stock", name=product.name, count=product.available)
-        turn.enter(self.name, "offer_notify", sku=product.sku)
+        data = AvailabilityData(sku=product.sku)
+        self._steps.enter(turn, AvailabilityStep.OFFER_NOTIFY, data)
         buttons = (turn.button("stock_button_notify", f"{self.name}:notify:{product.sku}"),
                    turn.button("stock_button_no_thanks", f"{self.name}:no"))
         if product.expected_date is not None:
@@ -113,13 +140,13 @@ class AvailabilityFlow:
 
     async def _subscribe(self, turn: Turn, sku: str) -> None:
         turn.finish()
-        product = await product_info(turn.session, sku, turn.language)
+        product = await turn.shop.product_info(sku, turn.language)
         if product is None:
             return self._not_found(turn, misses=MAX_MISSES)
         if product.in_stock:  # it came back meanwhile
             return self._tell(turn, product)
         customer_id = await _customer_of(turn)
-        if await subscribe(turn.session, customer_id, sku):
+        if await turn.shop.subscribe(customer_id, sku):
             turn.say("stock_subscribed", name=product.name)
         else:
             turn.say("stock_already_subscribed", name=product.name)
@@ -133,14 +160,13 @@ async def _customer_of(turn: Turn) -> int:
         return state.customer_id
     sender = turn.inbound.sender
     email = sender if state.key.channel == "email" and sender and "@" in sender else None
-    customer = await turn.orders.find_or_create_customer(
-        turn.session,
+    customer_id = await turn.shop.customer_id_for(
         NewCustomer(name=f"{state.key.channel} guest", email=email, language=turn.language),
     )
     if sender and email is None:
-        await turn.orders.link_identity(turn.session, customer.id, state.key.channel, sender)
-    state.customer_id = customer.id
-    return customer.id
+        await turn.shop.link_identity(customer_id, state.key.channel, sender)
+    state.customer_id = customer_id
+    return customer_id
 
 
 class BackInStockMessages:

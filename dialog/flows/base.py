@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from dialog.events import PendingEvent
+from dialog.flows.shop import Shop
 from dialog.messages import Button, Inbound, Outbound
 from dialog.nlu import Understanding
-from dialog.services import Services
 from dialog.store import ConversationState
 from dialog.texts import Texts
-from orders.service import OrderService
 
 
 @dataclass
@@ -22,11 +21,9 @@ class Turn:
     inbound: Inbound
     understanding: Understanding | None
     state: ConversationState
-    session: Any  # the turn's one transaction; flows only hand it to the order service
-    orders: OrderService
+    shop: Shop  # the shop's use cases in this turn's one transaction
     texts: Texts
     shop_name: str
-    services: Services = field(default_factory=Services)
     replies: list[Outbound] = field(default_factory=list)
     events: list[PendingEvent] = field(default_factory=list)  # written with the transcript
     misunderstood: bool = False  # the fallback answered: nothing understood the message
@@ -63,8 +60,9 @@ class Turn:
         self.events.append(PendingEvent(kind, subject, value, handoff_id))
 
     def enter(self, flow: str, step: str, **slots: Any) -> None:
-        """Make `flow` the active flow, waiting at `step` for the customer's next message."""
-        self.state.flow, self.state.step, self.state.slots = flow, step, dict(slots)
+        """Make `flow` the active flow, waiting at `step` for the customer's next message.
+        A declared step (a StrEnum) is kept as its plain string, as the state stores it."""
+        self.state.flow, self.state.step, self.state.slots = flow, str(step), dict(slots)
 
     def finish(self) -> None:
         self.state.flow, self.state.step, self.state.slots = None, None, {}

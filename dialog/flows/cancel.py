@@ -8,31 +8,49 @@ the strong level (docs/security.md), and the customer hears of it in their own c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
+
 from dialog import events
 from dialog.change_notices import tell_owner_of_change
 from dialog.flows.base import Turn, human_button
-from dialog.flows.status import ORDER_INTENTS, OrderIdentification, numbers, owns, proofs
-from dialog.flows.strong_proof import (
-    CODE_STEP,
+from dialog.flows.identify import (
+    ORDER_INTENTS,
+    IdentifyStep,
+    OrderIdentification,
     answer_code,
     ask_code,
     is_code_answer,
+    numbers,
+    owns,
+    proofs,
     strongly_owns,
 )
-from dialog.messages import Button
+from dialog.flows.steps import FlowData, Step, Steps
 from orders.cancellation import (
     CANCELLABLE,
     AlreadyCancelled,
     AlreadyShipped,
     Cancellation,
-    cancel_order,
 )
-from orders.payments import Payments
 from orders.service import OrderError, OrderView
 from orders.states import IllegalTransition, OrderStatus
 
 ANSWER_CONFIDENCE = 0.5  # a yes or no the NLU is at least this sure of
 CAUSE = "cancelled by the customer in the chat"
+
+
+class CancelStep(StrEnum):
+    NEED_NUMBER = IdentifyStep.NEED_NUMBER.value
+    NEED_PROOF = IdentifyStep.NEED_PROOF.value
+    CHOOSE = IdentifyStep.CHOOSE.value
+    NEED_CODE = IdentifyStep.NEED_CODE.value  # a refund needs the strong proof
+    CONFIRM = "confirm"  # "Cancel order A-1002?"
+
+
+@dataclass
+class CancelData(FlowData):
+    number: str = ""
 
 
 class CancelFlow:
@@ -41,6 +59,15 @@ class CancelFlow:
 
     def __init__(self) -> None:
         self._identify = OrderIdentification(self.name, self.intents)
+        identified = self._identify.step(self._offer)
+        self._steps = Steps(self.name, CancelStep, CancelData, {
+            CancelStep.NEED_NUMBER: identified,
+            CancelStep.NEED_PROOF: identified,
+            CancelStep.CHOOSE: identified,
+            CancelStep.NEED_CODE: Step(self._code),
+            CancelStep.CONFIRM: Step(self._confirm, "cancel_ask", (
+                ("cancel_button_yes", "yes:{number}"), ("cancel_button_no", "no:{number}"))),
+        })
 
     async def start(self, turn: Turn, intent: str) -> None:
         turn.finish()
@@ -49,22 +76,19 @@ class CancelFlow:
             await self._offer(turn, order)
 
     async def resume(self, turn: Turn) -> bool:
-        if turn.state.step in OrderIdentification.STEPS:
-            answered, order = await self._identify.answer(turn)
+        return await self._steps.resume(turn)
+
+    async def _code(self, turn: Turn, data: CancelData) -> bool:
+        if not is_code_answer(turn):
+            return False
+        if await answer_code(turn) is not None:
+            order = await turn.shop.get_order(data.number)
             if order is not None:
                 await self._offer(turn, order)
-            return answered
-        if turn.state.step == CODE_STEP:
-            if not is_code_answer(turn):
-                return False
-            if await answer_code(turn) is not None:
-                order = await turn.orders.get_order(turn.session, turn.state.slots["number"])
-                if order is not None:
-                    await self._offer(turn, order)
-            return True
-        if turn.state.step != "confirm":
-            return False
-        number = str(turn.state.slots["number"])
+        return True
+
+    async def _confirm(self, turn: Turn, data: CancelData) -> bool:
+        number = data.number
         intent = _intent(turn)
         if intent in ORDER_INTENTS and intent not in self.intents:
             return False  # "where is my order A-1014?": another question, not an answer
@@ -83,14 +107,14 @@ class CancelFlow:
             turn.finish()
             turn.say("cancel_kept", number=number)
         else:
-            turn.say("cancel_reask", *self._answers(turn, number), number=number)
+            self._steps.ask(turn, CancelStep.CONFIRM, data, prompt="cancel_reask", number=number)
         return True
 
     async def on_action(self, turn: Turn, argument: str) -> None:
         answer, _, number = argument.partition(":")
         if answer not in ("yes", "no"):  # a number picked from the customer's orders
             return await self._pick(turn, argument)
-        order = await turn.orders.get_order(turn.session, number)
+        order = await turn.shop.get_order(number)
         if order is None or not owns(turn, order):
             return await self._pick(turn, number)
         if answer == "no":
@@ -110,13 +134,12 @@ class CancelFlow:
         if order.status in CANCELLABLE and _refunds(order) and not strongly_owns(turn, order):
             return await ask_code(turn, self.name, order, then="offer")
         if order.status in CANCELLABLE:
-            turn.enter(self.name, "confirm", number=number)
+            data = CancelData(number)
             due = order.total_minor - order.refunded_minor
             if order.payment_status == "paid" and due > 0:
-                amount = turn.money(due, order.currency)
-                return turn.say("cancel_ask_paid", *self._answers(turn, number),
-                                number=number, amount=amount)
-            return turn.say("cancel_ask", *self._answers(turn, number), number=number)
+                return self._steps.ask(turn, CancelStep.CONFIRM, data, prompt="cancel_ask_paid",
+                                       number=number, amount=turn.money(due, order.currency))
+            return self._steps.ask(turn, CancelStep.CONFIRM, data, number=number)
         turn.finish()
         self._refuse(turn, number, order.status)
 
@@ -134,15 +157,11 @@ class CancelFlow:
 
     async def _cancel(self, turn: Turn, number: str) -> None:
         turn.finish()
-        order = await turn.orders.get_order(turn.session, number)
+        order = await turn.shop.get_order(number)
         if order is not None and _refunds(order) and not strongly_owns(turn, order):
             return await self._offer(turn, order)  # paid meanwhile: the code first
         try:
-            payments: Payments | None = turn.services.get(Payments)
-        except LookupError:
-            payments = None
-        try:
-            done = await cancel_order(turn.session, turn.orders, payments, number, CAUSE)
+            done = await turn.shop.cancel_order(number, CAUSE)
         except AlreadyShipped as refused:
             return self._refuse(turn, number, refused.status)
         except AlreadyCancelled:
@@ -167,11 +186,6 @@ class CancelFlow:
                             amount=turn.money(done.refunded_minor, order.currency))
         turn.say("cancel_done", number=order.number)
 
-    def _answers(self, turn: Turn, number: str) -> tuple[Button, Button]:
-        return (
-            turn.button("cancel_button_yes", f"{self.name}:yes:{number}"),
-            turn.button("cancel_button_no", f"{self.name}:no:{number}"),
-        )
 
 
 def _refunds(order: OrderView) -> bool:

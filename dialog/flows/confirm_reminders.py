@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from dialog.events import CONFIRMATION_SENT, record_event
-from dialog.flows.confirm import ConfirmFlow, Money, job_key, summary_params
+from dialog.flows.confirm_plan import FLOW, ConfirmStep, Money, job_key, summary_params
 from dialog.proactive import ProactiveMessages
 from dialog.store import ConversationStore
 from dialog.texts import Texts
@@ -48,7 +48,7 @@ class ConfirmationStarter:
         order = await with_names_in(session, order, customer.language)
         state = await self._proactive.tell(
             session, customer, "confirm_request", *BUTTONS,
-            flow=(ConfirmFlow.name, "begin", {"number": order.number, "plan": {}}),
+            flow=(FLOW, ConfirmStep.BEGIN, {"number": order.number, "plan": {}}),
             **summary_params(order, self._money(customer)),
         )
         await record_event(session, CONFIRMATION_SENT, state.id, subject=order.number)
@@ -62,7 +62,7 @@ class ConfirmationStarter:
     async def stop(self, session: Any, order: OrderView) -> None:
         """The shop confirmed or cancelled the order: no reminder, no escalation. The question
         stays the conversation's, so that an answer to it (a press of its old button) is told
-        the order is confirmed or cancelled already (ConfirmFlow._not_pending)."""
+        the order is confirmed or cancelled already (ConfirmFlow._not_pending in confirm.py)."""
         await cancel(session, job_key(order.number))
 
     async def remind(self, session: Any, payload: dict[str, Any]) -> None:
@@ -73,7 +73,7 @@ class ConfirmationStarter:
         assert self._proactive is not None
         await self._proactive.tell(
             session, customer, "confirm_reminder", *BUTTONS,
-            flow=(ConfirmFlow.name, "begin", {"number": order.number, "plan": {}}),
+            flow=(FLOW, ConfirmStep.BEGIN, {"number": order.number, "plan": {}}),
             number=order.number, total=summary_params(order, self._money(customer))["total"],
         )
 

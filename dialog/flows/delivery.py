@@ -1,164 +1,70 @@
-"""Delivery questions (method, day, slot, store, pickup point), shared by the order
-confirmation, and the change-delivery flow that uses them until the order ships."""
+"""Change the delivery of an order until it ships: the delivery questions
+(dialog/flows/delivery_questions.py) for an order found and proven (dialog/flows/identify.py)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from dialog import events
 from dialog.change_notices import tell_owner_of_change
-from dialog.dates import parse_day, parse_slot
 from dialog.flows.base import Turn, human_button
 from dialog.flows.choices import AnswerFirst, another_request, ask, ask_again, picked
-from dialog.flows.status import OrderIdentification, numbers, owns, proofs
-from dialog.flows.strong_proof import (
-    CODE_STEP,
+from dialog.flows.delivery_questions import (
+    NOT_AN_ANSWER,
+    DeliveryQuestion,
+    answer,
+    ask_day,
+    ask_method,
+    describe,
+    method_word,
+    to_plan,
+)
+from dialog.flows.identify import (
+    IdentifyStep,
+    OrderIdentification,
     answer_code,
     ask_code,
     is_code_answer,
+    numbers,
+    owns,
+    proofs,
     strongly_owns,
 )
-from orders.confirmation import ConfirmationSettings
+from dialog.flows.steps import FlowData, Step, Steps
 from orders.delivery import (
     CHANGEABLE,
     AlreadyShipped,
     BadDelivery,
-    DeliveryPlan,
     NotChangeable,
-    change_delivery,
     split_address,
-    working_days,
 )
-from orders.inventory import Inventory, InventoryUnavailable
+from orders.inventory import InventoryUnavailable
 from orders.service import OrderView
 from orders.states import OrderStatus
 
-STEPS = ("method", "day", "slot", "store", "point")
-ALLOWED_DAYS = 10  # free text may name any of the next ten working days
-NOT_AN_ANSWER = "not an answer"
+
+class DeliveryStep(StrEnum):
+    NEED_NUMBER = IdentifyStep.NEED_NUMBER.value
+    NEED_PROOF = IdentifyStep.NEED_PROOF.value
+    NEED_CODE = IdentifyStep.NEED_CODE.value  # a new method or address needs the strong proof
+    WHAT = "what"  # the day, the method or the address?
+    ADDRESS = "address"
+    # The delivery questions (delivery_questions.py), the plan growing in the data.
+    METHOD = DeliveryQuestion.METHOD.value
+    DAY = DeliveryQuestion.DAY.value
+    SLOT = DeliveryQuestion.SLOT.value
+    STORE = DeliveryQuestion.STORE.value
+    POINT = DeliveryQuestion.POINT.value
 
 
-def ask_method(turn: Turn, flow: str, slots: dict[str, Any], store: bool = True) -> None:
-    options = [("courier", turn.text("delivery_option_courier")),
-               ("pickup_point", turn.text("delivery_option_pickup_point"))]
-    if store:
-        options.append(("store", turn.text("delivery_option_store")))
-    ask(turn, flow, "method", "delivery_ask_method", options, slots)
-
-
-def ask_day(turn: Turn, flow: str, slots: dict[str, Any], today: date) -> None:
-    options = [(day.isoformat(), turn.texts.date(turn.language, day_start(day)))
-               for day in working_days(today)]
-    ask(turn, flow, "day", "delivery_ask_day", options, slots)
-
-
-async def answer(
-    turn: Turn, flow: str, value: str | None, order: OrderView
-) -> dict[str, Any] | str | None:
-    """Handle an answer at a delivery step: the complete plan, None when another question
-    was asked, or NOT_AN_ANSWER."""
-    settings = turn.services.get(ConfirmationSettings)
-    inventory = turn.services.get(Inventory)
-    slots = dict(turn.state.slots)
-    plan = dict(slots.get("plan") or {})
-    today = settings.clock().date()
-    step = turn.state.step
-    text = turn.inbound.text
-    if step == "method":
-        value = value or picked(turn) or _method_word(text)
-        if value is None:
-            return NOT_AN_ANSWER
-        plan.update(method=value, date=None, slot=None, location=None, location_name=None)
-        slots["plan"] = plan
-        if value == "courier":
-            ask_day(turn, flow, slots, today)
-        elif value == "pickup_point":
-            points = await inventory.pickup_points(turn.session, order.postcode)
-            ask(turn, flow, "point", "delivery_ask_point",
-                [(p.id, f"{p.name}, {p.address}") for p in points], slots)
-        else:
-            wanted = {line.sku: line.quantity for line in order.lines}
-            stores = await inventory.stores_with(turn.session, wanted)
-            if not stores:
-                turn.say("delivery_no_store")
-                ask_method(turn, flow, slots, store=False)
-                return None
-            ask(turn, flow, "store", "delivery_ask_store",
-                [(s.id, f"{s.name}, {s.address}") for s in stores], slots)
-        return None
-    if step == "day":
-        chosen = value or picked(turn)
-        day = date.fromisoformat(chosen) if chosen else parse_day(text, today)
-        if day is None:
-            return NOT_AN_ANSWER
-        if day not in working_days(today, ALLOWED_DAYS):
-            turn.say("delivery_bad_day")
-            ask_day(turn, flow, slots, today)
-            return None
-        plan["date"] = day.isoformat()
-        slots["plan"] = plan
-        slot = None if chosen else parse_slot(text, settings.delivery_slots)
-        if slot is not None:
-            plan["slot"] = slot
-            return plan
-        ask(turn, flow, "slot", "delivery_ask_slot",
-            [(s, s) for s in settings.delivery_slots], slots,
-            date=turn.texts.date(turn.language, day_start(day)))
-        return None
-    if step == "slot":
-        slot = value or picked(turn) or parse_slot(text, settings.delivery_slots)
-        if slot is None or slot not in settings.delivery_slots:
-            return NOT_AN_ANSWER
-        plan["slot"] = slot
-        return plan
-    if step in ("store", "point"):
-        value = value or picked(turn)
-        names = dict((argument, title) for argument, title in slots.get("options", []))
-        if value is None or value not in names:
-            return NOT_AN_ANSWER
-        plan.update(location=value, location_name=names[value])
-        return plan
-    return NOT_AN_ANSWER
-
-
-def describe(turn: Turn, plan: dict[str, Any]) -> str:
-    method = plan.get("method")
-    if method == "courier" and plan.get("date"):
-        day = turn.texts.date(turn.language, day_start(date.fromisoformat(plan["date"])))
-        return turn.text("delivery_courier_text", date=day, slot=plan.get("slot") or "")
-    if method == "pickup_point":
-        return turn.text("delivery_point_text", place=plan.get("location_name") or "")
-    if method == "store":
-        return turn.text("delivery_store_text", place=plan.get("location_name") or "")
-    return turn.text("delivery_option_courier")
-
-
-def to_plan(plan: dict[str, Any]) -> DeliveryPlan:
-    return DeliveryPlan(
-        method=plan.get("method") or "courier",
-        delivery_date=date.fromisoformat(plan["date"]) if plan.get("date") else None,
-        delivery_slot=plan.get("slot"),
-        pickup_location=plan.get("location"),
-    )
-
-
-def day_start(day: date) -> datetime:
-    """The day as a datetime, for Texts.date."""
-    return datetime(day.year, day.month, day.day)
-
-
-def _method_word(text: str) -> str | None:
-    lowered = text.lower()
-    for method, words in (
-        ("pickup_point", ("pickup point", "parcel", "locker", "paczkomat", "punkt", "пункт",
-                          "постамат")),
-        ("store", ("store", "shop", "sklep", "магазин")),
-        ("courier", ("courier", "kurier", "курьер", "door", "home", "dom", "дом")),
-    ):
-        if any(word in lowered for word in words):
-            return method
-    return None
+@dataclass
+class DeliveryData(FlowData):
+    number: str | None = None
+    plan: dict[str, Any] | None = None  # method, date, slot, location chosen so far
+    options: list[list[str]] | None = None  # the question's (argument, title) pairs
+    asked: list[Any] | None = None  # its text key and params, to ask it again
 
 
 class DeliveryFlow:
@@ -173,35 +79,54 @@ class DeliveryFlow:
 
     def __init__(self) -> None:
         self._identify = OrderIdentification(self.name, frozenset({"change_delivery"}))
+        identified = self._identify.step(self._offer)
+        question = Step[DeliveryData](self._question_answer)
+        self._steps = Steps(self.name, DeliveryStep, DeliveryData, {
+            DeliveryStep.NEED_NUMBER: identified,
+            DeliveryStep.NEED_PROOF: identified,
+            DeliveryStep.NEED_CODE: Step(self._code),
+            DeliveryStep.WHAT: Step(self._what_answer, "delivery_change_what"),
+            DeliveryStep.ADDRESS: Step(self._address_answer, "delivery_ask_address"),
+            DeliveryStep.METHOD: question,
+            DeliveryStep.DAY: question,
+            DeliveryStep.SLOT: question,
+            DeliveryStep.STORE: question,
+            DeliveryStep.POINT: question,
+        })
 
     async def start(self, turn: Turn, intent: str) -> None:
         await self._open(turn, numbers(turn), proofs(turn, loose=False))
 
     async def resume(self, turn: Turn) -> bool:
-        step = turn.state.step
-        if step in ("need_number", "need_proof"):
-            answered, found = await self._identify.answer(turn)
-            if found is not None:
-                await self._offer(turn, found)
-            return answered
+        return await self._steps.resume(turn)
+
+    async def _code(self, turn: Turn, data: DeliveryData) -> bool:
+        order = await self._order(turn)
+        if order is None or not is_code_answer(turn):
+            return False
+        then = await answer_code(turn)
+        if then is not None:
+            await self._what(turn, order, then)
+        return True
+
+    async def _what_answer(self, turn: Turn, data: DeliveryData) -> bool:
         order = await self._order(turn)
         if order is None:
             return False
-        if step == CODE_STEP:
-            if not is_code_answer(turn):
-                return False
-            then = await answer_code(turn)
-            if then is not None:
-                await self._what(turn, order, then)
-            return True
-        if step == "what":
-            choice = picked(turn) or _what_word(turn.inbound.text)
-            if choice is None:
-                return self._not_answered(turn)
-            await self._what(turn, order, choice)
-            return True
-        if step == "address":
-            return await self._address(turn, order)
+        choice = picked(turn) or _what_word(turn.inbound.text)
+        if choice is None:
+            return self._not_answered(turn)
+        await self._what(turn, order, choice)
+        return True
+
+    async def _address_answer(self, turn: Turn, data: DeliveryData) -> bool:
+        order = await self._order(turn)
+        return order is not None and await self._address(turn, order)
+
+    async def _question_answer(self, turn: Turn, data: DeliveryData) -> bool:
+        order = await self._order(turn)
+        if order is None:
+            return False
         outcome = await answer(turn, self.name, None, order)
         if outcome == NOT_AN_ANSWER:
             return self._not_answered(turn)
@@ -239,9 +164,9 @@ class DeliveryFlow:
         # Which of their own orders: the one still open, or a choice of them.
         mine: list[OrderView] = []
         if state.customer_id is not None:
-            mine = await turn.orders.orders_of_customer(turn.session, state.customer_id)
+            mine = await turn.shop.orders_of_customer(state.customer_id)
         for number in state.verified_orders:
-            order = await turn.orders.get_order(turn.session, number)
+            order = await turn.shop.get_order(number)
             if order is not None and order.number not in {o.number for o in mine}:
                 mine.append(order)
         open_orders = [o for o in mine if o.status in CHANGEABLE]
@@ -255,8 +180,8 @@ class DeliveryFlow:
             ])
         if mine:
             return await self._offer(turn, mine[0])
-        turn.enter(self.name, "need_number")
-        turn.say("ask_order_number")
+        self._steps.ask(turn, DeliveryStep.NEED_NUMBER, DeliveryData(),
+                        prompt="ask_order_number")
 
     async def _offer(self, turn: Turn, order: OrderView) -> None:
         if order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
@@ -274,7 +199,7 @@ class DeliveryFlow:
         ], {"number": order.number}, number=order.number)
 
     async def _what(self, turn: Turn, order: OrderView, choice: str) -> None:
-        settings = turn.services.get(ConfirmationSettings)
+        settings = turn.shop.settings
         if not _basic_change(choice, order) and not strongly_owns(turn, order):
             return await ask_code(turn, self.name, order, then=choice)
         slots = {"number": order.number, "plan": {}}
@@ -282,8 +207,7 @@ class DeliveryFlow:
             slots["plan"] = {"method": "courier"}
             ask_day(turn, self.name, slots, settings.clock().date())
         elif choice == "address":
-            turn.enter(self.name, "address", **slots)
-            turn.say("delivery_ask_address")
+            self._steps.ask(turn, DeliveryStep.ADDRESS, DeliveryData(order.number, plan={}))
         else:
             ask_method(turn, self.name, slots)
 
@@ -300,15 +224,12 @@ class DeliveryFlow:
 
     async def _apply(self, turn: Turn, order: OrderView, plan: dict[str, Any] | None,
                      address: str | None = None, postcode: str = "") -> None:
-        settings = turn.services.get(ConfirmationSettings)
         strong = address is not None or (plan or {}).get("method") != order.delivery_method
         if strong and not strongly_owns(turn, order):  # a button of an older question
             return await ask_code(turn, self.name, order, then="address" if address else "method")
         try:
-            changed = await change_delivery(
-                turn.session, turn.orders, turn.services.get(Inventory), order.number,
-                to_plan(plan) if plan is not None else None, settings.delivery_slots,
-                settings.clock().date(),
+            changed = await turn.shop.change_delivery(
+                order.number, to_plan(plan) if plan is not None else None,
                 address=split_address(address, postcode) if address else None,
             )
         except AlreadyShipped as shipped:
@@ -336,8 +257,8 @@ class DeliveryFlow:
             tell_owner_of_change(turn, changed, "notice_delivery_changed")
 
     async def _order(self, turn: Turn) -> OrderView | None:
-        number = turn.state.slots.get("number")
-        order = await turn.orders.get_order(turn.session, number) if number else None
+        number = self._steps.data(turn).number
+        order = await turn.shop.get_order(number) if number else None
         return order if order is not None and owns(turn, order) else None
 
     def _not_answered(self, turn: Turn) -> bool:
@@ -357,7 +278,7 @@ def _what_word(text: str) -> str | None:
     lowered = text.lower()
     if any(w in lowered for w in ("address", "adres", "адрес")):
         return "address"
-    if _method_word(text) is not None or any(w in lowered for w in ("method", "sposób", "способ")):
+    if method_word(text) is not None or any(w in lowered for w in ("method", "sposób", "способ")):
         return "method"
     if any(w in lowered for w in ("day", "time", "slot", "dzień", "termin", "godzin", "день",
                                   "время", "дат")):

@@ -8,7 +8,7 @@ person, and one who picks an offered button is understood (the count starts agai
 from __future__ import annotations
 
 from dialog.flows.base import Turn, human_button, track_button
-from dialog.flows.handoff import hand_over
+from dialog.flows.escalation import hand_over
 
 MISSES_BEFORE_HANDOFF = 2
 

@@ -7,13 +7,17 @@ orders and their conversations stay out of its reach.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from dialog.flows.base import Turn, human_button, track_button
-from dialog.flows.status import StatusFlow
 
 
 class LinkFlow:
     name = "link"
     intents: frozenset[str] = frozenset()
+
+    def __init__(self, tell_status: Callable[[Turn, str], Awaitable[None]]) -> None:
+        self._tell_status = tell_status  # of the linked order, as the status flow tells it
 
     async def start(self, turn: Turn, intent: str) -> None:
         return None
@@ -22,7 +26,7 @@ class LinkFlow:
         return False
 
     async def on_action(self, turn: Turn, argument: str) -> None:
-        order = await turn.orders.order_by_link_token(turn.session, argument) if argument else None
+        order = await turn.shop.order_by_link_token(argument) if argument else None
         if order is None:
             turn.say("link_invalid", track_button(turn), human_button(turn))
             return
@@ -33,4 +37,4 @@ class LinkFlow:
         state.language = order.customer_language
         # Said every time, so that a chat never follows another order without being told.
         turn.say("linked", name=order.customer_name.split()[0], number=order.number)
-        await StatusFlow().on_action(turn, order.number)
+        await self._tell_status(turn, order.number)

@@ -9,19 +9,20 @@ verified or linked customer needs nothing more). Steps: "need_number", "need_pro
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 from dialog.events import PAYMENT_REMINDER_SENT, record_event
 from dialog.flows.base import Turn, human_button
-from dialog.flows.status import OrderIdentification, numbers, proofs
+from dialog.flows.identify import IdentifyStep, OrderIdentification, numbers, proofs
+from dialog.flows.steps import FlowData, Step, Steps
 from dialog.proactive import ProactiveMessages
 from dialog.store import ConversationStore
 from dialog.texts import Texts
-from orders.billing import ACCEPTED_METHODS, Invoices, is_unpaid
-from orders.catalogue import with_names_in
-from orders.confirmation import ConfirmationSettings
-from orders.payments import PaymentFailed, Payments, create_payment_link
+from orders.billing import ACCEPTED_METHODS, is_unpaid
+from orders.payments import PaymentFailed
 from orders.service import OrderView, customer_of
 from orders.states import OrderStatus
 
@@ -50,12 +51,29 @@ def format_date(texts: Texts, language: str, day: date) -> str:
     return day.strftime(texts.get(language, "date_format"))
 
 
+class PaymentStep(StrEnum):
+    """Only the identification's (a customer choosing among their orders gets buttons that
+    carry the topic: no step waits for them)."""
+
+    NEED_NUMBER = IdentifyStep.NEED_NUMBER.value
+    NEED_PROOF = IdentifyStep.NEED_PROOF.value
+
+
+@dataclass
+class PaymentData(FlowData):
+    topic: str = STATUS  # what the customer asked about the order
+    number: str | None = None  # the order being proven (at NEED_PROOF)
+
+
 class PaymentFlow:
     name = "payment"
     intents = frozenset({"payment"})
 
     def __init__(self) -> None:
         self._identify = OrderIdentification(self.name, self.intents)
+        identified = Step[PaymentData](self._identified, "ask_order_number")
+        self._steps = Steps(self.name, PaymentStep, PaymentData,
+                            {step: identified for step in PaymentStep})
 
     async def start(self, turn: Turn, intent: str) -> None:
         turn.finish()
@@ -65,9 +83,10 @@ class PaymentFlow:
         await self._find(turn, topic, numbers(turn), proofs(turn, loose=False))
 
     async def resume(self, turn: Turn) -> bool:
-        if turn.state.step not in ("need_number", "need_proof"):
-            return False
-        topic = str(turn.state.slots.get("topic", STATUS))
+        return await self._steps.resume(turn)
+
+    async def _identified(self, turn: Turn, data: PaymentData) -> bool:
+        topic = str(data.topic)
         answered, order = await self._identify.answer(turn, topic=topic)
         if order is not None:
             await self._answer(turn, order, topic)
@@ -100,10 +119,10 @@ class PaymentFlow:
 
     async def _customer_orders(self, turn: Turn, topic: str) -> None:
         assert turn.state.customer_id is not None
-        orders = await turn.orders.orders_of_customer(turn.session, turn.state.customer_id)
+        orders = await turn.shop.orders_of_customer(turn.state.customer_id)
         if not orders:
-            turn.enter(self.name, "need_number", topic=topic)
-            return turn.say("no_orders")
+            return self._steps.ask(turn, PaymentStep.NEED_NUMBER, PaymentData(topic),
+                                   prompt="no_orders")
         unpaid = [order for order in orders if is_unpaid(order)]
         if len(orders) == 1 or len(unpaid) == 1:
             return await self._answer(turn, (unpaid or orders)[0], topic)
@@ -135,7 +154,7 @@ class PaymentFlow:
         pay = turn.button("payment_button_pay", f"{self.name}:{LINK}:{number}")
         method = _method_name(turn, order.payment_method)
         if order.payment_due_date is not None:
-            today = turn.services.get(ConfirmationSettings).clock().date()
+            today = turn.shop.today()
             overdue = order.payment_due_date < today
             return turn.say(
                 "payment_status_overdue" if overdue else "payment_status_unpaid_due",
@@ -151,8 +170,7 @@ class PaymentFlow:
         if order.status is OrderStatus.CANCELLED:
             return turn.say("payment_status_cancelled", number=order.number)
         try:
-            url = await create_payment_link(turn.session, turn.orders,
-                                            turn.services.get(Payments), order)
+            url = await turn.shop.payment_link(order)
         except PaymentFailed:
             return turn.say("payment_link_failed", human_button(turn))
         amount = turn.money(order.total_minor, order.currency)
@@ -160,7 +178,7 @@ class PaymentFlow:
 
     async def _invoice(self, turn: Turn, order: OrderView) -> None:
         language, texts = turn.language, turn.texts
-        order = await with_names_in(turn.session, order, language)
+        order = await turn.shop.with_names(order, language)
 
         def money(minor: int) -> str:
             return turn.money(minor, order.currency)
@@ -183,8 +201,8 @@ class PaymentFlow:
             lines.append(turn.text("payment_invoice_due",
                                    date=format_date(texts, language, order.payment_due_date)))
         paid = order.payment_status == "paid"
-        url = await turn.services.get(Invoices).invoice_url(
-            turn.session, order, turn.text("payment_invoice_title", number=order.number), lines,
+        url = await turn.shop.invoice_url(
+            order, turn.text("payment_invoice_title", number=order.number), lines,
             turn.text("payment_invoice_paid") if paid else turn.text("payment_invoice_unpaid"),
         )
         turn.say("payment_invoice", number=order.number, url=url)

@@ -31,7 +31,7 @@ def with_question(texts: Texts, language: str, text: str) -> str:
 
 async def offer_on_goodbye(turn: Turn, text: str) -> None:
     """Say the goodbye `text`, with the rating question unless one was asked lately."""
-    offer = await events.latest_rating_offer(turn.session, turn.state.id)
+    offer = await turn.shop.latest_rating_offer(turn.state.id)
     if offer is not None and utcnow() - offer.at < OFFER_AGAIN_AFTER:
         turn.replies.append(Outbound(key=turn.state.key, text=text))
         return
@@ -53,7 +53,7 @@ class RatingFlow:
 
     async def on_action(self, turn: Turn, argument: str) -> None:
         score = int(argument) if argument.isdigit() else 0
-        offer = await events.latest_rating_offer(turn.session, turn.state.id)
+        offer = await turn.shop.latest_rating_offer(turn.state.id)
         if score not in SCORES or offer is None:
             return turn.say("rating_not_offered")
         if offer.rated:

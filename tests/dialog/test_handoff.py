@@ -279,6 +279,6 @@ async def test_a_conversation_goes_to_the_operators_three_times_an_hour_at_most(
         "last hour"]
 
     later = datetime.now(ZoneInfo("UTC")) + timedelta(minutes=61)
-    monkeypatch.setattr("dialog.flows.handoff.utcnow", lambda: later)
+    monkeypatch.setattr("dialog.flows.escalation.utcnow", lambda: later)
     assert "passing you to a colleague" in await chat.say("talk to a person")
     assert (await status_of(bot, chat))[0] == "escalated"

@@ -59,7 +59,7 @@ def test_every_key_flows_use_exists() -> None:
 
 def test_every_key_built_from_a_code_exists() -> None:
     """f"confirm_voucher_{reason}" and the like: a key for every code the order core has."""
-    from dialog.flows.confirm import PAYMENTS
+    from dialog.flows.confirm_plan import PAYMENTS
     from dialog.nlu.requests import ACTIONABLE
     from orders.billing import ACCEPTED_METHODS
     from orders.returns import METHODS, REASONS

@@ -139,7 +139,7 @@ class DialogManager:
                     if state.status != "claimed":
                         handled_by = await self._route(turn, uow, later)
                     if status_before == "bot" and state.status == "escalated":
-                        await self._tell_wait(turn)
+                        await self._tell_wait(turn, uow)
                     proven = [n for n in dict.fromkeys(state.verified_orders + state.strong_orders)
                               if n not in proven_before]
                     if proven:  # its news may come here (if strong), an erasure finds it
@@ -252,12 +252,12 @@ class DialogManager:
         await flow.start(turn, intent)
         return flow.name
 
-    async def _tell_wait(self, turn: Turn) -> None:
+    async def _tell_wait(self, turn: Turn, uow: Repositories) -> None:
         """After "a colleague will answer": how long that will honestly take."""
         if self._desk is None:
             return
         waits = self._desk.waits
-        wait = await waits.estimate(turn.session, turn.state.id, utcnow())
+        wait = await waits.estimate(uow, turn.state.id, utcnow())
         turn.replies.append(Outbound(key=turn.state.key, text=waits.text(turn.language, wait)))
 
     async def _dispatch(self, turn: Turn) -> str | None:

@@ -126,6 +126,23 @@ class Handoffs(Protocol):
     ) -> int: ...
 
 
+class HandoffQueue(Protocol):
+    """The figures of the operators' queue that a wait estimate needs."""
+
+    async def waiting_ahead(self, conversation_id: int, now: datetime) -> int:
+        """Escalated conversations still waiting that were escalated before this one (or
+        before `now`, if it has no open handoff)."""
+        ...
+
+    async def recent_handling(self, count: int) -> list[tuple[datetime, datetime]]:
+        """(claimed, ended) of the last `count` finished handoffs."""
+        ...
+
+    async def operators_at_work(self, since: datetime) -> int:
+        """Operators holding a conversation now or who finished one after `since`."""
+        ...
+
+
 class Events(Protocol):
     async def add(
         self, conversation_id: int | None, events: list[PendingEvent], at: datetime
@@ -141,6 +158,7 @@ class Repositories(Protocol):
     outbox: OutboxRecords
     tokens: Tokens
     handoffs: Handoffs
+    queue: HandoffQueue
     events: Events
     # The transaction as the order core takes it: its use cases still take a session in this
     # round (issue 19). Only what binds the order core to the turn reads it.

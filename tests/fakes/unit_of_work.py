@@ -290,6 +290,21 @@ class InMemoryHandoffs(_Part):
         return len(self._tables.handoffs)
 
 
+class InMemoryHandoffQueue(_Part):
+    """A queue with nobody in it: the handoffs here record no claims (the desk's SQL does)."""
+
+    async def waiting_ahead(self, conversation_id: int, now: datetime) -> int:
+        by_id = {row.id: row for row in self._tables.conversations.values()}
+        return sum(1 for other, _reason, _flow in self._tables.handoffs
+                   if other != conversation_id and by_id[other].status == "escalated")
+
+    async def recent_handling(self, count: int) -> list[tuple[datetime, datetime]]:
+        return []
+
+    async def operators_at_work(self, since: datetime) -> int:
+        return 0
+
+
 class InMemoryEvents(_Part):
     async def add(
         self, conversation_id: int | None, events: list[PendingEvent], at: datetime
@@ -311,6 +326,7 @@ class InMemoryUnitOfWork:
         self.outbox = InMemoryOutbox(self)
         self.tokens = InMemoryTokens(self)
         self.handoffs = InMemoryHandoffs(self)
+        self.queue = InMemoryHandoffQueue(self)
         self.events = InMemoryEvents(self)
 
     def after_commit(self, callback: AfterCommit) -> None:

@@ -235,7 +235,7 @@ class Orderbot:
         self.limits = PublicLimits(settings.limits, self.rate_limiter)
         self.inbox = Inbox(self.units, self.manager, admit=self.limits.message_admitted,
                            owner=self.process_name)
-        self.takeover = Takeover(self.database, self.process_name,
+        self.takeover = Takeover(self.units, self.process_name,
                                  settings.process.takeover_seconds, self._resume)
         self._wire()
         self.channels: list[Channel] = []

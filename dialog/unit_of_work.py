@@ -92,6 +92,11 @@ class InboxRecords(Protocol):
         """The rows `ids` (None: the owner's) not processed yet, oldest first."""
         ...
 
+    async def adopt(self, owner: str, alive_since: datetime, unowned_only: bool) -> list[int]:
+        """Make `owner` the owner of unprocessed rows with no owner (and, unless
+        `unowned_only`, of those whose owner was not seen since `alive_since`); their ids."""
+        ...
+
 
 class OutboxRecords(Protocol):
     async def add(
@@ -106,6 +111,20 @@ class OutboxRecords(Protocol):
     async def mark_sent(self, outbox_ids: list[int], now: datetime) -> None: ...
 
     async def mark_failed(self, outbox_id: int, reason: str) -> None: ...
+
+    async def adopt(self, owner: str, alive_since: datetime, unowned_only: bool) -> list[int]:
+        """As InboxRecords.adopt, for rows neither sent nor given up."""
+        ...
+
+
+class BotProcesses(Protocol):
+    """The heartbeats of the bot processes (dialog/takeover.py)."""
+
+    async def beat(self, name: str, now: datetime) -> None: ...
+
+    async def mark_stopped(self, name: str, at: datetime) -> None:
+        """Set a known process's heartbeat to `at` (a time long past)."""
+        ...
 
 
 class Tokens(Protocol):
@@ -157,6 +176,7 @@ class Repositories(Protocol):
     inbox: InboxRecords
     outbox: OutboxRecords
     tokens: Tokens
+    processes: BotProcesses
     handoffs: Handoffs
     queue: HandoffQueue
     events: Events

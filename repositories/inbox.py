@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialog.messages import ConversationKey, Inbound
 from dialog.tables import InboxRow
 from dialog.unit_of_work import AlreadyRecorded
+from repositories.ownership import adopt
 from storage.clock import utcnow
 
 
@@ -54,6 +57,10 @@ class SqlInbox:
             select(InboxRow).where(InboxRow.processed_at.is_(None), mine).order_by(InboxRow.id)
         )
         return [_inbound(row) for row in rows]
+
+    async def adopt(self, owner: str, alive_since: datetime, unowned_only: bool) -> list[int]:
+        return await adopt(self._session, InboxRow, InboxRow.processed_at.is_(None), owner,
+                           alive_since, unowned_only)
 
 
 def _inbound(row: InboxRow) -> Inbound:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, bindparam, insert, select, update
+from sqlalchemy import Index, and_, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialog.messages import Button, ConversationKey, Delivery, Outbound
 from dialog.tables import OutboxRow, TranscriptEntry
 from repositories.columns import bound_values
+from repositories.ownership import adopt
 from storage.prepared import Prepared
 
 Index("ix_outbox_unsent", OutboxRow.sent_at, OutboxRow.id)
@@ -86,3 +87,8 @@ class SqlOutbox:
             .where(OutboxRow.id == outbox_id)
             .values(attempts=OutboxRow.attempts + 1, last_error=reason[:500])
         )
+
+    async def adopt(self, owner: str, alive_since: datetime, unowned_only: bool) -> list[int]:
+        unfinished = and_(OutboxRow.sent_at.is_(None), OutboxRow.last_error.is_(None))
+        return await adopt(self._session, OutboxRow, unfinished, owner, alive_since,
+                           unowned_only)

@@ -19,6 +19,7 @@ from dialog.unit_of_work import AfterCommit
 from repositories.conversations import SqlConversations
 from repositories.inbox import SqlInbox
 from repositories.outbox import SqlOutbox
+from repositories.processes import SqlBotProcesses
 from repositories.queue import SqlHandoffQueue
 from repositories.tokens import SqlTokens
 from repositories.transcript import SqlTranscript
@@ -62,6 +63,7 @@ class SqlRepositories:
         self.inbox = SqlInbox(session)
         self.outbox = SqlOutbox(session)
         self.tokens = SqlTokens(session)
+        self.processes = SqlBotProcesses(session)
         self.handoffs = SqlHandoffs(session)
         self.queue = SqlHandoffQueue(session)
         self.events = SqlEvents(session)

@@ -78,6 +78,7 @@ class Tables:
     tokens: dict[str, tuple[int, datetime, datetime]] = field(default_factory=dict)
     handoffs: list[tuple[int, str, str | None]] = field(default_factory=list)
     events: list[tuple[int | None, PendingEvent]] = field(default_factory=list)
+    processes: dict[str, datetime] = field(default_factory=dict)  # name: last heartbeat
     watchers: list[tuple[str, int]] = field(default_factory=list)  # (order number, conversation)
     # Who placed each order (the order core's, which this fake does not hold).
     order_customers: dict[str, int | None] = field(default_factory=dict)
@@ -215,6 +216,10 @@ class InMemoryInbox(_Part):
                                               processed)
         return inbox_id
 
+    async def adopt(self, owner: str, alive_since: datetime, unowned_only: bool) -> list[int]:
+        rows = {i: row for i, row in self._tables.inbox.items() if not row.processed}
+        return _adopt(self._tables, rows, owner, alive_since, unowned_only)
+
     async def claim(self, inbox_id: int) -> bool:
         row = self._tables.inbox.get(inbox_id)
         if row is None or row.processed:
@@ -255,6 +260,11 @@ class InMemoryOutbox(_Part):
         for outbox_id in outbox_ids:
             self._tables.outbox[outbox_id].sent_at = now
 
+    async def adopt(self, owner: str, alive_since: datetime, unowned_only: bool) -> list[int]:
+        rows = {i: row for i, row in self._tables.outbox.items()
+                if row.sent_at is None and row.last_error is None}
+        return _adopt(self._tables, rows, owner, alive_since, unowned_only)
+
     async def mark_failed(self, outbox_id: int, reason: str) -> None:
         row = self._tables.outbox[outbox_id]
         row.attempts += 1
@@ -280,6 +290,27 @@ class InMemoryTokens(_Part):
 
     async def remove(self, token_hash: str) -> bool:
         return self._tables.tokens.pop(token_hash, None) is not None
+
+
+class InMemoryBotProcesses(_Part):
+    async def beat(self, name: str, now: datetime) -> None:
+        self._tables.processes[name] = now
+
+    async def mark_stopped(self, name: str, at: datetime) -> None:
+        if name in self._tables.processes:
+            self._tables.processes[name] = at
+
+
+def _adopt(
+    tables: Tables, rows: dict[int, _Inbox] | dict[int, _Outbox], owner: str,
+    alive_since: datetime, unowned_only: bool,
+) -> list[int]:
+    alive = {name for name, seen in tables.processes.items() if seen >= alive_since}
+    taken = sorted(i for i, row in rows.items()
+                   if row.owner is None or (not unowned_only and row.owner not in alive))
+    for i in taken:
+        rows[i].owner = owner
+    return taken
 
 
 class InMemoryHandoffs(_Part):
@@ -325,6 +356,7 @@ class InMemoryUnitOfWork:
         self.inbox = InMemoryInbox(self)
         self.outbox = InMemoryOutbox(self)
         self.tokens = InMemoryTokens(self)
+        self.processes = InMemoryBotProcesses(self)
         self.handoffs = InMemoryHandoffs(self)
         self.queue = InMemoryHandoffQueue(self)
         self.events = InMemoryEvents(self)

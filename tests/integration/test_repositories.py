@@ -174,3 +174,34 @@ async def test_a_token_is_found_touched_and_removed_once(units: UnitOfWorkFactor
         assert await uow.tokens.remove("hash-1")
         assert not await uow.tokens.remove("hash-1")
         await uow.commit()
+
+
+async def test_the_work_of_a_stopped_process_is_adopted_once(units: UnitOfWorkFactory) -> None:
+    now = utcnow()
+    long_ago = now - timedelta(hours=1)
+    async with units() as uow:
+        await uow.processes.beat("live", now)
+        await uow.processes.beat("newcomer", now)
+        await uow.processes.beat("gone", long_ago)
+        state = await uow.conversations.add(KEY, "en", None)
+        ids = {}
+        for owner in ("live", "gone", None):
+            message = Inbound(key=KEY, text="hi", message_id=f"m-{owner}")
+            ids[owner] = await uow.inbox.add(message, processed=False, owner=owner)
+            entry = await uow.transcript.add_reply(state.id, Outbound(key=KEY, text="hi"), now)
+            ids[f"out-{owner}"] = await uow.outbox.add(entry, KEY, {}, now, owner)
+        await uow.commit()
+    alive_since = now - timedelta(minutes=1)
+    async with units() as uow:  # settling: only rows nobody owns
+        assert await uow.inbox.adopt("newcomer", alive_since, True) == [ids[None]]
+        assert await uow.outbox.adopt("newcomer", alive_since, True) == [ids["out-None"]]
+        await uow.commit()
+    async with units() as uow:
+        assert await uow.inbox.adopt("newcomer", alive_since, False) == [ids["gone"]]
+        assert await uow.outbox.adopt("newcomer", alive_since, False) == [ids["out-gone"]]
+        assert await uow.inbox.adopt("third", alive_since, False) == []  # taken already
+        await uow.commit()
+    async with units() as uow:
+        mine = await uow.inbox.unprocessed(None, "newcomer")
+        assert sorted(m.inbox_id for m in mine) == sorted([ids[None], ids["gone"]])
+        assert [m.inbox_id for m in await uow.inbox.unprocessed(None, "live")] == [ids["live"]]

@@ -171,15 +171,33 @@ class Events(Protocol):
 class Repositories(Protocol):
     """The repositories of one transaction, and what runs once it has committed."""
 
-    conversations: Conversations
-    transcript: Transcript
-    inbox: InboxRecords
-    outbox: OutboxRecords
-    tokens: Tokens
-    processes: BotProcesses
-    handoffs: Handoffs
-    queue: HandoffQueue
-    events: Events
+    @property
+    def conversations(self) -> Conversations: ...
+
+    @property
+    def transcript(self) -> Transcript: ...
+
+    @property
+    def inbox(self) -> InboxRecords: ...
+
+    @property
+    def outbox(self) -> OutboxRecords: ...
+
+    @property
+    def tokens(self) -> Tokens: ...
+
+    @property
+    def processes(self) -> BotProcesses: ...
+
+    @property
+    def handoffs(self) -> Handoffs: ...
+
+    @property
+    def queue(self) -> HandoffQueue: ...
+
+    @property
+    def events(self) -> Events: ...
+
     # The transaction as the order core takes it: its use cases still take a session in this
     # round (issue 19). Only what binds the order core to the turn reads it.
     order_session: Any

@@ -15,7 +15,7 @@ async def adopt(
     unfinished: ColumnElement[bool], owner: str, alive_since: datetime, unowned_only: bool,
 ) -> list[int]:
     """One conditional UPDATE, so that exactly one process gets each row."""
-    orphaned = table.owner.is_(None)
+    orphaned: ColumnElement[bool] = table.owner.is_(None)
     if not unowned_only:
         alive = select(BotProcessRow.name).where(BotProcessRow.seen_at >= alive_since)
         orphaned = or_(orphaned, table.owner.not_in(alive))

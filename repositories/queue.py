@@ -32,7 +32,7 @@ class SqlHandoffQueue:
             .where(Handoff.claimed_at.is_not(None), Handoff.ended_at.is_not(None))
             .order_by(Handoff.id.desc()).limit(count)
         )).all()
-        return [(claimed, ended) for claimed, ended in rows]
+        return [(claimed, ended) for claimed, ended in rows if claimed and ended]
 
     async def operators_at_work(self, since: datetime) -> int:
         return await self._session.scalar(

@@ -26,6 +26,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -86,9 +87,10 @@ from dialog.proactive import ProactiveMessages
 from dialog.proof_limits import ProofLimits, ProofPolicy
 from dialog.retention import TranscriptRetention
 from dialog.services import Services
-from dialog.store import ConversationStore, TokenStore
+from dialog.store import ConversationStore
 from dialog.takeover import Takeover
 from dialog.texts import Texts
+from dialog.tokens import TokenStore
 from dialog.waits import QueueWaits
 from http_guards.body_limit import BodyLimit
 from http_guards.security_headers import SecurityHeaders, page_policy
@@ -111,6 +113,7 @@ from orders.shop_orders import ShopOrders
 from orders.tracking import Courier
 from orders.unavailable import add_unavailable_handler
 from orders.vouchers import Vouchers
+from repositories.unit_of_work import SqlRepositories, SqlUnitOfWork
 from serving import MAX_WEBSOCKET_FRAME as MAX_WEBSOCKET_FRAME  # tests import it from here
 from serving import event_loop, http_server
 from shop_api import products_cli
@@ -185,13 +188,15 @@ class Orderbot:
                                    if self.redis else InProcessAttempts())
         self.orders = OrderService(link_token_days=settings.security.link_token_days)
         self.process_name = settings.process.name or f"{socket.gethostname()}:{settings.http.port}"
-        self.store = ConversationStore(owner=self.process_name)
+        # A turn's transaction and its repositories (repositories/), one per unit of work.
+        self.units = partial(SqlUnitOfWork, self.database)
+        self.store = ConversationStore(owner=self.process_name, join=SqlRepositories.joining)
         self.texts = Texts.load()
         # trained once, then loaded (dialog/nlu/prepared.py); at start, what operators taught
         # it replaces it (dialog/learning.py)
         self.nlu = ServedModel(nlu or prepared_model())
         self.metrics = PrometheusMetrics(self.database)
-        self.outbox = OutboxSender(self.database, self.store, {}, metrics=self.metrics)
+        self.outbox = OutboxSender(self.units, self.store, {}, metrics=self.metrics)
         self.webhooks = self._webhooks(settings)
         operators = settings.operators
         self.waits = QueueWaits(
@@ -207,7 +212,7 @@ class Orderbot:
         self.jobs = JobRunner(self.database)
         self.services = Services()  # adapters and use cases the flows use (see _wire)
         self.manager = DialogManager(
-            database=self.database,
+            units=self.units,
             store=self.store,
             orders=self.orders,
             nlu=self.nlu,
@@ -228,9 +233,9 @@ class Orderbot:
         self.rate_limiter = (FallbackRateLimiter(settings.redis.url, self.redis_health)
                              if settings.redis.url else RateLimiter())
         self.limits = PublicLimits(settings.limits, self.rate_limiter)
-        self.inbox = Inbox(self.database, self.manager, admit=self.limits.message_admitted,
+        self.inbox = Inbox(self.units, self.manager, admit=self.limits.message_admitted,
                            owner=self.process_name)
-        self.takeover = Takeover(self.database, self.process_name,
+        self.takeover = Takeover(self.units, self.process_name,
                                  settings.process.takeover_seconds, self._resume)
         self._wire()
         self.channels: list[Channel] = []
@@ -639,8 +644,9 @@ def _catalogue_wiring(
     so that a running bot takes them over and sends them (dialog/takeover.py)."""
     database = Database(make_engine(_database_url(settings.database.url)))
     orders = OrderService(link_token_days=settings.security.link_token_days)
-    store = ConversationStore(owner=None)
-    outbox = OutboxSender(database, store, {})  # not started: rows wait for a bot process
+    store = ConversationStore(owner=None, join=SqlRepositories.joining)
+    # not started: rows wait for a bot process
+    outbox = OutboxSender(partial(SqlUnitOfWork, database), store, {})
     proactive = ProactiveMessages(store, Texts.load(), outbox, orders, settings.shop.name)
     return database, orders, BackInStockMessages(proactive)
 

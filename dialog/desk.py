@@ -31,7 +31,8 @@ from dialog.flows.rating import rating_buttons, with_question
 from dialog.handoffs import current_handoff, end_handoff, open_handoff
 from dialog.messages import Button, ConversationKey, Delivery, Outbound
 from dialog.outbox import OutboxSender
-from dialog.store import ConversationState, ConversationStore, offered_buttons
+from dialog.state import ConversationState, offered_buttons
+from dialog.store import ConversationStore
 from dialog.tables import Conversation, Handoff, OperatorNote, TranscriptEntry
 from dialog.texts import Texts
 from dialog.waits import QueueWaits

@@ -15,26 +15,21 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
-
 from dialog import crashpoints
 from dialog.manager import DialogManager
 from dialog.messages import ConversationKey, Inbound
-from dialog.tables import InboxRow
-from storage.clock import utcnow
-from storage.database import Database
+from dialog.unit_of_work import AlreadyRecorded, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
 
 class Inbox:
     def __init__(
-        self, database: Database, manager: DialogManager,
+        self, units: UnitOfWorkFactory, manager: DialogManager,
         admit: Callable[[ConversationKey], Awaitable[bool]] | None = None,
         owner: str | None = None,
     ) -> None:
-        self._database = database
+        self._units = units
         self._owner = owner  # this process's name, on the rows it records (takeover.py)
         self._admit = admit
         self._manager = manager
@@ -48,25 +43,11 @@ class Inbox:
         crashpoints.reached("inbound_received")  # a test hook, off in production
         admitted = self._admit is None or await self._admit(inbound.key)
         try:
-            async with self._database.transaction() as session:
-                inbox_id = await session.scalar(
-                    insert(InboxRow)
-                    .values(
-                        channel=inbound.key.channel,
-                        chat_id=inbound.key.chat_id,
-                        platform_id=inbound.message_id,
-                        text=inbound.text,
-                        action=inbound.action,
-                        language=inbound.language,
-                        customer_id=inbound.customer_id,
-                        sender=inbound.sender,
-                        context=inbound.context,
-                        processed_at=None if admitted else utcnow(),
-                        owner=self._owner,
-                    )
-                    .returning(InboxRow.id)
-                )
-        except IntegrityError:
+            async with self._units() as uow:
+                inbox_id = await uow.inbox.add(inbound, processed=not admitted,
+                                               owner=self._owner)
+                await uow.commit()
+        except AlreadyRecorded:
             return False
         if not admitted:
             log.warning("%s conversation over its message limit: inbox row %s not answered",
@@ -82,13 +63,8 @@ class Inbox:
     async def resume(self, ids: list[int] | None) -> None:
         """Answer the unprocessed rows `ids` (None: all of this process's), e.g. taken over
         from a process that stopped (dialog/takeover.py)."""
-        mine = InboxRow.id.in_(ids) if ids is not None else InboxRow.owner == self._owner
-        async with self._database.transaction() as session:
-            rows = await session.scalars(
-                select(InboxRow).where(InboxRow.processed_at.is_(None), mine)
-                .order_by(InboxRow.id)
-            )
-            pending = [_inbound(row) for row in rows]
+        async with self._units() as uow:
+            pending = await uow.inbox.unprocessed(ids, self._owner)
         for inbound in pending:
             self._dispatch(inbound)
 
@@ -128,16 +104,3 @@ class Inbox:
 def _with_id(inbound: Inbound, inbox_id: int | None) -> Inbound:
     return replace(inbound, inbox_id=inbox_id)
 
-
-def _inbound(row: InboxRow) -> Inbound:
-    return Inbound(
-        key=ConversationKey(row.channel, row.chat_id),
-        text=row.text,
-        action=row.action,
-        message_id=row.platform_id,
-        language=row.language,
-        customer_id=row.customer_id,
-        inbox_id=row.id,
-        sender=row.sender,
-        context=row.context,
-    )

@@ -30,18 +30,13 @@ from dialog.nlu.requests import understand_requests
 from dialog.outbox import OutboxSender
 from dialog.proposals import DECLINE, PROPOSAL, carry_on, hold_also, proposed_entities
 from dialog.services import Services
-from dialog.store import (
-    ConversationState,
-    ConversationStore,
-    HistoryEntry,
-    RecordedTurn,
-    TokenStore,
-    claim_inbox,
-)
+from dialog.state import ConversationState, HistoryEntry, RecordedTurn
+from dialog.store import ConversationStore
 from dialog.texts import LANGUAGES, Texts
+from dialog.tokens import TokenStore
+from dialog.unit_of_work import Repositories, UnitOfWorkFactory
 from orders.service import NewCustomer, OrderService
 from storage.clock import utcnow
-from storage.database import Database, after_commit
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +60,7 @@ class DialogManager:
     def __init__(
         self,
         *,
-        database: Database,
+        units: UnitOfWorkFactory,
         store: ConversationStore,
         orders: OrderService,
         nlu: NluModel,
@@ -79,7 +74,7 @@ class DialogManager:
         metrics: Metrics | None = None,
         tokens: TokenStore | None = None,
     ) -> None:
-        self._database = database
+        self._units = units  # one unit of work (one transaction) per turn
         self._store = store
         self._tokens = tokens or TokenStore()  # web chat tokens, with their maximum ages
         self._orders = orders
@@ -117,13 +112,13 @@ class DialogManager:
         later = understanding.requests[1:] if understanding is not None else ()
         try:
             async with self._locks.hold(str(inbound.key)):
-                async with self._database.transaction() as session:
-                    if inbound.inbox_id is not None and not await claim_inbox(
-                        session, inbound.inbox_id
+                async with self._units() as uow:
+                    if inbound.inbox_id is not None and not await uow.inbox.claim(
+                        inbound.inbox_id
                     ):
                         raise _Duplicate
                     state = await self._store.load(
-                        session,
+                        uow,
                         inbound.key,
                         language=self._first_language(inbound, understanding),
                         customer_id=inbound.customer_id,
@@ -132,34 +127,26 @@ class DialogManager:
                         state.customer_id = inbound.customer_id
                     elif state.customer_id is None and inbound.sender:
                         state.customer_id = await self._orders.customer_for_identity(
-                            session, inbound.key.channel, inbound.sender
+                            uow.order_session, inbound.key.channel, inbound.sender
                         )
                     if inbound.context is not None:
                         state.context = dict(inbound.context)
                     self._follow_language(state, understanding, self._nlu.threshold)
-                    turn = Turn(
-                        inbound=inbound,
-                        understanding=understanding.requests[0]
-                        if understanding is not None and understanding.requests else understanding,
-                        state=state,
-                        shop=Shop(session, self._orders, self._services),
-                        texts=self._texts,
-                        shop_name=self._shop_name,
-                    )
+                    turn = self._turn(inbound, understanding, state, uow)
                     recorded = _with_pressed_title(inbound, state.offered)
                     proven_before = set(state.verified_orders) | set(state.strong_orders)
                     status_before = state.status
                     handled_by = "operator"  # an operator holds it: the bot stays silent
                     if state.status != "claimed":
-                        handled_by = await self._route(turn, session, later)
+                        handled_by = await self._route(turn, uow, later)
                     if status_before == "bot" and state.status == "escalated":
-                        await self._tell_wait(turn, session)
+                        await self._tell_wait(turn, uow)
                     proven = [n for n in dict.fromkeys(state.verified_orders + state.strong_orders)
                               if n not in proven_before]
                     if proven:  # its news may come here (if strong), an erasure finds it
-                        await self._store.watch(session, state.id, proven)
+                        await self._store.watch(uow, state.id, proven)
                     record = await self._store.record_turn(
-                        session, state, recorded, turn.replies,
+                        uow, state, recorded, turn.replies,
                         flow="fallback" if turn.misunderstood else handled_by,
                         intent=understanding.intent if understanding and inbound.action is None
                         else None,
@@ -169,11 +156,12 @@ class DialogManager:
                         raise _Duplicate
                     for write in turn.afterwards:
                         await write()
-                    after_commit(session, lambda: crashpoints.reached("reply_queued"))  # test hook
-                    after_commit(session, lambda: self._outbox.enqueue(record.deliveries))
+                    uow.after_commit(lambda: crashpoints.reached("reply_queued"))  # test hook
+                    uow.after_commit(lambda: self._outbox.enqueue(record.deliveries))
                     if self._desk is not None and (status_before != "bot" or state.status != "bot"):
                         lines = _lines(state, recorded, record)
-                        after_commit(session, lambda: self._desk.publish_lines(lines))
+                        uow.after_commit(lambda: self._desk.publish_lines(lines))
+                    await uow.commit()
         except _Duplicate:
             log.debug("duplicate message %s in %s dropped", inbound.message_id, inbound.key)
             return []
@@ -181,8 +169,25 @@ class DialogManager:
             self._metrics.refused(reason)
         return turn.replies
 
-    async def _route(self, turn: Turn, session: Any,
-                     later: Sequence[Understanding] = ()) -> str | None:
+    def _turn(
+        self, inbound: Inbound, understanding: Any, state: ConversationState,
+        uow: Repositories,
+    ) -> Turn:
+        """The turn the flows work with, bound to this unit of work's transaction (the order
+        core still takes it as a session: the one place the session leaves the unit of work)."""
+        return Turn(
+            inbound=inbound,
+            understanding=understanding.requests[0]
+            if understanding is not None and understanding.requests else understanding,
+            state=state,
+            shop=Shop(uow.order_session, self._orders, self._services),
+            texts=self._texts,
+            shop_name=self._shop_name,
+        )
+
+    async def _route(
+        self, turn: Turn, uow: Repositories, later: Sequence[Understanding] = ()
+    ) -> str | None:
         """Answer the message; the name of the flow that did ("resume": the offer to go back
         to an interrupted flow; "clarify": a question which one was meant; "out_of_scope":
         the honest answer to what the shop does not do; None: not understood)."""
@@ -199,14 +204,14 @@ class DialogManager:
         handled_by = await self._answer_proposal(turn, proposal) or await self._dispatch(turn)
         if before is not None and status_before == "bot" and state.status == "escalated":
             # A person takes over mid-flow: once they hand back, the bot offers to go on.
-            await self._suspend(turn, session, *before)
+            await self._suspend(turn, uow, *before)
         elif (
             before is not None
             and handled_by not in (*_NO_FLOW, before[0])
             and state.status == "bot"
             and not self._said(turn, "goodbye")
         ):
-            await self._suspend(turn, session, *before)
+            await self._suspend(turn, uow, *before)
         if later and handled_by is not None:
             hold_also(turn, later[0], handled_by)
         if not carry_on(turn, handled_by, _NO_FLOW, just_held=bool(later)):
@@ -246,12 +251,12 @@ class DialogManager:
         await flow.start(turn, intent)
         return flow.name
 
-    async def _tell_wait(self, turn: Turn, session: Any) -> None:
+    async def _tell_wait(self, turn: Turn, uow: Repositories) -> None:
         """After "a colleague will answer": how long that will honestly take."""
         if self._desk is None:
             return
         waits = self._desk.waits
-        wait = await waits.estimate(session, turn.state.id, utcnow())
+        wait = await waits.estimate(uow, turn.state.id, utcnow())
         turn.replies.append(Outbound(key=turn.state.key, text=waits.text(turn.language, wait)))
 
     async def _dispatch(self, turn: Turn) -> str | None:
@@ -366,10 +371,10 @@ class DialogManager:
         return False
 
     async def _suspend(
-        self, turn: Turn, session: Any, flow: str, step: str | None, slots: dict[str, Any]
+        self, turn: Turn, uow: Repositories, flow: str, step: str | None, slots: dict[str, Any]
     ) -> None:
         """Keep the interrupted flow and the question it had asked (its last message)."""
-        asked = await self._store.last_from_bot(session, turn.state.id)
+        asked = await self._store.last_from_bot(uow, turn.state.id)
         turn.state.suspended = {
             "flow": flow, "step": step, "slots": slots, "offered": False,
             "text": asked.text if asked else "",
@@ -436,17 +441,18 @@ class DialogManager:
         a new conversation that knows nothing else of the customer; None if it is unknown.
         """
         language = language if language in LANGUAGES else "en"
-        async with self._database.transaction() as session:
+        async with self._units() as uow:
             customer_id = None
             linked_order = None
             key = ConversationKey(channel, chat_id)
             if link_token:
-                linked_order = await self._orders.order_by_link_token(session, link_token)
+                linked_order = await self._orders.order_by_link_token(
+                    uow.order_session, link_token)
                 if linked_order is None:
                     return None
             elif verified_email:
                 customer = await self._orders.find_or_create_customer(
-                    session,
+                    uow.order_session,
                     NewCustomer(
                         name=customer_name or verified_email, email=verified_email,
                         language=language,
@@ -454,50 +460,57 @@ class DialogManager:
                 )
                 customer_id = customer.id
             if customer_id is not None:
-                previous = await self._store.latest_for_customer(session, customer_id)
+                previous = await self._store.latest_for_customer(uow, customer_id)
                 if previous is not None and previous.key.channel == channel:
                     key = previous.key
-            state = await self._store.load(session, key, language, customer_id)
+            state = await self._store.load(uow, key, language, customer_id)
             if linked_order is not None:
                 number = linked_order.number
                 state.verified_orders.append(number)
                 state.strong_orders.append(number)
-                await self._store.save(session, state)
-                await self._store.watch(session, state.id, [number])
-            token = await self._tokens.issue(session, state.id)
+                await self._store.save(uow, state)
+                await self._store.watch(uow, state.id, [number])
+            token = await self._tokens.issue(uow, state.id)
+            await uow.commit()
         return token, key
 
     async def resolve_token(self, token: str) -> ConversationKey | None:
         """The conversation of a live token; None for unknown, expired or replaced ones."""
-        async with self._database.transaction() as session:
-            return await self._tokens.resolve(session, token)
+        async with self._units() as uow:
+            key = await self._tokens.resolve(uow, token)
+            await uow.commit()  # the use, or the expired token's removal
+        return key
 
     async def resume_session(self, token: str) -> tuple[str, ConversationKey] | None:
         """A new token for the conversation of a live one, which stops working (rotation:
         a token copied from a browser works only until the widget next starts there)."""
-        async with self._database.transaction() as session:
-            return await self._tokens.rotate(session, token)
+        async with self._units() as uow:
+            rotated = await self._tokens.rotate(uow, token)
+            await uow.commit()
+        return rotated
 
     async def last_buttons(self, key: ConversationKey) -> list[Button]:
         """What the customer was last offered (email maps a reply like "2" onto it)."""
-        async with self._database.transaction() as session:
-            return await self._store.last_buttons(session, key)
+        async with self._units() as uow:
+            return await self._store.last_buttons(uow, key)
 
     async def has_conversation(self, key: ConversationKey) -> bool:
         """Whether the conversation has begun (email limits new threads of strangers)."""
-        async with self._database.transaction() as session:
-            return bool((await self._store.history(session, key, limit=1))[1])
+        async with self._units() as uow:
+            return bool((await self._store.history(uow, key, limit=1))[1])
 
     async def mark_undeliverable(self, channel: str, address: str) -> bool:
         """A channel learnt that an address bounces; False if no customer has it."""
         if channel != "email":
             return False
-        async with self._database.transaction() as session:
-            return await self._orders.mark_email_undeliverable(session, address)
+        async with self._units() as uow:
+            marked = await self._orders.mark_email_undeliverable(uow.order_session, address)
+            await uow.commit()
+        return marked
 
     async def history(self, key: ConversationKey) -> tuple[str, list[HistoryEntry]]:
-        async with self._database.transaction() as session:
-            return await self._store.history(session, key)
+        async with self._units() as uow:
+            return await self._store.history(uow, key)
 
 
 def _lines(state: ConversationState, inbound: Inbound, record: RecordedTurn,

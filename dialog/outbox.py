@@ -11,7 +11,7 @@ from dialog import crashpoints
 from dialog.messages import ConversationKey, Delivery, DeliveryFailed
 from dialog.metrics import Metrics, NoMetrics
 from dialog.store import ConversationStore
-from storage.database import Database
+from dialog.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class OutboxSender:
 
     def __init__(
         self,
-        database: Database,
+        units: UnitOfWorkFactory,
         store: ConversationStore,
         channels: Mapping[str, Deliverer],
         *,
@@ -48,13 +48,13 @@ class OutboxSender:
         self.max_attempts = max_attempts
         self.first_backoff = first_backoff
         self.max_backoff = max_backoff
-        self._database = database
+        self._units = units
         self._metrics = metrics or NoMetrics()
         self._store = store
         self._channels = dict(channels)
         self._queues: dict[ConversationKey, asyncio.Queue[Delivery]] = {}
         self._workers: set[asyncio.Task[None]] = set()
-        self._sent = _SentMarks(database, store)
+        self._sent = _SentMarks(units, store)
         self._running = False  # stopped: rows stay in the database for the next start
 
     def add_channel(self, name: str, channel: Deliverer) -> None:
@@ -68,8 +68,8 @@ class OutboxSender:
     async def resume(self, ids: list[int] | None, why: str = "taken over") -> None:
         """Send the unsent rows `ids` (None: all of this process's), e.g. taken over from a
         process that stopped (dialog/takeover.py)."""
-        async with self._database.transaction() as session:
-            pending = await self._store.unsent(session, ids)
+        async with self._units() as uow:
+            pending = await self._store.unsent(uow, ids)
         for delivery in pending:  # it may have left just before a crash: no platform dedupes
             log.warning("outbox row %s (%s) %s: a possible duplicate",
                         delivery.outbox_id, delivery.outbound.key.channel, why)
@@ -144,18 +144,19 @@ class OutboxSender:
     async def _give_up(self, delivery: Delivery, reason: str) -> None:
         log.error("outbox row %s not delivered: %s", delivery.outbox_id, reason)
         self._metrics.undeliverable(delivery.outbound.key.channel)
-        async with self._database.transaction() as session:
-            await self._store.mark_failed(session, delivery.outbox_id, reason)
+        async with self._units() as uow:
+            await self._store.mark_failed(uow, delivery.outbox_id, reason)
             # A person must see that the customer did not get our answer.
-            await self._store.escalate(session, delivery.outbound.key, "delivery_failed")
+            await self._store.escalate(uow, delivery.outbound.key, "delivery_failed")
+            await uow.commit()
 
 
 class _SentMarks:
     """Marks delivered rows sent, the rows of every conversation delivered meanwhile in one
     transaction: while one is committed the next batch gathers (a group commit)."""
 
-    def __init__(self, database: Database, store: ConversationStore) -> None:
-        self._database = database
+    def __init__(self, units: UnitOfWorkFactory, store: ConversationStore) -> None:
+        self._units = units
         self._store = store
         self._ids: list[int] = []
         self._waiting: list[asyncio.Future[None]] = []
@@ -181,9 +182,10 @@ class _SentMarks:
             ids, self._ids = self._ids, []
             waiting, self._waiting = self._waiting, []
             try:
-                async with self._database.transaction() as session:
+                async with self._units() as uow:
                     for start in range(0, len(ids), MARK_BATCH):
-                        await self._store.mark_sent(session, ids[start:start + MARK_BATCH])
+                        await self._store.mark_sent(uow, ids[start:start + MARK_BATCH])
+                    await uow.commit()
             except Exception:
                 # Delivered but not marked: re-sent after a restart at worst (at least once).
                 log.exception("could not mark %d outbox rows sent", len(ids))

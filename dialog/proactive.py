@@ -9,7 +9,8 @@ from typing import Any, Protocol
 
 from dialog.messages import Button, ConversationKey, Outbound
 from dialog.outbox import OutboxSender
-from dialog.store import ConversationState, ConversationStore, offered_buttons
+from dialog.state import ConversationState, offered_buttons
+from dialog.store import ConversationStore
 from dialog.texts import Amount, Texts
 from orders.service import CustomerView, OrderService, OrderView, customer_of
 from storage.database import after_commit

@@ -24,12 +24,8 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from dialog.tables import BotProcessRow, InboxRow, OutboxRow
+from dialog.unit_of_work import Repositories, UnitOfWorkFactory
 from storage.clock import utcnow
-from storage.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +37,11 @@ Resume = Callable[[list[int], list[int]], Awaitable[None]]  # (inbox ids, outbox
 
 
 class Takeover:
-    def __init__(self, database: Database, name: str, takeover_seconds: float,
+    def __init__(self, units: UnitOfWorkFactory, name: str, takeover_seconds: float,
                  resume: Resume) -> None:
         self.name = name
         self.takeover_seconds = takeover_seconds
-        self._database = database
+        self._units = units
         self._resume = resume
         self._in_touch_since: float | None = None
         self._task: asyncio.Task[None] | None = None
@@ -55,9 +51,10 @@ class Takeover:
         recorded). Call before the inbox and the outbox load this process's pending rows.
         Work of stopped processes is taken over once this one has been in touch for a whole
         takeover period (their heartbeats may be late for the same reason as ours)."""
-        async with self._database.transaction() as session:
-            await self._heartbeat(session)
-            await self._take(session, unowned_only=True)
+        async with self._units() as uow:
+            await uow.processes.beat(self.name, utcnow())
+            await self._take(uow, unowned_only=True)
+            await uow.commit()
         self._in_touch_since = time.monotonic()
         self._task = asyncio.create_task(self._run(), name="takeover")
 
@@ -67,21 +64,21 @@ class Takeover:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         try:  # stopped on purpose: the others may take over at once, not a period later
-            async with self._database.transaction() as session:
-                await session.execute(
-                    update(BotProcessRow).where(BotProcessRow.name == self.name)
-                    .values(seen_at=STOPPED))
+            async with self._units() as uow:
+                await uow.processes.mark_stopped(self.name, STOPPED)
+                await uow.commit()
         except Exception:
             log.warning("could not record this process's stop; taken over after %ss",
                         self.takeover_seconds)
 
     async def sweep(self) -> tuple[list[int], list[int]]:
         """One round: heartbeat, then take over the work of processes that stopped."""
-        async with self._database.transaction() as session:
-            await self._heartbeat(session)
+        async with self._units() as uow:
+            await uow.processes.beat(self.name, utcnow())
             settled = (self._in_touch_since is not None
                        and time.monotonic() - self._in_touch_since >= self.takeover_seconds)
-            taken = await self._take(session, unowned_only=not settled)
+            taken = await self._take(uow, unowned_only=not settled)
+            await uow.commit()
         if taken[0] or taken[1]:
             log.warning("took over %d unanswered messages and %d unsent replies of stopped"
                         " processes (a reply may have left before its process stopped)",
@@ -104,29 +101,8 @@ class Takeover:
                 if self._in_touch_since is None:
                     self._in_touch_since = time.monotonic()
 
-    async def _heartbeat(self, session: AsyncSession) -> None:
-        now = utcnow()
-        changed = await session.execute(
-            update(BotProcessRow).where(BotProcessRow.name == self.name).values(seen_at=now))
-        if not changed.rowcount:  # type: ignore[attr-defined]
-            session.add(BotProcessRow(name=self.name, seen_at=now))
-            await session.flush()
-
-    async def _take(self, session: AsyncSession, unowned_only: bool) -> tuple[list[int], list[int]]:
+    async def _take(self, uow: Repositories, unowned_only: bool) -> tuple[list[int], list[int]]:
         """Make this process the owner of pending rows whose owner is not alive."""
         cutoff = utcnow() - timedelta(seconds=self.takeover_seconds)
-        alive = select(BotProcessRow.name).where(BotProcessRow.seen_at >= cutoff)
-        taken = []
-        pending: list[tuple[type[InboxRow] | type[OutboxRow], ColumnElement[bool]]] = [
-            (InboxRow, InboxRow.processed_at.is_(None)),
-            (OutboxRow, and_(OutboxRow.sent_at.is_(None), OutboxRow.last_error.is_(None))),
-        ]
-        for table, unfinished in pending:
-            orphaned = table.owner.is_(None)
-            if not unowned_only:
-                orphaned = or_(orphaned, table.owner.not_in(alive))
-            rows = await session.scalars(
-                update(table).where(unfinished, orphaned).values(owner=self.name)
-                .returning(table.id))
-            taken.append(sorted(rows))
-        return taken[0], taken[1]
+        return (await uow.inbox.adopt(self.name, cutoff, unowned_only),
+                await uow.outbox.adopt(self.name, cutoff, unowned_only))

@@ -12,12 +12,9 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import distinct, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from dialog.hours import BusinessHours
-from dialog.tables import Conversation, Handoff
 from dialog.texts import Texts
+from dialog.unit_of_work import Repositories
 
 MEASURED_HANDOFFS = 20
 ACTIVE_WITHIN = timedelta(hours=1)
@@ -40,37 +37,16 @@ class QueueWaits:
     def hours(self) -> BusinessHours:
         return self._hours
 
-    async def estimate(
-        self, session: AsyncSession, conversation_id: int, now: datetime
-    ) -> Wait:
-        mine = select(Handoff.escalated_at).where(
-            Handoff.conversation_id == conversation_id, Handoff.ended_at.is_(None)
-        ).order_by(Handoff.id.desc()).limit(1).scalar_subquery()
-        ahead = await session.scalar(
-            select(func.count()).select_from(Handoff)
-            .join(Conversation, Conversation.id == Handoff.conversation_id)
-            .where(Handoff.ended_at.is_(None), Conversation.status == "escalated",
-                   Handoff.conversation_id != conversation_id,
-                   Handoff.escalated_at <= func.coalesce(mine, now))
-        ) or 0
-        durations = (await session.execute(
-            select(Handoff.claimed_at, Handoff.ended_at)
-            .where(Handoff.claimed_at.is_not(None), Handoff.ended_at.is_not(None))
-            .order_by(Handoff.id.desc()).limit(MEASURED_HANDOFFS)
-        )).all()
+    async def estimate(self, uow: Repositories, conversation_id: int, now: datetime) -> Wait:
+        queue = uow.queue
+        ahead = await queue.waiting_ahead(conversation_id, now)
+        durations = await queue.recent_handling(MEASURED_HANDOFFS)
         if durations:
             handling = sum((end - start).total_seconds() for start, end in durations) / (
                 60 * len(durations))
         else:
             handling = float(self._default_minutes)
-        since = now - ACTIVE_WITHIN
-        working = await session.scalar(
-            select(func.count(distinct(Handoff.operator_key))).where(
-                Handoff.operator_key.is_not(None),
-                or_(Handoff.ended_at.is_(None), Handoff.ended_at >= since),
-                Handoff.claimed_at.is_not(None),
-            )
-        ) or 0
+        working = await queue.operators_at_work(now - ACTIVE_WITHIN)
         minutes = max(1, math.ceil((ahead + 1) * handling / max(working, 1)))
         opens_at = None if self._hours.is_open(now) else self._hours.next_opening(now)
         return Wait(ahead, minutes, opens_at)

@@ -36,7 +36,7 @@ from coordination.base import PubSub
 from dialog.manager import DialogManager
 from dialog.messages import ConversationKey, Delivery, Inbound
 from dialog.proactive import Contact
-from dialog.store import HistoryEntry
+from dialog.state import HistoryEntry
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from dialog.events import PendingEvent
 from dialog.flows.shop import Shop
 from dialog.messages import Button, Inbound, Outbound
 from dialog.nlu import Understanding
-from dialog.store import ConversationState
+from dialog.state import ConversationState
 from dialog.texts import Texts
 
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from bot import Orderbot
-from dialog.store import HistoryEntry
+from dialog.state import HistoryEntry
 from orders.states import OrderStatus
 from tests.conftest import API_KEY, BotFactory
 

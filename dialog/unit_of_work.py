@@ -1,0 +1,221 @@
+"""The ports of a turn's persistence: a unit of work and the repositories it exposes.
+
+A unit of work is one transaction: `async with uow_factory() as uow: ...; await uow.commit()`.
+Left without commit() (an exception, a duplicate) it rolls back, and nothing it was told to
+do after the commit runs. Repositories take and return plain values (dialog/state.py,
+dialog/messages.py), never table rows; the SQL implementations live in repositories/, wired
+by bot.py; tests/fakes has one in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol
+
+from dialog.events import PendingEvent
+from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
+from dialog.state import ConversationState, HistoryEntry, TokenRecord
+
+AfterCommit = Callable[[], Awaitable[None] | None]
+
+
+class AlreadyRecorded(Exception):
+    """A platform message with this id was recorded before: the transaction is spoilt."""
+
+
+class Conversations(Protocol):
+    async def find(self, key: ConversationKey) -> ConversationState | None: ...
+
+    async def add(
+        self, key: ConversationKey, language: str, customer_id: int | None
+    ) -> ConversationState: ...
+
+    async def save(self, state: ConversationState, now: datetime) -> None: ...
+
+    async def escalate_if_bot(
+        self, key: ConversationKey, reason: str, now: datetime
+    ) -> int | None:
+        """Move the conversation from "bot" to "escalated"; its id, None if it was not "bot"."""
+        ...
+
+    async def latest_key_for_customer(
+        self, customer_id: int, channel: str | None
+    ) -> ConversationKey | None:
+        """The customer's most recently active conversation, on `channel` or on any."""
+        ...
+
+    async def watch(self, conversation_id: int, numbers: Sequence[str]) -> None:
+        """Remember that these orders were proven in the conversation (once each)."""
+        ...
+
+    async def watching(self, number: str) -> list[tuple[ConversationKey, int | None]]:
+        """The conversations watching the order, oldest first, with the order's customer."""
+        ...
+
+
+class Transcript(Protocol):
+    async def add_inbound(
+        self, conversation_id: int, inbound: Inbound, at: datetime,
+        flow: str | None, intent: str | None,
+    ) -> int | None:
+        """The customer's message; None if its platform message id was recorded before
+        (the transaction stays usable)."""
+        ...
+
+    async def add_reply(self, conversation_id: int, reply: Outbound, at: datetime) -> int: ...
+
+    async def history(
+        self, key: ConversationKey, limit: int
+    ) -> tuple[str, list[HistoryEntry]]:
+        """The conversation's language and its last `limit` entries, oldest first."""
+        ...
+
+    async def last_from_bot(self, conversation_id: int) -> HistoryEntry | None: ...
+
+    async def last_buttons(self, key: ConversationKey) -> list[Button]:
+        """The buttons of the latest message not from the customer."""
+        ...
+
+
+class InboxRecords(Protocol):
+    async def add(self, inbound: Inbound, *, processed: bool, owner: str | None) -> int:
+        """Record a platform message; raises AlreadyRecorded for a platform id seen before."""
+        ...
+
+    async def claim(self, inbox_id: int) -> bool:
+        """Mark the row processed; False if it was already."""
+        ...
+
+    async def unprocessed(self, ids: list[int] | None, owner: str | None) -> list[Inbound]:
+        """The rows `ids` (None: the owner's) not processed yet, oldest first."""
+        ...
+
+    async def adopt(self, owner: str, alive_since: datetime, unowned_only: bool) -> list[int]:
+        """Make `owner` the owner of unprocessed rows with no owner (and, unless
+        `unowned_only`, of those whose owner was not seen since `alive_since`); their ids."""
+        ...
+
+
+class OutboxRecords(Protocol):
+    async def add(
+        self, transcript_id: int, key: ConversationKey, context: dict[str, Any],
+        at: datetime, owner: str | None,
+    ) -> int: ...
+
+    async def unsent(self, ids: list[int] | None, owner: str | None) -> list[Delivery]:
+        """The rows `ids` (None: the owner's) neither sent nor given up, oldest first."""
+        ...
+
+    async def mark_sent(self, outbox_ids: list[int], now: datetime) -> None: ...
+
+    async def mark_failed(self, outbox_id: int, reason: str) -> None: ...
+
+    async def adopt(self, owner: str, alive_since: datetime, unowned_only: bool) -> list[int]:
+        """As InboxRecords.adopt, for rows neither sent nor given up."""
+        ...
+
+
+class BotProcesses(Protocol):
+    """The heartbeats of the bot processes (dialog/takeover.py)."""
+
+    async def beat(self, name: str, now: datetime) -> None: ...
+
+    async def mark_stopped(self, name: str, at: datetime) -> None:
+        """Set a known process's heartbeat to `at` (a time long past)."""
+        ...
+
+
+class Tokens(Protocol):
+    async def add(self, token_hash: str, conversation_id: int, now: datetime) -> None: ...
+
+    async def find(self, token_hash: str) -> TokenRecord | None: ...
+
+    async def touch(self, token_hash: str, now: datetime) -> None: ...
+
+    async def remove(self, token_hash: str) -> bool:
+        """Forget the token; False if another transaction did first."""
+        ...
+
+
+class Handoffs(Protocol):
+    async def open(
+        self, conversation_id: int, reason: str, now: datetime, flow: str | None
+    ) -> int: ...
+
+
+class HandoffQueue(Protocol):
+    """The figures of the operators' queue that a wait estimate needs."""
+
+    async def waiting_ahead(self, conversation_id: int, now: datetime) -> int:
+        """Escalated conversations still waiting that were escalated before this one (or
+        before `now`, if it has no open handoff)."""
+        ...
+
+    async def recent_handling(self, count: int) -> list[tuple[datetime, datetime]]:
+        """(claimed, ended) of the last `count` finished handoffs."""
+        ...
+
+    async def operators_at_work(self, since: datetime) -> int:
+        """Operators holding a conversation now or who finished one after `since`."""
+        ...
+
+
+class Events(Protocol):
+    async def add(
+        self, conversation_id: int | None, events: list[PendingEvent], at: datetime
+    ) -> None: ...
+
+
+class Repositories(Protocol):
+    """The repositories of one transaction, and what runs once it has committed."""
+
+    @property
+    def conversations(self) -> Conversations: ...
+
+    @property
+    def transcript(self) -> Transcript: ...
+
+    @property
+    def inbox(self) -> InboxRecords: ...
+
+    @property
+    def outbox(self) -> OutboxRecords: ...
+
+    @property
+    def tokens(self) -> Tokens: ...
+
+    @property
+    def processes(self) -> BotProcesses: ...
+
+    @property
+    def handoffs(self) -> Handoffs: ...
+
+    @property
+    def queue(self) -> HandoffQueue: ...
+
+    @property
+    def events(self) -> Events: ...
+
+    # The transaction as the order core takes it: its use cases still take a session in this
+    # round (issue 19). Only what binds the order core to the turn reads it.
+    order_session: Any
+
+    def after_commit(self, callback: AfterCommit) -> None:
+        """Run callback once the transaction has committed (never on rollback)."""
+        ...
+
+
+class UnitOfWork(Repositories, Protocol):
+    async def __aenter__(self) -> UnitOfWork: ...
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool | None: ...
+
+    async def commit(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

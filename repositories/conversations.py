@@ -1,0 +1,109 @@
+"""Conversations in SQL: their state row and the orders each one watches."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import bindparam, insert, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialog.messages import ConversationKey
+from dialog.state import ConversationState
+from dialog.tables import Conversation, OrderWatcher
+from orders.tables import Order
+from repositories.columns import bound_values
+from storage.prepared import Prepared
+
+# A turn's own statements (storage/prepared.py): compiled once, run by the driver directly.
+_LOAD = Prepared(
+    select(Conversation.id, Conversation.customer_id, Conversation.language,
+           Conversation.status, Conversation.escalation_reason, Conversation.state)
+    .where(Conversation.channel == bindparam("channel"),
+           Conversation.chat_id == bindparam("chat_id"))
+)
+_SAVE = Prepared(
+    update(Conversation).where(Conversation.id == bindparam("conversation_id")).values(
+        bound_values(Conversation.__table__, "customer_id", "language", "status",
+                     "escalation_reason", "state", "updated_at"))
+)
+
+
+class SqlConversations:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def find(self, key: ConversationKey) -> ConversationState | None:
+        found = await _LOAD.first(self._session, channel=key.channel, chat_id=key.chat_id)
+        if found is None:
+            return None
+        return ConversationState.from_json(found[0], key, *found[1:])
+
+    async def add(
+        self, key: ConversationKey, language: str, customer_id: int | None
+    ) -> ConversationState:
+        row = Conversation(channel=key.channel, chat_id=key.chat_id, customer_id=customer_id,
+                           language=language, status="bot", state={})
+        self._session.add(row)
+        await self._session.flush()
+        self._session.expunge(row)  # written by _SAVE from now on: no ORM copy to go stale
+        return ConversationState.from_json(row.id, key, row.customer_id, row.language,
+                                           row.status, row.escalation_reason, row.state)
+
+    async def save(self, state: ConversationState, now: datetime) -> None:
+        await _SAVE.execute(
+            self._session, conversation_id=state.id, v_customer_id=state.customer_id,
+            v_language=state.language, v_status=state.status,
+            v_escalation_reason=state.escalation_reason, v_state=state.to_json(),
+            v_updated_at=now,
+        )
+
+    async def escalate_if_bot(
+        self, key: ConversationKey, reason: str, now: datetime
+    ) -> int | None:
+        return await self._session.scalar(
+            update(Conversation)
+            .where(
+                Conversation.channel == key.channel,
+                Conversation.chat_id == key.chat_id,
+                Conversation.status == "bot",
+            )
+            .values(status="escalated", escalation_reason=reason, updated_at=now)
+            .returning(Conversation.id)
+        )
+
+    async def latest_key_for_customer(
+        self, customer_id: int, channel: str | None
+    ) -> ConversationKey | None:
+        query = select(Conversation.channel, Conversation.chat_id).where(
+            Conversation.customer_id == customer_id)
+        if channel is not None:
+            query = query.where(Conversation.channel == channel)
+        row = (await self._session.execute(
+            query.order_by(Conversation.updated_at.desc(), Conversation.id.desc()).limit(1)
+        )).first()
+        return None if row is None else ConversationKey(row.channel, row.chat_id)
+
+    async def watch(self, conversation_id: int, numbers: Sequence[str]) -> None:
+        watched = select(OrderWatcher.id).where(
+            OrderWatcher.order_id == Order.id, OrderWatcher.conversation_id == conversation_id
+        )
+        await self._session.execute(
+            insert(OrderWatcher).from_select(
+                ["order_id", "conversation_id"],
+                select(Order.id, literal(conversation_id))
+                .where(Order.number.in_(numbers), ~watched.exists())
+                .order_by(Order.id),
+            )
+        )
+
+    async def watching(self, number: str) -> list[tuple[ConversationKey, int | None]]:
+        rows = (await self._session.execute(
+            select(Conversation.channel, Conversation.chat_id, Order.customer_id)
+            .join(OrderWatcher, OrderWatcher.conversation_id == Conversation.id)
+            .join(Order, Order.id == OrderWatcher.order_id)
+            .where(Order.number == number)
+            .order_by(Conversation.id)
+        )).all()
+        return [(ConversationKey(channel, chat_id), customer_id)
+                for channel, chat_id, customer_id in rows]

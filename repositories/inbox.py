@@ -1,0 +1,77 @@
+"""The inbox in SQL: platform messages recorded before they are acknowledged."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialog.messages import ConversationKey, Inbound
+from dialog.tables import InboxRow
+from dialog.unit_of_work import AlreadyRecorded
+from repositories.ownership import adopt
+from storage.clock import utcnow
+
+
+class SqlInbox:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, inbound: Inbound, *, processed: bool, owner: str | None) -> int:
+        try:
+            inbox_id = await self._session.scalar(
+                insert(InboxRow)
+                .values(
+                    channel=inbound.key.channel,
+                    chat_id=inbound.key.chat_id,
+                    platform_id=inbound.message_id,
+                    text=inbound.text,
+                    action=inbound.action,
+                    language=inbound.language,
+                    customer_id=inbound.customer_id,
+                    sender=inbound.sender,
+                    context=inbound.context,
+                    processed_at=utcnow() if processed else None,
+                    owner=owner,
+                )
+                .returning(InboxRow.id)
+            )
+        except IntegrityError as error:  # the unique (channel, platform_id)
+            raise AlreadyRecorded from error
+        assert inbox_id is not None
+        return int(inbox_id)
+
+    async def claim(self, inbox_id: int) -> bool:
+        result = await self._session.execute(
+            update(InboxRow)
+            .where(InboxRow.id == inbox_id, InboxRow.processed_at.is_(None))
+            .values(processed_at=utcnow())
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def unprocessed(self, ids: list[int] | None, owner: str | None) -> list[Inbound]:
+        mine = InboxRow.id.in_(ids) if ids is not None else InboxRow.owner == owner
+        rows = await self._session.scalars(
+            select(InboxRow).where(InboxRow.processed_at.is_(None), mine).order_by(InboxRow.id)
+        )
+        return [_inbound(row) for row in rows]
+
+    async def adopt(self, owner: str, alive_since: datetime, unowned_only: bool) -> list[int]:
+        return await adopt(self._session, InboxRow, InboxRow.processed_at.is_(None), owner,
+                           alive_since, unowned_only)
+
+
+def _inbound(row: InboxRow) -> Inbound:
+    return Inbound(
+        key=ConversationKey(row.channel, row.chat_id),
+        text=row.text,
+        action=row.action,
+        message_id=row.platform_id,
+        language=row.language,
+        customer_id=row.customer_id,
+        inbox_id=row.id,
+        sender=row.sender,
+        context=row.context,
+    )

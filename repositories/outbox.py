@@ -1,0 +1,94 @@
+"""The outbox in SQL: replies committed with their turn, marked once the platform took them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index, and_, bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialog.messages import Button, ConversationKey, Delivery, Outbound
+from dialog.tables import OutboxRow, TranscriptEntry
+from repositories.columns import bound_values
+from repositories.ownership import adopt
+from storage.prepared import Prepared
+
+Index("ix_outbox_unsent", OutboxRow.sent_at, OutboxRow.id)
+
+_ADD = Prepared(
+    insert(OutboxRow).values(
+        bound_values(OutboxRow.__table__, "transcript_id", "channel", "chat_id", "context",
+                     "attempts", "created_at", "owner"))
+    .returning(OutboxRow.id)
+)
+_MARK_ONE_SENT = Prepared(
+    update(OutboxRow).where(OutboxRow.id == bindparam("outbox_id"))
+    .values(bound_values(OutboxRow.__table__, "sent_at"))
+)
+MARK_ONE_BY_ONE = 16  # up to this many rows, a prepared statement each is quicker
+_MARK_SENT = (
+    update(OutboxRow).where(OutboxRow.id.in_(bindparam("ids", expanding=True)))
+    .values(sent_at=bindparam("now", type_=OutboxRow.__table__.c.sent_at.type))
+)
+
+
+class SqlOutbox:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(
+        self, transcript_id: int, key: ConversationKey, context: dict[str, Any],
+        at: datetime, owner: str | None,
+    ) -> int:
+        outbox_id = await _ADD.scalar(
+            self._session, v_transcript_id=transcript_id, v_channel=key.channel,
+            v_chat_id=key.chat_id, v_context=context, v_attempts=0, v_created_at=at,
+            v_owner=owner,
+        )
+        assert outbox_id is not None
+        return int(outbox_id)
+
+    async def unsent(self, ids: list[int] | None, owner: str | None) -> list[Delivery]:
+        mine = OutboxRow.id.in_(ids) if ids is not None else OutboxRow.owner == owner
+        rows = await self._session.execute(
+            select(OutboxRow, TranscriptEntry)
+            .join(TranscriptEntry, TranscriptEntry.id == OutboxRow.transcript_id)
+            .where(OutboxRow.sent_at.is_(None), OutboxRow.last_error.is_(None), mine)
+            .order_by(OutboxRow.id)
+        )
+        return [
+            Delivery(
+                outbox.id,
+                entry.id,
+                Outbound(
+                    key=ConversationKey(outbox.channel, outbox.chat_id),
+                    text=entry.text,
+                    buttons=tuple(Button(b["title"], b["payload"]) for b in entry.buttons or ()),
+                    sender=entry.sender,
+                    author=entry.author,
+                ),
+                entry.at.isoformat(),
+                dict(outbox.context or {}),
+            )
+            for outbox, entry in rows
+        ]
+
+    async def mark_sent(self, outbox_ids: list[int], now: datetime) -> None:
+        if len(outbox_ids) > MARK_ONE_BY_ONE:  # one statement; its IN list is compiled each time
+            await self._session.execute(_MARK_SENT, {"ids": outbox_ids, "now": now})
+            return
+        for outbox_id in outbox_ids:
+            await _MARK_ONE_SENT.execute(self._session, outbox_id=outbox_id, v_sent_at=now)
+
+    async def mark_failed(self, outbox_id: int, reason: str) -> None:
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == outbox_id)
+            .values(attempts=OutboxRow.attempts + 1, last_error=reason[:500])
+        )
+
+    async def adopt(self, owner: str, alive_since: datetime, unowned_only: bool) -> list[int]:
+        unfinished = and_(OutboxRow.sent_at.is_(None), OutboxRow.last_error.is_(None))
+        return await adopt(self._session, OutboxRow, unfinished, owner, alive_since,
+                           unowned_only)

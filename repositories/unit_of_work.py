@@ -1,0 +1,112 @@
+"""The SQL unit of work: one transaction of storage.database.Database and its repositories.
+
+`SqlUnitOfWork(database)` opens the transaction on entering and commits only when told;
+`SqlRepositories.joining(session)` gives the same repositories inside a transaction someone
+else opened (the parts of the bot that still hand a session around).
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialog.events import PendingEvent, record_events
+from dialog.handoffs import open_handoff
+from dialog.unit_of_work import AfterCommit
+from repositories.conversations import SqlConversations
+from repositories.inbox import SqlInbox
+from repositories.outbox import SqlOutbox
+from repositories.processes import SqlBotProcesses
+from repositories.queue import SqlHandoffQueue
+from repositories.tokens import SqlTokens
+from repositories.transcript import SqlTranscript
+from storage.database import Database, after_commit
+
+
+class SqlHandoffs:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def open(
+        self, conversation_id: int, reason: str, now: datetime, flow: str | None
+    ) -> int:
+        return await open_handoff(self._session, conversation_id, reason, now, flow)
+
+
+class SqlEvents:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(
+        self, conversation_id: int | None, events: list[PendingEvent], at: datetime
+    ) -> None:
+        await record_events(self._session, conversation_id, events, at)
+
+
+class SqlRepositories:
+    """The repositories over one session, in whatever transaction it is in."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._bind(session)
+
+    @classmethod
+    def joining(cls, session: AsyncSession) -> SqlRepositories:
+        return cls(session)
+
+    def _bind(self, session: AsyncSession) -> None:
+        self.order_session = session
+        self.conversations = SqlConversations(session)
+        self.transcript = SqlTranscript(session)
+        self.inbox = SqlInbox(session)
+        self.outbox = SqlOutbox(session)
+        self.tokens = SqlTokens(session)
+        self.processes = SqlBotProcesses(session)
+        self.handoffs = SqlHandoffs(session)
+        self.queue = SqlHandoffQueue(session)
+        self.events = SqlEvents(session)
+
+    def after_commit(self, callback: AfterCommit) -> None:
+        after_commit(self.order_session, callback)
+
+
+class _Rollback(Exception):
+    """Thrown into the transaction to end it without a commit."""
+
+
+class SqlUnitOfWork(SqlRepositories):
+    """One transaction: committed by commit(), rolled back when left without it; what was
+    asked to run after the commit runs inside commit()."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._transaction: AbstractAsyncContextManager[AsyncSession] | None = None
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        self._transaction = self._database.transaction()
+        self._bind(await self._transaction.__aenter__())
+        return self
+
+    async def commit(self) -> None:
+        transaction, self._transaction = self._transaction, None
+        if transaction is None:
+            raise RuntimeError("the unit of work is not open")
+        await transaction.__aexit__(None, None, None)
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool | None:
+        transaction, self._transaction = self._transaction, None
+        if transaction is None:  # committed
+            return None
+        if error is None:
+            try:
+                await transaction.__aexit__(_Rollback, _Rollback(), None)
+            except _Rollback:
+                pass
+            return None
+        await transaction.__aexit__(kind, error, traceback)
+        return None

@@ -1,0 +1,397 @@
+"""A unit of work in memory: the dialog's repositories over dicts, no database.
+
+One unit of work at a time (as SQLite's BEGIN IMMEDIATE makes it): it works on a copy of the
+tables, which commit() makes the current ones; left without commit, the copy is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from dialog.events import PendingEvent
+from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
+from dialog.state import ConversationState, HistoryEntry, TokenRecord
+from dialog.unit_of_work import AfterCommit, AlreadyRecorded
+from storage.clock import utcnow
+
+
+@dataclass
+class _Conversation:
+    id: int
+    key: ConversationKey
+    customer_id: int | None
+    language: str
+    status: str
+    escalation_reason: str | None
+    state: dict[str, Any]
+    updated_at: datetime
+
+
+@dataclass
+class _Entry:
+    id: int
+    conversation_id: int
+    sender: str
+    author: str | None
+    text: str
+    buttons: tuple[Button, ...]
+    at: datetime
+    platform_message_id: str | None = None
+    flow: str | None = None
+    intent: str | None = None
+
+
+@dataclass
+class _Outbox:
+    id: int
+    transcript_id: int
+    key: ConversationKey
+    context: dict[str, Any]
+    owner: str | None
+    sent_at: datetime | None = None
+    attempts: int = 0
+    last_error: str | None = None
+
+
+@dataclass
+class _Inbox:
+    inbound: Inbound
+    owner: str | None
+    processed: bool
+
+
+@dataclass
+class Tables:
+    """What an in-memory database holds; tests read it to see what was committed."""
+
+    conversations: dict[ConversationKey, _Conversation] = field(default_factory=dict)
+    transcript: list[_Entry] = field(default_factory=list)
+    inbox: dict[int, _Inbox] = field(default_factory=dict)
+    outbox: dict[int, _Outbox] = field(default_factory=dict)
+    tokens: dict[str, tuple[int, datetime, datetime]] = field(default_factory=dict)
+    handoffs: list[tuple[int, str, str | None]] = field(default_factory=list)
+    events: list[tuple[int | None, PendingEvent]] = field(default_factory=list)
+    processes: dict[str, datetime] = field(default_factory=dict)  # name: last heartbeat
+    watchers: list[tuple[str, int]] = field(default_factory=list)  # (order number, conversation)
+    # Who placed each order (the order core's, which this fake does not hold).
+    order_customers: dict[str, int | None] = field(default_factory=dict)
+
+
+class InMemoryDatabase:
+    def __init__(self) -> None:
+        self.tables = Tables()
+        self.lock = asyncio.Lock()
+        self._ids = itertools.count(1)
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def unit_of_work(self) -> InMemoryUnitOfWork:
+        return InMemoryUnitOfWork(self)
+
+
+class _Part:
+    def __init__(self, unit: InMemoryUnitOfWork) -> None:
+        self._unit = unit
+
+    @property
+    def _tables(self) -> Tables:
+        return self._unit.tables
+
+    def _id(self) -> int:
+        return self._unit.database.next_id()
+
+
+class InMemoryConversations(_Part):
+    async def find(self, key: ConversationKey) -> ConversationState | None:
+        row = self._tables.conversations.get(key)
+        if row is None:
+            return None
+        return ConversationState.from_json(row.id, key, row.customer_id, row.language,
+                                           row.status, row.escalation_reason,
+                                           copy.deepcopy(row.state))
+
+    async def add(
+        self, key: ConversationKey, language: str, customer_id: int | None
+    ) -> ConversationState:
+        row = _Conversation(self._id(), key, customer_id, language, "bot", None, {}, utcnow())
+        self._tables.conversations[key] = row
+        return ConversationState.from_json(row.id, key, customer_id, language, "bot", None, {})
+
+    async def save(self, state: ConversationState, now: datetime) -> None:
+        row = self._tables.conversations[state.key]
+        row.customer_id, row.language, row.status = state.customer_id, state.language, state.status
+        row.escalation_reason, row.updated_at = state.escalation_reason, now
+        row.state = copy.deepcopy(state.to_json())
+
+    async def escalate_if_bot(
+        self, key: ConversationKey, reason: str, now: datetime
+    ) -> int | None:
+        row = self._tables.conversations.get(key)
+        if row is None or row.status != "bot":
+            return None
+        row.status, row.escalation_reason, row.updated_at = "escalated", reason, now
+        return row.id
+
+    async def latest_key_for_customer(
+        self, customer_id: int, channel: str | None
+    ) -> ConversationKey | None:
+        mine = [row for row in self._tables.conversations.values()
+                if row.customer_id == customer_id and channel in (None, row.key.channel)]
+        if not mine:
+            return None
+        return max(mine, key=lambda row: (row.updated_at, row.id)).key
+
+    async def watch(self, conversation_id: int, numbers: Sequence[str]) -> None:
+        for number in numbers:
+            pair = (number, conversation_id)
+            if number in self._tables.order_customers and pair not in self._tables.watchers:
+                self._tables.watchers.append(pair)
+
+    async def watching(self, number: str) -> list[tuple[ConversationKey, int | None]]:
+        by_id = {row.id: row.key for row in self._tables.conversations.values()}
+        return [(by_id[conversation_id], self._tables.order_customers.get(number))
+                for watched, conversation_id in sorted(self._tables.watchers, key=lambda p: p[1])
+                if watched == number]
+
+
+class InMemoryTranscript(_Part):
+    async def add_inbound(
+        self, conversation_id: int, inbound: Inbound, at: datetime,
+        flow: str | None, intent: str | None,
+    ) -> int | None:
+        if inbound.message_id is not None and any(
+            entry.conversation_id == conversation_id
+            and entry.platform_message_id == inbound.message_id
+            for entry in self._tables.transcript
+        ):
+            return None
+        entry = _Entry(self._id(), conversation_id, "customer", None, inbound.text, (), at,
+                       inbound.message_id, flow, intent)
+        self._tables.transcript.append(entry)
+        return entry.id
+
+    async def add_reply(self, conversation_id: int, reply: Outbound, at: datetime) -> int:
+        entry = _Entry(self._id(), conversation_id, reply.sender, reply.author, reply.text,
+                       tuple(reply.buttons), at)
+        self._tables.transcript.append(entry)
+        return entry.id
+
+    async def history(
+        self, key: ConversationKey, limit: int
+    ) -> tuple[str, list[HistoryEntry]]:
+        row = self._tables.conversations.get(key)
+        if row is None:
+            return "en", []
+        entries = [_history(e) for e in self._tables.transcript if e.conversation_id == row.id]
+        return row.language, entries[-limit:]
+
+    async def last_from_bot(self, conversation_id: int) -> HistoryEntry | None:
+        mine = [e for e in self._tables.transcript
+                if e.conversation_id == conversation_id and e.sender == "bot"]
+        return _history(mine[-1]) if mine else None
+
+    async def last_buttons(self, key: ConversationKey) -> list[Button]:
+        row = self._tables.conversations.get(key)
+        mine = [e for e in self._tables.transcript
+                if row is not None and e.conversation_id == row.id and e.sender != "customer"]
+        return list(mine[-1].buttons) if mine else []
+
+
+class InMemoryInbox(_Part):
+    async def add(self, inbound: Inbound, *, processed: bool, owner: str | None) -> int:
+        if any(row.inbound.key.channel == inbound.key.channel
+               and row.inbound.message_id == inbound.message_id
+               for row in self._tables.inbox.values()):
+            raise AlreadyRecorded
+        inbox_id = self._id()
+        self._tables.inbox[inbox_id] = _Inbox(replace(inbound, inbox_id=inbox_id), owner,
+                                              processed)
+        return inbox_id
+
+    async def adopt(self, owner: str, alive_since: datetime, unowned_only: bool) -> list[int]:
+        rows = {i: row for i, row in self._tables.inbox.items() if not row.processed}
+        return _adopt(self._tables, rows, owner, alive_since, unowned_only)
+
+    async def claim(self, inbox_id: int) -> bool:
+        row = self._tables.inbox.get(inbox_id)
+        if row is None or row.processed:
+            return False
+        row.processed = True
+        return True
+
+    async def unprocessed(self, ids: list[int] | None, owner: str | None) -> list[Inbound]:
+        return [row.inbound for inbox_id, row in sorted(self._tables.inbox.items())
+                if not row.processed and (inbox_id in ids if ids is not None
+                                          else row.owner == owner)]
+
+
+class InMemoryOutbox(_Part):
+    async def add(
+        self, transcript_id: int, key: ConversationKey, context: dict[str, Any],
+        at: datetime, owner: str | None,
+    ) -> int:
+        outbox_id = self._id()
+        self._tables.outbox[outbox_id] = _Outbox(outbox_id, transcript_id, key,
+                                                 copy.deepcopy(context), owner)
+        return outbox_id
+
+    async def unsent(self, ids: list[int] | None, owner: str | None) -> list[Delivery]:
+        entries = {entry.id: entry for entry in self._tables.transcript}
+        found = []
+        for outbox_id, row in sorted(self._tables.outbox.items()):
+            wanted = outbox_id in ids if ids is not None else row.owner == owner
+            if row.sent_at is None and row.last_error is None and wanted:
+                entry = entries[row.transcript_id]
+                outbound = Outbound(key=row.key, text=entry.text, buttons=entry.buttons,
+                                    sender=entry.sender, author=entry.author)
+                found.append(Delivery(outbox_id, entry.id, outbound, entry.at.isoformat(),
+                                      dict(row.context)))
+        return found
+
+    async def mark_sent(self, outbox_ids: list[int], now: datetime) -> None:
+        for outbox_id in outbox_ids:
+            self._tables.outbox[outbox_id].sent_at = now
+
+    async def adopt(self, owner: str, alive_since: datetime, unowned_only: bool) -> list[int]:
+        rows = {i: row for i, row in self._tables.outbox.items()
+                if row.sent_at is None and row.last_error is None}
+        return _adopt(self._tables, rows, owner, alive_since, unowned_only)
+
+    async def mark_failed(self, outbox_id: int, reason: str) -> None:
+        row = self._tables.outbox[outbox_id]
+        row.attempts += 1
+        row.last_error = reason[:500]
+
+
+class InMemoryTokens(_Part):
+    async def add(self, token_hash: str, conversation_id: int, now: datetime) -> None:
+        self._tables.tokens[token_hash] = (conversation_id, now, now)
+
+    async def find(self, token_hash: str) -> TokenRecord | None:
+        found = self._tables.tokens.get(token_hash)
+        if found is None:
+            return None
+        conversation_id, created_at, last_used_at = found
+        key = next(row.key for row in self._tables.conversations.values()
+                   if row.id == conversation_id)
+        return TokenRecord(key, conversation_id, created_at, last_used_at)
+
+    async def touch(self, token_hash: str, now: datetime) -> None:
+        conversation_id, created_at, _ = self._tables.tokens[token_hash]
+        self._tables.tokens[token_hash] = (conversation_id, created_at, now)
+
+    async def remove(self, token_hash: str) -> bool:
+        return self._tables.tokens.pop(token_hash, None) is not None
+
+
+class InMemoryBotProcesses(_Part):
+    async def beat(self, name: str, now: datetime) -> None:
+        self._tables.processes[name] = now
+
+    async def mark_stopped(self, name: str, at: datetime) -> None:
+        if name in self._tables.processes:
+            self._tables.processes[name] = at
+
+
+def _adopt(
+    tables: Tables, rows: dict[int, _Inbox] | dict[int, _Outbox], owner: str,
+    alive_since: datetime, unowned_only: bool,
+) -> list[int]:
+    alive = {name for name, seen in tables.processes.items() if seen >= alive_since}
+    taken = sorted(i for i, row in rows.items()
+                   if row.owner is None or (not unowned_only and row.owner not in alive))
+    for i in taken:
+        rows[i].owner = owner
+    return taken
+
+
+class InMemoryHandoffs(_Part):
+    async def open(
+        self, conversation_id: int, reason: str, now: datetime, flow: str | None
+    ) -> int:
+        self._tables.handoffs.append((conversation_id, reason, flow))
+        return len(self._tables.handoffs)
+
+
+class InMemoryHandoffQueue(_Part):
+    """A queue with nobody in it: the handoffs here record no claims (the desk's SQL does)."""
+
+    async def waiting_ahead(self, conversation_id: int, now: datetime) -> int:
+        by_id = {row.id: row for row in self._tables.conversations.values()}
+        return sum(1 for other, _reason, _flow in self._tables.handoffs
+                   if other != conversation_id and by_id[other].status == "escalated")
+
+    async def recent_handling(self, count: int) -> list[tuple[datetime, datetime]]:
+        return []
+
+    async def operators_at_work(self, since: datetime) -> int:
+        return 0
+
+
+class InMemoryEvents(_Part):
+    async def add(
+        self, conversation_id: int | None, events: list[PendingEvent], at: datetime
+    ) -> None:
+        self._tables.events.extend((conversation_id, event) for event in events)
+
+
+class InMemoryUnitOfWork:
+    order_session: Any = None  # no order core here: a turn that needs one fails loudly
+
+    def __init__(self, database: InMemoryDatabase) -> None:
+        self.database = database
+        self.tables = database.tables
+        self._after: list[AfterCommit] = []
+        self._open = False
+        self.conversations = InMemoryConversations(self)
+        self.transcript = InMemoryTranscript(self)
+        self.inbox = InMemoryInbox(self)
+        self.outbox = InMemoryOutbox(self)
+        self.tokens = InMemoryTokens(self)
+        self.processes = InMemoryBotProcesses(self)
+        self.handoffs = InMemoryHandoffs(self)
+        self.queue = InMemoryHandoffQueue(self)
+        self.events = InMemoryEvents(self)
+
+    def after_commit(self, callback: AfterCommit) -> None:
+        self._after.append(callback)
+
+    async def __aenter__(self) -> InMemoryUnitOfWork:
+        await self.database.lock.acquire()
+        self._open = True
+        self.tables = copy.deepcopy(self.database.tables)
+        return self
+
+    async def commit(self) -> None:
+        if not self._open:
+            raise RuntimeError("the unit of work is not open")
+        self.database.tables = self.tables
+        self._end()
+        for callback in self._after:
+            result = callback()
+            if result is not None:
+                await result
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._open:  # left without commit: the copy is dropped
+            self._end()
+
+    def _end(self) -> None:
+        self._open = False
+        self.database.lock.release()
+
+
+def _history(entry: _Entry) -> HistoryEntry:
+    return HistoryEntry(entry.id, entry.sender, entry.text, entry.buttons, entry.at,
+                        entry.author)

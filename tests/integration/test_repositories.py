@@ -1,0 +1,207 @@
+"""One contract for the dialog's repositories, run over SQLite, PostgreSQL and in memory.
+
+What a turn relies on: a unit of work commits only when told, rolls back when left without
+commit, runs its after-commit work only after a commit; a platform message is recorded once;
+the outbox hands back what was not sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from dialog.messages import Button, ConversationKey, Inbound, Outbound
+from dialog.unit_of_work import AlreadyRecorded, UnitOfWorkFactory
+from repositories.unit_of_work import SqlUnitOfWork
+from storage.clock import utcnow
+from storage.database import Database, make_engine
+from storage.upgrade import upgrade
+from tests.fakes.unit_of_work import InMemoryDatabase
+
+KEY = ConversationKey("telegram", "chat-1")
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+async def units(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
+    """A unit-of-work factory over each implementation, on an empty migrated database."""
+    if request.param == "memory":
+        yield InMemoryDatabase().unit_of_work
+        return
+    url = (f"sqlite+aiosqlite:///{tmp_path / 'orderbot.db'}" if request.param == "sqlite"
+           else str(request.getfixturevalue("postgres_url")))
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    database = Database(make_engine(url))
+    await upgrade(database.engine)
+    try:
+        yield partial(SqlUnitOfWork, database)
+    finally:
+        await database.dispose()
+
+
+async def test_a_conversation_is_kept_only_when_committed(units: UnitOfWorkFactory) -> None:
+    async with units() as uow:
+        await uow.conversations.add(KEY, "pl", None)  # left without commit
+    async with units() as uow:
+        assert await uow.conversations.find(KEY) is None
+        state = await uow.conversations.add(KEY, "pl", None)
+        state.flow, state.step, state.slots = "status", "ask_number", {"number": "A-1"}
+        state.status, state.escalation_reason = "escalated", "asked"
+        await uow.conversations.save(state, utcnow())
+        await uow.commit()
+    async with units() as uow:
+        found = await uow.conversations.find(KEY)
+    assert found is not None and found.id == state.id
+    assert (found.language, found.flow, found.step, found.slots) == (
+        "pl", "status", "ask_number", {"number": "A-1"})
+    assert (found.status, found.loaded_status, found.escalation_reason) == (
+        "escalated", "escalated", "asked")
+
+
+async def test_after_commit_work_runs_after_a_commit_only(units: UnitOfWorkFactory) -> None:
+    ran: list[str] = []
+    async with units() as uow:
+        uow.after_commit(lambda: ran.append("rolled back"))
+    with pytest.raises(RuntimeError):
+        async with units() as uow:
+            await uow.conversations.add(KEY, "en", None)
+            uow.after_commit(lambda: ran.append("failed"))
+            raise RuntimeError("the turn failed")
+    async with units() as uow:
+        assert await uow.conversations.find(KEY) is None  # nothing of the failed one is kept
+        uow.after_commit(lambda: ran.append("committed"))
+        await uow.commit()
+    assert ran == ["committed"]
+
+
+async def test_escalating_moves_only_a_conversation_with_the_bot(units: UnitOfWorkFactory) -> None:
+    async with units() as uow:
+        state = await uow.conversations.add(KEY, "en", None)
+        assert await uow.conversations.escalate_if_bot(KEY, "delivery_failed", utcnow()) == state.id
+        assert await uow.conversations.escalate_if_bot(KEY, "again", utcnow()) is None
+        assert await uow.conversations.escalate_if_bot(
+            ConversationKey("telegram", "nobody"), "x", utcnow()) is None
+        await uow.commit()
+    async with units() as uow:
+        found = await uow.conversations.find(KEY)
+    assert found is not None and (found.status, found.escalation_reason) == (
+        "escalated", "delivery_failed")
+
+
+async def test_the_transcript_records_a_platform_message_once(units: UnitOfWorkFactory) -> None:
+    now = utcnow()
+    async with units() as uow:
+        state = await uow.conversations.add(KEY, "en", None)
+        hello = Inbound(key=KEY, text="hello", message_id="m-1")
+        assert await uow.transcript.add_inbound(state.id, hello, now, "greet", "greet")
+        assert await uow.transcript.add_inbound(state.id, hello, now, None, None) is None
+        # the transaction stays usable after the duplicate
+        await uow.transcript.add_reply(state.id, Outbound(key=KEY, text="Hi!", buttons=(
+            Button("Track", "intent:order_status"),)), now)
+        await uow.commit()
+    async with units() as uow:
+        language, history = await uow.transcript.history(KEY, 200)
+        last = await uow.transcript.last_from_bot(state.id)
+        buttons = await uow.transcript.last_buttons(KEY)
+        nothing = await uow.transcript.history(ConversationKey("telegram", "x"), 200)
+    assert language == "en"
+    assert [(e.sender, e.text) for e in history] == [("customer", "hello"), ("bot", "Hi!")]
+    assert last is not None and last.text == "Hi!"
+    assert buttons == [Button("Track", "intent:order_status")]
+    assert nothing == ("en", [])
+
+
+async def test_the_inbox_refuses_a_replay_and_is_claimed_once(units: UnitOfWorkFactory) -> None:
+    message = Inbound(key=KEY, text="hi", message_id="update-1", language="pl")
+    async with units() as uow:
+        inbox_id = await uow.inbox.add(message, processed=False, owner="p1")
+        await uow.commit()
+    with pytest.raises(AlreadyRecorded):
+        async with units() as uow:
+            await uow.inbox.add(message, processed=False, owner="p1")
+    async with units() as uow:
+        pending = await uow.inbox.unprocessed(None, "p1")
+        assert await uow.inbox.unprocessed(None, "p2") == []
+        assert await uow.inbox.claim(inbox_id)
+        assert not await uow.inbox.claim(inbox_id)
+        await uow.commit()
+    assert [(p.inbox_id, p.text, p.message_id, p.language) for p in pending] == [
+        (inbox_id, "hi", "update-1", "pl")]
+    async with units() as uow:
+        assert await uow.inbox.unprocessed([inbox_id], None) == []
+
+
+async def test_the_outbox_hands_back_what_was_not_sent(units: UnitOfWorkFactory) -> None:
+    now = utcnow()
+    async with units() as uow:
+        state = await uow.conversations.add(KEY, "en", None)
+        ids = []
+        for text in ("one", "two", "three"):
+            entry = await uow.transcript.add_reply(state.id, Outbound(key=KEY, text=text), now)
+            ids.append(await uow.outbox.add(entry, KEY, {"thread": "t"}, now, "p1"))
+        await uow.commit()
+    async with units() as uow:
+        await uow.outbox.mark_sent([ids[0]], utcnow())
+        await uow.outbox.mark_failed(ids[1], "refused")
+        await uow.commit()
+    async with units() as uow:
+        unsent = await uow.outbox.unsent(None, "p1")
+        assert await uow.outbox.unsent(None, "p2") == []
+        assert [d.outbox_id for d in await uow.outbox.unsent(ids, None)] == [ids[2]]
+    assert [(d.outbox_id, d.outbound.text, d.context) for d in unsent] == [
+        (ids[2], "three", {"thread": "t"})]
+
+
+async def test_a_token_is_found_touched_and_removed_once(units: UnitOfWorkFactory) -> None:
+    issued = utcnow() - timedelta(hours=1)
+    async with units() as uow:
+        state = await uow.conversations.add(KEY, "en", None)
+        await uow.tokens.add("hash-1", state.id, issued)
+        await uow.commit()
+    async with units() as uow:
+        found = await uow.tokens.find("hash-1")
+        assert found is not None and (found.key, found.conversation_id) == (KEY, state.id)
+        await uow.tokens.touch("hash-1", utcnow())
+        await uow.commit()
+    async with units() as uow:
+        touched = await uow.tokens.find("hash-1")
+        assert touched is not None and touched.last_used_at > issued
+        assert await uow.tokens.find("unknown") is None
+        assert await uow.tokens.remove("hash-1")
+        assert not await uow.tokens.remove("hash-1")
+        await uow.commit()
+
+
+async def test_the_work_of_a_stopped_process_is_adopted_once(units: UnitOfWorkFactory) -> None:
+    now = utcnow()
+    long_ago = now - timedelta(hours=1)
+    async with units() as uow:
+        await uow.processes.beat("live", now)
+        await uow.processes.beat("newcomer", now)
+        await uow.processes.beat("gone", long_ago)
+        state = await uow.conversations.add(KEY, "en", None)
+        ids = {}
+        for owner in ("live", "gone", None):
+            message = Inbound(key=KEY, text="hi", message_id=f"m-{owner}")
+            ids[owner] = await uow.inbox.add(message, processed=False, owner=owner)
+            entry = await uow.transcript.add_reply(state.id, Outbound(key=KEY, text="hi"), now)
+            ids[f"out-{owner}"] = await uow.outbox.add(entry, KEY, {}, now, owner)
+        await uow.commit()
+    alive_since = now - timedelta(minutes=1)
+    async with units() as uow:  # settling: only rows nobody owns
+        assert await uow.inbox.adopt("newcomer", alive_since, True) == [ids[None]]
+        assert await uow.outbox.adopt("newcomer", alive_since, True) == [ids["out-None"]]
+        await uow.commit()
+    async with units() as uow:
+        assert await uow.inbox.adopt("newcomer", alive_since, False) == [ids["gone"]]
+        assert await uow.outbox.adopt("newcomer", alive_since, False) == [ids["out-gone"]]
+        assert await uow.inbox.adopt("third", alive_since, False) == []  # taken already
+        await uow.commit()
+    async with units() as uow:
+        mine = await uow.inbox.unprocessed(None, "newcomer")
+        assert sorted(m.inbox_id or 0 for m in mine) == sorted([ids[None], ids["gone"]])
+        assert [m.inbox_id for m in await uow.inbox.unprocessed(None, "live")] == [ids["live"]]

@@ -183,11 +183,11 @@ class HistoryEntry:
 class ConversationStore:
     """SQL persistence of conversations; every method works inside the caller's session."""
 
-    def __init__(self, owner: str | None = None) -> None:
+    def __init__(self, owner: str | None = None, *, changes: ChangeLog = NO_CHANGES) -> None:
         # Told (after the commit) of each conversation that went to the operators' queue.
         self.on_escalated: Callable[[int], Awaitable[None]] | None = None
         self.owner = owner  # this process's name, on the outbox rows it writes (takeover.py)
-        self.changes: ChangeLog = NO_CHANGES  # escalations told to the shop (bot.py wires it)
+        self.changes = changes  # escalations told to the shop
 
     async def load(
         self,

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 import uvicorn
 
+from composition import bootstrap
 from composition.app import make_app
-from composition.bootstrap import Orderbot, build
+from composition.bootstrap import Orderbot
 from config import Settings, load_settings
 from dialog.nlu import NluModel
 from serving import MAX_WEBSOCKET_FRAME
@@ -94,7 +95,7 @@ BotFactory = Callable[..., Awaitable[Orderbot]]
 async def demo_database(nlu: NluModel, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite database with the demo shop, seeded once and copied per test."""
     path = tmp_path_factory.mktemp("template") / "demo.db"
-    bot = build(make_settings(f"sqlite+aiosqlite:///{path}"), nlu=nlu)
+    bot = bootstrap.build(make_settings(f"sqlite+aiosqlite:///{path}"), nlu=nlu)
     await bot.start()
     await bot.stop()
     return path
@@ -127,7 +128,7 @@ async def make_bot(
         # the same database is the same process restarted (dialog/takeover.py). Tests of
         # several processes name theirs.
         sections["process"] = {"name": "test-bot", **sections.get("process", {})}
-        bot = build(make_settings(database_url, **sections), nlu=model or nlu)
+        bot = bootstrap.build(make_settings(database_url, **sections), nlu=model or nlu)
         await bot.start()
         started.append(bot)
         return bot

@@ -6,25 +6,20 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import TYPE_CHECKING
 
 from channels.base import Channel
 from channels.limits import PublicLimits
 from channels.webchat.channel import WebchatChannel
-from composition import adapters
+from composition import adapters, preparation
 from composition.coordinating import Coordination, coordination
 from composition.lifecycle import Component, Lifecycle, Step
 from config import Settings, plain_http_to_public_host
 from console.app import OperatorConsole
 from coordination.fallback import RedisHealth
-from dialog import learning
-from dialog.demo_history import seed_history
 from dialog.desk import OperatorDesk
 from dialog.flows import all_flows
 from dialog.flows.confirm_reminders import ConfirmationStarter
@@ -34,26 +29,22 @@ from dialog.inbox import Inbox
 from dialog.manager import DialogManager
 from dialog.nlu import NluModel
 from dialog.nlu.prepared import prepared_model
-from dialog.nlu.retrain import LearnedModels
 from dialog.nlu.served import ServedModel
 from dialog.outbox import OutboxSender
 from dialog.proactive import ProactiveMessages
 from dialog.proof_limits import ProofLimits, ProofPolicy
-from dialog.retention import TranscriptRetention
 from dialog.services import Services
 from dialog.store import ConversationStore, TokenStore
 from dialog.takeover import Takeover
 from dialog.texts import Texts
 from dialog.waits import QueueWaits
 from monitoring.prometheus import PrometheusMetrics
-from orders import demo
 from orders.billing import Invoices, PaymentReminders
 from orders.changes import NO_CHANGES, ChangeLog
 from orders.confirmation import ConfirmationSettings
 from orders.credit_check import CreditCheck
 from orders.inventory import Inventory
 from orders.payments import Payments
-from orders.reconcile import Reconciliation
 from orders.reservation_jobs import ReservationJobs
 from orders.reservations import Reservations
 from orders.returns import ReturnDesk, ReturnPolicy
@@ -62,11 +53,9 @@ from orders.tracking import Courier
 from orders.vouchers import Vouchers
 from shop_api.webhooks.deliveries import WebhookDeliveries
 from shop_api.webhooks.recorder import WebhookLog
-from shop_api.webhooks.retention import WebhookRetention
 from shop_api.webhooks.sender import WebhookSender
 from storage.database import Database, make_engine
 from storage.jobs import JobRunner
-from storage.upgrade import hold_setup_lock, upgrade
 
 if TYPE_CHECKING:
     from channels.telegram import TelegramChannel
@@ -74,12 +63,6 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 
 log = logging.getLogger("orderbot")
-
-
-class DailyJob(Protocol):
-    """A due job planned at start (storage/jobs.py)."""
-
-    async def plan(self, session: AsyncSession) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -108,7 +91,7 @@ class Orderbot:
     console: OperatorConsole
     channels: tuple[Channel, ...]
     telegram: TelegramChannel | None
-    daily_jobs: tuple[DailyJob, ...]
+    daily_jobs: tuple[preparation.DailyJob, ...]
     lifecycle: Lifecycle
 
     @property
@@ -179,7 +162,7 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
         learned_labels=lambda: served.labels,  # the dashboard's "new" labels
     )
     channels = _channels(settings, manager, inbox, desk, database, shared, limits, metrics)
-    daily_jobs = _daily_jobs(settings, jobs)
+    daily_jobs = preparation.daily_jobs(settings, jobs)
     _bind_late(store, desk, orders, services, outbox, proactive, channels)
     return Orderbot(
         settings=settings, process_name=process_name, database=database, coordination=shared,
@@ -189,9 +172,10 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
         channels=channels, telegram=_telegram(channels), daily_jobs=daily_jobs,
         lifecycle=Lifecycle(started_in(
             # The shared connections close last, after every part that uses them has stopped.
-            closing=Step("connections", stop=_closing(shared, database)),
-            preparing=Step("preparation", start=_preparing(settings, database, orders, served,
-                                                           daily_jobs)),
+            closing=Step("connections", stop=preparation.closing(shared, database)),
+            preparing=Step("preparation", start=preparation.preparing(
+                settings, database, database_url(settings.database.url), orders, served,
+                daily_jobs)),
             console=console, takeover=takeover, outbox=outbox, webhooks=webhooks, inbox=inbox,
             channels=channels, jobs=jobs, desk=desk,
         )),
@@ -310,23 +294,6 @@ def _telegram(channels: tuple[Channel, ...]) -> TelegramChannel | None:
     return next((c for c in channels if c.name == "telegram"), None)  # type: ignore[return-value]
 
 
-def _daily_jobs(settings: Settings, jobs: JobRunner) -> tuple[DailyJob, ...]:
-    retention = TranscriptRetention(settings.shop.transcript_retention_days)
-    retention.register(jobs)
-    # Planned only with webhooks on (rows left from an earlier time with them on go once
-    # they are on again): a bot without webhooks keeps the daily jobs it had.
-    hooks = settings.webhooks
-    webhook_retention = WebhookRetention(hooks.keep_days if hooks.url else 0)
-    webhook_retention.register(jobs)
-    planned: list[DailyJob] = [retention, webhook_retention]
-    shop_orders = adapters.shop_orders(settings)
-    if shop_orders is not None:
-        reconciliation = Reconciliation(shop_orders)
-        reconciliation.register(jobs)
-        planned.append(reconciliation)
-    return tuple(planned)
-
-
 def _bind_late(
     store: ConversationStore, desk: OperatorDesk, orders: OrderService, services: Services,
     outbox: OutboxSender, proactive: ProactiveMessages, channels: tuple[Channel, ...],
@@ -340,39 +307,6 @@ def _bind_late(
     for channel in channels:
         outbox.add_channel(channel.name, channel)
         proactive.add_opener(channel)
-
-
-def _preparing(
-    settings: Settings, database: Database, orders: OrderService, served: ServedModel,
-    daily_jobs: tuple[DailyJob, ...],
-) -> Callable[[], Awaitable[None]]:
-    async def prepare() -> None:
-        await upgrade(database.engine)
-        if settings.demo.enabled:
-            async with database.transaction() as session:
-                await hold_setup_lock(session)  # one process seeds, the others then see it
-                if await demo.seed(session, orders):
-                    log.info("demo shop seeded")
-                    if settings.demo.history:
-                        made = await seed_history(session)
-                        log.info("demo history seeded: %d conversations", made)
-        # Operators' labels the model has not learned yet: retrain (kept only if not worse)
-        # before the first message is understood.
-        await learning.learn_at_start(database, served,
-                                      LearnedModels(database_url(settings.database.url)))
-        async with database.transaction() as session:
-            for job in daily_jobs:
-                await job.plan(session)
-
-    return prepare
-
-
-def _closing(shared: Coordination, database: Database) -> Callable[[], Awaitable[None]]:
-    async def close() -> None:
-        await shared.close()
-        await database.dispose()
-
-    return close
 
 
 def _nothing() -> None:

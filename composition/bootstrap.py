@@ -65,7 +65,7 @@ ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("orderbot")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one process is one bot: compared and hashed by identity
 class Orderbot:
     """What one bot process is made of; `start()` starts it in `lifecycle`'s order."""
 

@@ -25,7 +25,7 @@ REDIS_CONNECTIONS = 100  # per process
 REDIS_WAIT_SECONDS = 30.0  # for a free connection, before a turn fails
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Coordination:
     redis: aioredis.Redis | None  # None: one process, no Redis
     redis_health: RedisHealth

@@ -1,5 +1,5 @@
-"""The bot as the benchmark runs it: bot.py's own serve() and settings (from ORDERBOT__*
-environment variables), with two differences that only a load test needs:
+"""The bot as the benchmark runs it: the composition's own parts, app and serve(), and
+settings (from ORDERBOT__* environment variables), with two differences that only a load test needs:
 
 - it listens with SO_REUSEPORT, so that two processes share one port (the production shape
   without a proxy: the kernel spreads the connections);
@@ -17,7 +17,10 @@ import logging
 import sys
 
 from bench.listening import shared_listener
-from bot import DEFAULT_CONFIG, Orderbot, serve
+from composition.app import make_app
+from composition.bootstrap import build
+from composition.cli import DEFAULT_CONFIG
+from composition.process import serve
 from config import load_settings
 
 
@@ -29,14 +32,14 @@ def main() -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = load_settings(DEFAULT_CONFIG)
-    bot = Orderbot(settings)
+    bot = build(settings)
     if args.unpaced and bot.telegram is not None:
         from channels.telegram.pacing import ChatPacer  # aiogram: only with Telegram on
 
         bot.telegram.sender.pacer = ChatPacer(interval=0.0, burst=1, overall_interval=0.0,
                                               overall_burst=1)
     listener = shared_listener(settings.http.host, settings.http.port)
-    return serve(settings, bot=bot, listener=listener)
+    return serve(bot, make_app(bot), listener=listener)
 
 
 if __name__ == "__main__":

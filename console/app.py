@@ -35,6 +35,8 @@ class OperatorConsole:
         self, settings: Settings, *, database: Database, desk: OperatorDesk,
         orders: OrderService, services: Services, texts: Texts, locks: Locks,
         limiter: RateLimiter, metrics: Metrics | None = None,
+        deliveries: Deliveries | None = None,
+        learned_labels: Callable[[], frozenset[str]] = frozenset,
     ) -> None:
         self.settings = settings
         refused = (metrics or NoMetrics()).refused
@@ -50,9 +52,9 @@ class OperatorConsole:
         self.live = LiveConsole(desk, self.accounts, self.origins)
         self.analytics = Analytics(database)
         self.tasks = TaskFeed(database, desk)
-        self.deliveries: Deliveries | None = None  # the webhooks to the shop (bot.py sets it)
-        # The keys of the operators' labels the served model learned (bot.py sets it).
-        self.learned_labels: Callable[[], frozenset[str]] = frozenset
+        self.deliveries = deliveries  # the webhooks to the shop
+        # The keys of the operators' labels the served model learned.
+        self.learned_labels = learned_labels
 
     @property
     def secure_cookie(self) -> bool:

@@ -36,12 +36,12 @@ class ConversationStore:
 
     def __init__(
         self, owner: str | None = None,
-        join: Callable[[Any], Repositories] = _no_join,
+        join: Callable[[Any], Repositories] = _no_join, *, changes: ChangeLog = NO_CHANGES,
     ) -> None:
         # Told (after the commit) of each conversation that went to the operators' queue.
         self.on_escalated: Callable[[int], Awaitable[None]] | None = None
         self.owner = owner  # this process's name, on the outbox rows it writes (takeover.py)
-        self.changes: ChangeLog = NO_CHANGES  # escalations told to the shop (bot.py wires it)
+        self.changes = changes  # escalations told to the shop
         self._join = join
 
     def repositories(self, tx: InTransaction) -> Repositories:

@@ -246,16 +246,18 @@ class OrderService:
 
     # Wired in bot.py: return_received goes through the returns desk, which refunds.
     return_receiver: ReturnReceiver | None = None
-    # Wired in bot.py: the changes made here are recorded for the shop (orders/changes.py).
+    # The changes made here are recorded for the shop (orders/changes.py).
     changes: ChangeLog = NO_CHANGES
 
     def __init__(
-        self, link_token_days: int = 30, clock: Callable[[], datetime] = utcnow
+        self, link_token_days: int = 30, clock: Callable[[], datetime] = utcnow, *,
+        reservations: Reservations | None = None, changes: ChangeLog = NO_CHANGES,
     ) -> None:
         self.link_token_days = link_token_days  # [security] link_token_days
         self.clock = clock
-        # The shop's own products table unless bot.py wires the configured inventory.
-        self.reservations = Reservations(ProductsStock())
+        # The shop's own products table unless the configured inventory is given.
+        self.reservations = reservations or Reservations(ProductsStock())
+        self.changes = changes
 
     async def create_order(self, session: AsyncSession, new: NewOrder, cause: str) -> OrderView:
         exists = await session.scalar(select(Order.id).where(Order.number == new.number))

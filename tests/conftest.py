@@ -12,9 +12,12 @@ from typing import Any
 import pytest
 import uvicorn
 
-from bot import MAX_WEBSOCKET_FRAME, Orderbot
+from composition import bootstrap
+from composition.app import make_app
+from composition.bootstrap import Orderbot
 from config import Settings, load_settings
 from dialog.nlu import NluModel
+from serving import MAX_WEBSOCKET_FRAME
 from tests.servers import create_database, free_port, postgres_server, redis_server
 
 # The platforms' doubles (telegram_api, slack_api, relay, telegram_server, slack_server)
@@ -92,7 +95,7 @@ BotFactory = Callable[..., Awaitable[Orderbot]]
 async def demo_database(nlu: NluModel, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite database with the demo shop, seeded once and copied per test."""
     path = tmp_path_factory.mktemp("template") / "demo.db"
-    bot = Orderbot(make_settings(f"sqlite+aiosqlite:///{path}"), nlu=nlu)
+    bot = bootstrap.build(make_settings(f"sqlite+aiosqlite:///{path}"), nlu=nlu)
     await bot.start()
     await bot.stop()
     return path
@@ -125,7 +128,7 @@ async def make_bot(
         # the same database is the same process restarted (dialog/takeover.py). Tests of
         # several processes name theirs.
         sections["process"] = {"name": "test-bot", **sections.get("process", {})}
-        bot = Orderbot(make_settings(database_url, **sections), nlu=model or nlu)
+        bot = bootstrap.build(make_settings(database_url, **sections), nlu=model or nlu)
         await bot.start()
         started.append(bot)
         return bot
@@ -150,7 +153,7 @@ class LiveServer:
 async def serve(bot: Orderbot) -> LiveServer:
     """Run the bot's real HTTP app with uvicorn on its port (lifespan off: bot started)."""
     server = uvicorn.Server(
-        uvicorn.Config(bot.app, host="127.0.0.1", port=bot.settings.http.port, lifespan="off",
+        uvicorn.Config(make_app(bot), host="127.0.0.1", port=bot.settings.http.port, lifespan="off",
                        log_level="warning", ws_max_size=MAX_WEBSOCKET_FRAME)
     )
     task = asyncio.create_task(server.serve())

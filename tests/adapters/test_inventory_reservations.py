@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from adapters.inventory.local import LocalInventory
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from orders.cancellation import cancel_order
 from orders.operator_tasks import open_operator_tasks
 from orders.reservation_jobs import SHORT_TASK

@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from adapters.payments.page import TEXTS
-from bot import Orderbot
 from channels.webchat.identity import signed_identity
+from composition.app import make_app
+from composition.bootstrap import Orderbot
 from orders.payments import Payments
 from orders.service import OrderView
 from orders.states import OrderStatus
@@ -223,7 +224,7 @@ async def test_the_shop_name_is_escaped(make_bot: BotFactory) -> None:
 
 async def test_with_a_payment_provider_there_is_no_page(make_bot: BotFactory) -> None:
     bot = await make_bot(adapters={"payments_url": "http://127.0.0.1:9/"})
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bot.app),
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=make_app(bot)),
                                  base_url="http://test") as client:
         response = await client.get("/pay/anything")
     assert response.status_code == 404 and response.headers["content-type"].startswith(

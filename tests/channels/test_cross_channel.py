@@ -14,7 +14,7 @@ import aiosmtplib
 import httpx
 import pytest
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from tests.conftest import API_KEY, BotFactory, LiveServer, serve
 from tests.doubles.smtp_relay import MTA, SmtpRelayDouble, customer_mail
 from tests.doubles.telegram_api import (

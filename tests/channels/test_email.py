@@ -12,9 +12,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot import Orderbot
 from channels.email import EmailChannel
 from channels.email.sending import RelaySender
+from composition.app import make_app
+from composition.bootstrap import Orderbot
 from config import EmailSettings, SettingsError
 from dialog.messages import DeliveryFailed
 from dialog.proactive import Contact
@@ -450,7 +451,7 @@ async def test_a_new_order_opens_a_thread_the_customer_can_answer(
         "delivery": {"method": "courier", "address": {"city": "Leeds", "postcode": "LS1 1AA"}},
         "payment": {"method": "card", "status": "paid"},
     }
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bot.app),
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=make_app(bot)),
                                  base_url="http://test",
                                  headers={"Authorization": f"Bearer {API_KEY}"}) as api:
         assert (await api.post("/api/orders", json=body)).status_code == 201

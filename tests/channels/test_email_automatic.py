@@ -14,7 +14,6 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot import Orderbot
 from channels.email.automatic import (
     AUTO_REPLY,
     BOUNCE,
@@ -24,6 +23,8 @@ from channels.email.automatic import (
     AutomaticRules,
 )
 from channels.email.parsing import parse_mail
+from composition.app import make_app
+from composition.bootstrap import Orderbot
 from config import SettingsError, load_settings
 from orders.tables import Customer as CustomerRow
 from tests.conftest import BotFactory
@@ -257,7 +258,7 @@ async def bot(make_bot: BotFactory, relay: SmtpRelayDouble) -> AsyncIterator[Ord
 
 
 async def refused_counts(bot: Orderbot) -> dict[str, str]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bot.app),
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=make_app(bot)),
                                  base_url="http://127.0.0.1") as client:
         metrics = (await client.get("/metrics")).text
     prefix = 'orderbot_email_refused_total{kind="'

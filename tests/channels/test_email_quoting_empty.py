@@ -8,7 +8,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot import Orderbot
+from composition.app import make_app
+from composition.bootstrap import Orderbot
 from dialog.tables import Conversation, InboxRow
 from tests.channels import test_email
 from tests.channels.test_email import ANNA, OLIVIA, SHOP, MailClient
@@ -29,7 +30,7 @@ async def recorded(bot: Orderbot) -> tuple[int, int]:
 
 async def asked_count(bot: Orderbot) -> str:
     """What /metrics counts of mails answered with the question instead of the dialog."""
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bot.app),
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=make_app(bot)),
                                  base_url="http://127.0.0.1") as client:
         metrics = (await client.get("/metrics")).text
     line = 'orderbot_messages_unanswered_total{channel="email",reason="no_new_text"}'

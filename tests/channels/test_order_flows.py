@@ -13,10 +13,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot import Orderbot
 from channels.telegram.payloads import callback_data as telegram_callback_data
 from channels.telegram.payloads import original_payload
 from channels.telegram.sending import keyboard as telegram_keyboard
+from composition.bootstrap import Orderbot
 from dialog.messages import Button
 from orders.tables import Return
 from tests.channels.test_email import MailClient

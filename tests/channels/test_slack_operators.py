@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bot import Orderbot
 from channels.slack.operators import OperatorsBridge
 from channels.webchat.identity import signed_identity
+from composition.bootstrap import Orderbot
 from coordination.base import Subscription
 from dialog.desk import OperatorRef
 from orders.demo import seed

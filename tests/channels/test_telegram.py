@@ -13,11 +13,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot import Orderbot
 from channels.telegram import TelegramChannel
 from channels.telegram.pacing import ChatPacer
 from channels.telegram.sending import split_text
 from channels.telegram.webhook import MAX_UPDATE_BYTES
+from composition.bootstrap import Orderbot
 from config import SettingsError, TelegramSettings
 from dialog.messages import Button, ConversationKey, Delivery, DeliveryFailed, Inbound, Outbound
 from dialog.proactive import Contact

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from dialog.messages import Inbound
 from orders.confirmation import ConfirmationSettings
 from orders.service import LineView, NewCustomer, NewOrder, OrderView

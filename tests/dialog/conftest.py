@@ -8,7 +8,7 @@ import secrets
 import pytest
 from sqlalchemy import select
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from dialog.messages import Button, ConversationKey, Inbound, Outbound
 from dialog.tables import Conversation as ConversationRow
 from dialog.tables import TranscriptEntry

@@ -8,7 +8,8 @@ from datetime import date
 import httpx
 from sqlalchemy import select
 
-from bot import Orderbot
+from composition.app import make_app
+from composition.bootstrap import Orderbot
 from orders.tables import Product
 from tests.conftest import API_KEY
 from tests.dialog.conftest import Conversation
@@ -23,7 +24,7 @@ async def stock_of(bot: Orderbot, sku: str) -> tuple[int, date | None]:
 
 async def put_stock(bot: Orderbot, sku: str, available: int) -> None:
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=bot.app), base_url="http://test",
+        transport=httpx.ASGITransport(app=make_app(bot)), base_url="http://test",
         headers={"Authorization": f"Bearer {API_KEY}"},
     ) as api:
         response = await api.put(f"/api/stock/{sku}", json={"available": available})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from dialog.messages import Inbound
 from dialog.tables import Conversation as ConversationRow
 from orders.payments import PaymentFailed, Payments

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from dialog.flows.clarify import courtesy, plausible
 from dialog.nlu import Entities, NluModel, Understanding
 from tests.conftest import BotFactory

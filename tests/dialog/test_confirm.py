@@ -9,7 +9,8 @@ import httpx
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from bot import Orderbot
+from composition.app import make_app
+from composition.bootstrap import Orderbot
 from dialog.tables import Conversation as ConversationRow
 from orders.tables import Backorder, Product
 from tests.dialog.confirm_helpers import act, fix_clock, order, shop_creates, verified
@@ -56,7 +57,7 @@ async def test_new_order_is_summed_up_and_confirmed_by_free_text(bot: Orderbot) 
         "bank_transfer", "WELCOME10", 730)
     assert confirmed.total_minor == 6570
     assert await stock(bot, "KB-110") == before - 1
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bot.app),
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=make_app(bot)),
                                  base_url="http://bot") as client:
         document = await client.get(httpx.URL(url).path)
     assert document.status_code == 200

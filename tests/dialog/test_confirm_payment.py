@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from dialog.tables import Conversation as ConversationRow
 from orders.states import OrderStatus
 from storage.clock import utcnow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from dialog.tables import Conversation as ConversationRow
 from dialog.tables import OutboxRow, TranscriptEntry
 from tests.dialog.conftest import Conversation

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from tests.dialog.confirm_helpers import act, fix_clock, order, verified
 from tests.dialog.conftest import Conversation
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from dialog.desk import AlreadyTaken, DeskError, NotHeld, OperatorRef
 from dialog.hours import DAYS, BusinessHours
 from dialog.tables import Conversation as ConversationRow

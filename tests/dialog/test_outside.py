@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from dialog.nlu import NluModel
 from tests.dialog.conftest import Conversation
 from tests.dialog.test_handoff import status_of

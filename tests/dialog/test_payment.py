@@ -9,7 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot import Orderbot
+from composition.app import make_app
+from composition.bootstrap import Orderbot
 from dialog.messages import Inbound
 from orders.billing import Invoices
 from orders.payments import PaymentFailed, Payments
@@ -39,7 +40,7 @@ def euros(minor: int, comma: bool = False) -> str:
 async def fetch(bot: Orderbot, url: str) -> httpx.Response:
     path = url.split("://", 1)[1].split("/", 1)[1]
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=bot.app), base_url="http://test"
+        transport=httpx.ASGITransport(app=make_app(bot)), base_url="http://test"
     ) as client:
         return await client.get("/" + path)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from dialog import events
 from dialog.desk import OperatorRef
 from dialog.messages import Inbound

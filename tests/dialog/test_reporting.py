@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from dialog import events
 from dialog.tables import Event, Handoff, TranscriptEntry
 from tests.dialog.conftest import Conversation

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from orders.states import OrderStatus
 from orders.tables import Customer
 from tests.dialog.conftest import Conversation

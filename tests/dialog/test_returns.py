@@ -11,7 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from bot import Orderbot
+from composition.app import make_app
+from composition.bootstrap import Orderbot
 from dialog.messages import Inbound
 from dialog.tables import Conversation as ConversationRow
 from orders.states import OrderStatus
@@ -88,7 +89,7 @@ async def test_buttons_all_the_way_to_an_rma_and_a_label(
     assert "drop-off point" in done
     assert await status_of(bot, HEADPHONES_SPEAKERS) is OrderStatus.RETURN_REQUESTED
     label_url = next(line for line in done.splitlines() if "(PDF)" in line).split(": ", 1)[1]
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bot.app),
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=make_app(bot)),
                                  base_url="http://test") as client:
         label = await client.get(httpx.URL(label_url).path)
     assert label.status_code == 200 and label.content.startswith(b"%PDF")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from dialog.tables import Conversation as ConversationRow
 from orders.tables import Customer
 from tests.dialog.conftest import Conversation, sent_code

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from dialog.tables import TranscriptEntry
 from storage.clock import utcnow
 from tests.dialog.confirm_helpers import fix_clock, order, verified

@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import update
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from orders.service import LineView, NewCustomer, NewOrder
 from orders.states import OrderStatus
 from orders.tables import Order, OrderHistory

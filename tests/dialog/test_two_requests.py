@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from dialog.messages import ConversationKey
 from dialog.nlu import NluModel
 from orders.states import OrderStatus

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from tests.conftest import BotFactory
 from tests.integration.test_shop_api import client_for
 

@@ -12,7 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot import Orderbot
+from composition.app import make_app
+from composition.bootstrap import Orderbot
 from dialog.messages import ConversationKey
 from dialog.tables import Conversation as ConversationRow
 from orders.billing import (
@@ -149,7 +150,7 @@ async def test_payment_received_cancels_the_reminders(bot: Orderbot) -> None:
         "payment": {"method": "bank_transfer", "status": "pending", "due_date": "2099-01-31"},
     }
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=bot.app), base_url="http://test",
+        transport=httpx.ASGITransport(app=make_app(bot)), base_url="http://test",
         headers={"Authorization": f"Bearer {API_KEY}"},
     ) as api:
         created = await api.post("/api/orders", json=body)

@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import insert, select
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from dialog.messages import ConversationKey, Inbound
 from dialog.tables import Conversation, InboxRow, TranscriptEntry
 from tests.conftest import BotFactory

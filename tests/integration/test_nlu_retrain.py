@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import bot as bot_module
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from dialog.intent_labels import label_message, remove_label
 from dialog.nlu import NluModel
 from dialog.nlu import retrain as retrain_module

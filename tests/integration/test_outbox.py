@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import select
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from dialog.messages import ConversationKey, Delivery, DeliveryFailed, Inbound
 from dialog.tables import Conversation, OutboxRow
 from tests.conftest import BotFactory

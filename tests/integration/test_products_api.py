@@ -8,7 +8,8 @@ from typing import Any
 
 import httpx
 
-from bot import Orderbot
+from composition.app import make_app
+from composition.bootstrap import Orderbot
 from tests.integration.test_shop_api import order_body
 from tests.integration.test_stock import waiting_in_chat
 
@@ -93,7 +94,7 @@ async def test_a_sku_too_long_or_with_bad_characters_is_422(api: httpx.AsyncClie
 
 
 async def test_the_api_key_is_needed(bot: Orderbot) -> None:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bot.app),
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=make_app(bot)),
                                  base_url="http://test") as anonymous:
         assert (await anonymous.put("/api/products/KB-100", json=keyboard())).status_code == 401
         assert (await anonymous.get("/api/products")).status_code == 401

@@ -17,7 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bot import Orderbot, main
+from bot import main
+from composition.app import make_app
+from composition.bootstrap import Orderbot
 from orders.catalogue import get_product
 from tests.conftest import settings_environ
 from tests.integration.test_stock import waiting_in_chat
@@ -218,7 +220,7 @@ async def test_the_command_line_with_ten_thousand_rows(
         0, "10000 imported (10000 created, 0 updated, 0 unchanged), 0 refused\n")
     assert "rows/s" not in done.stderr  # no bar
     print(f"10,000 rows imported in {took:.1f} s (the interpreter's start included)")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bot.app),
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=make_app(bot)),
                                  base_url="http://test",
                                  headers={"Authorization": f"Bearer {environ_key(environ)}"},
                                  ) as api:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from orders.operator_tasks import open_operator_tasks
 from orders.reconcile import DRIFT_TASK
 from orders.states import OrderStatus

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from orders.payments import PaymentFailed
 from orders.returns import ReturnDesk, ReturnPolicy
 from orders.service import OrderView

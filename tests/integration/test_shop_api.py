@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot import Orderbot
+from composition.app import make_app
+from composition.bootstrap import Orderbot
 from dialog.state import HistoryEntry
 from orders.states import OrderStatus
 from tests.conftest import API_KEY, BotFactory
@@ -39,7 +40,7 @@ def order_body(number: str = "A-1001", **changes: Any) -> dict[str, Any]:
 def client_for(bot: Orderbot, key: str | None = API_KEY) -> httpx.AsyncClient:
     headers = {"Authorization": f"Bearer {key}"} if key is not None else {}
     return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=bot.app), base_url="http://test", headers=headers
+        transport=httpx.ASGITransport(app=make_app(bot)), base_url="http://test", headers=headers
     )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from shop_api.idempotency import (
     IN_PROGRESS_SECONDS,
     REPLAYED_HEADER,

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot import Orderbot
 from channels.webchat.identity import signed_identity
+from composition.bootstrap import Orderbot
 from orders.facts import CONFLICT_TASK
 from orders.operator_tasks import open_operator_tasks
 from orders.states import OrderStatus

@@ -12,7 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot import Orderbot
+from composition.app import make_app
+from composition.bootstrap import Orderbot
 from dialog.messages import ConversationKey
 from orders.catalogue import CatalogueProduct, put_products
 from orders.demo import NAMES
@@ -54,7 +55,7 @@ async def bot(make_bot: BotFactory, database_url: str) -> Orderbot:
 @pytest.fixture
 async def api(bot: Orderbot) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=bot.app), base_url="http://test",
+        transport=httpx.ASGITransport(app=make_app(bot)), base_url="http://test",
         headers={"Authorization": f"Bearer {API_KEY}"},
     ) as client:
         yield client

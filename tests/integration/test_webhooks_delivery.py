@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 
-from bot import Orderbot
+from composition.app import make_app
+from composition.bootstrap import Orderbot
 from shop_api.webhooks.sender import WebhookSender
 from storage.clock import utcnow
 from tests.conftest import BotFactory
@@ -33,13 +34,13 @@ def of(number: str, type: str) -> object:
 
 
 async def metrics(bot: Orderbot) -> str:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bot.app),
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=make_app(bot)),
                                  base_url="http://127.0.0.1") as client:
         return (await client.get("/metrics")).text
 
 
 async def health(bot: Orderbot) -> dict[str, object]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bot.app),
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=make_app(bot)),
                                  base_url="http://127.0.0.1") as client:
         return (await client.get("/health")).json()  # type: ignore[no-any-return]
 
@@ -187,7 +188,7 @@ async def test_only_admins_see_and_resend_deliveries_and_bad_requests_are_refuse
         refused = await operator.post(f"/console/api/webhooks/{row.id}/resend")
         assert refused.status_code == 403
         assert refused.json()["detail"] == "only an admin may do that"
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bot.app),
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=make_app(bot)),
                                  base_url="http://127.0.0.1") as stranger:
         assert (await stranger.get("/console/api/webhooks")).status_code == 401
     async with admin_console(bot) as admin:

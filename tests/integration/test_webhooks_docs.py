@@ -21,7 +21,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from standardwebhooks.webhooks import Webhook
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from orders.changes import TYPES
 from tests.conftest import BotFactory
 from tests.doubles.webhook_shop import SECRET, WebhookShop

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from dialog.desk import OperatorRef
 from orders.tables import Customer
 from tests.conftest import BotFactory

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from orders.tables import Customer
 from shop_api.tables import WebhookDelivery
 from shop_api.webhooks.retention import KIND

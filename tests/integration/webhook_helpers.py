@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from bot import Orderbot
+from composition.app import make_app
+from composition.bootstrap import Orderbot
 from shop_api.tables import WebhookDelivery
 from tests.conftest import BotFactory
 from tests.doubles.webhook_shop import SECRET, WAIT_SECONDS, WebhookShop
@@ -40,7 +41,7 @@ async def admin_console(bot: Orderbot, username: str = "admin",
     """A logged-in console client (an admin unless told), talking to the app in process."""
     await bot.console.accounts.create(username, username.title(), f"{username}-password-1",
                                       "admin" if admin else "operator")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bot.app),
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=make_app(bot)),
                                  base_url="http://127.0.0.1") as client:
         answer = await client.post("/console/api/login", json={
             "username": username, "password": f"{username}-password-1"})

@@ -8,7 +8,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot import Orderbot
+from composition.app import make_app
+from composition.bootstrap import Orderbot
 from dialog.messages import ConversationKey, Inbound
 from tests.conftest import BotFactory, serve
 from tests.servers import free_port
@@ -25,7 +26,7 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 def client(bot: Orderbot, caller: tuple[str, int] = ("127.0.0.1", 40000)) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=bot.app, client=caller)
+    transport = httpx.ASGITransport(app=make_app(bot), client=caller)
     return httpx.AsyncClient(transport=transport, base_url="http://bot")
 
 

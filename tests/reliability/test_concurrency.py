@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 import schema  # noqa: F401  (every table)
 from adapters.vouchers.local import LocalVouchers
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from dialog.messages import ConversationKey, Inbound
 from dialog.tables import Conversation, TranscriptEntry
 from orders.confirmation import Confirmation, ConfirmationPlan

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 import storage.sqlite
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from dialog.tables import Conversation, TranscriptEntry
 from orders.tables import Order
 from tests.conftest import API_KEY, BotFactory, LiveServer, serve

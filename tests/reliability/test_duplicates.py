@@ -20,7 +20,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from dialog.tables import Conversation, Handoff, InboxRow, TranscriptEntry
 from tests.conftest import BotFactory, LiveServer, serve
 from tests.doubles import slack_api as slack

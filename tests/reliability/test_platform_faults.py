@@ -21,8 +21,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot import Orderbot
 from channels.telegram import TelegramChannel
+from composition.bootstrap import Orderbot
 from dialog.messages import Delivery, DeliveryFailed
 from dialog.outbox import Deliverer
 from dialog.tables import Conversation, Handoff, OutboxRow

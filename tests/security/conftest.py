@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from tests.conftest import BotFactory
 from tests.doubles.smtp_relay import MTA, SmtpRelayDouble
 from tests.servers import free_port

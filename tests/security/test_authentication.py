@@ -20,9 +20,9 @@ from sqlalchemy import func, select
 from starlette.routing import Route
 
 import shop_api.orders
-from bot import Orderbot
 from channels.telegram.webhook import SECRET_HEADER
 from channels.webchat.identity import identity_signature
+from composition.bootstrap import Orderbot
 from console.live import COOKIE
 from dialog.tables import Conversation, InboxRow, OutboxRow
 from tests.conftest import API_KEY, BotFactory, LiveServer, serve

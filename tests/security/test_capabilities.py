@@ -23,12 +23,12 @@ import pytest
 import websockets
 from sqlalchemy import func, select, update
 
-from bot import Orderbot
 from channels.webchat.identity import (
     identity_signature,
     legacy_identity_signature,
     signed_identity,
 )
+from composition.bootstrap import Orderbot
 from dialog.tables import ConversationToken
 from orders.tables import ChatLink, Order
 from storage.clock import utcnow

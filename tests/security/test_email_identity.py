@@ -17,7 +17,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot import Orderbot
+from composition.app import make_app
+from composition.bootstrap import Orderbot
 from dialog.tables import Conversation, InboxRow
 from tests.conftest import BotFactory
 from tests.doubles.smtp_relay import (
@@ -201,7 +202,7 @@ async def inbox_rows(bot: Orderbot) -> int:
 
 
 async def unanswered_count(bot: Orderbot) -> str:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bot.app),
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=make_app(bot)),
                                  base_url="http://127.0.0.1") as client:
         metrics = (await client.get("/metrics")).text
     line = 'orderbot_messages_unanswered_total{channel="email",reason="rate_limited"}'

@@ -21,10 +21,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot import Orderbot
 from channels.email import EmailChannel
 from channels.email.parse_workers import ParseWorkers
 from channels.email.parsing import ParsedMail, UnreadableMail
+from composition.bootstrap import Orderbot
 from dialog.tables import InboxRow
 from tests.conftest import BotFactory, LiveServer, serve
 from tests.doubles.smtp_relay import MTA, SmtpRelayDouble, customer_mail

@@ -15,8 +15,8 @@ import aiosmtplib
 import httpx
 from sqlalchemy import func, inspect, select, text
 
-from bot import Orderbot
 from channels.webchat.identity import signed_identity
+from composition.bootstrap import Orderbot
 from dialog.retention import KIND as RETENTION
 from dialog.tables import Conversation, TranscriptEntry
 from orders.tables import Customer, CustomerIdentity, Order, OrderLine

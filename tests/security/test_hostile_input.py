@@ -19,9 +19,10 @@ from playwright.async_api import (
 )
 from sqlalchemy import func, select
 
-from bot import MAX_WEBSOCKET_FRAME, Orderbot
 from channels.webchat.identity import signed_identity
+from composition.bootstrap import Orderbot
 from dialog.tables import TranscriptEntry
+from serving import MAX_WEBSOCKET_FRAME
 from shop_api.orders import MAX_BODY_BYTES
 from tests.browser.conftest import PageFactory
 from tests.browser.conftest import browser as browser  # the suite's Chromium, shared

@@ -13,7 +13,7 @@ import aiosmtplib
 import httpx
 import pytest
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from orders.service import OrderView
 from tests.conftest import LiveServer
 from tests.doubles.smtp_relay import SmtpRelayDouble, customer_mail

@@ -21,8 +21,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot import Orderbot
 from channels.webchat.identity import signed_identity
+from composition.bootstrap import Orderbot
 from dialog.erasure import erase_customer
 from dialog.messages import ConversationKey, Inbound
 from orders.service import OrderView

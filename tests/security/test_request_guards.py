@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot import Orderbot
+from composition.bootstrap import Orderbot
 from tests.conftest import API_KEY, BotFactory, LiveServer, serve
 from tests.servers import free_port
 

@@ -1,0 +1,328 @@
+"""Every part of one bot process, built from the settings: no HTTP here (composition/app.py
+assembles the app over the parts). Parts get what they use as constructor arguments; the
+three cycles that need a late binding are `_bind_late`, named there."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from channels.base import Channel
+from channels.limits import PublicLimits
+from channels.webchat.channel import WebchatChannel
+from composition import adapters, preparation
+from composition.coordinating import Coordination, coordination
+from composition.lifecycle import Component, Lifecycle, Step
+from config import Settings, plain_http_to_public_host
+from console.app import OperatorConsole
+from coordination.fallback import RedisHealth
+from dialog.desk import OperatorDesk
+from dialog.flows.confirm_reminders import ConfirmationStarter
+from dialog.flows.payment import PaymentMessages
+from dialog.flows.registry import all_flows
+from dialog.hours import BusinessHours
+from dialog.inbox import Inbox
+from dialog.manager import DialogManager
+from dialog.nlu import NluModel
+from dialog.nlu.prepared import prepared_model
+from dialog.nlu.served import ServedModel
+from dialog.outbox import OutboxSender
+from dialog.proactive import ProactiveMessages
+from dialog.proof_limits import ProofLimits, ProofPolicy
+from dialog.services import Services
+from dialog.store import ConversationStore
+from dialog.takeover import Takeover
+from dialog.texts import Texts
+from dialog.tokens import TokenStore
+from dialog.waits import QueueWaits
+from monitoring.prometheus import PrometheusMetrics
+from orders.billing import Invoices, PaymentReminders
+from orders.changes import NO_CHANGES, ChangeLog
+from orders.confirmation import ConfirmationSettings
+from orders.credit_check import CreditCheck
+from orders.inventory import Inventory
+from orders.payments import Payments
+from orders.reservation_jobs import ReservationJobs
+from orders.reservations import Reservations
+from orders.returns import ReturnDesk, ReturnPolicy
+from orders.service import OrderService
+from orders.tracking import Courier
+from orders.vouchers import Vouchers
+from repositories.unit_of_work import SqlRepositories, SqlUnitOfWork
+from shop_api.webhooks.deliveries import WebhookDeliveries
+from shop_api.webhooks.recorder import WebhookLog
+from shop_api.webhooks.sender import WebhookSender
+from storage.database import Database, make_engine
+from storage.jobs import JobRunner
+
+if TYPE_CHECKING:
+    from channels.telegram import TelegramChannel
+
+ROOT = Path(__file__).resolve().parent.parent
+
+log = logging.getLogger("orderbot")
+
+
+@dataclass(frozen=True, eq=False)  # one process is one bot: compared and hashed by identity
+class Orderbot:
+    """What one bot process is made of; `start()` starts it in `lifecycle`'s order."""
+
+    settings: Settings
+    process_name: str
+    database: Database
+    coordination: Coordination
+    metrics: PrometheusMetrics
+    texts: Texts
+    nlu: ServedModel
+    orders: OrderService
+    store: ConversationStore
+    outbox: OutboxSender
+    webhooks: WebhookSender | None  # None: [webhooks] url is empty
+    jobs: JobRunner
+    services: Services  # adapters and use cases the flows use
+    proactive: ProactiveMessages
+    desk: OperatorDesk
+    manager: DialogManager
+    limits: PublicLimits
+    inbox: Inbox
+    takeover: Takeover
+    console: OperatorConsole
+    channels: tuple[Channel, ...]
+    telegram: TelegramChannel | None
+    daily_jobs: tuple[preparation.DailyJob, ...]
+    lifecycle: Lifecycle
+
+    @property
+    def redis_health(self) -> RedisHealth:
+        return self.coordination.redis_health
+
+    async def start(self) -> None:
+        await self.lifecycle.start()
+
+    async def stop(self) -> None:
+        await self.lifecycle.stop()
+
+
+def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
+    """The parts, wired; raises config.SettingsError when a channel refuses its settings."""
+    database = Database(make_engine(database_url(settings.database.url),
+                                    settings.database.pool_size, settings.database.max_overflow))
+    shared = coordination(settings)
+    process_name = settings.process.name or f"{socket.gethostname()}:{settings.http.port}"
+    metrics = PrometheusMetrics(database)
+    texts = Texts.load()
+    # trained once, then loaded (dialog/nlu/prepared.py); at start, what operators taught it
+    # replaces it (dialog/learning.py)
+    served = ServedModel(nlu or prepared_model())
+    webhooks = _webhook_sender(settings, database, process_name, metrics)
+    # With webhooks on, the order core and the conversations record their changes for the
+    # shop (orders/changes.py); without, nothing is recorded.
+    changes: ChangeLog = (WebhookLog(settings.webhooks.retry_hours, webhooks.wake)
+                          if webhooks is not None else NO_CHANGES)
+    inventory = adapters.inventory(settings)
+    orders = OrderService(settings.security.link_token_days,
+                          # confirming, cancelling and shipping reserve, release and commit
+                          reservations=Reservations(inventory), changes=changes)
+    # A turn's transaction and its repositories (repositories/), one per unit of work.
+    units = partial(SqlUnitOfWork, database)
+    store = ConversationStore(owner=process_name, join=SqlRepositories.joining, changes=changes)
+    outbox = OutboxSender(units, store, {}, metrics=metrics)
+    jobs = JobRunner(database)
+    proactive = ProactiveMessages(store, texts, outbox, orders, settings.shop.name)
+    services = _services(settings, orders, store, texts, proactive, jobs, inventory, shared,
+                         metrics)
+    operators = settings.operators
+    waits = QueueWaits(BusinessHours.parse(operators.business_hours, operators.timezone),
+                       operators.minutes_per_conversation, texts)
+    desk = OperatorDesk(
+        database=database, store=store, outbox=outbox, texts=texts, locks=shared.locks,
+        pubsub=shared.pubsub, waits=waits, idle_minutes=operators.idle_minutes,
+    )
+    manager = DialogManager(
+        units=units, store=store, orders=orders, nlu=served, texts=texts,
+        locks=shared.locks, outbox=outbox, flows=all_flows(), shop_name=settings.shop.name,
+        services=services, desk=desk, metrics=metrics,
+        tokens=TokenStore(idle=timedelta(days=settings.webchat.token_idle_days),
+                          max_age=timedelta(days=settings.webchat.token_max_age_days)),
+    )
+    limits = PublicLimits(settings.limits, shared.rate_limiter)
+    inbox = Inbox(units, manager, admit=limits.message_admitted, owner=process_name)
+
+    async def resume(inbox_ids: list[int], outbox_ids: list[int]) -> None:
+        """Work taken over from a process that stopped (dialog/takeover.py)."""
+        await outbox.resume(outbox_ids)
+        await inbox.resume(inbox_ids)
+
+    takeover = Takeover(units, process_name, settings.process.takeover_seconds, resume)
+    console = OperatorConsole(
+        settings, database=database, desk=desk, orders=orders, services=services, texts=texts,
+        locks=shared.locks, limiter=shared.rate_limiter, metrics=metrics,
+        deliveries=WebhookDeliveries(database, settings.webhooks.retry_hours,
+                                     webhooks.wake if webhooks else _nothing),
+        learned_labels=lambda: served.labels,  # the dashboard's "new" labels
+    )
+    channels = _channels(settings, manager, inbox, desk, database, shared, limits, metrics)
+    daily_jobs = preparation.daily_jobs(settings, jobs)
+    _bind_late(store, desk, orders, services, outbox, proactive, channels)
+    return Orderbot(
+        settings=settings, process_name=process_name, database=database, coordination=shared,
+        metrics=metrics, texts=texts, nlu=served, orders=orders, store=store, outbox=outbox,
+        webhooks=webhooks, jobs=jobs, services=services, proactive=proactive, desk=desk,
+        manager=manager, limits=limits, inbox=inbox, takeover=takeover, console=console,
+        channels=channels, telegram=_telegram(channels), daily_jobs=daily_jobs,
+        lifecycle=Lifecycle(started_in(
+            # The shared connections close last, after every part that uses them has stopped.
+            closing=Step("connections", stop=preparation.closing(shared, database)),
+            preparing=Step("preparation", start=preparation.preparing(
+                settings, database, database_url(settings.database.url), orders, served,
+                daily_jobs)),
+            console=console, takeover=takeover, outbox=outbox, webhooks=webhooks, inbox=inbox,
+            channels=channels, jobs=jobs, desk=desk,
+        )),
+    )
+
+
+def started_in(
+    *, closing: Component, preparing: Component, console: Component, takeover: Component,
+    outbox: Component, webhooks: Component | None, inbox: Component,
+    channels: tuple[Component, ...], jobs: Component, desk: Component,
+) -> list[Component]:
+    """The start order (the stop order is its reverse)."""
+    return [
+        closing,
+        preparing,  # the schema, the demo data, the learned model, the planned daily jobs
+        console,  # canned replies, the demo login, the live feed
+        takeover,  # this process's name on the rows it will resume
+        outbox,
+        *([webhooks] if webhooks is not None else []),  # unsent ones wait in the database
+        # Messages recorded before the last stop are answered before new ones can arrive,
+        # so that a conversation's turns keep their order across a restart.
+        inbox,
+        *channels,
+        jobs,
+        desk,
+    ]
+
+
+def _webhook_sender(
+    settings: Settings, database: Database, process_name: str, metrics: PrometheusMetrics
+) -> WebhookSender | None:
+    hooks = settings.webhooks
+    if not hooks.url:
+        return None
+    if plain_http_to_public_host(hooks.url):
+        log.warning("webhooks.url is plain http:// to a host on the network: the shop's "
+                    "data crosses it unencrypted (use https://)")
+    return WebhookSender(database, hooks.url, hooks.secret, owner=process_name,
+                         timeout_seconds=hooks.timeout_seconds, metrics=metrics)
+
+
+def _services(
+    settings: Settings, orders: OrderService, store: ConversationStore, texts: Texts,
+    proactive: ProactiveMessages, jobs: JobRunner, inventory: Inventory,
+    shared: Coordination, metrics: PrometheusMetrics,
+) -> Services:
+    """Adapters (local, or HTTP when [adapters] names a URL), use cases, their due jobs."""
+    services = Services()
+    payments = adapters.payments(settings)
+    services.add(Payments, payments)
+    services.add(Inventory, inventory)
+    ReservationJobs(inventory).register(jobs)
+    services.add(CreditCheck, adapters.credit_check(settings))
+    services.add(Vouchers, adapters.vouchers(settings))
+    services.add(Courier, adapters.courier(settings))
+    shop = settings.shop
+    confirmation = ConfirmationSettings(
+        base_url=settings.base_url, delivery_slots=tuple(shop.delivery_slots),
+        cod_credit_check_above=shop.cod_credit_check_above,
+        reminder_minutes=shop.confirmation_reminder_minutes,
+        escalation_minutes=shop.confirmation_escalation_minutes,
+    )
+    services.add(ConfirmationSettings, confirmation)
+    ConfirmationStarter(confirmation, orders, store, texts).attach(proactive, jobs)
+    services.add(ReturnDesk, ReturnDesk(
+        orders, payments, shop_name=shop.name, base_url=settings.base_url,
+        policy=ReturnPolicy(window_days=shop.return_window_days),
+    ))
+    services.add(Invoices, Invoices(settings.base_url, shop.name))
+    services.add(ProactiveMessages, proactive)  # codes and news to the customer
+    security = settings.security
+    services.add(ProofLimits, ProofLimits(shared.attempts, ProofPolicy(
+        failures_per_order=security.proof_failures_per_order,
+        failures_per_client=security.proof_failures_per_client,
+        window_seconds=security.proof_window_seconds,
+        lockout_seconds=security.proof_lockout_seconds,
+    ), metrics))
+    PaymentReminders(
+        orders, PaymentMessages(proactive, store, texts),
+        escalation_days=shop.payment_overdue_escalation_days,
+    ).register(jobs)
+    return services
+
+
+def _channels(
+    settings: Settings, manager: DialogManager, inbox: Inbox, desk: OperatorDesk,
+    database: Database, shared: Coordination, limits: PublicLimits, metrics: PrometheusMetrics,
+) -> tuple[Channel, ...]:
+    """The channels turned on, each built on the dialog (the platform libraries are imported
+    only for a channel that is on)."""
+    channels: list[Channel] = []
+    if settings.webchat.enabled:
+        channels.append(WebchatChannel(manager, shared.pubsub, settings.webchat,
+                                       settings.base_url, limits=limits))
+    common = {"manager": manager, "base_url": settings.base_url,
+              "shop_name": settings.shop.name}
+    if settings.telegram.enabled:
+        from channels.telegram import TelegramChannel
+
+        channels.append(TelegramChannel(settings.telegram, inbox, **common))
+    if settings.slack.enabled:
+        from channels.slack import SlackChannel
+
+        channels.append(SlackChannel(settings.slack, inbox, desk=desk, database=database,
+                                     **common))
+    if settings.email.enabled:
+        from channels.email import EmailChannel
+
+        channels.append(EmailChannel(settings.email, inbox, limits=limits, metrics=metrics,
+                                     **common))
+    return tuple(channels)
+
+
+def _telegram(channels: tuple[Channel, ...]) -> TelegramChannel | None:
+    """The Telegram channel, whose bot username makes an order's deep link."""
+    return next((c for c in channels if c.name == "telegram"), None)  # type: ignore[return-value]
+
+
+def _bind_late(
+    store: ConversationStore, desk: OperatorDesk, orders: OrderService, services: Services,
+    outbox: OutboxSender, proactive: ProactiveMessages, channels: tuple[Channel, ...],
+) -> None:
+    """The bindings a cycle forbids passing to a constructor."""
+    # The desk is built on the store; the store tells it (the consoles) of each escalation.
+    store.on_escalated = desk.announce
+    # The return desk refunds through orders; orders hand it a received return.
+    orders.return_receiver = services.get(ReturnDesk)
+    # The outbox and the proactive messages come before the dialog; the channels after it.
+    for channel in channels:
+        outbox.add_channel(channel.name, channel)
+        proactive.add_opener(channel)
+
+
+def _nothing() -> None:
+    """Webhooks off: a row an admin queues again waits for them to be on."""
+
+
+def database_url(url: str) -> str:
+    """Relative SQLite paths are relative to the project folder, not the current one."""
+    prefix = "sqlite+aiosqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/"):
+        path = url[len(prefix):]
+        if path and path != ":memory:":
+            return prefix + str(ROOT / path)
+    return url

@@ -1,0 +1,67 @@
+"""The coordination layer a process uses: Redis's locks, pub/sub, counters and rate limits
+when [redis] url is set (each falling back to this process's own while Redis is down), else
+the in-process equivalents (DESIGN.md, Storage and scale-out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from config import Settings
+from coordination.base import Attempts, Locks, PubSub
+from coordination.fallback import (
+    FallbackAttempts,
+    FallbackLocks,
+    FallbackPubSub,
+    FallbackRateLimiter,
+    RedisHealth,
+)
+from coordination.limits import RateLimiter
+from coordination.memory import InProcessAttempts, InProcessLocks, InProcessPubSub
+from coordination.redis import RedisAttempts, RedisLocks, RedisPubSub
+
+REDIS_CONNECTIONS = 100  # per process
+REDIS_WAIT_SECONDS = 30.0  # for a free connection, before a turn fails
+
+
+@dataclass(frozen=True, eq=False)
+class Coordination:
+    redis: aioredis.Redis | None  # None: one process, no Redis
+    redis_health: RedisHealth
+    locks: Locks
+    pubsub: PubSub
+    attempts: Attempts  # failed proofs of orders, counted across processes
+    rate_limiter: RateLimiter
+
+    async def close(self) -> None:
+        await self.pubsub.close()
+        await self.rate_limiter.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+
+
+def coordination(settings: Settings) -> Coordination:
+    url = settings.redis.url
+    health = RedisHealth()
+    if not url:
+        return Coordination(None, health, InProcessLocks(), InProcessPubSub(),
+                            InProcessAttempts(), RateLimiter())
+    redis = redis_client(url)
+    return Coordination(
+        redis, health,
+        locks=FallbackLocks(RedisLocks(redis), health),
+        pubsub=FallbackPubSub(RedisPubSub(redis), health),
+        attempts=FallbackAttempts(RedisAttempts(redis), health),
+        rate_limiter=FallbackRateLimiter(url, health),
+    )
+
+
+def redis_client(url: str) -> aioredis.Redis:
+    """A client whose pool makes a burst of turns wait for a free connection: redis-py's
+    default pool raises "Too many connections" past 100 at once, which failed turns."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, decode_responses=True, max_connections=REDIS_CONNECTIONS,
+        timeout=REDIS_WAIT_SECONDS,
+    )
+    return aioredis.Redis.from_pool(pool)

@@ -175,7 +175,7 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
         webhooks=webhooks, jobs=jobs, services=services, proactive=proactive, desk=desk,
         manager=manager, limits=limits, inbox=inbox, takeover=takeover, console=console,
         channels=channels, telegram=_telegram(channels), daily_jobs=daily_jobs,
-        lifecycle=Lifecycle(started_in(
+        lifecycle=_lifecycle(
             # The shared connections close last, after every part that uses them has stopped.
             closing=Step("connections", stop=preparation.closing(shared, database)),
             preparing=Step("preparation", start=preparation.preparing(
@@ -183,23 +183,26 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
                 daily_jobs)),
             console=console, takeover=takeover, outbox=outbox, webhooks=webhooks, inbox=inbox,
             channels=channels, jobs=jobs, desk=desk,
-        )),
+        ),
     )
 
 
-def started_in(
+def _lifecycle(
     *, closing: Component, preparing: Component, console: Component, takeover: Component,
     outbox: Component, webhooks: Component | None, inbox: Component,
     channels: tuple[Component, ...], jobs: Component, desk: Component,
-) -> list[Component]:
-    """The start order (the stop order is its reverse)."""
-    return [
+) -> Lifecycle:
+    """The start order, and the stop order: not the reverse, because the channels start after
+    the inbox and the outbox (what was recorded is answered first) yet must outlive them when
+    stopping (a reply being sent needs its channel's open session)."""
+    hooks = [webhooks] if webhooks is not None else []
+    started = [
         closing,
         preparing,  # the schema, the demo data, the learned model, the planned daily jobs
         console,  # canned replies, the demo login, the live feed
         takeover,  # this process's name on the rows it will resume
         outbox,
-        *([webhooks] if webhooks is not None else []),  # unsent ones wait in the database
+        *hooks,
         # Messages recorded before the last stop are answered before new ones can arrive,
         # so that a conversation's turns keep their order across a restart.
         inbox,
@@ -207,6 +210,14 @@ def started_in(
         jobs,
         desk,
     ]
+    stopped = [
+        console, desk, jobs,
+        inbox,  # no new turn once it stops; the outbox then sends what the last turns wrote
+        outbox, *hooks,  # unsent webhooks wait in the database
+        takeover,  # what is left may go to another process at once
+        *channels, preparing, closing,
+    ]
+    return Lifecycle(started, stopped)
 
 
 def _webhook_sender(

@@ -39,14 +39,20 @@ class Step:
 
 
 class Lifecycle:
-    """Starts the components in the order given and stops the started ones in reverse.
+    """Starts the components in the order given and stops the started ones in the stop
+    order given (by default the reverse of the start order).
 
     A start that fails stops what already started (and the failing component, which may
     hold part of what it opened), then raises; a stop stops only what was started, each
     component even when one before it failed to stop."""
 
-    def __init__(self, components: Sequence[Component]) -> None:
+    def __init__(
+        self, components: Sequence[Component], stop_order: Sequence[Component] | None = None,
+    ) -> None:
         self.components = tuple(components)
+        self.stop_order = tuple(stop_order) if stop_order is not None else self.components[::-1]
+        if sorted(map(id, self.stop_order)) != sorted(map(id, self.components)):
+            raise ValueError("the stop order must name every component once")
         self._started: list[Component] = []
 
     async def start(self) -> None:
@@ -64,8 +70,8 @@ class Lifecycle:
 
     async def _stop_started(self, *, quietly: bool) -> None:
         first: BaseException | None = None
-        while self._started:
-            component = self._started.pop()
+        started, self._started = self._started, []
+        for component in (c for c in self.stop_order if any(c is s for s in started)):
             try:
                 await component.stop()
             except Exception as error:  # the others still stop: their work is saved

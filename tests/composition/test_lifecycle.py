@@ -84,4 +84,20 @@ async def test_the_bot_answers_recorded_messages_before_its_channels_take_new_on
     assert order.index(bot.inbox) < min(channels)
     assert max(channels) < order.index(bot.jobs)
     assert order[0] == next(c for c in order if isinstance(c, Step) and c.name == "connections")
+    # Stopping: no new turn, then the last replies go out, while their channels still run.
+    stopping = list(bot.lifecycle.stop_order)
+    stopped_channels = [stopping.index(channel) for channel in bot.channels]
+    assert stopping.index(bot.inbox) < stopping.index(bot.outbox) < min(stopped_channels)
+    assert stopping[-1] is order[0]  # the shared connections close last
     await bot.database.dispose()
+
+
+async def test_a_declared_stop_order_is_kept_and_must_name_every_part() -> None:
+    events: list[str] = []
+    database, outbox, channel = (Part(name, events) for name in ("database", "outbox", "channel"))
+    lifecycle = Lifecycle([database, outbox, channel], stop_order=[outbox, channel, database])
+    await lifecycle.start()
+    await lifecycle.stop()
+    assert events[3:] == ["stop outbox", "stop channel", "stop database"]
+    with pytest.raises(ValueError, match="every component"):
+        Lifecycle([database, outbox], stop_order=[outbox])

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Index,
     bindparam,
     delete,
+    func,
     insert,
     literal,
     select,
@@ -24,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from dialog.events import PendingEvent, record_events
 from dialog.handoffs import open_handoff
@@ -43,6 +45,7 @@ from storage.database import after_commit
 from storage.prepared import Prepared
 
 Index("ix_transcript_at", TranscriptEntry.at)
+_EARLIER = aliased(TranscriptEntry)  # a conversation's first entry, beside one of its own
 
 
 
@@ -62,6 +65,23 @@ async def claim_inbox(session: AsyncSession, inbox_id: int) -> bool:
         .values(processed_at=utcnow())
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+async def record_answered_inbox(session: AsyncSession, inbound: Inbound) -> bool:
+    """Record a message in the inbox as processed, inside the turn that answers it (a channel
+    that answers at once, like the web chat: no second transaction); False if its platform id
+    was recorded before. On False the caller must roll the turn back."""
+    assert inbound.message_id is not None
+    try:
+        await session.execute(insert(InboxRow).values(
+            channel=inbound.key.channel, chat_id=inbound.key.chat_id,
+            platform_id=inbound.message_id, text=inbound.text, action=inbound.action,
+            language=inbound.language, customer_id=inbound.customer_id, sender=inbound.sender,
+            context=inbound.context, processed_at=utcnow(),
+        ))
+    except IntegrityError:
+        return False
+    return True
 
 
 def _values(table: Any, *names: str) -> dict[str, Any]:
@@ -144,6 +164,7 @@ class ConversationState:
     handoffs: list[str] = field(default_factory=list)
     loaded_status: str = "bot"  # the status when loaded: saving "escalated" over "bot" opens
     # a handoff (dialog/handoffs.py)
+    fresh: bool = False  # created by this load: its first reply begins the conversation
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -197,6 +218,7 @@ class ConversationStore:
         customer_id: int | None = None,
     ) -> ConversationState:
         found = await _LOAD.first(session, channel=key.channel, chat_id=key.chat_id)
+        fresh = found is None
         if found is None:
             row = Conversation(
                 channel=key.channel,
@@ -234,6 +256,7 @@ class ConversationStore:
             also=data.get("also") or None,
             handoffs=[str(at) for at in data.get("handoffs") or ()],
             loaded_status=status,
+            fresh=fresh,
         )
 
     async def record_turn(
@@ -272,7 +295,8 @@ class ConversationStore:
         if replies:
             state.offered = offered_buttons(replies)
         await self.save(session, state, now, flow=flow)
-        deliveries = await self.add_replies(session, state.id, replies, now, state.context)
+        deliveries = await self.add_replies(session, state.id, replies, now, state.context,
+                                            language=state.language)
         await record_events(session, state.id, events or [], now)
         return RecordedTurn(inbound_id, now, deliveries)
 
@@ -301,10 +325,15 @@ class ConversationStore:
         replies: list[Outbound],
         now: datetime | None = None,
         context: dict[str, Any] | None = None,
+        *,
+        language: str = "en",
+        opening: bool = False,
     ) -> list[Delivery]:
         """Record messages to the customer (and their outbox rows) in the caller's session.
 
         The caller keeps the state's offered buttons (see offered_buttons) and saves it.
+        `language` and `opening` (the first reply begins the conversation) travel with each
+        delivery: what its sender needs besides the reply.
         """
         now = now or utcnow()
         context = context or {}
@@ -323,7 +352,8 @@ class ConversationStore:
             )
             assert transcript_id is not None and outbox_id is not None
             deliveries.append(
-                Delivery(outbox_id, transcript_id, reply, now.isoformat(), dict(context))
+                Delivery(outbox_id, transcript_id, reply, now.isoformat(), dict(context),
+                         language, opening and not deliveries)
             )
         return deliveries
 
@@ -474,9 +504,15 @@ class ConversationStore:
     ) -> list[Delivery]:
         """Replies of this process (or the rows `ids`) not sent yet, oldest first."""
         mine = OutboxRow.id.in_(ids) if ids is not None else OutboxRow.owner == self.owner
+        first = (
+            select(func.min(_EARLIER.id))
+            .where(_EARLIER.conversation_id == TranscriptEntry.conversation_id)
+            .scalar_subquery()
+        )
         rows = await session.execute(
-            select(OutboxRow, TranscriptEntry)
+            select(OutboxRow, TranscriptEntry, Conversation.language, TranscriptEntry.id == first)
             .join(TranscriptEntry, TranscriptEntry.id == OutboxRow.transcript_id)
+            .join(Conversation, Conversation.id == TranscriptEntry.conversation_id)
             .where(OutboxRow.sent_at.is_(None), OutboxRow.last_error.is_(None), mine)
             .order_by(OutboxRow.id)
         )
@@ -493,8 +529,10 @@ class ConversationStore:
                 ),
                 entry.at.isoformat(),
                 dict(outbox.context or {}),
+                language,
+                bool(opens),
             )
-            for outbox, entry in rows
+            for outbox, entry, language, opens in rows
         ]
 
 

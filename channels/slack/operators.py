@@ -22,11 +22,11 @@ from channels.slack.profiles import UserProfiles
 from channels.slack.sending import SlackPoster, with_retries
 from channels.slack.thread_sync import NAMELESS_OPERATOR, Pace, ThreadSync, shown_operator
 from channels.slack.threads import SlackThreads, Thread
-from dialog.desk import (
+from dialog.desk import OperatorDesk
+from dialog.desk_values import (
     AlreadyTaken,
     DeskError,
     NotFound,
-    OperatorDesk,
     OperatorRef,
     QueueItem,
     TranscriptLine,

@@ -23,7 +23,8 @@ from channels.slack.blocks import EscalationPost, escalation_post, thread_line
 from channels.slack.sending import SlackPoster, with_retries
 from channels.slack.threads import BATCH, Line, PostState, SlackThreads, Thread
 from coordination.base import Subscription
-from dialog.desk import NotFound, OperatorDesk, QueueItem
+from dialog.desk import OperatorDesk
+from dialog.desk_values import NotFound, QueueItem
 from dialog.messages import DeliveryFailed
 
 log = logging.getLogger(__name__)

@@ -132,7 +132,7 @@ async def _customer_of(turn: Turn) -> int:
     if state.customer_id is not None:
         return state.customer_id
     sender = turn.inbound.sender
-    email = sender if state.key.channel == "email" and sender and "@" in sender else None
+    email = turn.inbound.sender_email
     customer = await turn.orders.find_or_create_customer(
         turn.session,
         NewCustomer(name=f"{state.key.channel} guest", email=email, language=turn.language),

@@ -68,6 +68,7 @@ from coordination.limits import RateLimiter
 from coordination.memory import InProcessAttempts, InProcessLocks, InProcessPubSub
 from coordination.redis import RedisAttempts, RedisLocks, RedisPubSub
 from dialog import learning
+from dialog.conversations import DialogConversations
 from dialog.demo_history import seed_history
 from dialog.desk import OperatorDesk
 from dialog.flows import all_flows
@@ -77,6 +78,7 @@ from dialog.flows.payment import PaymentMessages
 from dialog.hours import BusinessHours
 from dialog.inbox import Inbox
 from dialog.manager import DialogManager
+from dialog.messages import Capabilities
 from dialog.nlu import NluModel, evaluate
 from dialog.nlu.prepared import prepared_model
 from dialog.nlu.retrain import LearnedModels
@@ -206,6 +208,7 @@ class Orderbot:
         self.store.on_escalated = self.desk.announce  # the consoles see every new escalation
         self.jobs = JobRunner(self.database)
         self.services = Services()  # adapters and use cases the flows use (see _wire)
+        self.capabilities: dict[str, Capabilities] = {}  # filled as channels are added
         self.manager = DialogManager(
             database=self.database,
             store=self.store,
@@ -221,6 +224,7 @@ class Orderbot:
             metrics=self.metrics,
             tokens=TokenStore(idle=timedelta(days=settings.webchat.token_idle_days),
                               max_age=timedelta(days=settings.webchat.token_max_age_days)),
+            capabilities=self.capabilities,
         )
         self.proactive = ProactiveMessages(
             self.store, self.texts, self.outbox, self.orders, settings.shop.name
@@ -230,6 +234,7 @@ class Orderbot:
         self.limits = PublicLimits(settings.limits, self.rate_limiter)
         self.inbox = Inbox(self.database, self.manager, admit=self.limits.message_admitted,
                            owner=self.process_name)
+        self.conversations = DialogConversations(self.manager, self.inbox)  # what channels see
         self.takeover = Takeover(self.database, self.process_name,
                                  settings.process.takeover_seconds, self._resume)
         self._wire()
@@ -265,8 +270,8 @@ class Orderbot:
         if settings.metrics.enabled:
             self.app.include_router(make_metrics_router(self.metrics, settings.metrics))
         if settings.webchat.enabled:
-            webchat = WebchatChannel(self.manager, self.pubsub, settings.webchat, settings.base_url,
-                                     limits=self.limits)
+            webchat = WebchatChannel(self.conversations, self.pubsub, settings.webchat,
+                                     settings.base_url, limits=self.limits)
             self._add_channel(webchat)
             # The widget on a shop's site opens its session cross-origin. Every origin may read
             # the answer, so that a refused one (403 from the session endpoint, which checks
@@ -278,22 +283,21 @@ class Orderbot:
                 allow_methods=["POST"],
                 allow_headers=["Content-Type"],
             )
-        common = {"manager": self.manager, "base_url": settings.base_url,
-                  "shop_name": settings.shop.name}
+        common = {"base_url": settings.base_url, "shop_name": settings.shop.name}
         if settings.telegram.enabled:
             from channels.telegram import TelegramChannel
 
-            self.telegram = TelegramChannel(settings.telegram, self.inbox, **common)
+            self.telegram = TelegramChannel(settings.telegram, self.conversations, **common)
             self._add_channel(self.telegram)
         if settings.slack.enabled:
             from channels.slack import SlackChannel
 
-            self._add_channel(SlackChannel(settings.slack, self.inbox, desk=self.desk,
+            self._add_channel(SlackChannel(settings.slack, self.conversations, desk=self.desk,
                                            database=self.database, **common))
         if settings.email.enabled:
             from channels.email import EmailChannel
 
-            self._add_channel(EmailChannel(settings.email, self.inbox, limits=self.limits,
+            self._add_channel(EmailChannel(settings.email, self.conversations, limits=self.limits,
                                            metrics=self.metrics, **common))
         if settings.demo.enabled:
             self.app.include_router(
@@ -383,6 +387,7 @@ class Orderbot:
 
     def _add_channel(self, channel: Channel) -> None:
         self.channels.append(channel)
+        self.capabilities[channel.name] = channel.capabilities
         router = channel.router()
         if router is not None:
             # The platforms' webhooks are limited per address here; the web chat counts its

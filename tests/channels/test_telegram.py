@@ -667,7 +667,7 @@ async def test_polling_answers_an_update_handed_over_twice_once(
 
 def _channel(**settings: Any) -> TelegramChannel:
     values = {"enabled": True, "token": TOKEN, "webhook_secret": SECRET, **settings}
-    return TelegramChannel(TelegramSettings(**values), cast(Any, None), manager=cast(Any, None),
+    return TelegramChannel(TelegramSettings(**values), cast(Any, None),
                            base_url="https://bot.example", shop_name="Shop")
 
 

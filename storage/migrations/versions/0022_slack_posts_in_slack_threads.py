@@ -44,15 +44,16 @@ def upgrade() -> None:
         " WHERE h.slack_ts IS NOT NULL AND h.slack_channel IS NOT NULL"
         " AND NOT EXISTS (SELECT 1 FROM slack_threads s WHERE s.handoff_id = h.id)"
     )
-    with op.batch_alter_table('handoffs', schema=None) as batch_op:
-        batch_op.drop_column('slack_ts')
-        batch_op.drop_column('slack_channel')
+    # Not batch_alter_table: on SQLite it copies handoffs into a new table and drops the old
+    # one, whose rows' ON DELETE CASCADE would empty slack_threads. SQLite >= 3.35 and
+    # PostgreSQL both drop a column in place.
+    op.execute("ALTER TABLE handoffs DROP COLUMN slack_ts")
+    op.execute("ALTER TABLE handoffs DROP COLUMN slack_channel")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('handoffs', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('slack_channel', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('slack_ts', sa.String(length=32), nullable=True))
+    op.add_column('handoffs', sa.Column('slack_channel', sa.String(length=64), nullable=True))
+    op.add_column('handoffs', sa.Column('slack_ts', sa.String(length=32), nullable=True))
     op.execute(
         "UPDATE handoffs SET slack_channel = (SELECT s.channel FROM slack_threads s"
         " WHERE s.handoff_id = handoffs.id), slack_ts = (SELECT s.ts FROM slack_threads s"

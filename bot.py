@@ -234,7 +234,8 @@ class Orderbot:
         self.limits = PublicLimits(settings.limits, self.rate_limiter)
         self.inbox = Inbox(self.database, self.manager, admit=self.limits.message_admitted,
                            owner=self.process_name)
-        self.conversations = DialogConversations(self.manager, self.inbox)  # what channels see
+        # What channels see of the dialog (dialog/seam.py).
+        self.conversations = DialogConversations(self.manager, self.inbox, self.capabilities)
         self.takeover = Takeover(self.database, self.process_name,
                                  settings.process.takeover_seconds, self._resume)
         self._wire()

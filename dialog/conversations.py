@@ -3,17 +3,22 @@ channels get, built once in the composition root."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from dialog.inbox import Inbox
 from dialog.manager import DialogManager
-from dialog.messages import ConversationKey, Inbound
+from dialog.messages import Capabilities, ConversationKey, Inbound
 from dialog.store import HistoryEntry
 from dialog.texts import Texts
 
 
 class DialogConversations:
-    def __init__(self, manager: DialogManager, inbox: Inbox) -> None:
+    def __init__(
+        self, manager: DialogManager, inbox: Inbox, capabilities: Mapping[str, Capabilities],
+    ) -> None:
         self._manager = manager
         self._inbox = inbox
+        self._capabilities = capabilities  # what each registered channel declared
 
     @property
     def texts(self) -> Texts:
@@ -48,4 +53,7 @@ class DialogConversations:
         return await self._manager.resolve_token(token)
 
     async def mark_undeliverable(self, channel: str, address: str) -> bool:
+        capabilities = self._capabilities.get(channel)
+        if capabilities is None or not capabilities.senders_are_email:
+            return False  # its senders are no addresses: nothing of a customer's to mark
         return await self._manager.mark_undeliverable(channel, address)

@@ -505,11 +505,8 @@ class DialogManager:
             return await self._store.last_buttons(session, key)
 
     async def mark_undeliverable(self, channel: str, address: str) -> bool:
-        """A channel learnt that an address bounces; False if no customer has it (or the
-        channel's senders are no email addresses)."""
-        capabilities = self._capabilities.get(channel)
-        if capabilities is None or not capabilities.senders_are_email:
-            return False
+        """A channel learnt that an address bounces; False if no customer has it. (The seam,
+        dialog/conversations.py, asks this only for channels whose senders are addresses.)"""
         async with self._database.transaction() as session:
             return await self._orders.mark_email_undeliverable(session, address)
 

@@ -142,3 +142,16 @@ async def test_a_closed_socket_with_an_unknown_token_records_nothing(
     assert closed == 4401
     async with live_server.bot.database.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(InboxRow)) == 0
+
+
+async def test_a_bounce_marks_an_address_only_from_a_channel_whose_senders_are_addresses(
+    make_bot: BotFactory,
+) -> None:
+    bot, _channel = await fake_channel(make_bot)
+    address = "Olivia.Brown@example.com"
+    assert not await bot.conversations.mark_undeliverable(FAKE, address)
+    bot.capabilities["mail-like"] = Capabilities(senders_are_email=True)
+    assert await bot.conversations.mark_undeliverable("mail-like", address)
+    async with bot.database.transaction() as session:
+        order = await bot.orders.get_order(session, "A-1015")
+    assert order is not None and order.customer_email_undeliverable

@@ -6,12 +6,13 @@ from typing import Any, Protocol
 
 from fastapi import APIRouter
 
-from dialog.messages import Delivery
+from dialog.messages import Capabilities, Delivery
 from dialog.proactive import Contact
 
 
 class Channel(Protocol):
     name: str
+    capabilities: Capabilities  # what the dialog may count on (registered with the channel)
 
     async def start(self) -> None:
         """Begin receiving (listeners, polling, webhook registration)."""

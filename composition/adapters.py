@@ -3,8 +3,6 @@ the shop's own system when [adapters] names its URL, else the bot's local stand-
 
 from __future__ import annotations
 
-from typing import Any
-
 from adapters.courier.http import HttpCourier
 from adapters.courier.local import LocalCourier
 from adapters.credit_check.http import HttpCreditCheck
@@ -25,38 +23,37 @@ from orders.tracking import Courier
 from orders.vouchers import Vouchers
 
 
-def _adapter(settings: Settings, url: str, http: type[Any], local: object) -> Any:
-    if url:
-        return http(url, settings.adapters.api_key, settings.adapters.timeout_seconds)
-    return local
+def _client(settings: Settings, url: str) -> tuple[str, str, float]:
+    """What every HTTP adapter is built with: the shop's URL, the API key, the timeout."""
+    return url, settings.adapters.api_key, settings.adapters.timeout_seconds
 
 
 def payments(settings: Settings) -> Payments:
-    return _adapter(settings, settings.adapters.payments_url, HttpPayments,
-                    LocalPayments(settings.base_url))
+    url = settings.adapters.payments_url
+    return HttpPayments(*_client(settings, url)) if url else LocalPayments(settings.base_url)
 
 
 def inventory(settings: Settings) -> Inventory:
-    return _adapter(settings, settings.adapters.inventory_url, HttpInventory,
-                    LocalInventory())
+    url = settings.adapters.inventory_url
+    return HttpInventory(*_client(settings, url)) if url else LocalInventory()
 
 
 def credit_check(settings: Settings) -> CreditCheck:
-    return _adapter(settings, settings.adapters.credit_check_url, HttpCreditCheck,
-                    LocalCreditCheck())
+    url = settings.adapters.credit_check_url
+    return HttpCreditCheck(*_client(settings, url)) if url else LocalCreditCheck()
 
 
 def vouchers(settings: Settings) -> Vouchers:
-    return _adapter(settings, settings.adapters.vouchers_url, HttpVouchers,
-                    LocalVouchers())
+    url = settings.adapters.vouchers_url
+    return HttpVouchers(*_client(settings, url)) if url else LocalVouchers()
 
 
 def courier(settings: Settings) -> Courier:
-    return _adapter(settings, settings.adapters.courier_url, HttpCourier,
-                    LocalCourier())
+    url = settings.adapters.courier_url
+    return HttpCourier(*_client(settings, url)) if url else LocalCourier()
 
 
 def shop_orders(settings: Settings) -> ShopOrders | None:
     """The shop's open orders ([adapters] orders_url); None: there is nothing to reconcile."""
     url = settings.adapters.orders_url
-    return _adapter(settings, url, HttpShopOrders, None) if url else None
+    return HttpShopOrders(*_client(settings, url)) if url else None

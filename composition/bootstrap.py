@@ -21,6 +21,7 @@ from composition.lifecycle import Component, Lifecycle, Step
 from config import Settings, plain_http_to_public_host
 from console.app import OperatorConsole
 from coordination.fallback import RedisHealth
+from dialog.conversations import DialogConversations
 from dialog.desk import OperatorDesk
 from dialog.flows.confirm_reminders import ConfirmationStarter
 from dialog.flows.payment import PaymentMessages
@@ -28,6 +29,7 @@ from dialog.flows.registry import all_flows
 from dialog.hours import BusinessHours
 from dialog.inbox import Inbox
 from dialog.manager import DialogManager
+from dialog.messages import Capabilities
 from dialog.nlu import NluModel
 from dialog.nlu.prepared import prepared_model
 from dialog.nlu.served import ServedModel
@@ -90,6 +92,8 @@ class Orderbot:
     manager: DialogManager
     limits: PublicLimits
     inbox: Inbox
+    conversations: DialogConversations  # what the channels see of the dialog
+    capabilities: dict[str, Capabilities]  # what each channel declared, by its name
     takeover: Takeover
     console: OperatorConsole
     channels: tuple[Channel, ...]
@@ -143,15 +147,21 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
         database=database, store=store, outbox=outbox, texts=texts, locks=shared.locks,
         pubsub=shared.pubsub, waits=waits, idle_minutes=operators.idle_minutes,
     )
+    # What each channel declares (dialog/messages.py Capabilities), filled once the channels
+    # are built: the dialog and the seam ask it instead of a channel's name.
+    capabilities: dict[str, Capabilities] = {}
     manager = DialogManager(
         units=units, store=store, orders=orders, nlu=served, texts=texts,
         locks=shared.locks, outbox=outbox, flows=all_flows(), shop_name=settings.shop.name,
         services=services, desk=desk, metrics=metrics,
         tokens=TokenStore(idle=timedelta(days=settings.webchat.token_idle_days),
                           max_age=timedelta(days=settings.webchat.token_max_age_days)),
+        capabilities=capabilities,
     )
     limits = PublicLimits(settings.limits, shared.rate_limiter)
     inbox = Inbox(units, manager, admit=limits.message_admitted, owner=process_name)
+    # What channels see of the dialog (dialog/seam.py).
+    conversations = DialogConversations(manager, inbox, capabilities)
 
     async def resume(inbox_ids: list[int], outbox_ids: list[int]) -> None:
         """Work taken over from a process that stopped (dialog/takeover.py)."""
@@ -166,14 +176,16 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
                                      webhooks.wake if webhooks else _nothing),
         learned_labels=lambda: served.labels,  # the dashboard's "new" labels
     )
-    channels = _channels(settings, manager, inbox, desk, database, shared, limits, metrics)
+    channels = _channels(settings, conversations, desk, database, shared, limits, metrics)
+    capabilities.update((channel.name, channel.capabilities) for channel in channels)
     daily_jobs = preparation.daily_jobs(settings, jobs)
     _bind_late(store, desk, orders, services, outbox, proactive, channels)
     return Orderbot(
         settings=settings, process_name=process_name, database=database, coordination=shared,
         metrics=metrics, texts=texts, nlu=served, orders=orders, store=store, outbox=outbox,
         webhooks=webhooks, jobs=jobs, services=services, proactive=proactive, desk=desk,
-        manager=manager, limits=limits, inbox=inbox, takeover=takeover, console=console,
+        manager=manager, limits=limits, inbox=inbox, conversations=conversations,
+        capabilities=capabilities, takeover=takeover, console=console,
         channels=channels, telegram=_telegram(channels), daily_jobs=daily_jobs,
         lifecycle=_lifecycle(
             # The shared connections close last, after every part that uses them has stopped.
@@ -277,30 +289,29 @@ def _services(
 
 
 def _channels(
-    settings: Settings, manager: DialogManager, inbox: Inbox, desk: OperatorDesk,
+    settings: Settings, conversations: DialogConversations, desk: OperatorDesk,
     database: Database, shared: Coordination, limits: PublicLimits, metrics: PrometheusMetrics,
 ) -> tuple[Channel, ...]:
     """The channels turned on, each built on the dialog (the platform libraries are imported
     only for a channel that is on)."""
     channels: list[Channel] = []
     if settings.webchat.enabled:
-        channels.append(WebchatChannel(manager, shared.pubsub, settings.webchat,
+        channels.append(WebchatChannel(conversations, shared.pubsub, settings.webchat,
                                        settings.base_url, limits=limits))
-    common = {"manager": manager, "base_url": settings.base_url,
-              "shop_name": settings.shop.name}
+    common = {"base_url": settings.base_url, "shop_name": settings.shop.name}
     if settings.telegram.enabled:
         from channels.telegram import TelegramChannel
 
-        channels.append(TelegramChannel(settings.telegram, inbox, **common))
+        channels.append(TelegramChannel(settings.telegram, conversations, **common))
     if settings.slack.enabled:
         from channels.slack import SlackChannel
 
-        channels.append(SlackChannel(settings.slack, inbox, desk=desk, database=database,
+        channels.append(SlackChannel(settings.slack, conversations, desk=desk, database=database,
                                      **common))
     if settings.email.enabled:
         from channels.email import EmailChannel
 
-        channels.append(EmailChannel(settings.email, inbox, limits=limits, metrics=metrics,
+        channels.append(EmailChannel(settings.email, conversations, limits=limits, metrics=metrics,
                                      **common))
     return tuple(channels)
 

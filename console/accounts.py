@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from console.password_policy import password_problem
 from console.tables import Operator, OperatorSession
-from dialog.desk import OperatorRef
+from dialog.desk_values import OperatorRef
 from storage.clock import utcnow
 from storage.database import Database
 

@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.accounts import Account
-from dialog.desk import DeskError, OperatorDesk, QueueItem
+from dialog.desk import OperatorDesk
+from dialog.desk_values import DeskError, QueueItem
 from dialog.services import Services
 from dialog.texts import Amount, Texts
 from orders import cancellation, delivery

@@ -40,7 +40,7 @@ from console.labels import add_label_routes, message_intents
 from console.live import COOKIE
 from console.tasks import add_task_routes
 from console.views import customer_json, order_json, transcript_text
-from dialog.desk import DeskError, NotFound, QueueItem
+from dialog.desk_values import DeskError, NotFound, QueueItem
 from dialog.erasure import erase_customer
 from orders.tables import Customer
 from storage.clock import utcnow

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from dialog.desk import TranscriptLine
+from dialog.desk_values import TranscriptLine
 from orders.money import money
 from orders.service import CustomerView, OrderView
 

@@ -16,9 +16,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +25,17 @@ from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordination.base import Locks, PubSub, Subscription
+from dialog.desk_values import (
+    AlreadyTaken,
+    DeskError,
+    Listener,
+    Note,
+    NotFound,
+    NotHeld,
+    OperatorRef,
+    QueueItem,
+    TranscriptLine,
+)
 from dialog.events import RATING_OFFERED, record_event
 from dialog.flows.rating import rating_buttons, with_question
 from dialog.handoffs import current_handoff, end_handoff, open_handoff
@@ -49,116 +59,6 @@ RESUME_DROP = "resume:drop"
 ALL_LIMIT = 200
 MAX_NOTE_CHARS = 4000
 SWEEP_SECONDS = 30  # how often idle operators' conversations are looked for
-
-
-@dataclass(frozen=True)
-class OperatorRef:
-    """An operator as the desk knows them: a key ("console:3", "slack:U1") and the name the
-    customer sees."""
-
-    key: str
-    name: str
-
-
-@dataclass(frozen=True)
-class TranscriptLine:
-    id: int
-    conversation_id: int
-    channel: str
-    sender: str  # customer | bot | operator
-    author: str | None
-    text: str
-    at: datetime
-    buttons: tuple[Button, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "conversation_id": self.conversation_id, "channel": self.channel,
-            "from": self.sender, "author": self.author, "text": self.text,
-            "at": self.at.isoformat(),
-            "buttons": [{"title": b.title, "payload": b.payload} for b in self.buttons],
-        }
-
-
-@dataclass(frozen=True)
-class QueueItem:
-    conversation_id: int
-    channel: str
-    language: str
-    status: str  # bot | escalated | claimed
-    reason: str | None
-    customer_id: int | None
-    customer_name: str | None
-    customer_email: str | None
-    handoff_id: int | None
-    escalated_at: datetime | None
-    claimed_at: datetime | None
-    operator: OperatorRef | None
-    slack_channel: str | None
-    slack_ts: str | None
-    last_message: TranscriptLine | None
-    # Orders the customer proved in this conversation (number + postcode or email): an
-    # anonymous chat's orders, which the operator may see and act on like the customer's own.
-    proven_orders: tuple[str, ...] = ()
-
-    def waiting_seconds(self, now: datetime) -> int:
-        """How long the customer has waited for a person (0 when nobody is waited for)."""
-        if self.status != "escalated" or self.escalated_at is None:
-            return 0
-        return max(0, int((now - self.escalated_at).total_seconds()))
-
-    def to_json(self, now: datetime | None = None) -> dict[str, Any]:
-        now = now or utcnow()
-        return {
-            "id": self.conversation_id,
-            "channel": self.channel,
-            "language": self.language,
-            "status": self.status,
-            "reason": self.reason,
-            "customer": {"id": self.customer_id, "name": self.customer_name,
-                         "email": self.customer_email} if self.customer_id else None,
-            "escalated_at": self.escalated_at.isoformat() if self.escalated_at else None,
-            "claimed_at": self.claimed_at.isoformat() if self.claimed_at else None,
-            "waiting_seconds": self.waiting_seconds(now),
-            "operator": {"key": self.operator.key, "name": self.operator.name}
-            if self.operator else None,
-            "last_message": self.last_message.to_json() if self.last_message else None,
-            "proven_orders": list(self.proven_orders),
-        }
-
-
-@dataclass(frozen=True)
-class Note:
-    id: int
-    conversation_id: int
-    author: str
-    text: str
-    at: datetime
-
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "conversation_id": self.conversation_id, "author": self.author,
-                "text": self.text, "at": self.at.isoformat()}
-
-
-class DeskError(Exception):
-    """Something an operator asked for that cannot be done; the text says why."""
-
-
-class NotFound(DeskError):
-    pass
-
-
-class AlreadyTaken(DeskError):
-    def __init__(self, holder: OperatorRef) -> None:
-        super().__init__(f"already taken by {holder.name}")
-        self.holder = holder
-
-
-class NotHeld(DeskError):
-    """The operator does not hold the conversation (claim it first)."""
-
-
-Listener = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class OperatorDesk:
@@ -270,7 +170,8 @@ class OperatorDesk:
                 state = await self._store.load(session, key)
                 reply = Outbound(key=key, text=text, sender="operator", author=operator.name)
                 deliveries = await self._store.add_replies(
-                    session, state.id, [reply], now, state.context)
+                    session, state.id, [reply], now, state.context,
+                    language=state.language)
                 state.offered = []  # the bot's old buttons are not the question any more
                 await self._store.save(session, state, now)
                 await session.execute(
@@ -368,33 +269,13 @@ class OperatorDesk:
                 )
                 text = self._texts.get(state.language, "operator_idle", name=name)
                 self._tell(session, state, await self._store.add_replies(
-                    session, state.id, [Outbound(key=key, text=text)], now, state.context))
+                    session, state.id, [Outbound(key=key, text=text)], now, state.context,
+                    language=state.language))
                 state.offered = []
                 await self._store.save(session, state, now)
                 self._announce(session, await self._item(session, conversation_id))
                 count += 1
         return count
-
-    async def set_slack_thread(self, handoff_id: int, channel: str, ts: str) -> bool:
-        """Remember the escalation's Slack post; False if another process posted it first."""
-        async with self._database.transaction() as session:
-            result = await session.execute(
-                update(Handoff).where(Handoff.id == handoff_id, Handoff.slack_ts.is_(None))
-                .values(slack_channel=channel, slack_ts=ts)
-            )
-            return bool(getattr(result, "rowcount", 0))
-
-    async def by_slack_thread(self, channel: str, ts: str) -> QueueItem | None:
-        """The conversation whose escalation post is this Slack message (the newest one)."""
-        async with self._database.transaction() as session:
-            conversation_id = await session.scalar(
-                select(Handoff.conversation_id)
-                .where(Handoff.slack_channel == channel, Handoff.slack_ts == ts)
-                .order_by(Handoff.id.desc()).limit(1)
-            )
-            if conversation_id is None:
-                return None
-            return await self._item(session, conversation_id)
 
     # Events
 
@@ -441,7 +322,8 @@ class OperatorDesk:
                 over = outcome == "resolved" or not state.suspended  # nothing to go back to
                 replies = self._closing(state, operator, outcome)
                 deliveries = await self._store.add_replies(
-                    session, state.id, replies, now, state.context)
+                    session, state.id, replies, now, state.context,
+                    language=state.language)
                 if over:  # the closing message asks for a rating of this handoff
                     await record_event(session, RATING_OFFERED, state.id, at=now,
                                        handoff_id=handoff.id if handoff else None)
@@ -565,8 +447,6 @@ async def _items(session: AsyncSession, query: Select[Any]) -> list[QueueItem]:
             claimed_at=handoff.claimed_at if handoff else None,
             operator=OperatorRef(handoff.operator_key, handoff.operator_name or "")
             if handoff and handoff.operator_key else None,
-            slack_channel=handoff.slack_channel if handoff else None,
-            slack_ts=handoff.slack_ts if handoff else None,
             last_message=last.get(conversation.id),
             proven_orders=tuple((conversation.state or {}).get("verified_orders") or ()),
         )

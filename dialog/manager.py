@@ -11,19 +11,20 @@ import logging
 import re
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from coordination.base import Locks
 from dialog import crashpoints
-from dialog.desk import OperatorDesk, TranscriptLine
+from dialog.desk import OperatorDesk
+from dialog.desk_values import TranscriptLine
 from dialog.flows.base import Flow, Turn, human_button, track_button
 from dialog.flows.clarify import ask_which, courtesy, plausible
 from dialog.flows.fallback import not_understood
 from dialog.flows.outside import answer_outside, topic_of
 from dialog.flows.shop import Shop
-from dialog.messages import Button, ConversationKey, Inbound, Outbound
+from dialog.messages import Button, Capabilities, ConversationKey, Inbound, Outbound
 from dialog.metrics import Metrics, NoMetrics
 from dialog.nlu import Entities, NluModel, Understanding
 from dialog.nlu.requests import understand_requests
@@ -73,6 +74,7 @@ class DialogManager:
         desk: OperatorDesk | None = None,
         metrics: Metrics | None = None,
         tokens: TokenStore | None = None,
+        capabilities: Mapping[str, Capabilities] | None = None,
     ) -> None:
         self._units = units  # one unit of work (one transaction) per turn
         self._store = store
@@ -86,6 +88,8 @@ class DialogManager:
         self._services = services or Services()
         self._desk = desk  # the operators see a conversation that is with them, live
         self._metrics = metrics or NoMetrics()  # counters in memory, for /metrics
+        # What each channel declared when it was registered (filled in as channels are added).
+        self._capabilities = capabilities if capabilities is not None else {}
         self._by_name = {flow.name: flow for flow in flows}
         self._by_intent = {intent: flow for flow in flows for intent in flow.intents}
 
@@ -93,18 +97,23 @@ class DialogManager:
     def texts(self) -> Texts:
         return self._texts
 
-    async def handle(self, inbound: Inbound) -> list[Outbound]:
-        """Answer one customer message; [] for a duplicate or while an operator holds it."""
+    async def handle(self, inbound: Inbound, *, record: bool = False) -> list[Outbound]:
+        """Answer one customer message; [] for a duplicate or while an operator holds it.
+
+        `record`: the message is not in the inbox yet; it is recorded there (processed) in
+        this turn's own transaction, and a platform id recorded before makes it a duplicate.
+        """
         started = time.perf_counter()
         try:
-            replies = await self._handle(inbound)
+            replies = await self._handle(inbound, record)
         except Exception:
             self._metrics.turn_failed(inbound.key.channel)
             raise
         self._metrics.turn(inbound.key.channel, time.perf_counter() - started, len(replies))
         return replies
 
-    async def _handle(self, inbound: Inbound) -> list[Outbound]:
+    async def _handle(self, inbound: Inbound, record: bool = False) -> list[Outbound]:
+        inbound = self._with_sender_email(inbound)
         understanding = (
             understand_requests(self._nlu, inbound.text) if inbound.text.strip() else None
         )
@@ -117,6 +126,8 @@ class DialogManager:
                         inbound.inbox_id
                     ):
                         raise _Duplicate
+                    if record and not await self._store.record_answered_inbox(uow, inbound):
+                        raise _Duplicate
                     state = await self._store.load(
                         uow,
                         inbound.key,
@@ -127,7 +138,8 @@ class DialogManager:
                         state.customer_id = inbound.customer_id
                     elif state.customer_id is None and inbound.sender:
                         state.customer_id = await self._orders.customer_for_identity(
-                            uow.order_session, inbound.key.channel, inbound.sender
+                            uow.order_session, inbound.key.channel, inbound.sender,
+                            email=inbound.sender_email,
                         )
                     if inbound.context is not None:
                         state.context = dict(inbound.context)
@@ -403,6 +415,14 @@ class DialogManager:
         else:
             turn.say("resume_offer", *buttons, what=what)
 
+    def _with_sender_email(self, inbound: Inbound) -> Inbound:
+        """The sender's address on the message, if its channel says senders are addresses."""
+        capabilities = self._capabilities.get(inbound.key.channel)
+        sender = inbound.sender
+        if capabilities is None or not capabilities.senders_are_email or "@" not in (sender or ""):
+            return inbound
+        return replace(inbound, sender_email=inbound.sender)
+
     @staticmethod
     def _first_language(inbound: Inbound, understanding: Understanding | None) -> str:
         if understanding is not None and understanding.language_confidence >= 0.5:
@@ -490,27 +510,23 @@ class DialogManager:
         return rotated
 
     async def last_buttons(self, key: ConversationKey) -> list[Button]:
-        """What the customer was last offered (email maps a reply like "2" onto it)."""
+        """What the customer was last offered."""
         async with self._units() as uow:
             return await self._store.last_buttons(uow, key)
 
-    async def has_conversation(self, key: ConversationKey) -> bool:
-        """Whether the conversation has begun (email limits new threads of strangers)."""
-        async with self._units() as uow:
-            return bool((await self._store.history(uow, key, limit=1))[1])
-
     async def mark_undeliverable(self, channel: str, address: str) -> bool:
-        """A channel learnt that an address bounces; False if no customer has it."""
-        if channel != "email":
-            return False
+        """A channel learnt that an address bounces; False if no customer has it. (The seam,
+        dialog/conversations.py, asks this only for channels whose senders are addresses.)"""
         async with self._units() as uow:
             marked = await self._orders.mark_email_undeliverable(uow.order_session, address)
             await uow.commit()
         return marked
 
-    async def history(self, key: ConversationKey) -> tuple[str, list[HistoryEntry]]:
+    async def history(
+        self, key: ConversationKey, limit: int = 200
+    ) -> tuple[str, list[HistoryEntry]]:
         async with self._units() as uow:
-            return await self._store.history(uow, key)
+            return await self._store.history(uow, key, limit)
 
 
 def _lines(state: ConversationState, inbound: Inbound, record: RecordedTurn,

@@ -40,6 +40,9 @@ class Inbound:
     context: dict[str, Any] | None = None
     # The client's network address (web chat): failed proofs are counted per address too.
     client: str | None = None
+    # The sender's email address, when its channel declares that senders are addresses
+    # (Capabilities.senders_are_email); the dialog fills it in, channels leave it None.
+    sender_email: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,19 @@ class Delivery:
     outbound: Outbound
     at: str  # ISO 8601, UTC
     context: dict[str, Any] = field(default_factory=dict)  # the conversation's reply context
+    # What a sender needs besides the reply, so that no channel reads the transcript to send:
+    language: str = "en"  # the conversation's language (labels, subjects around the reply)
+    opens_conversation: bool = False  # the first message of a conversation the bot began
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a channel declares when it is registered, so that the dialog and the order core
+    ask about a capability instead of a channel's name."""
+
+    # The platform's sender id is an email address it vouches for (mail: From, aligned):
+    # a customer with that address is this sender, and a bounce marks the address.
+    senders_are_email: bool = False
 
 
 class DeliveryFailed(Exception):

@@ -179,8 +179,10 @@ class ProactiveMessages:
             await self._store.save(session, state)
         # (News alone leaves the question the customer was answering, and its buttons, open.)
         deliveries = await self._store.add_replies(
-            session, state.id, [message], context=state.context
+            session, state.id, [message], context=state.context, language=language,
+            opening=state.fresh,
         )
+        state.fresh = False
         after_commit(session, lambda: self._outbox.enqueue(deliveries))
 
     async def _conversation(self, session: Any, customer: CustomerView) -> ConversationState:

@@ -52,6 +52,7 @@ class ConversationState:
     handoffs: list[str] = field(default_factory=list)
     loaded_status: str = "bot"  # the status when loaded: saving "escalated" over "bot" opens
     # a handoff (dialog/handoffs.py)
+    fresh: bool = False  # created by this load: its first reply begins the conversation
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -18,7 +18,7 @@ from typing import Any
 from dialog.events import PendingEvent
 from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
 from dialog.state import ConversationState, HistoryEntry, RecordedTurn, offered_buttons
-from dialog.unit_of_work import Repositories
+from dialog.unit_of_work import AlreadyRecorded, Repositories
 from orders.changes import CONVERSATION_ESCALATED, NO_CHANGES, ChangeLog
 from storage.clock import utcnow
 
@@ -62,7 +62,18 @@ class ConversationStore:
         state = await conversations.find(key)
         if state is None:
             state = await conversations.add(key, language, customer_id)
+            state.fresh = True
         return state
+
+    async def record_answered_inbox(self, tx: InTransaction, inbound: Inbound) -> bool:
+        """Record a message in the inbox as processed, inside the turn that answers it (a
+        channel that answers at once, like the web chat: no second transaction); False if its
+        platform id was recorded before, and the caller must then roll the turn back."""
+        try:
+            await self.repositories(tx).inbox.add(inbound, processed=True, owner=self.owner)
+        except AlreadyRecorded:
+            return False
+        return True
 
     async def record_turn(
         self,
@@ -93,7 +104,8 @@ class ConversationStore:
         if replies:
             state.offered = offered_buttons(replies)
         await self.save(repositories, state, now, flow=flow)
-        deliveries = await self.add_replies(repositories, state.id, replies, now, state.context)
+        deliveries = await self.add_replies(repositories, state.id, replies, now, state.context,
+                                            language=state.language)
         if events:
             await repositories.events.add(state.id, events, now)
         return RecordedTurn(inbound_id, now, deliveries)
@@ -119,10 +131,15 @@ class ConversationStore:
         replies: list[Outbound],
         now: datetime | None = None,
         context: dict[str, Any] | None = None,
+        *,
+        language: str = "en",
+        opening: bool = False,
     ) -> list[Delivery]:
         """Record messages to the customer (and their outbox rows) in the caller's transaction.
 
         The caller keeps the state's offered buttons (see offered_buttons) and saves it.
+        `language` and `opening` (the first reply begins the conversation) travel with each
+        delivery: what its sender needs besides the reply.
         """
         repositories = self.repositories(tx)
         now = now or utcnow()
@@ -133,7 +150,8 @@ class ConversationStore:
             outbox_id = await repositories.outbox.add(
                 transcript_id, reply.key, context, now, self.owner)
             deliveries.append(
-                Delivery(outbox_id, transcript_id, reply, now.isoformat(), dict(context))
+                Delivery(outbox_id, transcript_id, reply, now.isoformat(), dict(context),
+                         language, opening and not deliveries)
             )
         return deliveries
 

@@ -64,9 +64,6 @@ class Handoff(Base):
     ended_at: Mapped[datetime | None] = mapped_column()
     outcome: Mapped[str | None] = mapped_column(String(16))  # handed_back | resolved
     requeued: Mapped[int] = mapped_column(default=0)  # times an idle operator lost it
-    # The escalation's post in the Slack operators channel (its thread carries the chat).
-    slack_channel: Mapped[str | None] = mapped_column(String(64))
-    slack_ts: Mapped[str | None] = mapped_column(String(32))
 
 
 class OperatorNote(Base):

@@ -346,17 +346,18 @@ class OrderService:
         return bool(getattr(result, "rowcount", 0))
 
     async def customer_for_identity(
-        self, session: AsyncSession, channel: str, external_id: str
+        self, session: AsyncSession, channel: str, external_id: str, email: str | None = None
     ) -> int | None:
-        """The customer this platform identity belongs to (an email address is its own)."""
+        """The customer this platform identity belongs to; else the customer with `email`
+        (the sender's address, when the channel vouches that its senders are addresses)."""
         customer_id = await session.scalar(
             select(CustomerIdentity.customer_id).where(
                 CustomerIdentity.channel == channel, CustomerIdentity.external_id == external_id
             )
         )
-        if customer_id is None and channel == "email":
+        if customer_id is None and email is not None:
             customer_id = await session.scalar(
-                select(Customer.id).where(Customer.email == normalise_email(external_id))
+                select(Customer.id).where(Customer.email == normalise_email(email))
             )
         return customer_id
 

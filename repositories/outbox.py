@@ -5,16 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, and_, bindparam, insert, select, update
+from sqlalchemy import Index, and_, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from dialog.messages import Button, ConversationKey, Delivery, Outbound
-from dialog.tables import OutboxRow, TranscriptEntry
+from dialog.tables import Conversation, OutboxRow, TranscriptEntry
 from repositories.columns import bound_values
 from repositories.ownership import adopt
 from storage.prepared import Prepared
 
 Index("ix_outbox_unsent", OutboxRow.sent_at, OutboxRow.id)
+
+_EARLIER = aliased(TranscriptEntry)  # a conversation's first entry, beside one of its own
 
 _ADD = Prepared(
     insert(OutboxRow).values(
@@ -51,9 +54,15 @@ class SqlOutbox:
 
     async def unsent(self, ids: list[int] | None, owner: str | None) -> list[Delivery]:
         mine = OutboxRow.id.in_(ids) if ids is not None else OutboxRow.owner == owner
+        first = (  # the conversation's first entry: is this reply its opening message?
+            select(func.min(_EARLIER.id))
+            .where(_EARLIER.conversation_id == TranscriptEntry.conversation_id)
+            .scalar_subquery()
+        )
         rows = await self._session.execute(
-            select(OutboxRow, TranscriptEntry)
+            select(OutboxRow, TranscriptEntry, Conversation.language, TranscriptEntry.id == first)
             .join(TranscriptEntry, TranscriptEntry.id == OutboxRow.transcript_id)
+            .join(Conversation, Conversation.id == TranscriptEntry.conversation_id)
             .where(OutboxRow.sent_at.is_(None), OutboxRow.last_error.is_(None), mine)
             .order_by(OutboxRow.id)
         )
@@ -70,8 +79,10 @@ class SqlOutbox:
                 ),
                 entry.at.isoformat(),
                 dict(outbox.context or {}),
+                language,
+                bool(opens),
             )
-            for outbox, entry in rows
+            for outbox, entry, language, opens in rows
         ]
 
     async def mark_sent(self, outbox_ids: list[int], now: datetime) -> None:

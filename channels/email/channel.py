@@ -27,28 +27,26 @@ from channels.email.sending import RelaySender
 from channels.email.threading import Thread, bot_message_id, chat_id_for
 from channels.limits import PublicLimits
 from config import EmailSettings, SettingsError
-from dialog.inbox import Inbox
-from dialog.manager import DialogManager
-from dialog.messages import ConversationKey, Delivery, DeliveryFailed, Outbound
+from dialog.messages import Capabilities, ConversationKey, Delivery, DeliveryFailed, Outbound
 from dialog.metrics import Metrics
 from dialog.proactive import Contact
+from dialog.seam import Conversations
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024  # bigger mail is refused with 552 (photos fit, videos not)
-HISTORY_LIMIT = 200  # what manager.history returns at most
 QUESTION_WAIT_SECONDS = 10.0  # at stop, for "did you mean to write something?" mails
 
 
 class EmailChannel:
     name = "email"
+    capabilities = Capabilities(senders_are_email=True)  # From, aligned (authentication.py)
 
     def __init__(
         self,
         settings: EmailSettings,
-        inbox: Inbox,
+        conversations: Conversations,
         *,
-        manager: DialogManager,
         base_url: str,
         shop_name: str,
         limits: PublicLimits | None = None,
@@ -56,7 +54,7 @@ class EmailChannel:
     ) -> None:
         _check(settings)
         self._settings = settings
-        self._manager = manager
+        self._conversations = conversations
         self._shop_name = shop_name
         self.address = settings.address.strip().lower()
         self.domain = self.address.rpartition("@")[2]
@@ -64,7 +62,7 @@ class EmailChannel:
             workers=settings.parse_workers, seconds=settings.parse_timeout_seconds,
             rules=AutomaticRules.from_settings(settings.automatic_subjects,
                                                settings.automatic_headers))
-        self.handler = MailHandler(self.address, inbox, manager, parser=self.parser,
+        self.handler = MailHandler(self.address, conversations, parser=self.parser,
                                    authserv_id=settings.authserv_id, limits=limits,
                                    metrics=metrics, on_no_new_text=self._ask_what_was_meant)
         self._relay = RelaySender(settings)
@@ -103,9 +101,10 @@ class EmailChannel:
         self._server = None
 
     async def send(self, delivery: Delivery) -> None:
-        language, opens_thread = await self._facts(delivery)
-        texts = self._manager.texts
-        context = delivery.context
+        language, texts, context = delivery.language, self._conversations.texts, delivery.context
+        # The first mail of a thread the bot began carries the root's id.
+        opens_thread = (delivery.opens_conversation and bool(context.get("proactive"))
+                        and not context.get("last"))
         root = context.get("root")
         message_id = (
             root if opens_thread and isinstance(root, str)
@@ -135,7 +134,7 @@ class EmailChannel:
         return chat_id_for(root, contact.email), {
             "to": contact.email.lower(),
             "name": contact.name,
-            "subject": self._manager.texts.get(
+            "subject": self._conversations.texts.get(
                 contact.language, "email_subject", shop=self._shop_name
             ),
             "root": root,
@@ -156,9 +155,10 @@ class EmailChannel:
         key = ConversationKey(CHANNEL, thread.chat_id)
         language = mail.language or "en"
         try:
-            if await self._manager.has_conversation(key):
-                language, _entries = await self._manager.history(key)
-            texts = self._manager.texts
+            known, entries = await self._conversations.history(key, limit=1)
+            if entries:
+                language = known
+            texts = self._conversations.texts
             delivery = Delivery(0, 0, Outbound(key, texts.get(language, "email_no_new_text")),
                                 datetime.now(UTC).isoformat(), reply_context(mail, thread))
             message = compose(delivery, MailParts(
@@ -184,23 +184,6 @@ class EmailChannel:
         )
         self._sessions.add(session)
         return session
-
-    async def _facts(self, delivery: Delivery) -> tuple[str, bool]:
-        """The conversation's language, and whether this mail opens the thread (it is the
-        first message of a conversation the bot started: it then carries the root's id)."""
-        try:
-            language, entries = await self._manager.history(delivery.outbound.key)
-        except Exception:  # the hint's language is not worth failing the delivery for
-            log.warning("email: conversation of outbox row %s not readable; answering in "
-                        "English", delivery.outbox_id)
-            return "en", False
-        context = delivery.context
-        opens = (
-            bool(context.get("proactive")) and not context.get("last")
-            and bool(entries) and len(entries) < HISTORY_LIMIT
-            and entries[0].id == delivery.message_id
-        )
-        return language, opens
 
 
 def _check(settings: EmailSettings) -> None:

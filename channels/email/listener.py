@@ -40,10 +40,9 @@ from channels.email.parse_workers import (
 from channels.email.parsing import ParsedMail, UnreadableMail
 from channels.email.threading import Thread, storable, thread_of
 from channels.limits import PublicLimits
-from dialog.inbox import Inbox
-from dialog.manager import DialogManager
 from dialog.messages import ConversationKey, Inbound
 from dialog.metrics import Metrics, NoMetrics
+from dialog.seam import Conversations, last_offered
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +57,7 @@ TOO_SLOW = "552 5.3.4 The message took too long to read; please send a shorter o
 
 class MailHandler:
     def __init__(
-        self, address: str, inbox: Inbox, manager: DialogManager, *, parser: ParseWorkers,
+        self, address: str, conversations: Conversations, *, parser: ParseWorkers,
         authserv_id: str = "", limits: PublicLimits | None = None,
         metrics: Metrics | None = None,
         on_no_new_text: Callable[[ParsedMail, Thread], None] | None = None,
@@ -66,8 +65,7 @@ class MailHandler:
         self._address = address.lower()
         self._on_no_new_text = on_no_new_text
         self._domain = self._address.rpartition("@")[2]
-        self._inbox = inbox
-        self._manager = manager
+        self._conversations = conversations
         self._parser = parser
         self._authserv_id = authserv_id
         self._limits = limits
@@ -126,7 +124,7 @@ class MailHandler:
                 self._on_no_new_text(mail, thread)
             return OK
         inbound = await self.inbound(mail, thread)
-        if not await self._inbox.accept(inbound):  # ids can hold addresses: not logged
+        if not await self._conversations.accept(inbound):  # ids can hold addresses: not logged
             log.info("email: a message seen before was not answered again")
         return OK
 
@@ -158,7 +156,7 @@ class MailHandler:
     async def _stranger_admitted(self, key: ConversationKey, address: str) -> bool:
         """A new thread of an unauthenticated sender within the limits (see the module's
         text); a reply in a conversation that has begun is counted per conversation."""
-        if self._limits is None or await self._manager.has_conversation(key):
+        if self._limits is None or (await self._conversations.history(key, limit=1))[1]:
             return True
         if await self._limits.unverified_mail_thread_admitted(address):
             return True
@@ -171,7 +169,8 @@ class MailHandler:
         """A reply like "2" picks the second option the bot offered last in this thread."""
         if not text or len(text) > MAX_ANSWER_CHARS:
             return None
-        button = chosen_button(text, await self._manager.last_buttons(key))
+        _language, entries = await self._conversations.history(key)
+        button = chosen_button(text, last_offered(entries))
         return button.payload if button is not None else None
 
     async def _note_automatic(self, mail: ParsedMail) -> None:
@@ -183,7 +182,7 @@ class MailHandler:
         if mail.automatic != BOUNCE or not mail.failed_recipients:
             return
         for address in mail.failed_recipients:
-            if await self._manager.mark_undeliverable(CHANNEL, address):
+            if await self._conversations.mark_undeliverable(CHANNEL, address):
                 log.info("email: a customer's address bounced; marked undeliverable")
 
 

@@ -40,11 +40,9 @@ from channels.slack.profiles import UserProfiles
 from channels.slack.sending import ChannelPacer, SlackPoster, with_retries
 from channels.slack.threads import SlackThreads
 from config import SettingsError, SlackSettings
-from dialog.desk import OperatorDesk
-from dialog.inbox import Inbox
-from dialog.manager import DialogManager
-from dialog.messages import Delivery, DeliveryFailed
+from dialog.messages import Capabilities, Delivery, DeliveryFailed
 from dialog.proactive import Contact
+from dialog.seam import Conversations, Desk
 from http_guards.bodies import read_body
 from storage.database import Database
 
@@ -55,20 +53,20 @@ EVENTS_PATH = "/slack/events"
 
 class SlackChannel:
     name = "slack"
+    capabilities = Capabilities()
 
     def __init__(
         self,
         settings: SlackSettings,
-        inbox: Inbox,
+        conversations: Conversations,
         *,
-        manager: DialogManager,
         base_url: str,
         shop_name: str,
-        desk: OperatorDesk | None = None,
+        desk: Desk | None = None,
         database: Database | None = None,
     ) -> None:
         _check(settings)
-        self._inbox = inbox
+        self._conversations = conversations
         self._signing_secret = settings.signing_secret
         self.client = AsyncWebClient(
             token=settings.bot_token,
@@ -196,7 +194,7 @@ class SlackChannel:
             return
         assert inbound.sender is not None
         profile = await self._profiles.get(inbound.sender)
-        if not await self._inbox.accept(replace(inbound, language=profile.language)):
+        if not await self._conversations.accept(replace(inbound, language=profile.language)):
             log.info("slack event %s seen before, not answered again", inbound.message_id)
 
     async def _on_button(self, body: dict[str, Any], ack: AsyncAck) -> None:
@@ -206,7 +204,7 @@ class SlackChannel:
             return
         assert press.inbound.sender is not None
         language = self._profiles.cached(press.inbound.sender).language
-        accepted = await self._inbox.accept(replace(press.inbound, language=language))
+        accepted = await self._conversations.accept(replace(press.inbound, language=language))
         await ack()
         if accepted:
             self._spawn(self._show_choice(press))

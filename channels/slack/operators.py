@@ -22,23 +22,23 @@ from channels.slack.profiles import UserProfiles
 from channels.slack.sending import SlackPoster, with_retries
 from channels.slack.thread_sync import NAMELESS_OPERATOR, Pace, ThreadSync, shown_operator
 from channels.slack.threads import SlackThreads, Thread
-from dialog.desk import (
+from dialog.desk_values import (
     AlreadyTaken,
     DeskError,
     NotFound,
-    OperatorDesk,
     OperatorRef,
     QueueItem,
     TranscriptLine,
 )
 from dialog.messages import DeliveryFailed
+from dialog.seam import Desk
 
 log = logging.getLogger(__name__)
 
 
 class OperatorsBridge:
     def __init__(
-        self, *, channel: str, desk: OperatorDesk, threads: SlackThreads, poster: SlackPoster,
+        self, *, channel: str, desk: Desk, threads: SlackThreads, poster: SlackPoster,
         profiles: UserProfiles, pace: Pace,
     ) -> None:
         self._channel = channel

@@ -23,8 +23,9 @@ from channels.slack.blocks import EscalationPost, escalation_post, thread_line
 from channels.slack.sending import SlackPoster, with_retries
 from channels.slack.threads import BATCH, Line, PostState, SlackThreads, Thread
 from coordination.base import Subscription
-from dialog.desk import NotFound, OperatorDesk, QueueItem
+from dialog.desk_values import NotFound, QueueItem
 from dialog.messages import DeliveryFailed
+from dialog.seam import Desk
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class _Plan:
 
 class ThreadSync:
     def __init__(
-        self, *, channel: str, desk: OperatorDesk, threads: SlackThreads, poster: SlackPoster,
+        self, *, channel: str, desk: Desk, threads: SlackThreads, poster: SlackPoster,
         pace: Pace,
     ) -> None:
         self._channel = channel
@@ -188,7 +189,6 @@ class ThreadSync:
         await self._pace(thread.channel)
         ts = await with_retries(lambda: self._poster.post(thread.channel, text, blocks))
         await self._threads.posted(thread.id, token, ts, upto, state.key)
-        await self._desk.set_slack_thread(thread.handoff_id, thread.channel, ts)
         log.info("slack operators: handoff %s posted", thread.handoff_id)
         return replace(thread, ts=ts, summary_upto=upto, mirrored_upto=upto, shown=state.key)
 

@@ -36,10 +36,9 @@ from channels.telegram.sending import TelegramSender
 from channels.telegram.updates import ButtonPress, incoming
 from channels.telegram.webhook import WEBHOOK_PATH, make_router
 from config import SettingsError, TelegramSettings
-from dialog.inbox import Inbox
-from dialog.manager import DialogManager
-from dialog.messages import ConversationKey, Delivery, Inbound, Outbound
+from dialog.messages import Capabilities, Delivery, Inbound
 from dialog.proactive import Contact
+from dialog.seam import Conversations
 
 log = logging.getLogger(__name__)
 
@@ -49,20 +48,19 @@ MAX_CONNECT_BACKOFF = 60.0
 
 class TelegramChannel:
     name = "telegram"
+    capabilities = Capabilities()
 
     def __init__(
         self,
         settings: TelegramSettings,
-        inbox: Inbox,
+        conversations: Conversations,
         *,
-        manager: DialogManager,
         base_url: str,
         shop_name: str,
     ) -> None:
         _check(settings)
         self._settings = settings
-        self._inbox = inbox
-        self._manager = manager
+        self._conversations = conversations
         self.webhook_url = base_url.rstrip("/") + WEBHOOK_PATH
         self.bot = Bot(
             settings.token,
@@ -108,7 +106,7 @@ class TelegramChannel:
         outbound = delivery.outbound
         text = outbound.text
         if outbound.sender == "operator":
-            text = f"{await self._operator_label(outbound)}: {text}"
+            text = f"{self._operator_label(delivery)}: {text}"
         await self.sender.deliver(delivery.outbox_id, outbound.key.chat_id, text,
                                   outbound.buttons)
 
@@ -127,7 +125,7 @@ class TelegramChannel:
             return
         if event.press is not None:
             return await self._receive_press(event.inbound, event.press)
-        if not await self._inbox.accept(event.inbound):
+        if not await self._conversations.accept(event.inbound):
             log.info("telegram: %s seen before, not answered again", event.inbound.message_id)
 
     async def _receive_press(self, inbound: Inbound, press: ButtonPress) -> None:
@@ -140,13 +138,13 @@ class TelegramChannel:
         try:
             if is_stand_in(inbound.action):
                 inbound = replace(inbound, action=await self._original_payload(inbound))
-            accepted = await self._inbox.accept(inbound)
+            accepted = await self._conversations.accept(inbound)
         finally:
             self._recent_presses.done(press.query_id, accepted)
             notice = None
             if accepted is False:  # another press on the same message came first
                 log.info("telegram: %s seen before, not answered again", inbound.message_id)
-                notice = self._manager.texts.get(press.language or "en",
+                notice = self._conversations.texts.get(press.language or "en",
                                                  "telegram_already_chosen")
             self._spawn(self._presses.acknowledge(press, accepted, notice))
 
@@ -154,7 +152,7 @@ class TelegramChannel:
         """The payload a stand-in button stood for, from the buttons the bot showed in this
         chat; the stand-in itself (answered as not understood) if none of them had it."""
         assert inbound.action is not None
-        _language, entries = await self._manager.history(inbound.key)
+        _language, entries = await self._conversations.history(inbound.key)
         offered = [button for entry in reversed(entries) if entry.sender != "customer"
                    for button in entry.buttons]
         payload = original_payload(inbound.action, offered)
@@ -206,20 +204,11 @@ class TelegramChannel:
 
     # Sending
 
-    async def _operator_label(self, outbound: Outbound) -> str:
-        language = await self._language(outbound.key)
-        texts = self._manager.texts
-        if outbound.author:
-            return texts.get(language, "telegram_operator_named", name=outbound.author)
-        return texts.get(language, "telegram_operator")
-
-    async def _language(self, key: ConversationKey) -> str:
-        try:
-            language, _ = await self._manager.history(key)
-        except Exception:  # the label is not worth failing the delivery for
-            log.warning("telegram: language of %s unknown, labelling in English", key)
-            return "en"
-        return language
+    def _operator_label(self, delivery: Delivery) -> str:
+        texts, author = self._conversations.texts, delivery.outbound.author
+        if author:
+            return texts.get(delivery.language, "telegram_operator_named", name=author)
+        return texts.get(delivery.language, "telegram_operator")
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)

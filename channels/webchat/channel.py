@@ -33,9 +33,9 @@ from channels.limits import PublicLimits
 from channels.webchat.identity import identity_refusal
 from config import WebchatSettings
 from coordination.base import PubSub
-from dialog.manager import DialogManager
-from dialog.messages import ConversationKey, Delivery, Inbound
+from dialog.messages import Capabilities, ConversationKey, Delivery, Inbound
 from dialog.proactive import Contact
+from dialog.seam import Conversations
 from dialog.state import HistoryEntry
 
 log = logging.getLogger(__name__)
@@ -66,16 +66,19 @@ class _ClientFrame(BaseModel):
     type: Literal["message", "action"]
     text: str = ""
     payload: Annotated[str, Field(max_length=200)] = ""
+    # The client's own id of the frame: acknowledged once recorded, a resent one not answered.
+    id: Annotated[str, Field(max_length=100)] | int | None = None
 
 
 class WebchatChannel:
     name = "webchat"
+    capabilities = Capabilities()
 
     def __init__(
-        self, manager: DialogManager, pubsub: PubSub, settings: WebchatSettings, base_url: str,
-        limits: PublicLimits | None = None, clock: Callable[[], float] = time.time,
+        self, conversations: Conversations, pubsub: PubSub, settings: WebchatSettings,
+        base_url: str, limits: PublicLimits | None = None, clock: Callable[[], float] = time.time,
     ) -> None:
-        self._manager = manager
+        self._conversations = conversations
         self._clock = clock
         if settings.identity_legacy:
             log.warning("[webchat] identity_legacy is on: signatures of the email alone are "
@@ -161,7 +164,7 @@ class WebchatChannel:
                 email = body.customer.email
             elif body.customer is not None or body.signature is not None:
                 raise HTTPException(422, "customer and signature go together")
-            opened = await self._manager.open_session(
+            opened = await self._conversations.open_session(
                 self.name,
                 secrets.token_hex(16),
                 body.language,
@@ -185,7 +188,7 @@ class WebchatChannel:
         if body.customer or body.signature or body.timestamp is not None or body.link:
             raise HTTPException(422, "resume goes alone: no customer, signature or link")
         assert body.resume is not None
-        resumed = await self._manager.resume_session(body.resume)
+        resumed = await self._conversations.resume_session(body.resume)
         if resumed is None:
             raise HTTPException(404, "this chat session has ended")
         token, key = resumed
@@ -196,7 +199,7 @@ class WebchatChannel:
         if not self.origin_allowed(websocket.headers.get("origin")):
             await websocket.close(CLOSE_BAD_ORIGIN, "origin not allowed")
             return
-        key = await self._manager.resolve_token(token) if token else None
+        key = await self._conversations.resolve_token(token) if token else None
         if key is None:
             await websocket.close(CLOSE_BAD_TOKEN, "unknown session")
             return
@@ -221,27 +224,33 @@ class WebchatChannel:
 
         subscription = await self._pubsub.subscribe(f"webchat:{key.chat_id}", push)
         try:
-            language, history = await self._manager.history(key)
+            texts = self._conversations.texts
+            language, history = await self._conversations.history(key)
             await push(json.dumps({"type": "history", "messages": [_entry(e) for e in history]}))
             while True:
                 raw = await websocket.receive_text()
-                inbound, error = self._parse(key, raw, language, client)
+                parsed, error = self._parse(key, raw, language, client)
                 if error is not None:
                     await push(json.dumps({"type": "error", "reason": error}))
                     continue
-                assert inbound is not None
+                assert parsed is not None
+                inbound, client_id = parsed
                 if self._limits is not None and not await self._limits.message_admitted(key):
-                    await push(json.dumps({"type": "error", "reason": self._manager.texts.get(
+                    await push(json.dumps({"type": "error", "reason": texts.get(
                         language, "error_too_many")}))
                     continue
                 try:
-                    await self._manager.handle(inbound)
+                    # Recorded in the inbox and answered in the turn's one transaction.
+                    await self._conversations.answer(inbound)
                 except Exception:
                     # The turn's transaction was rolled back: nothing of the message was kept.
                     # Say so and keep the socket open, so that the customer can send it again.
                     log.exception("web chat turn failed; the customer is asked to resend")
-                    await push(json.dumps({"type": "error", "reason": self._manager.texts.get(
+                    await push(json.dumps({"type": "error", "reason": texts.get(
                         language, "error_not_processed")}))
+                    continue
+                if client_id is not None:
+                    await push(json.dumps({"type": "ack", "id": client_id}))
         except WebSocketDisconnect:
             pass
         finally:
@@ -249,23 +258,27 @@ class WebchatChannel:
 
     def _parse(
         self, key: ConversationKey, raw: str, language: str, client: str | None = None
-    ) -> tuple[Inbound | None, str | None]:
-        """The customer's frame as an Inbound, or the reason it is refused (in their language)."""
-        texts, limit = self._manager.texts, self._settings.max_message_chars
+    ) -> tuple[tuple[Inbound, str | int | None] | None, str | None]:
+        """The customer's frame as an Inbound with the client's id of it, or the reason it is
+        refused (in their language)."""
+        texts, limit = self._conversations.texts, self._settings.max_message_chars
         try:
             frame = _ClientFrame.model_validate_json(raw)
         except ValidationError:
             return None, texts.get(language, "error_bad_request")
+        # The inbox's platform id: the client's id (a resend is a duplicate), else a new one.
+        own = f"{key.chat_id}:{frame.id}" if frame.id is not None else secrets.token_hex(12)
         if frame.type == "action":
             if not frame.payload:
                 return None, texts.get(language, "error_bad_request")
-            return Inbound(key=key, action=frame.payload, client=client), None
+            return (Inbound(key=key, action=frame.payload, client=client, message_id=own),
+                    frame.id), None
         text = frame.text.strip()
         if not text:
             return None, texts.get(language, "error_bad_request")
         if len(text) > limit:
             return None, texts.get(language, "error_too_long", limit=limit)
-        return Inbound(key=key, text=text, client=client), None
+        return (Inbound(key=key, text=text, client=client, message_id=own), frame.id), None
 
 
 def _entry(entry: HistoryEntry) -> dict[str, Any]:

@@ -159,7 +159,7 @@ async def _customer_of(turn: Turn) -> int:
     if state.customer_id is not None:
         return state.customer_id
     sender = turn.inbound.sender
-    email = sender if state.key.channel == "email" and sender and "@" in sender else None
+    email = turn.inbound.sender_email
     customer_id = await turn.shop.customer_id_for(
         NewCustomer(name=f"{state.key.channel} guest", email=email, language=turn.language),
     )

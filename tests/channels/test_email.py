@@ -503,13 +503,13 @@ async def test_only_customers_with_an_address_can_be_reached(bot: Orderbot) -> N
 def test_bad_settings_name_the_key(bot: Orderbot, change: dict[str, Any], key: str) -> None:
     settings = EmailSettings(enabled=True, **change)
     with pytest.raises(SettingsError, match=key):
-        EmailChannel(settings, bot.inbox, manager=bot.manager, base_url="http://x",
+        EmailChannel(settings, bot.conversations, base_url="http://x",
                      shop_name="Shop")
 
 
 async def test_a_busy_listen_port_stops_the_start_with_the_key(bot: Orderbot) -> None:
     settings = EmailSettings(enabled=True, listen_port=bot.settings.email.listen_port)
-    channel = EmailChannel(settings, bot.inbox, manager=bot.manager, base_url="http://x",
+    channel = EmailChannel(settings, bot.conversations, base_url="http://x",
                            shop_name="Shop")
     with pytest.raises(SettingsError, match="email.listen_port"):
         await channel.start()

@@ -505,7 +505,7 @@ async def test_an_unreachable_slack_is_a_retryable_failure(server: LiveServer) -
     settings = SlackSettings(enabled=True, bot_token=TOKEN, signing_secret=SECRET,
                              api_base=f"http://127.0.0.1:{free_port()}/api")
     bot = server.bot
-    channel = SlackChannel(settings, bot.inbox, manager=bot.manager, base_url="", shop_name="")
+    channel = SlackChannel(settings, bot.conversations, base_url="", shop_name="")
     key = ConversationKey("slack", "DOLIVIA")
     with pytest.raises(DeliveryFailed) as failed:
         await channel.send(Delivery(outbox_id=1, message_id=1, at="",

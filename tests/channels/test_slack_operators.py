@@ -19,7 +19,7 @@ from channels.slack.operators import OperatorsBridge
 from channels.webchat.identity import signed_identity
 from composition.bootstrap import Orderbot
 from coordination.base import Subscription
-from dialog.desk import OperatorRef
+from dialog.desk_values import OperatorRef
 from orders.demo import seed
 from tests.channels.test_slack import Customer, settle, slack_channel, texts
 from tests.conftest import BotFactory, LiveServer, serve

@@ -136,11 +136,12 @@ def answers(double: TelegramApiDouble, query_id: str) -> list[ApiCall]:
 
 
 def delivery(chat_id: int, text: str, *buttons: Button, outbox_id: int = 90_001,
-             **outbound: Any) -> Delivery:
+             language: str = "en", **outbound: Any) -> Delivery:
     return Delivery(
         outbox_id=outbox_id, message_id=1, at="2026-01-01T00:00:00Z",
         outbound=Outbound(ConversationKey("telegram", str(chat_id)), text, tuple(buttons),
                           **outbound),
+        language=language,  # the conversation's, as the dialog hands it over
     )
 
 
@@ -531,8 +532,9 @@ async def test_an_operator_message_names_the_operator_in_the_customers_language(
     anna = Customer(server, double, "anna")
     await anna.say("Gdzie jest moje zamówienie A-1017?")
     channel = telegram(server.bot)
+    language, _ = await server.bot.conversations.history(ConversationKey("telegram", str(ANNA)))
     await channel.send(delivery(ANNA, "Paczka jest już w drodze.", sender="operator",
-                                author="Ewa"))
+                                author="Ewa", language=language))
     assert anna.replies[-1]["text"] == "Ewa (konsultant): Paczka jest już w drodze."
     await channel.send(delivery(OLIVIA, "Hello!", sender="operator", author="Sam"))
     assert double.sent(OLIVIA)[-1]["text"] == "Sam (operator): Hello!"
@@ -667,7 +669,7 @@ async def test_polling_answers_an_update_handed_over_twice_once(
 
 def _channel(**settings: Any) -> TelegramChannel:
     values = {"enabled": True, "token": TOKEN, "webhook_secret": SECRET, **settings}
-    return TelegramChannel(TelegramSettings(**values), cast(Any, None), manager=cast(Any, None),
+    return TelegramChannel(TelegramSettings(**values), cast(Any, None),
                            base_url="https://bot.example", shop_name="Shop")
 
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from composition.bootstrap import Orderbot
-from dialog.desk import AlreadyTaken, DeskError, NotHeld, OperatorRef
+from dialog.desk_values import AlreadyTaken, DeskError, NotHeld, OperatorRef
 from dialog.hours import DAYS, BusinessHours
 from dialog.tables import Conversation as ConversationRow
 from dialog.tables import Handoff, TranscriptEntry

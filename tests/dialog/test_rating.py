@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from composition.bootstrap import Orderbot
 from dialog import events
-from dialog.desk import OperatorRef
+from dialog.desk_values import OperatorRef
 from dialog.messages import Inbound
 from dialog.tables import Event, Handoff
 from tests.dialog.conftest import Conversation

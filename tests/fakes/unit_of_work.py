@@ -252,8 +252,12 @@ class InMemoryOutbox(_Part):
                 entry = entries[row.transcript_id]
                 outbound = Outbound(key=row.key, text=entry.text, buttons=entry.buttons,
                                     sender=entry.sender, author=entry.author)
+                conversation = self._tables.conversations[row.key]
+                first = min(e.id for e in self._tables.transcript
+                            if e.conversation_id == entry.conversation_id)
                 found.append(Delivery(outbox_id, entry.id, outbound, entry.at.isoformat(),
-                                      dict(row.context)))
+                                      dict(row.context), conversation.language,
+                                      entry.id == first))
         return found
 
     async def mark_sent(self, outbox_ids: list[int], now: datetime) -> None:

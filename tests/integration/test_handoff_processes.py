@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from dialog.desk import AlreadyTaken, OperatorRef
+from dialog.desk_values import AlreadyTaken, OperatorRef
 from tests.conftest import BotFactory, LiveServer, serve
 from tests.e2e.test_webchat import REPLY_TIMEOUT, chat
 from tests.servers import free_port

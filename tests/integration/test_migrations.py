@@ -125,3 +125,43 @@ async def test_existing_products_get_their_name_as_the_english_one(engine: Async
     assert (dict(product.names), product.accessories, product.name("pl")) == (
         {"en": "Łódź desk lamp"}, (), "Łódź desk lamp")
     assert [p.sku for p in found] == ["LM-800"]
+
+
+async def test_slack_posts_recorded_on_handoffs_survive_in_slack_threads(
+    engine: AsyncEngine,
+) -> None:
+    """0022: the handoffs' Slack columns go; a post only they knew gets its thread row (not
+    posted again, nothing mirrored again), a thread row without its ts gets the handoff's."""
+    now = datetime.now(UTC)
+
+    def before(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0021")
+        connection.execute(text(
+            "INSERT INTO conversations (id, channel, chat_id, language, status, state,"
+            " created_at, updated_at) VALUES (1, 'webchat', 'a', 'en', 'claimed', '{}', :now,"
+            " :now), (2, 'webchat', 'b', 'en', 'bot', '{}', :now, :now)"), {"now": now})
+        connection.execute(text(
+            "INSERT INTO transcript (id, conversation_id, sender, text, buttons, at)"
+            " VALUES (7, 1, 'customer', 'help', '[]', :now)"), {"now": now})
+        connection.execute(text(
+            "INSERT INTO handoffs (id, conversation_id, reason, escalated_at, ended_at,"
+            " requeued, slack_channel, slack_ts) VALUES"
+            " (1, 1, 'human', :now, NULL, 0, 'COPS', '111.1'),"
+            " (2, 2, 'human', :now, :now, 0, 'COPS', '222.2')"), {"now": now})
+        connection.execute(text(
+            "INSERT INTO slack_threads (handoff_id, conversation_id, channel, ts, summary_upto,"
+            " mirrored_upto, settled, created_at) VALUES (2, 2, 'COPS', NULL, 0, 0, false,"
+            " :now)"), {"now": now})
+
+    async with engine.begin() as connection:
+        await connection.run_sync(before)
+    await upgrade(engine)
+    assert await differences(engine) == []
+    async with engine.connect() as connection:
+        rows = (await connection.execute(text(
+            "SELECT handoff_id, channel, ts, mirrored_upto, settled FROM slack_threads"
+            " ORDER BY handoff_id"))).all()
+    assert [tuple(row) for row in rows] == [(1, "COPS", "111.1", 7, False),
+                                            (2, "COPS", "222.2", 0, False)]

@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 
 from composition.bootstrap import Orderbot
-from dialog.desk import OperatorRef
+from dialog.desk_values import OperatorRef
 from orders.tables import Customer
 from tests.conftest import BotFactory
 from tests.dialog.confirm_helpers import fix_clock, order, shop_creates, verified

@@ -92,7 +92,7 @@ async def test_a_web_chat_turn_that_fails_is_told_and_the_chat_goes_on(
     manager = live_server.bot.manager
     handle = manager.handle
 
-    async def fails_once(inbound: Any) -> Any:
+    async def fails_once(inbound: Any, **options: Any) -> Any:  # record=True: the web chat
         monkeypatch.setattr(manager, "handle", handle)
         raise OperationalError("UPDATE conversations", {}, Exception("disk I/O error"))
 

@@ -1,0 +1,121 @@
+"""What the operators' desk tells and refuses: the values its clients (the console, the
+Slack operators channel) see, apart from the desk itself (dialog/desk.py), so that a client
+depends on them and on the Desk protocol (dialog/seam.py) only."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from dialog.messages import Button
+from storage.clock import utcnow
+
+
+@dataclass(frozen=True)
+class OperatorRef:
+    """An operator as the desk knows them: a key ("console:3", "slack:U1") and the name the
+    customer sees."""
+
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    id: int
+    conversation_id: int
+    channel: str
+    sender: str  # customer | bot | operator
+    author: str | None
+    text: str
+    at: datetime
+    buttons: tuple[Button, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "conversation_id": self.conversation_id, "channel": self.channel,
+            "from": self.sender, "author": self.author, "text": self.text,
+            "at": self.at.isoformat(),
+            "buttons": [{"title": b.title, "payload": b.payload} for b in self.buttons],
+        }
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    conversation_id: int
+    channel: str
+    language: str
+    status: str  # bot | escalated | claimed
+    reason: str | None
+    customer_id: int | None
+    customer_name: str | None
+    customer_email: str | None
+    handoff_id: int | None
+    escalated_at: datetime | None
+    claimed_at: datetime | None
+    operator: OperatorRef | None
+    last_message: TranscriptLine | None
+    # Orders the customer proved in this conversation (number + postcode or email): an
+    # anonymous chat's orders, which the operator may see and act on like the customer's own.
+    proven_orders: tuple[str, ...] = ()
+
+    def waiting_seconds(self, now: datetime) -> int:
+        """How long the customer has waited for a person (0 when nobody is waited for)."""
+        if self.status != "escalated" or self.escalated_at is None:
+            return 0
+        return max(0, int((now - self.escalated_at).total_seconds()))
+
+    def to_json(self, now: datetime | None = None) -> dict[str, Any]:
+        now = now or utcnow()
+        return {
+            "id": self.conversation_id,
+            "channel": self.channel,
+            "language": self.language,
+            "status": self.status,
+            "reason": self.reason,
+            "customer": {"id": self.customer_id, "name": self.customer_name,
+                         "email": self.customer_email} if self.customer_id else None,
+            "escalated_at": self.escalated_at.isoformat() if self.escalated_at else None,
+            "claimed_at": self.claimed_at.isoformat() if self.claimed_at else None,
+            "waiting_seconds": self.waiting_seconds(now),
+            "operator": {"key": self.operator.key, "name": self.operator.name}
+            if self.operator else None,
+            "last_message": self.last_message.to_json() if self.last_message else None,
+            "proven_orders": list(self.proven_orders),
+        }
+
+
+@dataclass(frozen=True)
+class Note:
+    id: int
+    conversation_id: int
+    author: str
+    text: str
+    at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "conversation_id": self.conversation_id, "author": self.author,
+                "text": self.text, "at": self.at.isoformat()}
+
+
+class DeskError(Exception):
+    """Something an operator asked for that cannot be done; the text says why."""
+
+
+class NotFound(DeskError):
+    pass
+
+
+class AlreadyTaken(DeskError):
+    def __init__(self, holder: OperatorRef) -> None:
+        super().__init__(f"already taken by {holder.name}")
+        self.holder = holder
+
+
+class NotHeld(DeskError):
+    """The operator does not hold the conversation (claim it first)."""
+
+
+Listener = Callable[[dict[str, Any]], Awaitable[None]]

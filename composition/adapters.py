@@ -3,7 +3,8 @@ the shop's own system when [adapters] names its URL, else the bot's local stand-
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TypeVar
 
 from adapters.courier.http import HttpCourier
 from adapters.courier.local import LocalCourier
@@ -24,36 +25,39 @@ from orders.shop_orders import ShopOrders
 from orders.tracking import Courier
 from orders.vouchers import Vouchers
 
+T = TypeVar("T")
 
-def _adapter(settings: Settings, url: str, http: type[Any], local: object) -> Any:
+
+def _adapter(settings: Settings, url: str, http: Callable[[str, str, float], T], local: T) -> T:
+    """`local` is typed as the protocol by the caller, so that T is the protocol."""
     if url:
         return http(url, settings.adapters.api_key, settings.adapters.timeout_seconds)
     return local
 
 
 def payments(settings: Settings) -> Payments:
-    return _adapter(settings, settings.adapters.payments_url, HttpPayments,
-                    LocalPayments(settings.base_url))
+    local: Payments = LocalPayments(settings.base_url)
+    return _adapter(settings, settings.adapters.payments_url, HttpPayments, local)
 
 
 def inventory(settings: Settings) -> Inventory:
-    return _adapter(settings, settings.adapters.inventory_url, HttpInventory,
-                    LocalInventory())
+    local: Inventory = LocalInventory()
+    return _adapter(settings, settings.adapters.inventory_url, HttpInventory, local)
 
 
 def credit_check(settings: Settings) -> CreditCheck:
-    return _adapter(settings, settings.adapters.credit_check_url, HttpCreditCheck,
-                    LocalCreditCheck())
+    local: CreditCheck = LocalCreditCheck()
+    return _adapter(settings, settings.adapters.credit_check_url, HttpCreditCheck, local)
 
 
 def vouchers(settings: Settings) -> Vouchers:
-    return _adapter(settings, settings.adapters.vouchers_url, HttpVouchers,
-                    LocalVouchers())
+    local: Vouchers = LocalVouchers()
+    return _adapter(settings, settings.adapters.vouchers_url, HttpVouchers, local)
 
 
 def courier(settings: Settings) -> Courier:
-    return _adapter(settings, settings.adapters.courier_url, HttpCourier,
-                    LocalCourier())
+    local: Courier = LocalCourier()
+    return _adapter(settings, settings.adapters.courier_url, HttpCourier, local)
 
 
 def shop_orders(settings: Settings) -> ShopOrders | None:

@@ -36,7 +36,7 @@ from dialog.nlu.served import ServedModel
 from dialog.outbox import OutboxSender
 from dialog.proactive import ProactiveMessages
 from dialog.proof_limits import ProofLimits, ProofPolicy
-from dialog.services import Services
+from dialog.shop_services import ShopServices
 from dialog.store import ConversationStore
 from dialog.takeover import Takeover
 from dialog.texts import Texts
@@ -46,15 +46,11 @@ from monitoring.prometheus import PrometheusMetrics
 from orders.billing import Invoices, PaymentReminders
 from orders.changes import NO_CHANGES, ChangeLog
 from orders.confirmation import ConfirmationSettings
-from orders.credit_check import CreditCheck
 from orders.inventory import Inventory
-from orders.payments import Payments
 from orders.reservation_jobs import ReservationJobs
 from orders.reservations import Reservations
 from orders.returns import ReturnDesk, ReturnPolicy
 from orders.service import OrderService
-from orders.tracking import Courier
-from orders.vouchers import Vouchers
 from repositories.unit_of_work import SqlRepositories, SqlUnitOfWork
 from shop_api.webhooks.deliveries import WebhookDeliveries
 from shop_api.webhooks.recorder import WebhookLog
@@ -86,7 +82,7 @@ class Orderbot:
     outbox: OutboxSender
     webhooks: WebhookSender | None  # None: [webhooks] url is empty
     jobs: JobRunner
-    services: Services  # adapters and use cases the flows use
+    services: ShopServices  # adapters and use cases the flows and the console use
     proactive: ProactiveMessages
     desk: OperatorDesk
     manager: DialogManager
@@ -138,8 +134,8 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
     outbox = OutboxSender(units, store, {}, metrics=metrics)
     jobs = JobRunner(database)
     proactive = ProactiveMessages(store, texts, outbox, orders, settings.shop.name)
-    services = _services(settings, orders, store, texts, proactive, jobs, inventory, shared,
-                         metrics)
+    services = _shop_services(settings, orders, store, texts, proactive, jobs, inventory, shared,
+                              metrics)
     operators = settings.operators
     waits = QueueWaits(BusinessHours.parse(operators.business_hours, operators.timezone),
                        operators.minutes_per_conversation, texts)
@@ -179,7 +175,7 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
     channels = _channels(settings, conversations, desk, database, shared, limits, metrics)
     capabilities.update((channel.name, channel.capabilities) for channel in channels)
     daily_jobs = preparation.daily_jobs(settings, jobs)
-    _bind_late(store, desk, orders, services, outbox, proactive, channels)
+    _bind_late(store, desk, orders, services.returns, outbox, proactive, channels)
     return Orderbot(
         settings=settings, process_name=process_name, database=database, coordination=shared,
         metrics=metrics, texts=texts, nlu=served, orders=orders, store=store, outbox=outbox,
@@ -245,20 +241,14 @@ def _webhook_sender(
                          timeout_seconds=hooks.timeout_seconds, metrics=metrics)
 
 
-def _services(
+def _shop_services(
     settings: Settings, orders: OrderService, store: ConversationStore, texts: Texts,
     proactive: ProactiveMessages, jobs: JobRunner, inventory: Inventory,
     shared: Coordination, metrics: PrometheusMetrics,
-) -> Services:
+) -> ShopServices:
     """Adapters (local, or HTTP when [adapters] names a URL), use cases, their due jobs."""
-    services = Services()
     payments = adapters.payments(settings)
-    services.add(Payments, payments)
-    services.add(Inventory, inventory)
     ReservationJobs(inventory).register(jobs)
-    services.add(CreditCheck, adapters.credit_check(settings))
-    services.add(Vouchers, adapters.vouchers(settings))
-    services.add(Courier, adapters.courier(settings))
     shop = settings.shop
     confirmation = ConfirmationSettings(
         base_url=settings.base_url, delivery_slots=tuple(shop.delivery_slots),
@@ -266,26 +256,32 @@ def _services(
         reminder_minutes=shop.confirmation_reminder_minutes,
         escalation_minutes=shop.confirmation_escalation_minutes,
     )
-    services.add(ConfirmationSettings, confirmation)
     ConfirmationStarter(confirmation, orders, store, texts).attach(proactive, jobs)
-    services.add(ReturnDesk, ReturnDesk(
-        orders, payments, shop_name=shop.name, base_url=settings.base_url,
-        policy=ReturnPolicy(window_days=shop.return_window_days),
-    ))
-    services.add(Invoices, Invoices(settings.base_url, shop.name))
-    services.add(ProactiveMessages, proactive)  # codes and news to the customer
-    security = settings.security
-    services.add(ProofLimits, ProofLimits(shared.attempts, ProofPolicy(
-        failures_per_order=security.proof_failures_per_order,
-        failures_per_client=security.proof_failures_per_client,
-        window_seconds=security.proof_window_seconds,
-        lockout_seconds=security.proof_lockout_seconds,
-    ), metrics))
     PaymentReminders(
         orders, PaymentMessages(proactive, store, texts),
         escalation_days=shop.payment_overdue_escalation_days,
     ).register(jobs)
-    return services
+    security = settings.security
+    return ShopServices(
+        payments=payments,
+        inventory=inventory,
+        credit_check=adapters.credit_check(settings),
+        vouchers=adapters.vouchers(settings),
+        courier=adapters.courier(settings),
+        confirmation=confirmation,
+        returns=ReturnDesk(
+            orders, payments, shop_name=shop.name, base_url=settings.base_url,
+            policy=ReturnPolicy(window_days=shop.return_window_days),
+        ),
+        invoices=Invoices(settings.base_url, shop.name),
+        proactive=proactive,
+        proof_limits=ProofLimits(shared.attempts, ProofPolicy(
+            failures_per_order=security.proof_failures_per_order,
+            failures_per_client=security.proof_failures_per_client,
+            window_seconds=security.proof_window_seconds,
+            lockout_seconds=security.proof_lockout_seconds,
+        ), metrics),
+    )
 
 
 def _channels(
@@ -298,21 +294,22 @@ def _channels(
     if settings.webchat.enabled:
         channels.append(WebchatChannel(conversations, shared.pubsub, settings.webchat,
                                        settings.base_url, limits=limits))
-    common = {"base_url": settings.base_url, "shop_name": settings.shop.name}
+    base_url, shop_name = settings.base_url, settings.shop.name
     if settings.telegram.enabled:
         from channels.telegram import TelegramChannel
 
-        channels.append(TelegramChannel(settings.telegram, conversations, **common))
+        channels.append(TelegramChannel(settings.telegram, conversations,
+                                        base_url=base_url, shop_name=shop_name))
     if settings.slack.enabled:
         from channels.slack import SlackChannel
 
         channels.append(SlackChannel(settings.slack, conversations, desk=desk, database=database,
-                                     **common))
+                                     base_url=base_url, shop_name=shop_name))
     if settings.email.enabled:
         from channels.email import EmailChannel
 
-        channels.append(EmailChannel(settings.email, conversations, limits=limits, metrics=metrics,
-                                     **common))
+        channels.append(EmailChannel(settings.email, conversations, limits=limits,
+                                     metrics=metrics, base_url=base_url, shop_name=shop_name))
     return tuple(channels)
 
 
@@ -322,14 +319,15 @@ def _telegram(channels: tuple[Channel, ...]) -> TelegramChannel | None:
 
 
 def _bind_late(
-    store: ConversationStore, desk: OperatorDesk, orders: OrderService, services: Services,
+    store: ConversationStore, desk: OperatorDesk, orders: OrderService, returns: ReturnDesk,
     outbox: OutboxSender, proactive: ProactiveMessages, channels: tuple[Channel, ...],
 ) -> None:
     """The bindings a cycle forbids passing to a constructor."""
     # The desk is built on the store; the store tells it (the consoles) of each escalation.
     store.on_escalated = desk.announce
-    # The return desk refunds through orders; orders hand it a received return.
-    orders.return_receiver = services.get(ReturnDesk)
+    # The return desk moves and refunds orders through the order service; the order service
+    # hands it a received return.
+    orders.return_receiver = returns
     # The outbox and the proactive messages come before the dialog; the channels after it.
     for channel in channels:
         outbox.add_channel(channel.name, channel)

@@ -19,14 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from console.accounts import Account
 from dialog.desk import OperatorDesk
 from dialog.desk_values import DeskError, QueueItem
-from dialog.services import Services
+from dialog.shop_services import ShopServices
 from dialog.texts import Amount, Texts
 from orders import cancellation, delivery
-from orders.confirmation import ConfirmationSettings
-from orders.inventory import Inventory, InventoryUnavailable
-from orders.payments import PaymentFailed, Payments, create_payment_link
+from orders.inventory import InventoryUnavailable
+from orders.payments import PaymentFailed, create_payment_link
 from orders.returns import METHODS as RETURN_METHODS
-from orders.returns import BadReturnRequest, ReturnDesk, ReturnRefusal, ReturnRefused
+from orders.returns import BadReturnRequest, ReturnRefusal, ReturnRefused
 from orders.service import OrderError, OrderService, OrderView
 from orders.states import IllegalTransition, OrderStatus
 from storage.database import Database
@@ -72,7 +71,7 @@ class _Outcome:
 class OrderActions:
     def __init__(
         self, *, database: Database, desk: OperatorDesk, orders: OrderService,
-        services: Services, texts: Texts,
+        services: ShopServices, texts: Texts,
     ) -> None:
         self._database = database
         self._desk = desk
@@ -82,7 +81,7 @@ class OrderActions:
 
     def slots(self) -> list[dict[str, str]]:
         """The courier days and slots a delivery may be moved to."""
-        settings = self._services.get(ConfirmationSettings)
+        settings = self._services.confirmation
         return [{"date": day.isoformat(), "slot": slot}
                 for day in delivery.working_days(settings.clock().date())
                 for slot in settings.delivery_slots]
@@ -126,12 +125,8 @@ class OrderActions:
                       operator: Account) -> _Outcome:
         number = order.number
         try:
-            payments: Payments | None = self._services.get(Payments)
-        except LookupError:
-            payments = None
-        try:
             done = await cancellation.cancel_order(
-                session, self._orders, payments, number,
+                session, self._orders, self._services.payments, number,
                 f"cancelled by operator {operator.display_name}"[:200])
         except cancellation.AlreadyShipped as refused:
             raise ActionRefused(409, f"order {number} is {refused.status}: too late to cancel "
@@ -158,11 +153,11 @@ class OrderActions:
                           order: OrderView) -> _Outcome:
         if request.date is None or not request.slot:
             raise ActionRefused(422, "reschedule needs a date (YYYY-MM-DD) and a slot")
-        settings = self._services.get(ConfirmationSettings)
+        settings = self._services.confirmation
         plan = delivery.DeliveryPlan("courier", request.date, request.slot)
         try:
             changed = await delivery.change_delivery(
-                session, self._orders, self._services.get(Inventory), order.number, plan,
+                session, self._orders, self._services.inventory, order.number, plan,
                 settings.delivery_slots, settings.clock().date())
         except delivery.AlreadyShipped:
             raise ActionRefused(409, f"order {order.number} has shipped: its delivery can no "
@@ -185,7 +180,7 @@ class OrderActions:
         method = request.method or "drop_off"
         if method not in RETURN_METHODS:
             raise ActionRefused(422, f"method must be one of {', '.join(RETURN_METHODS)}")
-        desk = self._services.get(ReturnDesk)
+        desk = self._services.returns
         eligibility = await desk.eligibility(session, order.number)
         if eligibility.refusal is not None:
             raise ActionRefused(409, _refusal_text(order.number, eligibility.refusal,
@@ -212,7 +207,7 @@ class OrderActions:
             raise ActionRefused(409, f"order {order.number} is cancelled")
         try:
             url = await create_payment_link(session, self._orders,
-                                            self._services.get(Payments), order)
+                                            self._services.payments, order)
         except PaymentFailed as failed:
             raise ActionRefused(502, f"the payment provider made no link: {failed}") from None
         return _Outcome(

@@ -22,7 +22,7 @@ from coordination.base import Locks
 from coordination.limits import RateLimiter
 from dialog.desk import OperatorDesk
 from dialog.metrics import Metrics, NoMetrics
-from dialog.services import Services
+from dialog.shop_services import ShopServices
 from dialog.texts import Texts
 from orders.service import OrderService
 from storage.database import Database
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 class OperatorConsole:
     def __init__(
         self, settings: Settings, *, database: Database, desk: OperatorDesk,
-        orders: OrderService, services: Services, texts: Texts, locks: Locks,
+        orders: OrderService, services: ShopServices, texts: Texts, locks: Locks,
         limiter: RateLimiter, metrics: Metrics | None = None,
         deliveries: Deliveries | None = None,
         learned_labels: Callable[[], frozenset[str]] = frozenset,

@@ -30,7 +30,7 @@ from dialog.nlu import Entities, NluModel, Understanding
 from dialog.nlu.requests import understand_requests
 from dialog.outbox import OutboxSender
 from dialog.proposals import DECLINE, PROPOSAL, carry_on, hold_also, proposed_entities
-from dialog.services import Services
+from dialog.shop_services import ShopServices
 from dialog.state import ConversationState, HistoryEntry, RecordedTurn
 from dialog.store import ConversationStore
 from dialog.texts import LANGUAGES, Texts
@@ -70,7 +70,7 @@ class DialogManager:
         outbox: OutboxSender,
         flows: Sequence[Flow],
         shop_name: str,
-        services: Services | None = None,
+        services: ShopServices | None = None,
         desk: OperatorDesk | None = None,
         metrics: Metrics | None = None,
         tokens: TokenStore | None = None,
@@ -85,7 +85,7 @@ class DialogManager:
         self._locks = locks
         self._outbox = outbox
         self._shop_name = shop_name
-        self._services = services or Services()
+        self._services = services  # None: no flow that needs the shop can run
         self._desk = desk  # the operators see a conversation that is with them, live
         self._metrics = metrics or NoMetrics()  # counters in memory, for /metrics
         # What each channel declared when it was registered (filled in as channels are added).

@@ -52,7 +52,7 @@ _DELIVERY_STEPS = (ConfirmStep.METHOD, ConfirmStep.DAY, ConfirmStep.SLOT, Confir
 
 class ConfirmFlow:
     name = "confirm"
-    intents = AnswerFirst()
+    intents: frozenset[str] = AnswerFirst()
 
     def __init__(self) -> None:
         choice, delivery = Step[ConfirmData](self._choice), Step[ConfirmData](self._delivery)

@@ -75,7 +75,7 @@ class DeliveryFlow:
     such a change in their own conversation."""
 
     name = "delivery"
-    intents = AnswerFirst({"change_delivery"})
+    intents: frozenset[str] = AnswerFirst({"change_delivery"})
 
     def __init__(self) -> None:
         self._identify = OrderIdentification(self.name, frozenset({"change_delivery"}))

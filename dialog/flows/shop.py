@@ -2,8 +2,8 @@
 and the adapters (`turn.shop.get_order(number)`), without ever holding a database session.
 
 DialogManager builds one per turn where it builds the Turn; unit tests of a flow pass an
-in-memory fake with the same methods. Adapters are looked up when first used in the turn, so
-that a test swapping one in the composition root's registry is heard at once.
+in-memory fake with the same methods. An adapter is read from the ShopServices when used, so
+that a test assigning one (`bot.services.payments = ...`) is heard at once.
 """
 
 from __future__ import annotations
@@ -13,47 +13,52 @@ from datetime import date, datetime
 from typing import Any
 
 from dialog import events
-from dialog.proactive import ProactiveMessages
 from dialog.proof_limits import ProofLimits
-from dialog.services import Services
-from orders.billing import Invoices
+from dialog.shop_services import ShopServices
 from orders.cancellation import Cancellation, cancel_order
 from orders.catalogue import names_in, with_names_in
 from orders.confirmation import Confirmation, ConfirmationPlan, ConfirmationSettings
-from orders.credit_check import CreditCheck, CreditDecision
+from orders.credit_check import CreditDecision
 from orders.delivery import DeliveryPlan, change_delivery
 from orders.inventory import Inventory, Place, StockLevel
 from orders.payments import Payments, create_payment_link
 from orders.returns import Eligibility, ReturnDesk, ReturnView
 from orders.service import CustomerView, NewCustomer, OrderService, OrderView
 from orders.stock import ProductInfo, find_products, product_info, subscribe
-from orders.tracking import Courier, TrackingInfo
-from orders.vouchers import VoucherQuote, Vouchers
+from orders.tracking import TrackingInfo
+from orders.vouchers import VoucherQuote
 from storage.jobs import cancel
 
 
 class Shop:
-    def __init__(self, session: Any, orders: OrderService, services: Services) -> None:
+    def __init__(self, session: Any, orders: OrderService,
+                 services: ShopServices | None) -> None:
         self._session = session  # the turn's one transaction: never handed to a flow
         self._orders = orders
-        self._services = services
+        self._wired = services  # None: a dialog built without the shop (greetings only)
+
+    @property
+    def _services(self) -> ShopServices:
+        if self._wired is None:
+            raise LookupError("no shop services wired (composition/bootstrap.py)")
+        return self._wired
 
     # Settings and guards that need no transaction.
 
     @property
     def settings(self) -> ConfirmationSettings:
-        return self._services.get(ConfirmationSettings)
+        return self._services.confirmation
 
     @property
     def proof_limits(self) -> ProofLimits:
-        return self._services.get(ProofLimits)
+        return self._services.proof_limits
 
     def today(self) -> date:
         return self.settings.clock().date()
 
     async def track(self, order: OrderView, now: datetime) -> TrackingInfo:
         """LookupError without a courier; TrackingUnavailable when it does not answer."""
-        return await self._services.get(Courier).track(order, now)
+        return await self._services.courier.track(order, now)
 
     # Orders and customers.
 
@@ -77,16 +82,13 @@ class Shop:
         await self._orders.link_identity(self._session, customer_id, channel, sender)
 
     async def cancel_order(self, number: str, cause: str) -> Cancellation:
-        try:
-            payments: Payments | None = self._services.get(Payments)
-        except LookupError:
-            payments = None
+        payments: Payments | None = None if self._wired is None else self._wired.payments
         return await cancel_order(self._session, self._orders, payments, number, cause)
 
     async def change_delivery(self, number: str, plan: DeliveryPlan | None,
                               address: dict[str, Any] | None = None) -> OrderView:
         return await change_delivery(
-            self._session, self._orders, self._services.get(Inventory), number, plan,
+            self._session, self._orders, self._services.inventory, number, plan,
             self.settings.delivery_slots, self.today(), address=address,
         )
 
@@ -124,7 +126,7 @@ class Shop:
 
     @property
     def _inventory(self) -> Inventory:
-        return self._services.get(Inventory)
+        return self._services.inventory
 
     # Confirmation.
 
@@ -134,11 +136,11 @@ class Shop:
 
     async def credit_check(self, customer_id: int, amount_minor: int,
                            currency: str) -> CreditDecision:
-        return await self._services.get(CreditCheck).check(
+        return await self._services.credit_check.check(
             self._session, customer_id, amount_minor, currency)
 
     async def quote_voucher(self, code: str, amount_minor: int, currency: str) -> VoucherQuote:
-        return await self._services.get(Vouchers).quote(
+        return await self._services.vouchers.quote(
             self._session, code, amount_minor, currency, self.today())
 
     async def cancel_jobs(self, key_prefix: str) -> None:
@@ -148,11 +150,11 @@ class Shop:
 
     async def payment_link(self, order: OrderView) -> str:
         return await create_payment_link(
-            self._session, self._orders, self._services.get(Payments), order)
+            self._session, self._orders, self._services.payments, order)
 
     async def invoice_url(self, order: OrderView, title: str, lines: Sequence[str],
                           watermark: str) -> str:
-        return await self._services.get(Invoices).invoice_url(
+        return await self._services.invoices.invoice_url(
             self._session, order, title, lines, watermark)
 
     # Returns.
@@ -174,7 +176,7 @@ class Shop:
 
     @property
     def _desk(self) -> ReturnDesk:
-        return self._services.get(ReturnDesk)
+        return self._services.returns
 
     # The conversation's own records and other conversations.
 
@@ -186,7 +188,7 @@ class Shop:
                          **params: Any) -> object | None:
         """A message to the customer in a conversation of their own (not `avoid`); None when
         that would be `avoid` (dialog/proactive.py)."""
-        return await self._services.get(ProactiveMessages).tell_owner(
+        return await self._services.proactive.tell_owner(
             self._session, customer, text_key, *buttons, avoid=avoid, channel=channel,
             **params)
 
@@ -220,7 +222,7 @@ class BoundConfirmation:
     async def confirm(self, number: str, plan: ConfirmationPlan) -> OrderView:
         shop = self._shop
         return await self._confirmation.confirm(
-            self._session, number, plan, shop._services.get(Vouchers), shop.today())
+            self._session, number, plan, shop._services.vouchers, shop.today())
 
     async def save_document(self, number: str, content: bytes) -> str:
         return await self._confirmation.save_document(self._session, number, content)

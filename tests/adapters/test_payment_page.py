@@ -18,7 +18,6 @@ from adapters.payments.page import TEXTS
 from channels.webchat.identity import signed_identity
 from composition.app import make_app
 from composition.bootstrap import Orderbot
-from orders.payments import Payments
 from orders.service import OrderView
 from orders.states import OrderStatus
 from storage.tables import Job
@@ -39,7 +38,7 @@ async def order(bot: Orderbot, number: str) -> OrderView:
 
 async def page_url(server: LiveServer, number: str) -> str:
     """The link the customer is given in the chat."""
-    return await server.bot.services.get(Payments).payment_link(await order(server.bot, number))
+    return await server.bot.services.payments.payment_link(await order(server.bot, number))
 
 
 async def transcript(bot: Orderbot, number: str) -> list[str]:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 from composition.bootstrap import Orderbot
 from dialog.messages import Inbound
-from orders.confirmation import ConfirmationSettings
 from orders.service import LineView, NewCustomer, NewOrder, OrderView
 from tests.dialog.conftest import Conversation
 
@@ -15,8 +14,7 @@ TUESDAY = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # tomorrow is Wednesday 25 
 
 
 def fix_clock(bot: Orderbot, now: datetime = TUESDAY) -> None:
-    settings = bot.services.get(ConfirmationSettings)
-    bot.services.add(ConfirmationSettings, replace(settings, clock=lambda: now))
+    bot.services.confirmation = replace(bot.services.confirmation, clock=lambda: now)
 
 
 async def order(bot: Orderbot, number: str) -> OrderView:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from composition.bootstrap import Orderbot
 from dialog.messages import Inbound
 from dialog.tables import Conversation as ConversationRow
-from orders.payments import PaymentFailed, Payments
+from orders.payments import PaymentFailed
 from orders.service import OrderView
 from orders.states import OrderStatus
 from orders.tables import Customer, Product
@@ -202,7 +202,7 @@ async def test_a_refused_refund_goes_to_a_person(
         async def refund(self, order: OrderView, amount_minor: int, reason: str) -> str:
             raise PaymentFailed("provider down")
 
-    bot.services.add(Payments, RefusingPayments())
+    bot.services.payments = RefusingPayments()
     await conversation.say(f"cancel {CONFIRMED_PAID} M1 1AE")
     reply = await conversation.say("yes")
     assert "couldn't start the refund" in reply

@@ -12,8 +12,7 @@ from sqlalchemy import select
 from composition.app import make_app
 from composition.bootstrap import Orderbot
 from dialog.messages import Inbound
-from orders.billing import Invoices
-from orders.payments import PaymentFailed, Payments
+from orders.payments import PaymentFailed
 from orders.service import OrderView
 from orders.tables import Document, Order
 from tests.dialog.conftest import Conversation
@@ -90,7 +89,7 @@ async def test_asking_again_for_an_unchanged_invoice_gives_the_stored_one(
         links.append((await conversation.press("Invoice (PDF)")).splitlines()[-1])
     assert links[0] == links[1] == links[2]
     assert await invoices_stored(bot, UNPAID_EN) == 1
-    assert bot.services.get(Invoices).renders == 1
+    assert bot.services.invoices.renders == 1
     async with bot.database.transaction() as session:  # paid: a new invoice, marked paid
         await bot.orders.apply_event(session, UNPAID_EN, "payment_received", "test")
     await conversation.say(f"status of payment for {UNPAID_EN}")
@@ -179,7 +178,7 @@ class BrokenPayments:
 
 @pytest.fixture
 def broken_payments(bot: Orderbot) -> None:
-    bot.services.add(Payments, BrokenPayments())
+    bot.services.payments = BrokenPayments()
 
 
 @pytest.mark.usefixtures("broken_payments")

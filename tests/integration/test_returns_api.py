@@ -29,7 +29,7 @@ async def delivered_with_return(bot: Orderbot, api: httpx.AsyncClient) -> str:
                   {"type": "delivered"}):
         assert (await api.post("/api/orders/A-5001/events", json=event)).status_code == 200
     async with bot.database.transaction() as session:  # one of the two keyboards goes back
-        made = await bot.services.get(ReturnDesk).request_return(
+        made = await bot.services.returns.request_return(
             session, "A-5001", {1: 1}, "damaged", "drop_off")
     return made.rma
 

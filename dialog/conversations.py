@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dialog.inbox import Inbox
 from dialog.manager import DialogManager
 from dialog.messages import Capabilities, ConversationKey, Inbound
-from dialog.store import HistoryEntry
+from dialog.state import HistoryEntry
 from dialog.texts import Texts
 
 

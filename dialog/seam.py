@@ -13,7 +13,7 @@ from typing import Protocol
 from coordination.base import Subscription
 from dialog.desk_values import Listener, OperatorRef, QueueItem, TranscriptLine
 from dialog.messages import Button, ConversationKey, Inbound
-from dialog.store import HistoryEntry
+from dialog.state import HistoryEntry
 from dialog.texts import Texts
 
 

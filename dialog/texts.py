@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import string
 import tomllib
-from datetime import datetime
+from datetime import date as Date
 from pathlib import Path
 from typing import NamedTuple
 
@@ -54,7 +54,7 @@ class Texts:
             for name, value in params.items()
         })
 
-    def date(self, language: str, moment: datetime) -> str:
+    def date(self, language: str, moment: Date) -> str:  # a day or a moment in it
         return moment.strftime(self.get(language, "date_format"))
 
     def money(self, language: str, minor: int, currency: str) -> str:

@@ -80,7 +80,8 @@ def _threading(context: dict[str, object], own_id: str) -> tuple[str | None, lis
     """In-Reply-To the customer's last mail; References starting with the thread's root."""
     last = context.get("last")
     root = context.get("root")
-    references = [r for r in context.get("references") or [] if isinstance(r, str)]
+    given = context.get("references")  # a list: the context went through JSON
+    references = [r for r in given if isinstance(r, str)] if isinstance(given, list) else []
     if isinstance(root, str) and root != own_id and root not in references:
         references.insert(0, root)
     references = [r for r in references if r != own_id]

@@ -17,7 +17,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from email import policy
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.parser import BytesParser
 from email.utils import getaddresses
 
@@ -156,7 +156,7 @@ class _PartCounter:
     def __init__(self) -> None:
         self.parts = 0
 
-    def __call__(self, policy: policy.EmailPolicy | None = None) -> EmailMessage:
+    def __call__(self, policy: policy.Policy[EmailMessage] | None = None) -> EmailMessage:
         self.parts += 1
         if self.parts > MAX_PARTS:
             raise _TooManyParts
@@ -177,7 +177,7 @@ def _bounded(ids: list[str]) -> list[str]:
     return ids if len(ids) <= MAX_IDS else [ids[0], *ids[-(MAX_IDS - 1):]]
 
 
-def _content(part: EmailMessage) -> str:
+def _content(part: MIMEPart) -> str:
     try:
         content = part.get_content()
     except (LookupError, UnicodeError, ValueError, AssertionError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from channels.slack.blocks import (
     ACTION_PREFIX,
@@ -97,7 +97,7 @@ def button_press(body: dict[str, Any]) -> ButtonPress | None:
         channel=channel,
         message_ts=ts,
         title=unescape(title) if isinstance(title, str) else value,
-        message_text=message.get("text") if isinstance(message.get("text"), str) else "",
+        message_text=text if isinstance(text := message.get("text"), str) else "",
         message_blocks=[b for b in blocks if isinstance(b, dict)] if isinstance(blocks, list)
         else [],
     )
@@ -195,5 +195,5 @@ def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _is_id(value: Any) -> bool:
+def _is_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and 0 < len(value) <= 200

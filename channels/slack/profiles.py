@@ -77,7 +77,7 @@ def profile_of(user: Any) -> SlackProfile:
         return UNKNOWN
     locale = user.get("locale")
     language = locale.split("-", 1)[0].lower() if isinstance(locale, str) else None
-    profile = user.get("profile") if isinstance(user.get("profile"), dict) else {}
+    profile = given if isinstance(given := user.get("profile"), dict) else {}
     email = profile.get("email")
     confirmed = user.get("is_email_confirmed") is True
     return SlackProfile(

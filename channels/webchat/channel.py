@@ -178,7 +178,9 @@ class WebchatChannel:
             return {"token": token, "conversation_id": key.chat_id}
 
         @router.websocket("/ws")
-        async def chat(websocket: WebSocket, token: Annotated[str, Query(max_length=100)] = ""):
+        async def chat(
+            websocket: WebSocket, token: Annotated[str, Query(max_length=100)] = ""
+        ) -> None:
             await self._serve(websocket, token)
 
         return router

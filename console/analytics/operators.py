@@ -9,6 +9,7 @@ It is sampled every hour (every 6 hours for ranges over 31 days).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,7 +32,7 @@ async def operator_figures(scope: Scope) -> dict[str, Any]:
     queue = await _queue(scope)
     ratings = await _ratings(scope)
     period = scope.period(Handoff.escalated_at)
-    per_period = dict((await scope.session.execute(
+    per_period: dict[str, int] = dict((await scope.session.execute(
         scope.of_conversations(scope.within(select(period, func.count()), Handoff.escalated_at),
                                Handoff.conversation_id).group_by(period))).all())
     return {
@@ -49,15 +50,15 @@ async def operator_figures(scope: Scope) -> dict[str, Any]:
     }
 
 
-def _first_replies(handoffs: list[Any]) -> list[tuple[datetime, datetime]]:
+def _first_replies(handoffs: Sequence[Any]) -> list[tuple[datetime, datetime]]:
     return [(h.escalated_at, h.first_reply_at) for h in handoffs if h.first_reply_at]
 
 
-def _handling(handoffs: list[Any]) -> list[tuple[datetime, datetime]]:
+def _handling(handoffs: Sequence[Any]) -> list[tuple[datetime, datetime]]:
     return [(h.claimed_at, h.ended_at) for h in handoffs if h.claimed_at and h.ended_at]
 
 
-def _per_operator(handoffs: list[Any], ratings: dict[int, int]) -> list[dict[str, Any]]:
+def _per_operator(handoffs: Sequence[Any], ratings: dict[int, int]) -> list[dict[str, Any]]:
     mine: dict[str, list[Any]] = defaultdict(list)
     names: dict[str, str] = {}
     for handoff in handoffs:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.analytics.periods import Filters, period_of
 from dialog.tables import Conversation, Event
+
+_Columns = TypeVarTuple("_Columns")  # a query's columns, kept through the filters
 
 
 @dataclass(frozen=True)
@@ -26,11 +29,13 @@ class Scope:
     def period(self, column: Any) -> Any:
         return period_of(column, self.dialect, self.filters.group)
 
-    def within(self, query: Select[Any], at: Any) -> Select[Any]:
+    def within(self, query: Select[*_Columns], at: Any) -> Select[*_Columns]:
         """Only rows whose time `at` is in the range."""
         return query.where(at >= self.filters.since, at < self.filters.until)
 
-    def of_conversations(self, query: Select[Any], conversation_id: Any) -> Select[Any]:
+    def of_conversations(
+        self, query: Select[*_Columns], conversation_id: Any
+    ) -> Select[*_Columns]:
         """Only rows of conversations on the chosen channel and in the chosen language."""
         filters = self.filters
         if filters.channel is None and filters.language is None:
@@ -54,7 +59,9 @@ def median_seconds(pairs: list[tuple[datetime, datetime]]) -> int | None:
     return round(statistics.median(spans)) if spans else None
 
 
-def series(periods: list[str], **columns: dict[str, int | float | None]) -> list[dict[str, Any]]:
+def series(
+    periods: list[str], **columns: Mapping[str, int | float | None]
+) -> list[dict[str, Any]]:
     """One row a period, every column filled (0 where a period has nothing)."""
     return [{"period": period, **{name: values.get(period, 0) for name, values in columns.items()}}
             for period in periods]

@@ -123,7 +123,7 @@ class OrderIdentification:
         """The order the customer's message names (or theirs); None if a question was asked."""
         return await self.find(turn, numbers(turn), proofs(turn, loose=False))
 
-    def step(self, then: Callable[[Turn, OrderView], Awaitable[None]]) -> Step:
+    def step(self, then: Callable[[Turn, OrderView], Awaitable[None]]) -> Step[Any]:
         """The handler of the flow's identification steps: `then` with the order once found
         and proven; False when the message is no answer."""
         async def identified(turn: Turn, data: object) -> bool:
@@ -205,7 +205,8 @@ class OrderIdentification:
             turn.say("proof_locked", human_button(turn))
             return None
         if len(proofs) > 1:
-            return await self._failed(turn, number, "proof_one_at_a_time", **slots)
+            await self._failed(turn, number, "proof_one_at_a_time", **slots)
+            return None
         for candidate in numbers:
             order = await turn.shop.verified_order(candidate, proofs)
             if order is not None:
@@ -213,7 +214,8 @@ class OrderIdentification:
                 if order.number not in state.verified_orders:
                     state.verified_orders.append(order.number)
                 return order
-        return await self._failed(turn, number, self.mismatch_key, **slots)
+        await self._failed(turn, number, self.mismatch_key, **slots)
+        return None
 
     async def _failed(self, turn: Turn, number: str, key: str, **slots: Any) -> None:
         state = turn.state

@@ -224,4 +224,5 @@ def _counts(rows: np.ndarray, columns: list[int], shape: tuple[int, int]) -> csr
     from scipy.sparse import coo_matrix
 
     ones = np.ones(len(rows))
-    return coo_matrix((ones, (rows, columns)), shape=shape).tocsr()
+    # scipy takes any array-like for the (row, column) pair; scipy-stubs' overloads want arrays
+    return coo_matrix((ones, (rows, columns)), shape=shape).tocsr()  # type: ignore[arg-type]

@@ -42,10 +42,11 @@ class SoftmaxScorer:
         return scorer
 
     def probabilities(self, vector: SparseVector) -> np.ndarray:
-        logits = vector.values @ self._weights[vector.indices] + self._intercepts
+        logits: np.ndarray = vector.values @ self._weights[vector.indices] + self._intercepts
         logits -= logits.max()
         exponents = np.exp(logits)
-        return exponents / exponents.sum()
+        shares: np.ndarray = exponents / exponents.sum()
+        return shares
 
     def best(self, vector: SparseVector) -> tuple[str, float]:
         probabilities = self.probabilities(vector)

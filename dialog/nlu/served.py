@@ -17,8 +17,8 @@ class ServedModel(NluModel):
         self.base = base  # trained on the project's data alone
         self.learned = Learned(base)
 
-    @property  # type: ignore[override]  # the served model's, read at every message
-    def threshold(self) -> float:
+    @property  # the served model's, read at every message
+    def threshold(self) -> float:  # type: ignore[override]  # NluModel's is a plain attribute
         return self.learned.model.threshold
 
     @property

@@ -148,7 +148,8 @@ class DialogManager:
                     recorded = _with_pressed_title(inbound, state.offered)
                     proven_before = set(state.verified_orders) | set(state.strong_orders)
                     status_before = state.status
-                    handled_by = "operator"  # an operator holds it: the bot stays silent
+                    # an operator holds it: the bot stays silent
+                    handled_by: str | None = "operator"
                     if state.status != "claimed":
                         handled_by = await self._route(turn, uow, later)
                     if status_before == "bot" and state.status == "escalated":
@@ -157,22 +158,23 @@ class DialogManager:
                               if n not in proven_before]
                     if proven:  # its news may come here (if strong), an erasure finds it
                         await self._store.watch(uow, state.id, proven)
-                    record = await self._store.record_turn(
+                    written = await self._store.record_turn(
                         uow, state, recorded, turn.replies,
                         flow="fallback" if turn.misunderstood else handled_by,
                         intent=understanding.intent if understanding and inbound.action is None
                         else None,
                         events=turn.events,
                     )
-                    if record is None:
+                    if written is None:
                         raise _Duplicate
                     for write in turn.afterwards:
                         await write()
                     uow.after_commit(lambda: crashpoints.reached("reply_queued"))  # test hook
-                    uow.after_commit(lambda: self._outbox.enqueue(record.deliveries))
-                    if self._desk is not None and (status_before != "bot" or state.status != "bot"):
-                        lines = _lines(state, recorded, record)
-                        uow.after_commit(lambda: self._desk.publish_lines(lines))
+                    uow.after_commit(lambda: self._outbox.enqueue(written.deliveries))
+                    desk = self._desk
+                    if desk is not None and (status_before != "bot" or state.status != "bot"):
+                        lines = _lines(state, recorded, written)
+                        uow.after_commit(lambda: desk.publish_lines(lines))
                     await uow.commit()
         except _Duplicate:
             log.debug("duplicate message %s in %s dropped", inbound.message_id, inbound.key)

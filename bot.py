@@ -228,7 +228,8 @@ class Orderbot:
                               max_age=timedelta(days=settings.webchat.token_max_age_days)),
         )
         self.proactive = ProactiveMessages(
-            self.store, self.texts, self.outbox, self.orders, settings.shop.name
+            self.store, self.texts, self.outbox, self.orders, settings.shop.name,
+            join=SqlRepositories.joining,
         )
         self.rate_limiter = (FallbackRateLimiter(settings.redis.url, self.redis_health)
                              if settings.redis.url else RateLimiter())
@@ -647,7 +648,8 @@ def _catalogue_wiring(
     store = ConversationStore(owner=None, join=SqlRepositories.joining)
     # not started: rows wait for a bot process
     outbox = OutboxSender(partial(SqlUnitOfWork, database), store, {})
-    proactive = ProactiveMessages(store, Texts.load(), outbox, orders, settings.shop.name)
+    proactive = ProactiveMessages(store, Texts.load(), outbox, orders, settings.shop.name,
+                                  join=SqlRepositories.joining)
     return database, orders, BackInStockMessages(proactive)
 
 

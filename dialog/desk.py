@@ -26,7 +26,7 @@ from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordination.base import Locks, PubSub, Subscription
-from dialog.events import RATING_OFFERED, record_event
+from dialog.events import RATING_OFFERED, PendingEvent
 from dialog.flows.rating import rating_buttons, with_question
 from dialog.handoffs import current_handoff, end_handoff, open_handoff
 from dialog.messages import Button, ConversationKey, Delivery, Outbound
@@ -443,8 +443,8 @@ class OperatorDesk:
                 deliveries = await self._store.add_replies(
                     session, state.id, replies, now, state.context)
                 if over:  # the closing message asks for a rating of this handoff
-                    await record_event(session, RATING_OFFERED, state.id, at=now,
-                                       handoff_id=handoff.id if handoff else None)
+                    await self._store.repositories(session).events.add(state.id, [PendingEvent(
+                        RATING_OFFERED, handoff_id=handoff.id if handoff else None)], now)
                 state.offered = offered_buttons(replies)
                 await self._store.save(session, state, now)
                 self._tell(session, state, deliveries)

@@ -14,7 +14,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
-from dialog.events import PendingEvent
+from dialog.events import PendingEvent, RatingOffer
 from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
 from dialog.state import ConversationState, HistoryEntry, TokenRecord
 
@@ -165,7 +165,13 @@ class HandoffQueue(Protocol):
 class Events(Protocol):
     async def add(
         self, conversation_id: int | None, events: list[PendingEvent], at: datetime
-    ) -> None: ...
+    ) -> None:
+        """Raises ValueError for a kind dialog/events.py does not know."""
+        ...
+
+    async def latest_rating_offer(self, conversation_id: int) -> RatingOffer | None:
+        """The conversation's newest rating offer, and whether a rating answered it."""
+        ...
 
 
 class Repositories(Protocol):

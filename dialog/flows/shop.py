@@ -16,6 +16,7 @@ from dialog import events
 from dialog.proactive import ProactiveMessages
 from dialog.proof_limits import ProofLimits
 from dialog.services import Services
+from dialog.unit_of_work import Repositories
 from orders.billing import Invoices
 from orders.cancellation import Cancellation, cancel_order
 from orders.catalogue import names_in, with_names_in
@@ -33,8 +34,9 @@ from storage.jobs import cancel
 
 
 class Shop:
-    def __init__(self, session: Any, orders: OrderService, services: Services) -> None:
-        self._session = session  # the turn's one transaction: never handed to a flow
+    def __init__(self, uow: Repositories, orders: OrderService, services: Services) -> None:
+        self._uow = uow  # the turn's one transaction: never handed to a flow
+        self._session = uow.order_session  # the same transaction, as the order core takes it
         self._orders = orders
         self._services = services
 
@@ -179,7 +181,7 @@ class Shop:
     # The conversation's own records and other conversations.
 
     async def latest_rating_offer(self, conversation_id: int) -> events.RatingOffer | None:
-        return await events.latest_rating_offer(self._session, conversation_id)
+        return await self._uow.events.latest_rating_offer(conversation_id)
 
     async def tell_owner(self, customer: CustomerView, text_key: str,
                          *buttons: tuple[str, str], avoid: int, channel: str | None = None,
@@ -187,7 +189,7 @@ class Shop:
         """A message to the customer in a conversation of their own (not `avoid`); None when
         that would be `avoid` (dialog/proactive.py)."""
         return await self._services.get(ProactiveMessages).tell_owner(
-            self._session, customer, text_key, *buttons, avoid=avoid, channel=channel,
+            self._uow, customer, text_key, *buttons, avoid=avoid, channel=channel,
             **params)
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from dialog.events import PendingEvent
+from dialog.events import RATING, RATING_OFFERED, PendingEvent, RatingOffer, check_kinds
 from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
 from dialog.state import ConversationState, HistoryEntry, TokenRecord
 from dialog.unit_of_work import AfterCommit, AlreadyRecorded
@@ -68,6 +68,14 @@ class _Inbox:
 
 
 @dataclass
+class _Event:
+    id: int
+    conversation_id: int | None
+    event: PendingEvent
+    at: datetime
+
+
+@dataclass
 class Tables:
     """What an in-memory database holds; tests read it to see what was committed."""
 
@@ -77,7 +85,7 @@ class Tables:
     outbox: dict[int, _Outbox] = field(default_factory=dict)
     tokens: dict[str, tuple[int, datetime, datetime]] = field(default_factory=dict)
     handoffs: list[tuple[int, str, str | None]] = field(default_factory=list)
-    events: list[tuple[int | None, PendingEvent]] = field(default_factory=list)
+    events: list[_Event] = field(default_factory=list)
     processes: dict[str, datetime] = field(default_factory=dict)  # name: last heartbeat
     watchers: list[tuple[str, int]] = field(default_factory=list)  # (order number, conversation)
     # Who placed each order (the order core's, which this fake does not hold).
@@ -340,7 +348,18 @@ class InMemoryEvents(_Part):
     async def add(
         self, conversation_id: int | None, events: list[PendingEvent], at: datetime
     ) -> None:
-        self._tables.events.extend((conversation_id, event) for event in events)
+        check_kinds(events)
+        self._tables.events.extend(
+            _Event(self._id(), conversation_id, event, at) for event in events)
+
+    async def latest_rating_offer(self, conversation_id: int) -> RatingOffer | None:
+        mine = [e for e in self._tables.events if e.conversation_id == conversation_id]
+        offers = [e for e in mine if e.event.kind == RATING_OFFERED]
+        if not offers:
+            return None
+        offer = offers[-1]
+        rated = any(e.event.kind == RATING and e.id > offer.id for e in mine)
+        return RatingOffer(offer.id, offer.event.handoff_id, offer.at, rated)
 
 
 class InMemoryUnitOfWork:

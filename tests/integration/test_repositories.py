@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from dialog import events
+from dialog.events import PendingEvent
 from dialog.messages import Button, ConversationKey, Inbound, Outbound
 from dialog.unit_of_work import AlreadyRecorded, UnitOfWorkFactory
 from repositories.unit_of_work import SqlUnitOfWork
@@ -205,3 +207,30 @@ async def test_the_work_of_a_stopped_process_is_adopted_once(units: UnitOfWorkFa
         mine = await uow.inbox.unprocessed(None, "newcomer")
         assert sorted(m.inbox_id or 0 for m in mine) == sorted([ids[None], ids["gone"]])
         assert [m.inbox_id for m in await uow.inbox.unprocessed(None, "live")] == [ids["live"]]
+
+
+async def test_events_answer_the_newest_rating_offer_once(units: UnitOfWorkFactory) -> None:
+    async with units() as uow:
+        state = await uow.conversations.add(KEY, "en", None)
+        other = await uow.conversations.add(ConversationKey("slack", "D1"), "en", None)
+        assert await uow.events.latest_rating_offer(state.id) is None
+        await uow.events.add(state.id, [PendingEvent(events.RATING_OFFERED)], utcnow())
+        await uow.events.add(state.id, [PendingEvent(events.RATING, value=5)], utcnow())
+        await uow.events.add(other.id, [PendingEvent(events.RATING_OFFERED)], utcnow())
+        await uow.commit()
+    async with units() as uow:
+        first = await uow.events.latest_rating_offer(state.id)
+        assert first is not None and first.rated and first.handoff_id is None
+        offered = await uow.events.latest_rating_offer(other.id)
+        assert offered is not None and not offered.rated  # the other chat's rating is not its
+        await uow.events.add(state.id, [PendingEvent(events.RATING_OFFERED),
+                                        PendingEvent(events.STATUS_ANSWERED, "A-1")], utcnow())
+        newest = await uow.events.latest_rating_offer(state.id)
+    assert newest is not None and newest.id > first.id and not newest.rated
+
+
+async def test_an_unknown_event_kind_is_refused(units: UnitOfWorkFactory) -> None:
+    async with units() as uow:
+        state = await uow.conversations.add(KEY, "en", None)
+        with pytest.raises(ValueError, match="unknown event kind"):
+            await uow.events.add(state.id, [PendingEvent("status_answerd")], utcnow())

@@ -645,7 +645,7 @@ def _catalogue_wiring(
     so that a running bot takes them over and sends them (dialog/takeover.py)."""
     database = Database(make_engine(_database_url(settings.database.url)))
     orders = OrderService(link_token_days=settings.security.link_token_days)
-    store = ConversationStore(owner=None, join=SqlRepositories.joining)
+    store = ConversationStore(owner=None)
     # not started: rows wait for a bot process
     outbox = OutboxSender(partial(SqlUnitOfWork, database), store, {})
     proactive = ProactiveMessages(store, Texts.load(), outbox, orders, settings.shop.name,

@@ -261,7 +261,7 @@ class Orderbot:
         self.console = OperatorConsole(
             settings, database=self.database, desk=self.desk, orders=self.orders,
             services=self.services, texts=self.texts, locks=self.locks,
-            limiter=self.rate_limiter, metrics=self.metrics,
+            limiter=self.rate_limiter, metrics=self.metrics, units=self.units,
         )
         self.console.learned_labels = lambda: self.nlu.labels  # the dashboard's "new" labels
         self.console.deliveries = WebhookDeliveries(
@@ -434,8 +434,8 @@ class Orderbot:
                         log.info("demo history seeded: %d conversations", made)
         # Operators' labels the model has not learned yet: retrain (kept only if not worse)
         # before the first message is understood.
-        await learning.learn_at_start(self.database, self.nlu,
-                             LearnedModels(_database_url(self.settings.database.url)))
+        await learning.learn_at_start(self.units, self.nlu,
+                                      LearnedModels(_database_url(self.settings.database.url)))
         async with self.database.transaction() as session:
             await self.retention.plan(session)
             await self.webhook_retention.plan(session)
@@ -691,7 +691,8 @@ def main(argv: list[str] | None = None) -> int:
         return erase_cli.run(args, _database_url(settings.database.url),
                              WebhookLog(hooks.retry_hours) if hooks.url else None)
     if args.command == "nlu":
-        return learning.run_retrain(_database_url(settings.database.url))
+        return learning.run_retrain(_database_url(settings.database.url),
+                                    SqlRepositories.joining)
     if args.command == "reconcile":
         return reconcile_cli.run(_shop_orders(settings), _database_url(settings.database.url))
     if args.command == "products":

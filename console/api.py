@@ -255,8 +255,8 @@ def make_router(console: "OperatorConsole") -> APIRouter:
                         session, number)
                     if proven is not None:
                         orders.append(proven)
-        async with console.database.transaction() as session:
-            intents = await message_intents(session, [line.id for line in transcript])
+        async with console.units() as uow:
+            intents = await message_intents(uow, [line.id for line in transcript])
         return {
             "conversation": found.to_json(),
             "customer": customer,

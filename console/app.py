@@ -24,6 +24,7 @@ from dialog.desk import OperatorDesk
 from dialog.metrics import Metrics, NoMetrics
 from dialog.services import Services
 from dialog.texts import Texts
+from dialog.unit_of_work import UnitOfWorkFactory
 from orders.service import OrderService
 from storage.database import Database
 
@@ -34,9 +35,10 @@ class OperatorConsole:
     def __init__(
         self, settings: Settings, *, database: Database, desk: OperatorDesk,
         orders: OrderService, services: Services, texts: Texts, locks: Locks,
-        limiter: RateLimiter, metrics: Metrics | None = None,
+        limiter: RateLimiter, units: UnitOfWorkFactory, metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
+        self.units = units  # the dialog's transactions (its repositories: bot.py wires them)
         refused = (metrics or NoMetrics()).refused
         self.database = database
         self.desk = desk

@@ -23,8 +23,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialog.intent_labels import delete_labels_before, delete_labels_of_conversations
-from dialog.tables import Conversation, InboxRow, OrderWatcher, TranscriptEntry
+from dialog.tables import Conversation, InboxRow, IntentLabel, OrderWatcher, TranscriptEntry
 from orders.changes import CUSTOMER_ERASED, NO_CHANGES, ChangeLog
 from orders.service import normalise_email
 from orders.tables import (
@@ -102,7 +101,9 @@ async def erase_customer(
     # Transcript, outbox, handoffs, notes, order links, tokens and Slack threads go with their
     # conversation (ON DELETE CASCADE); operators' labels of their messages too, said here as
     # they hold the customer's words (the model forgets them at its next start: docs/deploy.md).
-    await delete_labels_of_conversations(session, conversation_ids)
+    if conversation_ids:
+        await session.execute(
+            delete(IntentLabel).where(IntentLabel.conversation_id.in_(conversation_ids)))
     await session.execute(delete(Conversation).where(Conversation.id.in_(conversation_ids)))
     await session.execute(
         delete(CustomerIdentity).where(CustomerIdentity.customer_id == customer_id))
@@ -163,7 +164,8 @@ async def _conversations(
 async def delete_old_transcripts(session: AsyncSession, before: datetime) -> int:
     """Delete the transcript lines, and the processed inbox messages, older than `before`;
     how many transcript lines went. Operators' labels of those lines go with them."""
-    await delete_labels_before(session, before)
+    old = select(TranscriptEntry.id).where(TranscriptEntry.at < before)
+    await session.execute(delete(IntentLabel).where(IntentLabel.transcript_id.in_(old)))
     deleted = await session.execute(delete(TranscriptEntry).where(TranscriptEntry.at < before))
     await session.execute(delete(InboxRow).where(
         InboxRow.received_at < before, InboxRow.processed_at.is_not(None)))

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from dialog.events import PendingEvent, RatingOffer
+from dialog.intent_labels import IntentLabels
 from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
 from dialog.state import ConversationState, HistoryEntry, TokenRecord
 
@@ -203,6 +204,9 @@ class Repositories(Protocol):
 
     @property
     def events(self) -> Events: ...
+
+    @property
+    def labels(self) -> IntentLabels: ...
 
     # The transaction as the order core takes it: its use cases still take a session in this
     # round (issue 19). Only what binds the order core to the turn reads it.

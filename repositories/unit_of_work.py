@@ -18,6 +18,7 @@ from dialog.unit_of_work import AfterCommit
 from repositories.conversations import SqlConversations
 from repositories.events import SqlEvents
 from repositories.inbox import SqlInbox
+from repositories.intent_labels import SqlIntentLabels
 from repositories.outbox import SqlOutbox
 from repositories.processes import SqlBotProcesses
 from repositories.queue import SqlHandoffQueue
@@ -57,6 +58,7 @@ class SqlRepositories:
         self.handoffs = SqlHandoffs(session)
         self.queue = SqlHandoffQueue(session)
         self.events = SqlEvents(session)
+        self.labels = SqlIntentLabels(session)
 
     def after_commit(self, callback: AfterCommit) -> None:
         after_commit(self.order_session, callback)

@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any
 
 from dialog.events import RATING, RATING_OFFERED, PendingEvent, RatingOffer, check_kinds
+from dialog.intent_labels import CustomerMessage, LabelView, UnknownMessage
 from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
 from dialog.state import ConversationState, HistoryEntry, TokenRecord
 from dialog.unit_of_work import AfterCommit, AlreadyRecorded
@@ -86,6 +87,7 @@ class Tables:
     tokens: dict[str, tuple[int, datetime, datetime]] = field(default_factory=dict)
     handoffs: list[tuple[int, str, str | None]] = field(default_factory=list)
     events: list[_Event] = field(default_factory=list)
+    labels: dict[int, LabelView] = field(default_factory=dict)  # by message id
     processes: dict[str, datetime] = field(default_factory=dict)  # name: last heartbeat
     watchers: list[tuple[str, int]] = field(default_factory=list)  # (order number, conversation)
     # Who placed each order (the order core's, which this fake does not hold).
@@ -362,6 +364,41 @@ class InMemoryEvents(_Part):
         return RatingOffer(offer.id, offer.event.handoff_id, offer.at, rated)
 
 
+class InMemoryIntentLabels(_Part):
+    async def customer_message(self, conversation_id: int, message_id: int) -> CustomerMessage:
+        conversations = {c.id: c for c in self._tables.conversations.values()}
+        if conversation_id not in conversations:
+            raise UnknownMessage(f"no conversation {conversation_id}")
+        customer_id = conversations[conversation_id].customer_id
+        shown = {conversation_id} | {
+            c.id for c in conversations.values()
+            if customer_id is not None and c.customer_id == customer_id}
+        for entry in self._tables.transcript:
+            if (entry.id, entry.sender) == (message_id, "customer") and \
+                    entry.conversation_id in shown:
+                return CustomerMessage(entry.id, entry.conversation_id, entry.text,
+                                       entry.intent)
+        raise UnknownMessage(
+            f"no message {message_id} from the customer in conversation {conversation_id}")
+
+    async def put(self, label: LabelView) -> LabelView:
+        self._tables.labels[label.message_id] = label
+        return label
+
+    async def remove(self, message_id: int) -> bool:
+        return self._tables.labels.pop(message_id, None) is not None
+
+    async def of_messages(self, message_ids: list[int]) -> dict[int, LabelView]:
+        return {i: self._tables.labels[i] for i in message_ids if i in self._tables.labels}
+
+    async def every(self) -> list[LabelView]:
+        return list(self._tables.labels.values())  # dicts keep the order labels came in
+
+    async def latest(self, limit: int) -> list[LabelView]:
+        ordered = sorted(self._tables.labels.values(), key=lambda label: label.labelled_at)
+        return ordered[::-1][:limit]
+
+
 class InMemoryUnitOfWork:
     order_session: Any = None  # no order core here: a turn that needs one fails loudly
 
@@ -379,6 +416,7 @@ class InMemoryUnitOfWork:
         self.handoffs = InMemoryHandoffs(self)
         self.queue = InMemoryHandoffQueue(self)
         self.events = InMemoryEvents(self)
+        self.labels = InMemoryIntentLabels(self)
 
     def after_commit(self, callback: AfterCommit) -> None:
         self._after.append(callback)

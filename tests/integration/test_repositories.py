@@ -17,6 +17,7 @@ import pytest
 
 from dialog import events
 from dialog.events import PendingEvent
+from dialog.intent_labels import UnknownMessage, label_message, remove_label
 from dialog.messages import Button, ConversationKey, Inbound, Outbound
 from dialog.unit_of_work import AlreadyRecorded, UnitOfWorkFactory
 from repositories.unit_of_work import SqlUnitOfWork
@@ -234,3 +235,35 @@ async def test_an_unknown_event_kind_is_refused(units: UnitOfWorkFactory) -> Non
         state = await uow.conversations.add(KEY, "en", None)
         with pytest.raises(ValueError, match="unknown event kind"):
             await uow.events.add(state.id, [PendingEvent("status_answerd")], utcnow())
+
+
+async def test_an_operators_label_is_kept_replaced_and_removed(units: UnitOfWorkFactory) -> None:
+    async with units() as uow:
+        state = await uow.conversations.add(KEY, "en", None)
+        other = await uow.conversations.add(ConversationKey("slack", "D2"), "en", None)
+        asked = await uow.transcript.add_inbound(
+            state.id, Inbound(key=KEY, text="  my parcel never came "), utcnow(), None, "human")
+        reply = await uow.transcript.add_reply(state.id, Outbound(key=KEY, text="Sorry!"), utcnow())
+        assert asked is not None
+        first = await label_message(uow.labels, state.id, asked, "order_status", 7)
+        with pytest.raises(UnknownMessage, match="no message"):  # the bot's, not the customer's
+            await label_message(uow.labels, state.id, reply, "order_status", 7)
+        with pytest.raises(UnknownMessage, match="no message"):  # not shown in that chat
+            await label_message(uow.labels, other.id, asked, "order_status", 7)
+        with pytest.raises(UnknownMessage, match="no conversation"):
+            await label_message(uow.labels, 987654, asked, "order_status", 7)
+        await uow.commit()
+    assert (first.text, first.guessed, first.operator_id) == ("my parcel never came", "human", 7)
+    async with units() as uow:
+        again = await label_message(uow.labels, state.id, asked, "return_order", None)
+        await uow.commit()
+    async with units() as uow:
+        assert [(label.message_id, label.intent) for label in await uow.labels.every()] == [
+            (asked, "return_order")]
+        assert await uow.labels.latest(5) == [again]
+        assert await uow.labels.of_messages([asked, reply]) == {asked: again}
+        assert await remove_label(uow.labels, state.id, asked)
+        assert not await remove_label(uow.labels, state.id, asked)
+        await uow.commit()
+    async with units() as uow:
+        assert await uow.labels.every() == []

@@ -359,7 +359,8 @@ class Orderbot:
             self.orders, PaymentMessages(self.proactive, self.store, self.texts),
             escalation_days=self.settings.shop.payment_overdue_escalation_days,
         ).register(self.jobs)
-        self.retention = TranscriptRetention(self.settings.shop.transcript_retention_days)
+        self.retention = TranscriptRetention(self.settings.shop.transcript_retention_days,
+                                             SqlRepositories.joining)
         self.retention.register(self.jobs)
         # Planned only with webhooks on (rows left from an earlier time with them on go once
         # they are on again): a bot without webhooks keeps the daily jobs it had.
@@ -688,7 +689,7 @@ def main(argv: list[str] | None = None) -> int:
         return operator_cli.run(args, settings, _database_url(settings.database.url))
     if args.command == "erase-customer":
         hooks = settings.webhooks  # the shop is told; a running bot sends it
-        return erase_cli.run(args, _database_url(settings.database.url),
+        return erase_cli.run(args, _database_url(settings.database.url), SqlRepositories.joining,
                              WebhookLog(hooks.retry_hours) if hooks.url else None)
     if args.command == "nlu":
         return learning.run_retrain(_database_url(settings.database.url),

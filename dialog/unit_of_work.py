@@ -14,6 +14,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
+from dialog.erasure import Erasures
 from dialog.events import PendingEvent, RatingOffer
 from dialog.intent_labels import IntentLabels
 from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
@@ -207,6 +208,9 @@ class Repositories(Protocol):
 
     @property
     def labels(self) -> IntentLabels: ...
+
+    @property
+    def erasures(self) -> Erasures: ...
 
     # The transaction as the order core takes it: its use cases still take a session in this
     # round (issue 19). Only what binds the order core to the turn reads it.

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialog.handoffs import open_handoff
 from dialog.unit_of_work import AfterCommit
 from repositories.conversations import SqlConversations
+from repositories.erasure import SqlErasure
 from repositories.events import SqlEvents
 from repositories.inbox import SqlInbox
 from repositories.intent_labels import SqlIntentLabels
@@ -59,6 +60,7 @@ class SqlRepositories:
         self.queue = SqlHandoffQueue(session)
         self.events = SqlEvents(session)
         self.labels = SqlIntentLabels(session)
+        self.erasures = SqlErasure(session)
 
     def after_commit(self, callback: AfterCommit) -> None:
         after_commit(self.order_session, callback)

@@ -15,11 +15,13 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+from dialog.erasure import ERASED_DOMAIN, ErasedRecords, erased_address
 from dialog.events import RATING, RATING_OFFERED, PendingEvent, RatingOffer, check_kinds
 from dialog.intent_labels import CustomerMessage, LabelView, UnknownMessage
 from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
 from dialog.state import ConversationState, HistoryEntry, TokenRecord
 from dialog.unit_of_work import AfterCommit, AlreadyRecorded
+from orders.service import normalise_email
 from storage.clock import utcnow
 
 
@@ -92,6 +94,8 @@ class Tables:
     watchers: list[tuple[str, int]] = field(default_factory=list)  # (order number, conversation)
     # Who placed each order (the order core's, which this fake does not hold).
     order_customers: dict[str, int | None] = field(default_factory=dict)
+    # The order core's customers, as far as an erasure needs them: id -> email.
+    customers: dict[int, str | None] = field(default_factory=dict)
 
 
 class InMemoryDatabase:
@@ -399,6 +403,41 @@ class InMemoryIntentLabels(_Part):
         return ordered[::-1][:limit]
 
 
+class InMemoryErasure(_Part):
+    """Erasure over what this fake holds: conversations, transcript, labels and the
+    customers' addresses (no identities, documents or inbox times)."""
+
+    async def customer_with_email(self, email: str) -> int | None:
+        wanted = {normalise_email(email), erased_address(email)}
+        return next((id for id, address in self._tables.customers.items()
+                     if address in wanted), None)
+
+    async def erase(self, customer_id: int) -> ErasedRecords | None:
+        tables = self._tables
+        if customer_id not in tables.customers:
+            return None
+        email = tables.customers[customer_id]
+        if email and email.endswith("@" + ERASED_DOMAIN):
+            return ErasedRecords(already_erased=True)
+        gone = sorted(c.id for c in tables.conversations.values()
+                      if c.customer_id == customer_id)
+        tables.conversations = {key: c for key, c in tables.conversations.items()
+                                if c.id not in gone}
+        tables.transcript = [e for e in tables.transcript if e.conversation_id not in gone]
+        tables.labels = {i: label for i, label in tables.labels.items()
+                         if label.conversation_id not in gone}
+        tables.customers[customer_id] = erased_address(email) if email else None
+        numbers = sorted(n for n, c in tables.order_customers.items() if c == customer_id)
+        return ErasedRecords(False, gone, numbers, 0, len(numbers))
+
+    async def delete_transcripts_before(self, before: datetime) -> int:
+        tables = self._tables
+        old = {e.id for e in tables.transcript if e.at < before}
+        tables.transcript = [e for e in tables.transcript if e.id not in old]
+        tables.labels = {i: label for i, label in tables.labels.items() if i not in old}
+        return len(old)
+
+
 class InMemoryUnitOfWork:
     order_session: Any = None  # no order core here: a turn that needs one fails loudly
 
@@ -417,6 +456,7 @@ class InMemoryUnitOfWork:
         self.queue = InMemoryHandoffQueue(self)
         self.events = InMemoryEvents(self)
         self.labels = InMemoryIntentLabels(self)
+        self.erasures = InMemoryErasure(self)
 
     def after_commit(self, callback: AfterCommit) -> None:
         self._after.append(callback)

@@ -267,3 +267,27 @@ async def test_an_operators_label_is_kept_replaced_and_removed(units: UnitOfWork
         await uow.commit()
     async with units() as uow:
         assert await uow.labels.every() == []
+
+
+async def test_old_transcript_lines_go_with_their_labels(units: UnitOfWorkFactory) -> None:
+    now = utcnow()
+    async with units() as uow:
+        state = await uow.conversations.add(KEY, "en", None)
+        old = await uow.transcript.add_inbound(
+            state.id, Inbound(key=KEY, text="refund please"), now - timedelta(days=40), None, None)
+        new = await uow.transcript.add_inbound(
+            state.id, Inbound(key=KEY, text="money back"), now - timedelta(days=2), None, None)
+        assert old is not None and new is not None
+        for message in (old, new):
+            await label_message(uow.labels, state.id, message, "return_order", None)
+        await uow.commit()
+    async with units() as uow:
+        assert await uow.erasures.delete_transcripts_before(now - timedelta(days=30)) == 1
+        await uow.commit()
+    async with units() as uow:
+        _language, history = await uow.transcript.history(KEY, 200)
+        labels = await uow.labels.every()
+        assert await uow.erasures.erase(987654) is None  # no such customer
+        assert await uow.erasures.customer_with_email("nobody@example.com") is None
+    assert [entry.text for entry in history] == ["money back"]
+    assert [label.message_id for label in labels] == [new]

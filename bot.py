@@ -113,6 +113,7 @@ from orders.shop_orders import ShopOrders
 from orders.tracking import Courier
 from orders.unavailable import add_unavailable_handler
 from orders.vouchers import Vouchers
+from repositories.demo_history import SqlDemoHistory
 from repositories.unit_of_work import SqlRepositories, SqlUnitOfWork
 from serving import MAX_WEBSOCKET_FRAME as MAX_WEBSOCKET_FRAME  # tests import it from here
 from serving import event_loop, http_server
@@ -431,7 +432,7 @@ class Orderbot:
                 if await demo.seed(session, self.orders):
                     log.info("demo shop seeded")
                     if self.settings.demo.history:
-                        made = await seed_history(session)
+                        made = await seed_history(SqlDemoHistory(session))
                         log.info("demo history seeded: %d conversations", made)
         # Operators' labels the model has not learned yet: retrain (kept only if not worse)
         # before the first message is understood.

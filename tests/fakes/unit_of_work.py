@@ -15,6 +15,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+from dialog.demo_history import DemoOrder, HistoryPlan, OrderOutcomes
 from dialog.erasure import ERASED_DOMAIN, ErasedRecords, erased_address
 from dialog.events import RATING, RATING_OFFERED, PendingEvent, RatingOffer, check_kinds
 from dialog.intent_labels import CustomerMessage, LabelView, UnknownMessage
@@ -492,3 +493,38 @@ class InMemoryUnitOfWork:
 def _history(entry: _Entry) -> HistoryEntry:
     return HistoryEntry(entry.id, entry.sender, entry.text, entry.buttons, entry.at,
                         entry.author)
+
+
+class InMemoryDemoHistory(_Part):
+    """dialog.demo_history.DemoHistoryRecords over the fake's tables (it holds no orders)."""
+
+    async def add(self, plan: HistoryPlan) -> list[int]:
+        tables = self._tables
+        ids = []
+        for row in plan.conversations:
+            key = ConversationKey(row["channel"], row["chat_id"])
+            ids.append(self._id())
+            tables.conversations[key] = _Conversation(
+                ids[-1], key, None, row["language"], row["status"], None, {}, row["updated_at"])
+        for index, row in plan.transcript:
+            tables.transcript.append(_Entry(
+                self._id(), ids[index], row["sender"], row.get("author"), row["text"], (),
+                row["at"], flow=row.get("flow"), intent=row.get("intent")))
+        handoffs = []
+        for index, row in plan.handoffs:
+            tables.handoffs.append((ids[index], row["reason"], row["flow"]))
+            handoffs.append(len(tables.handoffs))
+        for index, handoff, row in plan.events:
+            tables.events.append(_Event(self._id(), ids[index], PendingEvent(
+                row["kind"], row.get("subject"), row.get("value"),
+                None if handoff is None else handoffs[handoff]), row["at"]))
+        return ids
+
+    async def orders(self) -> list[DemoOrder]:
+        return []
+
+    async def record(self, outcomes: OrderOutcomes) -> None:
+        self._tables.events.extend(
+            _Event(self._id(), row["conversation_id"],
+                   PendingEvent(row["kind"], row.get("subject")), row["at"])
+            for row in outcomes.events)

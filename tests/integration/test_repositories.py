@@ -8,6 +8,7 @@ the outbox hands back what was not sent.
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from functools import partial
@@ -15,16 +16,18 @@ from pathlib import Path
 
 import pytest
 
-from dialog import events
+from dialog import demo_history, events
+from dialog.demo_history import HistoryPlan, seed_history
 from dialog.events import PendingEvent
 from dialog.intent_labels import UnknownMessage, label_message, remove_label
 from dialog.messages import Button, ConversationKey, Inbound, Outbound
 from dialog.unit_of_work import AlreadyRecorded, UnitOfWorkFactory
+from repositories.demo_history import SqlDemoHistory
 from repositories.unit_of_work import SqlUnitOfWork
 from storage.clock import utcnow
 from storage.database import Database, make_engine
 from storage.upgrade import upgrade
-from tests.fakes.unit_of_work import InMemoryDatabase
+from tests.fakes.unit_of_work import InMemoryDatabase, InMemoryDemoHistory
 
 KEY = ConversationKey("telegram", "chat-1")
 
@@ -291,3 +294,29 @@ async def test_old_transcript_lines_go_with_their_labels(units: UnitOfWorkFactor
         assert await uow.erasures.customer_with_email("nobody@example.com") is None
     assert [entry.text for entry in history] == ["money back"]
     assert [label.message_id for label in labels] == [new]
+
+
+async def test_the_demo_history_is_seeded_into_finished_conversations(
+    units: UnitOfWorkFactory,
+) -> None:
+    now = utcnow()
+    plan = HistoryPlan(random.Random(3), now)
+    for hours in range(30, 0, -1):
+        plan.conversation(now - timedelta(hours=hours))
+    async with units() as uow:
+        records = (InMemoryDemoHistory(uow) if uow.order_session is None
+                   else SqlDemoHistory(uow.order_session))
+        ids = await records.add(plan)
+        assert await records.orders() == []  # an empty shop: no order outcomes but reminders
+        made = await seed_history(records, now)
+        await uow.commit()
+    assert len(ids) == 30 and made > 30
+    offered = {index for index, _handoff, row in plan.events
+               if row["kind"] == events.RATING_OFFERED}
+    assert offered, "the plan offers some ratings"
+    async with units() as uow:
+        for index, conversation_id in enumerate(ids):
+            said = await uow.transcript.last_from_bot(conversation_id)
+            assert said is not None and said.text in demo_history.BOT_SAYS.values()
+            offer = await uow.events.latest_rating_offer(conversation_id)
+            assert (offer is not None) == (index in offered)

@@ -133,7 +133,8 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
     store = ConversationStore(owner=process_name, join=SqlRepositories.joining, changes=changes)
     outbox = OutboxSender(units, store, {}, metrics=metrics)
     jobs = JobRunner(database)
-    proactive = ProactiveMessages(store, texts, outbox, orders, settings.shop.name)
+    proactive = ProactiveMessages(store, texts, outbox, orders, settings.shop.name,
+                                  join=SqlRepositories.joining)
     services = _shop_services(settings, orders, store, texts, proactive, jobs, inventory, shared,
                               metrics)
     operators = settings.operators
@@ -167,7 +168,7 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
     takeover = Takeover(units, process_name, settings.process.takeover_seconds, resume)
     console = OperatorConsole(
         settings, database=database, desk=desk, orders=orders, services=services, texts=texts,
-        locks=shared.locks, limiter=shared.rate_limiter, metrics=metrics,
+        locks=shared.locks, limiter=shared.rate_limiter, metrics=metrics, units=units,
         deliveries=WebhookDeliveries(database, settings.webhooks.retry_hours,
                                      webhooks.wake if webhooks else _nothing),
         learned_labels=lambda: served.labels,  # the dashboard's "new" labels
@@ -187,7 +188,7 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
             # The shared connections close last, after every part that uses them has stopped.
             closing=Step("connections", stop=preparation.closing(shared, database)),
             preparing=Step("preparation", start=preparation.preparing(
-                settings, database, database_url(settings.database.url), orders, served,
+                settings, database, units, database_url(settings.database.url), orders, served,
                 daily_jobs)),
             console=console, takeover=takeover, outbox=outbox, webhooks=webhooks, inbox=inbox,
             channels=channels, jobs=jobs, desk=desk,

@@ -48,9 +48,10 @@ def main(argv: list[str] | None, run: Callable[[Settings], int]) -> int:
         return operator_cli.run(args, settings, url)
     if args.command == "erase-customer":
         hooks = settings.webhooks  # the shop is told; a running bot sends it
-        return erase_cli.run(args, url, WebhookLog(hooks.retry_hours) if hooks.url else None)
+        changes = WebhookLog(hooks.retry_hours) if hooks.url else None
+        return erase_cli.run(args, url, SqlRepositories.joining, changes)
     if args.command == "nlu":
-        return learning.run_retrain(url)
+        return learning.run_retrain(url, SqlRepositories.joining)
     if args.command == "reconcile":
         return reconcile_cli.run(adapters.shop_orders(settings), url)
     if args.command == "products":
@@ -96,8 +97,9 @@ def _catalogue_wiring(
     so that a running bot takes them over and sends them (dialog/takeover.py)."""
     database = Database(make_engine(database_url(settings.database.url)))
     orders = OrderService(link_token_days=settings.security.link_token_days)
-    store = ConversationStore(owner=None, join=SqlRepositories.joining)
+    store = ConversationStore(owner=None)
     # not started: rows wait for a bot process
     outbox = OutboxSender(partial(SqlUnitOfWork, database), store, {})
-    proactive = ProactiveMessages(store, Texts.load(), outbox, orders, settings.shop.name)
+    proactive = ProactiveMessages(store, Texts.load(), outbox, orders, settings.shop.name,
+                                  join=SqlRepositories.joining)
     return database, orders, BackInStockMessages(proactive)

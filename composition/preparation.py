@@ -18,9 +18,12 @@ from dialog.demo_history import seed_history
 from dialog.nlu.retrain import LearnedModels
 from dialog.nlu.served import ServedModel
 from dialog.retention import TranscriptRetention
+from dialog.unit_of_work import UnitOfWorkFactory
 from orders import demo
 from orders.reconcile import Reconciliation
 from orders.service import OrderService
+from repositories.demo_history import SqlDemoHistory
+from repositories.unit_of_work import SqlRepositories
 from shop_api.webhooks.retention import WebhookRetention
 from storage.database import Database
 from storage.jobs import JobRunner
@@ -38,7 +41,8 @@ class DailyJob(Protocol):
 def daily_jobs(settings: Settings, jobs: JobRunner) -> tuple[DailyJob, ...]:
     """Registered with the job runner now, planned at start: transcript and webhook
     retention, and with [adapters] orders_url the reconciliation with the shop."""
-    retention = TranscriptRetention(settings.shop.transcript_retention_days)
+    retention = TranscriptRetention(settings.shop.transcript_retention_days,
+                                    SqlRepositories.joining)
     retention.register(jobs)
     # Planned only with webhooks on (rows left from an earlier time with them on go once
     # they are on again): a bot without webhooks keeps the daily jobs it had.
@@ -55,8 +59,8 @@ def daily_jobs(settings: Settings, jobs: JobRunner) -> tuple[DailyJob, ...]:
 
 
 def preparing(
-    settings: Settings, database: Database, database_url: str, orders: OrderService,
-    served: ServedModel, daily_jobs: tuple[DailyJob, ...],
+    settings: Settings, database: Database, units: UnitOfWorkFactory, database_url: str,
+    orders: OrderService, served: ServedModel, daily_jobs: tuple[DailyJob, ...],
 ) -> Callable[[], Awaitable[None]]:
     async def prepare() -> None:
         await upgrade(database.engine)
@@ -66,11 +70,11 @@ def preparing(
                 if await demo.seed(session, orders):
                     log.info("demo shop seeded")
                     if settings.demo.history:
-                        made = await seed_history(session)
+                        made = await seed_history(SqlDemoHistory(session))
                         log.info("demo history seeded: %d conversations", made)
         # Operators' labels the model has not learned yet: retrain (kept only if not worse)
         # before the first message is understood.
-        await learning.learn_at_start(database, served, LearnedModels(database_url))
+        await learning.learn_at_start(units, served, LearnedModels(database_url))
         async with database.transaction() as session:
             for job in daily_jobs:
                 await job.plan(session)

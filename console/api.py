@@ -255,8 +255,8 @@ def make_router(console: "OperatorConsole") -> APIRouter:
                         session, number)
                     if proven is not None:
                         orders.append(proven)
-        async with console.database.transaction() as session:
-            intents = await message_intents(session, [line.id for line in transcript])
+        async with console.units() as uow:
+            intents = await message_intents(uow, [line.id for line in transcript])
         return {
             "conversation": found.to_json(),
             "customer": customer,
@@ -387,8 +387,9 @@ def make_router(console: "OperatorConsole") -> APIRouter:
 
     @router.post("/api/customers/{customer_id}/erase")
     async def erase(customer_id: int, me: Admin) -> dict[str, Any]:
-        async with console.database.transaction() as session:
-            erased = await erase_customer(session, customer_id, console.orders.changes)
+        async with console.units() as uow:
+            erased = await erase_customer(uow, customer_id, console.orders.changes)
+            await uow.commit()
         if erased is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such customer")
         return {"customer_id": customer_id, "already_erased": erased.already_erased,

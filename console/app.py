@@ -24,6 +24,7 @@ from dialog.desk import OperatorDesk
 from dialog.metrics import Metrics, NoMetrics
 from dialog.shop_services import ShopServices
 from dialog.texts import Texts
+from dialog.unit_of_work import UnitOfWorkFactory
 from orders.service import OrderService
 from storage.database import Database
 
@@ -34,11 +35,12 @@ class OperatorConsole:
     def __init__(
         self, settings: Settings, *, database: Database, desk: OperatorDesk,
         orders: OrderService, services: ShopServices, texts: Texts, locks: Locks,
-        limiter: RateLimiter, metrics: Metrics | None = None,
+        limiter: RateLimiter, units: UnitOfWorkFactory, metrics: Metrics | None = None,
         deliveries: Deliveries | None = None,
         learned_labels: Callable[[], frozenset[str]] = frozenset,
     ) -> None:
         self.settings = settings
+        self.units = units  # the dialog's transactions (its repositories: bot.py wires them)
         refused = (metrics or NoMetrics()).refused
         self.database = database
         self.desk = desk

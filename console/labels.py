@@ -21,19 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.tables import Operator
-from dialog.intent_labels import (
-    LabelView,
-    NoWords,
-    UnknownMessage,
-    all_labels,
-    label_message,
-    labels_of_messages,
-    latest_labels,
-    remove_label,
-)
+from dialog.intent_labels import LabelView, NoWords, UnknownMessage, label_message, remove_label
 from dialog.nlu.labels import INTENTS
 from dialog.nlu.retrain import OperatorLabel
 from dialog.tables import TranscriptEntry
+from dialog.unit_of_work import Repositories
 
 if TYPE_CHECKING:
     from console.app import OperatorConsole
@@ -47,17 +39,18 @@ class IntentIn(BaseModel):
     intent: Literal[INTENTS]  # type: ignore[valid-type]
 
 
-async def message_intents(session: AsyncSession, message_ids: list[int]
+async def message_intents(uow: Repositories, message_ids: list[int]
                           ) -> dict[str, dict[str, Any]]:
     """For the transcript's customer messages with words: what the bot guessed and the label
     (null when none), by message id."""
     if not message_ids:
         return {}
+    session = uow.order_session
     rows = await session.execute(select(TranscriptEntry.id, TranscriptEntry.intent).where(
         TranscriptEntry.id.in_(message_ids), TranscriptEntry.sender == "customer",
         TranscriptEntry.text != ""))
     guesses: dict[int, str | None] = {message: guess for message, guess in rows}
-    labels = await labels_of_messages(session, list(guesses))
+    labels = await uow.labels.of_messages(list(guesses))
     names = await _operator_names(session, labels.values())
     return {str(message_id): {"guessed": guessed or None,
                               "label": _label_json(labels[message_id], names)
@@ -75,10 +68,11 @@ def add_label_routes(router: APIRouter, console: "OperatorConsole", operator: An
     async def label(conversation_id: Id, message_id: Id, body: IntentIn, me: Me
                     ) -> dict[str, Any]:
         try:
-            async with console.database.transaction() as session:
-                stored = await label_message(session, conversation_id, message_id,
+            async with console.units() as uow:
+                stored = await label_message(uow.labels, conversation_id, message_id,
                                              body.intent, me.id)
-                names = await _operator_names(session, [stored])
+                names = await _operator_names(uow.order_session, [stored])
+                await uow.commit()
         except UnknownMessage as missing:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
         except NoWords as empty:
@@ -89,8 +83,9 @@ def add_label_routes(router: APIRouter, console: "OperatorConsole", operator: An
                    status_code=status.HTTP_204_NO_CONTENT)
     async def unlabel(conversation_id: Id, message_id: Id, me: Me) -> Response:
         try:
-            async with console.database.transaction() as session:
-                await remove_label(session, conversation_id, message_id)
+            async with console.units() as uow:
+                await remove_label(uow.labels, conversation_id, message_id)
+                await uow.commit()
         except UnknownMessage as missing:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
         return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -98,10 +93,10 @@ def add_label_routes(router: APIRouter, console: "OperatorConsole", operator: An
     @router.get("/api/intent-labels")
     async def dashboard(me: admin, limit: Annotated[int, Query(ge=1, le=200)] = LATEST
                         ) -> dict[str, Any]:
-        async with console.database.transaction() as session:
-            labels = await all_labels(session)
-            latest = await latest_labels(session, limit)
-            names = await _operator_names(session, latest)
+        async with console.units() as uow:
+            labels = await uow.labels.every()
+            latest = await uow.labels.latest(limit)
+            names = await _operator_names(uow.order_session, latest)
         learned = console.learned_labels()
         new = sum(OperatorLabel(label.message_id, label.intent, label.text).key not in learned
                   for label in labels)

@@ -4,7 +4,7 @@ the flows that answered them, misunderstandings, handoffs with operators and rat
 outcomes of the demo orders (confirmations, reminders).
 
 Seeded once with the demo shop (bot.py), with `[demo] history` on, by bulk inserts (a few
-thousand rows in a few statements). The conversations are anonymous and long finished, so
+thousand rows in a few statements: DemoHistoryRecords, SQL in repositories/demo_history.py). The conversations are anonymous and long finished, so
 that the shop's news about a demo order never goes to one of them and the queue stays empty.
 Deterministic: the same history on every new demo (a fixed random seed, dates from today).
 """
@@ -13,15 +13,11 @@ from __future__ import annotations
 
 import random
 import secrets
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any, Protocol
 
 from dialog import events
-from dialog.tables import Conversation, Event, Handoff, TranscriptEntry
-from orders.tables import Order, OrderHistory
 from storage.clock import utcnow
 
 DAYS = 35
@@ -73,20 +69,50 @@ REASONS = {"handoff": "customer_asked", "returns": "return_exception", "payment"
 RATINGS = [5, 5, 5, 4, 4, 4, 3, 2, 1]
 
 
-async def seed_history(session: AsyncSession, now: datetime | None = None) -> int:
+@dataclass(frozen=True)
+class DemoOrder:
+    id: int
+    number: str
+    status: str
+    created_at: datetime
+
+
+@dataclass
+class OrderOutcomes:
+    """What the bot would have recorded of the demo orders."""
+
+    answers: list[tuple[int, str, str, datetime]] = field(default_factory=list)
+    # (order id, the status it moved to, cause, at): the customer's answer to a confirmation
+    vouchers: dict[str, str] = field(default_factory=dict)  # order number -> voucher code
+    events: list[dict[str, Any]] = field(default_factory=list)  # rows with conversation_id
+
+
+class DemoHistoryRecords(Protocol):
+    async def add(self, plan: HistoryPlan) -> list[int]:
+        """Insert the plan's rows; the ids of its conversations, in the plan's order."""
+        ...
+
+    async def orders(self) -> list[DemoOrder]:
+        """Every order, oldest first."""
+        ...
+
+    async def record(self, outcomes: OrderOutcomes) -> None: ...
+
+
+async def seed_history(records: DemoHistoryRecords, now: datetime | None = None) -> int:
     """Seed the history; the number of conversations made."""
     now = now or utcnow()
-    plan = _Plan(random.Random(SEED), now)
+    plan = HistoryPlan(random.Random(SEED), now)
     for day in range(DAYS, 0, -1):
         for _ in range(plan.random.randint(6, 16)):
             plan.conversation(now - timedelta(days=day, hours=-plan.random.randint(7, 20),
                                               minutes=-plan.random.randint(0, 59)))
-    await _insert(session, plan)
-    await _order_outcomes(session, plan, now)
+    conversations = await records.add(plan)
+    await records.record(_order_outcomes(await records.orders(), conversations, now))
     return len(plan.conversations)
 
 
-class _Plan:
+class HistoryPlan:
     """The rows to insert, conversations first (their ids are known only after)."""
 
     def __init__(self, chance: random.Random, now: datetime) -> None:
@@ -157,36 +183,16 @@ class _Plan:
                 "at": at + timedelta(minutes=1)}))
 
 
-TRANSCRIPT = {"author": None, "flow": None, "intent": None}
-EVENT = {"subject": None, "value": None}
-
-
-async def _insert(session: AsyncSession, plan: _Plan) -> None:
-    ids = list(await session.scalars(
-        insert(Conversation).returning(Conversation.id, sort_by_parameter_order=True),
-        plan.conversations))
-    await session.execute(insert(TranscriptEntry), [
-        {**TRANSCRIPT, "conversation_id": ids[index], **row} for index, row in plan.transcript])
-    handoff_ids = list(await session.scalars(
-        insert(Handoff).returning(Handoff.id, sort_by_parameter_order=True),
-        [{"conversation_id": ids[index], **row} for index, row in plan.handoffs]))
-    await session.execute(insert(Event), [
-        {**EVENT, "conversation_id": ids[index],
-         "handoff_id": handoff_ids[handoff] if handoff is not None else None, **row}
-        for index, handoff, row in plan.events])
-
-
-async def _order_outcomes(session: AsyncSession, plan: _Plan, now: datetime) -> None:
+def _order_outcomes(
+    orders: list[DemoOrder], conversations: list[int], now: datetime
+) -> OrderOutcomes:
     """The demo orders' confirmations (asked in a conversation, answered or not) and payment
     reminders, as the bot would have recorded them."""
     chance = random.Random(SEED + 1)
-    orders = (await session.execute(
-        select(Order.id, Order.number, Order.status, Order.created_at).order_by(Order.id)
-    )).all()
-    conversations = list(await session.scalars(
-        select(Conversation.id).where(Conversation.chat_id.startswith("demo-"))))
-    rows: list[dict[str, Any]] = []
-    for order_id, number, status, created in orders:
+    outcomes = OrderOutcomes()
+    rows = outcomes.events
+    for order in orders:
+        number, status, created = order.number, order.status, order.created_at
         if created < now - timedelta(days=DAYS) or number in ("A-1041", "A-1042", "A-1043"):
             continue
         conversation = chance.choice(conversations)
@@ -197,20 +203,15 @@ async def _order_outcomes(session: AsyncSession, plan: _Plan, now: datetime) -> 
             continue
         cause = "customer declined" if status == "cancelled" else "customer confirmed"
         answered = sent + timedelta(minutes=chance.randint(3, 300))
-        await session.execute(
-            update(OrderHistory)
-            .where(OrderHistory.order_id == order_id,
-                   OrderHistory.to_status == ("cancelled" if status == "cancelled"
-                                              else "confirmed"))
-            .values(cause=cause, at=answered))
+        outcomes.answers.append((order.id, "cancelled" if status == "cancelled" else "confirmed",
+                                 cause, answered))
         if cause == "customer confirmed":
             for kind, share in ((events.ALTERNATIVE_ACCEPTED, 0.1),
                                 (events.CROSS_SELL_ACCEPTED, 0.25)):
                 if chance.random() < share:
                     rows.append({"kind": kind, "subject": number, "at": answered,
                                  "conversation_id": conversation})
-    await session.execute(update(Order).where(Order.number == "A-1007")
-                          .values(voucher_code="THANKYOU20"))  # the voucher it used
+    outcomes.vouchers["A-1007"] = "THANKYOU20"  # the voucher it used
     for number, days_ago in (("A-1042", 5), ("A-1042", 1), ("A-1043", 10), ("A-1043", 6),
                              ("A-1043", 4)):
         rows.append({"kind": events.PAYMENT_REMINDER_SENT, "subject": number,
@@ -218,4 +219,4 @@ async def _order_outcomes(session: AsyncSession, plan: _Plan, now: datetime) -> 
     for sku, days_ago in (("MS-210", 12), ("HD-310", 9), ("PB-530", 3)):
         rows.append({"kind": events.BACK_IN_STOCK_SENT, "subject": sku,
                      "at": now - timedelta(days=days_ago), "conversation_id": conversations[1]})
-    await session.execute(insert(Event), [{**EVENT, "handoff_id": None, **row} for row in rows])
+    return outcomes

@@ -36,7 +36,7 @@ from dialog.desk_values import (
     QueueItem,
     TranscriptLine,
 )
-from dialog.events import RATING_OFFERED, record_event
+from dialog.events import RATING_OFFERED, PendingEvent
 from dialog.flows.rating import rating_buttons, with_question
 from dialog.handoffs import current_handoff, end_handoff, open_handoff
 from dialog.messages import Button, ConversationKey, Delivery, Outbound
@@ -325,8 +325,8 @@ class OperatorDesk:
                     session, state.id, replies, now, state.context,
                     language=state.language)
                 if over:  # the closing message asks for a rating of this handoff
-                    await record_event(session, RATING_OFFERED, state.id, at=now,
-                                       handoff_id=handoff.id if handoff else None)
+                    await self._store.repositories(session).events.add(state.id, [PendingEvent(
+                        RATING_OFFERED, handoff_id=handoff.id if handoff else None)], now)
                 state.offered = offered_buttons(replies)
                 await self._store.save(session, state, now)
                 self._tell(session, state, deliveries)
@@ -408,7 +408,12 @@ class OperatorDesk:
             raise NotHeld("claim the conversation first")
 
 
-def _items_query() -> Select[Any]:
+# A queue item's row: the conversation, its customer's name and email, its open handoff (outer
+# joins: any of them may be missing).
+_ItemRow = Select[Conversation, str | None, str | None, Handoff | None]
+
+
+def _items_query() -> _ItemRow:
     return (
         select(Conversation, Customer.name, Customer.email, Handoff)
         .outerjoin(Customer, Customer.id == Conversation.customer_id)
@@ -417,7 +422,7 @@ def _items_query() -> Select[Any]:
     )
 
 
-async def _items(session: AsyncSession, query: Select[Any]) -> list[QueueItem]:
+async def _items(session: AsyncSession, query: _ItemRow) -> list[QueueItem]:
     rows = (await session.execute(query)).all()
     ids = [row[0].id for row in rows]
     last: dict[int, TranscriptLine] = {}

@@ -11,31 +11,22 @@ protection"). The customer row stays (the orders point at it) under a placeholde
 SHA-256 of the erased address in place of the address, so that a repeated request is
 recognised and answered "already erased". The webhooks delivered to the shop (or failed) about
 the customer, their orders and conversations are deleted; those still to be sent stay
-(docs/webhooks.md). Everything runs in the caller's one transaction.
+(docs/webhooks.md). Everything runs in the caller's one transaction (a unit of work; the
+statements are the Erasures repository's, SQL in repositories/erasure.py).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import delete, func, or_, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from dialog.intent_labels import delete_labels_before, delete_labels_of_conversations
-from dialog.tables import Conversation, InboxRow, OrderWatcher, TranscriptEntry
 from orders.changes import CUSTOMER_ERASED, NO_CHANGES, ChangeLog
 from orders.service import normalise_email
-from orders.tables import (
-    ChatLink,
-    Customer,
-    CustomerIdentity,
-    Document,
-    Order,
-    Return,
-    StockSubscription,
-)
+
+if TYPE_CHECKING:  # the unit of work's ports name this module's
+    from dialog.unit_of_work import Repositories
 
 ERASED_NAME = "(erased customer)"
 ERASED_DOMAIN = "erased.invalid"  # .invalid: no mail is ever delivered there
@@ -50,121 +41,63 @@ class Erasure:
     orders: int = 0
 
 
+@dataclass(frozen=True)
+class ErasedRecords:
+    """What an erasure deleted and blanked (nothing, when the customer was erased before)."""
+
+    already_erased: bool
+    conversation_ids: list[int] = field(default_factory=list)
+    order_numbers: list[str] = field(default_factory=list)
+    identities: int = 0
+    orders: int = 0
+
+
+class Erasures(Protocol):
+    async def customer_with_email(self, email: str) -> int | None:
+        """The customer who has (or, before their erasure, had) this address."""
+        ...
+
+    async def erase(self, customer_id: int) -> ErasedRecords | None:
+        """Delete and blank what the module's text says; None for an unknown customer."""
+        ...
+
+    async def delete_transcripts_before(self, before: datetime) -> int:
+        """Delete the transcript lines (with their operators' labels) and the processed inbox
+        messages older than `before`; how many transcript lines went."""
+        ...
+
+
 def erased_address(email: str) -> str:
     digest = hashlib.sha256(normalise_email(email).encode()).hexdigest()
     return f"erased-{digest}@{ERASED_DOMAIN}"
 
 
 async def erase_customer_by_email(
-    session: AsyncSession, email: str, changes: ChangeLog = NO_CHANGES
+    uow: Repositories, email: str, changes: ChangeLog = NO_CHANGES
 ) -> Erasure | None:
     """Erase the customer with this email address; None when no customer ever had it."""
-    address = normalise_email(email)
-    customer_id = await session.scalar(select(Customer.id).where(Customer.email == address))
-    if customer_id is None:
-        customer_id = await session.scalar(
-            select(Customer.id).where(Customer.email == erased_address(address)))
-    return None if customer_id is None else await erase_customer(session, customer_id, changes)
+    customer_id = await uow.erasures.customer_with_email(email)
+    return None if customer_id is None else await erase_customer(uow, customer_id, changes)
 
 
 async def erase_customer(
-    session: AsyncSession, customer_id: int, changes: ChangeLog = NO_CHANGES
+    uow: Repositories, customer_id: int, changes: ChangeLog = NO_CHANGES
 ) -> Erasure | None:
     """Erase one customer (see the module's text); None for an unknown id. Idempotent:
     the shop is told (customer.erased) the first time only."""
-    customer = await session.get(Customer, customer_id)
-    if customer is None:
+    erased = await uow.erasures.erase(customer_id)
+    if erased is None:
         return None
-    if customer.email and customer.email.endswith("@" + ERASED_DOMAIN):
+    if erased.already_erased:
         return Erasure(customer_id, already_erased=True)
-    email = (customer.email or "").lower()
-    identities = list(await session.execute(
-        select(CustomerIdentity.channel, CustomerIdentity.external_id)
-        .where(CustomerIdentity.customer_id == customer_id)))
-    senders = [external for _, external in identities] + ([email] if email else [])
-    order_ids = list(await session.scalars(
-        select(Order.id).where(Order.customer_id == customer_id)))
-
-    conversation_ids = await _conversations(session, customer_id, identities, order_ids, email)
-    keys = list(await session.execute(
-        select(Conversation.channel, Conversation.chat_id)
-        .where(Conversation.id.in_(conversation_ids))))
-    inbox_of_customer = [InboxRow.customer_id == customer_id]
-    if senders:
-        inbox_of_customer.append(InboxRow.sender.in_(senders))
-    if keys:
-        inbox_of_customer.append(tuple_(InboxRow.channel, InboxRow.chat_id).in_(keys))
-    if email:
-        inbox_of_customer.append(func.lower(InboxRow.text).contains(email, autoescape=True))
-        inbox_of_customer.append(
-            func.lower(InboxRow.context["to"].as_string()) == email)
-    await session.execute(delete(InboxRow).where(or_(*inbox_of_customer)))
-    # Transcript, outbox, handoffs, notes, order links, tokens and Slack threads go with their
-    # conversation (ON DELETE CASCADE); operators' labels of their messages too, said here as
-    # they hold the customer's words (the model forgets them at its next start: docs/deploy.md).
-    await delete_labels_of_conversations(session, conversation_ids)
-    await session.execute(delete(Conversation).where(Conversation.id.in_(conversation_ids)))
-    await session.execute(
-        delete(CustomerIdentity).where(CustomerIdentity.customer_id == customer_id))
-    await session.execute(
-        delete(StockSubscription).where(StockSubscription.customer_id == customer_id))
-    if order_ids:
-        await session.execute(update(Order).where(Order.id.in_(order_ids))
-                              .values(delivery_address={}, postcode=""))
-        await session.execute(update(Return).where(Return.order_id.in_(order_ids))
-                              .values(reason=""))
-        await session.execute(delete(Document).where(
-            Document.order_id.in_(order_ids), Document.kind != "invoice"))
-        # A chat link sent before would tie a new chat to the erased customer's orders.
-        await session.execute(delete(ChatLink).where(ChatLink.order_id.in_(order_ids)))
-    customer.name = ERASED_NAME
-    customer.email = erased_address(email) if email else None
-    customer.phone = None
-    customer.preferred_channel = ""
-    customer.email_undeliverable = True  # nothing is ever sent to the placeholder
-    await session.flush()
-    numbers = list(await session.scalars(
-        select(Order.number).where(Order.id.in_(order_ids)).order_by(Order.id)))
+    numbers, session = erased.order_numbers, uow.order_session
     # Webhooks the shop has (or that failed) hold the personal data as it was; the ones still
     # to be sent stay, as the shop must learn of those changes.
-    await changes.forget(session, [*numbers, *(f"conversation:{id}" for id in conversation_ids),
-                                   f"customer:{customer_id}"])
+    await changes.forget(session, [
+        *numbers, *(f"conversation:{id}" for id in erased.conversation_ids),
+        f"customer:{customer_id}"])
     await changes.record(session, CUSTOMER_ERASED,
                          data={"customer": {"id": customer_id, "orders": numbers}})
-    return Erasure(customer_id, already_erased=False, conversations=len(conversation_ids),
-                   identities=len(identities), orders=len(order_ids))
-
-
-async def _conversations(
-    session: AsyncSession, customer_id: int, identities: list[tuple[str, str]],
-    order_ids: list[int], email: str,
-) -> list[int]:
-    """The customer's conversations: theirs by id, their chats on each channel, those in
-    which one of their orders was proven, and those that quote their address."""
-    found = set(await session.scalars(
-        select(Conversation.id).where(Conversation.customer_id == customer_id)))
-    if identities:
-        found |= set(await session.scalars(select(Conversation.id).where(
-            tuple_(Conversation.channel, Conversation.chat_id).in_(identities))))
-    if order_ids:
-        found |= set(await session.scalars(select(OrderWatcher.conversation_id).where(
-            OrderWatcher.order_id.in_(order_ids))))
-    if email:
-        found |= set(await session.scalars(select(TranscriptEntry.conversation_id).where(
-            func.lower(TranscriptEntry.text).contains(email, autoescape=True))))
-        # Answered at the address without being the customer's: mail whose From was not
-        # authenticated is a stranger's conversation, yet it holds the address.
-        # (the reply context, kept in the state, names the recipient)
-        found |= set(await session.scalars(select(Conversation.id).where(
-            func.lower(Conversation.state[("context", "to")].as_string()) == email)))
-    return sorted(found)
-
-
-async def delete_old_transcripts(session: AsyncSession, before: datetime) -> int:
-    """Delete the transcript lines, and the processed inbox messages, older than `before`;
-    how many transcript lines went. Operators' labels of those lines go with them."""
-    await delete_labels_before(session, before)
-    deleted = await session.execute(delete(TranscriptEntry).where(TranscriptEntry.at < before))
-    await session.execute(delete(InboxRow).where(
-        InboxRow.received_at < before, InboxRow.processed_at.is_not(None)))
-    return int(getattr(deleted, "rowcount", 0) or 0)
+    return Erasure(customer_id, already_erased=False,
+                   conversations=len(erased.conversation_ids),
+                   identities=erased.identities, orders=erased.orders)

@@ -33,7 +33,7 @@ async def open_handoff(
         .returning(Handoff.id)
     )
     assert handoff_id is not None
-    return handoff_id
+    return int(handoff_id)
 
 
 async def current_handoff(session: AsyncSession, conversation_id: int) -> Handoff | None:

@@ -7,13 +7,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from dialog.intent_labels import all_labels
+from dialog.intent_labels import IntentLabels
 from dialog.nlu.prepared import prepared_model
 from dialog.nlu.retrain import (
     HoldoutMissing,
@@ -26,22 +24,24 @@ from dialog.nlu.retrain import (
     retrain,
 )
 from dialog.nlu.served import ServedModel
-from storage.database import Database
-from storage.upgrade import in_migrated_database
+from dialog.unit_of_work import Repositories, UnitOfWorkFactory
+from storage.upgrade import DatabaseError, in_migrated_database
 
 log = logging.getLogger(__name__)
 
 
-async def operator_labels(session: AsyncSession) -> list[OperatorLabel]:
+async def operator_labels(labels: IntentLabels) -> list[OperatorLabel]:
     return [OperatorLabel(label.message_id, label.intent, label.text)
-            for label in await all_labels(session)]
+            for label in await labels.every()]
 
 
-async def learn_at_start(database: Database, served: ServedModel, store: LearnedModels) -> None:
+async def learn_at_start(
+    units: UnitOfWorkFactory, served: ServedModel, store: LearnedModels
+) -> None:
     """Serve what was learned from the labels; retrain first when some are new (no labels,
     or none new: no training, and no scikit-learn)."""
-    async with database.transaction() as session:
-        labels = await operator_labels(session)
+    async with units() as uow:
+        labels = await operator_labels(uow.labels)
     learned, retraining = await asyncio.to_thread(learn, served.base, labels, store)
     served.serve(learned)
     if retraining is not None:
@@ -57,16 +57,20 @@ def add_commands(commands: Any) -> None:
                                        "only if it is not worse on the holdout")
 
 
-def run_retrain(database_url: str, out: IO[str] | None = None) -> int:
-    """Exit codes: 0 retrained (the new model kept or not), 1 no database or no holdout."""
+def run_retrain(
+    database_url: str, join: Callable[[Any], Repositories], out: IO[str] | None = None
+) -> int:
+    """Exit codes: 0 retrained (the new model kept or not), 1 no database or no holdout.
+    join: the repositories of the command's one transaction (bot.py wires the SQL ones)."""
     out = out or sys.stdout
     missing = _missing_sqlite_file(database_url)
     if missing is not None:
         print(f"nlu retrain: no database at {missing}", file=sys.stderr)
         return 1
     try:
-        labels = asyncio.run(in_migrated_database(database_url, operator_labels))
-    except (SQLAlchemyError, OSError) as error:
+        labels = asyncio.run(in_migrated_database(
+            database_url, lambda session: operator_labels(join(session).labels)))
+    except (DatabaseError, OSError) as error:
         print(f"nlu retrain: cannot read the labels from the database ({error})",
               file=sys.stderr)
         return 1

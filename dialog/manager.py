@@ -194,7 +194,7 @@ class DialogManager:
             understanding=understanding.requests[0]
             if understanding is not None and understanding.requests else understanding,
             state=state,
-            shop=Shop(uow.order_session, self._orders, self._services),
+            shop=Shop(uow, self._orders, self._services),
             texts=self._texts,
             shop_name=self._shop_name,
         )

@@ -1,4 +1,10 @@
-"""Messages the shop's events send to a customer, through the same outbox as replies."""
+"""Messages the shop's events send to a customer, through the same outbox as replies.
+
+Everything here works on the repositories of the caller's transaction (a unit of work), so a
+message commits with the fact that caused it. The order core tells its news with the session
+it works in (orders.service.OrderNotifier); `joined` turns that session into the repositories
+of the same transaction (bot.py wires it), the one place where a session enters the dialog.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +18,8 @@ from dialog.outbox import OutboxSender
 from dialog.state import ConversationState, offered_buttons
 from dialog.store import ConversationStore
 from dialog.texts import Amount, Texts
+from dialog.unit_of_work import Repositories
 from orders.service import CustomerView, OrderService, OrderView, customer_of
-from storage.database import after_commit
 
 EVENT_TEXTS = {
     "created": "notify_created",
@@ -65,42 +71,50 @@ class ProactiveMessages:
 
     def __init__(
         self, store: ConversationStore, texts: Texts, outbox: OutboxSender, orders: OrderService,
-        shop_name: str,
+        shop_name: str, join: Callable[[Any], Repositories],
     ) -> None:
         self._store = store
+        self._join = join
         self._texts = texts
         self._outbox = outbox
         self._orders = orders
         self._shop_name = shop_name
         self._openers: dict[str, ConversationOpener] = {}
         # A new order starts its confirmation conversation (dialog/flows/confirm_reminders.py).
-        self.on_created: Callable[[Any, CustomerView, OrderView], Awaitable[None]] | None = None
+        self.on_created: Callable[
+            [Repositories, CustomerView, OrderView], Awaitable[None]] | None = None
         # The shop confirmed or cancelled the order itself: its confirmation questions stop.
-        self.on_decided: Callable[[Any, OrderView], Awaitable[None]] | None = None
+        self.on_decided: Callable[[Repositories, OrderView], Awaitable[None]] | None = None
 
     def add_opener(self, opener: ConversationOpener) -> None:
         self._openers[opener.name] = opener
+
+    def joined(self, order_session: Any) -> Repositories:
+        """The repositories of the transaction the order core told its news in."""
+        return self._join(order_session)
 
     async def order_changed(
         self, session: Any, order: OrderView, event: str,
         details: dict[str, Any] | None = None,
     ) -> None:
+        """orders.service.OrderNotifier: the order core's news, in its transaction."""
+        uow = self.joined(session)
         text_key = EVENT_TEXTS.get(event)
         if text_key is None:
             return
         details = details or {}
         customer = customer_of(order)
         if event == "created" and self.on_created is not None:
-            return await self.on_created(session, customer, order)
+            return await self.on_created(uow, customer, order)
         if event in ("confirmed", "cancelled") and self.on_decided is not None:
-            await self.on_decided(session, order)
+            await self.on_decided(uow, order)
         if event == "return_received" and order.refunded_minor:
             text_key = "notify_return_refunded"
         if details.get("reason") and event in _WITH_REASON:
             text_key = _WITH_REASON[event]
         refund = details.get("amount_minor", order.refunded_minor)
         await self.tell(
-            session, customer, text_key,
+            uow, customer, text_key,
             about=order.number,
             number=order.number,
             carrier=order.carrier or "-",
@@ -113,7 +127,7 @@ class ProactiveMessages:
 
     async def tell(
         self,
-        session: Any,
+        uow: Repositories,
         customer: CustomerView,
         text_key: str,
         *buttons: tuple[str, str],
@@ -127,16 +141,16 @@ class ProactiveMessages:
         next message an answer to this one; about (an order number): the news also goes, as a
         copy, to the chats watching that order. Durable with the caller's transaction.
         """
-        state = await self._conversation(session, customer)
-        await self._write(session, state, text_key, buttons, flow, params)
+        state = await self._conversation(uow, customer)
+        await self._write(uow, state, text_key, buttons, flow, params)
         if about is not None:
-            for watcher in await self._store.watchers(session, about, besides=state.id):
-                await self._write(session, watcher, text_key, (), None, params)
+            for watcher in await self._store.watchers(uow, about, besides=state.id):
+                await self._write(uow, watcher, text_key, (), None, params)
         return state
 
     async def tell_owner(
         self,
-        session: Any,
+        uow: Repositories,
         customer: CustomerView,
         text_key: str,
         *buttons: tuple[str, str],
@@ -149,19 +163,19 @@ class ProactiveMessages:
         would be the one."""
         state = None
         if channel is not None and channel in self._openers:
-            state = await self._store.latest_for_customer(session, customer.id, channel)
+            state = await self._store.latest_for_customer(uow, customer.id, channel)
             if state is None:
-                state = await self._open(session, customer, channel)
+                state = await self._open(uow, customer, channel)
         if state is None:
-            state = await self._conversation(session, customer)
+            state = await self._conversation(uow, customer)
         if state.id == avoid:
             return None
-        await self._write(session, state, text_key, buttons, None, params)
+        await self._write(uow, state, text_key, buttons, None, params)
         return state
 
     async def _write(
         self,
-        session: Any,
+        uow: Repositories,
         state: ConversationState,
         text_key: str,
         buttons: tuple[tuple[str, str], ...],
@@ -176,32 +190,32 @@ class ProactiveMessages:
             if flow is not None:
                 state.flow, state.step, state.slots = flow[0], flow[1], dict(flow[2])
             state.offered = offered_buttons([message])
-            await self._store.save(session, state)
+            await self._store.save(uow, state)
         # (News alone leaves the question the customer was answering, and its buttons, open.)
         deliveries = await self._store.add_replies(
-            session, state.id, [message], context=state.context, language=language,
+            uow, state.id, [message], context=state.context, language=language,
             opening=state.fresh,
         )
         state.fresh = False
-        after_commit(session, lambda: self._outbox.enqueue(deliveries))
+        uow.after_commit(lambda: self._outbox.enqueue(deliveries))
 
-    async def _conversation(self, session: Any, customer: CustomerView) -> ConversationState:
+    async def _conversation(self, uow: Repositories, customer: CustomerView) -> ConversationState:
         preferred = customer.preferred_channel
         if preferred:
-            state = await self._store.latest_for_customer(session, customer.id, preferred)
+            state = await self._store.latest_for_customer(uow, customer.id, preferred)
             if state is None:
-                state = await self._open(session, customer, preferred)
+                state = await self._open(uow, customer, preferred)
             if state is not None:
                 return state
-        state = await self._store.latest_for_customer(session, customer.id)
+        state = await self._store.latest_for_customer(uow, customer.id)
         if state is None:
-            state = await self._open(session, customer, "webchat")
+            state = await self._open(uow, customer, "webchat")
         if state is None:  # no web chat either: the message waits in a conversation of its own
-            state = await self._start(session, customer, "webchat", secrets.token_hex(16), {})
+            state = await self._start(uow, customer, "webchat", secrets.token_hex(16), {})
         return state
 
     async def _open(
-        self, session: Any, customer: CustomerView, channel: str
+        self, uow: Repositories, customer: CustomerView, channel: str
     ) -> ConversationState | None:
         """A new conversation on `channel`, if that channel is on and can reach the customer."""
         opener = self._openers.get(channel)
@@ -212,21 +226,21 @@ class ProactiveMessages:
             name=customer.name,
             email=None if customer.email_undeliverable else customer.email,
             language=customer.language,
-            identities=await self._orders.identities_of(session, customer.id),
+            identities=await self._orders.identities_of(uow.order_session, customer.id),
         )
         opened = await opener.open_conversation(contact)
         if opened is None:
             return None
         chat_id, context = opened
-        return await self._start(session, customer, channel, chat_id, context)
+        return await self._start(uow, customer, channel, chat_id, context)
 
     async def _start(
-        self, session: Any, customer: CustomerView, channel: str, chat_id: str,
+        self, uow: Repositories, customer: CustomerView, channel: str, chat_id: str,
         context: dict[str, Any],
     ) -> ConversationState:
         state = await self._store.load(
-            session, ConversationKey(channel, chat_id), customer.language, customer.id
+            uow, ConversationKey(channel, chat_id), customer.language, customer.id
         )
         state.context = dict(context)
-        await self._store.save(session, state)
+        await self._store.save(uow, state)
         return state

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
-from dialog.erasure import delete_old_transcripts
+from collections.abc import Callable
+from typing import Any
+
+from dialog.unit_of_work import Repositories
 from storage.clock import utcnow
 from storage.daily_cleanup import DailyCleanup
 from storage.jobs import Clock
@@ -12,5 +15,13 @@ KIND = "transcript_retention"
 
 
 class TranscriptRetention(DailyCleanup):
-    def __init__(self, days: int, clock: Clock = utcnow) -> None:
-        super().__init__(KIND, days, delete_old_transcripts, "transcript lines", clock)
+    """join: the repositories of the job's transaction (a session: storage's jobs know no
+    unit of work; bot.py wires the SQL ones)."""
+
+    def __init__(
+        self, days: int, join: Callable[[Any], Repositories], clock: Clock = utcnow
+    ) -> None:
+        super().__init__(
+            KIND, days,
+            lambda session, before: join(session).erasures.delete_transcripts_before(before),
+            "transcript lines", clock)

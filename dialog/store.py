@@ -5,8 +5,8 @@ repositories/). The state is loaded only after the conversation's lock is held, 
 state, transcript entries and outbox rows are written in the caller's one transaction.
 
 Every method takes the transaction it works in: a unit of work (its repositories), or, for
-the parts of the bot not converted yet (desk, proactive messages, some flows), the session of
-one, which `join` (bot.py) turns into the same repositories.
+the operators' desk alone (dialog/desk.py, not converted yet), the session of one, which
+`join` (bot.py) turns into the same repositories. That path goes when the desk does.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from dialog.unit_of_work import AlreadyRecorded, Repositories
 from orders.changes import CONVERSATION_ESCALATED, NO_CHANGES, ChangeLog
 from storage.clock import utcnow
 
-# A unit of work's repositories, or the session of a transaction that `join` binds them to.
+# A unit of work's repositories, or (the desk's) the session of a transaction that `join`
+# binds them to.
 InTransaction = Any
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -94,6 +95,10 @@ class Event(Base):
     subject: Mapped[str | None] = mapped_column(String(64))
     value: Mapped[int | None] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+Index("ix_events_kind_at", Event.kind, Event.at)
+Index("ix_events_conversation", Event.conversation_id)
 
 
 class Conversation(Base):

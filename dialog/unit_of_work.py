@@ -14,7 +14,9 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
-from dialog.events import PendingEvent
+from dialog.erasure import Erasures
+from dialog.events import PendingEvent, RatingOffer
+from dialog.intent_labels import IntentLabels
 from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
 from dialog.state import ConversationState, HistoryEntry, TokenRecord
 
@@ -165,7 +167,13 @@ class HandoffQueue(Protocol):
 class Events(Protocol):
     async def add(
         self, conversation_id: int | None, events: list[PendingEvent], at: datetime
-    ) -> None: ...
+    ) -> None:
+        """Raises ValueError for a kind dialog/events.py does not know."""
+        ...
+
+    async def latest_rating_offer(self, conversation_id: int) -> RatingOffer | None:
+        """The conversation's newest rating offer, and whether a rating answered it."""
+        ...
 
 
 class Repositories(Protocol):
@@ -197,6 +205,12 @@ class Repositories(Protocol):
 
     @property
     def events(self) -> Events: ...
+
+    @property
+    def labels(self) -> IntentLabels: ...
+
+    @property
+    def erasures(self) -> Erasures: ...
 
     # The transaction as the order core takes it: its use cases still take a session in this
     # round (issue 19). Only what binds the order core to the turn reads it.

@@ -13,11 +13,13 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialog.events import PendingEvent, record_events
 from dialog.handoffs import open_handoff
 from dialog.unit_of_work import AfterCommit
 from repositories.conversations import SqlConversations
+from repositories.erasure import SqlErasure
+from repositories.events import SqlEvents
 from repositories.inbox import SqlInbox
+from repositories.intent_labels import SqlIntentLabels
 from repositories.outbox import SqlOutbox
 from repositories.processes import SqlBotProcesses
 from repositories.queue import SqlHandoffQueue
@@ -34,16 +36,6 @@ class SqlHandoffs:
         self, conversation_id: int, reason: str, now: datetime, flow: str | None
     ) -> int:
         return await open_handoff(self._session, conversation_id, reason, now, flow)
-
-
-class SqlEvents:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def add(
-        self, conversation_id: int | None, events: list[PendingEvent], at: datetime
-    ) -> None:
-        await record_events(self._session, conversation_id, events, at)
 
 
 class SqlRepositories:
@@ -67,6 +59,8 @@ class SqlRepositories:
         self.handoffs = SqlHandoffs(session)
         self.queue = SqlHandoffQueue(session)
         self.events = SqlEvents(session)
+        self.labels = SqlIntentLabels(session)
+        self.erasures = SqlErasure(session)
 
     def after_commit(self, callback: AfterCommit) -> None:
         after_commit(self.order_session, callback)

@@ -11,9 +11,14 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from storage.database import Database, make_engine
+
+# What a caller of in_migrated_database that knows no SQLAlchemy catches (a database it
+# cannot reach or read).
+DatabaseError = SQLAlchemyError
 
 T = TypeVar("T")
 

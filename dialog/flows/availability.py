@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from dialog.events import BACK_IN_STOCK_SENT, record_event
+from dialog.events import BACK_IN_STOCK_SENT, PendingEvent
 from dialog.flows.base import Turn, human_button
 from dialog.flows.steps import FlowData, Step, Steps
 from dialog.proactive import ProactiveMessages
 from orders.service import CustomerView, NewCustomer
 from orders.stock import ProductInfo
+from storage.clock import utcnow
 
 MAX_MISSES = 2
 NOT_RESTOCKING = "item_not_restocking"  # the escalation reason when no date is known
@@ -178,7 +179,9 @@ class BackInStockMessages:
     async def back_in_stock(
         self, session: Any, customer: CustomerView, product: ProductInfo
     ) -> None:
+        uow = self._proactive.joined(session)  # the order core's transaction
         state = await self._proactive.tell(
-            session, customer, "stock_back_in_stock", name=product.name, count=product.available
+            uow, customer, "stock_back_in_stock", name=product.name, count=product.available
         )
-        await record_event(session, BACK_IN_STOCK_SENT, state.id, subject=product.sku)
+        await uow.events.add(
+            state.id, [PendingEvent(BACK_IN_STOCK_SENT, product.sku)], utcnow())

@@ -2,22 +2,27 @@
 one reminder after shop.confirmation_reminder_minutes, an operator after
 shop.confirmation_escalation_minutes. Both are durable jobs (storage/jobs.py) that the
 customer's first answer cancels (and the shop's `confirmed` or `cancelled` fact), and that do
-nothing once the order is no longer pending."""
+nothing once the order is no longer pending.
+
+The steps work on the repositories of the transaction they run in: the shop's order creation
+(ProactiveMessages.on_created) or the job's (joined like the order core's news)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from dialog.events import CONFIRMATION_SENT, record_event
+from dialog.events import CONFIRMATION_SENT, PendingEvent
 from dialog.flows.confirm_plan import FLOW, ConfirmStep, Money, job_key, summary_params
 from dialog.proactive import ProactiveMessages
 from dialog.store import ConversationStore
 from dialog.texts import Texts
+from dialog.unit_of_work import Repositories
 from orders.catalogue import with_names_in
 from orders.confirmation import ConfirmationSettings
 from orders.service import CustomerView, OrderService, OrderView
 from orders.states import OrderStatus
+from storage.clock import utcnow
 from storage.jobs import JobRunner, cancel, schedule
 
 REMIND = "confirm_reminder"
@@ -42,16 +47,17 @@ class ConfirmationStarter:
         jobs.register(REMIND, self.remind)
         jobs.register(ESCALATE, self.escalate)
 
-    async def start(self, session: Any, customer: CustomerView, order: OrderView) -> None:
+    async def start(self, uow: Repositories, customer: CustomerView, order: OrderView) -> None:
         """Ask the customer to confirm the new order, and plan the reminder and escalation."""
         assert self._proactive is not None
+        session = uow.order_session
         order = await with_names_in(session, order, customer.language)
         state = await self._proactive.tell(
-            session, customer, "confirm_request", *BUTTONS,
+            uow, customer, "confirm_request", *BUTTONS,
             flow=(FLOW, ConfirmStep.BEGIN, {"number": order.number, "plan": {}}),
             **summary_params(order, self._money(customer)),
         )
-        await record_event(session, CONFIRMATION_SENT, state.id, subject=order.number)
+        await uow.events.add(state.id, [PendingEvent(CONFIRMATION_SENT, order.number)], utcnow())
         now = self._settings.clock()
         payload = {"number": order.number}
         await schedule(session, REMIND, job_key(order.number) + "remind",
@@ -59,43 +65,46 @@ class ConfirmationStarter:
         await schedule(session, ESCALATE, job_key(order.number) + "escalate",
                        now + timedelta(minutes=self._settings.escalation_minutes), payload)
 
-    async def stop(self, session: Any, order: OrderView) -> None:
+    async def stop(self, uow: Repositories, order: OrderView) -> None:
         """The shop confirmed or cancelled the order: no reminder, no escalation. The question
         stays the conversation's, so that an answer to it (a press of its old button) is told
         the order is confirmed or cancelled already (ConfirmFlow._not_pending in confirm.py)."""
-        await cancel(session, job_key(order.number))
+        await cancel(uow.order_session, job_key(order.number))
 
     async def remind(self, session: Any, payload: dict[str, Any]) -> None:
-        found = await self._pending(session, payload["number"])
+        assert self._proactive is not None
+        uow = self._proactive.joined(session)  # the job's transaction
+        found = await self._pending(uow, payload["number"])
         if found is None:
             return
         order, customer = found
-        assert self._proactive is not None
         await self._proactive.tell(
-            session, customer, "confirm_reminder", *BUTTONS,
+            uow, customer, "confirm_reminder", *BUTTONS,
             flow=(FLOW, ConfirmStep.BEGIN, {"number": order.number, "plan": {}}),
             number=order.number, total=summary_params(order, self._money(customer))["total"],
         )
 
     async def escalate(self, session: Any, payload: dict[str, Any]) -> None:
-        found = await self._pending(session, payload["number"])
+        assert self._proactive is not None
+        uow = self._proactive.joined(session)  # the job's transaction
+        found = await self._pending(uow, payload["number"])
         if found is None:
             return
         order, customer = found
-        assert self._proactive is not None
-        state = await self._proactive.tell(session, customer, "confirm_escalated",
+        state = await self._proactive.tell(uow, customer, "confirm_escalated",
                                            number=order.number)
         if state.status == "bot":
             state.status, state.escalation_reason = "escalated", "confirmation_unanswered"
             state.flow, state.step, state.slots = None, None, {}
-            await self._store.save(session, state)
+            await self._store.save(uow, state)
 
     def _money(self, customer: CustomerView) -> Money:
         return lambda minor, currency: self._texts.money(customer.language, minor, currency)
 
     async def _pending(
-        self, session: Any, number: str
+        self, uow: Repositories, number: str
     ) -> tuple[OrderView, CustomerView] | None:
+        session = uow.order_session
         order = await self._orders.get_order(session, number)
         if order is None or order.status is not OrderStatus.PENDING_CONFIRMATION:
             return None

@@ -14,7 +14,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from dialog.events import PAYMENT_REMINDER_SENT, record_event
+from dialog.events import PAYMENT_REMINDER_SENT, PendingEvent
 from dialog.flows.base import Turn, human_button
 from dialog.flows.identify import IdentifyStep, OrderIdentification, numbers, proofs
 from dialog.flows.steps import FlowData, Step, Steps
@@ -25,6 +25,7 @@ from orders.billing import ACCEPTED_METHODS, is_unpaid
 from orders.payments import PaymentFailed
 from orders.service import OrderView, customer_of
 from orders.states import OrderStatus
+from storage.clock import utcnow
 
 STATUS, LINK, INVOICE, METHODS = "status", "link", "invoice", "methods"
 CASH_ON_DELIVERY = "cash_on_delivery"
@@ -234,16 +235,19 @@ class PaymentMessages:
 
     async def payment_reminder(self, session: Any, order: OrderView, days_left: int) -> None:
         key = "payment_reminder_today" if days_left <= 0 else "payment_reminder"
+        uow = self._proactive.joined(session)
         state = await self._proactive.tell(
-            session, customer_of(order), key,
+            uow, customer_of(order), key,
             ("payment_button_pay", f"payment:{LINK}:{order.number}"),
             ("payment_button_invoice", f"payment:{INVOICE}:{order.number}"),
             **self._params(order),
         )
-        await record_event(session, PAYMENT_REMINDER_SENT, state.id, subject=order.number)
+        await uow.events.add(
+            state.id, [PendingEvent(PAYMENT_REMINDER_SENT, order.number)], utcnow())
 
     async def payment_overdue(self, session: Any, order: OrderView, days_overdue: int) -> None:
+        uow = self._proactive.joined(session)
         state = await self._proactive.tell(
-            session, customer_of(order), "payment_overdue_escalated", **self._params(order)
+            uow, customer_of(order), "payment_overdue_escalated", **self._params(order)
         )
-        await self._store.escalate(session, state.key, "payment_overdue")
+        await self._store.escalate(uow, state.key, "payment_overdue")

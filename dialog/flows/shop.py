@@ -15,6 +15,7 @@ from typing import Any
 from dialog import events
 from dialog.proof_limits import ProofLimits
 from dialog.shop_services import ShopServices
+from dialog.unit_of_work import Repositories
 from orders.cancellation import Cancellation, cancel_order
 from orders.catalogue import names_in, with_names_in
 from orders.confirmation import Confirmation, ConfirmationPlan, ConfirmationSettings
@@ -31,9 +32,10 @@ from storage.jobs import cancel
 
 
 class Shop:
-    def __init__(self, session: Any, orders: OrderService,
+    def __init__(self, uow: Repositories, orders: OrderService,
                  services: ShopServices | None) -> None:
-        self._session = session  # the turn's one transaction: never handed to a flow
+        self._uow = uow  # the turn's one transaction: never handed to a flow
+        self._session = uow.order_session  # the same transaction, as the order core takes it
         self._orders = orders
         self._wired = services  # None: a dialog built without the shop (greetings only)
 
@@ -181,7 +183,7 @@ class Shop:
     # The conversation's own records and other conversations.
 
     async def latest_rating_offer(self, conversation_id: int) -> events.RatingOffer | None:
-        return await events.latest_rating_offer(self._session, conversation_id)
+        return await self._uow.events.latest_rating_offer(conversation_id)
 
     async def tell_owner(self, customer: CustomerView, text_key: str,
                          *buttons: tuple[str, str], avoid: int, channel: str | None = None,
@@ -189,7 +191,7 @@ class Shop:
         """A message to the customer in a conversation of their own (not `avoid`); None when
         that would be `avoid` (dialog/proactive.py)."""
         return await self._services.proactive.tell_owner(
-            self._session, customer, text_key, *buttons, avoid=avoid, channel=channel,
+            self._uow, customer, text_key, *buttons, avoid=avoid, channel=channel,
             **params)
 
 

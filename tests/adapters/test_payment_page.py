@@ -43,12 +43,12 @@ async def page_url(server: LiveServer, number: str) -> str:
 
 async def transcript(bot: Orderbot, number: str) -> list[str]:
     """The texts of the conversation the shop writes to the order's customer in."""
-    async with bot.database.transaction() as session:
+    async with bot.units() as uow:
         customer_id = (await order(bot, number)).customer_id
-        state = await bot.store.latest_for_customer(session, customer_id)
+        state = await bot.store.latest_for_customer(uow, customer_id)
         if state is None:
             return []
-        _language, entries = await bot.store.history(session, state.key)
+        _language, entries = await bot.store.history(uow, state.key)
     return [entry.text for entry in entries]
 
 

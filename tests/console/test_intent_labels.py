@@ -208,7 +208,8 @@ async def test_transcript_retention_deletes_the_labels_of_the_lines_it_deletes(
 ) -> None:
     bot = await make_bot(shop={"transcript_retention_days": 30})
     now = utcnow()
-    async with bot.database.transaction() as session:
+    async with bot.units() as uow:
+        session = uow.order_session
         conversation = Conversation(channel="webchat", chat_id="retention-labels")
         session.add(conversation)
         await session.flush()
@@ -219,7 +220,8 @@ async def test_transcript_retention_deletes_the_labels_of_the_lines_it_deletes(
         session.add_all([old, new])
         await session.flush()
         for entry in (old, new):
-            await label_message(session, conversation.id, entry.id, "return_order", None)
+            await label_message(uow.labels, conversation.id, entry.id, "return_order", None)
+        await uow.commit()
     await bot.jobs.run_due()
     async with bot.database.transaction() as session:
         left = list(await session.scalars(select(IntentLabel.text)))

@@ -43,18 +43,19 @@ async def shop_creates(
 ) -> tuple[Conversation, str]:
     """The shop creates an order (as POST /api/orders does); the customer's conversation
     with the bot's first message."""
-    async with bot.database.transaction() as session:
-        created = await bot.orders.create_order(session, NewOrder(
+    async with bot.units() as uow:
+        created = await bot.orders.create_order(uow.order_session, NewOrder(
             number=number,
             customer=NewCustomer(name="New Customer", email=email, language=language),
             lines=tuple(LineView(*line) for line in lines), currency="EUR",
             delivery_address={"street": "1 Test St", "postcode": "SW1A 1AA"},
             payment_method=payment,
         ), "test")
-        await bot.proactive.order_changed(session, created, "created")
-        state = await bot.store.latest_for_customer(session, created.customer_id)
+        await bot.proactive.order_changed(uow.order_session, created, "created")
+        state = await bot.store.latest_for_customer(uow, created.customer_id)
         assert state is not None
-        _lang, history = await bot.store.history(session, state.key)
+        _lang, history = await bot.store.history(uow, state.key)
+        await uow.commit()
     conversation = Conversation(bot, customer_id=created.customer_id)
     conversation.key = state.key
     return conversation, history[-1].text

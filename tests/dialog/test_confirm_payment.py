@@ -96,46 +96,47 @@ async def test_no_answer_brings_a_reminder_then_an_operator(bot: Orderbot) -> No
     conversation, first = await shop_creates(bot, "C-205", [KEYBOARD])
     now = utcnow()
     await bot.jobs.run_due(now + timedelta(minutes=59))
-    async with bot.database.transaction() as session:
-        _lang, history = await bot.store.history(session, conversation.key)
+    async with bot.units() as uow:
+        _lang, history = await bot.store.history(uow, conversation.key)
     assert history[-1].text == first
     await bot.jobs.run_due(now + timedelta(minutes=61))
-    async with bot.database.transaction() as session:
-        _lang, history = await bot.store.history(session, conversation.key)
+    async with bot.units() as uow:
+        _lang, history = await bot.store.history(uow, conversation.key)
     assert "C-205 (49.00 EUR) at Demo Shop is still waiting for your confirmation" in \
         history[-1].text
     assert [b.title for b in history[-1].buttons] == ["Yes, let's confirm", "Cancel the order"]
     await bot.jobs.run_due(now + timedelta(minutes=121))
-    async with bot.database.transaction() as session:
-        row = await session.scalar(select(ConversationRow).where(
+    async with bot.units() as uow:
+        row = await uow.order_session.scalar(select(ConversationRow).where(
             ConversationRow.chat_id == conversation.key.chat_id))
-        _lang, history = await bot.store.history(session, conversation.key)
-    assert row is not None
-    assert (row.status, row.escalation_reason) == ("escalated", "confirmation_unanswered")
+        _lang, history = await bot.store.history(uow, conversation.key)
+        assert row is not None
+        assert (row.status, row.escalation_reason) == ("escalated", "confirmation_unanswered")
     assert "a colleague will get in touch" in history[-1].text
 
 
 async def test_an_answer_cancels_the_reminder_and_the_escalation(bot: Orderbot) -> None:
     conversation, _ = await shop_creates(bot, "C-206", [KEYBOARD])
     await conversation.say("yes")
-    async with bot.database.transaction() as session:
-        _lang, before = await bot.store.history(session, conversation.key)
+    async with bot.units() as uow:
+        _lang, before = await bot.store.history(uow, conversation.key)
     await bot.jobs.run_due(utcnow() + timedelta(hours=3))
-    async with bot.database.transaction() as session:
-        _lang, after = await bot.store.history(session, conversation.key)
-        row = await session.scalar(select(ConversationRow).where(
+    async with bot.units() as uow:
+        _lang, after = await bot.store.history(uow, conversation.key)
+        row = await uow.order_session.scalar(select(ConversationRow).where(
             ConversationRow.chat_id == conversation.key.chat_id))
-    assert len(after) == len(before) and row is not None and row.status == "bot"
+        assert len(after) == len(before) and row is not None and row.status == "bot"
 
 
 async def test_a_reminder_for_an_order_decided_meanwhile_says_nothing(bot: Orderbot) -> None:
     conversation, _ = await shop_creates(bot, "C-207", [KEYBOARD])
-    async with bot.database.transaction() as session:
-        await bot.orders.move(session, "C-207", OrderStatus.CANCELLED, "shop")
-        _lang, before = await bot.store.history(session, conversation.key)
+    async with bot.units() as uow:
+        await bot.orders.move(uow.order_session, "C-207", OrderStatus.CANCELLED, "shop")
+        _lang, before = await bot.store.history(uow, conversation.key)
+        await uow.commit()
     await bot.jobs.run_due(utcnow() + timedelta(hours=3))
-    async with bot.database.transaction() as session:
-        _lang, after = await bot.store.history(session, conversation.key)
+    async with bot.units() as uow:
+        _lang, after = await bot.store.history(uow, conversation.key)
     assert len(after) == len(before)
 
 

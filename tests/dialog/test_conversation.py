@@ -126,9 +126,9 @@ async def test_a_chat_link_proves_its_one_order_and_nothing_else(bot: Orderbot) 
     # become hers (docs/security.md).
     reply = await conversation.say("gdzie jest zamówienie A-1005?")
     assert "kod pocztowy dostawy zamówienia A-1005" in reply
-    async with bot.database.transaction() as session:
-        known = await bot.orders.customer_for_identity(session, "telegram", "tg-user-1")
-        state = await bot.store.load(session, conversation.key)
+    async with bot.units() as uow:
+        known = await bot.orders.customer_for_identity(uow.order_session, "telegram", "tg-user-1")
+        state = await bot.store.load(uow, conversation.key)
     assert known is None and state.customer_id is None
     assert state.strong_orders == ["A-1017"]
 

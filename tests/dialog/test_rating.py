@@ -43,8 +43,8 @@ async def handed_over_and_resolved(bot: Orderbot, chat: Conversation) -> tuple[i
 async def test_a_resolved_conversation_is_rated_with_a_star(bot: Orderbot) -> None:
     chat = Conversation(bot)
     conversation, handoff = await handed_over_and_resolved(bot, chat)
-    async with bot.database.transaction() as session:
-        history = (await bot.store.history(session, chat.key))[1]
+    async with bot.units() as uow:
+        history = (await bot.store.history(uow, chat.key))[1]
     assert [b.title for b in history[-1].buttons] == STARS
     chat.replies = list(await bot.manager.handle(chat_action(chat, "rating:4")))
     assert "Thank you for your rating!" in "\n".join(r.text for r in chat.replies)

@@ -134,11 +134,12 @@ async def test_a_proactive_messages_buttons_are_the_ones_a_number_picks(bot: Ord
         assert customer is not None
     conversation = Conversation(bot, customer_id=customer.id)
     await conversation.say("hello")  # offers Track my order / Talk to a person
-    async with bot.database.transaction() as session:
-        view = await bot.orders.get_customer(session, customer.id)
+    async with bot.units() as uow:
+        view = await bot.orders.get_customer(uow.order_session, customer.id)
         assert view is not None
         await bot.proactive.tell(
-            session, view, "notify_delivered", ("button_human", "intent:human"), number=SHIPPED
+            uow, view, "notify_delivered", ("button_human", "intent:human"), number=SHIPPED
         )
+        await uow.commit()
     # "1" now means the proactive message's only button, not "Track my order".
     assert "passing you to a colleague" in await conversation.say("1")

@@ -49,8 +49,8 @@ async def test_three_wrong_codes_use_it_up(bot: Orderbot) -> None:
     assert "not right" in await conversation.say(bad)
     assert "can't be tried again" in await conversation.say(bad)
     assert "What would you like" not in await conversation.say(code)  # the right one, too late
-    async with bot.database.transaction() as session:
-        state = await bot.store.load(session, conversation.key)
+    async with bot.units() as uow:
+        state = await bot.store.load(uow, conversation.key)
     assert CONFIRMED not in state.strong_orders
 
 
@@ -59,10 +59,11 @@ async def test_an_expired_code_is_refused(bot: Orderbot) -> None:
     await conversation.say(f"change the delivery of {CONFIRMED}, postcode 101000")
     await conversation.press("Address")
     code, _ = await sent_code(bot, CONFIRMED)
-    async with bot.database.transaction() as session:  # eleven minutes later
-        state = await bot.store.load(session, conversation.key)
+    async with bot.units() as uow:  # eleven minutes later
+        state = await bot.store.load(uow, conversation.key)
         state.slots["code"]["expires"] = (utcnow() - timedelta(minutes=1)).isoformat()
-        await bot.store.save(session, state)
+        await bot.store.save(uow, state)
+        await uow.commit()
     assert "has expired" in await conversation.say(code)
 
 

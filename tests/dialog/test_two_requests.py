@@ -30,8 +30,8 @@ async def verified(bot: Orderbot, email: str) -> tuple[Conversation, str, str, O
 
 
 async def state_of(bot: Orderbot, key: ConversationKey) -> dict[str, object]:
-    async with bot.database.transaction() as session:
-        state = await bot.store.load(session, key)
+    async with bot.units() as uow:
+        state = await bot.store.load(uow, key)
     return {"also": state.also, "proposal": state.proposal, "flow": state.flow}
 
 

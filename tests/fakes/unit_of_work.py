@@ -15,10 +15,14 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from dialog.events import PendingEvent
+from dialog.demo_history import DemoOrder, HistoryPlan, OrderOutcomes
+from dialog.erasure import ERASED_DOMAIN, ErasedRecords, erased_address
+from dialog.events import RATING, RATING_OFFERED, PendingEvent, RatingOffer, check_kinds
+from dialog.intent_labels import CustomerMessage, LabelView, UnknownMessage
 from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
 from dialog.state import ConversationState, HistoryEntry, TokenRecord
 from dialog.unit_of_work import AfterCommit, AlreadyRecorded
+from orders.service import normalise_email
 from storage.clock import utcnow
 
 
@@ -68,6 +72,14 @@ class _Inbox:
 
 
 @dataclass
+class _Event:
+    id: int
+    conversation_id: int | None
+    event: PendingEvent
+    at: datetime
+
+
+@dataclass
 class Tables:
     """What an in-memory database holds; tests read it to see what was committed."""
 
@@ -77,11 +89,14 @@ class Tables:
     outbox: dict[int, _Outbox] = field(default_factory=dict)
     tokens: dict[str, tuple[int, datetime, datetime]] = field(default_factory=dict)
     handoffs: list[tuple[int, str, str | None]] = field(default_factory=list)
-    events: list[tuple[int | None, PendingEvent]] = field(default_factory=list)
+    events: list[_Event] = field(default_factory=list)
+    labels: dict[int, LabelView] = field(default_factory=dict)  # by message id
     processes: dict[str, datetime] = field(default_factory=dict)  # name: last heartbeat
     watchers: list[tuple[str, int]] = field(default_factory=list)  # (order number, conversation)
     # Who placed each order (the order core's, which this fake does not hold).
     order_customers: dict[str, int | None] = field(default_factory=dict)
+    # The order core's customers, as far as an erasure needs them: id -> email.
+    customers: dict[int, str | None] = field(default_factory=dict)
 
 
 class InMemoryDatabase:
@@ -344,7 +359,88 @@ class InMemoryEvents(_Part):
     async def add(
         self, conversation_id: int | None, events: list[PendingEvent], at: datetime
     ) -> None:
-        self._tables.events.extend((conversation_id, event) for event in events)
+        check_kinds(events)
+        self._tables.events.extend(
+            _Event(self._id(), conversation_id, event, at) for event in events)
+
+    async def latest_rating_offer(self, conversation_id: int) -> RatingOffer | None:
+        mine = [e for e in self._tables.events if e.conversation_id == conversation_id]
+        offers = [e for e in mine if e.event.kind == RATING_OFFERED]
+        if not offers:
+            return None
+        offer = offers[-1]
+        rated = any(e.event.kind == RATING and e.id > offer.id for e in mine)
+        return RatingOffer(offer.id, offer.event.handoff_id, offer.at, rated)
+
+
+class InMemoryIntentLabels(_Part):
+    async def customer_message(self, conversation_id: int, message_id: int) -> CustomerMessage:
+        conversations = {c.id: c for c in self._tables.conversations.values()}
+        if conversation_id not in conversations:
+            raise UnknownMessage(f"no conversation {conversation_id}")
+        customer_id = conversations[conversation_id].customer_id
+        shown = {conversation_id} | {
+            c.id for c in conversations.values()
+            if customer_id is not None and c.customer_id == customer_id}
+        for entry in self._tables.transcript:
+            if (entry.id, entry.sender) == (message_id, "customer") and \
+                    entry.conversation_id in shown:
+                return CustomerMessage(entry.id, entry.conversation_id, entry.text,
+                                       entry.intent)
+        raise UnknownMessage(
+            f"no message {message_id} from the customer in conversation {conversation_id}")
+
+    async def put(self, label: LabelView) -> LabelView:
+        self._tables.labels[label.message_id] = label
+        return label
+
+    async def remove(self, message_id: int) -> bool:
+        return self._tables.labels.pop(message_id, None) is not None
+
+    async def of_messages(self, message_ids: list[int]) -> dict[int, LabelView]:
+        return {i: self._tables.labels[i] for i in message_ids if i in self._tables.labels}
+
+    async def every(self) -> list[LabelView]:
+        return list(self._tables.labels.values())  # dicts keep the order labels came in
+
+    async def latest(self, limit: int) -> list[LabelView]:
+        ordered = sorted(self._tables.labels.values(), key=lambda label: label.labelled_at)
+        return ordered[::-1][:limit]
+
+
+class InMemoryErasure(_Part):
+    """Erasure over what this fake holds: conversations, transcript, labels and the
+    customers' addresses (no identities, documents or inbox times)."""
+
+    async def customer_with_email(self, email: str) -> int | None:
+        wanted = {normalise_email(email), erased_address(email)}
+        return next((id for id, address in self._tables.customers.items()
+                     if address in wanted), None)
+
+    async def erase(self, customer_id: int) -> ErasedRecords | None:
+        tables = self._tables
+        if customer_id not in tables.customers:
+            return None
+        email = tables.customers[customer_id]
+        if email and email.endswith("@" + ERASED_DOMAIN):
+            return ErasedRecords(already_erased=True)
+        gone = sorted(c.id for c in tables.conversations.values()
+                      if c.customer_id == customer_id)
+        tables.conversations = {key: c for key, c in tables.conversations.items()
+                                if c.id not in gone}
+        tables.transcript = [e for e in tables.transcript if e.conversation_id not in gone]
+        tables.labels = {i: label for i, label in tables.labels.items()
+                         if label.conversation_id not in gone}
+        tables.customers[customer_id] = erased_address(email) if email else None
+        numbers = sorted(n for n, c in tables.order_customers.items() if c == customer_id)
+        return ErasedRecords(False, gone, numbers, 0, len(numbers))
+
+    async def delete_transcripts_before(self, before: datetime) -> int:
+        tables = self._tables
+        old = {e.id for e in tables.transcript if e.at < before}
+        tables.transcript = [e for e in tables.transcript if e.id not in old]
+        tables.labels = {i: label for i, label in tables.labels.items() if i not in old}
+        return len(old)
 
 
 class InMemoryUnitOfWork:
@@ -364,6 +460,8 @@ class InMemoryUnitOfWork:
         self.handoffs = InMemoryHandoffs(self)
         self.queue = InMemoryHandoffQueue(self)
         self.events = InMemoryEvents(self)
+        self.labels = InMemoryIntentLabels(self)
+        self.erasures = InMemoryErasure(self)
 
     def after_commit(self, callback: AfterCommit) -> None:
         self._after.append(callback)
@@ -399,3 +497,38 @@ class InMemoryUnitOfWork:
 def _history(entry: _Entry) -> HistoryEntry:
     return HistoryEntry(entry.id, entry.sender, entry.text, entry.buttons, entry.at,
                         entry.author)
+
+
+class InMemoryDemoHistory(_Part):
+    """dialog.demo_history.DemoHistoryRecords over the fake's tables (it holds no orders)."""
+
+    async def add(self, plan: HistoryPlan) -> list[int]:
+        tables = self._tables
+        ids = []
+        for row in plan.conversations:
+            key = ConversationKey(row["channel"], row["chat_id"])
+            ids.append(self._id())
+            tables.conversations[key] = _Conversation(
+                ids[-1], key, None, row["language"], row["status"], None, {}, row["updated_at"])
+        for index, row in plan.transcript:
+            tables.transcript.append(_Entry(
+                self._id(), ids[index], row["sender"], row.get("author"), row["text"], (),
+                row["at"], flow=row.get("flow"), intent=row.get("intent")))
+        handoffs = []
+        for index, row in plan.handoffs:
+            tables.handoffs.append((ids[index], row["reason"], row["flow"]))
+            handoffs.append(len(tables.handoffs))
+        for index, handoff, row in plan.events:
+            tables.events.append(_Event(self._id(), ids[index], PendingEvent(
+                row["kind"], row.get("subject"), row.get("value"),
+                None if handoff is None else handoffs[handoff]), row["at"]))
+        return ids
+
+    async def orders(self) -> list[DemoOrder]:
+        return []
+
+    async def record(self, outcomes: OrderOutcomes) -> None:
+        self._tables.events.extend(
+            _Event(self._id(), row["conversation_id"],
+                   PendingEvent(row["kind"], row.get("subject")), row["at"])
+            for row in outcomes.events)

@@ -41,7 +41,8 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 async def _labelled(bot: Orderbot, labels: Sequence[tuple[str, str]]) -> list[int]:
     """Customer messages in one conversation, each labelled by an operator; their ids."""
     ids = []
-    async with bot.database.transaction() as session:
+    async with bot.units() as uow:
+        session = uow.order_session
         conversation = Conversation(channel="webchat", chat_id=f"labels-{len(labels)}")
         session.add(conversation)
         await session.flush()
@@ -50,8 +51,9 @@ async def _labelled(bot: Orderbot, labels: Sequence[tuple[str, str]]) -> list[in
                                     text=text, intent="human")
             session.add(entry)
             await session.flush()
-            await label_message(session, conversation.id, entry.id, intent, None)
+            await label_message(uow.labels, conversation.id, entry.id, intent, None)
             ids.append(entry.id)
+        await uow.commit()
     return ids
 
 
@@ -184,11 +186,12 @@ async def test_start_up_learns_new_labels_once_and_forgets_removed_ones(
     assert again.nlu.labels == learned.nlu.labels
     assert again.nlu.understand(MISUNDERSTOOD).intent == "return_order"
 
-    async with again.database.transaction() as session:  # an operator takes one back
-        conversation = await session.scalar(
+    async with again.units() as uow:  # an operator takes one back
+        conversation = await uow.order_session.scalar(
             TranscriptEntry.__table__.select().with_only_columns(
                 TranscriptEntry.conversation_id).where(TranscriptEntry.id == ids[0]))
-        await remove_label(session, conversation, ids[0])
+        await remove_label(uow.labels, conversation, ids[0])
+        await uow.commit()
     forgot = await make_bot(database_url=url)  # trained anew without it
     assert [len(extra) for extra in calls] == [2, 1]
     assert len(forgot.nlu.labels) == 1 and forgot.nlu.labels < learned.nlu.labels
@@ -201,12 +204,13 @@ from dialog.learning import learn_at_start
 from dialog.nlu.prepared import prepared_model
 from dialog.nlu.retrain import LearnedModels
 from dialog.nlu.served import ServedModel
+from repositories.unit_of_work import SqlUnitOfWork
 from storage.database import Database, make_engine
 
 async def main(url, text):
     database = Database(make_engine(url))
     served = ServedModel(prepared_model())
-    await learn_at_start(database, served, LearnedModels(url))
+    await learn_at_start(lambda: SqlUnitOfWork(database), served, LearnedModels(url))
     await database.dispose()
     print(len(served.labels), served.understand(text).intent, "sklearn" in sys.modules)
 

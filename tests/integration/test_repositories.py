@@ -8,6 +8,7 @@ the outbox hands back what was not sent.
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from functools import partial
@@ -15,13 +16,18 @@ from pathlib import Path
 
 import pytest
 
+from dialog import demo_history, events
+from dialog.demo_history import HistoryPlan, seed_history
+from dialog.events import PendingEvent
+from dialog.intent_labels import UnknownMessage, label_message, remove_label
 from dialog.messages import Button, ConversationKey, Inbound, Outbound
 from dialog.unit_of_work import AlreadyRecorded, UnitOfWorkFactory
+from repositories.demo_history import SqlDemoHistory
 from repositories.unit_of_work import SqlUnitOfWork
 from storage.clock import utcnow
 from storage.database import Database, make_engine
 from storage.upgrade import upgrade
-from tests.fakes.unit_of_work import InMemoryDatabase
+from tests.fakes.unit_of_work import InMemoryDatabase, InMemoryDemoHistory
 
 KEY = ConversationKey("telegram", "chat-1")
 
@@ -205,3 +211,112 @@ async def test_the_work_of_a_stopped_process_is_adopted_once(units: UnitOfWorkFa
         mine = await uow.inbox.unprocessed(None, "newcomer")
         assert sorted(m.inbox_id or 0 for m in mine) == sorted([ids[None], ids["gone"]])
         assert [m.inbox_id for m in await uow.inbox.unprocessed(None, "live")] == [ids["live"]]
+
+
+async def test_events_answer_the_newest_rating_offer_once(units: UnitOfWorkFactory) -> None:
+    async with units() as uow:
+        state = await uow.conversations.add(KEY, "en", None)
+        other = await uow.conversations.add(ConversationKey("slack", "D1"), "en", None)
+        assert await uow.events.latest_rating_offer(state.id) is None
+        await uow.events.add(state.id, [PendingEvent(events.RATING_OFFERED)], utcnow())
+        await uow.events.add(state.id, [PendingEvent(events.RATING, value=5)], utcnow())
+        await uow.events.add(other.id, [PendingEvent(events.RATING_OFFERED)], utcnow())
+        await uow.commit()
+    async with units() as uow:
+        first = await uow.events.latest_rating_offer(state.id)
+        assert first is not None and first.rated and first.handoff_id is None
+        offered = await uow.events.latest_rating_offer(other.id)
+        assert offered is not None and not offered.rated  # the other chat's rating is not its
+        await uow.events.add(state.id, [PendingEvent(events.RATING_OFFERED),
+                                        PendingEvent(events.STATUS_ANSWERED, "A-1")], utcnow())
+        newest = await uow.events.latest_rating_offer(state.id)
+    assert newest is not None and newest.id > first.id and not newest.rated
+
+
+async def test_an_unknown_event_kind_is_refused(units: UnitOfWorkFactory) -> None:
+    async with units() as uow:
+        state = await uow.conversations.add(KEY, "en", None)
+        with pytest.raises(ValueError, match="unknown event kind"):
+            await uow.events.add(state.id, [PendingEvent("status_answerd")], utcnow())
+
+
+async def test_an_operators_label_is_kept_replaced_and_removed(units: UnitOfWorkFactory) -> None:
+    async with units() as uow:
+        state = await uow.conversations.add(KEY, "en", None)
+        other = await uow.conversations.add(ConversationKey("slack", "D2"), "en", None)
+        asked = await uow.transcript.add_inbound(
+            state.id, Inbound(key=KEY, text="  my parcel never came "), utcnow(), None, "human")
+        reply = await uow.transcript.add_reply(state.id, Outbound(key=KEY, text="Sorry!"), utcnow())
+        assert asked is not None
+        first = await label_message(uow.labels, state.id, asked, "order_status", 7)
+        with pytest.raises(UnknownMessage, match="no message"):  # the bot's, not the customer's
+            await label_message(uow.labels, state.id, reply, "order_status", 7)
+        with pytest.raises(UnknownMessage, match="no message"):  # not shown in that chat
+            await label_message(uow.labels, other.id, asked, "order_status", 7)
+        with pytest.raises(UnknownMessage, match="no conversation"):
+            await label_message(uow.labels, 987654, asked, "order_status", 7)
+        await uow.commit()
+    assert (first.text, first.guessed, first.operator_id) == ("my parcel never came", "human", 7)
+    async with units() as uow:
+        again = await label_message(uow.labels, state.id, asked, "return_order", None)
+        await uow.commit()
+    async with units() as uow:
+        assert [(label.message_id, label.intent) for label in await uow.labels.every()] == [
+            (asked, "return_order")]
+        assert await uow.labels.latest(5) == [again]
+        assert await uow.labels.of_messages([asked, reply]) == {asked: again}
+        assert await remove_label(uow.labels, state.id, asked)
+        assert not await remove_label(uow.labels, state.id, asked)
+        await uow.commit()
+    async with units() as uow:
+        assert await uow.labels.every() == []
+
+
+async def test_old_transcript_lines_go_with_their_labels(units: UnitOfWorkFactory) -> None:
+    now = utcnow()
+    async with units() as uow:
+        state = await uow.conversations.add(KEY, "en", None)
+        old = await uow.transcript.add_inbound(
+            state.id, Inbound(key=KEY, text="refund please"), now - timedelta(days=40), None, None)
+        new = await uow.transcript.add_inbound(
+            state.id, Inbound(key=KEY, text="money back"), now - timedelta(days=2), None, None)
+        assert old is not None and new is not None
+        for message in (old, new):
+            await label_message(uow.labels, state.id, message, "return_order", None)
+        await uow.commit()
+    async with units() as uow:
+        assert await uow.erasures.delete_transcripts_before(now - timedelta(days=30)) == 1
+        await uow.commit()
+    async with units() as uow:
+        _language, history = await uow.transcript.history(KEY, 200)
+        labels = await uow.labels.every()
+        assert await uow.erasures.erase(987654) is None  # no such customer
+        assert await uow.erasures.customer_with_email("nobody@example.com") is None
+    assert [entry.text for entry in history] == ["money back"]
+    assert [label.message_id for label in labels] == [new]
+
+
+async def test_the_demo_history_is_seeded_into_finished_conversations(
+    units: UnitOfWorkFactory,
+) -> None:
+    now = utcnow()
+    plan = HistoryPlan(random.Random(3), now)
+    for hours in range(30, 0, -1):
+        plan.conversation(now - timedelta(hours=hours))
+    async with units() as uow:
+        records = (InMemoryDemoHistory(uow) if uow.order_session is None
+                   else SqlDemoHistory(uow.order_session))
+        ids = await records.add(plan)
+        assert await records.orders() == []  # an empty shop: no order outcomes but reminders
+        made = await seed_history(records, now)
+        await uow.commit()
+    assert len(ids) == 30 and made > 30
+    offered = {index for index, _handoff, row in plan.events
+               if row["kind"] == events.RATING_OFFERED}
+    assert offered, "the plan offers some ratings"
+    async with units() as uow:
+        for index, conversation_id in enumerate(ids):
+            said = await uow.transcript.last_from_bot(conversation_id)
+            assert said is not None and said.text in demo_history.BOT_SAYS.values()
+            offer = await uow.events.latest_rating_offer(conversation_id)
+            assert (offer is not None) == (index in offered)

@@ -65,12 +65,12 @@ async def confirm(bot: Orderbot, number: str) -> None:
 
 async def transcript(bot: Orderbot, number: str) -> list[HistoryEntry]:
     """The entries of the conversation the customer of this order had last."""
-    async with bot.database.transaction() as session:
-        order = await bot.orders.get_order(session, number)
+    async with bot.units() as uow:
+        order = await bot.orders.get_order(uow.order_session, number)
         assert order is not None
-        state = await bot.store.latest_for_customer(session, order.customer_id)
+        state = await bot.store.latest_for_customer(uow, order.customer_id)
         assert state is not None, "the customer has no conversation"
-        _language, entries = await bot.store.history(session, state.key)
+        _language, entries = await bot.store.history(uow, state.key)
     return entries
 
 

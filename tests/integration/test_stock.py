@@ -109,10 +109,11 @@ async def waiting_in_chat(bot: Orderbot, name: str, language: str, sku: str) -> 
     """A customer with a web chat of their own, waiting for sku to come back."""
     key = ConversationKey("webchat", f"{name.lower()}-chat")
     customer = await new_customer(bot, name, language)
-    async with bot.database.transaction() as session:
-        state = await bot.store.load(session, key, language, customer)
-        await bot.store.save(session, state)
-        await subscribe(session, customer, sku)
+    async with bot.units() as uow:
+        state = await bot.store.load(uow, key, language, customer)
+        await bot.store.save(uow, state)
+        await subscribe(uow.order_session, customer, sku)
+        await uow.commit()
     return key
 
 

@@ -55,8 +55,8 @@ async def order(bot: Orderbot, number: str) -> OrderView:
 async def customer_conversation(bot: Orderbot, number: str) -> ConversationKey:
     """The customer's own conversation, where the shop's news reach them."""
     customer_id = (await order(bot, number)).customer_id
-    async with bot.database.transaction() as session:
-        state = await bot.store.latest_for_customer(session, customer_id)
+    async with bot.units() as uow:
+        state = await bot.store.latest_for_customer(uow, customer_id)
     assert state is not None
     return state.key
 
@@ -89,8 +89,8 @@ async def test_many_order_numbers_with_the_customers_email_find_nothing(bot: Ord
     # only the first number is looked at (Emma's A-1001): no match, nothing of Olivia's
     assert "I couldn't find an order A-1001" in reply
     assert not any(f"A-{n}" in reply for n in range(1002, 1046))
-    async with bot.database.transaction() as session:
-        state = await bot.store.load(session, attacker.key)
+    async with bot.units() as uow:
+        state = await bot.store.load(uow, attacker.key)
     assert state.verified_orders == []
 
 
@@ -297,8 +297,9 @@ async def test_a_chat_that_proved_an_order_by_postcode_is_erased_with_its_custom
     """No news goes there, yet it is still one of the chats that talked about the order."""
     anonymous = Conversation(bot)
     assert "on its way" in await anonymous.say(f"where is {VICTIM}? postcode EH1 1YZ")
-    async with bot.database.transaction() as session:
-        await erase_customer(session, (await order(bot, VICTIM)).customer_id)
+    async with bot.units() as uow:
+        await erase_customer(uow, (await order(bot, VICTIM)).customer_id)
+        await uow.commit()
     assert await texts_in(bot, anonymous.key) == []
 
 
@@ -319,9 +320,9 @@ async def test_a_link_opens_its_one_order_not_the_customer(live_server: LiveServ
         assert "on its way with DHL" in told["text"]  # the linked order, without a proof
         other = await holder.say("where is my order A-1027?")  # another of hers
         assert "postcode" in other["text"]
-    async with bot.database.transaction() as session:
-        customer = await session.scalar(select(Customer).where(Customer.email == email))
-        state = await bot.store.load(session, ConversationKey("webchat",
+    async with bot.units() as uow:
+        customer = await uow.order_session.scalar(select(Customer).where(Customer.email == email))
+        state = await bot.store.load(uow, ConversationKey("webchat",
                                                               linked["conversation_id"]))
     assert customer is not None and state.customer_id is None
     assert state.strong_orders == [VICTIM]

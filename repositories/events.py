@@ -1,0 +1,43 @@
+"""The reports' events in SQL (dialog/events.py says which and why)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialog.events import RATING, RATING_OFFERED, PendingEvent, RatingOffer, check_kinds
+from dialog.tables import Event
+
+
+class SqlEvents:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(
+        self, conversation_id: int | None, events: list[PendingEvent], at: datetime
+    ) -> None:
+        """One statement for all of them, in the caller's transaction."""
+        if not events:
+            return
+        check_kinds(events)
+        await self._session.execute(insert(Event), [
+            {"kind": e.kind, "conversation_id": conversation_id, "handoff_id": e.handoff_id,
+             "subject": e.subject[:64] if e.subject else None, "value": e.value, "at": at}
+            for e in events
+        ])
+
+    async def latest_rating_offer(self, conversation_id: int) -> RatingOffer | None:
+        offer = (await self._session.execute(
+            select(Event.id, Event.handoff_id, Event.at)
+            .where(Event.conversation_id == conversation_id, Event.kind == RATING_OFFERED)
+            .order_by(Event.id.desc()).limit(1)
+        )).first()
+        if offer is None:
+            return None
+        rated = await self._session.scalar(
+            select(Event.id).where(Event.conversation_id == conversation_id,
+                                   Event.kind == RATING, Event.id > offer.id).limit(1)
+        )
+        return RatingOffer(offer.id, offer.handoff_id, offer.at, rated is not None)

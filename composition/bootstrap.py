@@ -41,6 +41,7 @@ from dialog.store import ConversationStore
 from dialog.takeover import Takeover
 from dialog.texts import Texts
 from dialog.tokens import TokenStore
+from dialog.unit_of_work import UnitOfWorkFactory
 from dialog.waits import QueueWaits
 from monitoring.prometheus import PrometheusMetrics
 from orders.billing import Invoices, PaymentReminders
@@ -73,6 +74,7 @@ class Orderbot:
     settings: Settings
     process_name: str
     database: Database
+    units: UnitOfWorkFactory  # a turn's transaction and its repositories (repositories/)
     coordination: Coordination
     metrics: PrometheusMetrics
     texts: Texts
@@ -178,7 +180,8 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
     daily_jobs = preparation.daily_jobs(settings, jobs)
     _bind_late(store, desk, orders, services.returns, outbox, proactive, channels)
     return Orderbot(
-        settings=settings, process_name=process_name, database=database, coordination=shared,
+        settings=settings, process_name=process_name, database=database, units=units,
+        coordination=shared,
         metrics=metrics, texts=texts, nlu=served, orders=orders, store=store, outbox=outbox,
         webhooks=webhooks, jobs=jobs, services=services, proactive=proactive, desk=desk,
         manager=manager, limits=limits, inbox=inbox, conversations=conversations,

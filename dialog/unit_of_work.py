@@ -27,7 +27,7 @@ class AlreadyRecorded(Exception):
     """A platform message with this id was recorded before: the transaction is spoilt."""
 
 
-class Conversations(Protocol):
+class ConversationRecords(Protocol):
     async def find(self, key: ConversationKey) -> ConversationState | None: ...
 
     async def add(
@@ -180,7 +180,7 @@ class Repositories(Protocol):
     """The repositories of one transaction, and what runs once it has committed."""
 
     @property
-    def conversations(self) -> Conversations: ...
+    def conversations(self) -> ConversationRecords: ...
 
     @property
     def transcript(self) -> Transcript: ...

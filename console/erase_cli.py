@@ -29,7 +29,7 @@ def run(
     args: argparse.Namespace, database_url: str, join: Callable[[Any], Repositories],
     changes: ChangeLog | None = None,
 ) -> int:
-    """join: the repositories of the command's one transaction (bot.py wires the SQL ones);
+    """join: the repositories of the command's one transaction (composition/ wires the SQL ones);
     changes: where the erasure is recorded for the shop (a webhook a running bot sends)."""
     erased = asyncio.run(_erase(database_url, args.email, join, changes or NO_CHANGES))
     if erased is None:

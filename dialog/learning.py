@@ -61,7 +61,7 @@ def run_retrain(
     database_url: str, join: Callable[[Any], Repositories], out: IO[str] | None = None
 ) -> int:
     """Exit codes: 0 retrained (the new model kept or not), 1 no database or no holdout.
-    join: the repositories of the command's one transaction (bot.py wires the SQL ones)."""
+    join: the repositories of the command's one transaction (composition/ wires the SQL ones)."""
     out = out or sys.stdout
     missing = _missing_sqlite_file(database_url)
     if missing is not None:

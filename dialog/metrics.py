@@ -1,8 +1,8 @@
 """What a bot process counts about its turns and deliveries, for operations (/metrics).
 
 The dialog calls these hooks on its hot path: they must only bump counters in memory (no
-I/O). bot.py plugs in the Prometheus implementation (monitoring/prometheus.py); without
-one, nothing is counted.
+I/O). composition/bootstrap.py plugs in the Prometheus implementation
+(monitoring/prometheus.py); without one, nothing is counted.
 """
 
 from __future__ import annotations

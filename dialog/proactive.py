@@ -3,7 +3,8 @@
 Everything here works on the repositories of the caller's transaction (a unit of work), so a
 message commits with the fact that caused it. The order core tells its news with the session
 it works in (orders.service.OrderNotifier); `joined` turns that session into the repositories
-of the same transaction (bot.py wires it), the one place where a session enters the dialog.
+of the same transaction (composition/bootstrap.py wires it), the one place where a session
+enters the dialog.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ KIND = "transcript_retention"
 
 class TranscriptRetention(DailyCleanup):
     """join: the repositories of the job's transaction (a session: storage's jobs know no
-    unit of work; bot.py wires the SQL ones)."""
+    unit of work; composition/ wires the SQL ones)."""
 
     def __init__(
         self, days: int, join: Callable[[Any], Repositories], clock: Clock = utcnow

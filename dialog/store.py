@@ -6,7 +6,8 @@ state, transcript entries and outbox rows are written in the caller's one transa
 
 Every method takes the transaction it works in: a unit of work (its repositories), or, for
 the operators' desk alone (dialog/desk.py, not converted yet), the session of one, which
-`join` (bot.py) turns into the same repositories. That path goes when the desk does.
+`join` (composition/bootstrap.py) turns into the same repositories. That path goes when the
+desk does.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ A unit of work is one transaction: `async with uow_factory() as uow: ...; await 
 Left without commit() (an exception, a duplicate) it rolls back, and nothing it was told to
 do after the commit runs. Repositories take and return plain values (dialog/state.py,
 dialog/messages.py), never table rows; the SQL implementations live in repositories/, wired
-by bot.py; tests/fakes has one in memory.
+by composition/bootstrap.py; tests/fakes has one in memory.
 """
 
 from __future__ import annotations

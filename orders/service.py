@@ -244,7 +244,8 @@ _ORDER_HISTORY = Prepared(
 class OrderService:
     """The order use cases. Stateless: safe to share between tasks."""
 
-    # Wired in bot.py: return_received goes through the returns desk, which refunds.
+    # Wired in composition/bootstrap.py: return_received goes through the returns desk, which
+    # refunds.
     return_receiver: ReturnReceiver | None = None
     # The changes made here are recorded for the shop (orders/changes.py).
     changes: ChangeLog = NO_CHANGES

@@ -65,7 +65,7 @@ class WebhookLog:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.retry_hours = retry_hours
-        self.wake = wake  # the sender's: set in bot.py once the sender exists
+        self.wake = wake  # the sender's: set in composition/bootstrap.py once the sender exists
         self.clock = clock
 
     async def record(

@@ -1,4 +1,5 @@
-"""Alembic environment: run by bot.py on start (on the app's own connection) or by alembic."""
+"""Alembic environment: run by storage/upgrade.py at start (on the app's own connection) or
+by alembic."""
 
 from __future__ import annotations
 

@@ -2,7 +2,10 @@
 
 `SqlUnitOfWork(database)` opens the transaction on entering and commits only when told;
 `SqlRepositories.joining(session)` gives the same repositories inside a transaction someone
-else opened (the parts of the bot that still hand a session around).
+else opened: where an order-core or job session must become repositories - proactive messages
+(composition/bootstrap.py, and `products import` in composition/cli.py), the erasure and
+retrain CLIs (composition/cli.py) and transcript retention's daily job
+(composition/preparation.py).
 """
 
 from __future__ import annotations

@@ -132,7 +132,7 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
                           reservations=Reservations(inventory), changes=changes)
     # A turn's transaction and its repositories (repositories/), one per unit of work.
     units = partial(SqlUnitOfWork, database)
-    store = ConversationStore(owner=process_name, join=SqlRepositories.joining, changes=changes)
+    store = ConversationStore(owner=process_name, changes=changes)
     outbox = OutboxSender(units, store, {}, metrics=metrics)
     jobs = JobRunner(database)
     proactive = ProactiveMessages(store, texts, outbox, orders, settings.shop.name,
@@ -143,7 +143,7 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
     waits = QueueWaits(BusinessHours.parse(operators.business_hours, operators.timezone),
                        operators.minutes_per_conversation, texts)
     desk = OperatorDesk(
-        database=database, store=store, outbox=outbox, texts=texts, locks=shared.locks,
+        units=units, store=store, outbox=outbox, texts=texts, locks=shared.locks,
         pubsub=shared.pubsub, waits=waits, idle_minutes=operators.idle_minutes,
     )
     # What each channel declares (dialog/messages.py Capabilities), filled once the channels

@@ -21,9 +21,6 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from coordination.base import Locks, PubSub, Subscription
 from dialog.desk_values import (
     AlreadyTaken,
@@ -38,18 +35,15 @@ from dialog.desk_values import (
 )
 from dialog.events import RATING_OFFERED, PendingEvent
 from dialog.flows.rating import rating_buttons, with_question
-from dialog.handoffs import current_handoff, end_handoff, open_handoff
 from dialog.messages import Button, ConversationKey, Delivery, Outbound
 from dialog.outbox import OutboxSender
 from dialog.state import ConversationState, offered_buttons
 from dialog.store import ConversationStore
-from dialog.tables import Conversation, Handoff, OperatorNote, TranscriptEntry
 from dialog.texts import Texts
+from dialog.unit_of_work import Repositories, UnitOfWorkFactory
 from dialog.waits import QueueWaits
 from orders.changes import CONVERSATION_RESOLVED
-from orders.tables import Customer
 from storage.clock import utcnow
-from storage.database import Database, after_commit
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +57,11 @@ SWEEP_SECONDS = 30  # how often idle operators' conversations are looked for
 
 class OperatorDesk:
     def __init__(
-        self, *, database: Database, store: ConversationStore, outbox: OutboxSender,
+        self, *, units: UnitOfWorkFactory, store: ConversationStore, outbox: OutboxSender,
         texts: Texts, locks: Locks, pubsub: PubSub, waits: QueueWaits,
         idle_minutes: int, clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._database = database
+        self._units = units
         self._store = store
         self._outbox = outbox
         self._texts = texts
@@ -86,103 +80,64 @@ class OperatorDesk:
 
     async def queue(self, state: str = "escalated") -> list[QueueItem]:
         """escalated: waiting, oldest first; claimed: held by operators; all: recent ones."""
-        async with self._database.transaction() as session:
-            query = _items_query()
-            if state == "escalated":
-                query = query.where(Conversation.status == "escalated").order_by(
-                    Handoff.escalated_at, Conversation.id)
-            elif state == "claimed":
-                query = query.where(Conversation.status == "claimed").order_by(
-                    Handoff.claimed_at, Conversation.id)
-            else:
-                query = query.order_by(Conversation.updated_at.desc(),
-                                       Conversation.id.desc()).limit(ALL_LIMIT)
-            return await _items(session, query)
+        async with self._units() as uow:
+            return await uow.queue.items(state, ALL_LIMIT)
 
     async def get(self, conversation_id: int) -> QueueItem:
-        async with self._database.transaction() as session:
-            return await self._item(session, conversation_id)
+        async with self._units() as uow:
+            return await _item(uow, conversation_id)
 
     async def transcript(self, conversation_id: int, limit: int = 1000) -> list[TranscriptLine]:
         """Everything said with the customer on every channel (only this conversation if the
         customer is unknown), oldest first."""
-        async with self._database.transaction() as session:
-            item = await self._item(session, conversation_id)
-            ids = select(Conversation.id).where(Conversation.customer_id == item.customer_id) \
-                if item.customer_id else select(Conversation.id).where(
-                    Conversation.id == conversation_id)
-            rows = await session.execute(
-                select(TranscriptEntry, Conversation.channel)
-                .join(Conversation, Conversation.id == TranscriptEntry.conversation_id)
-                .where(TranscriptEntry.conversation_id.in_(ids))
-                .order_by(TranscriptEntry.at.desc(), TranscriptEntry.id.desc()).limit(limit)
-            )
-            return [_line(entry, channel) for entry, channel in reversed(rows.all())]
+        async with self._units() as uow:
+            await _item(uow, conversation_id)
+            return await uow.queue.lines(conversation_id, limit)
 
     async def notes(self, conversation_id: int) -> list[Note]:
-        async with self._database.transaction() as session:
-            await self._item(session, conversation_id)
-            rows = await session.scalars(
-                select(OperatorNote).where(OperatorNote.conversation_id == conversation_id)
-                .order_by(OperatorNote.id)
-            )
-            return [_note(row) for row in rows]
+        async with self._units() as uow:
+            await _item(uow, conversation_id)
+            return await uow.notes.of_conversation(conversation_id)
 
     # Changing
 
     async def claim(self, conversation_id: int, operator: OperatorRef) -> QueueItem:
         """Take the conversation (the bot falls silent); AlreadyTaken if another holds it."""
         key = await self._key(conversation_id)
-        async with self._locks.hold(str(key)):
-            async with self._database.transaction() as session:
-                now = self._clock()
-                taken = await session.execute(
-                    update(Conversation)
-                    .where(Conversation.id == conversation_id,
-                           Conversation.status.in_(("bot", "escalated")))
-                    .values(status="claimed", updated_at=now)
-                )
-                handoff = await current_handoff(session, conversation_id)
-                if not getattr(taken, "rowcount", 0):
-                    if handoff is not None and handoff.operator_key == operator.key:
-                        return await self._item(session, conversation_id)  # already yours
-                    raise AlreadyTaken(_holder(handoff))
-                if handoff is None:  # an operator joins a conversation that was with the bot
-                    await open_handoff(session, conversation_id, "operator_joined", now)
-                await session.execute(
-                    update(Handoff)
-                    .where(Handoff.conversation_id == conversation_id,
-                           Handoff.ended_at.is_(None))
-                    .values(claimed_at=now, operator_key=operator.key,
-                            operator_name=operator.name)
-                )
-                item = await self._item(session, conversation_id)
-                self._announce(session, item)
-                return item
+        async with self._locks.hold(str(key)), self._units() as uow:
+            now = self._clock()
+            taken = await uow.queue.take(conversation_id, now)
+            handoff = await uow.handoffs.current(conversation_id)
+            if not taken:
+                holder = handoff.operator if handoff else None
+                if holder is not None and holder.key == operator.key:
+                    return await _item(uow, conversation_id)  # already yours
+                raise AlreadyTaken(OperatorRef(holder.key, holder.name or "another operator")
+                                   if holder else OperatorRef("", "another operator"))
+            if handoff is None:  # an operator joins a conversation that was with the bot
+                await uow.handoffs.open(conversation_id, "operator_joined", now, None)
+            await uow.handoffs.assign(conversation_id, operator, now)
+            item = await _item(uow, conversation_id)
+            self._announce(uow, item)
+            await uow.commit()
+            return item
 
     async def say(self, conversation_id: int, operator: OperatorRef, text: str) -> TranscriptLine:
         """The operator's message to the customer, on the customer's channel."""
         key = await self._key(conversation_id)
-        async with self._locks.hold(str(key)):
-            async with self._database.transaction() as session:
-                now = self._clock()
-                await self._held_by(session, conversation_id, operator)
-                state = await self._store.load(session, key)
-                reply = Outbound(key=key, text=text, sender="operator", author=operator.name)
-                deliveries = await self._store.add_replies(
-                    session, state.id, [reply], now, state.context,
-                    language=state.language)
-                state.offered = []  # the bot's old buttons are not the question any more
-                await self._store.save(session, state, now)
-                await session.execute(
-                    update(Handoff)
-                    .where(Handoff.conversation_id == conversation_id,
-                           Handoff.ended_at.is_(None))
-                    .values(first_reply_at=func.coalesce(Handoff.first_reply_at, now),
-                            last_reply_at=now)
-                )
-                self._tell(session, state, deliveries)  # sent, and shown to the operators
-                return _delivered_line(deliveries[0], state.id)
+        async with self._locks.hold(str(key)), self._units() as uow:
+            now = self._clock()
+            state = await self._store.load(uow, key)
+            await _held_by(uow, state, operator)
+            reply = Outbound(key=key, text=text, sender="operator", author=operator.name)
+            deliveries = await self._store.add_replies(
+                uow, state.id, [reply], now, state.context, language=state.language)
+            state.offered = []  # the bot's old buttons are not the question any more
+            await self._store.save(uow, state, now)
+            await uow.handoffs.replied(conversation_id, now)
+            self._tell(uow, state, deliveries)  # sent, and shown to the operators
+            await uow.commit()
+            return _delivered_line(deliveries[0], state.id)
 
     async def hand_back(
         self, conversation_id: int, operator: OperatorRef, *, force: bool = False
@@ -202,13 +157,11 @@ class OperatorDesk:
             raise DeskError("a note needs some text")
         if len(text) > MAX_NOTE_CHARS:
             raise DeskError(f"a note is at most {MAX_NOTE_CHARS} characters")
-        async with self._database.transaction() as session:
-            await self._item(session, conversation_id)
-            row = OperatorNote(conversation_id=conversation_id, author=operator.name, text=text,
-                               at=self._clock())
-            session.add(row)
-            await session.flush()
-            return _note(row)
+        async with self._units() as uow:
+            await _item(uow, conversation_id)
+            note = await uow.notes.add(conversation_id, operator.name, text, self._clock())
+            await uow.commit()
+            return note
 
     async def start(self) -> None:
         self._sweeper = asyncio.create_task(self._sweep(), name="desk-idle-operators")
@@ -233,47 +186,29 @@ class OperatorDesk:
         back to the queue, and the customer is told. The number re-queued."""
         now = now or self._clock()
         since = now - self._idle
-        async with self._database.transaction() as session:
-            last_customer = (
-                select(func.max(TranscriptEntry.at))
-                .where(TranscriptEntry.conversation_id == Handoff.conversation_id,
-                       TranscriptEntry.sender == "customer")
-                .scalar_subquery()
-            )
-            quiet_since = func.coalesce(Handoff.last_reply_at, Handoff.claimed_at)
-            rows = await session.execute(
-                select(Conversation.id, Conversation.channel, Conversation.chat_id)
-                .join(Handoff, and_(Handoff.conversation_id == Conversation.id,
-                                    Handoff.ended_at.is_(None)))
-                .where(Conversation.status == "claimed", quiet_since < since,
-                       or_(Handoff.last_reply_at.is_(None), last_customer > quiet_since))
-            )
-            idle = rows.all()
+        async with self._units() as uow:
+            idle = await uow.queue.idle(since)
         count = 0
-        for conversation_id, channel, chat_id in idle:
-            key = ConversationKey(channel, chat_id)
-            async with self._locks.hold(str(key)), self._database.transaction() as session:
-                handoff = await current_handoff(session, conversation_id)
+        for conversation_id, key in idle:
+            async with self._locks.hold(str(key)), self._units() as uow:
+                handoff = await uow.handoffs.current(conversation_id)
                 if handoff is None or handoff.claimed_at is None or (
-                    handoff.last_reply_at or handoff.claimed_at) >= since:
+                        handoff.quiet_since or handoff.claimed_at) >= since:
                     continue  # the operator wrote meanwhile
-                state = await self._store.load(session, key)
+                state = await self._store.load(uow, key)
                 if state.status != "claimed":
                     continue
                 state.status = "escalated"
-                name = handoff.operator_name or ""
-                await session.execute(
-                    update(Handoff).where(Handoff.id == handoff.id).values(
-                        claimed_at=None, operator_key=None, operator_name=None,
-                        requeued=Handoff.requeued + 1)
-                )
+                name = handoff.operator.name if handoff.operator else ""
+                await uow.handoffs.requeue(handoff.id)
                 text = self._texts.get(state.language, "operator_idle", name=name)
-                self._tell(session, state, await self._store.add_replies(
-                    session, state.id, [Outbound(key=key, text=text)], now, state.context,
+                self._tell(uow, state, await self._store.add_replies(
+                    uow, state.id, [Outbound(key=key, text=text)], now, state.context,
                     language=state.language))
                 state.offered = []
-                await self._store.save(session, state, now)
-                self._announce(session, await self._item(session, conversation_id))
+                await self._store.save(uow, state, now)
+                self._announce(uow, await _item(uow, conversation_id))
+                await uow.commit()
                 count += 1
         return count
 
@@ -305,34 +240,33 @@ class OperatorDesk:
         self, conversation_id: int, operator: OperatorRef, outcome: str, force: bool
     ) -> QueueItem:
         key = await self._key(conversation_id)
-        async with self._locks.hold(str(key)):
-            async with self._database.transaction() as session:
-                now = self._clock()
-                state = await self._store.load(session, key)
-                if state.status == "bot":
-                    raise DeskError("the conversation is with the bot already")
-                if not force:
-                    await self._held_by(session, conversation_id, operator)
-                state.status, state.escalation_reason = "bot", None
-                state.misunderstandings = 0
-                handoff = await current_handoff(session, conversation_id)
-                await end_handoff(session, conversation_id, outcome, now)
-                await self._store.changes.record(session, CONVERSATION_RESOLVED, data={
-                    "conversation": {"id": conversation_id, "outcome": outcome}})
-                over = outcome == "resolved" or not state.suspended  # nothing to go back to
-                replies = self._closing(state, operator, outcome)
-                deliveries = await self._store.add_replies(
-                    session, state.id, replies, now, state.context,
-                    language=state.language)
-                if over:  # the closing message asks for a rating of this handoff
-                    await self._store.repositories(session).events.add(state.id, [PendingEvent(
-                        RATING_OFFERED, handoff_id=handoff.id if handoff else None)], now)
-                state.offered = offered_buttons(replies)
-                await self._store.save(session, state, now)
-                self._tell(session, state, deliveries)
-                item = await self._item(session, conversation_id)
-                self._announce(session, item)
-                return item
+        async with self._locks.hold(str(key)), self._units() as uow:
+            now = self._clock()
+            state = await self._store.load(uow, key)
+            if state.status == "bot":
+                raise DeskError("the conversation is with the bot already")
+            if not force:
+                await _held_by(uow, state, operator)
+            state.status, state.escalation_reason = "bot", None
+            state.misunderstandings = 0
+            handoff = await uow.handoffs.current(conversation_id)
+            await uow.handoffs.end(conversation_id, outcome, now)
+            await self._store.changes.record(uow.order_session, CONVERSATION_RESOLVED, data={
+                "conversation": {"id": conversation_id, "outcome": outcome}})
+            over = outcome == "resolved" or not state.suspended  # nothing to go back to
+            replies = self._closing(state, operator, outcome)
+            deliveries = await self._store.add_replies(
+                uow, state.id, replies, now, state.context, language=state.language)
+            if over:  # the closing message asks for a rating of this handoff
+                await uow.events.add(state.id, [PendingEvent(
+                    RATING_OFFERED, handoff_id=handoff.id if handoff else None)], now)
+            state.offered = offered_buttons(replies)
+            await self._store.save(uow, state, now)
+            self._tell(uow, state, deliveries)
+            item = await _item(uow, conversation_id)
+            self._announce(uow, item)
+            await uow.commit()
+            return item
 
     def _closing(self, state: ConversationState, operator: OperatorRef, outcome: str,
                  ) -> list[Outbound]:
@@ -360,18 +294,15 @@ class OperatorDesk:
                          buttons=rating_buttons(self._texts, language))]
 
     def _tell(
-        self, session: AsyncSession, state: ConversationState, deliveries: list[Delivery]
+        self, uow: Repositories, state: ConversationState, deliveries: list[Delivery]
     ) -> None:
         """Send after the commit, and show the message to the operators too."""
-        self._send(session, deliveries)
-        after_commit(session, lambda: self.publish_lines(
+        uow.after_commit(lambda: self._outbox.enqueue(deliveries))
+        uow.after_commit(lambda: self.publish_lines(
             [_delivered_line(d, state.id) for d in deliveries]))
 
-    def _send(self, session: AsyncSession, deliveries: list[Delivery]) -> None:
-        after_commit(session, lambda: self._outbox.enqueue(deliveries))
-
-    def _announce(self, session: AsyncSession, item: QueueItem) -> None:
-        after_commit(session, lambda: self._publish(
+    def _announce(self, uow: Repositories, item: QueueItem) -> None:
+        uow.after_commit(lambda: self._publish(
             {"type": "conversation", "conversation": item.to_json(self._clock())}))
 
     async def _publish(self, event: dict[str, Any]) -> None:
@@ -381,96 +312,27 @@ class OperatorDesk:
             log.warning("could not publish a desk event", exc_info=True)
 
     async def _key(self, conversation_id: int) -> ConversationKey:
-        async with self._database.transaction() as session:
-            found = (await session.execute(
-                select(Conversation.channel, Conversation.chat_id)
-                .where(Conversation.id == conversation_id)
-            )).first()
-        if found is None:
+        async with self._units() as uow:
+            key = await uow.queue.key(conversation_id)
+        if key is None:
             raise NotFound(f"no conversation {conversation_id}")
-        return ConversationKey(found.channel, found.chat_id)
-
-    async def _item(self, session: AsyncSession, conversation_id: int) -> QueueItem:
-        items = await _items(session, _items_query().where(Conversation.id == conversation_id))
-        if not items:
-            raise NotFound(f"no conversation {conversation_id}")
-        return items[0]
-
-    async def _held_by(
-        self, session: AsyncSession, conversation_id: int, operator: OperatorRef
-    ) -> None:
-        status = await session.scalar(
-            select(Conversation.status).where(Conversation.id == conversation_id))
-        handoff = await current_handoff(session, conversation_id)
-        if status != "claimed" or handoff is None or handoff.operator_key != operator.key:
-            if status == "claimed" and handoff is not None and handoff.operator_key:
-                raise NotHeld(f"held by {handoff.operator_name}, not by you")
-            raise NotHeld("claim the conversation first")
+        return key
 
 
-# A queue item's row: the conversation, its customer's name and email, its open handoff (outer
-# joins: any of them may be missing).
-_ItemRow = Select[Conversation, str | None, str | None, Handoff | None]
+async def _item(uow: Repositories, conversation_id: int) -> QueueItem:
+    item = await uow.queue.item(conversation_id)
+    if item is None:
+        raise NotFound(f"no conversation {conversation_id}")
+    return item
 
 
-def _items_query() -> _ItemRow:
-    return (
-        select(Conversation, Customer.name, Customer.email, Handoff)
-        .outerjoin(Customer, Customer.id == Conversation.customer_id)
-        .outerjoin(Handoff, and_(Handoff.conversation_id == Conversation.id,
-                                 Handoff.ended_at.is_(None)))
-    )
-
-
-async def _items(session: AsyncSession, query: _ItemRow) -> list[QueueItem]:
-    rows = (await session.execute(query)).all()
-    ids = [row[0].id for row in rows]
-    last: dict[int, TranscriptLine] = {}
-    if ids:
-        newest = (
-            select(func.max(TranscriptEntry.id)).where(TranscriptEntry.conversation_id.in_(ids))
-            .group_by(TranscriptEntry.conversation_id)
-        )
-        entries = await session.execute(
-            select(TranscriptEntry, Conversation.channel)
-            .join(Conversation, Conversation.id == TranscriptEntry.conversation_id)
-            .where(TranscriptEntry.id.in_(newest))
-        )
-        last = {entry.conversation_id: _line(entry, channel) for entry, channel in entries}
-    return [
-        QueueItem(
-            conversation_id=conversation.id,
-            channel=conversation.channel,
-            language=conversation.language,
-            status=conversation.status,
-            reason=handoff.reason if handoff else conversation.escalation_reason,
-            customer_id=conversation.customer_id,
-            customer_name=name,
-            customer_email=email,
-            handoff_id=handoff.id if handoff else None,
-            escalated_at=handoff.escalated_at if handoff else None,
-            claimed_at=handoff.claimed_at if handoff else None,
-            operator=OperatorRef(handoff.operator_key, handoff.operator_name or "")
-            if handoff and handoff.operator_key else None,
-            last_message=last.get(conversation.id),
-            proven_orders=tuple((conversation.state or {}).get("verified_orders") or ()),
-        )
-        for conversation, name, email, handoff in rows
-    ]
-
-
-def _holder(handoff: Handoff | None) -> OperatorRef:
-    if handoff is None or handoff.operator_key is None:
-        return OperatorRef("", "another operator")
-    return OperatorRef(handoff.operator_key, handoff.operator_name or "another operator")
-
-
-def _line(entry: TranscriptEntry, channel: str) -> TranscriptLine:
-    return TranscriptLine(
-        id=entry.id, conversation_id=entry.conversation_id, channel=channel,
-        sender=entry.sender, author=entry.author, text=entry.text, at=entry.at,
-        buttons=tuple(Button(b["title"], b["payload"]) for b in entry.buttons or ()),
-    )
+async def _held_by(uow: Repositories, state: ConversationState, operator: OperatorRef) -> None:
+    handoff = await uow.handoffs.current(state.id)
+    holder = handoff.operator if handoff else None
+    if state.status != "claimed" or holder is None or holder.key != operator.key:
+        if state.status == "claimed" and holder is not None:
+            raise NotHeld(f"held by {holder.name}, not by you")
+        raise NotHeld("claim the conversation first")
 
 
 def _delivered_line(delivery: Delivery, conversation_id: int) -> TranscriptLine:
@@ -480,7 +342,3 @@ def _delivered_line(delivery: Delivery, conversation_id: int) -> TranscriptLine:
         channel=outbound.key.channel, sender=outbound.sender, author=outbound.author,
         text=outbound.text, at=datetime.fromisoformat(delivery.at), buttons=outbound.buttons,
     )
-
-
-def _note(row: OperatorNote) -> Note:
-    return Note(row.id, row.conversation_id, row.author, row.text, row.at)

@@ -51,7 +51,7 @@ class ConversationState:
     # goes to the operators a few times an hour at most (dialog/flows/handoff.py).
     handoffs: list[str] = field(default_factory=list)
     loaded_status: str = "bot"  # the status when loaded: saving "escalated" over "bot" opens
-    # a handoff (dialog/handoffs.py)
+    # a handoff (dialog/store.py)
     fresh: bool = False  # created by this load: its first reply begins the conversation
 
     def to_json(self) -> dict[str, Any]:

@@ -4,10 +4,7 @@ Policy only: the statements are the repositories' (dialog/unit_of_work.py, SQL i
 repositories/). The state is loaded only after the conversation's lock is held, and a turn's
 state, transcript entries and outbox rows are written in the caller's one transaction.
 
-Every method takes the transaction it works in: a unit of work (its repositories), or, for
-the operators' desk alone (dialog/desk.py, not converted yet), the session of one, which
-`join` (composition/bootstrap.py) turns into the same repositories. That path goes when the
-desk does.
+Every method takes the repositories of the transaction it works in (a unit of work).
 """
 
 from __future__ import annotations
@@ -23,63 +20,45 @@ from dialog.unit_of_work import AlreadyRecorded, Repositories
 from orders.changes import CONVERSATION_ESCALATED, NO_CHANGES, ChangeLog
 from storage.clock import utcnow
 
-# A unit of work's repositories, or (the desk's) the session of a transaction that `join`
-# binds them to.
-InTransaction = Any
-
-
-def _no_join(session: object) -> Repositories:
-    raise TypeError("this ConversationStore was built without a way to join a session")
-
 
 class ConversationStore:
     """What the dialog writes of conversations; every method works in the caller's
     transaction."""
 
-    def __init__(
-        self, owner: str | None = None,
-        join: Callable[[Any], Repositories] = _no_join, *, changes: ChangeLog = NO_CHANGES,
-    ) -> None:
+    def __init__(self, owner: str | None = None, *, changes: ChangeLog = NO_CHANGES) -> None:
         # Told (after the commit) of each conversation that went to the operators' queue.
         self.on_escalated: Callable[[int], Awaitable[None]] | None = None
         self.owner = owner  # this process's name, on the outbox rows it writes (takeover.py)
         self.changes = changes  # escalations told to the shop
-        self._join = join
-
-    def repositories(self, tx: InTransaction) -> Repositories:
-        """The repositories of the transaction `tx` (a unit of work, or a session)."""
-        if hasattr(tx, "conversations"):
-            return tx  # type: ignore[no-any-return]
-        return self._join(tx)
 
     async def load(
         self,
-        tx: InTransaction,
+        uow: Repositories,
         key: ConversationKey,
         language: str = "en",
         customer_id: int | None = None,
     ) -> ConversationState:
         """The conversation's state; a new conversation if it has none yet."""
-        conversations = self.repositories(tx).conversations
+        conversations = uow.conversations
         state = await conversations.find(key)
         if state is None:
             state = await conversations.add(key, language, customer_id)
             state.fresh = True
         return state
 
-    async def record_answered_inbox(self, tx: InTransaction, inbound: Inbound) -> bool:
+    async def record_answered_inbox(self, uow: Repositories, inbound: Inbound) -> bool:
         """Record a message in the inbox as processed, inside the turn that answers it (a
         channel that answers at once, like the web chat: no second transaction); False if its
         platform id was recorded before, and the caller must then roll the turn back."""
         try:
-            await self.repositories(tx).inbox.add(inbound, processed=True, owner=self.owner)
+            await uow.inbox.add(inbound, processed=True, owner=self.owner)
         except AlreadyRecorded:
             return False
         return True
 
     async def record_turn(
         self,
-        tx: InTransaction,
+        uow: Repositories,
         state: ConversationState,
         inbound: Inbound | None,
         replies: list[Outbound],
@@ -95,40 +74,38 @@ class ConversationStore:
         Returns None when the inbound's platform message id was recorded before (a duplicate):
         the caller must then roll back and answer nothing.
         """
-        repositories = self.repositories(tx)
         now = utcnow()
         inbound_id = None
         if inbound is not None:
-            inbound_id = await repositories.transcript.add_inbound(
+            inbound_id = await uow.transcript.add_inbound(
                 state.id, inbound, now, flow, intent)
             if inbound_id is None:
                 return None
         if replies:
             state.offered = offered_buttons(replies)
-        await self.save(repositories, state, now, flow=flow)
-        deliveries = await self.add_replies(repositories, state.id, replies, now, state.context,
+        await self.save(uow, state, now, flow=flow)
+        deliveries = await self.add_replies(uow, state.id, replies, now, state.context,
                                             language=state.language)
         if events:
-            await repositories.events.add(state.id, events, now)
+            await uow.events.add(state.id, events, now)
         return RecordedTurn(inbound_id, now, deliveries)
 
     async def save(
-        self, tx: InTransaction, state: ConversationState, now: datetime | None = None,
+        self, uow: Repositories, state: ConversationState, now: datetime | None = None,
         *, flow: str | None = None,
     ) -> None:
         """Write the state; moving it from "bot" to "escalated" opens a handoff (`flow`: the
         flow that handed it over)."""
-        repositories = self.repositories(tx)
         now = now or utcnow()
         if state.status == "escalated" and state.loaded_status == "bot":
-            await self._escalated(repositories, state.id, state.escalation_reason or "unknown",
+            await self._escalated(uow, state.id, state.escalation_reason or "unknown",
                                   now, flow)
         state.loaded_status = state.status
-        await repositories.conversations.save(state, now)
+        await uow.conversations.save(state, now)
 
     async def add_replies(
         self,
-        tx: InTransaction,
+        uow: Repositories,
         conversation_id: int,
         replies: list[Outbound],
         now: datetime | None = None,
@@ -143,13 +120,12 @@ class ConversationStore:
         `language` and `opening` (the first reply begins the conversation) travel with each
         delivery: what its sender needs besides the reply.
         """
-        repositories = self.repositories(tx)
         now = now or utcnow()
         context = context or {}
         deliveries: list[Delivery] = []
         for reply in replies:
-            transcript_id = await repositories.transcript.add_reply(conversation_id, reply, now)
-            outbox_id = await repositories.outbox.add(
+            transcript_id = await uow.transcript.add_reply(conversation_id, reply, now)
+            outbox_id = await uow.outbox.add(
                 transcript_id, reply.key, context, now, self.owner)
             deliveries.append(
                 Delivery(outbox_id, transcript_id, reply, now.isoformat(), dict(context),
@@ -158,28 +134,26 @@ class ConversationStore:
         return deliveries
 
     async def latest_for_customer(
-        self, tx: InTransaction, customer_id: int, channel: str | None = None
+        self, uow: Repositories, customer_id: int, channel: str | None = None
     ) -> ConversationState | None:
         """The customer's most recently active conversation, on `channel` or on any."""
-        repositories = self.repositories(tx)
-        key = await repositories.conversations.latest_key_for_customer(customer_id, channel)
-        return None if key is None else await self.load(repositories, key)
+        key = await uow.conversations.latest_key_for_customer(customer_id, channel)
+        return None if key is None else await self.load(uow, key)
 
-    async def watch(self, tx: InTransaction, conversation_id: int, numbers: list[str]) -> None:
+    async def watch(self, uow: Repositories, conversation_id: int, numbers: list[str]) -> None:
         """Remember that these orders were proven in this conversation (under its lock, so
         no other turn inserts the same pair meanwhile)."""
-        await self.repositories(tx).conversations.watch(conversation_id, numbers)
+        await uow.conversations.watch(conversation_id, numbers)
 
     async def watchers(
-        self, tx: InTransaction, number: str, besides: int | None = None
+        self, uow: Repositories, number: str, besides: int | None = None
     ) -> list[ConversationState]:
         """The conversations watching the order (besides conversation `besides`) that proved
         it at the strong level or belong to its customer: they get a copy of its news. (A
         chat that proved it by email/postcode only watches it for an erasure: no copy.)"""
-        repositories = self.repositories(tx)
         found = []
-        for key, customer_id in await repositories.conversations.watching(number):
-            state = await self.load(repositories, key)
+        for key, customer_id in await uow.conversations.watching(number):
+            state = await self.load(uow, key)
             if state.id != besides and (
                 number in state.strong_orders or state.customer_id == customer_id
             ):
@@ -187,48 +161,47 @@ class ConversationStore:
         return found
 
     async def history(
-        self, tx: InTransaction, key: ConversationKey, limit: int = 200
+        self, uow: Repositories, key: ConversationKey, limit: int = 200
     ) -> tuple[str, list[HistoryEntry]]:
         """The conversation's language and its last `limit` transcript entries, oldest first."""
-        return await self.repositories(tx).transcript.history(key, limit)
+        return await uow.transcript.history(key, limit)
 
     async def last_from_bot(
-        self, tx: InTransaction, conversation_id: int
+        self, uow: Repositories, conversation_id: int
     ) -> HistoryEntry | None:
         """The bot's latest message in the conversation."""
-        return await self.repositories(tx).transcript.last_from_bot(conversation_id)
+        return await uow.transcript.last_from_bot(conversation_id)
 
-    async def last_buttons(self, tx: InTransaction, key: ConversationKey) -> list[Button]:
+    async def last_buttons(self, uow: Repositories, key: ConversationKey) -> list[Button]:
         """The buttons of the bot's (or operator's) latest message in the conversation."""
-        return await self.repositories(tx).transcript.last_buttons(key)
+        return await uow.transcript.last_buttons(key)
 
-    async def escalate(self, tx: InTransaction, key: ConversationKey, reason: str) -> None:
+    async def escalate(self, uow: Repositories, key: ConversationKey, reason: str) -> None:
         """Queue a conversation for an operator unless it is queued or held already."""
-        repositories = self.repositories(tx)
         now = utcnow()
-        conversation_id = await repositories.conversations.escalate_if_bot(key, reason, now)
+        conversation_id = await uow.conversations.escalate_if_bot(key, reason, now)
         if conversation_id is not None:
-            await self._escalated(repositories, conversation_id, reason, now)
+            await self._escalated(uow, conversation_id, reason, now)
 
     async def _escalated(
-        self, repositories: Repositories, conversation_id: int, reason: str, now: datetime,
+        self, uow: Repositories, conversation_id: int, reason: str, now: datetime,
         flow: str | None = None,
     ) -> None:
-        await repositories.handoffs.open(conversation_id, reason, now, flow)
-        await self.changes.record(repositories.order_session, CONVERSATION_ESCALATED, data={
+        await uow.handoffs.open(conversation_id, reason, now, flow)
+        await self.changes.record(uow.order_session, CONVERSATION_ESCALATED, data={
             "conversation": {"id": conversation_id, "reason": reason, "flow": flow}})
         listener = self.on_escalated
         if listener is not None:
-            repositories.after_commit(lambda: listener(conversation_id))
+            uow.after_commit(lambda: listener(conversation_id))
 
-    async def mark_sent(self, tx: InTransaction, outbox_ids: list[int]) -> None:
-        await self.repositories(tx).outbox.mark_sent(outbox_ids, utcnow())
+    async def mark_sent(self, uow: Repositories, outbox_ids: list[int]) -> None:
+        await uow.outbox.mark_sent(outbox_ids, utcnow())
 
-    async def mark_failed(self, tx: InTransaction, outbox_id: int, reason: str) -> None:
-        await self.repositories(tx).outbox.mark_failed(outbox_id, reason)
+    async def mark_failed(self, uow: Repositories, outbox_id: int, reason: str) -> None:
+        await uow.outbox.mark_failed(outbox_id, reason)
 
     async def unsent(
-        self, tx: InTransaction, ids: list[int] | None = None
+        self, uow: Repositories, ids: list[int] | None = None
     ) -> list[Delivery]:
         """Replies of this process (or the rows `ids`) not sent yet, oldest first."""
-        return await self.repositories(tx).outbox.unsent(ids, self.owner)
+        return await uow.outbox.unsent(ids, self.owner)

@@ -67,6 +67,9 @@ class Handoff(Base):
     requeued: Mapped[int] = mapped_column(default=0)  # times an idle operator lost it
 
 
+Index("ix_handoffs_open", Handoff.conversation_id, Handoff.ended_at)
+
+
 class OperatorNote(Base):
     """An operator's internal note on a conversation; the customer never sees it."""
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
+from dialog.desk_ports import HandoffQueue, Handoffs, OperatorNotes
 from dialog.erasure import Erasures
 from dialog.events import PendingEvent, RatingOffer
 from dialog.intent_labels import IntentLabels
@@ -141,29 +142,6 @@ class Tokens(Protocol):
         ...
 
 
-class Handoffs(Protocol):
-    async def open(
-        self, conversation_id: int, reason: str, now: datetime, flow: str | None
-    ) -> int: ...
-
-
-class HandoffQueue(Protocol):
-    """The figures of the operators' queue that a wait estimate needs."""
-
-    async def waiting_ahead(self, conversation_id: int, now: datetime) -> int:
-        """Escalated conversations still waiting that were escalated before this one (or
-        before `now`, if it has no open handoff)."""
-        ...
-
-    async def recent_handling(self, count: int) -> list[tuple[datetime, datetime]]:
-        """(claimed, ended) of the last `count` finished handoffs."""
-        ...
-
-    async def operators_at_work(self, since: datetime) -> int:
-        """Operators holding a conversation now or who finished one after `since`."""
-        ...
-
-
 class Events(Protocol):
     async def add(
         self, conversation_id: int | None, events: list[PendingEvent], at: datetime
@@ -202,6 +180,9 @@ class Repositories(Protocol):
 
     @property
     def queue(self) -> HandoffQueue: ...
+
+    @property
+    def notes(self) -> OperatorNotes: ...
 
     @property
     def events(self) -> Events: ...

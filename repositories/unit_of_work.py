@@ -2,40 +2,33 @@
 
 `SqlUnitOfWork(database)` opens the transaction on entering and commits only when told;
 `SqlRepositories.joining(session)` gives the same repositories inside a transaction someone
-else opened (the parts of the bot that still hand a session around).
+else opened: where an order-core or job session must become repositories - proactive messages
+(composition/bootstrap.py, and `products import` in composition/cli.py), the erasure and
+retrain CLIs (composition/cli.py) and transcript retention's daily job
+(composition/preparation.py).
 """
 
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialog.handoffs import open_handoff
 from dialog.unit_of_work import AfterCommit
 from repositories.conversations import SqlConversations
 from repositories.erasure import SqlErasure
 from repositories.events import SqlEvents
+from repositories.handoffs import SqlHandoffs
 from repositories.inbox import SqlInbox
 from repositories.intent_labels import SqlIntentLabels
+from repositories.notes import SqlOperatorNotes
 from repositories.outbox import SqlOutbox
 from repositories.processes import SqlBotProcesses
 from repositories.queue import SqlHandoffQueue
 from repositories.tokens import SqlTokens
 from repositories.transcript import SqlTranscript
 from storage.database import Database, after_commit
-
-
-class SqlHandoffs:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def open(
-        self, conversation_id: int, reason: str, now: datetime, flow: str | None
-    ) -> int:
-        return await open_handoff(self._session, conversation_id, reason, now, flow)
 
 
 class SqlRepositories:
@@ -58,6 +51,7 @@ class SqlRepositories:
         self.processes = SqlBotProcesses(session)
         self.handoffs = SqlHandoffs(session)
         self.queue = SqlHandoffQueue(session)
+        self.notes = SqlOperatorNotes(session)
         self.events = SqlEvents(session)
         self.labels = SqlIntentLabels(session)
         self.erasures = SqlErasure(session)

@@ -48,8 +48,8 @@ class Conversation:
         return "\n".join(reply.text for reply in self.replies)
 
     async def _type_code(self) -> None:
-        async with self.bot.database.transaction() as session:
-            state = await self.bot.store.load(session, self.key)
+        async with self.bot.units() as uow:
+            state = await self.bot.store.load(uow, self.key)
         if state.step == "need_code":
             code, _ = await sent_code(self.bot, str(state.slots["number"]))
             self.replies = await self.bot.manager.handle(

@@ -16,6 +16,8 @@ from types import TracebackType
 from typing import Any
 
 from dialog.demo_history import DemoOrder, HistoryPlan, OrderOutcomes
+from dialog.desk_ports import OpenHandoff
+from dialog.desk_values import Note, OperatorRef, QueueItem, TranscriptLine
 from dialog.erasure import ERASED_DOMAIN, ErasedRecords, erased_address
 from dialog.events import RATING, RATING_OFFERED, PendingEvent, RatingOffer, check_kinds
 from dialog.intent_labels import CustomerMessage, LabelView, UnknownMessage
@@ -80,6 +82,22 @@ class _Event:
 
 
 @dataclass
+class _Handoff:
+    id: int
+    conversation_id: int
+    reason: str
+    flow: str | None
+    escalated_at: datetime
+    claimed_at: datetime | None = None
+    operator: OperatorRef | None = None
+    first_reply_at: datetime | None = None
+    last_reply_at: datetime | None = None
+    ended_at: datetime | None = None
+    outcome: str | None = None
+    requeued: int = 0
+
+
+@dataclass
 class Tables:
     """What an in-memory database holds; tests read it to see what was committed."""
 
@@ -88,15 +106,18 @@ class Tables:
     inbox: dict[int, _Inbox] = field(default_factory=dict)
     outbox: dict[int, _Outbox] = field(default_factory=dict)
     tokens: dict[str, tuple[int, datetime, datetime]] = field(default_factory=dict)
-    handoffs: list[tuple[int, str, str | None]] = field(default_factory=list)
+    handoffs: list[_Handoff] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     events: list[_Event] = field(default_factory=list)
     labels: dict[int, LabelView] = field(default_factory=dict)  # by message id
     processes: dict[str, datetime] = field(default_factory=dict)  # name: last heartbeat
     watchers: list[tuple[str, int]] = field(default_factory=list)  # (order number, conversation)
     # Who placed each order (the order core's, which this fake does not hold).
     order_customers: dict[str, int | None] = field(default_factory=dict)
-    # The order core's customers, as far as an erasure needs them: id -> email.
+    # The order core's customers, as far as an erasure and the queue need them: id -> email,
+    # id -> name.
     customers: dict[int, str | None] = field(default_factory=dict)
+    customer_names: dict[int, str] = field(default_factory=dict)
 
 
 class InMemoryDatabase:
@@ -336,23 +357,165 @@ class InMemoryHandoffs(_Part):
     async def open(
         self, conversation_id: int, reason: str, now: datetime, flow: str | None
     ) -> int:
-        self._tables.handoffs.append((conversation_id, reason, flow))
-        return len(self._tables.handoffs)
+        return _open_handoff(self._tables, conversation_id, reason, flow, now)
+
+    async def current(self, conversation_id: int) -> OpenHandoff | None:
+        row = _open(self._tables, conversation_id)
+        if row is None:
+            return None
+        return OpenHandoff(row.id, conversation_id, row.claimed_at, row.operator,
+                           row.last_reply_at)
+
+    async def assign(self, conversation_id: int, operator: OperatorRef, now: datetime) -> None:
+        for row in _all_open(self._tables, conversation_id):
+            row.claimed_at, row.operator = now, operator
+
+    async def replied(self, conversation_id: int, now: datetime) -> None:
+        for row in _all_open(self._tables, conversation_id):
+            row.first_reply_at = row.first_reply_at or now
+            row.last_reply_at = now
+
+    async def requeue(self, handoff_id: int) -> None:
+        for row in self._tables.handoffs:
+            if row.id == handoff_id:
+                row.claimed_at, row.operator = None, None
+                row.requeued += 1
+
+    async def end(self, conversation_id: int, outcome: str, now: datetime) -> None:
+        for row in _all_open(self._tables, conversation_id):
+            row.ended_at, row.outcome = now, outcome
+
+
+def _open_handoff(
+    tables: Tables, conversation_id: int, reason: str, flow: str | None, now: datetime
+) -> int:
+    handoff_id = len(tables.handoffs) + 1
+    tables.handoffs.append(_Handoff(handoff_id, conversation_id, reason, flow, now))
+    return handoff_id
+
+
+def _all_open(tables: Tables, conversation_id: int) -> list[_Handoff]:
+    return [row for row in tables.handoffs
+            if row.conversation_id == conversation_id and row.ended_at is None]
+
+
+def _open(tables: Tables, conversation_id: int) -> _Handoff | None:
+    rows = _all_open(tables, conversation_id)
+    return rows[-1] if rows else None
 
 
 class InMemoryHandoffQueue(_Part):
-    """A queue with nobody in it: the handoffs here record no claims (the desk's SQL does)."""
+    async def key(self, conversation_id: int) -> ConversationKey | None:
+        row = self._conversation(conversation_id)
+        return None if row is None else row.key
+
+    async def take(self, conversation_id: int, now: datetime) -> bool:
+        row = self._conversation(conversation_id)
+        if row is None or row.status not in ("bot", "escalated"):
+            return False
+        row.status, row.updated_at = "claimed", now
+        return True
+
+    async def items(self, state: str, limit: int) -> list[QueueItem]:
+        rows = list(self._tables.conversations.values())
+        if state in ("escalated", "claimed"):
+            mine = [(self._item(row), row) for row in rows if row.status == state]
+            when = "escalated_at" if state == "escalated" else "claimed_at"
+            # as SQL orders NULLs: first in SQLite, last in PostgreSQL; a queued
+            # conversation always has its handoff here
+            mine.sort(key=lambda pair: (getattr(pair[0], when) or datetime.min.replace(
+                tzinfo=pair[1].updated_at.tzinfo), pair[1].id))
+            return [item for item, _row in mine]
+        rows.sort(key=lambda row: (row.updated_at, row.id), reverse=True)
+        return [self._item(row) for row in rows[:limit]]
+
+    async def item(self, conversation_id: int) -> QueueItem | None:
+        row = self._conversation(conversation_id)
+        return None if row is None else self._item(row)
+
+    async def lines(self, conversation_id: int, limit: int) -> list[TranscriptLine]:
+        row = self._conversation(conversation_id)
+        if row is None:
+            return []
+        conversations = {c.id: c for c in self._tables.conversations.values()
+                         if c.id == row.id or (row.customer_id is not None
+                                               and c.customer_id == row.customer_id)}
+        entries = sorted((e for e in self._tables.transcript if e.conversation_id in conversations),
+                         key=lambda e: (e.at, e.id))
+        return [_line(e, conversations[e.conversation_id].key.channel) for e in entries[-limit:]]
+
+    async def idle(self, since: datetime) -> list[tuple[int, ConversationKey]]:
+        found = []
+        for row in self._tables.conversations.values():
+            handoff = _open(self._tables, row.id)
+            if row.status != "claimed" or handoff is None or handoff.claimed_at is None:
+                continue
+            quiet_since = handoff.last_reply_at or handoff.claimed_at
+            last_customer = max((e.at for e in self._tables.transcript
+                                 if e.conversation_id == row.id and e.sender == "customer"),
+                                default=None)
+            waiting = handoff.last_reply_at is None or (
+                last_customer is not None and last_customer > quiet_since)
+            if quiet_since < since and waiting:
+                found.append((row.id, row.key))
+        return found
 
     async def waiting_ahead(self, conversation_id: int, now: datetime) -> int:
         by_id = {row.id: row for row in self._tables.conversations.values()}
-        return sum(1 for other, _reason, _flow in self._tables.handoffs
-                   if other != conversation_id and by_id[other].status == "escalated")
+        mine = _open(self._tables, conversation_id)
+        before = mine.escalated_at if mine else now
+        return sum(1 for h in self._tables.handoffs
+                   if h.ended_at is None and h.conversation_id != conversation_id
+                   and by_id[h.conversation_id].status == "escalated"
+                   and h.escalated_at <= before)
 
     async def recent_handling(self, count: int) -> list[tuple[datetime, datetime]]:
-        return []
+        done = [(h.claimed_at, h.ended_at) for h in reversed(self._tables.handoffs)
+                if h.claimed_at is not None and h.ended_at is not None]
+        return [(claimed, ended) for claimed, ended in done[:count] if claimed and ended]
 
     async def operators_at_work(self, since: datetime) -> int:
-        return 0
+        return len({h.operator.key for h in self._tables.handoffs
+                    if h.operator is not None and h.claimed_at is not None
+                    and (h.ended_at is None or h.ended_at >= since)})
+
+    def _conversation(self, conversation_id: int) -> _Conversation | None:
+        return next((row for row in self._tables.conversations.values()
+                     if row.id == conversation_id), None)
+
+    def _item(self, row: _Conversation) -> QueueItem:
+        handoff = _open(self._tables, row.id)
+        mine = [e for e in self._tables.transcript if e.conversation_id == row.id]
+        customer = row.customer_id
+        return QueueItem(
+            conversation_id=row.id, channel=row.key.channel, language=row.language,
+            status=row.status,
+            reason=handoff.reason if handoff else row.escalation_reason,
+            customer_id=customer,
+            customer_name=self._tables.customer_names.get(customer) if customer else None,
+            customer_email=self._tables.customers.get(customer) if customer else None,
+            handoff_id=handoff.id if handoff else None,
+            escalated_at=handoff.escalated_at if handoff else None,
+            claimed_at=handoff.claimed_at if handoff else None,
+            operator=handoff.operator if handoff else None,
+            last_message=_line(max(mine, key=lambda e: e.id), row.key.channel) if mine else None,
+            proven_orders=tuple(row.state.get("verified_orders") or ()),
+        )
+
+
+def _line(entry: _Entry, channel: str) -> TranscriptLine:
+    return TranscriptLine(entry.id, entry.conversation_id, channel, entry.sender, entry.author,
+                          entry.text, entry.at, entry.buttons)
+
+
+class InMemoryOperatorNotes(_Part):
+    async def add(self, conversation_id: int, author: str, text: str, at: datetime) -> Note:
+        note = Note(self._id(), conversation_id, author, text, at)
+        self._tables.notes.append(note)
+        return note
+
+    async def of_conversation(self, conversation_id: int) -> list[Note]:
+        return [note for note in self._tables.notes if note.conversation_id == conversation_id]
 
 
 class InMemoryEvents(_Part):
@@ -459,6 +622,7 @@ class InMemoryUnitOfWork:
         self.processes = InMemoryBotProcesses(self)
         self.handoffs = InMemoryHandoffs(self)
         self.queue = InMemoryHandoffQueue(self)
+        self.notes = InMemoryOperatorNotes(self)
         self.events = InMemoryEvents(self)
         self.labels = InMemoryIntentLabels(self)
         self.erasures = InMemoryErasure(self)
@@ -516,8 +680,12 @@ class InMemoryDemoHistory(_Part):
                 row["at"], flow=row.get("flow"), intent=row.get("intent")))
         handoffs = []
         for index, row in plan.handoffs:
-            tables.handoffs.append((ids[index], row["reason"], row["flow"]))
-            handoffs.append(len(tables.handoffs))
+            handoffs.append(len(tables.handoffs) + 1)
+            tables.handoffs.append(_Handoff(
+                handoffs[-1], ids[index], row["reason"], row["flow"], row["escalated_at"],
+                row["claimed_at"], OperatorRef(row["operator_key"], row["operator_name"]),
+                row["first_reply_at"], row["last_reply_at"], row["ended_at"], row["outcome"],
+                row["requeued"]))
         for index, handoff, row in plan.events:
             tables.events.append(_Event(self._id(), ids[index], PendingEvent(
                 row["kind"], row.get("subject"), row.get("value"),

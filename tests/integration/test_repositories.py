@@ -13,21 +13,24 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from dialog import demo_history, events
 from dialog.demo_history import HistoryPlan, seed_history
+from dialog.desk_values import OperatorRef
 from dialog.events import PendingEvent
 from dialog.intent_labels import UnknownMessage, label_message, remove_label
 from dialog.messages import Button, ConversationKey, Inbound, Outbound
-from dialog.unit_of_work import AlreadyRecorded, UnitOfWorkFactory
+from dialog.unit_of_work import AlreadyRecorded, UnitOfWork, UnitOfWorkFactory
+from orders.tables import Customer
 from repositories.demo_history import SqlDemoHistory
 from repositories.unit_of_work import SqlUnitOfWork
 from storage.clock import utcnow
 from storage.database import Database, make_engine
 from storage.upgrade import upgrade
-from tests.fakes.unit_of_work import InMemoryDatabase, InMemoryDemoHistory
+from tests.fakes.unit_of_work import InMemoryDatabase, InMemoryDemoHistory, InMemoryUnitOfWork
 
 KEY = ConversationKey("telegram", "chat-1")
 
@@ -320,3 +323,146 @@ async def test_the_demo_history_is_seeded_into_finished_conversations(
             assert said is not None and said.text in demo_history.BOT_SAYS.values()
             offer = await uow.events.latest_rating_offer(conversation_id)
             assert (offer is not None) == (index in offered)
+
+
+async def _customer(uow: UnitOfWork, name: str, email: str) -> int:
+    """A customer of the order core (the fake keeps only what the queue shows of one)."""
+    if uow.order_session is None:
+        tables = cast(InMemoryUnitOfWork, uow).tables
+        customer_id = len(tables.customers) + 1
+        tables.customers[customer_id], tables.customer_names[customer_id] = email, name
+        return customer_id
+    row = Customer(name=name, email=email)
+    uow.order_session.add(row)
+    await uow.order_session.flush()
+    return row.id
+
+
+async def test_a_handoff_is_claimed_replied_to_requeued_and_ended(
+    units: UnitOfWorkFactory,
+) -> None:
+    now = utcnow()
+    anna = OperatorRef("console:1", "Anna")
+    async with units() as uow:
+        state = await uow.conversations.add(KEY, "en", None)
+        assert await uow.handoffs.current(state.id) is None
+        first = await uow.handoffs.open(state.id, "asked", now, "status")
+        await uow.handoffs.assign(state.id, anna, now + timedelta(minutes=1))
+        await uow.commit()
+    async with units() as uow:
+        held = await uow.handoffs.current(state.id)
+        assert held is not None and (held.id, held.operator, held.quiet_since) == (
+            first, anna, now + timedelta(minutes=1))
+        await uow.handoffs.replied(state.id, now + timedelta(minutes=2))
+        await uow.handoffs.replied(state.id, now + timedelta(minutes=3))
+        replied = await uow.handoffs.current(state.id)
+        assert replied is not None and replied.quiet_since == now + timedelta(minutes=3)
+        await uow.handoffs.requeue(first)
+        requeued = await uow.handoffs.current(state.id)
+        assert requeued is not None and (requeued.operator, requeued.claimed_at) == (None, None)
+        await uow.handoffs.assign(state.id, anna, now + timedelta(minutes=4))
+        await uow.handoffs.end(state.id, "resolved", now + timedelta(minutes=9))
+        assert await uow.handoffs.current(state.id) is None
+        await uow.commit()
+    async with units() as uow:  # the finished handoff is what the wait estimate measures
+        assert await uow.queue.recent_handling(5) == [
+            (now + timedelta(minutes=4), now + timedelta(minutes=9))]
+        assert await uow.queue.operators_at_work(now) == 1
+        assert await uow.queue.operators_at_work(now + timedelta(minutes=10)) == 0
+
+
+async def test_the_queue_shows_waiting_and_held_conversations(units: UnitOfWorkFactory) -> None:
+    now = utcnow()
+    anna = OperatorRef("console:1", "Anna")
+    keys = [ConversationKey("telegram", f"chat-{n}") for n in range(3)]
+    async with units() as uow:
+        customer = await _customer(uow, "Jan Kowalski", "jan@example.com")
+        ids = []
+        for n, key in enumerate(keys):
+            state = await uow.conversations.add(key, "pl", customer if n == 0 else None)
+            ids.append(state.id)
+            await uow.conversations.escalate_if_bot(key, "asked", now)
+            await uow.handoffs.open(state.id, "asked", now + timedelta(minutes=2 - n), None)
+            await uow.transcript.add_reply(state.id, Outbound(key=key, text=f"wait {n}"), now)
+        await uow.commit()
+    async with units() as uow:
+        assert await uow.queue.key(ids[1]) == keys[1]
+        assert await uow.queue.key(987654) is None and await uow.queue.item(987654) is None
+        waiting = await uow.queue.items("escalated", 200)
+        assert [i.conversation_id for i in waiting] == ids[::-1]  # the longest waiting first
+        assert await uow.queue.waiting_ahead(ids[0], now) == 2
+        assert await uow.queue.take(ids[0], now) is True
+        assert await uow.queue.take(ids[0], now) is False  # one of two operators wins
+        await uow.handoffs.assign(ids[0], anna, now)
+        await uow.commit()
+    async with units() as uow:
+        held = await uow.queue.items("claimed", 200)
+        assert [i.conversation_id for i in held] == [ids[0]]
+        item = held[0]
+        assert (item.status, item.reason, item.operator, item.language) == (
+            "claimed", "asked", anna, "pl")
+        assert (item.customer_name, item.customer_email) == ("Jan Kowalski", "jan@example.com")
+        assert item.last_message is not None and item.last_message.text == "wait 0"
+        assert len(await uow.queue.items("all", 2)) == 2
+
+
+async def test_an_operator_sees_every_line_said_with_the_customer(
+    units: UnitOfWorkFactory,
+) -> None:
+    now = utcnow()
+    email = ConversationKey("email", "jan@example.com")
+    async with units() as uow:
+        customer = await _customer(uow, "Jan", "jan@example.com")
+        chat = await uow.conversations.add(KEY, "en", customer)
+        mail = await uow.conversations.add(email, "en", customer)
+        stranger = await uow.conversations.add(ConversationKey("webchat", "w1"), "en", None)
+        await uow.transcript.add_inbound(chat.id, Inbound(key=KEY, text="hi"), now, None, None)
+        await uow.transcript.add_reply(mail.id, Outbound(key=email, text="by mail", buttons=(
+            Button("Yes", "yes"),)), now + timedelta(seconds=1))
+        await uow.transcript.add_reply(stranger.id, Outbound(key=KEY, text="not his"), now)
+        await uow.commit()
+    async with units() as uow:
+        lines = await uow.queue.lines(chat.id, 1000)
+        last = await uow.queue.lines(chat.id, 1)
+        alone = await uow.queue.lines(stranger.id, 1000)
+    assert [(line.channel, line.sender, line.text) for line in lines] == [
+        ("telegram", "customer", "hi"), ("email", "bot", "by mail")]
+    assert lines[1].buttons == (Button("Yes", "yes"),)
+    assert [line.text for line in last] == ["by mail"]
+    assert [line.text for line in alone] == ["not his"]
+
+
+async def test_idle_operators_conversations_are_found(units: UnitOfWorkFactory) -> None:
+    now = utcnow()
+    anna = OperatorRef("console:1", "Anna")
+    quiet, answered = KEY, ConversationKey("telegram", "chat-2")
+    async with units() as uow:
+        ids = {}
+        for key in (quiet, answered):
+            state = await uow.conversations.add(key, "en", None)
+            ids[key] = state.id
+            await uow.handoffs.open(state.id, "asked", now, None)
+            await uow.queue.take(state.id, now)
+            await uow.handoffs.assign(state.id, anna, now)
+        # the operator answered the second customer, who has not written since
+        await uow.handoffs.replied(ids[answered], now + timedelta(minutes=1))
+        await uow.commit()
+    async with units() as uow:
+        assert await uow.queue.idle(now) == []  # nobody silent that long yet
+        assert await uow.queue.idle(now + timedelta(minutes=20)) == [(ids[quiet], quiet)]
+
+
+async def test_operators_notes_are_kept_per_conversation(units: UnitOfWorkFactory) -> None:
+    now = utcnow()
+    async with units() as uow:
+        state = await uow.conversations.add(KEY, "en", None)
+        other = await uow.conversations.add(ConversationKey("slack", "D1"), "en", None)
+        first = await uow.notes.add(state.id, "Anna", "Called twice.", now)
+        await uow.notes.add(state.id, "Boris", "Refund promised.", now)
+        await uow.notes.add(other.id, "Anna", "Another one.", now)
+        await uow.commit()
+    async with units() as uow:
+        notes = await uow.notes.of_conversation(state.id)
+    assert [(n.author, n.text) for n in notes] == [("Anna", "Called twice."),
+                                                  ("Boris", "Refund promised.")]
+    assert notes[0].id == first.id and notes[0].conversation_id == state.id

@@ -19,11 +19,11 @@ from composition.bootstrap import Orderbot
 from dialog.flows.availability import BackInStockMessages
 from http_guards.body_limit import BodyLimit
 from http_guards.security_headers import SecurityHeaders, page_policy
+from http_guards.unavailable import add_unavailable_handler
 from http_guards.validation_errors import add_validation_handler
 from monitoring.endpoint import make_metrics_router
-from orders import demo
-from orders.documents import make_documents_router
-from orders.unavailable import add_unavailable_handler
+from shop_api.demo_page import make_demo_router
+from shop_api.documents import make_documents_router
 from shop_api.orders import make_router as make_shop_router
 from shop_api.webhooks.deliveries import oldest_undelivered
 from storage.clock import utcnow
@@ -78,7 +78,7 @@ def make_app(bot: Orderbot) -> FastAPI:
                 router, dependencies=[Depends(bot.limits.webhook_called)] if limited else None)
     if settings.demo.enabled:
         app.include_router(
-            demo.make_demo_router(bot.database, bot.orders, WEBCHAT_STATIC / "demo.html"))
+            make_demo_router(bot.database, bot.orders, WEBCHAT_STATIC / "demo.html"))
     # Outermost last: the body limit sees a request before anything else reads it.
     app.add_middleware(SecurityHeaders, pages={
         "/": page_policy(WEBCHAT_STATIC / "demo.html"),

@@ -5,13 +5,10 @@ Seeded once, on the first start with `[demo] enabled`, so a newcomer can try the
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +18,6 @@ from orders.service import LineView, NewCustomer, NewOrder, OrderService
 from orders.states import OrderStatus
 from orders.tables import Order, OrderHistory, Voucher
 from storage.clock import utcnow
-from storage.database import Database
 
 # sku, name, category, price (minor units, EUR), stock, days until restock (out of stock only)
 PRODUCTS: list[tuple[str, str, str, int, int, int | None]] = [
@@ -312,19 +308,3 @@ async def demo_orders(session: AsyncSession, service: OrderService) -> list[Demo
             customer_name=order.customer_name, language=order.customer_language,
         ))
     return shown
-
-
-def make_demo_router(database: Database, service: OrderService, page: Path) -> APIRouter:
-    """The demo shop page at / and the demo orders it lists for newcomers."""
-    router = APIRouter(include_in_schema=False)
-
-    @router.get("/")
-    async def shop_page() -> FileResponse:
-        return FileResponse(page, media_type="text/html")
-
-    @router.get("/demo/orders")
-    async def orders_to_try() -> list[dict[str, str]]:
-        async with database.transaction() as session:
-            return [asdict(order) for order in await demo_orders(session, service)]
-
-    return router

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import secrets
 
-from fastapi import APIRouter, HTTPException, Response, status
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.tables import Document
-from storage.database import Database
 
 DOCUMENTS_PATH = "/documents"
 
@@ -31,24 +28,3 @@ async def save_document(
 
 def document_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}{DOCUMENTS_PATH}/{token}"
-
-
-def make_documents_router(database: Database) -> APIRouter:
-    router = APIRouter(prefix=DOCUMENTS_PATH, tags=["documents"])
-
-    @router.get("/{token}", response_class=Response)
-    async def get_document(token: str) -> Response:
-        async with database.transaction() as session:
-            found = (await session.execute(
-                select(Document.filename, Document.content).where(Document.token == token)
-            )).first()
-        if found is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such document")
-        filename, content = found
-        return Response(
-            content, media_type="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="{filename}"',
-                     "Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"},
-        )
-
-    return router

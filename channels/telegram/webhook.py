@@ -5,7 +5,7 @@ without it (or with another) is refused with 403 before its body is even read. A
 MAX_UPDATE_BYTES is a 413 (read no further than that); a body that is not an update is a 400;
 anything else is answered 200 once it is durably recorded (or seen
 to be of no interest), so that Telegram does not send it again. A failure to record answers
-503 (the database unavailable, orders/unavailable.py) or 500, and Telegram retries: the retry
+503 (the database unavailable, http_guards/unavailable.py) or 500, and Telegram retries: the retry
 of a recorded update is a replay.
 """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from orders.unavailable import database_unavailable
+from http_guards.unavailable import database_unavailable
 
 
 def test_down_locked_refused_or_pool_exhausted_is_unavailable() -> None:

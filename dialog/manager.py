@@ -164,6 +164,7 @@ class DialogManager:
                         intent=understanding.intent if understanding and inbound.action is None
                         else None,
                         events=turn.events,
+                        recorded_in_inbox=record,
                     )
                     if written is None:
                         raise _Duplicate

@@ -66,6 +66,7 @@ class ConversationStore:
         flow: str | None = None,
         intent: str | None = None,
         events: list[PendingEvent] | None = None,
+        recorded_in_inbox: bool = False,
     ) -> RecordedTurn | None:
         """Write the state, the customer's message and the replies (with their outbox rows),
         and the events the turn noted; flow and intent annotate the customer's message (and
@@ -78,7 +79,7 @@ class ConversationStore:
         inbound_id = None
         if inbound is not None:
             inbound_id = await uow.transcript.add_inbound(
-                state.id, inbound, now, flow, intent)
+                state.id, inbound, now, flow, intent, recorded_in_inbox=recorded_in_inbox)
             if inbound_id is None:
                 return None
         if replies:

@@ -61,10 +61,11 @@ class ConversationRecords(Protocol):
 class Transcript(Protocol):
     async def add_inbound(
         self, conversation_id: int, inbound: Inbound, at: datetime,
-        flow: str | None, intent: str | None,
+        flow: str | None, intent: str | None, *, recorded_in_inbox: bool = False,
     ) -> int | None:
         """The customer's message; None if its platform message id was recorded before
-        (the transaction stays usable)."""
+        (the transaction stays usable). recorded_in_inbox: this transaction has just recorded
+        the message in the inbox, whose unique key refused any copy: no check needed here."""
         ...
 
     async def add_reply(self, conversation_id: int, reply: Outbound, at: datetime) -> int: ...

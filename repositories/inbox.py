@@ -11,8 +11,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialog.messages import ConversationKey, Inbound
 from dialog.tables import InboxRow
 from dialog.unit_of_work import AlreadyRecorded
+from repositories.columns import bound_values
 from repositories.ownership import adopt
 from storage.clock import utcnow
+from storage.prepared import Prepared
+
+# Compiled once (storage/prepared.py): the web chat records every message in its turn.
+_ADD = Prepared(
+    insert(InboxRow).values(
+        bound_values(InboxRow.__table__, "channel", "chat_id", "platform_id", "text", "action",
+                     "language", "customer_id", "sender", "context", "received_at",
+                     "processed_at", "owner"))
+    .returning(InboxRow.id)
+)
 
 
 class SqlInbox:
@@ -20,23 +31,22 @@ class SqlInbox:
         self._session = session
 
     async def add(self, inbound: Inbound, *, processed: bool, owner: str | None) -> int:
+        now = utcnow()
         try:
-            inbox_id = await self._session.scalar(
-                insert(InboxRow)
-                .values(
-                    channel=inbound.key.channel,
-                    chat_id=inbound.key.chat_id,
-                    platform_id=inbound.message_id,
-                    text=inbound.text,
-                    action=inbound.action,
-                    language=inbound.language,
-                    customer_id=inbound.customer_id,
-                    sender=inbound.sender,
-                    context=inbound.context,
-                    processed_at=utcnow() if processed else None,
-                    owner=owner,
-                )
-                .returning(InboxRow.id)
+            inbox_id = await _ADD.scalar(
+                self._session,
+                v_channel=inbound.key.channel,
+                v_chat_id=inbound.key.chat_id,
+                v_platform_id=inbound.message_id,
+                v_text=inbound.text,
+                v_action=inbound.action,
+                v_language=inbound.language,
+                v_customer_id=inbound.customer_id,
+                v_sender=inbound.sender,
+                v_context=inbound.context,
+                v_received_at=now,
+                v_processed_at=now if processed else None,
+                v_owner=owner,
             )
         except IntegrityError as error:  # the unique (channel, platform_id)
             raise AlreadyRecorded from error

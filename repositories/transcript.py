@@ -30,13 +30,16 @@ class SqlTranscript:
 
     async def add_inbound(
         self, conversation_id: int, inbound: Inbound, at: datetime,
-        flow: str | None, intent: str | None,
+        flow: str | None, intent: str | None, *, recorded_in_inbox: bool = False,
     ) -> int | None:
         entry = {"v_conversation_id": conversation_id, "v_sender": "customer", "v_author": None,
                  "v_text": inbound.text, "v_buttons": [], "v_action": inbound.action,
                  "v_platform_message_id": inbound.message_id, "v_at": at,
                  "v_flow": flow, "v_intent": intent}
-        if inbound.message_id is None:
+        if inbound.message_id is None or recorded_in_inbox:
+            # No savepoint where no copy can be: the web chat's message was recorded in the
+            # inbox by this transaction (its unique key refused a copy), a savepoint would cost
+            # two statements a turn for nothing.
             return int(await _ADD_ENTRY.scalar(self._session, **entry))
         try:  # a savepoint, so that a duplicate leaves the transaction usable
             async with self._session.begin_nested():

@@ -201,7 +201,7 @@ class InMemoryConversations(_Part):
 class InMemoryTranscript(_Part):
     async def add_inbound(
         self, conversation_id: int, inbound: Inbound, at: datetime,
-        flow: str | None, intent: str | None,
+        flow: str | None, intent: str | None, *, recorded_in_inbox: bool = False,
     ) -> int | None:
         if inbound.message_id is not None and any(
             entry.conversation_id == conversation_id

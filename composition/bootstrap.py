@@ -52,12 +52,12 @@ from orders.reservation_jobs import ReservationJobs
 from orders.reservations import Reservations
 from orders.returns import ReturnDesk, ReturnPolicy
 from orders.service import OrderService
-from repositories.unit_of_work import SqlRepositories, SqlUnitOfWork
 from shop_api.webhooks.deliveries import WebhookDeliveries
 from shop_api.webhooks.recorder import WebhookLog
 from shop_api.webhooks.sender import WebhookSender
 from storage.database import Database, make_engine
 from storage.jobs import JobRunner
+from storage.repositories.unit_of_work import SqlRepositories, SqlUnitOfWork
 
 if TYPE_CHECKING:
     from channels.telegram import TelegramChannel
@@ -74,7 +74,7 @@ class Orderbot:
     settings: Settings
     process_name: str
     database: Database
-    units: UnitOfWorkFactory  # a turn's transaction and its repositories (repositories/)
+    units: UnitOfWorkFactory  # a turn's transaction and its repositories (storage/repositories/)
     coordination: Coordination
     metrics: PrometheusMetrics
     texts: Texts
@@ -130,7 +130,7 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
     orders = OrderService(settings.security.link_token_days,
                           # confirming, cancelling and shipping reserve, release and commit
                           reservations=Reservations(inventory), changes=changes)
-    # A turn's transaction and its repositories (repositories/), one per unit of work.
+    # A turn's transaction and its repositories (storage/repositories/), one per unit of work.
     units = partial(SqlUnitOfWork, database)
     store = ConversationStore(owner=process_name, changes=changes)
     outbox = OutboxSender(units, store, {}, metrics=metrics)

@@ -23,10 +23,10 @@ from dialog.store import ConversationStore
 from dialog.texts import Texts
 from orders import reconcile_cli
 from orders.service import OrderService
-from repositories.unit_of_work import SqlRepositories, SqlUnitOfWork
 from shop_api import products_cli
 from shop_api.webhooks.recorder import WebhookLog
 from storage.database import Database, make_engine
+from storage.repositories.unit_of_work import SqlRepositories, SqlUnitOfWork
 
 DEFAULT_CONFIG = ROOT / "settings.toml"
 

@@ -22,11 +22,11 @@ from dialog.unit_of_work import UnitOfWorkFactory
 from orders import demo
 from orders.reconcile import Reconciliation
 from orders.service import OrderService
-from repositories.demo_history import SqlDemoHistory
-from repositories.unit_of_work import SqlRepositories
 from shop_api.webhooks.retention import WebhookRetention
 from storage.database import Database
 from storage.jobs import JobRunner
+from storage.repositories.demo_history import SqlDemoHistory
+from storage.repositories.unit_of_work import SqlRepositories
 from storage.upgrade import hold_setup_lock, upgrade
 
 log = logging.getLogger("orderbot")

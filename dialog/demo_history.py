@@ -4,7 +4,7 @@ the flows that answered them, misunderstandings, handoffs with operators and rat
 outcomes of the demo orders (confirmations, reminders).
 
 Seeded once with the demo shop (composition/preparation.py), with `[demo] history` on, by bulk inserts (a few
-thousand rows in a few statements: DemoHistoryRecords, SQL in repositories/demo_history.py). The conversations are anonymous and long finished, so
+thousand rows in a few statements: DemoHistoryRecords, SQL in storage/repositories/demo_history.py). The conversations are anonymous and long finished, so
 that the shop's news about a demo order never goes to one of them and the queue stays empty.
 Deterministic: the same history on every new demo (a fixed random seed, dates from today).
 """

@@ -1,6 +1,6 @@
 """The ports of the operators' queue: handoffs, the queue as the desk and the wait estimate
 see it, and operators' notes. Part of a unit of work (dialog/unit_of_work.py); the SQL is in
-repositories/, the in-memory versions in tests/fakes/unit_of_work.py."""
+storage/repositories/, the in-memory versions in tests/fakes/unit_of_work.py."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ SHA-256 of the erased address in place of the address, so that a repeated reques
 recognised and answered "already erased". The webhooks delivered to the shop (or failed) about
 the customer, their orders and conversations are deleted; those still to be sent stay
 (docs/webhooks.md). Everything runs in the caller's one transaction (a unit of work; the
-statements are the Erasures repository's, SQL in repositories/erasure.py).
+statements are the Erasures repository's, SQL in storage/repositories/erasure.py).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ the transcript had it (cut to MAX_LABEL_CHARS), so that the model can learn from
 their message: when a transcript line is deleted (retention, or erasing the customer) its
 label is deleted too (dialog/erasure.py).
 
-The rules are here; the statements are the IntentLabels repository's (SQL in repositories/).
+The rules are here; the statements are the IntentLabels repository's (SQL in storage/repositories/).
 """
 
 from __future__ import annotations

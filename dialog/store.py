@@ -1,7 +1,7 @@
 """What a turn records, and when: the conversation's state, the transcript and the outbox.
 
 Policy only: the statements are the repositories' (dialog/unit_of_work.py, SQL in
-repositories/). The state is loaded only after the conversation's lock is held, and a turn's
+storage/repositories/). The state is loaded only after the conversation's lock is held, and a turn's
 state, transcript entries and outbox rows are written in the caller's one transaction.
 
 Every method takes the repositories of the transaction it works in (a unit of work).

@@ -3,7 +3,7 @@
 A unit of work is one transaction: `async with uow_factory() as uow: ...; await uow.commit()`.
 Left without commit() (an exception, a duplicate) it rolls back, and nothing it was told to
 do after the commit runs. Repositories take and return plain values (dialog/state.py,
-dialog/messages.py), never table rows; the SQL implementations live in repositories/, wired
+dialog/messages.py), never table rows; the SQL implementations live in storage/repositories/, wired
 by composition/bootstrap.py; tests/fakes has one in memory.
 """
 

@@ -204,7 +204,7 @@ from dialog.learning import learn_at_start
 from dialog.nlu.prepared import prepared_model
 from dialog.nlu.retrain import LearnedModels
 from dialog.nlu.served import ServedModel
-from repositories.unit_of_work import SqlUnitOfWork
+from storage.repositories.unit_of_work import SqlUnitOfWork
 from storage.database import Database, make_engine
 
 async def main(url, text):

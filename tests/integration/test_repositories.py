@@ -25,10 +25,10 @@ from dialog.intent_labels import UnknownMessage, label_message, remove_label
 from dialog.messages import Button, ConversationKey, Inbound, Outbound
 from dialog.unit_of_work import AlreadyRecorded, UnitOfWork, UnitOfWorkFactory
 from orders.tables import Customer
-from repositories.demo_history import SqlDemoHistory
-from repositories.unit_of_work import SqlUnitOfWork
 from storage.clock import utcnow
 from storage.database import Database, make_engine
+from storage.repositories.demo_history import SqlDemoHistory
+from storage.repositories.unit_of_work import SqlUnitOfWork
 from storage.upgrade import upgrade
 from tests.fakes.unit_of_work import InMemoryDatabase, InMemoryDemoHistory, InMemoryUnitOfWork
 

@@ -16,19 +16,19 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialog.unit_of_work import AfterCommit
-from repositories.conversations import SqlConversations
-from repositories.erasure import SqlErasure
-from repositories.events import SqlEvents
-from repositories.handoffs import SqlHandoffs
-from repositories.inbox import SqlInbox
-from repositories.intent_labels import SqlIntentLabels
-from repositories.notes import SqlOperatorNotes
-from repositories.outbox import SqlOutbox
-from repositories.processes import SqlBotProcesses
-from repositories.queue import SqlHandoffQueue
-from repositories.tokens import SqlTokens
-from repositories.transcript import SqlTranscript
 from storage.database import Database, after_commit
+from storage.repositories.conversations import SqlConversations
+from storage.repositories.erasure import SqlErasure
+from storage.repositories.events import SqlEvents
+from storage.repositories.handoffs import SqlHandoffs
+from storage.repositories.inbox import SqlInbox
+from storage.repositories.intent_labels import SqlIntentLabels
+from storage.repositories.notes import SqlOperatorNotes
+from storage.repositories.outbox import SqlOutbox
+from storage.repositories.processes import SqlBotProcesses
+from storage.repositories.queue import SqlHandoffQueue
+from storage.repositories.tokens import SqlTokens
+from storage.repositories.transcript import SqlTranscript
 
 
 class SqlRepositories:

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialog.messages import Button, ConversationKey, Inbound, Outbound
 from dialog.state import HistoryEntry
 from dialog.tables import Conversation, TranscriptEntry
-from repositories.columns import bound_values
 from storage.prepared import Prepared
+from storage.repositories.columns import bound_values
 
 Index("ix_transcript_at", TranscriptEntry.at)
 

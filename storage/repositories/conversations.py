@@ -12,8 +12,8 @@ from dialog.messages import ConversationKey
 from dialog.state import ConversationState
 from dialog.tables import Conversation, OrderWatcher
 from orders.tables import Order
-from repositories.columns import bound_values
 from storage.prepared import Prepared
+from storage.repositories.columns import bound_values
 
 # A turn's own statements (storage/prepared.py): compiled once, run by the driver directly.
 _LOAD = Prepared(

@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialog.messages import ConversationKey, Inbound
 from dialog.tables import InboxRow
 from dialog.unit_of_work import AlreadyRecorded
-from repositories.columns import bound_values
-from repositories.ownership import adopt
 from storage.clock import utcnow
 from storage.prepared import Prepared
+from storage.repositories.columns import bound_values
+from storage.repositories.ownership import adopt
 
 # Compiled once (storage/prepared.py): the web chat records every message in its turn.
 _ADD = Prepared(

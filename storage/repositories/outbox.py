@@ -11,9 +11,9 @@ from sqlalchemy.orm import aliased
 
 from dialog.messages import Button, ConversationKey, Delivery, Outbound
 from dialog.tables import Conversation, OutboxRow, TranscriptEntry
-from repositories.columns import bound_values
-from repositories.ownership import adopt
 from storage.prepared import Prepared
+from storage.repositories.columns import bound_values
+from storage.repositories.ownership import adopt
 
 Index("ix_outbox_unsent", OutboxRow.sent_at, OutboxRow.id)
 

@@ -160,7 +160,7 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
     limits = PublicLimits(settings.limits, shared.rate_limiter)
     inbox = Inbox(units, manager, admit=limits.message_admitted, owner=process_name)
     # What channels see of the dialog (dialog/seam.py).
-    conversations = DialogConversations(manager, inbox, capabilities)
+    conversations = DialogConversations(manager, inbox)
 
     async def resume(inbox_ids: list[int], outbox_ids: list[int]) -> None:
         """Work taken over from a process that stopped (dialog/takeover.py)."""

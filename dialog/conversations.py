@@ -3,22 +3,17 @@ channels get, built once in the composition root."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from dialog.inbox import Inbox
 from dialog.manager import DialogManager
-from dialog.messages import Capabilities, ConversationKey, Inbound
+from dialog.messages import Button, ConversationKey, Inbound
 from dialog.state import HistoryEntry
 from dialog.texts import Texts
 
 
 class DialogConversations:
-    def __init__(
-        self, manager: DialogManager, inbox: Inbox, capabilities: Mapping[str, Capabilities],
-    ) -> None:
+    def __init__(self, manager: DialogManager, inbox: Inbox) -> None:
         self._manager = manager
         self._inbox = inbox
-        self._capabilities = capabilities  # what each registered channel declared
 
     @property
     def texts(self) -> Texts:
@@ -37,6 +32,9 @@ class DialogConversations:
     ) -> tuple[str, list[HistoryEntry]]:
         return await self._manager.history(key, limit)
 
+    async def last_buttons(self, key: ConversationKey) -> list[Button]:
+        return await self._manager.last_buttons(key)
+
     async def open_session(
         self, channel: str, chat_id: str, language: str | None,
         verified_email: str | None = None, customer_name: str | None = None,
@@ -53,7 +51,4 @@ class DialogConversations:
         return await self._manager.resolve_token(token)
 
     async def mark_undeliverable(self, channel: str, address: str) -> bool:
-        capabilities = self._capabilities.get(channel)
-        if capabilities is None or not capabilities.senders_are_email:
-            return False  # its senders are no addresses: nothing of a customer's to mark
         return await self._manager.mark_undeliverable(channel, address)

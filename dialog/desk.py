@@ -91,12 +91,12 @@ class OperatorDesk:
         """Everything said with the customer on every channel (only this conversation if the
         customer is unknown), oldest first."""
         async with self._units() as uow:
-            await _item(uow, conversation_id)
+            await _exists(uow, conversation_id)
             return await uow.queue.lines(conversation_id, limit)
 
     async def notes(self, conversation_id: int) -> list[Note]:
         async with self._units() as uow:
-            await _item(uow, conversation_id)
+            await _exists(uow, conversation_id)
             return await uow.notes.of_conversation(conversation_id)
 
     # Changing
@@ -158,7 +158,7 @@ class OperatorDesk:
         if len(text) > MAX_NOTE_CHARS:
             raise DeskError(f"a note is at most {MAX_NOTE_CHARS} characters")
         async with self._units() as uow:
-            await _item(uow, conversation_id)
+            await _exists(uow, conversation_id)
             note = await uow.notes.add(conversation_id, operator.name, text, self._clock())
             await uow.commit()
             return note
@@ -276,7 +276,7 @@ class OperatorDesk:
         if outcome == "handed_back" and suspended:
             name = f"resume_what_{suspended['flow']}"
             what = self._texts.get(
-                language, name if name in self._texts.keys(language) else "resume_what_other")
+                language, name if self._texts.has(language, name) else "resume_what_other")
             suspended["offered"] = True
             buttons = (
                 Button(self._texts.get(language, "resume_button_continue", what=what),
@@ -317,6 +317,12 @@ class OperatorDesk:
         if key is None:
             raise NotFound(f"no conversation {conversation_id}")
         return key
+
+
+async def _exists(uow: Repositories, conversation_id: int) -> None:
+    """NotFound unless the conversation exists (one short read, not the queue item's)."""
+    if await uow.queue.key(conversation_id) is None:
+        raise NotFound(f"no conversation {conversation_id}")
 
 
 async def _item(uow: Repositories, conversation_id: int) -> QueueItem:

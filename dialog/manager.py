@@ -164,7 +164,8 @@ class DialogManager:
                         intent=understanding.intent if understanding and inbound.action is None
                         else None,
                         events=turn.events,
-                        recorded_in_inbox=record,
+                        # its inbox row, recorded or claimed in this transaction, is unique
+                        recorded_in_inbox=record or inbound.inbox_id is not None,
                     )
                     if written is None:
                         raise _Duplicate
@@ -407,7 +408,7 @@ class DialogManager:
             return
         suspended["offered"] = True
         name = f"resume_what_{suspended['flow']}"
-        what = turn.text(name if name in self._texts.keys(state.language) else "resume_what_other")
+        what = turn.text(name if self._texts.has(state.language, name) else "resume_what_other")
         buttons = (
             turn.button("resume_button_continue", RESUME_CONTINUE, what=what),
             turn.button("resume_button_drop", RESUME_DROP),
@@ -518,8 +519,11 @@ class DialogManager:
             return await self._store.last_buttons(uow, key)
 
     async def mark_undeliverable(self, channel: str, address: str) -> bool:
-        """A channel learnt that an address bounces; False if no customer has it. (The seam,
-        dialog/conversations.py, asks this only for channels whose senders are addresses.)"""
+        """A channel learnt that an address bounces; False if no customer has it, or if the
+        channel's senders are no addresses (nothing of a customer's to mark)."""
+        capabilities = self._capabilities.get(channel)
+        if capabilities is None or not capabilities.senders_are_email:
+            return False
         async with self._units() as uow:
             marked = await self._orders.mark_email_undeliverable(uow.order_session, address)
             await uow.commit()

@@ -99,10 +99,10 @@ class ProactiveMessages:
         details: dict[str, Any] | None = None,
     ) -> None:
         """orders.service.OrderNotifier: the order core's news, in its transaction."""
-        uow = self.joined(session)
         text_key = EVENT_TEXTS.get(event)
         if text_key is None:
             return
+        uow = self.joined(session)
         details = details or {}
         customer = customer_of(order)
         if event == "created" and self.on_created is not None:

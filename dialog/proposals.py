@@ -67,7 +67,7 @@ def carry_on(
     propose(turn, [intent], entities)
     key = f"also_{intent}"
     number = entities.order_numbers[0] if entities.order_numbers else None
-    if number is not None and f"{key}_number" in turn.texts.keys(state.language):
+    if number is not None and turn.texts.has(state.language, f"{key}_number"):
         key = f"{key}_number"
     turn.say(key, proposal_button(turn, "also_button_yes", intent),
              turn.button("also_button_no", DECLINE), number=number)

@@ -38,7 +38,10 @@ class Conversations(Protocol):
         self, key: ConversationKey, limit: int = 200
     ) -> tuple[str, list[HistoryEntry]]:
         """The conversation's language and its last `limit` entries, oldest first (the web
-        chat shows them; email learns whether a thread has begun and what it offered)."""
+        chat shows them; email learns whether a thread has begun)."""
+
+    async def last_buttons(self, key: ConversationKey) -> list[Button]:
+        """What the bot offered last (email maps a reply like "2" onto it): one row read."""
 
     # Web chat sessions: a secret token bound to one conversation.
 
@@ -86,10 +89,3 @@ class Desk(Protocol):
         self, conversation_id: int, operator: OperatorRef, *, force: bool = False
     ) -> QueueItem: ...
 
-
-def last_offered(entries: list[HistoryEntry]) -> list[Button]:
-    """The buttons of the latest message to the customer in `entries`."""
-    for entry in reversed(entries):
-        if entry.sender != "customer":
-            return list(entry.buttons)
-    return []

@@ -67,6 +67,9 @@ class Texts:
     def keys(self, language: str) -> set[str]:
         return set(self._catalogs[language])
 
+    def has(self, language: str, key: str) -> bool:
+        return key in self._catalogs[language]
+
     def placeholders(self, language: str, key: str) -> set[str]:
         return {
             name for _, name, _, _ in string.Formatter().parse(self._catalogs[language][key])

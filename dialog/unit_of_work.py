@@ -64,8 +64,9 @@ class Transcript(Protocol):
         flow: str | None, intent: str | None, *, recorded_in_inbox: bool = False,
     ) -> int | None:
         """The customer's message; None if its platform message id was recorded before
-        (the transaction stays usable). recorded_in_inbox: this transaction has just recorded
-        the message in the inbox, whose unique key refused any copy: no check needed here."""
+        (the transaction stays usable). recorded_in_inbox: this transaction has recorded or
+        claimed the message's inbox row, whose unique key and claim let one copy through: no
+        check needed here."""
         ...
 
     async def add_reply(self, conversation_id: int, reply: Outbound, at: datetime) -> int: ...

@@ -27,7 +27,7 @@ from channels.email.headers import header_text
 from channels.email.threading import chat_id_in_bot_id
 
 __all__ = ["AUTO_REPLY", "BOUNCE", "BULK", "CONFIGURED", "KINDS", "OWN_MAIL", "REPORT",
-           "Automatic", "AutomaticRules", "NO_RULES", "automatic_kind", "classify",
+           "Automatic", "AutomaticRules", "NO_RULES", "classify",
            "failed_recipients"]
 
 BOUNCE = "bounce"
@@ -100,12 +100,6 @@ def classify(
     if sign is not None:
         return Automatic(*sign)
     return _configured(message, rules)
-
-
-def automatic_kind(message: Message, mail_from: str | None) -> str | None:
-    """The kind alone (see classify)."""
-    verdict = classify(message, mail_from)
-    return verdict.kind if verdict else None
 
 
 def failed_recipients(message: Message, domain: str) -> list[str]:

@@ -42,7 +42,7 @@ from channels.email.threading import Thread, storable, thread_of
 from channels.limits import PublicLimits
 from dialog.messages import ConversationKey, Inbound
 from dialog.metrics import Metrics, NoMetrics
-from dialog.seam import Conversations, last_offered
+from dialog.seam import Conversations
 
 log = logging.getLogger(__name__)
 
@@ -169,8 +169,7 @@ class MailHandler:
         """A reply like "2" picks the second option the bot offered last in this thread."""
         if not text or len(text) > MAX_ANSWER_CHARS:
             return None
-        _language, entries = await self._conversations.history(key)
-        button = chosen_button(text, last_offered(entries))
+        button = chosen_button(text, await self._conversations.last_buttons(key))
         return button.payload if button is not None else None
 
     async def _note_automatic(self, mail: ParsedMail) -> None:

@@ -134,8 +134,16 @@ def body_text(message: EmailMessage) -> str:
 
 
 def _body_content(message: EmailMessage) -> str:
+    """The body's words, quotes included (an HTML body without its markup, whose Latin tags
+    would outweigh a Russian quote): what the language of a mail with no new text is read
+    from."""
     part = message.get_body(preferencelist=("plain", "html"))
-    return "" if part is None else _content(part)[:MAX_SCANNED_CHARS]
+    if part is None:
+        return ""
+    content = _content(part)
+    if part.get_content_type() == "text/html":
+        content = html_to_text(content[:MAX_HTML_CHARS], quotes=True)
+    return content[:MAX_SCANNED_CHARS]
 
 
 def _new_text(content: str) -> str:

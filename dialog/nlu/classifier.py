@@ -33,7 +33,7 @@ from dialog.nlu.entities import Entities, scan
 from dialog.nlu.examples import Example, read_examples
 from dialog.nlu.features import NgramFeatures
 from dialog.nlu.labels import INTENTS, LANGUAGES, NO_INTENT
-from dialog.nlu.language import LanguageDetector
+from dialog.nlu.language import LanguageDetector, is_cyrillic
 from dialog.nlu.memo import Memo
 from dialog.nlu.normalise import Normaliser
 from dialog.nlu.scoring import SoftmaxScorer
@@ -200,7 +200,7 @@ class NluModel:
         first = first_clause(masked_text, language)
         if first is None or not any(is_word(token) for token in tokenize(first)):
             return ranked
-        first_ranked = self._ranked(first)
+        first_ranked = self._reading(first)[0]
         intent, confidence = first_ranked[0]
         if (
             intent != ranked[0][0]
@@ -209,9 +209,6 @@ class NluModel:
         ):
             return first_ranked
         return ranked
-
-    def _ranked(self, masked_text: str) -> tuple[tuple[str, float], ...]:
-        return self._reading(masked_text)[0]
 
     def _reading(self, masked_text: str) -> tuple[tuple[tuple[str, float], ...], float]:
         """The ranked intents of the text, and the share of its words the data knows (one
@@ -222,4 +219,4 @@ class NluModel:
 
 
 def _has_cyrillic(text: str) -> bool:
-    return any("\u0430" <= char <= "\u044f" or char == "\u0451" for char in text)
+    return any(map(is_cyrillic, text))

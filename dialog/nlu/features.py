@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from dialog.nlu.memo import Memo
 from dialog.nlu.tokens import is_placeholder
 
 if TYPE_CHECKING:  # training only: a prepared model starts without SciPy
@@ -48,7 +49,7 @@ class NgramFeatures:
         self._char_vocabulary: dict[str, int] = {}
         self._word_vocabulary: dict[str, int] = {}
         self._idf = np.zeros(0)
-        self._token_grams: dict[str, list[int]] = {}
+        self._token_grams: Memo[str, list[int]] = Memo(_MEMO_LIMIT)
 
     @property
     def size(self) -> int:
@@ -122,7 +123,7 @@ class NgramFeatures:
             offset += len(vocabulary)
         self._char_vocabulary, self._word_vocabulary = vocabularies
         self._idf = np.array(idf)
-        self._token_grams = {}
+        self._token_grams = Memo(_MEMO_LIMIT)  # the vocabulary changed
         return csr_matrix(hstack(blocks, format="csr"))
 
     def matrix(
@@ -163,27 +164,17 @@ class NgramFeatures:
                 block /= norm
         return SparseVector(indices, values)
 
-    def __getstate__(self) -> dict[str, object]:
-        state = self.__dict__.copy()
-        state["_token_grams"] = {}  # a per-process memo, rebuilt as messages come
-        return state
-
     def _char_block(self, tokens: Sequence[str]) -> Counter[int]:
         # Most of a message's words were seen before: their n-gram indices are remembered
         # per word, which makes scoring a message a few dict reads per word.
-        memo = self._token_grams
         found: list[int] = []
         for token in tokens:
-            indices = memo.get(token)
-            if indices is None:
-                vocabulary = self._char_vocabulary
-                grams = map(vocabulary.get, self._char_grams((token,)))
-                indices = [index for index in grams if index is not None]
-                if len(memo) >= _MEMO_LIMIT:
-                    memo.clear()
-                memo[token] = indices
-            found += indices
+            found += self._token_grams.get(token, self._grams_of)
         return Counter(found)
+
+    def _grams_of(self, token: str) -> list[int]:
+        grams = map(self._char_vocabulary.get, self._char_grams((token,)))
+        return [index for index in grams if index is not None]
 
     def _char_grams(self, tokens: Sequence[str]) -> list[str]:
         low, high = self._char_sizes

@@ -83,7 +83,7 @@ class LanguageDetector:
         if not words:
             return DEFAULT_LANGUAGE, 0.0
         letters = [char for word in words for char in word if char.isalpha()]
-        cyrillic = sum(1 for char in letters if _is_cyrillic(char))
+        cyrillic = sum(1 for char in letters if is_cyrillic(char))
         one_word = len(words) == 1
         script_confidence = _ONE_WORD_SCRIPT_CONFIDENCE if one_word else _SCRIPT_CONFIDENCE
         if 2 * cyrillic > len(letters):
@@ -109,7 +109,7 @@ class LanguageDetector:
         return language, probability
 
 
-def _is_cyrillic(char: str) -> bool:
+def is_cyrillic(char: str) -> bool:
     return "\u0430" <= char <= "\u044f" or char == "\u0451"  # lower-case а..я and ё
 
 

@@ -48,11 +48,6 @@ class SoftmaxScorer:
         shares: np.ndarray = exponents / exponents.sum()
         return shares
 
-    def best(self, vector: SparseVector) -> tuple[str, float]:
-        probabilities = self.probabilities(vector)
-        winner = int(probabilities.argmax())
-        return self.classes[winner], float(probabilities[winner])
-
     def ranked(self, vector: SparseVector, count: int) -> tuple[tuple[str, float], ...]:
         """The ``count`` most likely intents, best first."""
         probabilities = self.probabilities(vector)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from dialog.nlu.tokens import fold
+
 ACCOUNTS = "accounts"
 SUBSCRIPTIONS = "subscriptions"
 
@@ -45,11 +47,10 @@ _WEAK: dict[str, tuple[str, ...]] = {
     ),
     SUBSCRIPTIONS: (
         "subscri", "premium", "my plan",
-        "subskrypc", "subskryb", "wypisz", "wypisac", "premium",
+        "subskrypc", "subskryb", "wypisz", "wypisac",
         "подписк", "подпиш", "премиум", "тариф",
     ),
 }
-_FOLD = str.maketrans("ąćęłńóśźżё", "acelnoszzе")
 
 
 def _patterns(stems: dict[str, tuple[str, ...]]) -> dict[str, re.Pattern[str]]:
@@ -64,7 +65,7 @@ _ALL_PATTERNS = _patterns({topic: _STRONG[topic] + _WEAK[topic] for topic in _ST
 def outside_topic(text: str, strong_only: bool = False) -> str | None:
     """ACCOUNTS, SUBSCRIPTIONS, or None when the message names neither (with `strong_only`,
     by a strong word)."""
-    folded = " ".join(text.lower().translate(_FOLD).split())
+    folded = " ".join(map(fold, text.lower().split()))
     for topic, pattern in (_STRONG_PATTERNS if strong_only else _ALL_PATTERNS).items():
         if pattern.search(folded):
             return topic

@@ -37,9 +37,9 @@ class SqlTranscript:
                  "v_platform_message_id": inbound.message_id, "v_at": at,
                  "v_flow": flow, "v_intent": intent}
         if inbound.message_id is None or recorded_in_inbox:
-            # No savepoint where no copy can be: the web chat's message was recorded in the
-            # inbox by this transaction (its unique key refused a copy), a savepoint would cost
-            # two statements a turn for nothing.
+            # No savepoint where no copy can be: this transaction recorded or claimed the
+            # message's inbox row (its unique key and claim let one copy through); a savepoint
+            # would cost two statements a turn for nothing.
             return int(await _ADD_ENTRY.scalar(self._session, **entry))
         try:  # a savepoint, so that a duplicate leaves the transaction usable
             async with self._session.begin_nested():

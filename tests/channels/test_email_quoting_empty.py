@@ -61,6 +61,24 @@ async def test_a_mail_with_only_a_quote_is_asked_about_in_its_language(
     assert await recorded(bot) == (0, 0)  # the dialog never saw it
 
 
+async def test_an_html_only_quote_is_asked_about_in_the_language_of_its_words(
+    bot: Orderbot, relay: SmtpRelayDouble,
+) -> None:
+    """An HTML mail whose only words are a Russian quote: its markup (Latin letters) is not
+    read as English."""
+    client = MailClient(bot, relay, IVAN)
+    html = ('<div dir="ltr"><br></div><div class="gmail_quote"><div dir="ltr"'
+            ' class="gmail_attr">2 марта 2026 г., в 10:00, Магазин &lt;orders@shop.example&gt;'
+            ' написал(а):<br></div><blockquote class="gmail_quote" style="margin:0px 0px 0px'
+            ' 0.8ex;border-left:1px solid rgb(204,204,204);padding-left:1ex">Ваш заказ'
+            ' отправлен, номер для отслеживания придёт отдельным письмом</blockquote></div>')
+    await client.send(customer_mail(IVAN, "", to=SHOP, subject="Re: Заказ", html=html))
+    answer = (await relay.wait_for(1, IVAN))[0]
+
+    assert "Вы хотели что-то написать?" in answer.text
+    assert await recorded(bot) == (0, 0)
+
+
 async def test_an_empty_mail_is_asked_about_and_the_next_real_one_is_answered(
     bot: Orderbot, relay: SmtpRelayDouble
 ) -> None:

@@ -124,6 +124,26 @@ async def test_the_transcript_records_a_platform_message_once(units: UnitOfWorkF
     assert nothing == ("en", [])
 
 
+async def test_a_message_whose_inbox_row_this_turn_holds_is_recorded_with_its_id(
+    units: UnitOfWorkFactory,
+) -> None:
+    """The turn recorded (or claimed) the inbox row: the transcript keeps the platform id,
+    and the message and a reply after it are both kept."""
+    async with units() as uow:
+        state = await uow.conversations.add(KEY, "en", None)
+        hello = Inbound(key=KEY, text="hello", message_id="w-1")
+        await uow.inbox.add(hello, processed=True, owner=None)
+        assert await uow.transcript.add_inbound(
+            state.id, hello, utcnow(), None, None, recorded_in_inbox=True)
+        await uow.transcript.add_reply(state.id, Outbound(key=KEY, text="Hi!"), utcnow())
+        await uow.commit()
+    async with units() as uow:
+        _language, history = await uow.transcript.history(KEY, 200)
+        with pytest.raises(AlreadyRecorded):  # a copy is refused by the inbox, first
+            await uow.inbox.add(hello, processed=True, owner=None)
+    assert [(e.sender, e.text) for e in history] == [("customer", "hello"), ("bot", "Hi!")]
+
+
 async def test_the_inbox_refuses_a_replay_and_is_claimed_once(units: UnitOfWorkFactory) -> None:
     message = Inbound(key=KEY, text="hi", message_id="update-1", language="pl")
     async with units() as uow:
@@ -310,7 +330,6 @@ async def test_the_demo_history_is_seeded_into_finished_conversations(
         records = (InMemoryDemoHistory(uow) if uow.order_session is None
                    else SqlDemoHistory(uow.order_session))
         ids = await records.add(plan)
-        assert await records.orders() == []  # an empty shop: no order outcomes but reminders
         made = await seed_history(records, now)
         await uow.commit()
     assert len(ids) == 30 and made > 30

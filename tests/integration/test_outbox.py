@@ -7,7 +7,7 @@ import asyncio
 from sqlalchemy import select
 
 from composition.bootstrap import Orderbot
-from dialog.messages import ConversationKey, Delivery, DeliveryFailed, Inbound
+from dialog.messages import Capabilities, ConversationKey, Delivery, DeliveryFailed, Inbound
 from dialog.tables import Conversation, OutboxRow
 from tests.conftest import BotFactory
 
@@ -94,6 +94,9 @@ async def test_last_buttons_and_undeliverable_addresses(make_bot: BotFactory) ->
     assert [b.title for b in await bot.manager.last_buttons(key)] == [
         "Track my order", "Talk to a person"
     ]
+    # The email channel (off in this bot) declares that its senders are addresses.
+    assert not await bot.manager.mark_undeliverable("email", "Olivia.Brown@example.com")
+    bot.capabilities["email"] = Capabilities(senders_are_email=True)
     assert await bot.manager.mark_undeliverable("email", "Olivia.Brown@example.com")
     assert not await bot.manager.mark_undeliverable("email", "nobody@example.com")
     async with bot.database.transaction() as session:

@@ -16,7 +16,6 @@ from sqlalchemy import text
 from adapters.payments.page import make_payment_page_router
 from channels.webchat.channel import STATIC as WEBCHAT_STATIC
 from composition.bootstrap import Orderbot
-from dialog.flows.availability import BackInStockMessages
 from http_guards.body_limit import BodyLimit
 from http_guards.security_headers import SecurityHeaders, page_policy
 from http_guards.unavailable import add_unavailable_handler
@@ -52,12 +51,12 @@ def make_app(bot: Orderbot) -> FastAPI:
     app.include_router(make_documents_router(bot.database))
     if not settings.adapters.payments_url:  # local payments: the shop's own payment page
         app.include_router(make_payment_page_router(
-            bot.database, bot.orders, bot.proactive, shop_name=settings.shop.name,
+            bot.database, bot.orders, bot.order_news, shop_name=settings.shop.name,
             base_url=settings.base_url, demo=settings.demo.enabled,
         ))
     app.include_router(make_shop_router(
-        bot.database, bot.orders, bot.proactive, settings.shop.api_keys, _links(bot),
-        stock_notifier=BackInStockMessages(bot.proactive),
+        bot.database, bot.orders, bot.order_news, settings.shop.api_keys, _links(bot),
+        stock_notifier=bot.stock_news,
         idempotency_hours=settings.shop.idempotency_hours,
     ))
     app.include_router(bot.console.router())

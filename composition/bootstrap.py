@@ -17,12 +17,21 @@ from channels.limits import PublicLimits
 from channels.webchat.channel import WebchatChannel
 from composition import adapters, preparation
 from composition.coordinating import Coordination, coordination
+from composition.joined import (
+    Join,
+    JoinedBackInStock,
+    JoinedJobs,
+    JoinedOrderNews,
+    JoinedPaymentNews,
+    joiner,
+)
 from composition.lifecycle import Component, Lifecycle, Step
 from config import Settings, plain_http_to_public_host
 from console.app import OperatorConsole
 from coordination.fallback import RedisHealth
 from dialog.conversations import DialogConversations
 from dialog.desk import OperatorDesk
+from dialog.flows.availability import BackInStockMessages
 from dialog.flows.confirm_reminders import ConfirmationStarter
 from dialog.flows.payment import PaymentMessages
 from dialog.flows.registry import all_flows
@@ -57,7 +66,8 @@ from shop_api.webhooks.recorder import WebhookLog
 from shop_api.webhooks.sender import WebhookSender
 from storage.database import Database, make_engine
 from storage.jobs import JobRunner
-from storage.repositories.unit_of_work import SqlRepositories, SqlUnitOfWork
+from storage.repositories.shop import ShopParts
+from storage.repositories.unit_of_work import SqlUnitOfWork
 
 if TYPE_CHECKING:
     from channels.telegram import TelegramChannel
@@ -86,6 +96,9 @@ class Orderbot:
     jobs: JobRunner
     services: ShopServices  # adapters and use cases the flows and the console use
     proactive: ProactiveMessages
+    join: Join  # a transaction the order core or a job opened, as the dialog's repositories
+    order_news: JoinedOrderNews  # orders.service.OrderNotifier: the customer is told
+    stock_news: JoinedBackInStock  # orders.stock.BackInStockNotifier
     desk: OperatorDesk
     manager: DialogManager
     limits: PublicLimits
@@ -130,15 +143,18 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
     orders = OrderService(settings.security.link_token_days,
                           # confirming, cancelling and shipping reserve, release and commit
                           reservations=Reservations(inventory), changes=changes)
-    # A turn's transaction and its repositories (storage/repositories/), one per unit of work.
-    units = partial(SqlUnitOfWork, database)
-    store = ConversationStore(owner=process_name, changes=changes)
+    # A turn's transaction and its repositories (storage/repositories/), one per unit of work;
+    # its shop is the order core and the adapters bound to it (the adapters are set below).
+    parts = ShopParts(orders)
+    units = partial(SqlUnitOfWork, database, parts)
+    join = joiner(parts)  # a transaction the order core or a job opened, as repositories
+    store = ConversationStore(owner=process_name)
     outbox = OutboxSender(units, store, {}, metrics=metrics)
     jobs = JobRunner(database)
-    proactive = ProactiveMessages(store, texts, outbox, orders, settings.shop.name,
-                                  join=SqlRepositories.joining)
-    services = _shop_services(settings, orders, store, texts, proactive, jobs, inventory, shared,
-                              metrics)
+    proactive = ProactiveMessages(store, texts, outbox, settings.shop.name)
+    services = _shop_services(settings, orders, store, texts, proactive, jobs, join, inventory,
+                              shared, metrics)
+    parts.services = services
     operators = settings.operators
     waits = QueueWaits(BusinessHours.parse(operators.business_hours, operators.timezone),
                        operators.minutes_per_conversation, texts)
@@ -150,9 +166,9 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
     # are built: the dialog and the seam ask it instead of a channel's name.
     capabilities: dict[str, Capabilities] = {}
     manager = DialogManager(
-        units=units, store=store, orders=orders, nlu=served, texts=texts,
+        units=units, store=store, nlu=served, texts=texts,
         locks=shared.locks, outbox=outbox, flows=all_flows(), shop_name=settings.shop.name,
-        services=services, desk=desk, metrics=metrics,
+        desk=desk, metrics=metrics,
         tokens=TokenStore(idle=timedelta(days=settings.webchat.token_idle_days),
                           max_age=timedelta(days=settings.webchat.token_max_age_days)),
         capabilities=capabilities,
@@ -183,7 +199,9 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
         settings=settings, process_name=process_name, database=database, units=units,
         coordination=shared,
         metrics=metrics, texts=texts, nlu=served, orders=orders, store=store, outbox=outbox,
-        webhooks=webhooks, jobs=jobs, services=services, proactive=proactive, desk=desk,
+        webhooks=webhooks, jobs=jobs, services=services, proactive=proactive, join=join,
+        order_news=JoinedOrderNews(proactive, join),
+        stock_news=JoinedBackInStock(BackInStockMessages(proactive), join), desk=desk,
         manager=manager, limits=limits, inbox=inbox, conversations=conversations,
         capabilities=capabilities, takeover=takeover, console=console,
         channels=channels, telegram=_telegram(channels), daily_jobs=daily_jobs,
@@ -247,7 +265,7 @@ def _webhook_sender(
 
 def _shop_services(
     settings: Settings, orders: OrderService, store: ConversationStore, texts: Texts,
-    proactive: ProactiveMessages, jobs: JobRunner, inventory: Inventory,
+    proactive: ProactiveMessages, jobs: JobRunner, join: Join, inventory: Inventory,
     shared: Coordination, metrics: PrometheusMetrics,
 ) -> ShopServices:
     """Adapters (local, or HTTP when [adapters] names a URL), use cases, their due jobs."""
@@ -260,9 +278,9 @@ def _shop_services(
         reminder_minutes=shop.confirmation_reminder_minutes,
         escalation_minutes=shop.confirmation_escalation_minutes,
     )
-    ConfirmationStarter(confirmation, orders, store, texts).attach(proactive, jobs)
+    ConfirmationStarter(confirmation, store, texts).attach(proactive, JoinedJobs(jobs, join))
     PaymentReminders(
-        orders, PaymentMessages(proactive, store, texts),
+        orders, JoinedPaymentNews(PaymentMessages(proactive, store, texts), join),
         escalation_days=shop.payment_overdue_escalation_days,
     ).register(jobs)
     security = settings.security

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from composition import adapters
 from composition.bootstrap import ROOT, database_url
+from composition.joined import JoinedBackInStock, joiner
 from config import Settings, SettingsError, load_settings
 from console import cli as operator_cli
 from console import erase_cli
@@ -22,10 +23,12 @@ from dialog.proactive import ProactiveMessages
 from dialog.store import ConversationStore
 from dialog.texts import Texts
 from orders import reconcile_cli
+from orders.changes import NO_CHANGES
 from orders.service import OrderService
 from shop_api import products_cli
 from shop_api.webhooks.recorder import WebhookLog
 from storage.database import Database, make_engine
+from storage.repositories.shop import ShopParts
 from storage.repositories.unit_of_work import SqlRepositories, SqlUnitOfWork
 
 DEFAULT_CONFIG = ROOT / "settings.toml"
@@ -48,10 +51,11 @@ def main(argv: list[str] | None, run: Callable[[Settings], int]) -> int:
         return operator_cli.run(args, settings, url)
     if args.command == "erase-customer":
         hooks = settings.webhooks  # the shop is told; a running bot sends it
-        changes = WebhookLog(hooks.retry_hours) if hooks.url else None
-        return erase_cli.run(args, url, SqlRepositories.joining, changes)
+        changes = WebhookLog(hooks.retry_hours) if hooks.url else NO_CHANGES
+        orders = OrderService(settings.security.link_token_days, changes=changes)
+        return erase_cli.run(args, url, joiner(ShopParts(orders)))
     if args.command == "nlu":
-        return learning.run_retrain(url, SqlRepositories.joining)
+        return learning.run_retrain(url, SqlRepositories)
     if args.command == "reconcile":
         return reconcile_cli.run(adapters.shop_orders(settings), url)
     if args.command == "products":
@@ -92,14 +96,14 @@ def _nlu_eval(file: Path) -> int:
 
 def _catalogue_wiring(
     settings: Settings,
-) -> tuple[Database, OrderService, BackInStockMessages]:
+) -> tuple[Database, OrderService, JoinedBackInStock]:
     """What `products import` writes with: back-in-stock messages go into the outbox unowned,
     so that a running bot takes them over and sends them (dialog/takeover.py)."""
     database = Database(make_engine(database_url(settings.database.url)))
     orders = OrderService(link_token_days=settings.security.link_token_days)
     store = ConversationStore(owner=None)
     # not started: rows wait for a bot process
-    outbox = OutboxSender(partial(SqlUnitOfWork, database), store, {})
-    proactive = ProactiveMessages(store, Texts.load(), outbox, orders, settings.shop.name,
-                                  join=SqlRepositories.joining)
-    return database, orders, BackInStockMessages(proactive)
+    parts = ShopParts(orders)
+    outbox = OutboxSender(partial(SqlUnitOfWork, database, parts), store, {})
+    proactive = ProactiveMessages(store, Texts.load(), outbox, settings.shop.name)
+    return database, orders, JoinedBackInStock(BackInStockMessages(proactive), joiner(parts))

@@ -17,7 +17,6 @@ from dialog import learning
 from dialog.demo_history import seed_history
 from dialog.nlu.retrain import LearnedModels
 from dialog.nlu.served import ServedModel
-from dialog.retention import TranscriptRetention
 from dialog.unit_of_work import UnitOfWorkFactory
 from orders import demo
 from orders.reconcile import Reconciliation
@@ -26,7 +25,7 @@ from shop_api.webhooks.retention import WebhookRetention
 from storage.database import Database
 from storage.jobs import JobRunner
 from storage.repositories.demo_history import SqlDemoHistory
-from storage.repositories.unit_of_work import SqlRepositories
+from storage.repositories.retention import TranscriptRetention
 from storage.upgrade import hold_setup_lock, upgrade
 
 log = logging.getLogger("orderbot")
@@ -41,8 +40,7 @@ class DailyJob(Protocol):
 def daily_jobs(settings: Settings, jobs: JobRunner) -> tuple[DailyJob, ...]:
     """Registered with the job runner now, planned at start: transcript and webhook
     retention, and with [adapters] orders_url the reconciliation with the shop."""
-    retention = TranscriptRetention(settings.shop.transcript_retention_days,
-                                    SqlRepositories.joining)
+    retention = TranscriptRetention(settings.shop.transcript_retention_days)
     retention.register(jobs)
     # Planned only with webhooks on (rows left from an earlier time with them on go once
     # they are on again): a bot without webhooks keeps the daily jobs it had.

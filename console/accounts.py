@@ -163,6 +163,15 @@ class Accounts:
             raise DuplicateUsername(f"an operator {username} exists already") from None
         return _account(row)
 
+    async def names(self, ids: set[int]) -> dict[int, str]:
+        """The display names of these operators, by id."""
+        if not ids:
+            return {}
+        async with self._database.transaction() as session:
+            rows = await session.execute(select(Operator.id, Operator.display_name)
+                                         .where(Operator.id.in_(ids)))
+            return {operator: name for operator, name in rows}
+
     async def all(self) -> list[Account]:
         async with self._database.transaction() as session:
             rows = await session.scalars(select(Operator).order_by(Operator.id))

@@ -255,8 +255,8 @@ def make_router(console: "OperatorConsole") -> APIRouter:
                         session, number)
                     if proven is not None:
                         orders.append(proven)
-        async with console.units() as uow:
-            intents = await message_intents(uow, [line.id for line in transcript])
+        intents = await message_intents(console.units, console.accounts,
+                                        [line.id for line in transcript])
         return {
             "conversation": found.to_json(),
             "customer": customer,
@@ -388,7 +388,7 @@ def make_router(console: "OperatorConsole") -> APIRouter:
     @router.post("/api/customers/{customer_id}/erase")
     async def erase(customer_id: int, me: Admin) -> dict[str, Any]:
         async with console.units() as uow:
-            erased = await erase_customer(uow, customer_id, console.orders.changes)
+            erased = await erase_customer(uow, customer_id)
             await uow.commit()
         if erased is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such customer")

@@ -15,7 +15,6 @@ from typing import Any
 
 from dialog.erasure import Erasure, erase_customer_by_email
 from dialog.unit_of_work import Repositories
-from orders.changes import NO_CHANGES, ChangeLog
 from storage.upgrade import in_migrated_database
 
 
@@ -25,13 +24,10 @@ def add_commands(commands: Any) -> None:
     erase.add_argument("email", help="the customer's email address")
 
 
-def run(
-    args: argparse.Namespace, database_url: str, join: Callable[[Any], Repositories],
-    changes: ChangeLog | None = None,
-) -> int:
-    """join: the repositories of the command's one transaction (composition/ wires the SQL ones);
-    changes: where the erasure is recorded for the shop (a webhook a running bot sends)."""
-    erased = asyncio.run(_erase(database_url, args.email, join, changes or NO_CHANGES))
+def run(args: argparse.Namespace, database_url: str, join: Callable[[Any], Repositories]) -> int:
+    """join: the repositories of the command's one transaction (composition/ wires the SQL
+    ones, whose shop records the erasure for the shop: a webhook a running bot sends)."""
+    erased = asyncio.run(_erase(database_url, args.email, join))
     if erased is None:
         print(f"erase-customer: no customer with the email address {args.email!r}",
               file=sys.stderr)
@@ -47,7 +43,7 @@ def run(
 
 
 async def _erase(
-    database_url: str, email: str, join: Callable[[Any], Repositories], changes: ChangeLog
+    database_url: str, email: str, join: Callable[[Any], Repositories]
 ) -> Erasure | None:
     return await in_migrated_database(
-        database_url, lambda session: erase_customer_by_email(join(session), email, changes))
+        database_url, lambda session: erase_customer_by_email(join(session), email))

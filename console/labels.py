@@ -12,20 +12,18 @@ or with `python bot.py nlu retrain` (dialog/learning.py).
 """
 
 # No `from __future__ import annotations`: FastAPI reads the annotations at run time.
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from console.tables import Operator
+from console.accounts import Accounts
 from dialog.intent_labels import LabelView, NoWords, UnknownMessage, label_message, remove_label
 from dialog.nlu.labels import INTENTS
 from dialog.nlu.retrain import OperatorLabel
-from dialog.tables import TranscriptEntry
-from dialog.unit_of_work import Repositories
+from dialog.unit_of_work import UnitOfWorkFactory
 
 if TYPE_CHECKING:
     from console.app import OperatorConsole
@@ -39,20 +37,16 @@ class IntentIn(BaseModel):
     intent: Literal[INTENTS]  # type: ignore[valid-type]
 
 
-async def message_intents(uow: Repositories, message_ids: list[int]
-                          ) -> dict[str, dict[str, Any]]:
+async def message_intents(units: UnitOfWorkFactory, accounts: Accounts,
+                          message_ids: list[int]) -> dict[str, dict[str, Any]]:
     """For the transcript's customer messages with words: what the bot guessed and the label
     (null when none), by message id."""
-    if not message_ids:
-        return {}
-    session = uow.order_session
-    rows = await session.execute(select(TranscriptEntry.id, TranscriptEntry.intent).where(
-        TranscriptEntry.id.in_(message_ids), TranscriptEntry.sender == "customer",
-        TranscriptEntry.text != ""))
-    guesses: dict[int, str | None] = {message: guess for message, guess in rows}
-    labels = await uow.labels.of_messages(list(guesses))
-    names = await _operator_names(session, labels.values())
-    return {str(message_id): {"guessed": guessed or None,
+    async with units() as uow:
+        guesses = await uow.labels.guesses(message_ids)
+        labels = await uow.labels.of_messages(list(guesses))
+    # the names after the transaction: SQLite's one connection is not shared (storage/)
+    names = await accounts.names(_operators(labels.values()))
+    return {str(message_id): {"guessed": guessed,
                               "label": _label_json(labels[message_id], names)
                               if message_id in labels else None}
             for message_id, guessed in guesses.items()}
@@ -71,8 +65,8 @@ def add_label_routes(router: APIRouter, console: "OperatorConsole", operator: An
             async with console.units() as uow:
                 stored = await label_message(uow.labels, conversation_id, message_id,
                                              body.intent, me.id)
-                names = await _operator_names(uow.order_session, [stored])
                 await uow.commit()
+            names = await console.accounts.names(_operators([stored]))
         except UnknownMessage as missing:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
         except NoWords as empty:
@@ -96,7 +90,7 @@ def add_label_routes(router: APIRouter, console: "OperatorConsole", operator: An
         async with console.units() as uow:
             labels = await uow.labels.every()
             latest = await uow.labels.latest(limit)
-            names = await _operator_names(uow.order_session, latest)
+        names = await console.accounts.names(_operators(latest))
         learned = console.learned_labels()
         new = sum(OperatorLabel(label.message_id, label.intent, label.text).key not in learned
                   for label in labels)
@@ -104,13 +98,8 @@ def add_label_routes(router: APIRouter, console: "OperatorConsole", operator: An
                 "latest": [_label_json(label, names) for label in latest]}
 
 
-async def _operator_names(session: AsyncSession, labels: Any) -> dict[int, str]:
-    ids = {label.operator_id for label in labels if label.operator_id is not None}
-    if not ids:
-        return {}
-    rows = await session.execute(select(Operator.id, Operator.display_name)
-                                 .where(Operator.id.in_(ids)))
-    return {operator: name for operator, name in rows}
+def _operators(labels: Iterable[LabelView]) -> set[int]:
+    return {label.operator_id for label in labels if label.operator_id is not None}
 
 
 def _label_json(label: LabelView, names: dict[int, str]) -> dict[str, Any]:

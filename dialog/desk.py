@@ -251,7 +251,7 @@ class OperatorDesk:
             state.misunderstandings = 0
             handoff = await uow.handoffs.current(conversation_id)
             await uow.handoffs.end(conversation_id, outcome, now)
-            await self._store.changes.record(uow.order_session, CONVERSATION_RESOLVED, data={
+            await uow.shop.record_change(CONVERSATION_RESOLVED, {
                 "conversation": {"id": conversation_id, "outcome": outcome}})
             over = outcome == "resolved" or not state.suspended  # nothing to go back to
             replies = self._closing(state, operator, outcome)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from orders.changes import CUSTOMER_ERASED, NO_CHANGES, ChangeLog
+from orders.changes import CUSTOMER_ERASED
 from orders.service import normalise_email
 
 if TYPE_CHECKING:  # the unit of work's ports name this module's
@@ -72,17 +72,13 @@ def erased_address(email: str) -> str:
     return f"erased-{digest}@{ERASED_DOMAIN}"
 
 
-async def erase_customer_by_email(
-    uow: Repositories, email: str, changes: ChangeLog = NO_CHANGES
-) -> Erasure | None:
+async def erase_customer_by_email(uow: Repositories, email: str) -> Erasure | None:
     """Erase the customer with this email address; None when no customer ever had it."""
     customer_id = await uow.erasures.customer_with_email(email)
-    return None if customer_id is None else await erase_customer(uow, customer_id, changes)
+    return None if customer_id is None else await erase_customer(uow, customer_id)
 
 
-async def erase_customer(
-    uow: Repositories, customer_id: int, changes: ChangeLog = NO_CHANGES
-) -> Erasure | None:
+async def erase_customer(uow: Repositories, customer_id: int) -> Erasure | None:
     """Erase one customer (see the module's text); None for an unknown id. Idempotent:
     the shop is told (customer.erased) the first time only."""
     erased = await uow.erasures.erase(customer_id)
@@ -90,14 +86,14 @@ async def erase_customer(
         return None
     if erased.already_erased:
         return Erasure(customer_id, already_erased=True)
-    numbers, session = erased.order_numbers, uow.order_session
+    numbers = erased.order_numbers
     # Webhooks the shop has (or that failed) hold the personal data as it was; the ones still
     # to be sent stay, as the shop must learn of those changes.
-    await changes.forget(session, [
+    await uow.shop.forget_changes([
         *numbers, *(f"conversation:{id}" for id in erased.conversation_ids),
         f"customer:{customer_id}"])
-    await changes.record(session, CUSTOMER_ERASED,
-                         data={"customer": {"id": customer_id, "orders": numbers}})
+    await uow.shop.record_change(CUSTOMER_ERASED,
+                                 {"customer": {"id": customer_id, "orders": numbers}})
     return Erasure(customer_id, already_erased=False,
                    conversations=len(erased.conversation_ids),
                    identities=erased.identities, orders=erased.orders)

@@ -74,6 +74,11 @@ class IntentLabels(Protocol):
 
     async def of_messages(self, message_ids: list[int]) -> dict[int, LabelView]: ...
 
+    async def guesses(self, message_ids: list[int]) -> dict[int, str | None]:
+        """Of these transcript lines, the customer's messages with words, and the intent the
+        bot guessed for each (None when none was recorded)."""
+        ...
+
     async def every(self) -> list[LabelView]:
         """Every label, oldest first: what the model learns from."""
         ...

@@ -23,20 +23,18 @@ from dialog.flows.base import Flow, Turn, human_button, track_button
 from dialog.flows.clarify import ask_which, courtesy, plausible
 from dialog.flows.fallback import not_understood
 from dialog.flows.outside import answer_outside, topic_of
-from dialog.flows.shop import Shop
 from dialog.messages import Button, Capabilities, ConversationKey, Inbound, Outbound
 from dialog.metrics import Metrics, NoMetrics
 from dialog.nlu import Entities, NluModel, Understanding
 from dialog.nlu.requests import understand_requests
 from dialog.outbox import OutboxSender
 from dialog.proposals import DECLINE, PROPOSAL, carry_on, hold_also, proposed_entities
-from dialog.shop_services import ShopServices
 from dialog.state import ConversationState, HistoryEntry, RecordedTurn
 from dialog.store import ConversationStore
 from dialog.texts import LANGUAGES, Texts
 from dialog.tokens import TokenStore
 from dialog.unit_of_work import Repositories, UnitOfWorkFactory
-from orders.service import NewCustomer, OrderService
+from orders.service import NewCustomer
 from storage.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -63,14 +61,12 @@ class DialogManager:
         *,
         units: UnitOfWorkFactory,
         store: ConversationStore,
-        orders: OrderService,
         nlu: NluModel,
         texts: Texts,
         locks: Locks,
         outbox: OutboxSender,
         flows: Sequence[Flow],
         shop_name: str,
-        services: ShopServices | None = None,
         desk: OperatorDesk | None = None,
         metrics: Metrics | None = None,
         tokens: TokenStore | None = None,
@@ -79,13 +75,11 @@ class DialogManager:
         self._units = units  # one unit of work (one transaction) per turn
         self._store = store
         self._tokens = tokens or TokenStore()  # web chat tokens, with their maximum ages
-        self._orders = orders
         self._nlu = nlu
         self._texts = texts
         self._locks = locks
         self._outbox = outbox
         self._shop_name = shop_name
-        self._services = services  # None: no flow that needs the shop can run
         self._desk = desk  # the operators see a conversation that is with them, live
         self._metrics = metrics or NoMetrics()  # counters in memory, for /metrics
         # What each channel declared when it was registered (filled in as channels are added).
@@ -137,10 +131,8 @@ class DialogManager:
                     if inbound.customer_id is not None:
                         state.customer_id = inbound.customer_id
                     elif state.customer_id is None and inbound.sender:
-                        state.customer_id = await self._orders.customer_for_identity(
-                            uow.order_session, inbound.key.channel, inbound.sender,
-                            email=inbound.sender_email,
-                        )
+                        state.customer_id = await uow.shop.customer_for_identity(
+                            inbound.key.channel, inbound.sender, email=inbound.sender_email)
                     if inbound.context is not None:
                         state.context = dict(inbound.context)
                     self._follow_language(state, understanding, self._nlu.threshold)
@@ -189,14 +181,13 @@ class DialogManager:
         self, inbound: Inbound, understanding: Any, state: ConversationState,
         uow: Repositories,
     ) -> Turn:
-        """The turn the flows work with, bound to this unit of work's transaction (the order
-        core still takes it as a session: the one place the session leaves the unit of work)."""
+        """The turn the flows work with, bound to this unit of work's transaction."""
         return Turn(
             inbound=inbound,
             understanding=understanding.requests[0]
             if understanding is not None and understanding.requests else understanding,
             state=state,
-            shop=Shop(uow, self._orders, self._services),
+            shop=uow.shop,
             texts=self._texts,
             shop_name=self._shop_name,
         )
@@ -470,19 +461,14 @@ class DialogManager:
             linked_order = None
             key = ConversationKey(channel, chat_id)
             if link_token:
-                linked_order = await self._orders.order_by_link_token(
-                    uow.order_session, link_token)
+                linked_order = await uow.shop.order_by_link_token(link_token)
                 if linked_order is None:
                     return None
             elif verified_email:
-                customer = await self._orders.find_or_create_customer(
-                    uow.order_session,
-                    NewCustomer(
-                        name=customer_name or verified_email, email=verified_email,
-                        language=language,
-                    ),
-                )
-                customer_id = customer.id
+                customer_id = await uow.shop.customer_id_for(NewCustomer(
+                    name=customer_name or verified_email, email=verified_email,
+                    language=language,
+                ))
             if customer_id is not None:
                 previous = await self._store.latest_for_customer(uow, customer_id)
                 if previous is not None and previous.key.channel == channel:
@@ -525,7 +511,7 @@ class DialogManager:
         if capabilities is None or not capabilities.senders_are_email:
             return False
         async with self._units() as uow:
-            marked = await self._orders.mark_email_undeliverable(uow.order_session, address)
+            marked = await uow.shop.mark_email_undeliverable(address)
             await uow.commit()
         return marked
 

@@ -2,9 +2,8 @@
 
 Everything here works on the repositories of the caller's transaction (a unit of work), so a
 message commits with the fact that caused it. The order core tells its news with the session
-it works in (orders.service.OrderNotifier); `joined` turns that session into the repositories
-of the same transaction (composition/bootstrap.py wires it), the one place where a session
-enters the dialog.
+it works in (orders.service.OrderNotifier); composition/joined.py makes that session the
+repositories of the same transaction before it reaches `order_changed`.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from dialog.state import ConversationState, offered_buttons
 from dialog.store import ConversationStore
 from dialog.texts import Amount, Texts
 from dialog.unit_of_work import Repositories
-from orders.service import CustomerView, OrderService, OrderView, customer_of
+from orders.service import CustomerView, OrderView, customer_of
 
 EVENT_TEXTS = {
     "created": "notify_created",
@@ -71,14 +70,11 @@ class ProactiveMessages:
     """
 
     def __init__(
-        self, store: ConversationStore, texts: Texts, outbox: OutboxSender, orders: OrderService,
-        shop_name: str, join: Callable[[Any], Repositories],
+        self, store: ConversationStore, texts: Texts, outbox: OutboxSender, shop_name: str,
     ) -> None:
         self._store = store
-        self._join = join
         self._texts = texts
         self._outbox = outbox
-        self._orders = orders
         self._shop_name = shop_name
         self._openers: dict[str, ConversationOpener] = {}
         # A new order starts its confirmation conversation (dialog/flows/confirm_reminders.py).
@@ -90,19 +86,14 @@ class ProactiveMessages:
     def add_opener(self, opener: ConversationOpener) -> None:
         self._openers[opener.name] = opener
 
-    def joined(self, order_session: Any) -> Repositories:
-        """The repositories of the transaction the order core told its news in."""
-        return self._join(order_session)
-
     async def order_changed(
-        self, session: Any, order: OrderView, event: str,
+        self, uow: Repositories, order: OrderView, event: str,
         details: dict[str, Any] | None = None,
     ) -> None:
-        """orders.service.OrderNotifier: the order core's news, in its transaction."""
+        """The order core's news (orders.service.OrderNotifier), in its transaction."""
         text_key = EVENT_TEXTS.get(event)
         if text_key is None:
             return
-        uow = self.joined(session)
         details = details or {}
         customer = customer_of(order)
         if event == "created" and self.on_created is not None:
@@ -227,7 +218,7 @@ class ProactiveMessages:
             name=customer.name,
             email=None if customer.email_undeliverable else customer.email,
             language=customer.language,
-            identities=await self._orders.identities_of(uow.order_session, customer.id),
+            identities=await uow.shop.identities_of(customer.id),
         )
         opened = await opener.open_conversation(contact)
         if opened is None:

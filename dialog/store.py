@@ -17,7 +17,7 @@ from dialog.events import PendingEvent
 from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
 from dialog.state import ConversationState, HistoryEntry, RecordedTurn, offered_buttons
 from dialog.unit_of_work import AlreadyRecorded, Repositories
-from orders.changes import CONVERSATION_ESCALATED, NO_CHANGES, ChangeLog
+from orders.changes import CONVERSATION_ESCALATED
 from storage.clock import utcnow
 
 
@@ -25,11 +25,10 @@ class ConversationStore:
     """What the dialog writes of conversations; every method works in the caller's
     transaction."""
 
-    def __init__(self, owner: str | None = None, *, changes: ChangeLog = NO_CHANGES) -> None:
+    def __init__(self, owner: str | None = None) -> None:
         # Told (after the commit) of each conversation that went to the operators' queue.
         self.on_escalated: Callable[[int], Awaitable[None]] | None = None
         self.owner = owner  # this process's name, on the outbox rows it writes (takeover.py)
-        self.changes = changes  # escalations told to the shop
 
     async def load(
         self,
@@ -189,7 +188,7 @@ class ConversationStore:
         flow: str | None = None,
     ) -> None:
         await uow.handoffs.open(conversation_id, reason, now, flow)
-        await self.changes.record(uow.order_session, CONVERSATION_ESCALATED, data={
+        await uow.shop.record_change(CONVERSATION_ESCALATED, {
             "conversation": {"id": conversation_id, "reason": reason, "flow": flow}})
         listener = self.on_escalated
         if listener is not None:

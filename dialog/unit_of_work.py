@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from dialog.desk_ports import HandoffQueue, Handoffs, OperatorNotes
 from dialog.erasure import Erasures
 from dialog.events import PendingEvent, RatingOffer
+from dialog.flows.shop import Shop
 from dialog.intent_labels import IntentLabels
 from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
 from dialog.state import ConversationState, HistoryEntry, TokenRecord
@@ -195,9 +196,10 @@ class Repositories(Protocol):
     @property
     def erasures(self) -> Erasures: ...
 
-    # The transaction as the order core takes it: its use cases still take a session in this
-    # round (issue 19). Only what binds the order core to the turn reads it.
-    order_session: Any
+    @property
+    def shop(self) -> Shop:
+        """The order core's use cases and the shop's adapters in this transaction."""
+        ...
 
     def after_commit(self, callback: AfterCommit) -> None:
         """Run callback once the transaction has committed (never on rollback)."""
@@ -216,3 +218,11 @@ class UnitOfWork(Repositories, Protocol):
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+# A due job of the dialog (storage/jobs.py), run in the job's transaction; the composition root
+# registers it so that it gets that transaction's repositories (composition/joined.py).
+DueJob = Callable[[Repositories, dict[str, Any]], Awaitable[None]]
+
+
+class DueJobs(Protocol):
+    def register(self, kind: str, handler: DueJob) -> None: ...

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from dialog.events import BACK_IN_STOCK_SENT, PendingEvent
 from dialog.flows.base import Turn, human_button
 from dialog.flows.steps import FlowData, Step, Steps
 from dialog.proactive import ProactiveMessages
+from dialog.unit_of_work import Repositories
 from orders.service import CustomerView, NewCustomer
 from orders.stock import ProductInfo
 from storage.clock import utcnow
@@ -171,15 +171,15 @@ async def _customer_of(turn: Turn) -> int:
 
 
 class BackInStockMessages:
-    """orders.stock.BackInStockNotifier: the message a waiting customer gets."""
+    """The message a waiting customer gets (orders.stock.BackInStockNotifier, joined by
+    composition/joined.py)."""
 
     def __init__(self, proactive: ProactiveMessages) -> None:
         self._proactive = proactive
 
     async def back_in_stock(
-        self, session: Any, customer: CustomerView, product: ProductInfo
+        self, uow: Repositories, customer: CustomerView, product: ProductInfo
     ) -> None:
-        uow = self._proactive.joined(session)  # the order core's transaction
         state = await self._proactive.tell(
             uow, customer, "stock_back_in_stock", name=product.name, count=product.available
         )

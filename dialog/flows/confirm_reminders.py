@@ -5,7 +5,7 @@ customer's first answer cancels (and the shop's `confirmed` or `cancelled` fact)
 nothing once the order is no longer pending.
 
 The steps work on the repositories of the transaction they run in: the shop's order creation
-(ProactiveMessages.on_created) or the job's (joined like the order core's news)."""
+(ProactiveMessages.on_created) or the due job's (dialog/unit_of_work.py DueJobs)."""
 
 from __future__ import annotations
 
@@ -17,13 +17,11 @@ from dialog.flows.confirm_plan import FLOW, ConfirmStep, Money, job_key, summary
 from dialog.proactive import ProactiveMessages
 from dialog.store import ConversationStore
 from dialog.texts import Texts
-from dialog.unit_of_work import Repositories
-from orders.catalogue import with_names_in
+from dialog.unit_of_work import DueJobs, Repositories
 from orders.confirmation import ConfirmationSettings
-from orders.service import CustomerView, OrderService, OrderView
+from orders.service import CustomerView, OrderView
 from orders.states import OrderStatus
 from storage.clock import utcnow
-from storage.jobs import JobRunner, cancel, schedule
 
 REMIND = "confirm_reminder"
 ESCALATE = "confirm_escalation"
@@ -32,15 +30,14 @@ BUTTONS = (("confirm_button_go", "confirm:begin:go"),
 
 
 class ConfirmationStarter:
-    def __init__(self, settings: ConfirmationSettings, orders: OrderService,
-                 store: ConversationStore, texts: Texts) -> None:
+    def __init__(self, settings: ConfirmationSettings, store: ConversationStore,
+                 texts: Texts) -> None:
         self._settings = settings
-        self._orders = orders
         self._store = store
         self._texts = texts
         self._proactive: ProactiveMessages | None = None
 
-    def attach(self, proactive: ProactiveMessages, jobs: JobRunner) -> None:
+    def attach(self, proactive: ProactiveMessages, jobs: DueJobs) -> None:
         self._proactive = proactive
         proactive.on_created = self.start
         proactive.on_decided = self.stop
@@ -50,8 +47,7 @@ class ConfirmationStarter:
     async def start(self, uow: Repositories, customer: CustomerView, order: OrderView) -> None:
         """Ask the customer to confirm the new order, and plan the reminder and escalation."""
         assert self._proactive is not None
-        session = uow.order_session
-        order = await with_names_in(session, order, customer.language)
+        order = await uow.shop.with_names(order, customer.language)
         state = await self._proactive.tell(
             uow, customer, "confirm_request", *BUTTONS,
             flow=(FLOW, ConfirmStep.BEGIN, {"number": order.number, "plan": {}}),
@@ -60,20 +56,19 @@ class ConfirmationStarter:
         await uow.events.add(state.id, [PendingEvent(CONFIRMATION_SENT, order.number)], utcnow())
         now = self._settings.clock()
         payload = {"number": order.number}
-        await schedule(session, REMIND, job_key(order.number) + "remind",
+        await uow.shop.schedule_job(REMIND, job_key(order.number) + "remind",
                        now + timedelta(minutes=self._settings.reminder_minutes), payload)
-        await schedule(session, ESCALATE, job_key(order.number) + "escalate",
+        await uow.shop.schedule_job(ESCALATE, job_key(order.number) + "escalate",
                        now + timedelta(minutes=self._settings.escalation_minutes), payload)
 
     async def stop(self, uow: Repositories, order: OrderView) -> None:
         """The shop confirmed or cancelled the order: no reminder, no escalation. The question
         stays the conversation's, so that an answer to it (a press of its old button) is told
         the order is confirmed or cancelled already (ConfirmFlow._not_pending in confirm.py)."""
-        await cancel(uow.order_session, job_key(order.number))
+        await uow.shop.cancel_jobs(job_key(order.number))
 
-    async def remind(self, session: Any, payload: dict[str, Any]) -> None:
+    async def remind(self, uow: Repositories, payload: dict[str, Any]) -> None:
         assert self._proactive is not None
-        uow = self._proactive.joined(session)  # the job's transaction
         found = await self._pending(uow, payload["number"])
         if found is None:
             return
@@ -84,9 +79,8 @@ class ConfirmationStarter:
             number=order.number, total=summary_params(order, self._money(customer))["total"],
         )
 
-    async def escalate(self, session: Any, payload: dict[str, Any]) -> None:
+    async def escalate(self, uow: Repositories, payload: dict[str, Any]) -> None:
         assert self._proactive is not None
-        uow = self._proactive.joined(session)  # the job's transaction
         found = await self._pending(uow, payload["number"])
         if found is None:
             return
@@ -104,10 +98,9 @@ class ConfirmationStarter:
     async def _pending(
         self, uow: Repositories, number: str
     ) -> tuple[OrderView, CustomerView] | None:
-        session = uow.order_session
-        order = await self._orders.get_order(session, number)
+        order = await uow.shop.get_order(number)
         if order is None or order.status is not OrderStatus.PENDING_CONFIRMATION:
             return None
-        customer = await self._orders.get_customer(session, order.customer_id)
+        customer = await uow.shop.get_customer(order.customer_id)
         return (order, customer) if customer is not None else None
 

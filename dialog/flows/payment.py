@@ -21,6 +21,7 @@ from dialog.flows.steps import FlowData, Step, Steps
 from dialog.proactive import ProactiveMessages
 from dialog.store import ConversationStore
 from dialog.texts import Texts
+from dialog.unit_of_work import Repositories
 from orders.billing import ACCEPTED_METHODS, is_unpaid
 from orders.payments import PaymentFailed
 from orders.service import OrderView, customer_of
@@ -214,8 +215,9 @@ def _method_name(turn: Turn, method: str) -> str:
 
 
 class PaymentMessages:
-    """orders.billing.PaymentNotifier: reminders and the overdue escalation, written to the
-    customer's conversation (dates and amounts in the customer's language)."""
+    """Payment reminders and the overdue escalation, written to the customer's conversation
+    (dates and amounts in the customer's language): orders.billing.PaymentNotifier, joined to
+    the job's transaction by composition/joined.py."""
 
     def __init__(
         self, proactive: ProactiveMessages, store: ConversationStore, texts: Texts
@@ -233,9 +235,9 @@ class PaymentMessages:
             "date": format_date(self._texts, language, due) if due else "-",
         }
 
-    async def payment_reminder(self, session: Any, order: OrderView, days_left: int) -> None:
+    async def payment_reminder(self, uow: Repositories, order: OrderView, days_left: int
+                               ) -> None:
         key = "payment_reminder_today" if days_left <= 0 else "payment_reminder"
-        uow = self._proactive.joined(session)
         state = await self._proactive.tell(
             uow, customer_of(order), key,
             ("payment_button_pay", f"payment:{LINK}:{order.number}"),
@@ -245,8 +247,8 @@ class PaymentMessages:
         await uow.events.add(
             state.id, [PendingEvent(PAYMENT_REMINDER_SENT, order.number)], utcnow())
 
-    async def payment_overdue(self, session: Any, order: OrderView, days_overdue: int) -> None:
-        uow = self._proactive.joined(session)
+    async def payment_overdue(self, uow: Repositories, order: OrderView, days_overdue: int
+                              ) -> None:
         state = await self._proactive.tell(
             uow, customer_of(order), "payment_overdue_escalated", **self._params(order)
         )

@@ -66,6 +66,15 @@ class SqlIntentLabels:
             select(IntentLabel).where(IntentLabel.transcript_id.in_(message_ids)))
         return {row.transcript_id: _view(row) for row in rows}
 
+    async def guesses(self, message_ids: list[int]) -> dict[int, str | None]:
+        if not message_ids:
+            return {}
+        rows = await self._session.execute(
+            select(TranscriptEntry.id, TranscriptEntry.intent).where(
+                TranscriptEntry.id.in_(message_ids), TranscriptEntry.sender == "customer",
+                TranscriptEntry.text != ""))
+        return {message: guess or None for message, guess in rows}
+
     async def every(self) -> list[LabelView]:
         rows = await self._session.scalars(select(IntentLabel).order_by(IntentLabel.id))
         return [_view(row) for row in rows]

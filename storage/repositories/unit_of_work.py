@@ -1,11 +1,11 @@
-"""The SQL unit of work: one transaction of storage.database.Database and its repositories.
+"""The SQL unit of work: one transaction of storage.database.Database and its repositories,
+the shop's (the order core bound to the transaction: storage/repositories/shop.py) among them.
 
-`SqlUnitOfWork(database)` opens the transaction on entering and commits only when told;
-`SqlRepositories.joining(session)` gives the same repositories inside a transaction someone
-else opened: where an order-core or job session must become repositories - proactive messages
-(composition/bootstrap.py, and `products import` in composition/cli.py), the erasure and
-retrain CLIs (composition/cli.py) and transcript retention's daily job
-(composition/preparation.py).
+`SqlUnitOfWork(database, parts)` opens the transaction on entering and commits only when told;
+`SqlRepositories(session, parts)` gives the same repositories inside a transaction someone else
+opened: the order core's news, its due jobs and the CLIs hand over their transaction as a
+session, and the composition root makes it repositories (composition/joined.py) before the
+dialog sees it. The dialog never holds a session.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from storage.repositories.notes import SqlOperatorNotes
 from storage.repositories.outbox import SqlOutbox
 from storage.repositories.processes import SqlBotProcesses
 from storage.repositories.queue import SqlHandoffQueue
+from storage.repositories.shop import ShopParts, SqlShop
 from storage.repositories.tokens import SqlTokens
 from storage.repositories.transcript import SqlTranscript
 
@@ -34,15 +35,28 @@ from storage.repositories.transcript import SqlTranscript
 class SqlRepositories:
     """The repositories over one session, in whatever transaction it is in."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    _shop: SqlShop | None
+
+    def __init__(self, session: AsyncSession, parts: ShopParts | None = None) -> None:
+        self._parts = parts
         self._bind(session)
 
-    @classmethod
-    def joining(cls, session: AsyncSession) -> SqlRepositories:
-        return cls(session)
+    @property
+    def shop(self) -> SqlShop:
+        """The order core and the shop's adapters in this transaction (built when first asked
+        for: most turns need none)."""
+        if self._shop is None:
+            if self._parts is None:
+                raise LookupError("no order core in this unit of work (composition/bootstrap.py)")
+            self._shop = shop = SqlShop(self.session, self, self._parts)
+            return shop
+        return self._shop
 
     def _bind(self, session: AsyncSession) -> None:
-        self.order_session = session
+        # The transaction itself: for tests and the composition root, never for the dialog
+        # (the ports do not name it).
+        self.session = session
+        self._shop = None
         self.conversations = SqlConversations(session)
         self.transcript = SqlTranscript(session)
         self.inbox = SqlInbox(session)
@@ -57,7 +71,7 @@ class SqlRepositories:
         self.erasures = SqlErasure(session)
 
     def after_commit(self, callback: AfterCommit) -> None:
-        after_commit(self.order_session, callback)
+        after_commit(self.session, callback)
 
 
 class _Rollback(Exception):
@@ -68,8 +82,9 @@ class SqlUnitOfWork(SqlRepositories):
     """One transaction: committed by commit(), rolled back when left without it; what was
     asked to run after the commit runs inside commit()."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, parts: ShopParts | None = None) -> None:
         self._database = database
+        self._parts = parts
         self._transaction: AbstractAsyncContextManager[AsyncSession] | None = None
 
     async def __aenter__(self) -> SqlUnitOfWork:

@@ -33,11 +33,11 @@ async def test_the_demo_seeds_weeks_of_history_for_the_dashboard(
     assert operators["per_operator"] and operators["satisfaction"]["ratings"] > 0
     assert await bot.desk.queue("escalated") == []  # all of it long finished
     async with bot.units() as uow:
-        emma = await uow.order_session.scalar(select(Customer.id).where(
+        emma = await uow.session.scalar(select(Customer.id).where(
             Customer.email == "emma.thompson@example.com"))
         assert emma is not None
         assert await bot.store.latest_for_customer(uow, emma) is None  # news goes anew
-        made = await uow.order_session.scalar(select(func.count(Conversation.id)))
+        made = await uow.session.scalar(select(func.count(Conversation.id)))
     await bot.stop()
     again = await make_bot(f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}",
                            demo={"enabled": True, "history": True})

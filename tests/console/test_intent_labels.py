@@ -209,7 +209,7 @@ async def test_transcript_retention_deletes_the_labels_of_the_lines_it_deletes(
     bot = await make_bot(shop={"transcript_retention_days": 30})
     now = utcnow()
     async with bot.units() as uow:
-        session = uow.order_session
+        session = uow.session
         conversation = Conversation(channel="webchat", chat_id="retention-labels")
         session.add(conversation)
         await session.flush()

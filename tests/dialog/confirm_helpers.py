@@ -44,14 +44,14 @@ async def shop_creates(
     """The shop creates an order (as POST /api/orders does); the customer's conversation
     with the bot's first message."""
     async with bot.units() as uow:
-        created = await bot.orders.create_order(uow.order_session, NewOrder(
+        created = await bot.orders.create_order(uow.session, NewOrder(
             number=number,
             customer=NewCustomer(name="New Customer", email=email, language=language),
             lines=tuple(LineView(*line) for line in lines), currency="EUR",
             delivery_address={"street": "1 Test St", "postcode": "SW1A 1AA"},
             payment_method=payment,
         ), "test")
-        await bot.proactive.order_changed(uow.order_session, created, "created")
+        await bot.proactive.order_changed(uow, created, "created")
         state = await bot.store.latest_for_customer(uow, created.customer_id)
         assert state is not None
         _lang, history = await bot.store.history(uow, state.key)

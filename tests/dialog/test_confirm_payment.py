@@ -107,7 +107,7 @@ async def test_no_answer_brings_a_reminder_then_an_operator(bot: Orderbot) -> No
     assert [b.title for b in history[-1].buttons] == ["Yes, let's confirm", "Cancel the order"]
     await bot.jobs.run_due(now + timedelta(minutes=121))
     async with bot.units() as uow:
-        row = await uow.order_session.scalar(select(ConversationRow).where(
+        row = await uow.session.scalar(select(ConversationRow).where(
             ConversationRow.chat_id == conversation.key.chat_id))
         _lang, history = await bot.store.history(uow, conversation.key)
         assert row is not None
@@ -123,7 +123,7 @@ async def test_an_answer_cancels_the_reminder_and_the_escalation(bot: Orderbot) 
     await bot.jobs.run_due(utcnow() + timedelta(hours=3))
     async with bot.units() as uow:
         _lang, after = await bot.store.history(uow, conversation.key)
-        row = await uow.order_session.scalar(select(ConversationRow).where(
+        row = await uow.session.scalar(select(ConversationRow).where(
             ConversationRow.chat_id == conversation.key.chat_id))
         assert len(after) == len(before) and row is not None and row.status == "bot"
 
@@ -131,7 +131,7 @@ async def test_an_answer_cancels_the_reminder_and_the_escalation(bot: Orderbot) 
 async def test_a_reminder_for_an_order_decided_meanwhile_says_nothing(bot: Orderbot) -> None:
     conversation, _ = await shop_creates(bot, "C-207", [KEYBOARD])
     async with bot.units() as uow:
-        await bot.orders.move(uow.order_session, "C-207", OrderStatus.CANCELLED, "shop")
+        await bot.orders.move(uow.session, "C-207", OrderStatus.CANCELLED, "shop")
         _lang, before = await bot.store.history(uow, conversation.key)
         await uow.commit()
     await bot.jobs.run_due(utcnow() + timedelta(hours=3))

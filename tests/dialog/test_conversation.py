@@ -127,7 +127,7 @@ async def test_a_chat_link_proves_its_one_order_and_nothing_else(bot: Orderbot) 
     reply = await conversation.say("gdzie jest zamówienie A-1005?")
     assert "kod pocztowy dostawy zamówienia A-1005" in reply
     async with bot.units() as uow:
-        known = await bot.orders.customer_for_identity(uow.order_session, "telegram", "tg-user-1")
+        known = await bot.orders.customer_for_identity(uow.session, "telegram", "tg-user-1")
         state = await bot.store.load(uow, conversation.key)
     assert known is None and state.customer_id is None
     assert state.strong_orders == ["A-1017"]

@@ -135,7 +135,7 @@ async def test_a_proactive_messages_buttons_are_the_ones_a_number_picks(bot: Ord
     conversation = Conversation(bot, customer_id=customer.id)
     await conversation.say("hello")  # offers Track my order / Talk to a person
     async with bot.units() as uow:
-        view = await bot.orders.get_customer(uow.order_session, customer.id)
+        view = await bot.orders.get_customer(uow.session, customer.id)
         assert view is not None
         await bot.proactive.tell(
             uow, view, "notify_delivered", ("button_human", "intent:human"), number=SHIPPED

@@ -15,7 +15,6 @@ from dialog.nlu import NluModel
 from dialog.outbox import OutboxSender
 from dialog.store import ConversationStore
 from dialog.texts import Texts
-from orders.service import OrderService
 from tests.fakes.channel import CollectingChannel
 from tests.fakes.unit_of_work import InMemoryDatabase
 
@@ -44,7 +43,7 @@ async def dialog(nlu: NluModel) -> AsyncIterator[Dialog]:
     await outbox.start()
     texts = Texts.load()
     manager = DialogManager(
-        units=database.unit_of_work, store=store, orders=OrderService(), nlu=nlu,
+        units=database.unit_of_work, store=store, nlu=nlu,
         texts=texts, locks=InProcessLocks(), outbox=outbox, flows=all_flows(), shop_name=SHOP,
     )
     yield Dialog(manager, database, channel, outbox)

@@ -118,6 +118,8 @@ class Tables:
     # id -> name.
     customers: dict[int, str | None] = field(default_factory=dict)
     customer_names: dict[int, str] = field(default_factory=dict)
+    # What the shop was told (the order core's change log: webhooks), in order.
+    changes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 class InMemoryDatabase:
@@ -563,6 +565,11 @@ class InMemoryIntentLabels(_Part):
     async def of_messages(self, message_ids: list[int]) -> dict[int, LabelView]:
         return {i: self._tables.labels[i] for i in message_ids if i in self._tables.labels}
 
+    async def guesses(self, message_ids: list[int]) -> dict[int, str | None]:
+        wanted = set(message_ids)
+        return {e.id: e.intent or None for e in self._tables.transcript
+                if e.id in wanted and e.sender == "customer" and e.text}
+
     async def every(self) -> list[LabelView]:
         return list(self._tables.labels.values())  # dicts keep the order labels came in
 
@@ -606,8 +613,27 @@ class InMemoryErasure(_Part):
         return len(old)
 
 
+class InMemoryShop(_Part):
+    """The shop of an in-memory unit of work: no order core here, so a turn that needs one
+    fails loudly; what the shop is told of conversations and customers is kept (and rolled
+    back with the unit of work)."""
+
+    async def record_change(self, kind: str, data: dict[str, Any]) -> None:
+        self._tables.changes.append((kind, data))
+
+    async def forget_changes(self, keys: list[str]) -> None:
+        return None
+
+    async def customer_for_identity(self, channel: str, sender: str,
+                                    email: str | None = None) -> int | None:
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        raise LookupError(f"no order core in an in-memory unit of work (shop.{name})")
+
+
 class InMemoryUnitOfWork:
-    order_session: Any = None  # no order core here: a turn that needs one fails loudly
+    session: Any = None  # no database here
 
     def __init__(self, database: InMemoryDatabase) -> None:
         self.database = database
@@ -626,6 +652,7 @@ class InMemoryUnitOfWork:
         self.events = InMemoryEvents(self)
         self.labels = InMemoryIntentLabels(self)
         self.erasures = InMemoryErasure(self)
+        self.shop = InMemoryShop(self)
 
     def after_commit(self, callback: AfterCommit) -> None:
         self._after.append(callback)

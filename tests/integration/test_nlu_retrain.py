@@ -42,7 +42,7 @@ async def _labelled(bot: Orderbot, labels: Sequence[tuple[str, str]]) -> list[in
     """Customer messages in one conversation, each labelled by an operator; their ids."""
     ids = []
     async with bot.units() as uow:
-        session = uow.order_session
+        session = uow.session
         conversation = Conversation(channel="webchat", chat_id=f"labels-{len(labels)}")
         session.add(conversation)
         await session.flush()
@@ -187,7 +187,7 @@ async def test_start_up_learns_new_labels_once_and_forgets_removed_ones(
     assert again.nlu.understand(MISUNDERSTOOD).intent == "return_order"
 
     async with again.units() as uow:  # an operator takes one back
-        conversation = await uow.order_session.scalar(
+        conversation = await uow.session.scalar(
             TranscriptEntry.__table__.select().with_only_columns(
                 TranscriptEntry.conversation_id).where(TranscriptEntry.id == ids[0]))
         await remove_label(uow.labels, conversation, ids[0])

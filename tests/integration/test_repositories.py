@@ -327,8 +327,8 @@ async def test_the_demo_history_is_seeded_into_finished_conversations(
     for hours in range(30, 0, -1):
         plan.conversation(now - timedelta(hours=hours))
     async with units() as uow:
-        records = (InMemoryDemoHistory(uow) if uow.order_session is None
-                   else SqlDemoHistory(uow.order_session))
+        records = (InMemoryDemoHistory(uow) if uow.session is None
+                   else SqlDemoHistory(uow.session))
         ids = await records.add(plan)
         made = await seed_history(records, now)
         await uow.commit()
@@ -346,14 +346,14 @@ async def test_the_demo_history_is_seeded_into_finished_conversations(
 
 async def _customer(uow: UnitOfWork, name: str, email: str) -> int:
     """A customer of the order core (the fake keeps only what the queue shows of one)."""
-    if uow.order_session is None:
+    if uow.session is None:
         tables = cast(InMemoryUnitOfWork, uow).tables
         customer_id = len(tables.customers) + 1
         tables.customers[customer_id], tables.customer_names[customer_id] = email, name
         return customer_id
     row = Customer(name=name, email=email)
-    uow.order_session.add(row)
-    await uow.order_session.flush()
+    uow.session.add(row)
+    await uow.session.flush()
     return row.id
 
 

@@ -66,7 +66,7 @@ async def confirm(bot: Orderbot, number: str) -> None:
 async def transcript(bot: Orderbot, number: str) -> list[HistoryEntry]:
     """The entries of the conversation the customer of this order had last."""
     async with bot.units() as uow:
-        order = await bot.orders.get_order(uow.order_session, number)
+        order = await bot.orders.get_order(uow.session, number)
         assert order is not None
         state = await bot.store.latest_for_customer(uow, order.customer_id)
         assert state is not None, "the customer has no conversation"

@@ -112,7 +112,7 @@ async def waiting_in_chat(bot: Orderbot, name: str, language: str, sku: str) -> 
     async with bot.units() as uow:
         state = await bot.store.load(uow, key, language, customer)
         await bot.store.save(uow, state)
-        await subscribe(uow.order_session, customer, sku)
+        await subscribe(uow.session, customer, sku)
         await uow.commit()
     return key
 

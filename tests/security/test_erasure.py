@@ -17,10 +17,10 @@ from sqlalchemy import func, inspect, select, text
 
 from channels.webchat.identity import signed_identity
 from composition.bootstrap import Orderbot
-from dialog.retention import KIND as RETENTION
 from dialog.tables import Conversation, TranscriptEntry
 from orders.tables import Customer, CustomerIdentity, Order, OrderLine
 from storage.clock import utcnow
+from storage.repositories.retention import KIND as RETENTION
 from storage.tables import Job
 from tests.conftest import BotFactory, serve
 from tests.doubles.smtp_relay import SmtpRelayDouble, customer_mail

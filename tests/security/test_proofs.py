@@ -321,7 +321,7 @@ async def test_a_link_opens_its_one_order_not_the_customer(live_server: LiveServ
         other = await holder.say("where is my order A-1027?")  # another of hers
         assert "postcode" in other["text"]
     async with bot.units() as uow:
-        customer = await uow.order_session.scalar(select(Customer).where(Customer.email == email))
+        customer = await uow.session.scalar(select(Customer).where(Customer.email == email))
         state = await bot.store.load(uow, ConversationKey("webchat",
                                                               linked["conversation_id"]))
     assert customer is not None and state.customer_id is None

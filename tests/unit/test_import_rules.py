@@ -9,6 +9,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 LINT = Path(sys.executable).parent / "lint-imports"
 
@@ -33,19 +35,21 @@ def test_every_contract_is_kept() -> None:
     assert "0 broken" in result.stdout
 
 
-def test_the_order_core_importing_the_dialog_is_caught(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("module", "line", "expected"), [
+    ("orders/states.py", "from dialog.messages import Inbound",
+     ["orders is not allowed to import dialog"]),
+    ("channels/telegram/sending.py", "import channels.slack.blocks",
+     ["channels.telegram is not allowed to import channels.slack"]),
+    # a session reaching the dialog
+    ("dialog/store.py", "from storage.database import Database",
+     ["dialog is not allowed to import storage.database", "dialog.store -> storage.database"]),
+], ids=["order core imports the dialog", "a channel imports another", "dialog gets a session"])
+def test_a_forbidden_arrow_is_caught(tmp_path: Path, module: str, line: str,
+                                     expected: list[str]) -> None:
     code = _copy_of_the_code(tmp_path)
-    states = code / "orders" / "states.py"
-    states.write_text(states.read_text() + "\nfrom dialog.messages import Inbound  # noqa\n")
+    source = code / module
+    source.write_text(source.read_text() + f"\n{line}  # noqa\n")
     result = _lint(code)
     assert result.returncode != 0
-    assert "orders is not allowed to import dialog" in result.stdout
-
-
-def test_a_channel_importing_another_channel_is_caught(tmp_path: Path) -> None:
-    code = _copy_of_the_code(tmp_path)
-    sending = code / "channels" / "telegram" / "sending.py"
-    sending.write_text(sending.read_text() + "\nimport channels.slack.blocks  # noqa\n")
-    result = _lint(code)
-    assert result.returncode != 0
-    assert "channels.telegram is not allowed to import channels.slack" in result.stdout
+    for text in expected:
+        assert text in result.stdout

@@ -27,6 +27,7 @@ from storage.repositories.notes import SqlOperatorNotes
 from storage.repositories.outbox import SqlOutbox
 from storage.repositories.processes import SqlBotProcesses
 from storage.repositories.queue import SqlHandoffQueue
+from storage.repositories.tags import SqlConversationTags
 from storage.repositories.tokens import SqlTokens
 from storage.repositories.transcript import SqlTranscript
 
@@ -52,6 +53,7 @@ class SqlRepositories:
         self.handoffs = SqlHandoffs(session)
         self.queue = SqlHandoffQueue(session)
         self.notes = SqlOperatorNotes(session)
+        self.tags = SqlConversationTags(session)
         self.events = SqlEvents(session)
         self.labels = SqlIntentLabels(session)
         self.erasures = SqlErasure(session)

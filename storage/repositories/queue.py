@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, distinct, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from dialog.desk_values import Found, OperatorRef, QueueFilter, QueueItem, TranscriptLine
 from dialog.messages import Button, ConversationKey
@@ -240,8 +240,9 @@ def _filtered(chosen: QueueFilter) -> list[ColumnElement[bool]]:
         conditions += [Conversation.status == "claimed",
                        Handoff.operator_key == chosen.operator_key]
     elif chosen.view == "closed":  # with the bot again after a person had it
+        ended = aliased(Handoff)  # not the open handoff the item's query joins
         conditions += [Conversation.status == "bot", exists().where(
-            Handoff.conversation_id == Conversation.id, Handoff.ended_at.is_not(None))]
+            ended.conversation_id == Conversation.id, ended.ended_at.is_not(None))]
     if chosen.channel:
         conditions.append(Conversation.channel == chosen.channel)
     if chosen.language:

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 
+import httpx
+
+from dialog.messages import ConversationKey
 from tests.conftest import LiveServer
 from tests.console.conftest import EMMA, JAMES, LogIn, escalated, is_operator_message, live
 
@@ -177,3 +180,28 @@ async def test_the_customer_typing_is_shown_to_the_operators(
         await emma.send("here is my question")
         frame = await emma.hears(lambda f: True)
         assert frame.get("type") != "error", frame
+
+
+async def test_typing_is_passed_on_only_while_a_person_has_the_chat(
+    console_server: LiveServer, log_in: LogIn
+) -> None:
+    anna = await log_in("anna")
+    desk = console_server.bot.desk
+    async with httpx.AsyncClient(base_url=console_server.url) as client:
+        session = (await client.post("/webchat/session", json={})).json()
+    with_the_bot = ConversationKey("webchat", str(session["conversation_id"]))
+    async with escalated(console_server, EMMA) as emma, live(console_server, anna) as console:
+        await console.next()
+        await desk.customer_typing(with_the_bot)  # nobody to tell
+        await desk.customer_typing(ConversationKey("webchat", "no-such-chat"))
+        await desk.customer_typing(
+            ConversationKey("webchat", await _chat_id(console_server, emma.conversation)))
+        event = await console.until(lambda f: f["type"] == "typing")
+        assert event["conversation_id"] == emma.conversation  # the first one told
+
+
+async def _chat_id(server: LiveServer, conversation_id: int) -> str:
+    async with server.bot.units() as uow:
+        key = await uow.queue.key(conversation_id)
+    assert key is not None
+    return key.chat_id

@@ -315,7 +315,8 @@ def _channels(
     channels: list[Channel] = []
     if settings.webchat.enabled:
         channels.append(WebchatChannel(conversations, shared.pubsub, settings.webchat,
-                                       settings.base_url, limits=limits))
+                                       settings.base_url, limits=limits,
+                                       typing=desk.customer_typing))
     base_url, shop_name = settings.base_url, settings.shop.name
     if settings.telegram.enabled:
         from channels.telegram import TelegramChannel

@@ -17,6 +17,7 @@ from fastapi import (
     APIRouter,
     Depends,
     HTTPException,
+    Query,
     Request,
     Response,
     WebSocket,
@@ -36,11 +37,12 @@ from console.actions import ActionRefused, ActionRequest
 from console.analytics.api import add_analytics_routes
 from console.canned import CannedError
 from console.deliveries import add_delivery_routes
+from console.desk_routes import add_desk_routes
 from console.labels import add_label_routes, message_intents
 from console.live import COOKIE
 from console.tasks import add_task_routes
 from console.views import customer_json, order_json, transcript_text
-from dialog.desk_values import DeskError, NotFound, QueueItem
+from dialog.desk_values import DeskError, NotFound, QueueFilter, QueueItem
 from dialog.erasure import erase_customer
 from orders.tables import Customer
 from storage.clock import utcnow
@@ -228,10 +230,21 @@ def make_router(console: "OperatorConsole") -> APIRouter:
 
     @router.get("/api/conversations")
     async def conversations(
-        me: Me, state: Literal["escalated", "claimed", "all"] = "escalated"
+        me: Me, state: Literal["escalated", "claimed", "all"] = "escalated",
+        view: Literal["open", "mine", "unassigned", "closed", "all"] | None = None,
+        channel: Literal["webchat", "telegram", "slack", "email"] | None = None,
+        language: Language | None = None,
+        tag: Annotated[str, Query(max_length=64)] | None = None,
+        offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+        limit: Annotated[int, Query(ge=1, le=100)] = 50,
     ) -> dict[str, Any]:
         now = utcnow()
-        return {"conversations": [i.to_json(now) for i in await desk.queue(state)]}
+        if view is None and channel is None and language is None and tag is None:
+            return {"conversations": [i.to_json(now) for i in await desk.queue(state)]}
+        chosen = QueueFilter(view or "open", me.ref.key, channel, language, tag, offset, limit)
+        with desk_errors(status.HTTP_422_UNPROCESSABLE_CONTENT):  # a tag that cannot be one
+            page, more = await desk.browse(chosen)
+        return {"conversations": [i.to_json(now) for i in page], "more": more}
 
     @router.get("/api/conversations/{conversation_id}")
     async def conversation(conversation_id: int, me: Me) -> dict[str, Any]:
@@ -400,4 +413,5 @@ def make_router(console: "OperatorConsole") -> APIRouter:
     add_task_routes(router, console, Depends(operator))  # operator tasks and their orders
     add_delivery_routes(router, console, Admin)  # the webhooks to the shop (admin)
     add_label_routes(router, console, Depends(operator), Admin)  # operators teach the bot
+    add_desk_routes(router, console, Depends(operator))  # search, tags, transfer
     return router

@@ -9,6 +9,8 @@ published on pub/sub topic "desk" for every process's console sockets and Slack 
 
     {"type": "conversation", "conversation": {...QueueItem.to_json()}}
     {"type": "message", "conversation_id": N, "message": {...TranscriptLine.to_json()}}
+    {"type": "note", "conversation_id": N, "note": {...Note.to_json()}}
+    {"type": "typing", "conversation_id": N}   (the customer is typing; nothing is stored)
 """
 
 from __future__ import annotations
@@ -18,18 +20,22 @@ import json
 import logging
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from coordination.base import Locks, PubSub, Subscription
 from dialog.desk_values import (
+    VIEWS,
     AlreadyTaken,
     DeskError,
+    Found,
     Listener,
     Note,
     NotFound,
     NotHeld,
     OperatorRef,
+    QueueFilter,
     QueueItem,
     TranscriptLine,
 )
@@ -39,6 +45,7 @@ from dialog.messages import Button, ConversationKey, Delivery, Outbound
 from dialog.outbox import OutboxSender
 from dialog.state import ConversationState, offered_buttons
 from dialog.store import ConversationStore
+from dialog.tags import MAX_TAGS, normalise_tag
 from dialog.texts import Texts
 from dialog.unit_of_work import Repositories, UnitOfWorkFactory
 from dialog.waits import QueueWaits
@@ -51,6 +58,9 @@ TOPIC = "desk"
 RESUME_CONTINUE = "resume:continue"  # the manager's payloads for "continue where we were"
 RESUME_DROP = "resume:drop"
 ALL_LIMIT = 200
+PAGE_LIMIT = 100  # conversations in one page of a filter or a search
+MIN_SEARCH_CHARS = 2
+MAX_SEARCH_CHARS = 100
 MAX_NOTE_CHARS = 4000
 SWEEP_SECONDS = 30  # how often idle operators' conversations are looked for
 
@@ -82,6 +92,31 @@ class OperatorDesk:
         """escalated: waiting, oldest first; claimed: held by operators; all: recent ones."""
         async with self._units() as uow:
             return await uow.queue.items(state, ALL_LIMIT)
+
+    async def browse(self, chosen: QueueFilter) -> tuple[list[QueueItem], bool]:
+        """A page of the conversations the filter chooses, most recently active first, and
+        whether there are more."""
+        if chosen.view not in VIEWS:
+            raise DeskError(f"view must be one of {', '.join(VIEWS)}")
+        if chosen.tag is not None:
+            chosen = replace(chosen, tag=normalise_tag(chosen.tag))
+        limit = min(max(chosen.limit, 1), PAGE_LIMIT)
+        async with self._units() as uow:
+            items = await uow.queue.browse(replace(chosen, limit=limit,
+                                                   offset=max(chosen.offset, 0)))
+        return items[:limit], len(items) > limit
+
+    async def search(self, text: str, offset: int = 0, limit: int = 20,
+                     ) -> tuple[list[Found], bool]:
+        """Conversations whose customer, order number or messages contain the text, most
+        recently active first, and whether there are more."""
+        text = " ".join(text.split())
+        if not MIN_SEARCH_CHARS <= len(text) <= MAX_SEARCH_CHARS:
+            raise DeskError(f"search for {MIN_SEARCH_CHARS} to {MAX_SEARCH_CHARS} characters")
+        limit = min(max(limit, 1), PAGE_LIMIT)
+        async with self._units() as uow:
+            found = await uow.queue.search(text, max(offset, 0), limit)
+        return found[:limit], len(found) > limit
 
     async def get(self, conversation_id: int) -> QueueItem:
         async with self._units() as uow:
@@ -163,6 +198,52 @@ class OperatorDesk:
             await uow.commit()
             return note
 
+    async def tag(self, conversation_id: int, text: str) -> QueueItem:
+        """Add an operator's tag (normalised; at most MAX_TAGS a conversation); adding one it
+        has already changes nothing."""
+        tag = normalise_tag(text)
+        return await self._retag(conversation_id, tag, add=True)
+
+    async def untag(self, conversation_id: int, text: str) -> QueueItem:
+        return await self._retag(conversation_id, normalise_tag(text), add=False)
+
+    async def transfer(self, conversation_id: int, operator: OperatorRef, to: OperatorRef,
+                       *, force: bool = False) -> QueueItem:
+        """Give a held conversation to a colleague: it is theirs from now on (the customer is
+        told nothing; the next message simply comes from them), and a note says who gave it
+        to whom."""
+        if to.key == operator.key:
+            raise DeskError("the conversation is yours already")
+        key = await self._key(conversation_id)
+        async with self._locks.hold(str(key)), self._units() as uow:
+            now = self._clock()
+            state = await self._store.load(uow, key)
+            handoff = await uow.handoffs.current(conversation_id)
+            if not force:
+                await _held_by(uow, state, operator)
+            elif state.status != "claimed" or handoff is None:
+                raise NotHeld("nobody holds the conversation: claim it first")
+            giver = handoff.operator.name if handoff and handoff.operator else operator.name
+            await uow.handoffs.reassign(conversation_id, to)
+            # A note, as notes are what operators keep for each other (the console names it in
+            # the operator's language from the live "conversation" event).
+            note = await uow.notes.add(conversation_id, operator.name,
+                                       f"Transferred from {giver} to {to.name}", now)
+            item = await _item(uow, conversation_id)
+            self._announce(uow, item)
+            uow.after_commit(lambda: self._publish(
+                {"type": "note", "conversation_id": conversation_id, "note": note.to_json()}))
+            await uow.commit()
+            return item
+
+    async def customer_typing(self, key: ConversationKey) -> None:
+        """The customer is typing (the web chat's "typing" frame): the consoles are told while
+        a person has the conversation. Nothing is stored; a missing conversation is ignored."""
+        async with self._units() as uow:
+            state = await uow.conversations.find(key)
+        if state is not None and state.status in ("escalated", "claimed"):
+            await self._publish({"type": "typing", "conversation_id": state.id})
+
     async def start(self) -> None:
         self._sweeper = asyncio.create_task(self._sweep(), name="desk-idle-operators")
 
@@ -235,6 +316,20 @@ class OperatorDesk:
                                  "message": line.to_json()})
 
     # Internals
+
+    async def _retag(self, conversation_id: int, tag: str, *, add: bool) -> QueueItem:
+        key = await self._key(conversation_id)
+        async with self._locks.hold(str(key)), self._units() as uow:
+            tags = await uow.tags.of_conversation(conversation_id)
+            if add and tag not in tags and len(tags) >= MAX_TAGS:
+                raise DeskError(f"a conversation has at most {MAX_TAGS} tags")
+            changed = await (uow.tags.add(conversation_id, tag, self._clock()) if add
+                             else uow.tags.remove(conversation_id, tag))
+            item = await _item(uow, conversation_id)
+            if changed:
+                self._announce(uow, item)
+            await uow.commit()
+            return item
 
     async def _finish(
         self, conversation_id: int, operator: OperatorRef, outcome: str, force: bool

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from dialog.desk_values import Note, OperatorRef, QueueItem, TranscriptLine
+from dialog.desk_values import Found, Note, OperatorRef, QueueFilter, QueueItem, TranscriptLine
 from dialog.messages import ConversationKey
 
 
@@ -47,6 +47,11 @@ class Handoffs(Protocol):
         """The operator wrote to the customer (the first reply's time is kept)."""
         ...
 
+    async def reassign(self, conversation_id: int, operator: OperatorRef) -> None:
+        """Another operator holds the open handoff from now on (a transfer): its claim time,
+        and so its handling time, stay those of the first claim."""
+        ...
+
     async def requeue(self, handoff_id: int) -> None:
         """Nobody holds the handoff any more; it counts one more re-queueing."""
         ...
@@ -73,6 +78,17 @@ class HandoffQueue(Protocol):
         ...
 
     async def item(self, conversation_id: int) -> QueueItem | None: ...
+
+    async def browse(self, chosen: QueueFilter) -> list[QueueItem]:
+        """The filter's page of conversations, most recently active first (one more than
+        `limit` when there are more)."""
+        ...
+
+    async def search(self, text: str, offset: int, limit: int) -> list[Found]:
+        """Conversations whose customer's name or email, an order's number (of the customer,
+        or proven in the conversation) or a line said in them contains `text` (in any case),
+        most recently active first; one more than `limit` when there are more."""
+        ...
 
     async def lines(self, conversation_id: int, limit: int) -> list[TranscriptLine]:
         """The last `limit` lines said with the conversation's customer on every channel
@@ -103,4 +119,20 @@ class OperatorNotes(Protocol):
 
     async def of_conversation(self, conversation_id: int) -> list[Note]:
         """Oldest first."""
+        ...
+
+
+class ConversationTags(Protocol):
+    """The operators' tags of a conversation (normal form: dialog/tags.py)."""
+
+    async def add(self, conversation_id: int, tag: str, at: datetime) -> bool:
+        """False if the conversation had the tag already."""
+        ...
+
+    async def remove(self, conversation_id: int, tag: str) -> bool:
+        """False if it did not have it."""
+        ...
+
+    async def of_conversation(self, conversation_id: int) -> list[str]:
+        """Sorted."""
         ...

@@ -60,6 +60,7 @@ class QueueItem:
     # Orders the customer proved in this conversation (number + postcode or email): an
     # anonymous chat's orders, which the operator may see and act on like the customer's own.
     proven_orders: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # the operators' free tags, sorted (dialog/tags.py)
 
     def waiting_seconds(self, now: datetime) -> int:
         """How long the customer has waited for a person (0 when nobody is waited for)."""
@@ -84,7 +85,40 @@ class QueueItem:
             if self.operator else None,
             "last_message": self.last_message.to_json() if self.last_message else None,
             "proven_orders": list(self.proven_orders),
+            "tags": list(self.tags),
         }
+
+
+VIEWS = ("open", "mine", "unassigned", "closed", "all")
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """Which conversations an operator browses: a view (open: escalated or claimed; mine:
+    claimed by `operator_key`; unassigned: escalated; closed: back with the bot after a person
+    had it; all), narrowed by channel, language and tag; a page of them, newest first."""
+
+    view: str = "open"
+    operator_key: str = ""
+    channel: str | None = None
+    language: str | None = None
+    tag: str | None = None
+    offset: int = 0
+    limit: int = 50
+
+
+@dataclass(frozen=True)
+class Found:
+    """A conversation a search found, and what matched: "customer" (name or email), "order"
+    (its number), "message" (a line said in it; `snippet` is the newest such line)."""
+
+    item: QueueItem
+    matched: tuple[str, ...]
+    snippet: TranscriptLine | None = None
+
+    def to_json(self, now: datetime | None = None) -> dict[str, Any]:
+        return {"conversation": self.item.to_json(now), "matched": list(self.matched),
+                "snippet": self.snippet.to_json() if self.snippet else None}
 
 
 @dataclass(frozen=True)

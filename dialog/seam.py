@@ -77,6 +77,9 @@ class Desk(Protocol):
 
     async def claim(self, conversation_id: int, operator: OperatorRef) -> QueueItem: ...
 
+    async def customer_typing(self, key: ConversationKey) -> None:
+        """The customer is typing: the consoles show it while a person has the chat."""
+
     async def say(
         self, conversation_id: int, operator: OperatorRef, text: str
     ) -> TranscriptLine: ...

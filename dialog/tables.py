@@ -1,5 +1,5 @@
 """The dialog's tables: conversations, their transcript, inbox and outbox, order watchers,
-hand-offs and notes, report events, intent labels and the bot processes that own rows."""
+hand-offs, notes and tags, report events, intent labels and the bot processes that own rows."""
 
 from __future__ import annotations
 
@@ -82,6 +82,20 @@ class OperatorNote(Base):
     author: Mapped[str] = mapped_column(String(100))
     text: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConversationTag(Base):
+    """An operators' free tag on a conversation (normal form: dialog/tags.py)."""
+
+    __tablename__ = "conversation_tags"
+    __table_args__ = (UniqueConstraint("conversation_id", "tag"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    tag: Mapped[str] = mapped_column(String(32), index=True)  # the queue's filter
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Event(Base):

@@ -14,7 +14,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
-from dialog.desk_ports import HandoffQueue, Handoffs, OperatorNotes
+from dialog.desk_ports import ConversationTags, HandoffQueue, Handoffs, OperatorNotes
 from dialog.erasure import Erasures
 from dialog.events import PendingEvent, RatingOffer
 from dialog.flows.shop import Shop
@@ -186,6 +186,9 @@ class Repositories(Protocol):
 
     @property
     def notes(self) -> OperatorNotes: ...
+
+    @property
+    def tags(self) -> ConversationTags: ...
 
     @property
     def events(self) -> Events: ...

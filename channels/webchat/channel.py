@@ -12,7 +12,7 @@ import logging
 import secrets
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -44,6 +44,9 @@ STATIC = Path(__file__).parent / "static"
 CLOSE_BAD_TOKEN = 4401  # unknown, expired or replaced: the widget starts a new session
 CLOSE_BAD_ORIGIN = 4403
 CLOSE_TOO_MANY = 4429  # more open sockets on one conversation than allowed
+TYPING_EVERY_SECONDS = 2.0  # a socket's "typing" frames passed on at most this often
+
+Typing = Callable[[ConversationKey], Awaitable[None]]
 
 
 class _CustomerIn(BaseModel):
@@ -63,7 +66,7 @@ class SessionIn(BaseModel):
 
 
 class _ClientFrame(BaseModel):
-    type: Literal["message", "action"]
+    type: Literal["message", "action", "typing"]
     text: str = ""
     payload: Annotated[str, Field(max_length=200)] = ""
     # The client's own id of the frame: acknowledged once recorded, a resent one not answered.
@@ -77,8 +80,11 @@ class WebchatChannel:
     def __init__(
         self, conversations: Conversations, pubsub: PubSub, settings: WebchatSettings,
         base_url: str, limits: PublicLimits | None = None, clock: Callable[[], float] = time.time,
+        typing: Typing | None = None,
     ) -> None:
         self._conversations = conversations
+        # The desk's Desk.customer_typing: operators see "customer is typing" (no reply).
+        self._typing = typing
         self._clock = clock
         if settings.identity_legacy:
             log.warning("[webchat] identity_legacy is on: signatures of the email alone are "
@@ -229,8 +235,18 @@ class WebchatChannel:
             texts = self._conversations.texts
             language, history = await self._conversations.history(key)
             await push(json.dumps({"type": "history", "messages": [_entry(e) for e in history]}))
+            typed_at = float("-inf")
             while True:
                 raw = await websocket.receive_text()
+                if _is_typing(raw):
+                    now = self._clock()
+                    if self._typing is not None and now - typed_at >= TYPING_EVERY_SECONDS:
+                        typed_at = now
+                        try:
+                            await self._typing(key)
+                        except Exception:  # a hint for operators; the chat goes on without it
+                            log.warning("could not pass on a typing frame", exc_info=True)
+                    continue
                 parsed, error = self._parse(key, raw, language, client)
                 if error is not None:
                     await push(json.dumps({"type": "error", "reason": error}))
@@ -281,6 +297,16 @@ class WebchatChannel:
         if len(text) > limit:
             return None, texts.get(language, "error_too_long", limit=limit)
         return (Inbound(key=key, text=text, client=client, message_id=own), frame.id), None
+
+
+def _is_typing(raw: str) -> bool:
+    """A {"type": "typing"} frame: answered by nothing, not even an ack."""
+    if '"typing"' not in raw or len(raw) > 200:  # skips the parse for every message frame
+        return False
+    try:
+        return _ClientFrame.model_validate_json(raw).type == "typing"
+    except ValidationError:
+        return False
 
 
 def _entry(entry: HistoryEntry) -> dict[str, Any]:

@@ -56,6 +56,10 @@ class SqlHandoffs:
                                 first_reply_at=func.coalesce(Handoff.first_reply_at, now),
                                 last_reply_at=now)
 
+    async def reassign(self, conversation_id: int, operator: OperatorRef) -> None:
+        await self._update_open(conversation_id, operator_key=operator.key,
+                                operator_name=operator.name)
+
     async def requeue(self, handoff_id: int) -> None:
         await self._session.execute(
             update(Handoff).where(Handoff.id == handoff_id).values(

@@ -1,17 +1,28 @@
-"""The operators' queue in SQL: its conversations as the desk shows them (dialog/desk.py), and
-the figures a wait estimate is made of (dialog/waits.py)."""
+"""The operators' queue in SQL: its conversations as the desk shows them (dialog/desk.py), its
+filters and search, and the figures a wait estimate is made of (dialog/waits.py).
+
+Search is `LIKE '%text%'` on lower-cased columns: a scan, fine for SQLite and for the
+thousands of conversations of a shop's year. SQLite's lower() folds ASCII only, so a search
+for Cyrillic or Polish letters there matches their case as typed. On PostgreSQL at scale the
+same query wants trigram indexes (`CREATE EXTENSION pg_trgm; CREATE INDEX ... USING gin
+(lower(text) gin_trgm_ops)` on transcript.text, customers.name and customers.email), which
+serve LIKE '%...%' unchanged; full-text search (tsvector) would find words, not fragments
+such as an order number's digits.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, and_, distinct, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, distinct, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from dialog.desk_values import OperatorRef, QueueItem, TranscriptLine
+from dialog.desk_values import Found, OperatorRef, QueueFilter, QueueItem, TranscriptLine
 from dialog.messages import Button, ConversationKey
-from dialog.tables import Conversation, Handoff, TranscriptEntry
-from orders.tables import Customer
+from dialog.tables import Conversation, ConversationTag, Handoff, OrderWatcher, TranscriptEntry
+from orders.tables import Customer, Order
 
 # A queue item's row: the conversation, its customer's name and email, its open handoff (outer
 # joins: any of them may be missing).
@@ -54,6 +65,56 @@ class SqlHandoffQueue:
     async def item(self, conversation_id: int) -> QueueItem | None:
         items = await self._items(_items_query().where(Conversation.id == conversation_id))
         return items[0] if items else None
+
+    async def browse(self, chosen: QueueFilter) -> list[QueueItem]:
+        query = _items_query().where(*_filtered(chosen)).order_by(
+            Conversation.updated_at.desc(), Conversation.id.desc()
+        ).offset(chosen.offset).limit(chosen.limit + 1)
+        return await self._items(query)
+
+    async def search(self, text: str, offset: int, limit: int) -> list[Found]:
+        pattern = "%" + _escaped(text.lower()) + "%"
+        number = "%" + _escaped(text.upper()) + "%"
+
+        def like(column: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[bool]:
+            return func.lower(column).like(pattern, escape="\\")
+
+        by_customer = select(Customer.id).where(or_(like(Customer.name), like(Customer.email)))
+        by_order = select(Order.customer_id).where(Order.number.like(number, escape="\\"))
+        proven = select(OrderWatcher.conversation_id).join(
+            Order, Order.id == OrderWatcher.order_id).where(Order.number.like(number, escape="\\"))
+        said = select(TranscriptEntry.conversation_id).where(like(TranscriptEntry.text))
+        query = _items_query().where(or_(
+            Conversation.customer_id.in_(by_customer), Conversation.customer_id.in_(by_order),
+            Conversation.id.in_(proven), Conversation.id.in_(said),
+        )).order_by(Conversation.updated_at.desc(), Conversation.id.desc()
+                    ).offset(offset).limit(limit + 1)
+        items = await self._items(query)
+        snippets: dict[int, TranscriptLine] = {}
+        if items:
+            newest = (select(func.max(TranscriptEntry.id))
+                      .where(TranscriptEntry.conversation_id.in_([i.conversation_id
+                                                                  for i in items]),
+                             like(TranscriptEntry.text))
+                      .group_by(TranscriptEntry.conversation_id))
+            rows = await self._session.execute(
+                select(TranscriptEntry, Conversation.channel)
+                .join(Conversation, Conversation.id == TranscriptEntry.conversation_id)
+                .where(TranscriptEntry.id.in_(newest)))
+            snippets = {entry.conversation_id: _line(entry, channel) for entry, channel in rows}
+        needle = text.lower()
+        found = []
+        for item in items:
+            matched = []
+            if needle in f"{item.customer_name or ''} {item.customer_email or ''}".lower():
+                matched.append("customer")
+            snippet = snippets.get(item.conversation_id)
+            if snippet is None and not matched:
+                matched.append("order")  # nothing else of it contains the text
+            if snippet is not None:
+                matched.append("message")
+            found.append(Found(item, tuple(matched), snippet))
+        return found
 
     async def lines(self, conversation_id: int, limit: int) -> list[TranscriptLine]:
         customer_id = await self._session.scalar(
@@ -130,6 +191,13 @@ class SqlHandoffQueue:
                 .where(TranscriptEntry.id.in_(newest))
             )
             last = {entry.conversation_id: _line(entry, channel) for entry, channel in entries}
+        tags: dict[int, list[str]] = {}
+        if ids:
+            for conversation_id, tag in await self._session.execute(
+                select(ConversationTag.conversation_id, ConversationTag.tag)
+                .where(ConversationTag.conversation_id.in_(ids)).order_by(ConversationTag.tag)
+            ):
+                tags.setdefault(conversation_id, []).append(tag)
         return [
             QueueItem(
                 conversation_id=conversation.id,
@@ -147,6 +215,7 @@ class SqlHandoffQueue:
                 if handoff and handoff.operator_key else None,
                 last_message=last.get(conversation.id),
                 proven_orders=tuple((conversation.state or {}).get("verified_orders") or ()),
+                tags=tuple(tags.get(conversation.id, ())),
             )
             for conversation, name, email, handoff in rows
         ]
@@ -159,6 +228,34 @@ def _items_query() -> _ItemRow:
         .outerjoin(Handoff, and_(Handoff.conversation_id == Conversation.id,
                                  Handoff.ended_at.is_(None)))
     )
+
+
+def _filtered(chosen: QueueFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if chosen.view == "open":
+        conditions.append(Conversation.status.in_(("escalated", "claimed")))
+    elif chosen.view == "unassigned":
+        conditions.append(Conversation.status == "escalated")
+    elif chosen.view == "mine":
+        conditions += [Conversation.status == "claimed",
+                       Handoff.operator_key == chosen.operator_key]
+    elif chosen.view == "closed":  # with the bot again after a person had it
+        ended = aliased(Handoff)  # not the open handoff the item's query joins
+        conditions += [Conversation.status == "bot", exists().where(
+            ended.conversation_id == Conversation.id, ended.ended_at.is_not(None))]
+    if chosen.channel:
+        conditions.append(Conversation.channel == chosen.channel)
+    if chosen.language:
+        conditions.append(Conversation.language == chosen.language)
+    if chosen.tag:
+        conditions.append(exists().where(ConversationTag.conversation_id == Conversation.id,
+                                         ConversationTag.tag == chosen.tag))
+    return conditions
+
+
+def _escaped(text: str) -> str:
+    """The text as a LIKE pattern's literal part."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _line(entry: TranscriptEntry, channel: str) -> TranscriptLine:

@@ -28,6 +28,7 @@ from storage.repositories.outbox import SqlOutbox
 from storage.repositories.processes import SqlBotProcesses
 from storage.repositories.queue import SqlHandoffQueue
 from storage.repositories.shop import ShopParts, SqlShop
+from storage.repositories.tags import SqlConversationTags
 from storage.repositories.tokens import SqlTokens
 from storage.repositories.transcript import SqlTranscript
 
@@ -66,6 +67,7 @@ class SqlRepositories:
         self.handoffs = SqlHandoffs(session)
         self.queue = SqlHandoffQueue(session)
         self.notes = SqlOperatorNotes(session)
+        self.tags = SqlConversationTags(session)
         self.events = SqlEvents(session)
         self.labels = SqlIntentLabels(session)
         self.erasures = SqlErasure(session)

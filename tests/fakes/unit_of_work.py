@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
@@ -17,7 +17,7 @@ from typing import Any
 
 from dialog.demo_history import DemoOrder, HistoryPlan, OrderOutcomes
 from dialog.desk_ports import OpenHandoff
-from dialog.desk_values import Note, OperatorRef, QueueItem, TranscriptLine
+from dialog.desk_values import Found, Note, OperatorRef, QueueFilter, QueueItem, TranscriptLine
 from dialog.erasure import ERASED_DOMAIN, ErasedRecords, erased_address
 from dialog.events import RATING, RATING_OFFERED, PendingEvent, RatingOffer, check_kinds
 from dialog.intent_labels import CustomerMessage, LabelView, UnknownMessage
@@ -108,6 +108,7 @@ class Tables:
     tokens: dict[str, tuple[int, datetime, datetime]] = field(default_factory=dict)
     handoffs: list[_Handoff] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    tags: set[tuple[int, str]] = field(default_factory=set)  # (conversation id, tag)
     events: list[_Event] = field(default_factory=list)
     labels: dict[int, LabelView] = field(default_factory=dict)  # by message id
     processes: dict[str, datetime] = field(default_factory=dict)  # name: last heartbeat
@@ -377,6 +378,10 @@ class InMemoryHandoffs(_Part):
             row.first_reply_at = row.first_reply_at or now
             row.last_reply_at = now
 
+    async def reassign(self, conversation_id: int, operator: OperatorRef) -> None:
+        for row in _all_open(self._tables, conversation_id):
+            row.operator = operator
+
     async def requeue(self, handoff_id: int) -> None:
         for row in self._tables.handoffs:
             if row.id == handoff_id:
@@ -434,6 +439,51 @@ class InMemoryHandoffQueue(_Part):
     async def item(self, conversation_id: int) -> QueueItem | None:
         row = self._conversation(conversation_id)
         return None if row is None else self._item(row)
+
+    async def browse(self, chosen: QueueFilter) -> list[QueueItem]:
+        def wanted(row: _Conversation) -> bool:
+            handoff = _open(self._tables, row.id)
+            view = {
+                "open": row.status in ("escalated", "claimed"),
+                "unassigned": row.status == "escalated",
+                "mine": row.status == "claimed" and handoff is not None
+                and handoff.operator is not None and handoff.operator.key == chosen.operator_key,
+                "closed": row.status == "bot" and any(
+                    h.conversation_id == row.id and h.ended_at is not None
+                    for h in self._tables.handoffs),
+            }.get(chosen.view, True)
+            return view and chosen.channel in (None, row.key.channel) \
+                and chosen.language in (None, row.language) \
+                and (chosen.tag is None or (row.id, chosen.tag) in self._tables.tags)
+
+        return [self._item(row) for row in self._newest(wanted)[
+            chosen.offset:chosen.offset + chosen.limit + 1]]
+
+    async def search(self, text: str, offset: int, limit: int) -> list[Found]:
+        needle = text.lower()
+        found = []
+        for row in self._newest(lambda row: True):
+            item = self._item(row)
+            matched = []
+            if needle in f"{item.customer_name or ''} {item.customer_email or ''}".lower():
+                matched.append("customer")
+            numbers = {n for n, c in self._tables.watchers if c == row.id} | {
+                n for n, customer in self._tables.order_customers.items()
+                if customer is not None and customer == row.customer_id}
+            said = [e for e in self._tables.transcript
+                    if e.conversation_id == row.id and needle in e.text.lower()]
+            if any(text.upper() in number for number in numbers) and not matched and not said:
+                matched.append("order")
+            if said:
+                matched.append("message")
+            if matched:
+                snippet = _line(max(said, key=lambda e: e.id), row.key.channel) if said else None
+                found.append(Found(item, tuple(matched), snippet))
+        return found[offset:offset + limit + 1]
+
+    def _newest(self, wanted: Callable[[_Conversation], bool]) -> list[_Conversation]:
+        rows = [row for row in self._tables.conversations.values() if wanted(row)]
+        return sorted(rows, key=lambda row: (row.updated_at, row.id), reverse=True)
 
     async def lines(self, conversation_id: int, limit: int) -> list[TranscriptLine]:
         row = self._conversation(conversation_id)
@@ -502,6 +552,7 @@ class InMemoryHandoffQueue(_Part):
             operator=handoff.operator if handoff else None,
             last_message=_line(max(mine, key=lambda e: e.id), row.key.channel) if mine else None,
             proven_orders=tuple(row.state.get("verified_orders") or ()),
+            tags=tuple(sorted(tag for cid, tag in self._tables.tags if cid == row.id)),
         )
 
 
@@ -518,6 +569,23 @@ class InMemoryOperatorNotes(_Part):
 
     async def of_conversation(self, conversation_id: int) -> list[Note]:
         return [note for note in self._tables.notes if note.conversation_id == conversation_id]
+
+
+class InMemoryConversationTags(_Part):
+    async def add(self, conversation_id: int, tag: str, at: datetime) -> bool:
+        if (conversation_id, tag) in self._tables.tags:
+            return False
+        self._tables.tags.add((conversation_id, tag))
+        return True
+
+    async def remove(self, conversation_id: int, tag: str) -> bool:
+        if (conversation_id, tag) not in self._tables.tags:
+            return False
+        self._tables.tags.discard((conversation_id, tag))
+        return True
+
+    async def of_conversation(self, conversation_id: int) -> list[str]:
+        return sorted(tag for cid, tag in self._tables.tags if cid == conversation_id)
 
 
 class InMemoryEvents(_Part):
@@ -649,6 +717,7 @@ class InMemoryUnitOfWork:
         self.handoffs = InMemoryHandoffs(self)
         self.queue = InMemoryHandoffQueue(self)
         self.notes = InMemoryOperatorNotes(self)
+        self.tags = InMemoryConversationTags(self)
         self.events = InMemoryEvents(self)
         self.labels = InMemoryIntentLabels(self)
         self.erasures = InMemoryErasure(self)

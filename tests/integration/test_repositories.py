@@ -19,12 +19,12 @@ import pytest
 
 from dialog import demo_history, events
 from dialog.demo_history import HistoryPlan, seed_history
-from dialog.desk_values import OperatorRef
+from dialog.desk_values import OperatorRef, QueueFilter
 from dialog.events import PendingEvent
 from dialog.intent_labels import UnknownMessage, label_message, remove_label
 from dialog.messages import Button, ConversationKey, Inbound, Outbound
 from dialog.unit_of_work import AlreadyRecorded, UnitOfWork, UnitOfWorkFactory
-from orders.tables import Customer
+from orders.tables import Customer, Order
 from storage.clock import utcnow
 from storage.database import Database, make_engine
 from storage.repositories.demo_history import SqlDemoHistory
@@ -485,3 +485,120 @@ async def test_operators_notes_are_kept_per_conversation(units: UnitOfWorkFactor
     assert [(n.author, n.text) for n in notes] == [("Anna", "Called twice."),
                                                   ("Boris", "Refund promised.")]
     assert notes[0].id == first.id and notes[0].conversation_id == state.id
+
+
+async def _order(uow: UnitOfWork, number: str, customer_id: int) -> None:
+    """An order of the order core (the fake keeps only whose it is)."""
+    if uow.order_session is None:
+        cast(InMemoryUnitOfWork, uow).tables.order_customers[number] = customer_id
+        return
+    uow.order_session.add(Order(number=number, customer_id=customer_id, status="confirmed",
+                                currency="EUR", pay_token=f"pay-{number}"))
+    await uow.order_session.flush()
+
+
+async def test_conversations_are_tagged_and_the_queue_shows_the_tags(
+    units: UnitOfWorkFactory,
+) -> None:
+    now = utcnow()
+    async with units() as uow:
+        state = await uow.conversations.add(KEY, "en", None)
+        other = await uow.conversations.add(ConversationKey("slack", "D1"), "en", None)
+        assert await uow.tags.add(state.id, "vip", now) is True
+        assert await uow.tags.add(state.id, "vip", now) is False  # once a conversation
+        assert await uow.tags.add(state.id, "damaged-item", now) is True
+        assert await uow.tags.add(other.id, "vip", now) is True
+        await uow.commit()
+    async with units() as uow:
+        assert await uow.tags.of_conversation(state.id) == ["damaged-item", "vip"]
+        assert await uow.tags.remove(other.id, "vip") is True
+        assert await uow.tags.remove(other.id, "vip") is False
+        item = await uow.queue.item(state.id)
+        assert item is not None and item.tags == ("damaged-item", "vip")
+        await uow.commit()
+    async with units() as uow:
+        assert await uow.tags.of_conversation(other.id) == []
+
+
+async def test_the_queue_is_filtered_by_view_channel_language_and_tag(
+    units: UnitOfWorkFactory,
+) -> None:
+    now = utcnow()
+    anna, boris = OperatorRef("console:1", "Anna"), OperatorRef("console:2", "Boris")
+    ids: dict[str, int] = {}
+    async with units() as uow:
+        for n, (name, channel, language) in enumerate([
+            ("waiting", "telegram", "pl"), ("annas", "webchat", "en"),
+            ("boris", "webchat", "ru"), ("closed", "email", "en"), ("bot", "webchat", "en"),
+        ]):
+            key = ConversationKey(channel, f"c-{name}")
+            state = await uow.conversations.add(key, language, None)
+            ids[name] = state.id
+            if name != "bot":
+                await uow.conversations.escalate_if_bot(key, "asked", now)
+                await uow.handoffs.open(state.id, "asked", now, None)
+            if name in ("annas", "boris", "closed"):
+                await uow.queue.take(state.id, now)
+                await uow.handoffs.assign(state.id, boris if name == "boris" else anna, now)
+            found = await uow.conversations.find(key)
+            assert found is not None
+            if name == "closed":
+                found.status = "bot"
+                await uow.handoffs.end(state.id, "resolved", now)
+            await uow.conversations.save(found, now + timedelta(minutes=n))  # newest last
+        await uow.tags.add(ids["boris"], "vip", now)
+        await uow.tags.add(ids["closed"], "vip", now)
+        await uow.commit()
+
+    async def chosen(**given: object) -> list[int]:
+        async with units() as uow:
+            found = await uow.queue.browse(QueueFilter(operator_key=anna.key,
+                                                       **given))  # type: ignore[arg-type]
+        return [item.conversation_id for item in found]
+
+    assert await chosen(view="open") == [ids["boris"], ids["annas"], ids["waiting"]]
+    assert await chosen(view="mine") == [ids["annas"]]
+    assert await chosen(view="unassigned") == [ids["waiting"]]
+    assert await chosen(view="closed") == [ids["closed"]]  # not the one never with a person
+    assert len(await chosen(view="all")) == 5
+    assert await chosen(view="all", channel="webchat", language="en") == [
+        ids["bot"], ids["annas"]]
+    assert await chosen(view="all", tag="vip") == [ids["closed"], ids["boris"]]
+    # a page: limit + 1 rows tell the caller there are more
+    assert await chosen(view="all", offset=1, limit=2) == [
+        ids["closed"], ids["boris"], ids["annas"]]
+
+
+async def test_search_finds_customers_orders_and_words_said(units: UnitOfWorkFactory) -> None:
+    now = utcnow()
+    async with units() as uow:
+        jan = await _customer(uow, "Jan Kowalski", "jan@example.com")
+        eva = await _customer(uow, "Eva Green", "eva@example.org")
+        await _order(uow, "A-2041", eva)
+        by_jan = await uow.conversations.add(KEY, "pl", jan)
+        by_eva = await uow.conversations.add(ConversationKey("email", "eva"), "en", eva)
+        anonymous = await uow.conversations.add(ConversationKey("webchat", "w1"), "en", None)
+        await uow.transcript.add_inbound(anonymous.id, Inbound(
+            key=anonymous.key, text="The parcel arrived DAMAGED, 100% broken"), now, None, None)
+        await uow.transcript.add_inbound(by_jan.id, Inbound(key=KEY, text="hello"), now,
+                                         None, None)
+        for n, state in enumerate((by_jan, by_eva, anonymous)):
+            await uow.conversations.save(state, now + timedelta(minutes=n))
+        await uow.commit()
+    async with units() as uow:
+        by_name = await uow.queue.search("kowalski", 0, 10)
+        by_email = await uow.queue.search("EXAMPLE.ORG", 0, 10)
+        by_number = await uow.queue.search("a-2041", 0, 10)
+        by_words = await uow.queue.search("damaged", 0, 10)
+        literal = await uow.queue.search("100%", 0, 10)
+        wildcard = await uow.queue.search("_", 0, 10)
+        every = await uow.queue.search("e", 0, 1)
+    assert [(f.item.conversation_id, f.matched) for f in by_name] == [(by_jan.id, ("customer",))]
+    assert [f.item.conversation_id for f in by_email] == [by_eva.id]
+    assert [(f.item.conversation_id, f.matched) for f in by_number] == [(by_eva.id, ("order",))]
+    assert [(f.item.conversation_id, f.matched) for f in by_words] == [
+        (anonymous.id, ("message",))]
+    assert by_words[0].snippet is not None and "DAMAGED" in by_words[0].snippet.text
+    assert [f.item.conversation_id for f in literal] == [anonymous.id]
+    assert wildcard == []  # "_" and "%" are the customer's characters, not LIKE's
+    assert [f.item.conversation_id for f in every] == [anonymous.id, by_eva.id]  # limit + 1

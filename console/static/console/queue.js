@@ -7,6 +7,7 @@ import { parseAt } from "./format.js";
 import { t } from "./labels.js";
 import { channelLabel, customerName, languageLabel, reasonLabel, senderLabel } from "./names.js";
 import { heldByMe, state } from "./state.js";
+import { isUnread } from "./unread.js";
 
 let queue = {};           // conversation id -> {item, since (ms, when the wait/claim started)}
 let snapshotSeen = false; // a "queue" snapshot arrived on some socket before
@@ -89,7 +90,9 @@ export function renderQueue() {
   $("claimed-count").textContent = String(claimed.length);
   show($("queue-waiting-empty"), !waiting.length);
   show($("queue-claimed-empty"), !claimed.length);
-  updateTitle(state.me ? waiting.length : 0);
+  // the title counts who waits and the held customers who wrote since this operator looked
+  const unread = claimed.filter((e) => heldByMe(e.item) && isUnread(e.item)).length;
+  updateTitle(state.me ? waiting.length + unread : 0);
   tick();
 }
 
@@ -98,7 +101,8 @@ function fillList(list, entries) {
   entries.forEach((e) => { list.appendChild(el("li", {}, [queueItem(e)])); });
 }
 
-function queueItem(e) {
+// One conversation as a button that opens it: in the queue, and in search and filter results.
+export function queueItem(e, onOpen) {
   const c = e.item, last = c.last_message, waiting = c.status === "escalated";
   let lastText = "";
   if (last) {
@@ -106,28 +110,32 @@ function queueItem(e) {
       + (String(last.text || "").trim() ? shorten(last.text, 140) : t("message.pressed_button"));
   }
   let holder = null;
-  if (!waiting) {
+  if (c.status === "claimed") {
     holder = el("div", { class: "holder", testid: "queue-holder",
       text: heldByMe(c) ? t("queue.with_you") : t("queue.with", { name: (c.operator && c.operator.name) || t("queue.another_operator") }) });
   }
+  const unread = isUnread(c);
   const item = el("button", {
-    type: "button", class: "item" + (waiting ? " waiting" : " claimed"), testid: "queue-item",
+    type: "button", class: "item" + (waiting ? " waiting" : c.status === "claimed" ? " claimed" : " closed")
+      + (unread ? " unread" : ""), testid: "queue-item",
     "data-id": String(c.id), "data-status": c.status,
     "aria-current": state.current && state.current.id === c.id ? "true" : null
   }, [
     el("div", { class: "row" }, [
       el("span", { class: "name", testid: "queue-customer", text: customerName(c.customer) }),
-      el("span", { class: "wait", testid: "queue-wait", "data-since": String(e.since),
+      unread ? el("span", { class: "unread-dot", testid: "queue-unread", title: t("queue.unread") },
+        [el("span", { class: "visually-hidden", text: t("queue.unread") })]) : null,
+      c.status === "bot" ? null : el("span", { class: "wait", testid: "queue-wait", "data-since": String(e.since),
         title: waiting ? t("queue.waiting_title") : t("queue.claimed_title") })
     ]),
     el("div", { class: "reason", testid: "queue-reason", text: reasonLabel(c.reason) }),
     el("div", { class: "tags" }, [
       el("span", { class: "tag", testid: "queue-channel", text: channelLabel(c.channel) }),
       el("span", { class: "tag", testid: "queue-language", text: languageLabel(c.language) })
-    ]),
+    ].concat((c.tags || []).map((tag) => el("span", { class: "tag own", testid: "queue-tag", text: "#" + tag })))),
     holder,
     lastText ? el("div", { class: "last", testid: "queue-last", text: lastText }) : null
   ]);
-  item.addEventListener("click", () => { open(c.id); });
+  item.addEventListener("click", () => { (onOpen || open)(c.id); });
   return item;
 }

@@ -14,6 +14,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
+from dialog.attachment_values import AttachmentRef, StoredAttachment
 from dialog.desk_ports import HandoffQueue, Handoffs, OperatorNotes
 from dialog.erasure import Erasures
 from dialog.events import PendingEvent, RatingOffer
@@ -156,6 +157,26 @@ class Events(Protocol):
         ...
 
 
+class AttachmentRecords(Protocol):
+    """Customers' attachments (dialog/attachments.py): rows only, the files are a FileStore's."""
+
+    async def add(self, attachment: StoredAttachment) -> None: ...
+
+    async def find(self, attachment_id: str) -> StoredAttachment | None: ...
+
+    async def join(
+        self, key: ConversationKey, conversation_id: int, transcript_id: int, ids: Sequence[str]
+    ) -> list[AttachmentRef]:
+        """Make the attachments `ids` part of the message `transcript_id`: only those uploaded
+        under the conversation's key and in no message yet (a guessed or reused id joins
+        nothing). The ones joined, in the order of `ids`."""
+        ...
+
+    async def of_entries(self, transcript_ids: Sequence[int]) -> dict[int, list[AttachmentRef]]:
+        """The attachments of these transcript entries, by entry."""
+        ...
+
+
 class Repositories(Protocol):
     """The repositories of one transaction, and what runs once it has committed."""
 
@@ -194,6 +215,9 @@ class Repositories(Protocol):
 
     @property
     def erasures(self) -> Erasures: ...
+
+    @property
+    def attachments(self) -> AttachmentRecords: ...
 
     # The transaction as the order core takes it: its use cases still take a session in this
     # round (issue 19). Only what binds the order core to the turn reads it.

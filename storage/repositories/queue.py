@@ -3,15 +3,18 @@ the figures a wait estimate is made of (dialog/waits.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Select, and_, distinct, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialog.attachment_values import AttachmentRef
 from dialog.desk_values import OperatorRef, QueueItem, TranscriptLine
 from dialog.messages import Button, ConversationKey
 from dialog.tables import Conversation, Handoff, TranscriptEntry
 from orders.tables import Customer
+from storage.repositories.attachments import SqlAttachments
 
 # A queue item's row: the conversation, its customer's name and email, its open handoff (outer
 # joins: any of them may be missing).
@@ -66,7 +69,11 @@ class SqlHandoffQueue:
             .where(TranscriptEntry.conversation_id.in_(ids))
             .order_by(TranscriptEntry.at.desc(), TranscriptEntry.id.desc()).limit(limit)
         )
-        return [_line(entry, channel) for entry, channel in reversed(rows.all())]
+        found = rows.all()
+        attached = await SqlAttachments(self._session).of_entries(
+            [entry.id for entry, _ in found if entry.sender == "customer"])
+        return [_line(entry, channel, attached.get(entry.id, ()))
+                for entry, channel in reversed(found)]
 
     async def idle(self, since: datetime) -> list[tuple[int, ConversationKey]]:
         last_customer = (
@@ -161,9 +168,12 @@ def _items_query() -> _ItemRow:
     )
 
 
-def _line(entry: TranscriptEntry, channel: str) -> TranscriptLine:
+def _line(
+    entry: TranscriptEntry, channel: str, attachments: Iterable[AttachmentRef] = ()
+) -> TranscriptLine:
     return TranscriptLine(
         id=entry.id, conversation_id=entry.conversation_id, channel=channel,
         sender=entry.sender, author=entry.author, text=entry.text, at=entry.at,
         buttons=tuple(Button(b["title"], b["payload"]) for b in entry.buttons or ()),
+        attachments=tuple(attachments),
     )

@@ -81,7 +81,8 @@ async def test_buttons_all_the_way_to_an_rma_and_a_label(
     assert "(1 to 2)" in await conversation.press("Bluetooth speaker")
     assert "So far: 2 × Bluetooth speaker" in await conversation.press("2")
     assert "Why are you returning 2 × Bluetooth speaker?" in await conversation.press("Continue")
-    assert "How would you like" in await conversation.press("Damaged or faulty")
+    assert "photo of the damage" in await conversation.press("Damaged or faulty")
+    assert "How would you like" in await conversation.press("I have no photo")
     done = await conversation.press("Drop-off point")
 
     assert re.search(r"Your return R-\d{4}-\d{6} for order A-1027 is registered", done)

@@ -15,6 +15,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+from dialog.attachment_values import AttachmentRef, StoredAttachment
 from dialog.demo_history import DemoOrder, HistoryPlan, OrderOutcomes
 from dialog.desk_ports import OpenHandoff
 from dialog.desk_values import Note, OperatorRef, QueueItem, TranscriptLine
@@ -118,6 +119,7 @@ class Tables:
     # id -> name.
     customers: dict[int, str | None] = field(default_factory=dict)
     customer_names: dict[int, str] = field(default_factory=dict)
+    attachments: dict[str, StoredAttachment] = field(default_factory=dict)
 
 
 class InMemoryDatabase:
@@ -226,8 +228,11 @@ class InMemoryTranscript(_Part):
         row = self._tables.conversations.get(key)
         if row is None:
             return "en", []
-        entries = [_history(e) for e in self._tables.transcript if e.conversation_id == row.id]
-        return row.language, entries[-limit:]
+        mine = [e for e in self._tables.transcript if e.conversation_id == row.id]
+        attached = await InMemoryAttachments(self._unit).of_entries([e.id for e in mine])
+        entries = [replace(_history(e), attachments=tuple(attached.get(e.id, ())))
+                   for e in mine]
+        return row.language, entries[-limit:] if limit else []
 
     async def last_from_bot(self, conversation_id: int) -> HistoryEntry | None:
         mine = [e for e in self._tables.transcript
@@ -239,6 +244,36 @@ class InMemoryTranscript(_Part):
         mine = [e for e in self._tables.transcript
                 if row is not None and e.conversation_id == row.id and e.sender != "customer"]
         return list(mine[-1].buttons) if mine else []
+
+
+class InMemoryAttachments(_Part):
+    async def add(self, attachment: StoredAttachment) -> None:
+        self._tables.attachments[attachment.ref.id] = attachment
+
+    async def find(self, attachment_id: str) -> StoredAttachment | None:
+        return self._tables.attachments.get(attachment_id)
+
+    async def join(
+        self, key: ConversationKey, conversation_id: int, transcript_id: int, ids: Sequence[str]
+    ) -> list[AttachmentRef]:
+        joined = []
+        for attachment_id in dict.fromkeys(ids):
+            found = self._tables.attachments.get(attachment_id)
+            if found is None or (found.channel, found.chat_id) != (key.channel, key.chat_id) \
+                    or found.transcript_id is not None:
+                continue
+            self._tables.attachments[attachment_id] = replace(
+                found, conversation_id=conversation_id, transcript_id=transcript_id)
+            joined.append(found.ref)
+        return joined
+
+    async def of_entries(self, transcript_ids: Sequence[int]) -> dict[int, list[AttachmentRef]]:
+        found: dict[int, list[AttachmentRef]] = {}
+        for attachment in self._tables.attachments.values():
+            if attachment.transcript_id in transcript_ids:
+                assert attachment.transcript_id is not None
+                found.setdefault(attachment.transcript_id, []).append(attachment.ref)
+        return found
 
 
 class InMemoryInbox(_Part):
@@ -442,7 +477,10 @@ class InMemoryHandoffQueue(_Part):
                                                and c.customer_id == row.customer_id)}
         entries = sorted((e for e in self._tables.transcript if e.conversation_id in conversations),
                          key=lambda e: (e.at, e.id))
-        return [_line(e, conversations[e.conversation_id].key.channel) for e in entries[-limit:]]
+        attached = await InMemoryAttachments(self._unit).of_entries([e.id for e in entries])
+        return [replace(_line(e, conversations[e.conversation_id].key.channel),
+                        attachments=tuple(attached.get(e.id, ())))
+                for e in entries[-limit:]]
 
     async def idle(self, since: datetime) -> list[tuple[int, ConversationKey]]:
         found = []
@@ -626,6 +664,7 @@ class InMemoryUnitOfWork:
         self.events = InMemoryEvents(self)
         self.labels = InMemoryIntentLabels(self)
         self.erasures = InMemoryErasure(self)
+        self.attachments = InMemoryAttachments(self)
 
     def after_commit(self, callback: AfterCommit) -> None:
         self._after.append(callback)

@@ -28,7 +28,7 @@ def attachments_router(
     conversations: Conversations, files: CustomerFiles, limits: PublicLimits | None,
     origin_allowed: Callable[[str | None], bool],
 ) -> APIRouter:
-    router = APIRouter(prefix="/webchat", tags=["webchat"])
+    router = APIRouter()  # included in the web chat's own, under /webchat
 
     async def conversation_of(token: str | None, origin: str | None) -> ConversationKey:
         if not origin_allowed(origin):

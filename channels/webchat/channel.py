@@ -137,8 +137,7 @@ class WebchatChannel:
         router = APIRouter(prefix="/webchat", tags=["webchat"])
         if self._files is not None:
             router.include_router(attachments_router(
-                self._conversations, self._files, self._limits, self.origin_allowed),
-                prefix="")
+                self._conversations, self._files, self._limits, self.origin_allowed))
 
         @router.get("/widget.js", include_in_schema=False)
         async def widget() -> FileResponse:

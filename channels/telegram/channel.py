@@ -147,7 +147,10 @@ class TelegramChannel:
             try:
                 if file.size is not None and file.size > files.max_bytes:
                     raise AttachmentRefused(Refusal.TOO_LARGE)
-                fetched = await self.bot.download(file.file_id)
+                try:
+                    fetched = await self.bot.download(file.file_id)
+                except TelegramBadRequest:  # Telegram will never hand this file over
+                    raise AttachmentRefused(Refusal.BROKEN) from None
                 data = fetched.read() if fetched is not None else b""
                 kept.append((await files.keep(inbound.key, file.name, data)).id)
             except AttachmentRefused as refused:

@@ -70,7 +70,8 @@ async def test_a_renamed_program_is_refused_whatever_its_name(
 
 async def test_a_file_over_the_limit_is_refused(database: InMemoryDatabase, tmp_path: Path) -> None:
     with pytest.raises(AttachmentRefused) as refused:
-        await store(database, tmp_path, max_bytes=2048).keep(KEY, "big.pdf", plain_pdf() + b"%" * 4096)
+        await store(database, tmp_path, max_bytes=2048).keep(
+            KEY, "big.pdf", plain_pdf() + b"%" * 4096)
     assert refused.value.refusal is Refusal.TOO_LARGE
     assert stored_files(tmp_path) == [] and database.tables.attachments == {}
 

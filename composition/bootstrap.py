@@ -353,9 +353,8 @@ def _nothing() -> None:
 def customer_files(settings: Settings, units: UnitOfWorkFactory) -> Attachments:
     """Customers' photos and PDFs: under [attachments] directory (relative: to the project
     folder, like the SQLite file), scanned by clamd when one is named."""
-    directory = Path(settings.attachments.directory)
     scanner = ClamdScanner(settings.attachments.clamd) if settings.attachments.clamd else None
-    return Attachments(units, FileStore(directory if directory.is_absolute() else ROOT / directory),
+    return Attachments(units, FileStore(preparation.attachments_directory(settings)),
                        settings.attachments.max_bytes, scanner)
 
 

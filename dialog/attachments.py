@@ -16,19 +16,24 @@ import logging
 import re
 import secrets
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from dialog.attachment_checks import inspect
 from dialog.attachment_values import AttachmentRef, AttachmentRefused, Refusal, StoredAttachment
 from dialog.messages import ConversationKey
-from dialog.unit_of_work import UnitOfWorkFactory
+from dialog.unit_of_work import Repositories, UnitOfWorkFactory
 from storage.clock import utcnow
+from storage.daily_cleanup import DailyCleanup
 from storage.files import FileStore
+from storage.jobs import Clock
 
 log = logging.getLogger(__name__)
 MAX_NAME_CHARS = 100
+SWEEP = "attachment_sweep"  # the daily job's kind
 # A flow step that waits for a file: a file alone answers it instead of "got your file".
 ASKS_FOR_FILE = "photo"
 
@@ -117,6 +122,26 @@ class Attachments:
         except ValueError:
             return None
         return Download(found.ref, path) if path.is_file() else None
+
+
+class AttachmentSweep(DailyCleanup):
+    """Once a day: the rows of uploads no message took for a day go, and so does every file
+    whose row is gone (an erased customer's, a purged transcript's, those uploads'). join:
+    the repositories of the job's transaction, as in dialog/retention.py."""
+
+    def __init__(
+        self, files: FileStore, join: Callable[[Any], Repositories], clock: Clock = utcnow
+    ) -> None:
+        super().__init__(SWEEP, 1, self._sweep, "attachment rows and files", clock)
+        self._files, self._join = files, join
+
+    async def _sweep(self, session: Any, before: datetime) -> int:
+        records = self._join(session).attachments
+        forgotten = await records.forget_unjoined(before)
+        kept = await records.stored_paths()
+        # Only files older than the day: one being uploaded has its file before its row.
+        removed = await asyncio.to_thread(self._files.sweep, kept, before.timestamp())
+        return forgotten + removed
 
 
 def shown_name(name: str, extension: str) -> str:

@@ -176,6 +176,14 @@ class AttachmentRecords(Protocol):
         """The attachments of these transcript entries, by entry."""
         ...
 
+    async def forget_unjoined(self, before: datetime) -> int:
+        """Delete the rows of uploads no message took, made before `before`; how many."""
+        ...
+
+    async def stored_paths(self) -> set[str]:
+        """The stored path of every attachment row (their files are kept, the rest not)."""
+        ...
+
 
 class Repositories(Protocol):
     """The repositories of one transaction, and what runs once it has committed."""

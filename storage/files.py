@@ -36,6 +36,20 @@ class FileStore:
             raise ValueError("outside the attachments directory")
         return target
 
+    def sweep(self, keep: set[str], older_than: float) -> int:
+        """Remove the files (and half-written ones) not in `keep` last changed before
+        `older_than` (a timestamp): those whose rows went. How many went."""
+        removed = 0
+        if not self.directory.is_dir():
+            return 0
+        for path in self.directory.glob("*/*"):
+            relative = path.relative_to(self.directory).as_posix()
+            if relative in keep or not path.is_file() or path.stat().st_mtime >= older_than:
+                continue
+            path.unlink(missing_ok=True)
+            removed += 1
+        return removed
+
     def remove(self, relative: str) -> None:
         try:
             self.path(relative).unlink(missing_ok=True)

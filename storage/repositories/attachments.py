@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialog.attachment_values import AttachmentRef, StoredAttachment
@@ -59,6 +60,16 @@ class SqlAttachments:
             assert row.transcript_id is not None
             found.setdefault(row.transcript_id, []).append(_ref(row))
         return found
+
+
+    async def forget_unjoined(self, before: datetime) -> int:
+        result = await self._session.execute(
+            delete(Attachment).where(Attachment.transcript_id.is_(None),
+                                     Attachment.created_at < before))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def stored_paths(self) -> set[str]:
+        return set(await self._session.scalars(select(Attachment.stored_path)))
 
 
 def _ref(row: Attachment) -> AttachmentRef:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import io
+import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from dialog.attachment_values import AttachmentRefused, Refusal
-from dialog.attachments import Attachments
+from dialog.attachments import Attachments, AttachmentSweep
 from dialog.messages import ConversationKey
+from storage.clock import utcnow
 from storage.files import FileStore
 from tests.attachment_files import (
     CAMERA_MAKE,
@@ -138,3 +141,30 @@ async def test_the_virus_scanners_verdict_refuses_a_file(
             KEY, "a.pdf", plain_pdf())
     assert (infected.value.refusal, silent.value.refusal) == (Refusal.INFECTED, Refusal.SCANNER)
     assert stored_files(tmp_path) == []
+
+
+async def test_the_daily_sweep_removes_unsent_uploads_and_files_whose_rows_went(
+    database: InMemoryDatabase, tmp_path: Path,
+) -> None:
+    files = store(database, tmp_path)
+    sent = await files.keep(KEY, "sent.pdf", plain_pdf())
+    unsent = await files.keep(KEY, "unsent.pdf", plain_pdf())
+    async with database.unit_of_work() as uow:
+        await uow.attachments.join(KEY, 1, 10, [sent.id])
+        await uow.commit()
+    later = utcnow() + timedelta(days=1)
+    for path in stored_files(tmp_path):  # written a day before the sweep
+        os.utime(path, (later.timestamp() - 60, later.timestamp() - 60))
+
+    async def sweep() -> int:
+        async with database.unit_of_work() as uow:
+            swept = await AttachmentSweep(FileStore(tmp_path / "files"), lambda _: uow)._sweep(
+                None, later)
+            await uow.commit()
+        return swept
+
+    assert await sweep() == 2  # the unsent upload's row and its file
+    assert set(database.tables.attachments) == {sent.id}
+    assert len(stored_files(tmp_path)) == 1
+    database.tables.attachments.clear()  # the conversation was erased: its rows went
+    assert await sweep() == 1 and stored_files(tmp_path) == []

@@ -276,6 +276,17 @@ class InMemoryAttachments(_Part):
         return found
 
 
+    async def forget_unjoined(self, before: datetime) -> int:
+        old = [i for i, a in self._tables.attachments.items()
+               if a.transcript_id is None and a.created_at < before]
+        for attachment_id in old:
+            del self._tables.attachments[attachment_id]
+        return len(old)
+
+    async def stored_paths(self) -> set[str]:
+        return {a.stored_path for a in self._tables.attachments.values()}
+
+
 class InMemoryInbox(_Part):
     async def add(self, inbound: Inbound, *, processed: bool, owner: str | None) -> int:
         if any(row.inbound.key.channel == inbound.key.channel

@@ -531,3 +531,9 @@ async def test_an_attachment_joins_only_a_message_of_its_own_conversation(
     assert lines[0].to_json()["attachments"][0]["type"] == "image/jpeg"
     assert found is not None and found.transcript_id == entry and found.conversation_id == state.id
     assert pending[0].attachments == ("photo-of-mine-1", "photo-of-theirs")
+    async with units() as uow:  # the daily sweep: uploads no message took go, a day on
+        assert await uow.attachments.forget_unjoined(now - timedelta(minutes=1)) == 0
+        assert await uow.attachments.forget_unjoined(now + timedelta(days=1)) == 1
+        paths = await uow.attachments.stored_paths()
+        await uow.commit()
+    assert paths == {"ab/photo-of-mine-1.jpg"}

@@ -148,7 +148,7 @@ async def test_the_daily_sweep_removes_unsent_uploads_and_files_whose_rows_went(
 ) -> None:
     files = store(database, tmp_path)
     sent = await files.keep(KEY, "sent.pdf", plain_pdf())
-    unsent = await files.keep(KEY, "unsent.pdf", plain_pdf())
+    await files.keep(KEY, "unsent.pdf", plain_pdf())  # never sent in a message
     async with database.unit_of_work() as uow:
         await uow.attachments.join(KEY, 1, 10, [sent.id])
         await uow.commit()

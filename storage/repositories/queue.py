@@ -136,7 +136,11 @@ class SqlHandoffQueue:
                 .join(Conversation, Conversation.id == TranscriptEntry.conversation_id)
                 .where(TranscriptEntry.id.in_(newest))
             )
-            last = {entry.conversation_id: _line(entry, channel) for entry, channel in entries}
+            newest_rows = entries.all()
+            attached = await SqlAttachments(self._session).of_entries(
+                [entry.id for entry, _ in newest_rows if entry.sender == "customer"])
+            last = {entry.conversation_id: _line(entry, channel, attached.get(entry.id, ()))
+                    for entry, channel in newest_rows}
         return [
             QueueItem(
                 conversation_id=conversation.id,

@@ -103,7 +103,8 @@ function queueItem(e) {
   let lastText = "";
   if (last) {
     lastText = senderLabel(last, c.customer) + ": "
-      + (String(last.text || "").trim() ? shorten(last.text, 140) : t("message.pressed_button"));
+      + (String(last.text || "").trim() ? shorten(last.text, 140)
+        : t(Array.isArray(last.attachments) && last.attachments.length ? "message.sent_file" : "message.pressed_button"));
   }
   let holder = null;
   if (!waiting) {

@@ -224,6 +224,17 @@ class WebhooksSettings:
 
 
 @dataclass(frozen=True)
+class AttachmentsSettings:
+    """Photos and PDFs from customers (docs/channels/attachments.md): kept outside the web
+    root, checked by their content, images re-encoded."""
+
+    directory: str = "var/attachments"  # relative to the working directory, like the database
+    max_bytes: int = 10 * 1024 * 1024  # one file; larger ones are refused (413 on upload)
+    # A clamd daemon to ask about every file (host:port); empty = no virus scanner.
+    clamd: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -241,6 +252,7 @@ class Settings:
     process: ProcessSettings = field(default_factory=ProcessSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     webhooks: WebhooksSettings = field(default_factory=WebhooksSettings)
+    attachments: AttachmentsSettings = field(default_factory=AttachmentsSettings)
 
     @property
     def base_url(self) -> str:
@@ -349,6 +361,15 @@ def _check_automatic_patterns(email: EmailSettings) -> None:
             raise SettingsError(f"email.{name}: {error}") from None
 
 
+def _check_attachments(attachments: AttachmentsSettings) -> None:
+    if not attachments.directory.strip():
+        raise SettingsError("attachments.directory: must not be empty")
+    if not 1024 <= attachments.max_bytes <= 100 * 1024 * 1024:
+        raise SettingsError("attachments.max_bytes: expected 1024 to 104857600 bytes")
+    if attachments.clamd and not re.fullmatch(r"[^\s:]+:\d{1,5}", attachments.clamd):
+        raise SettingsError("attachments.clamd: expected HOST:PORT or empty")
+
+
 def _check(settings: Settings) -> None:
     if not 0 <= settings.http.port <= 65535:
         raise SettingsError(f"http.port: {settings.http.port} is not a TCP port")
@@ -386,6 +407,7 @@ def _check(settings: Settings) -> None:
                  "max_sockets_per_conversation"):
         if getattr(settings.webchat, name) < 1:
             raise SettingsError(f"webchat.{name}: must be positive")
+    _check_attachments(settings.attachments)
     if settings.security.link_token_days < 1:
         raise SettingsError("security.link_token_days: must be positive")
     for name in ("inventory_url", "courier_url", "payments_url", "credit_check_url",

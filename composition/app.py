@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 
 from adapters.payments.page import make_payment_page_router
+from channels.webchat.attachments import ENVELOPE_BYTES, UPLOAD_PATH
 from channels.webchat.channel import STATIC as WEBCHAT_STATIC
 from composition.bootstrap import Orderbot
 from http_guards.body_limit import BodyLimit
@@ -67,8 +68,9 @@ def make_app(bot: Orderbot) -> FastAPI:
         # the answer, so that a refused one (403 from the session endpoint, which checks the
         # origin itself) shows "unavailable" instead of a network error. No credentials, and
         # no Authorization header: the shop API stays out of reach of browsers.
-        app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["POST"],
-                           allow_headers=["Content-Type"])
+        # A customer's own attachments are read with their chat token in X-Chat-Token.
+        app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"],
+                           allow_headers=["Content-Type", "X-Chat-Token"])
     for channel in bot.channels:
         router = channel.router()
         if router is not None:
@@ -84,7 +86,8 @@ def make_app(bot: Orderbot) -> FastAPI:
         "/webchat/chat": page_policy(WEBCHAT_STATIC / "chat.html"),
     })
     app.add_middleware(BodyLimit, max_bytes=settings.http.max_body_bytes,
-                       refused=bot.metrics.refused)
+                       refused=bot.metrics.refused, paths={
+                           UPLOAD_PATH: settings.attachments.max_bytes + ENVELOPE_BYTES})
     return app
 
 

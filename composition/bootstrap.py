@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from adapters.virus_scan.clamd import ClamdScanner
 from channels.base import Channel
 from channels.limits import PublicLimits
 from channels.webchat.channel import WebchatChannel
@@ -29,6 +30,7 @@ from composition.lifecycle import Component, Lifecycle, Step
 from config import Settings, plain_http_to_public_host
 from console.app import OperatorConsole
 from coordination.fallback import RedisHealth
+from dialog.attachments import Attachments
 from dialog.conversations import DialogConversations
 from dialog.desk import OperatorDesk
 from dialog.flows.availability import BackInStockMessages
@@ -65,6 +67,7 @@ from shop_api.webhooks.deliveries import WebhookDeliveries
 from shop_api.webhooks.recorder import WebhookLog
 from shop_api.webhooks.sender import WebhookSender
 from storage.database import Database, make_engine
+from storage.files import FileStore
 from storage.jobs import JobRunner
 from storage.repositories.shop import ShopParts
 from storage.repositories.unit_of_work import SqlUnitOfWork
@@ -177,6 +180,7 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
     inbox = Inbox(units, manager, admit=limits.message_admitted, owner=process_name)
     # What channels see of the dialog (dialog/seam.py).
     conversations = DialogConversations(manager, inbox)
+    files = customer_files(settings, units)
 
     async def resume(inbox_ids: list[int], outbox_ids: list[int]) -> None:
         """Work taken over from a process that stopped (dialog/takeover.py)."""
@@ -190,8 +194,10 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
         deliveries=WebhookDeliveries(database, settings.webhooks.retry_hours,
                                      webhooks.wake if webhooks else _nothing),
         learned_labels=lambda: served.labels,  # the dashboard's "new" labels
+        attachments=files,
     )
-    channels = _channels(settings, conversations, desk, database, shared, limits, metrics)
+    channels = _channels(settings, conversations, desk, database, shared, limits, metrics,
+                         files)
     capabilities.update((channel.name, channel.capabilities) for channel in channels)
     daily_jobs = preparation.daily_jobs(settings, jobs)
     _bind_late(store, desk, orders, services.returns, outbox, proactive, channels)
@@ -309,6 +315,7 @@ def _shop_services(
 def _channels(
     settings: Settings, conversations: DialogConversations, desk: OperatorDesk,
     database: Database, shared: Coordination, limits: PublicLimits, metrics: PrometheusMetrics,
+    files: Attachments,
 ) -> tuple[Channel, ...]:
     """The channels turned on, each built on the dialog (the platform libraries are imported
     only for a channel that is on)."""
@@ -316,13 +323,13 @@ def _channels(
     if settings.webchat.enabled:
         channels.append(WebchatChannel(conversations, shared.pubsub, settings.webchat,
                                        settings.base_url, limits=limits,
-                                       typing=desk.customer_typing))
+                                       typing=desk.customer_typing, files=files))
     base_url, shop_name = settings.base_url, settings.shop.name
     if settings.telegram.enabled:
         from channels.telegram import TelegramChannel
 
         channels.append(TelegramChannel(settings.telegram, conversations,
-                                        base_url=base_url, shop_name=shop_name))
+                                        base_url=base_url, shop_name=shop_name, files=files))
     if settings.slack.enabled:
         from channels.slack import SlackChannel
 
@@ -332,7 +339,8 @@ def _channels(
         from channels.email import EmailChannel
 
         channels.append(EmailChannel(settings.email, conversations, limits=limits,
-                                     metrics=metrics, base_url=base_url, shop_name=shop_name))
+                                     metrics=metrics, base_url=base_url, shop_name=shop_name,
+                                     files=files))
     return tuple(channels)
 
 
@@ -359,6 +367,14 @@ def _bind_late(
 
 def _nothing() -> None:
     """Webhooks off: a row an admin queues again waits for them to be on."""
+
+
+def customer_files(settings: Settings, units: UnitOfWorkFactory) -> Attachments:
+    """Customers' photos and PDFs: under [attachments] directory (relative: to the project
+    folder, like the SQLite file), scanned by clamd when one is named."""
+    scanner = ClamdScanner(settings.attachments.clamd) if settings.attachments.clamd else None
+    return Attachments(units, FileStore(preparation.attachments_directory(settings)),
+                       settings.attachments.max_bytes, scanner)
 
 
 def database_url(url: str) -> str:

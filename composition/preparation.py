@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,7 @@ from composition import adapters
 from composition.coordinating import Coordination
 from config import Settings
 from dialog import learning
+from dialog.attachments import AttachmentSweep
 from dialog.demo_history import seed_history
 from dialog.nlu.retrain import LearnedModels
 from dialog.nlu.served import ServedModel
@@ -23,12 +25,15 @@ from orders.reconcile import Reconciliation
 from orders.service import OrderService
 from shop_api.webhooks.retention import WebhookRetention
 from storage.database import Database
+from storage.files import FileStore
 from storage.jobs import JobRunner
 from storage.repositories.demo_history import SqlDemoHistory
 from storage.repositories.retention import TranscriptRetention
+from storage.repositories.unit_of_work import SqlRepositories
 from storage.upgrade import hold_setup_lock, upgrade
 
 log = logging.getLogger("orderbot")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class DailyJob(Protocol):
@@ -47,13 +52,21 @@ def daily_jobs(settings: Settings, jobs: JobRunner) -> tuple[DailyJob, ...]:
     hooks = settings.webhooks
     webhook_retention = WebhookRetention(hooks.keep_days if hooks.url else 0)
     webhook_retention.register(jobs)
-    planned: list[DailyJob] = [retention, webhook_retention]
+    sweep = AttachmentSweep(FileStore(attachments_directory(settings)), SqlRepositories)
+    sweep.register(jobs)
+    planned: list[DailyJob] = [retention, webhook_retention, sweep]
     shop_orders = adapters.shop_orders(settings)
     if shop_orders is not None:
         reconciliation = Reconciliation(shop_orders)
         reconciliation.register(jobs)
         planned.append(reconciliation)
     return tuple(planned)
+
+
+def attachments_directory(settings: Settings) -> Path:
+    """[attachments] directory; a relative one is relative to the project folder."""
+    directory = Path(settings.attachments.directory)
+    return directory if directory.is_absolute() else ROOT / directory
 
 
 def preparing(

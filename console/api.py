@@ -44,6 +44,7 @@ from console.tasks import add_task_routes
 from console.views import customer_json, order_json, transcript_text
 from dialog.desk_values import DeskError, NotFound, QueueFilter, QueueItem
 from dialog.erasure import erase_customer
+from http_guards.downloads import download
 from orders.tables import Customer
 from storage.clock import utcnow
 
@@ -323,6 +324,16 @@ def make_router(console: "OperatorConsole") -> APIRouter:
         except ActionRefused as refused:
             raise HTTPException(refused.status, str(refused)) from None
         return {"result": done.result, "order": order_json(done.order)}
+
+    @router.get("/api/attachments/{attachment_id}")
+    async def attachment(attachment_id: str, me: Me) -> FileResponse:
+        """A customer's photo or PDF that a message carries (docs/channels/attachments.md)."""
+        files = console.attachments
+        found = await files.for_operator(attachment_id) if files is not None else None
+        if found is None:
+            raise HTTPException(404, "no such attachment")
+        ref = found.ref
+        return download(found.path, ref.content_type, ref.name, inline=ref.is_image)
 
     @router.get("/api/conversations/{conversation_id}/export")
     async def export(conversation_id: int, me: Me) -> PlainTextResponse:

@@ -20,6 +20,7 @@ from console.origins import ConsoleOrigins
 from console.tasks import TaskFeed
 from coordination.base import Locks
 from coordination.limits import RateLimiter
+from dialog.attachments import Attachments
 from dialog.desk import OperatorDesk
 from dialog.metrics import Metrics, NoMetrics
 from dialog.shop_services import ShopServices
@@ -38,6 +39,7 @@ class OperatorConsole:
         limiter: RateLimiter, units: UnitOfWorkFactory, metrics: Metrics | None = None,
         deliveries: Deliveries | None = None,
         learned_labels: Callable[[], frozenset[str]] = frozenset,
+        attachments: Attachments | None = None,
     ) -> None:
         self.settings = settings
         self.units = units  # the dialog's transactions (its repositories: bot.py wires them)
@@ -57,6 +59,7 @@ class OperatorConsole:
         self.deliveries = deliveries  # the webhooks to the shop
         # The keys of the operators' labels the served model learned.
         self.learned_labels = learned_labels
+        self.attachments = attachments  # customers' photos and PDFs (None: none kept)
 
     @property
     def secure_cookie(self) -> bool:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from dialog.attachment_values import AttachmentRef
 from dialog.messages import Button
 from storage.clock import utcnow
 
@@ -32,6 +33,7 @@ class TranscriptLine:
     text: str
     at: datetime
     buttons: tuple[Button, ...] = ()
+    attachments: tuple[AttachmentRef, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -39,6 +41,7 @@ class TranscriptLine:
             "from": self.sender, "author": self.author, "text": self.text,
             "at": self.at.isoformat(),
             "buttons": [{"title": b.title, "payload": b.payload} for b in self.buttons],
+            "attachments": [a.to_json() for a in self.attachments],
         }
 
 

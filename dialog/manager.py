@@ -48,7 +48,8 @@ _OPTION_NUMBER = re.compile(r"^\(?(\d{1,2})\s*[.)]?$")
 # Answers that start no flow: an active flow's question stays open behind them.
 CLARIFIED = "clarify"
 OUTSIDE = "out_of_scope"
-_NO_FLOW = (None, CLARIFIED, OUTSIDE)
+FILE_NOTED = "attachment"  # a file alone, no flow waiting for one: noted for the operators
+_NO_FLOW = (None, CLARIFIED, OUTSIDE, FILE_NOTED)
 
 
 class _Duplicate(Exception):
@@ -296,6 +297,11 @@ class DialogManager:
             if (not switches or _has_entities(understanding)) and await active.resume(turn):
                 state.misunderstandings = 0
                 return active.name
+        if turn.inbound.attachments and not turn.inbound.text.strip():
+            # A photo or PDF with no words: not a misunderstanding. It is kept in the
+            # transcript, where an operator sees it.
+            turn.say("attachment_received")
+            return FILE_NOTED
         if confident and understanding is not None and understanding.intent in self._by_intent:
             topic = topic_of(turn, strong_only=True)
             if topic is not None:  # "rezygnuję z subskrypcji newslettera" is no cancellation
@@ -529,7 +535,7 @@ def _lines(state: ConversationState, inbound: Inbound, record: RecordedTurn,
     lines = []
     if record.inbound_id is not None:
         lines.append(TranscriptLine(record.inbound_id, state.id, state.key.channel, "customer",
-                                    None, inbound.text, at))
+                                    None, inbound.text, at, attachments=record.attachments))
     lines.extend(
         TranscriptLine(d.message_id, state.id, state.key.channel, d.outbound.sender,
                        d.outbound.author, d.outbound.text, at, d.outbound.buttons)

@@ -43,6 +43,9 @@ class Inbound:
     # The sender's email address, when its channel declares that senders are addresses
     # (Capabilities.senders_are_email); the dialog fills it in, channels leave it None.
     sender_email: str | None = None
+    # Ids of attachments (dialog/attachments.py) stored under this conversation's key before
+    # the message: a photo or PDF it carries. The text may then be empty.
+    attachments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Protocol
 
 from coordination.base import Subscription
+from dialog.attachment_values import AttachmentRef
+from dialog.attachments import Download
 from dialog.desk_values import Listener, OperatorRef, QueueItem, TranscriptLine
 from dialog.messages import Button, ConversationKey, Inbound
 from dialog.state import HistoryEntry
@@ -61,6 +63,20 @@ class Conversations(Protocol):
 
     async def mark_undeliverable(self, channel: str, address: str) -> bool:
         """The platform said an address bounces; False if no customer has it."""
+
+
+class CustomerFiles(Protocol):
+    """Customers' photos and PDFs as a channel handles them (dialog/attachments.py)."""
+
+    max_bytes: int
+
+    async def keep(self, key: ConversationKey, name: str, data: bytes) -> AttachmentRef:
+        """Check and store a file sent in this conversation; raises AttachmentRefused
+        (dialog/attachment_values.py) saying why not. Its id then goes with the message
+        (Inbound.attachments)."""
+
+    async def for_customer(self, key: ConversationKey, attachment_id: str) -> Download | None:
+        """The file, if it was sent in this conversation; None for any other."""
 
 
 class Desk(Protocol):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from dialog.attachment_values import AttachmentRef
 from dialog.messages import Button, ConversationKey, Delivery, Outbound
 
 
@@ -107,6 +108,7 @@ class RecordedTurn:
     inbound_id: int | None  # the customer's transcript entry
     at: datetime
     deliveries: list[Delivery]
+    attachments: tuple[AttachmentRef, ...] = ()  # what the customer's message carried
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +119,7 @@ class HistoryEntry:
     buttons: tuple[Button, ...]
     at: datetime
     author: str | None
+    attachments: tuple[AttachmentRef, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

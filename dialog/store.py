@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from dialog.attachment_values import AttachmentRef
 from dialog.events import PendingEvent
 from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
 from dialog.state import ConversationState, HistoryEntry, RecordedTurn, offered_buttons
@@ -76,11 +77,15 @@ class ConversationStore:
         """
         now = utcnow()
         inbound_id = None
+        joined: list[AttachmentRef] = []
         if inbound is not None:
             inbound_id = await uow.transcript.add_inbound(
                 state.id, inbound, now, flow, intent, recorded_in_inbox=recorded_in_inbox)
             if inbound_id is None:
                 return None
+            if inbound.attachments:
+                joined = await uow.attachments.join(
+                    state.key, state.id, inbound_id, inbound.attachments)
         if replies:
             state.offered = offered_buttons(replies)
         await self.save(uow, state, now, flow=flow)
@@ -88,7 +93,7 @@ class ConversationStore:
                                             language=state.language)
         if events:
             await uow.events.add(state.id, events, now)
-        return RecordedTurn(inbound_id, now, deliveries)
+        return RecordedTurn(inbound_id, now, deliveries, tuple(joined))
 
     async def save(
         self, uow: Repositories, state: ConversationState, now: datetime | None = None,

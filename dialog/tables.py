@@ -206,9 +206,38 @@ class InboxRow(Base):
     customer_id: Mapped[int | None] = mapped_column(Integer)
     sender: Mapped[str | None] = mapped_column(String(320))
     context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    attachments: Mapped[list[str] | None] = mapped_column(JSON)  # Attachment ids it carries
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(index=True)
     owner: Mapped[str | None] = mapped_column(String(200))  # the process answering it
+
+
+class Attachment(Base):
+    """A customer's photo or PDF (dialog/attachments.py). The file lives outside the web root
+    under a random name (`stored_path`, relative to `[attachments] directory`); the customer's
+    own file name is only shown. Uploaded under a conversation key, it joins the conversation
+    and the message that refers to it when that message is recorded."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, URL-safe
+    channel: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(200))
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    transcript_id: Mapped[int | None] = mapped_column(
+        ForeignKey("transcript.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored_path: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+Index("ix_attachments_key", Attachment.channel, Attachment.chat_id)
 
 
 class ConversationToken(Base):

@@ -14,6 +14,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
+from dialog.attachment_values import AttachmentRef, StoredAttachment
 from dialog.desk_ports import ConversationTags, HandoffQueue, Handoffs, OperatorNotes
 from dialog.erasure import Erasures
 from dialog.events import PendingEvent, RatingOffer
@@ -157,6 +158,34 @@ class Events(Protocol):
         ...
 
 
+class AttachmentRecords(Protocol):
+    """Customers' attachments (dialog/attachments.py): rows only, the files are a FileStore's."""
+
+    async def add(self, attachment: StoredAttachment) -> None: ...
+
+    async def find(self, attachment_id: str) -> StoredAttachment | None: ...
+
+    async def join(
+        self, key: ConversationKey, conversation_id: int, transcript_id: int, ids: Sequence[str]
+    ) -> list[AttachmentRef]:
+        """Make the attachments `ids` part of the message `transcript_id`: only those uploaded
+        under the conversation's key and in no message yet (a guessed or reused id joins
+        nothing). The ones joined, in the order of `ids`."""
+        ...
+
+    async def of_entries(self, transcript_ids: Sequence[int]) -> dict[int, list[AttachmentRef]]:
+        """The attachments of these transcript entries, by entry."""
+        ...
+
+    async def forget_unjoined(self, before: datetime) -> int:
+        """Delete the rows of uploads no message took, made before `before`; how many."""
+        ...
+
+    async def stored_paths(self) -> set[str]:
+        """The stored path of every attachment row (their files are kept, the rest not)."""
+        ...
+
+
 class Repositories(Protocol):
     """The repositories of one transaction, and what runs once it has committed."""
 
@@ -198,6 +227,9 @@ class Repositories(Protocol):
 
     @property
     def erasures(self) -> Erasures: ...
+
+    @property
+    def attachments(self) -> AttachmentRecords: ...
 
     @property
     def shop(self) -> Shop:

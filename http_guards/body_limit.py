@@ -10,7 +10,7 @@ themselves (http_guards/bodies.py) keep their own, equal, limit.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
@@ -32,19 +32,23 @@ class BodyLimit:
     """Pure ASGI middleware (it must see the body's chunks, not a parsed request)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int,
-                 refused: Callable[[str], None] | None = None) -> None:
+                 refused: Callable[[str], None] | None = None,
+                 paths: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self._refused = refused or (lambda _reason: None)
+        # Exact paths with a limit of their own (the web chat's file upload).
+        self._paths = dict(paths or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._paths.get(str(scope.get("path", "")), self.max_bytes)
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
+        if declared is not None and declared > limit:
             self._refuse(scope, f"declared {declared} bytes")
-            await self._answer(scope, receive, send)
+            await self._answer(scope, receive, send, limit)
             return
         received = 0
         started = False
@@ -54,9 +58,9 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    self._refuse(scope, f"streamed past {self.max_bytes} bytes")
-                    raise BodyTooLarge(self.max_bytes)
+                if received > limit:
+                    self._refuse(scope, f"streamed past {limit} bytes")
+                    raise BodyTooLarge(limit)
             return message
 
         async def watched_send(message: Message) -> None:
@@ -70,17 +74,17 @@ class BodyLimit:
         except BodyTooLarge:  # raised where no handler turned it into an answer
             if started:
                 raise
-            await self._answer(scope, receive, send)
+            await self._answer(scope, receive, send, limit)
 
     def _refuse(self, scope: Scope, how: str) -> None:
         self._refused(REFUSED)
         log.warning("request body refused (413): %s to %s %s", how, scope.get("method"),
                     str(scope.get("path", ""))[:100])
 
-    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         # No "Connection: close": uvicorn then reads the unread rest and drops it, so that a
         # proxy still sending it gets the answer (with close it got a reset: its 502).
-        response = JSONResponse({"detail": f"the body is larger than {self.max_bytes} bytes"},
+        response = JSONResponse({"detail": f"the body is larger than {limit} bytes"},
                                 status_code=413)
         await response(scope, receive, send)
 

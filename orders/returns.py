@@ -34,7 +34,8 @@ from orders.tables import Document, Order, OrderHistory, Product, Return, Return
 from storage.clock import utcnow
 
 LABEL_KIND = "return_label"
-REASONS = ("wrong_size", "damaged", "not_as_described", "changed_mind")  # or free text
+DAMAGED = "damaged"  # the reason for which the chat asks for a photo
+REASONS = ("wrong_size", DAMAGED, "not_as_described", "changed_mind")  # or free text
 METHODS = ("courier_pickup", "drop_off")
 MAX_REASON_CHARS = 500
 
@@ -115,6 +116,7 @@ class ReturnView:
     amount_minor: int  # the refund due for these lines
     currency: str
     label_url: str | None
+    photo: str | None = None  # the customer's photo of the damage (an attachment id)
 
 
 class ReturnDesk:
@@ -169,6 +171,8 @@ class ReturnDesk:
         reason: str,
         method: str,
         now: datetime | None = None,
+        *,
+        photo: str | None = None,
     ) -> ReturnView:
         """Register a return of `quantities` (line position -> how many) and its label;
         the order becomes return_requested. Raises ReturnRefused or BadReturnRequest."""
@@ -197,7 +201,7 @@ class ReturnDesk:
         # The RMA number comes from the row's id (unique, and readable on the phone).
         row = Return(order_id=order_id, rma=f"pending-{secrets.token_hex(8)}",
                      status="requested", reason=reason.strip()[:MAX_REASON_CHARS],
-                     method=method, lines=lines, created_at=now)
+                     method=method, lines=lines, created_at=now, photo=photo)
         session.add(row)
         await session.flush()
         row.rma = f"R-{self.policy.local_day(now).year}-{row.id:06d}"
@@ -386,7 +390,7 @@ class ReturnDesk:
             rma=row.rma, number=order.number, status=row.status, method=row.method,
             reason=row.reason, lines=tuple(lines),
             amount_minor=_refund_due(order, lines), currency=order.currency,
-            label_url=label_url,
+            label_url=label_url, photo=row.photo,
         )
 
 

@@ -161,6 +161,9 @@ class Return(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     method: Mapped[str] = mapped_column(String(32), default="drop_off")
     lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The customer's photo of the damage: an attachment id (dialog's attachments table; a
+    # plain value, as the order core knows nothing of chats).
+    photo: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     received_at: Mapped[datetime | None] = mapped_column()
 

@@ -128,6 +128,9 @@ async def make_bot(
         # the same database is the same process restarted (dialog/takeover.py). Tests of
         # several processes name theirs.
         sections["process"] = {"name": "test-bot", **sections.get("process", {})}
+        # Customers' files in the test's own folder, never the project's var/.
+        sections["attachments"] = {"directory": str(tmp_path / "attachments"),
+                                   **sections.get("attachments", {})}
         bot = bootstrap.build(make_settings(database_url, **sections), nlu=model or nlu)
         await bot.start()
         started.append(bot)

@@ -30,7 +30,7 @@ from config import EmailSettings, SettingsError
 from dialog.messages import Capabilities, ConversationKey, Delivery, DeliveryFailed, Outbound
 from dialog.metrics import Metrics
 from dialog.proactive import Contact
-from dialog.seam import Conversations
+from dialog.seam import Conversations, CustomerFiles
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ class EmailChannel:
         shop_name: str,
         limits: PublicLimits | None = None,
         metrics: Metrics | None = None,
+        files: CustomerFiles | None = None,
     ) -> None:
         _check(settings)
         self._settings = settings
@@ -64,7 +65,8 @@ class EmailChannel:
                                                settings.automatic_headers))
         self.handler = MailHandler(self.address, conversations, parser=self.parser,
                                    authserv_id=settings.authserv_id, limits=limits,
-                                   metrics=metrics, on_no_new_text=self._ask_what_was_meant)
+                                   metrics=metrics, on_no_new_text=self._ask_what_was_meant,
+                                   files=files)
         self._relay = RelaySender(settings)
         self._questions: set[asyncio.Task[None]] = set()
         self._server: asyncio.Server | None = None

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from channels.email.automatic import BOUNCE, OWN_MAIL
@@ -40,9 +41,10 @@ from channels.email.parse_workers import (
 from channels.email.parsing import ParsedMail, UnreadableMail
 from channels.email.threading import Thread, storable, thread_of
 from channels.limits import PublicLimits
+from dialog.attachment_values import AttachmentRefused
 from dialog.messages import ConversationKey, Inbound
 from dialog.metrics import Metrics, NoMetrics
-from dialog.seam import Conversations
+from dialog.seam import Conversations, CustomerFiles
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +63,10 @@ class MailHandler:
         authserv_id: str = "", limits: PublicLimits | None = None,
         metrics: Metrics | None = None,
         on_no_new_text: Callable[[ParsedMail, Thread], None] | None = None,
+        files: CustomerFiles | None = None,
     ) -> None:
         self._address = address.lower()
+        self._files = files
         self._on_no_new_text = on_no_new_text
         self._domain = self._address.rpartition("@")[2]
         self._conversations = conversations
@@ -115,7 +119,8 @@ class MailHandler:
         key = ConversationKey(CHANNEL, thread.chat_id)
         if not mail.authenticated and not await self._stranger_admitted(key, mail.sender):
             return OK
-        if not mail.text:
+        attached = await self._kept_files(key, mail)
+        if not mail.text and not attached:
             # Only quotes, a signature or nothing: the dialog would take the silence for an
             # answer ("no"?). The channel asks instead whether they meant to write something.
             log.info("email: a mail with no text of its own; asked what the customer meant")
@@ -123,10 +128,24 @@ class MailHandler:
             if self._on_no_new_text is not None:
                 self._on_no_new_text(mail, thread)
             return OK
-        inbound = await self.inbound(mail, thread)
+        inbound = replace(await self.inbound(mail, thread), attachments=attached)
         if not await self._conversations.accept(inbound):  # ids can hold addresses: not logged
             log.info("email: a message seen before was not answered again")
         return OK
+
+    async def _kept_files(self, key: ConversationKey, mail: ParsedMail) -> tuple[str, ...]:
+        """The ids of the mail's photos and PDFs that passed the checks; a refused one is
+        left out (logged, and its refusal counted), the rest of the mail still answered."""
+        files = self._files
+        kept: list[str] = []
+        for file in mail.files if files is not None else ():
+            assert files is not None
+            try:
+                kept.append((await files.keep(key, file.name, file.data)).id)
+            except AttachmentRefused as refused:
+                log.warning("email: attachment refused: %s", refused.refusal.value)
+                self._metrics.refused(f"attachment_{refused.refusal.value}")
+        return tuple(kept)
 
     async def inbound(self, mail: ParsedMail, thread: Thread | None = None) -> Inbound:
         thread = thread or self._thread(mail)

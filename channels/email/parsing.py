@@ -21,6 +21,7 @@ from email.message import EmailMessage, MIMEPart
 from email.parser import BytesParser
 from email.utils import getaddresses
 
+from channels.email.attached_files import MailFile, mail_files
 from channels.email.authentication import from_is_authenticated
 from channels.email.automatic import BOUNCE, NO_RULES, AutomaticRules, classify, failed_recipients
 from channels.email.headers import MAX_ID_HEADER_CHARS, header_text
@@ -73,6 +74,8 @@ class ParsedMail:
     # Of a human mail with no text of its own: the language its subject and quote are in (the
     # bot asks in it whether the customer meant to write something).
     language: str | None = None
+    # Its image and PDF parts (attached_files.py), to be checked and kept as attachments.
+    files: list[MailFile] = field(default_factory=list)
 
 
 def parse_mail(
@@ -106,6 +109,7 @@ def parse_mail(
             authenticated=from_is_authenticated(message, address, authserv_id),
             language=None if automatic or text else mail_language(
                 f"{subject[:MAX_SUBJECT_CHARS]}\n{_body_content(message)}"),
+            files=[] if automatic else mail_files(message),
         )
     except _TooManyParts:
         raise UnreadableMail(f"the message has more than {MAX_PARTS} MIME parts") from None

@@ -33,12 +33,13 @@ from channels.telegram.payloads import is_stand_in, original_payload
 from channels.telegram.polling import ALLOWED_UPDATES, UpdatePoller
 from channels.telegram.presses import PressAnswerer, RecentPresses
 from channels.telegram.sending import TelegramSender
-from channels.telegram.updates import ButtonPress, incoming
+from channels.telegram.updates import ButtonPress, Incoming, incoming
 from channels.telegram.webhook import WEBHOOK_PATH, make_router
 from config import SettingsError, TelegramSettings
+from dialog.attachment_values import AttachmentRefused, Refusal
 from dialog.messages import Capabilities, Delivery, Inbound
 from dialog.proactive import Contact
-from dialog.seam import Conversations
+from dialog.seam import Conversations, CustomerFiles
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +58,12 @@ class TelegramChannel:
         *,
         base_url: str,
         shop_name: str,
+        files: CustomerFiles | None = None,
     ) -> None:
         _check(settings)
         self._settings = settings
         self._conversations = conversations
+        self._files = files
         self.webhook_url = base_url.rstrip("/") + WEBHOOK_PATH
         self.bot = Bot(
             settings.token,
@@ -125,8 +128,46 @@ class TelegramChannel:
             return
         if event.press is not None:
             return await self._receive_press(event.inbound, event.press)
+        if event.files:
+            inbound = await self._with_files(event)
+            if inbound is None:
+                return
+            event = replace(event, inbound=inbound)
         if not await self._conversations.accept(event.inbound):
             log.info("telegram: %s seen before, not answered again", event.inbound.message_id)
+
+    async def _with_files(self, event: Incoming) -> Inbound | None:
+        """The message with its photo or document kept (the customer is told of a refused
+        one); None when nothing is left to record. A file Telegram cannot hand over raises:
+        the update is then not acknowledged, and comes again."""
+        inbound, files = event.inbound, self._files
+        kept: list[str] = []
+        for file in event.files if files is not None else ():
+            assert files is not None
+            try:
+                if file.size is not None and file.size > files.max_bytes:
+                    raise AttachmentRefused(Refusal.TOO_LARGE)
+                try:
+                    fetched = await self.bot.download(file.file_id)
+                except TelegramBadRequest:  # Telegram will never hand this file over
+                    raise AttachmentRefused(Refusal.BROKEN) from None
+                data = fetched.read() if fetched is not None else b""
+                kept.append((await files.keep(inbound.key, file.name, data)).id)
+            except AttachmentRefused as refused:
+                log.warning("telegram: attachment refused: %s", refused.refusal.value)
+                self._spawn(self._tell_refused(inbound, refused.refusal, files.max_bytes))
+        if not kept and not inbound.text and inbound.action is None:
+            return None
+        return replace(inbound, attachments=tuple(kept))
+
+    async def _tell_refused(self, inbound: Inbound, refusal: Refusal, max_bytes: int) -> None:
+        text = self._conversations.texts.get(
+            inbound.language or "en", f"attachment_refused_{refusal.value}",
+            limit_mb=max_bytes // (1024 * 1024))
+        try:
+            await self.bot.send_message(int(inbound.key.chat_id), text)
+        except (TelegramAPIError, ClientDecodeError, OSError, TimeoutError):
+            log.warning("telegram: could not tell a customer their file was refused")
 
     async def _receive_press(self, inbound: Inbound, press: ButtonPress) -> None:
         """Every press is answered, also when it cannot be recorded (Telegram then sends it

@@ -2,7 +2,8 @@
 
 Only private chats are answered: in a group every member would read the order details that a
 linked chat shows. Everything else Telegram may send (edited messages, channel posts, a
-sticker or photo without a caption, inline queries...) is acknowledged and ignored.
+sticker, inline queries...) is acknowledged and ignored. A photo, or a document (an image or a
+PDF sent as a file), is a file to fetch (getFile) and keep before the message is recorded.
 """
 
 from __future__ import annotations
@@ -31,9 +32,19 @@ class ButtonPress:
 
 
 @dataclass(frozen=True)
+class TelegramFile:
+    """A photo or document of a message: fetched with getFile, then checked and kept."""
+
+    file_id: str
+    name: str
+    size: int | None  # as Telegram declares it; None when it does not say
+
+
+@dataclass(frozen=True)
 class Incoming:
     inbound: Inbound
     press: ButtonPress | None = None
+    files: tuple[TelegramFile, ...] = ()
 
 
 def incoming(update: Update) -> Incoming | None:
@@ -49,9 +60,10 @@ def _message(message: Message) -> Incoming | None:
     if message.chat.type != "private":
         return None
     text = (message.text or message.caption or "").strip()[:MAX_TEXT]
-    if not text:
+    files = _files(message)
+    if not text and not files:
         return None
-    action = _command_action(text)
+    action = _command_action(text) if not files else None
     inbound = Inbound(
         key=ConversationKey(CHANNEL, str(message.chat.id)),
         text="" if action else text,
@@ -63,7 +75,18 @@ def _message(message: Message) -> Incoming | None:
         language=language_of(message.from_user),
         sender=_sender(message.from_user),
     )
-    return Incoming(inbound)
+    return Incoming(inbound, files=files)
+
+
+def _files(message: Message) -> tuple[TelegramFile, ...]:
+    if message.photo:  # the same photo in several sizes, smallest first: the largest
+        photo = message.photo[-1]
+        return (TelegramFile(photo.file_id, f"photo-{message.message_id}.jpg", photo.file_size),)
+    document = message.document
+    if document is not None:
+        return (TelegramFile(document.file_id, document.file_name or "document",
+                             document.file_size),)
+    return ()
 
 
 def _command_action(text: str) -> str | None:

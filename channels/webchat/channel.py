@@ -30,12 +30,13 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
 from channels.limits import PublicLimits
+from channels.webchat.attachments import attachments_router
 from channels.webchat.identity import identity_refusal
 from config import WebchatSettings
 from coordination.base import PubSub
 from dialog.messages import Capabilities, ConversationKey, Delivery, Inbound
 from dialog.proactive import Contact
-from dialog.seam import Conversations
+from dialog.seam import Conversations, CustomerFiles
 from dialog.state import HistoryEntry
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ CLOSE_TOO_MANY = 4429  # more open sockets on one conversation than allowed
 TYPING_EVERY_SECONDS = 2.0  # a socket's "typing" frames passed on at most this often
 
 Typing = Callable[[ConversationKey], Awaitable[None]]
+MAX_ATTACHMENTS = 5  # files one message may carry
 
 
 class _CustomerIn(BaseModel):
@@ -71,6 +73,9 @@ class _ClientFrame(BaseModel):
     payload: Annotated[str, Field(max_length=200)] = ""
     # The client's own id of the frame: acknowledged once recorded, a resent one not answered.
     id: Annotated[str, Field(max_length=100)] | int | None = None
+    # Files uploaded first (POST /webchat/attachments) that this message carries.
+    attachments: Annotated[list[Annotated[str, Field(max_length=32)]],
+                           Field(max_length=MAX_ATTACHMENTS)] = []
 
 
 class WebchatChannel:
@@ -80,11 +85,12 @@ class WebchatChannel:
     def __init__(
         self, conversations: Conversations, pubsub: PubSub, settings: WebchatSettings,
         base_url: str, limits: PublicLimits | None = None, clock: Callable[[], float] = time.time,
-        typing: Typing | None = None,
+        typing: Typing | None = None, files: CustomerFiles | None = None,
     ) -> None:
         self._conversations = conversations
         # The desk's Desk.customer_typing: operators see "customer is typing" (no reply).
         self._typing = typing
+        self._files = files
         self._clock = clock
         if settings.identity_legacy:
             log.warning("[webchat] identity_legacy is on: signatures of the email alone are "
@@ -134,6 +140,9 @@ class WebchatChannel:
 
     def router(self) -> APIRouter:
         router = APIRouter(prefix="/webchat", tags=["webchat"])
+        if self._files is not None:
+            router.include_router(attachments_router(
+                self._conversations, self._files, self._limits, self.origin_allowed))
 
         @router.get("/widget.js", include_in_schema=False)
         async def widget() -> FileResponse:
@@ -292,11 +301,13 @@ class WebchatChannel:
             return (Inbound(key=key, action=frame.payload, client=client, message_id=own),
                     frame.id), None
         text = frame.text.strip()
-        if not text:
+        attached = tuple(dict.fromkeys(frame.attachments)) if self._files is not None else ()
+        if not text and not attached:
             return None, texts.get(language, "error_bad_request")
         if len(text) > limit:
             return None, texts.get(language, "error_too_long", limit=limit)
-        return (Inbound(key=key, text=text, client=client, message_id=own), frame.id), None
+        return (Inbound(key=key, text=text, client=client, message_id=own,
+                        attachments=attached), frame.id), None
 
 
 def _is_typing(raw: str) -> bool:
@@ -319,4 +330,6 @@ def _entry(entry: HistoryEntry) -> dict[str, Any]:
     }
     if entry.author:
         item["author"] = entry.author
+    if entry.attachments:
+        item["attachments"] = [a.to_json() for a in entry.attachments]
     return item

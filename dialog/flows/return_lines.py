@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from dialog.attachments import ASKS_FOR_FILE
 from dialog.flows.base import Turn
 from dialog.flows.identify import IdentifyStep
 from dialog.flows.return_answers import (
@@ -38,6 +39,7 @@ class ReturnStep(StrEnum):
     CHOOSE_LINES = "choose_lines"  # which lines; "chosen" grows until "done"
     QUANTITY = "quantity"  # how many of "line"
     REASON = "reason"
+    PHOTO = ASKS_FOR_FILE  # "damaged": a photo of the damage, or "I have no photo"
     METHOD = "method"  # then the return is made: the RMA and the label
 
 
@@ -47,6 +49,7 @@ class ReturnData(FlowData):
     chosen: dict[str, int] | None = None  # {line position: quantity} (JSON keys)
     line: int | None = None  # the line whose quantity is asked
     reason: str | None = None
+    photo: str | None = None  # the attachment id of the photo of the damage
 
 
 class LineChoice:

@@ -53,7 +53,9 @@ from dialog.flows.return_listing import (
     refuse,
 )
 from dialog.flows.steps import Step, Steps
+from dialog.messages import Button
 from orders.returns import (
+    DAMAGED,
     METHODS,
     REASONS,
     BadReturnRequest,
@@ -82,6 +84,7 @@ class ReturnFlow:
             ReturnStep.CHOOSE_LINES: Step(self._lines.lines_answer, "returns_choose_lines"),
             ReturnStep.QUANTITY: Step(self._lines.quantity_answer, "returns_ask_quantity"),
             ReturnStep.REASON: Step(self._reason_answer, "returns_ask_reason"),
+            ReturnStep.PHOTO: Step(self._photo_answer, "returns_ask_photo"),
             ReturnStep.METHOD: Step(self._method_answer, "returns_ask_method"),
         })
 
@@ -121,6 +124,16 @@ class ReturnFlow:
         await self._ask_method(turn, reason=text)
         return True
 
+    async def _photo_answer(self, turn: Turn, data: ReturnData) -> bool:
+        if turn.inbound.attachments:
+            turn.say("returns_photo_received")
+            await self._ask_method(turn, reason=str(data.reason or DAMAGED),
+                                   photo=turn.inbound.attachments[0])
+            return True
+        if other_subject(turn):
+            return False
+        return reask(turn, "returns_photo_not_understood", self._no_photo_button(turn))
+
     async def _method_answer(self, turn: Turn, data: ReturnData) -> bool:
         method = method_in(turn.inbound.text)
         if method is None:
@@ -147,8 +160,12 @@ class ReturnFlow:
             return await self._lines.choose(turn, {int(data.line or 0): int(value)})
         if kind == "done" and data.chosen:
             return await self._ask_reason(turn)
+        if kind == "reason" and value == DAMAGED and step is ReturnStep.REASON:
+            return self._ask_photo(turn)
         if kind == "reason" and value in REASONS and step is ReturnStep.REASON:
             return await self._ask_method(turn, reason=value)
+        if kind == "nophoto" and step is ReturnStep.PHOTO:
+            return await self._ask_method(turn, reason=DAMAGED)
         if kind == "method" and value in METHODS and step is ReturnStep.METHOD:
             return await self._create(turn, value)
         await self._offer(turn, data.number)  # a stale button of this return: show it again
@@ -207,9 +224,19 @@ class ReturnFlow:
                         *reason_buttons(turn),
                         chosen=await chosen_text(turn, self._number(turn)))
 
-    async def _ask_method(self, turn: Turn, reason: str) -> None:
+    def _ask_photo(self, turn: Turn) -> None:
+        """A damaged item: a photo helps the shop (and the carrier's claim); never required."""
         data = self._steps.data(turn)
-        self._steps.ask(turn, ReturnStep.METHOD, replace(data, line=None, reason=reason),
+        self._steps.ask(turn, ReturnStep.PHOTO, replace(data, line=None, reason=DAMAGED),
+                        self._no_photo_button(turn))
+
+    def _no_photo_button(self, turn: Turn) -> Button:
+        return turn.button("returns_button_no_photo", f"{self.name}:nophoto")
+
+    async def _ask_method(self, turn: Turn, reason: str, photo: str | None = None) -> None:
+        data = self._steps.data(turn)
+        self._steps.ask(turn, ReturnStep.METHOD,
+                        replace(data, line=None, reason=reason, photo=photo),
                         *method_buttons(turn))
 
     async def _create(self, turn: Turn, method: str) -> None:
@@ -221,7 +248,7 @@ class ReturnFlow:
             return await self._offer(turn, number)
         try:
             made = await turn.shop.request_return(number, chosen_quantities(turn.state.slots),
-                                                  str(data.reason), method)
+                                                  str(data.reason), method, photo=data.photo)
         except ReturnRefused:
             return await refuse(turn, await eligibility_of(turn, self._number(turn)))
         except BadReturnRequest:  # the order changed meanwhile: choose again

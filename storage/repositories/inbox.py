@@ -20,7 +20,7 @@ from storage.repositories.ownership import adopt
 _ADD = Prepared(
     insert(InboxRow).values(
         bound_values(InboxRow.__table__, "channel", "chat_id", "platform_id", "text", "action",
-                     "language", "customer_id", "sender", "context", "received_at",
+                     "language", "customer_id", "sender", "context", "attachments", "received_at",
                      "processed_at", "owner"))
     .returning(InboxRow.id)
 )
@@ -44,6 +44,7 @@ class SqlInbox:
                 v_customer_id=inbound.customer_id,
                 v_sender=inbound.sender,
                 v_context=inbound.context,
+                v_attachments=list(inbound.attachments) or None,
                 v_received_at=now,
                 v_processed_at=now if processed else None,
                 v_owner=owner,
@@ -84,4 +85,5 @@ def _inbound(row: InboxRow) -> Inbound:
         inbox_id=row.id,
         sender=row.sender,
         context=row.context,
+        attachments=tuple(row.attachments or ()),
     )

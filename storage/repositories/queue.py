@@ -12,6 +12,7 @@ such as an order number's digits.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -19,10 +20,12 @@ from sqlalchemy import ColumnElement, Select, and_, distinct, exists, func, or_,
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
+from dialog.attachment_values import AttachmentRef
 from dialog.desk_values import Found, OperatorRef, QueueFilter, QueueItem, TranscriptLine
 from dialog.messages import Button, ConversationKey
 from dialog.tables import Conversation, ConversationTag, Handoff, OrderWatcher, TranscriptEntry
 from orders.tables import Customer, Order
+from storage.repositories.attachments import SqlAttachments
 
 # A queue item's row: the conversation, its customer's name and email, its open handoff (outer
 # joins: any of them may be missing).
@@ -127,7 +130,11 @@ class SqlHandoffQueue:
             .where(TranscriptEntry.conversation_id.in_(ids))
             .order_by(TranscriptEntry.at.desc(), TranscriptEntry.id.desc()).limit(limit)
         )
-        return [_line(entry, channel) for entry, channel in reversed(rows.all())]
+        found = rows.all()
+        attached = await SqlAttachments(self._session).of_entries(
+            [entry.id for entry, _ in found if entry.sender == "customer"])
+        return [_line(entry, channel, attached.get(entry.id, ()))
+                for entry, channel in reversed(found)]
 
     async def idle(self, since: datetime) -> list[tuple[int, ConversationKey]]:
         last_customer = (
@@ -190,7 +197,11 @@ class SqlHandoffQueue:
                 .join(Conversation, Conversation.id == TranscriptEntry.conversation_id)
                 .where(TranscriptEntry.id.in_(newest))
             )
-            last = {entry.conversation_id: _line(entry, channel) for entry, channel in entries}
+            newest_rows = entries.all()
+            attached = await SqlAttachments(self._session).of_entries(
+                [entry.id for entry, _ in newest_rows if entry.sender == "customer"])
+            last = {entry.conversation_id: _line(entry, channel, attached.get(entry.id, ()))
+                    for entry, channel in newest_rows}
         tags: dict[int, list[str]] = {}
         if ids:
             for conversation_id, tag in await self._session.execute(
@@ -258,9 +269,12 @@ def _escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _line(entry: TranscriptEntry, channel: str) -> TranscriptLine:
+def _line(
+    entry: TranscriptEntry, channel: str, attachments: Iterable[AttachmentRef] = ()
+) -> TranscriptLine:
     return TranscriptLine(
         id=entry.id, conversation_id=entry.conversation_id, channel=channel,
         sender=entry.sender, author=entry.author, text=entry.text, at=entry.at,
         buttons=tuple(Button(b["title"], b["payload"]) for b in entry.buttons or ()),
+        attachments=tuple(attachments),
     )

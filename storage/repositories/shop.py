@@ -213,9 +213,9 @@ class SqlShop:
         return await self._desk.find_return(self._session, rma)
 
     async def request_return(self, number: str, quantities: Mapping[int, int], reason: str,
-                             method: str) -> ReturnView:
+                             method: str, *, photo: str | None = None) -> ReturnView:
         return await self._desk.request_return(self._session, number, quantities, reason,
-                                               method)
+                                               method, photo=photo)
 
     @property
     def return_window_days(self) -> int:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Index, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialog.attachment_values import AttachmentRef
 from dialog.messages import Button, ConversationKey, Inbound, Outbound
 from dialog.state import HistoryEntry
 from dialog.tables import Conversation, TranscriptEntry
 from storage.prepared import Prepared
+from storage.repositories.attachments import SqlAttachments
 from storage.repositories.columns import bound_values
 
 Index("ix_transcript_at", TranscriptEntry.at)
@@ -74,7 +77,11 @@ class SqlTranscript:
             .order_by(TranscriptEntry.id.desc())
             .limit(limit)
         )
-        return language, [history_entry(row) for row in reversed(list(rows))]
+        entries = list(rows)
+        attached = await SqlAttachments(self._session).of_entries(
+            [row.id for row in entries if row.sender == "customer"])
+        return language, [history_entry(row, attached.get(row.id, ()))
+                          for row in reversed(entries)]
 
     async def last_from_bot(self, conversation_id: int) -> HistoryEntry | None:
         row = await self._session.scalar(
@@ -101,7 +108,9 @@ class SqlTranscript:
         return [Button(b["title"], b["payload"]) for b in buttons or ()]
 
 
-def history_entry(row: TranscriptEntry) -> HistoryEntry:
+def history_entry(
+    row: TranscriptEntry, attachments: Iterable[AttachmentRef] = ()
+) -> HistoryEntry:
     return HistoryEntry(
         id=row.id,
         sender=row.sender,
@@ -109,4 +118,5 @@ def history_entry(row: TranscriptEntry) -> HistoryEntry:
         buttons=tuple(Button(b["title"], b["payload"]) for b in row.buttons or ()),
         at=row.at,
         author=row.author,
+        attachments=tuple(attachments),
     )

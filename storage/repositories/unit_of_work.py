@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialog.unit_of_work import AfterCommit
 from storage.database import Database, after_commit
+from storage.repositories.attachments import SqlAttachments
 from storage.repositories.conversations import SqlConversations
 from storage.repositories.erasure import SqlErasure
 from storage.repositories.events import SqlEvents
@@ -71,6 +72,7 @@ class SqlRepositories:
         self.events = SqlEvents(session)
         self.labels = SqlIntentLabels(session)
         self.erasures = SqlErasure(session)
+        self.attachments = SqlAttachments(session)
 
     def after_commit(self, callback: AfterCommit) -> None:
         after_commit(self.session, callback)

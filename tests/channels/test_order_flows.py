@@ -350,7 +350,9 @@ async def test_slack_return_of_a_delivered_order_by_buttons(
     assert "So far: 2 × Bluetooth speaker" in so_far["text"]
     [reason] = await olivia.choose("Continue")
     assert "Why are you returning 2 × Bluetooth speaker?" in reason["text"]
-    [method] = await olivia.choose("Damaged or faulty")
+    [photo] = await olivia.choose("Damaged or faulty")
+    assert "photo of the damage" in photo["text"]
+    [method] = await olivia.choose("I have no photo")
     assert button_titles(method) == ["Courier pickup", "Drop-off point"]
     [done] = await olivia.choose("Drop-off point")
 
@@ -364,9 +366,10 @@ async def test_slack_return_of_a_delivered_order_by_buttons(
     assert label.status_code == 200 and label.content.startswith(b"%PDF")
     assert (await order_of(bot, "A-1027")).status.value == "return_requested"
     # each pressed message shows the choice made instead of its buttons
-    updates = await slack_api.wait_for("chat.update", 5)
+    updates = await slack_api.wait_for("chat.update", 6)
     assert [u.params["blocks"][-1]["elements"][0]["text"] for u in updates] == [
-        "✓ Bluetooth speaker", "✓ 2", "✓ Continue", "✓ Damaged or faulty", "✓ Drop-off point"]
+        "✓ Bluetooth speaker", "✓ 2", "✓ Continue", "✓ Damaged or faulty",
+        "✓ I have no photo", "✓ Drop-off point"]
 
 
 async def test_slack_cancel_of_a_pending_order_in_polish(

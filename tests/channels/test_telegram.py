@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import io
 import json
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import httpx
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 
 from channels.telegram import TelegramChannel
@@ -22,6 +24,7 @@ from config import SettingsError, TelegramSettings
 from dialog.messages import Button, ConversationKey, Delivery, DeliveryFailed, Inbound, Outbound
 from dialog.proactive import Contact
 from dialog.tables import Conversation, InboxRow, OutboxRow, TranscriptEntry
+from tests.attachment_files import GPS_IFD, pdf_with_javascript, photo_with_gps, png
 from tests.conftest import API_KEY, BotFactory, LiveServer
 from tests.doubles.telegram_api import (
     BOT_USER,
@@ -446,9 +449,52 @@ async def test_a_photo_caption_is_read_as_the_message(
     photo = text_update(double.next_update_id(), "olivia", "")
     del photo["message"]["text"]
     photo["message"].update(caption="where is my order A-1015?", photo=[
-        {"file_id": "p", "file_unique_id": "u", "width": 90, "height": 90}])
+        {"file_id": double.add_file(png()), "file_unique_id": "u", "width": 32, "height": 32}])
     await olivia.send(photo)
     assert "postcode of order A-1015" in (await olivia.next_reply(0))["text"]
+
+
+async def test_a_photo_is_fetched_checked_and_shown_with_its_message(
+    server: LiveServer, double: TelegramApiDouble
+) -> None:
+    """getFile and the file's download through the Bot API double; the largest size is
+    taken, its EXIF position dropped; an operator finds it in the transcript."""
+    olivia = Customer(server, double, "olivia")
+    photo = text_update(double.next_update_id(), "olivia", "")
+    del photo["message"]["text"]
+    photo["message"]["photo"] = [
+        {"file_id": double.add_file(png((8, 8))), "file_unique_id": "s", "width": 8, "height": 8},
+        {"file_id": double.add_file(photo_with_gps()), "file_unique_id": "l", "width": 64,
+         "height": 48}]
+    await olivia.send(photo)
+    assert "I've got your file" in (await olivia.next_reply(0))["text"]
+    assert [c.params["file_id"] for c in double.successful("getFile")] == [
+        photo["message"]["photo"][1]["file_id"]]
+    _language, history = await server.bot.conversations.history(
+        ConversationKey("telegram", str(OLIVIA)))
+    [shown] = history[0].attachments
+    files = server.bot.console.attachments
+    assert files is not None
+    found = await files.for_operator(shown.id)
+    assert found is not None and shown.content_type == "image/jpeg"
+    kept = Image.open(io.BytesIO(found.path.read_bytes()))
+    assert kept.size == (64, 48) and not kept.getexif().get_ifd(GPS_IFD)
+
+
+async def test_a_document_that_is_no_photo_or_pdf_is_refused_and_the_customer_told(
+    server: LiveServer, double: TelegramApiDouble
+) -> None:
+    olivia = Customer(server, double, "olivia")
+    document = text_update(double.next_update_id(), "olivia", "")
+    del document["message"]["text"]
+    document["message"]["document"] = {
+        "file_id": double.add_file(pdf_with_javascript()), "file_unique_id": "d",
+        "file_name": "invoice.pdf", "mime_type": "application/pdf"}
+    await olivia.send(document)
+    told = await olivia.next_reply(0)
+    assert "contains scripts or embedded files" in told["text"]
+    await settle(server.bot)
+    assert await inbox_rows(server.bot) == 0  # nothing else was said: nothing to answer
 
 
 async def test_the_same_update_twice_is_answered_once(

@@ -45,6 +45,7 @@ class ShopInMemory:
     orders: dict[str, OrderView]
     cancelled: list[str] = field(default_factory=list)
     returns: list[tuple[str, dict[int, int], str, str]] = field(default_factory=list)
+    photos: list[str | None] = field(default_factory=list)  # of each return, in order
     told_owner: list[str] = field(default_factory=list)
     return_window_days: int = 14
 
@@ -75,8 +76,9 @@ class ShopInMemory:
         return {}
 
     async def request_return(self, number: str, quantities: dict[int, int], reason: str,
-                             method: str) -> ReturnView:
+                             method: str, *, photo: str | None = None) -> ReturnView:
         self.returns.append((number, dict(quantities), reason, method))
+        self.photos.append(photo)
         return ReturnView("R-0001", number, "requested", method, reason, (), 4990, "EUR",
                           "https://shop.test/labels/R-0001.pdf")
 

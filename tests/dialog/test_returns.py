@@ -18,6 +18,7 @@ from dialog.tables import Conversation as ConversationRow
 from orders.states import OrderStatus
 from orders.tables import Customer, Order, Return
 from storage.clock import utcnow
+from tests.attachment_files import photo_with_gps, plain_pdf
 from tests.dialog.conftest import Conversation
 
 
@@ -81,7 +82,8 @@ async def test_buttons_all_the_way_to_an_rma_and_a_label(
     assert "(1 to 2)" in await conversation.press("Bluetooth speaker")
     assert "So far: 2 × Bluetooth speaker" in await conversation.press("2")
     assert "Why are you returning 2 × Bluetooth speaker?" in await conversation.press("Continue")
-    assert "How would you like" in await conversation.press("Damaged or faulty")
+    assert "photo of the damage" in await conversation.press("Damaged or faulty")
+    assert "How would you like" in await conversation.press("I have no photo")
     done = await conversation.press("Drop-off point")
 
     assert re.search(r"Your return R-\d{4}-\d{6} for order A-1027 is registered", done)
@@ -285,3 +287,45 @@ async def test_a_status_question_instead_of_the_number_is_answered_as_one(
     assert "postcode" in await conversation.say(f"where is my order {SHIPPED}?")
     reply = await conversation.say("EH1 1YZ")
     assert f"Order {SHIPPED} is on its way" in reply
+
+
+async def test_a_damaged_item_is_asked_for_a_photo_which_the_return_keeps(
+    conversation: Conversation, bot: Orderbot
+) -> None:
+    await conversation.say(f"I want to return order {HEADPHONES_SPEAKERS}")
+    await conversation.say("EH1 1YZ")
+    await conversation.press("Bluetooth speaker")
+    await conversation.press("1")
+    await conversation.press("Continue")
+    asked = await conversation.press("Damaged or faulty")
+    assert "Could you send a photo of the damage?" in asked
+    assert [b.title for b in conversation.buttons] == ["I have no photo"]
+    # words are no photo: asked again, the way out still offered
+    assert "Please send a photo" in await conversation.say("hm, it is scratched")
+    files = bot.console.attachments
+    assert files is not None
+    photo = await files.keep(conversation.key, "speaker.jpg", photo_with_gps())
+    method = await conversation._send(Inbound(key=conversation.key, attachments=(photo.id,)))
+    assert "the photo is added to your return" in method and "How would you like" in method
+    done = await conversation.press("Drop-off point")
+
+    rma = re.search(r"R-\d{4}-\d{6}", done)
+    assert rma is not None
+    async with bot.database.transaction() as session:
+        row = await session.scalar(select(Return).where(Return.rma == rma.group()))
+    assert row is not None and row.reason == "damaged" and row.photo == photo.id
+    # the operators see it with the message that carried it
+    shown = await files.for_operator(photo.id)
+    assert shown is not None and shown.ref.name == "speaker.jpg"
+
+
+async def test_a_file_alone_outside_any_question_is_acknowledged(
+    conversation: Conversation, bot: Orderbot
+) -> None:
+    files = bot.console.attachments
+    assert files is not None
+    pdf = await files.keep(conversation.key, "invoice.pdf", plain_pdf())
+    answer = await conversation._send(Inbound(key=conversation.key, attachments=(pdf.id,)))
+    assert "I've got your file" in answer
+    _language, history = await bot.conversations.history(conversation.key)
+    assert [a.name for a in history[0].attachments] == ["invoice.pdf"]

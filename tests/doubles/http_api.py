@@ -37,6 +37,7 @@ class HttpApiDouble(Generic[CallT]):
     async def start(self, port: int = 0) -> str:
         app = web.Application()
         app.router.add_route("*", self.route, self._answer)
+        self._add_routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", port).start()
@@ -50,6 +51,9 @@ class HttpApiDouble(Generic[CallT]):
 
     async def _answer(self, request: web.Request) -> web.Response:
         raise NotImplementedError
+
+    def _add_routes(self, app: web.Application) -> None:
+        """More routes of a subclass (Telegram's file downloads)."""
 
     def successful(self, method: str) -> list[CallT]:
         return [call for call in self.calls if call.method == method and call.ok]

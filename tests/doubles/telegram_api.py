@@ -93,6 +93,7 @@ class TelegramApiDouble(HttpApiDouble[ApiCall]):
         self._flood_until: dict[str, float] = {}  # chat id (or method) -> end of its 429 wait
         self._pushed = asyncio.Event()
         self._closing = asyncio.Event()
+        self.files: dict[str, bytes] = {}  # file_id -> content, for getFile and downloads
 
     async def start(self, port: int = 0) -> str:
         self._closing.clear()  # started again after a stop
@@ -121,6 +122,21 @@ class TelegramApiDouble(HttpApiDouble[ApiCall]):
         """The bot's [telegram] settings for talking to this double (webhook mode)."""
         return {"enabled": True, "token": TOKEN, "api_base": self.url,
                 "webhook_secret": WEBHOOK_SECRET, **changes}
+
+    def add_file(self, data: bytes) -> str:
+        """A file a customer sent: its file_id (getFile, then GET /file/bot<token>/<path>)."""
+        file_id = f"F{len(self.files) + 1}x{next(self._message_ids)}"
+        self.files[file_id] = data
+        return file_id
+
+    def _add_routes(self, app: web.Application) -> None:
+        app.router.add_get("/file/bot{token}/files/{file_id}", self._download)
+
+    async def _download(self, request: web.Request) -> web.Response:
+        data = self.files.get(request.match_info["file_id"])
+        if data is None or (self.token is not None and request.match_info["token"] != self.token):
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="application/octet-stream")
 
     def next_update_id(self) -> int:
         return next(self._update_ids)
@@ -213,6 +229,12 @@ class TelegramApiDouble(HttpApiDouble[ApiCall]):
             return self._send_message(params)
         if method == "answercallbackquery":
             return _ok(True)
+        if method == "getfile":
+            file_id = str(params.get("file_id", ""))
+            if file_id not in self.files:
+                return _error(400, "Bad Request: invalid file_id")
+            return _ok({"file_id": file_id, "file_unique_id": f"u{file_id}",
+                        "file_size": len(self.files[file_id]), "file_path": f"files/{file_id}"})
         if method == "editmessagereplymarkup":
             return self._edit_markup(params)
         return 404, {"ok": False, "error_code": 404, "description": "Not Found"}

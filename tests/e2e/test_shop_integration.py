@@ -87,7 +87,9 @@ async def test_an_order_from_the_shops_api_to_a_return_with_the_shop_told_each_s
         assert [b["title"] for b in offer["buttons"]] == ["Wireless keyboard"]
         reason = await conversation.press(offer["buttons"][0]["payload"])
         assert reason["text"].startswith("Why are you returning 1 × Wireless keyboard?")
-        method = await conversation.press("returns:reason:damaged")
+        photo = await conversation.press("returns:reason:damaged")
+        assert "photo of the damage" in photo["text"]
+        method = await conversation.press("returns:nophoto")
         assert method["text"] == "How would you like to send the items back?"
         registered = await conversation.press("returns:method:courier_pickup")
     rma = re.search(rf"Your return (R-\d{{4}}-\d{{6}}) for order {NUMBER} is registered",

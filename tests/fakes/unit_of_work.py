@@ -15,6 +15,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+from dialog.attachment_values import AttachmentRef, StoredAttachment
 from dialog.demo_history import DemoOrder, HistoryPlan, OrderOutcomes
 from dialog.desk_ports import OpenHandoff
 from dialog.desk_values import Found, Note, OperatorRef, QueueFilter, QueueItem, TranscriptLine
@@ -121,6 +122,7 @@ class Tables:
     customer_names: dict[int, str] = field(default_factory=dict)
     # What the shop was told (the order core's change log: webhooks), in order.
     changes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    attachments: dict[str, StoredAttachment] = field(default_factory=dict)
 
 
 class InMemoryDatabase:
@@ -229,8 +231,11 @@ class InMemoryTranscript(_Part):
         row = self._tables.conversations.get(key)
         if row is None:
             return "en", []
-        entries = [_history(e) for e in self._tables.transcript if e.conversation_id == row.id]
-        return row.language, entries[-limit:]
+        mine = [e for e in self._tables.transcript if e.conversation_id == row.id]
+        attached = await InMemoryAttachments(self._unit).of_entries([e.id for e in mine])
+        entries = [replace(_history(e), attachments=tuple(attached.get(e.id, ())))
+                   for e in mine]
+        return row.language, entries[-limit:] if limit else []
 
     async def last_from_bot(self, conversation_id: int) -> HistoryEntry | None:
         mine = [e for e in self._tables.transcript
@@ -242,6 +247,47 @@ class InMemoryTranscript(_Part):
         mine = [e for e in self._tables.transcript
                 if row is not None and e.conversation_id == row.id and e.sender != "customer"]
         return list(mine[-1].buttons) if mine else []
+
+
+class InMemoryAttachments(_Part):
+    async def add(self, attachment: StoredAttachment) -> None:
+        self._tables.attachments[attachment.ref.id] = attachment
+
+    async def find(self, attachment_id: str) -> StoredAttachment | None:
+        return self._tables.attachments.get(attachment_id)
+
+    async def join(
+        self, key: ConversationKey, conversation_id: int, transcript_id: int, ids: Sequence[str]
+    ) -> list[AttachmentRef]:
+        joined = []
+        for attachment_id in dict.fromkeys(ids):
+            found = self._tables.attachments.get(attachment_id)
+            if found is None or (found.channel, found.chat_id) != (key.channel, key.chat_id) \
+                    or found.transcript_id is not None:
+                continue
+            self._tables.attachments[attachment_id] = replace(
+                found, conversation_id=conversation_id, transcript_id=transcript_id)
+            joined.append(found.ref)
+        return joined
+
+    async def of_entries(self, transcript_ids: Sequence[int]) -> dict[int, list[AttachmentRef]]:
+        found: dict[int, list[AttachmentRef]] = {}
+        for attachment in self._tables.attachments.values():
+            if attachment.transcript_id in transcript_ids:
+                assert attachment.transcript_id is not None
+                found.setdefault(attachment.transcript_id, []).append(attachment.ref)
+        return found
+
+
+    async def forget_unjoined(self, before: datetime) -> int:
+        old = [i for i, a in self._tables.attachments.items()
+               if a.transcript_id is None and a.created_at < before]
+        for attachment_id in old:
+            del self._tables.attachments[attachment_id]
+        return len(old)
+
+    async def stored_paths(self) -> set[str]:
+        return {a.stored_path for a in self._tables.attachments.values()}
 
 
 class InMemoryInbox(_Part):
@@ -494,7 +540,10 @@ class InMemoryHandoffQueue(_Part):
                                                and c.customer_id == row.customer_id)}
         entries = sorted((e for e in self._tables.transcript if e.conversation_id in conversations),
                          key=lambda e: (e.at, e.id))
-        return [_line(e, conversations[e.conversation_id].key.channel) for e in entries[-limit:]]
+        attached = await InMemoryAttachments(self._unit).of_entries([e.id for e in entries])
+        return [replace(_line(e, conversations[e.conversation_id].key.channel),
+                        attachments=tuple(attached.get(e.id, ())))
+                for e in entries[-limit:]]
 
     async def idle(self, since: datetime) -> list[tuple[int, ConversationKey]]:
         found = []
@@ -722,6 +771,7 @@ class InMemoryUnitOfWork:
         self.labels = InMemoryIntentLabels(self)
         self.erasures = InMemoryErasure(self)
         self.shop = InMemoryShop(self)
+        self.attachments = InMemoryAttachments(self)
 
     def after_commit(self, callback: AfterCommit) -> None:
         self._after.append(callback)

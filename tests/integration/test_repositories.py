@@ -18,6 +18,7 @@ from typing import cast
 import pytest
 
 from dialog import demo_history, events
+from dialog.attachment_values import AttachmentRef, StoredAttachment
 from dialog.demo_history import HistoryPlan, seed_history
 from dialog.desk_values import OperatorRef, QueueFilter
 from dialog.events import PendingEvent
@@ -489,12 +490,12 @@ async def test_operators_notes_are_kept_per_conversation(units: UnitOfWorkFactor
 
 async def _order(uow: UnitOfWork, number: str, customer_id: int) -> None:
     """An order of the order core (the fake keeps only whose it is)."""
-    if uow.order_session is None:
+    if uow.session is None:
         cast(InMemoryUnitOfWork, uow).tables.order_customers[number] = customer_id
         return
-    uow.order_session.add(Order(number=number, customer_id=customer_id, status="confirmed",
+    uow.session.add(Order(number=number, customer_id=customer_id, status="confirmed",
                                 currency="EUR", pay_token=f"pay-{number}"))
-    await uow.order_session.flush()
+    await uow.session.flush()
 
 
 async def test_conversations_are_tagged_and_the_queue_shows_the_tags(
@@ -602,3 +603,54 @@ async def test_search_finds_customers_orders_and_words_said(units: UnitOfWorkFac
     assert [f.item.conversation_id for f in literal] == [anonymous.id]
     assert wildcard == []  # "_" and "%" are the customer's characters, not LIKE's
     assert [f.item.conversation_id for f in every] == [anonymous.id, by_eva.id]  # limit + 1
+
+
+async def test_an_attachment_joins_only_a_message_of_its_own_conversation(
+    units: UnitOfWorkFactory,
+) -> None:
+    """Uploaded under a conversation's key, a file joins the message that carries it there;
+    another conversation's message naming its id joins nothing; the transcript, the inbox
+    and the operators' lines show what each message carried."""
+    now = utcnow()
+    other_key = ConversationKey("webchat", "someone-else")
+
+    def stored(attachment_id: str, key: ConversationKey) -> StoredAttachment:
+        return StoredAttachment(
+            ref=AttachmentRef(attachment_id, "parcel.jpg", "image/jpeg", 1234),
+            channel=key.channel, chat_id=key.chat_id, conversation_id=None, transcript_id=None,
+            sha256="0" * 64, stored_path=f"ab/{attachment_id}.jpg", created_at=now)
+
+    async with units() as uow:
+        await uow.attachments.add(stored("photo-of-mine-1", KEY))
+        await uow.attachments.add(stored("photo-of-theirs", other_key))
+        state = await uow.conversations.add(KEY, "en", None)
+        other = await uow.conversations.add(other_key, "en", None)
+        message = Inbound(key=KEY, text="", message_id="p-1",
+                          attachments=("photo-of-mine-1", "photo-of-theirs"))
+        await uow.inbox.add(message, processed=False, owner="p1")
+        entry = await uow.transcript.add_inbound(state.id, message, now, None, None)
+        assert entry is not None
+        joined = await uow.attachments.join(KEY, state.id, entry, message.attachments)
+        theirs = await uow.transcript.add_inbound(
+            other.id, Inbound(key=other_key, text="mine?"), now, None, None)
+        assert theirs is not None
+        stolen = await uow.attachments.join(other_key, other.id, theirs, ["photo-of-mine-1"])
+        await uow.commit()
+    async with units() as uow:
+        _language, history = await uow.transcript.history(KEY, 200)
+        lines = await uow.queue.lines(state.id, 100)
+        found = await uow.attachments.find("photo-of-mine-1")
+        pending = await uow.inbox.unprocessed(None, "p1")
+        assert await uow.attachments.find("no-such-one") is None
+    assert [ref.id for ref in joined] == ["photo-of-mine-1"] and stolen == []
+    assert [ref.name for ref in history[0].attachments] == ["parcel.jpg"]
+    assert [ref.id for ref in lines[0].attachments] == ["photo-of-mine-1"]
+    assert lines[0].to_json()["attachments"][0]["type"] == "image/jpeg"
+    assert found is not None and found.transcript_id == entry and found.conversation_id == state.id
+    assert pending[0].attachments == ("photo-of-mine-1", "photo-of-theirs")
+    async with units() as uow:  # the daily sweep: uploads no message took go, a day on
+        assert await uow.attachments.forget_unjoined(now - timedelta(minutes=1)) == 0
+        assert await uow.attachments.forget_unjoined(now + timedelta(days=1)) == 1
+        paths = await uow.attachments.stored_paths()
+        await uow.commit()
+    assert paths == {"ab/photo-of-mine-1.jpg"}

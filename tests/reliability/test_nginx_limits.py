@@ -10,12 +10,15 @@ test_deploy.py's), and shorter client timeouts, so that the test waits 1 s and n
 from __future__ import annotations
 
 import asyncio
+import io
+import os
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 
 from tests.conftest import BotFactory, LiveServer, serve
 from tests.reliability.test_deploy import (
@@ -104,6 +107,25 @@ async def test_oversized_bodies_get_413_from_nginx_or_from_the_bot(proxy: Proxy)
                                      headers={"Content-Type": "application/json"})
         assert over_bot.status_code == 413
         assert over_bot.json() == {"detail": "the body is larger than 1048576 bytes"}
+
+
+async def test_a_photo_of_several_megabytes_passes_nginx_to_the_bot(proxy: Proxy) -> None:
+    """The upload path has its own limit ([attachments] max_bytes, 10 MB): a 6 MB photo
+    reaches the bot, a file over 11 MB is cut by nginx."""
+    noise = Image.frombytes("RGB", (1500, 1400), os.urandom(1500 * 1400 * 3))
+    photo = io.BytesIO()
+    noise.save(photo, format="PNG")
+    assert photo.tell() > 5 * 1024 * 1024
+    async with proxy.client() as client:
+        session = await client.post("/webchat/session", json={"language": "en"})
+        token = session.json()["token"]
+        kept = await client.post("/webchat/attachments", headers={"X-Chat-Token": token},
+                                 files={"file": ("parcel.png", photo.getvalue(), "image/png")})
+        huge = await client.post("/webchat/attachments", headers={"X-Chat-Token": token},
+                                 files={"file": ("big.png", b"\0" * (12 * 1024 * 1024))})
+    assert kept.status_code == 201, kept.text
+    assert kept.json()["attachment"]["type"] == "image/png"
+    assert huge.status_code == 413 and "nginx" in huge.text
 
 
 async def test_console_logins_are_rate_limited_per_address_by_nginx(proxy: Proxy) -> None:

@@ -328,7 +328,7 @@
   // m: {id, from, text, buttons, at, author}; opts.pending for queued local messages
   function renderMessage(m, opts) {
     var from = m.from === "customer" || m.from === "operator" ? m.from : "bot";
-    if (from === "customer" && !String(m.text == null ? "" : m.text).trim()) {
+    if (from === "customer" && !String(m.text == null ? "" : m.text).trim() && !hasFiles(m)) {
       var question = openQuestion();
       var title = question && pressedTitles()[question.getAttribute("data-id")];
       if (!title) { settleButtons(null, from, ""); return null; } // pressed elsewhere: no empty bubble
@@ -341,6 +341,7 @@
     var node = el("div", { class: "msg " + from + (opts && opts.pending ? " pending" : ""), "data-ob": "message", "data-from": from },
       [el("div", { class: "meta", "data-ob": "meta", text: time ? label + " \u00b7 " + time : label }), textEl]);
     if (m.id != null) node.setAttribute("data-id", String(m.id));
+    if (hasFiles(m)) renderFiles(node, textEl, m);
     var btns = Array.isArray(m.buttons) ? m.buttons.filter(function (b) { return b && b.title; }) : [];
     if (btns.length && from !== "customer") {
       var box = el("div", { class: "btns" });
@@ -622,6 +623,117 @@
   window.addEventListener("online", function () {
     if (retryTimer && !stopped) { clearTimeout(retryTimer); retryTimer = null; connect(); }
   });
+
+  // ---- attachments: a photo or PDF, uploaded first, then sent in a message by its id ----
+  // Readable copy (keep in sync):
+  //   en: { attach: "Attach a photo or PDF", uploading: "Sending the file…", failed: "The file could not be sent.", file: "File" }
+  //   pl: { attach: "Dołącz zdjęcie lub PDF", uploading: "Wysyłanie pliku…", failed: "Nie udało się wysłać pliku.", file: "Plik" }
+  //   ru: { attach: "Прикрепить фото или PDF", uploading: "Отправка файла…", failed: "Не удалось отправить файл.", file: "Файл" }
+  var FILE_I18N = {
+    en: { attach: "Attach a photo or PDF", uploading: "Sending the file\u2026", failed: "The file could not be sent.", file: "File" },
+    pl: { attach: "Do\u0142\u0105cz zdj\u0119cie lub PDF", uploading: "Wysy\u0142anie pliku\u2026", failed: "Nie uda\u0142o si\u0119 wys\u0142a\u0107 pliku.", file: "Plik" },
+    ru: { attach: "\u041f\u0440\u0438\u043a\u0440\u0435\u043f\u0438\u0442\u044c \u0444\u043e\u0442\u043e \u0438\u043b\u0438 PDF", uploading: "\u041e\u0442\u043f\u0440\u0430\u0432\u043a\u0430 \u0444\u0430\u0439\u043b\u0430\u2026", failed: "\u041d\u0435 \u0443\u0434\u0430\u043b\u043e\u0441\u044c \u043e\u0442\u043f\u0440\u0430\u0432\u0438\u0442\u044c \u0444\u0430\u0439\u043b.", file: "\u0424\u0430\u0439\u043b" }
+  };
+  var TF = FILE_I18N[LANG] || FILE_I18N.en;
+  var ICON_ATTACH = "M16.5 6v11.5a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10.5a1 1 0 0 1-2 0V6H10v9.5a2.5 2.5 0 0 0 5 0V5a4 4 0 0 0-8 0v12.5a5.5 5.5 0 0 0 11 0V6z";
+  var FILE_CSS = [
+    ".attach{flex:none;width:40px;height:40px;border-radius:50%;border:0;background:transparent;color:#4b5563;cursor:pointer;display:flex;align-items:center;justify-content:center;padding:0}",
+    ".attach:hover:not(:disabled){background:#eef1f6}",
+    ".attach:disabled{opacity:.5;cursor:default}",
+    ".attach svg{width:22px;height:22px;fill:currentColor}",
+    ".files{display:flex;flex-wrap:wrap;gap:6px;margin-top:4px;justify-content:flex-end}",
+    ".thumb{display:block;max-width:200px;max-height:160px;border-radius:12px;border:1px solid #e5e9f0;background:#fff;cursor:pointer;padding:0}",
+    ".thumb img{display:block;max-width:198px;max-height:158px;border-radius:11px}",
+    ".file{font:inherit;font-size:13px;display:flex;align-items:center;gap:6px;border:1px solid #d0d7e2;background:#fff;color:#1f2933;border-radius:12px;padding:8px 12px;cursor:pointer;max-width:220px;overflow-wrap:anywhere;text-align:left}",
+    ".file::before{content:'PDF';font-size:10px;font-weight:700;color:#fff;background:#c92a2a;border-radius:4px;padding:2px 4px;flex:none}"
+  ].join("\n");
+  var fileInput = null, attachBtn = null;
+
+  function hasFiles(m) { return Array.isArray(m.attachments) && m.attachments.length > 0; }
+
+  function mountAttachments() {
+    root.appendChild(el("style", { text: FILE_CSS }));
+    fileInput = el("input", { type: "file", accept: "image/jpeg,image/png,image/webp,application/pdf", "data-ob": "file-input", hidden: "", tabindex: "-1", "aria-hidden": "true" });
+    attachBtn = el("button", { type: "button", class: "attach", "data-ob": "attach", "aria-label": TF.attach, title: TF.attach }, [icon(ICON_ATTACH)]);
+    attachBtn.addEventListener("click", function () { if (!stopped) fileInput.click(); });
+    fileInput.addEventListener("change", function () {
+      var file = fileInput.files && fileInput.files[0];
+      fileInput.value = "";
+      if (file) uploadFile(file);
+    });
+    form.insertBefore(attachBtn, input);
+    form.appendChild(fileInput);
+  }
+
+  function uploadFile(file) {
+    attachBtn.disabled = true;
+    setStatus(TF.uploading);
+    getToken().then(function (token) {
+      var body = new FormData();
+      body.append("file", file, file.name);
+      return fetch(BASE + "/webchat/attachments", { method: "POST", headers: { "X-Chat-Token": token }, body: body })
+        .then(function (r) {
+          return r.json().catch(function () { return {}; }).then(function (data) {
+            if (!r.ok || !data.attachment) throw new Error(typeof data.detail === "string" ? data.detail : TF.failed);
+            return data.attachment;
+          });
+        });
+    }).then(function (attachment) {
+      setStatus("");
+      var shown = { from: "customer", text: "", at: Date.now(), attachments: [attachment], local: file };
+      queueOrSend({ type: "message", text: "", attachments: [attachment.id] }, shown);
+    }, function (err) {
+      setStatus("");
+      note(err && err.message ? err.message : TF.failed);
+    }).finally(function () { attachBtn.disabled = false; });
+  }
+
+  // The customer's own file, read with their token (it is never a public URL).
+  function fetchFile(id) {
+    return getToken().then(function (token) {
+      return fetch(BASE + "/webchat/attachments/" + encodeURIComponent(id), { headers: { "X-Chat-Token": token } });
+    }).then(function (r) { if (!r.ok) throw new Error(TF.failed); return r.blob(); });
+  }
+
+  // A data: URL: shop pages (and the demo's policy) allow data: images, not always blob: ones.
+  function asDataUrl(blob) {
+    return new Promise(function (resolve, reject) {
+      var reader = new FileReader();
+      reader.onload = function () { resolve(String(reader.result)); };
+      reader.onerror = reject;
+      reader.readAsDataURL(blob);
+    });
+  }
+
+  function saveBlob(blob, name) {
+    var url = URL.createObjectURL(blob);
+    var a = el("a", { href: url, download: name });
+    root.appendChild(a); a.click(); a.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+  }
+
+  function renderFiles(node, textEl, m) {
+    if (!String(m.text == null ? "" : m.text).trim()) textEl.remove();
+    var box = el("div", { class: "files", "data-ob": "files" });
+    m.attachments.forEach(function (a) {
+      if (!a || !a.id) return;
+      var name = String(a.name || TF.file);
+      var source = function () { return m.local ? Promise.resolve(m.local) : fetchFile(a.id); };
+      if (a.image) {
+        var img = el("img", { alt: name, "data-ob": "thumbnail" });
+        var thumb = el("button", { type: "button", class: "thumb", "aria-label": name, title: name }, [img]);
+        source().then(asDataUrl).then(function (url) { img.src = url; }, function () { img.alt = name + " \u2014 " + TF.failed; });
+        thumb.addEventListener("click", function () { source().then(function (b) { saveBlob(b, name); }); });
+        box.appendChild(thumb);
+      } else {
+        var file = el("button", { type: "button", class: "file", "data-ob": "file", text: name, title: name });
+        file.addEventListener("click", function () { source().then(function (b) { saveBlob(b, name); }, function () { note(TF.failed); }); });
+        box.appendChild(file);
+      }
+    });
+    node.appendChild(box);
+  }
+  mountAttachments();
 
   // Small public API (used by the demo page): open/close the panel, prefill the input.
   window.OrderbotWidget = {

@@ -107,7 +107,8 @@ export function queueItem(e, onOpen) {
   let lastText = "";
   if (last) {
     lastText = senderLabel(last, c.customer) + ": "
-      + (String(last.text || "").trim() ? shorten(last.text, 140) : t("message.pressed_button"));
+      + (String(last.text || "").trim() ? shorten(last.text, 140)
+        : t(Array.isArray(last.attachments) && last.attachments.length ? "message.sent_file" : "message.pressed_button"));
   }
   let holder = null;
   if (c.status === "claimed") {

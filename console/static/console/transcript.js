@@ -17,11 +17,30 @@ function messageNode(m) {
     el("div", { class: "meta", testid: "message-meta", text: meta, title: fmtDateTime(m.at) }),
     text.trim() || from !== "customer"
       ? el("div", { class: "text", testid: "message-text", text: text })
-      : el("div", { class: "text pressed", testid: "message-text", text: t("message.pressed_button") }),
+      : el("div", { class: "text pressed", testid: "message-text",
+        text: t(hasFiles(m) ? "message.sent_file" : "message.pressed_button") }),
+    hasFiles(m) ? filesNode(m.attachments) : null,
     offered.length ? el("div", { class: "offered", "aria-label": t("message.buttons_offered") },
       offered.map((b) => el("span", { class: "chip", text: String(b.title) }))) : null,
     from === "customer" && text.trim() && m.id != null ? el("div", { class: "meaning", testid: "meaning" }) : null
   ]);
+}
+
+function hasFiles(m) { return Array.isArray(m.attachments) && m.attachments.length > 0; }
+
+// A customer's photo as a thumbnail (re-encoded on arrival, safe to show), any other file as
+// a link; both served to a logged-in operator only (GET /console/api/attachments/{id}).
+function filesNode(attachments) {
+  return el("div", { class: "files", testid: "message-files" }, attachments.filter((a) => a && a.id).map((a) => {
+    const url = "/console/api/attachments/" + encodeURIComponent(a.id), name = String(a.name || "");
+    if (a.image) {
+      return el("a", { class: "file-thumb", href: url, target: "_blank", rel: "noopener", testid: "message-photo",
+        title: t("message.attachment_photo", { name: name }) }, [
+        el("img", { src: url, alt: t("message.attachment_photo", { name: name }), loading: "lazy" })]);
+    }
+    return el("a", { class: "file-link", href: url, download: name, testid: "message-file",
+      text: t("message.attachment_file", { name: name }) });
+  }));
 }
 
 // Messages come from the transcript, the socket and our own sends, in any order and more than

@@ -21,6 +21,7 @@ from composition.lifecycle import Component, Lifecycle, Step
 from config import Settings, plain_http_to_public_host
 from console.app import OperatorConsole
 from coordination.fallback import RedisHealth
+from dialog.availability import TeamAvailability
 from dialog.conversations import DialogConversations
 from dialog.desk import OperatorDesk
 from dialog.flows.confirm_reminders import ConfirmationStarter
@@ -296,8 +297,10 @@ def _channels(
     only for a channel that is on)."""
     channels: list[Channel] = []
     if settings.webchat.enabled:
+        hours = BusinessHours.parse(settings.operators.business_hours, settings.operators.timezone)
         channels.append(WebchatChannel(conversations, shared.pubsub, settings.webchat,
-                                       settings.base_url, limits=limits))
+                                       settings.base_url, limits=limits,
+                                       team=TeamAvailability(hours, conversations.texts)))
     base_url, shop_name = settings.base_url, settings.shop.name
     if settings.telegram.enabled:
         from channels.telegram import TelegramChannel

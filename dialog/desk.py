@@ -117,6 +117,7 @@ class OperatorDesk:
             if handoff is None:  # an operator joins a conversation that was with the bot
                 await uow.handoffs.open(conversation_id, "operator_joined", now, None)
             await uow.handoffs.assign(conversation_id, operator, now)
+            await self._tell_joined(uow, key, operator, now)
             item = await _item(uow, conversation_id)
             self._announce(uow, item)
             await uow.commit()
@@ -203,7 +204,8 @@ class OperatorDesk:
                 await uow.handoffs.requeue(handoff.id)
                 text = self._texts.get(state.language, "operator_idle", name=name)
                 self._tell(uow, state, await self._store.add_replies(
-                    uow, state.id, [Outbound(key=key, text=text)], now, state.context,
+                    uow, state.id, [Outbound(key=key, text=text, rich=_left(handoff.operator))],
+                    now, state.context,
                     language=state.language))
                 state.offered = []
                 await self._store.save(uow, state, now)
@@ -268,6 +270,17 @@ class OperatorDesk:
             await uow.commit()
             return item
 
+    async def _tell_joined(
+        self, uow: Repositories, key: ConversationKey, operator: OperatorRef, now: datetime
+    ) -> None:
+        """The customer hears who has joined: "Anna from the shop has joined the chat"."""
+        state = await self._store.load(uow, key)
+        joined = Outbound(key=key, text=self._texts.get(state.language, "operator_joined",
+                                                        name=operator.name),
+                          rich={"operator": {"event": "joined", "name": operator.name}})
+        self._tell(uow, state, await self._store.add_replies(
+            uow, state.id, [joined], now, state.context, language=state.language))
+
     def _closing(self, state: ConversationState, operator: OperatorRef, outcome: str,
                  ) -> list[Outbound]:
         """What the bot says when the operator leaves: a hand-back offers the interrupted flow;
@@ -284,14 +297,14 @@ class OperatorDesk:
                 Button(self._texts.get(language, "resume_button_drop"), RESUME_DROP),
             )
             text = self._texts.get(language, "handback_resume", name=operator.name, what=what)
-            return [Outbound(key=state.key, text=text, buttons=buttons)]
+            return [Outbound(key=state.key, text=text, buttons=buttons, rich=_left(operator))]
         state.suspended = None
         state.flow, state.step, state.slots = None, None, {}
         key = "handback" if outcome == "handed_back" else "resolved"
         text = with_question(self._texts, language,
                              self._texts.get(language, key, name=operator.name))
         return [Outbound(key=state.key, text=text,
-                         buttons=rating_buttons(self._texts, language))]
+                         buttons=rating_buttons(self._texts, language), rich=_left(operator))]
 
     def _tell(
         self, uow: Repositories, state: ConversationState, deliveries: list[Delivery]
@@ -348,3 +361,9 @@ def _delivered_line(delivery: Delivery, conversation_id: int) -> TranscriptLine:
         channel=outbound.key.channel, sender=outbound.sender, author=outbound.author,
         text=outbound.text, at=datetime.fromisoformat(delivery.at), buttons=outbound.buttons,
     )
+
+
+def _left(operator: OperatorRef | None) -> dict[str, Any]:
+    """Outbound.rich of the message that says the operator has gone: the web chat's header
+    shows the assistant again."""
+    return {"operator": {"event": "left", "name": operator.name if operator else ""}}

@@ -117,6 +117,7 @@ class HistoryEntry:
     buttons: tuple[Button, ...]
     at: datetime
     author: str | None
+    rich: dict[str, Any] | None = None  # Outbound.rich of a reply
 
 
 @dataclass(frozen=True, slots=True)

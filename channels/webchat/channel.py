@@ -31,8 +31,10 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
 from channels.limits import PublicLimits
 from channels.webchat.identity import identity_refusal
+from channels.webchat.typing import TYPING_AFTER_SECONDS, CustomerTyping, typing_while
 from config import WebchatSettings
 from coordination.base import PubSub
+from dialog.availability import TeamAvailability
 from dialog.messages import Capabilities, ConversationKey, Delivery, Inbound
 from dialog.proactive import Contact
 from dialog.seam import Conversations
@@ -63,7 +65,7 @@ class SessionIn(BaseModel):
 
 
 class _ClientFrame(BaseModel):
-    type: Literal["message", "action"]
+    type: Literal["message", "action", "typing"]
     text: str = ""
     payload: Annotated[str, Field(max_length=200)] = ""
     # The client's own id of the frame: acknowledged once recorded, a resent one not answered.
@@ -77,8 +79,12 @@ class WebchatChannel:
     def __init__(
         self, conversations: Conversations, pubsub: PubSub, settings: WebchatSettings,
         base_url: str, limits: PublicLimits | None = None, clock: Callable[[], float] = time.time,
+        team: TeamAvailability | None = None,
     ) -> None:
         self._conversations = conversations
+        self._team = team
+        # The desk's hook for "the customer is typing" (docs/channels/webchat.md).
+        self.customer_typing = CustomerTyping(pubsub)
         self._clock = clock
         if settings.identity_legacy:
             log.warning("[webchat] identity_legacy is on: signatures of the email alone are "
@@ -120,6 +126,7 @@ class WebchatChannel:
         }
         if outbound.author:
             frame["author"] = outbound.author
+        frame.update(_rich(outbound.rich))
         await self._pubsub.publish(f"webchat:{outbound.key.chat_id}", json.dumps(frame))
 
     def origin_allowed(self, origin: str | None) -> bool:
@@ -141,6 +148,22 @@ class WebchatChannel:
         async def chat_page() -> FileResponse:
             """A page with nothing but the chat: where an order's chat link leads."""
             return FileResponse(STATIC / "chat.html", media_type="text/html")
+
+        @router.get("/team")
+        async def team(
+            language: Literal["en", "pl", "ru"] = "en",
+            origin: Annotated[str | None, Header()] = None,
+        ) -> dict[str, Any]:
+            """The welcome screen's availability line: asked before any session exists, so
+            that a page view stores nothing."""
+            if not self.origin_allowed(origin):
+                raise HTTPException(403, "the chat is not enabled for this site")
+            if self._team is None:
+                return {"available": None, "back_at": None, "text": ""}
+            now = self._team.now(language)
+            return {"available": now.available,
+                    "back_at": now.back_at.isoformat() if now.back_at else None,
+                    "text": now.text}
 
         @router.post("/session")
         async def open_session(
@@ -235,15 +258,19 @@ class WebchatChannel:
                 if error is not None:
                     await push(json.dumps({"type": "error", "reason": error}))
                     continue
-                assert parsed is not None
+                if parsed is None:  # the customer is typing: the desk is told, nothing kept
+                    await self.customer_typing.publish(key)
+                    continue
                 inbound, client_id = parsed
                 if self._limits is not None and not await self._limits.message_admitted(key):
                     await push(json.dumps({"type": "error", "reason": texts.get(
                         language, "error_too_many")}))
                     continue
                 try:
-                    # Recorded in the inbox and answered in the turn's one transaction.
-                    await self._conversations.answer(inbound)
+                    # Recorded in the inbox and answered in the turn's one transaction; a
+                    # turn that takes a while (a courier's API) shows "typing" meanwhile.
+                    await typing_while(self._conversations.answer(inbound), push,
+                                       TYPING_AFTER_SECONDS)
                 except Exception:
                     # The turn's transaction was rolled back: nothing of the message was kept.
                     # Say so and keep the socket open, so that the customer can send it again.
@@ -262,13 +289,15 @@ class WebchatChannel:
         self, key: ConversationKey, raw: str, language: str, client: str | None = None
     ) -> tuple[tuple[Inbound, str | int | None] | None, str | None]:
         """The customer's frame as an Inbound with the client's id of it, or the reason it is
-        refused (in their language)."""
+        refused (in their language); neither for a "typing" frame."""
         texts, limit = self._conversations.texts, self._settings.max_message_chars
         try:
             frame = _ClientFrame.model_validate_json(raw)
         except ValidationError:
             return None, texts.get(language, "error_bad_request")
         # The inbox's platform id: the client's id (a resend is a duplicate), else a new one.
+        if frame.type == "typing":
+            return None, None
         own = f"{key.chat_id}:{frame.id}" if frame.id is not None else secrets.token_hex(12)
         if frame.type == "action":
             if not frame.payload:
@@ -293,4 +322,12 @@ def _entry(entry: HistoryEntry) -> dict[str, Any]:
     }
     if entry.author:
         item["author"] = entry.author
+    item.update(_rich(entry.rich))
     return item
+
+
+def _rich(rich: dict[str, Any] | None) -> dict[str, Any]:
+    """A reply's optional structure as the frame's own fields ("card", "documents",
+    "operator")."""
+    return {name: value for name, value in (rich or {}).items()
+            if name in ("card", "documents", "operator")}

@@ -202,9 +202,12 @@ class WebchatChannel:
 
         @router.websocket("/ws")
         async def chat(
-            websocket: WebSocket, token: Annotated[str, Query(max_length=100)] = ""
+            websocket: WebSocket, token: Annotated[str, Query(max_length=100)] = "",
+            typing: bool = False,
         ) -> None:
-            await self._serve(websocket, token)
+            # typing=true: the client shows the bot's "typing" frames (the widget does); a
+            # client that does not ask gets none, as before they existed.
+            await self._serve(websocket, token, typing)
 
         return router
 
@@ -219,7 +222,7 @@ class WebchatChannel:
         token, key = resumed
         return {"token": token, "conversation_id": key.chat_id}
 
-    async def _serve(self, websocket: WebSocket, token: str) -> None:
+    async def _serve(self, websocket: WebSocket, token: str, typing: bool = False) -> None:
         await websocket.accept()
         if not self.origin_allowed(websocket.headers.get("origin")):
             await websocket.close(CLOSE_BAD_ORIGIN, "origin not allowed")
@@ -233,13 +236,15 @@ class WebchatChannel:
             return
         self._sockets[key.chat_id] += 1
         try:
-            await self._converse(websocket, key)
+            await self._converse(websocket, key, typing)
         finally:
             self._sockets[key.chat_id] -= 1
             if self._sockets[key.chat_id] <= 0:
                 del self._sockets[key.chat_id]
 
-    async def _converse(self, websocket: WebSocket, key: ConversationKey) -> None:
+    async def _converse(
+        self, websocket: WebSocket, key: ConversationKey, typing: bool = False
+    ) -> None:
         sending = asyncio.Lock()
         client = websocket.client.host if websocket.client else None  # proofs counted per address
 
@@ -269,8 +274,11 @@ class WebchatChannel:
                 try:
                     # Recorded in the inbox and answered in the turn's one transaction; a
                     # turn that takes a while (a courier's API) shows "typing" meanwhile.
-                    await typing_while(self._conversations.answer(inbound), push,
-                                       TYPING_AFTER_SECONDS)
+                    answered = self._conversations.answer(inbound)
+                    if typing:
+                        await typing_while(answered, push, TYPING_AFTER_SECONDS)
+                    else:
+                        await answered
                 except Exception:
                     # The turn's transaction was rolled back: nothing of the message was kept.
                     # Say so and keep the socket open, so that the customer can send it again.

@@ -26,9 +26,16 @@ def order_card(turn: Turn, order: OrderView) -> dict[str, Any]:
     return card
 
 
+# A document's kind and the text of its button's title.
+DOCUMENT_TITLES = {
+    "return_label": "document_return_label",
+    "order_confirmation": "document_order_confirmation",
+}
+
+
 def document(turn: Turn, kind: str, url: str) -> dict[str, str]:
     """A download button's {"kind", "title", "url"}; the title in the customer's language."""
-    return {"kind": kind, "title": turn.text(f"document_{kind}"), "url": url}
+    return {"kind": kind, "title": turn.text(DOCUMENT_TITLES[kind]), "url": url}
 
 
 def enrich_last_reply(turn: Turn, **rich: Any) -> None:

@@ -338,6 +338,9 @@ async def test_release_gives_the_customer_back_to_the_bot(
     async with escalated(console_server) as emma:
         path = f"/console/api/conversations/{emma.conversation}"
         await anna.post(f"{path}/claim")
+        joined = await emma.chat.next()  # the customer is told who has joined
+        assert joined["operator"] == {"event": "joined", "name": "Anna K."}
+        assert "Anna K." in joined["text"]
         await emma.send("hello")
         # While Anna holds it the bot is silent: her message is the next the customer gets.
         await anna.post(f"{path}/messages", json={"text": "One moment please."})
@@ -348,6 +351,7 @@ async def test_release_gives_the_customer_back_to_the_bot(
         assert released.json()["conversation"]["status"] == "bot"
         goodbye = await emma.hears(from_bot)
         assert "Anna K." in goodbye["text"]
+        assert goodbye["operator"] == {"event": "left", "name": "Anna K."}
         answer = await emma.chat.say("hello")
         assert answer["from"] == "bot" and "Hello" in answer["text"]
 
@@ -365,7 +369,8 @@ async def test_resolve_closes_the_matter_on_every_console(
         event = await watching.until(
             lambda f: f["type"] == "conversation" and f["conversation"]["status"] == "bot")
         assert event["conversation"]["id"] == emma.conversation
-        told = await emma.hears(lambda f: from_bot(f) and "Anna K." in f["text"])
+        told = await emma.hears(
+            lambda f: from_bot(f) and f.get("operator", {}).get("event") == "left")
         # nothing left to resume: the stars of the one-tap rating instead
         assert [b["payload"] for b in told["buttons"]] == [f"rating:{n}" for n in range(1, 6)]
         queue = await anna.get("/console/api/conversations")

@@ -666,7 +666,7 @@
     ".card{margin-bottom:6px;background:#fff;border:1px solid #d0d7e2;border-radius:12px;padding:10px 12px;min-width:220px;max-width:100%}",
     ".card .card-head{display:flex;justify-content:space-between;align-items:center;gap:8px;margin:0 0 6px;font-size:14px;font-weight:650}",
     ".card .pill{font-size:12px;font-weight:600;border-radius:999px;padding:2px 8px;background:#e7f5ff;color:#1864ab;white-space:nowrap}",
-    ".card .pill.shipped,.card .pill.delivered{background:#ebfbee;color:#2b8a3e}",
+    ".card .pill.shipped,.card .pill.delivered{background:#ebfbee;color:#1e6b30}",
     ".card .pill.cancelled{background:#fff5f5;color:#c92a2a}",
     ".card ul{margin:0 0 8px;padding:0 0 0 18px;font-size:13px;color:#374151}",
     ".linkbtn{display:inline-flex;align-items:center;gap:6px;font-size:13px;font-weight:600;text-decoration:none;border-radius:8px;padding:7px 12px;",

@@ -48,6 +48,9 @@ from storage.clock import utcnow
 log = logging.getLogger(__name__)
 
 TOPIC = "desk"
+# An operator typing to a customer: published on "typing:<conversation key>" (e.g.
+# "typing:webchat:3f2a…") as {"author"}; a channel that shows it (the web chat) listens there.
+TYPING_TOPIC = "typing:{key}"
 RESUME_CONTINUE = "resume:continue"  # the manager's payloads for "continue where we were"
 RESUME_DROP = "resume:drop"
 ALL_LIMIT = 200
@@ -151,6 +154,15 @@ class OperatorDesk:
     ) -> QueueItem:
         """The customer's matter is settled: back to the bot, with nothing left to resume."""
         return await self._finish(conversation_id, operator, "resolved", force)
+
+    async def typing(self, conversation_id: int, operator: OperatorRef) -> None:
+        """The operator who holds the conversation is typing: the customer's channel is told
+        (nothing is stored; the console sends it every few seconds while they type)."""
+        key = await self._key(conversation_id)
+        async with self._units() as uow:
+            await _held_by(uow, await self._store.load(uow, key), operator)
+        await self._pubsub.publish(TYPING_TOPIC.format(key=key),
+                                   json.dumps({"author": operator.name}))
 
     async def add_note(self, conversation_id: int, operator: OperatorRef, text: str) -> Note:
         text = text.strip()

@@ -31,10 +31,16 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
 from channels.limits import PublicLimits
 from channels.webchat.identity import identity_refusal
-from channels.webchat.typing import TYPING_AFTER_SECONDS, CustomerTyping, typing_while
+from channels.webchat.typing import (
+    TYPING_AFTER_SECONDS,
+    CustomerTyping,
+    operator_typing_frames,
+    typing_while,
+)
 from config import WebchatSettings
 from coordination.base import PubSub
 from dialog.availability import TeamAvailability
+from dialog.desk import TYPING_TOPIC as OPERATOR_TYPING
 from dialog.messages import Capabilities, ConversationKey, Delivery, Inbound
 from dialog.proactive import Contact
 from dialog.seam import Conversations
@@ -253,6 +259,8 @@ class WebchatChannel:
                 await websocket.send_text(data)
 
         subscription = await self._pubsub.subscribe(f"webchat:{key.chat_id}", push)
+        operator_typing = await self._pubsub.subscribe(
+            OPERATOR_TYPING.format(key=key), operator_typing_frames(push)) if typing else None
         try:
             texts = self._conversations.texts
             language, history = await self._conversations.history(key)
@@ -292,6 +300,8 @@ class WebchatChannel:
             pass
         finally:
             await subscription.close()
+            if operator_typing is not None:
+                await operator_typing.close()
 
     def _parse(
         self, key: ConversationKey, raw: str, language: str, client: str | None = None

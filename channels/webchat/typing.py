@@ -66,3 +66,13 @@ class CustomerTyping:
     async def subscribe(self, listener: Listener) -> Subscription:
         """`listener` gets '{"channel", "chat_id"}' each time a customer types (throttled)."""
         return await self._pubsub.subscribe(TYPING_TOPIC, listener)
+
+
+def operator_typing_frames(push: Callable[[str], Awaitable[None]]) -> Listener:
+    """The desk's '{"author"}' (an operator typing) as the widget's typing frame."""
+
+    async def forward(data: str) -> None:
+        author = json.loads(data).get("author") or ""
+        await push(json.dumps({"type": "typing", "from": "operator", "author": author}))
+
+    return forward

@@ -51,6 +51,9 @@ TOPIC = "desk"
 # An operator typing to a customer: published on "typing:<conversation key>" (e.g.
 # "typing:webchat:3f2a…") as {"author"}; a channel that shows it (the web chat) listens there.
 TYPING_TOPIC = "typing:{key}"
+# An operator has taken the conversation: {"event": "joined", "name"} on "presence:<key>".
+# (Their leaving is said by the bot's closing message, whose Outbound.rich says "left".)
+PRESENCE_TOPIC = "presence:{key}"
 RESUME_CONTINUE = "resume:continue"  # the manager's payloads for "continue where we were"
 RESUME_DROP = "resume:drop"
 ALL_LIMIT = 200
@@ -120,7 +123,11 @@ class OperatorDesk:
             if handoff is None:  # an operator joins a conversation that was with the bot
                 await uow.handoffs.open(conversation_id, "operator_joined", now, None)
             await uow.handoffs.assign(conversation_id, operator, now)
-            await self._tell_joined(uow, key, operator, now)
+            # Live only (nothing in the transcript, no message on email or Slack): a channel
+            # that shows presence (the web chat) says who has joined.
+            uow.after_commit(lambda: self._pubsub.publish(
+                PRESENCE_TOPIC.format(key=key),
+                json.dumps({"event": "joined", "name": operator.name})))
             item = await _item(uow, conversation_id)
             self._announce(uow, item)
             await uow.commit()
@@ -281,17 +288,6 @@ class OperatorDesk:
             self._announce(uow, item)
             await uow.commit()
             return item
-
-    async def _tell_joined(
-        self, uow: Repositories, key: ConversationKey, operator: OperatorRef, now: datetime
-    ) -> None:
-        """The customer hears who has joined: "Anna from the shop has joined the chat"."""
-        state = await self._store.load(uow, key)
-        joined = Outbound(key=key, text=self._texts.get(state.language, "operator_joined",
-                                                        name=operator.name),
-                          rich={"operator": {"event": "joined", "name": operator.name}})
-        self._tell(uow, state, await self._store.add_replies(
-            uow, state.id, [joined], now, state.context, language=state.language))
 
     def _closing(self, state: ConversationState, operator: OperatorRef, outcome: str,
                  ) -> list[Outbound]:

@@ -31,16 +31,17 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
 from channels.limits import PublicLimits
 from channels.webchat.identity import identity_refusal
-from channels.webchat.typing import (
+from channels.webchat.live import (
     TYPING_AFTER_SECONDS,
     CustomerTyping,
     operator_typing_frames,
+    presence_frames,
     typing_while,
 )
 from config import WebchatSettings
 from coordination.base import PubSub
 from dialog.availability import TeamAvailability
-from dialog.desk import TYPING_TOPIC as OPERATOR_TYPING
+from dialog.desk import PRESENCE_TOPIC, TYPING_TOPIC
 from dialog.messages import Capabilities, ConversationKey, Delivery, Inbound
 from dialog.proactive import Contact
 from dialog.seam import Conversations
@@ -209,11 +210,11 @@ class WebchatChannel:
         @router.websocket("/ws")
         async def chat(
             websocket: WebSocket, token: Annotated[str, Query(max_length=100)] = "",
-            typing: bool = False,
+            live: bool = False,
         ) -> None:
-            # typing=true: the client shows the bot's "typing" frames (the widget does); a
-            # client that does not ask gets none, as before they existed.
-            await self._serve(websocket, token, typing)
+            # live=true: the client shows the live frames (typing, an operator joining), as
+            # the widget does; a client that does not ask gets none, as before they existed.
+            await self._serve(websocket, token, live)
 
         return router
 
@@ -228,7 +229,7 @@ class WebchatChannel:
         token, key = resumed
         return {"token": token, "conversation_id": key.chat_id}
 
-    async def _serve(self, websocket: WebSocket, token: str, typing: bool = False) -> None:
+    async def _serve(self, websocket: WebSocket, token: str, live: bool = False) -> None:
         await websocket.accept()
         if not self.origin_allowed(websocket.headers.get("origin")):
             await websocket.close(CLOSE_BAD_ORIGIN, "origin not allowed")
@@ -242,14 +243,14 @@ class WebchatChannel:
             return
         self._sockets[key.chat_id] += 1
         try:
-            await self._converse(websocket, key, typing)
+            await self._converse(websocket, key, live)
         finally:
             self._sockets[key.chat_id] -= 1
             if self._sockets[key.chat_id] <= 0:
                 del self._sockets[key.chat_id]
 
     async def _converse(
-        self, websocket: WebSocket, key: ConversationKey, typing: bool = False
+        self, websocket: WebSocket, key: ConversationKey, live: bool = False
     ) -> None:
         sending = asyncio.Lock()
         client = websocket.client.host if websocket.client else None  # proofs counted per address
@@ -259,8 +260,12 @@ class WebchatChannel:
                 await websocket.send_text(data)
 
         subscription = await self._pubsub.subscribe(f"webchat:{key.chat_id}", push)
-        operator_typing = await self._pubsub.subscribe(
-            OPERATOR_TYPING.format(key=key), operator_typing_frames(push)) if typing else None
+        live_frames = [
+            await self._pubsub.subscribe(TYPING_TOPIC.format(key=key),
+                                         operator_typing_frames(push)),
+            await self._pubsub.subscribe(PRESENCE_TOPIC.format(key=key),
+                                         presence_frames(push)),
+        ] if live else []
         try:
             texts = self._conversations.texts
             language, history = await self._conversations.history(key)
@@ -283,7 +288,7 @@ class WebchatChannel:
                     # Recorded in the inbox and answered in the turn's one transaction; a
                     # turn that takes a while (a courier's API) shows "typing" meanwhile.
                     answered = self._conversations.answer(inbound)
-                    if typing:
+                    if live:
                         await typing_while(answered, push, TYPING_AFTER_SECONDS)
                     else:
                         await answered
@@ -300,8 +305,8 @@ class WebchatChannel:
             pass
         finally:
             await subscription.close()
-            if operator_typing is not None:
-                await operator_typing.close()
+            for live_subscription in live_frames:
+                await live_subscription.close()
 
     def _parse(
         self, key: ConversationKey, raw: str, language: str, client: str | None = None

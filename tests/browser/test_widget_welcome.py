@@ -22,7 +22,8 @@ from tests.servers import free_port
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
+# Looked at by people, not compared: docs/screenshots/widget-*.png are copies of these.
+SCREENSHOTS = Path("/tmp/widget-screens")
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 768}
 
@@ -146,7 +147,7 @@ async def test_a_reply_while_the_panel_is_closed_shows_in_the_title(
     await hook(page, "launcher").click()
     await expect(page).to_have_title(title)
     notice = page.locator('[data-ob="message"][data-from="system"]')
-    await expect(notice).to_contain_text("Anna from the shop has joined the chat.")
+    await expect(notice).to_have_text("Anna from the shop joined the chat")
     await expect(page.locator(".title")).to_have_text("Anna")
     await expect(hook(page, "subtitle")).to_have_text("from the shop")
 
@@ -166,5 +167,4 @@ async def test_welcome_has_no_serious_accessibility_violations(
     await open_chat(page, live_server.url + "/")
     await expect(hook(page, "suggestions")).to_be_visible()
     assert await serious_violations(page, "#orderbot-widget") == []
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=SCREENSHOTS / f"widget-welcome-{size}.png")

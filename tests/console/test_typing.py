@@ -1,5 +1,6 @@
-"""An operator typing in the console is shown to the customer in the web chat ("Anna K. is
-typing…"): POST /console/api/conversations/{id}/typing, by the operator who holds it."""
+"""The web chat's live frames from the console: who has joined when an operator claims the
+chat, and "Anna K. is typing…" (POST /console/api/conversations/{id}/typing, by the operator
+who holds it). Nothing of either is stored, nor sent to a client that did not ask."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ async def test_the_customer_sees_the_operator_who_holds_the_chat_typing(
 ) -> None:
     anna, boris = await log_in("anna", display_name="Anna K."), await log_in("boris")
     async with escalated(console_server) as emma, websockets.connect(
-        f"{console_server.ws_url}/webchat/ws?token={emma.token}&typing=true",
+        f"{console_server.ws_url}/webchat/ws?token={emma.token}&live=true",
         origin=console_server.url,
     ) as widget:
         assert json.loads(await asyncio.wait_for(widget.recv(), TIMEOUT))["type"] == "history"
@@ -28,10 +29,16 @@ async def test_the_customer_sees_the_operator_who_holds_the_chat_typing(
         assert refused.status_code == 409
         assert refused.json() == {"detail": "held by Anna K., not by you"}
 
+        joined = json.loads(await asyncio.wait_for(widget.recv(), TIMEOUT))
+        assert joined == {"type": "operator", "event": "joined", "name": "Anna K."}
+
         assert (await anna.post(f"{path}/typing")).status_code == 204
-        frame = json.loads(await asyncio.wait_for(widget.recv(), TIMEOUT))
-        while frame["type"] != "typing":  # the notice that Anna joined comes first
-            frame = json.loads(await asyncio.wait_for(widget.recv(), TIMEOUT))
-        assert frame == {"type": "typing", "from": "operator", "author": "Anna K."}
+        typing = json.loads(await asyncio.wait_for(widget.recv(), TIMEOUT))
+        assert typing == {"type": "typing", "from": "operator", "author": "Anna K."}
+        # the plain client (no live=true) got neither: Anna's message is its next frame
+        await anna.post(f"{path}/messages", json={"text": "Hello, Anna here."})
+        told = await emma.chat.next()
+        assert (told["type"], told["from"], told["text"]) == (
+            "message", "operator", "Hello, Anna here.")
         missing = await anna.post("/console/api/conversations/999999/typing")
         assert missing.status_code == 404

@@ -540,7 +540,7 @@
   function openSocket(token) {
     if (stopped) return;
     var sock;
-    try { sock = new WebSocket(WS_BASE + "/webchat/ws?token=" + encodeURIComponent(token) + "&typing=true"); }
+    try { sock = new WebSocket(WS_BASE + "/webchat/ws?token=" + encodeURIComponent(token) + "&live=true"); }
     catch (e) { scheduleReconnect(); return; }
     ws = sock;
     var wasFresh = freshToken; freshToken = false;
@@ -559,6 +559,8 @@
         addIncoming(data, true);
       } else if (data.type === "typing") {
         showTyping(data);
+      } else if (data.type === "operator") {
+        operatorArrived(data);
       } else if (data.type === "error") {
         note(String(data.reason || "Error"));
       }
@@ -634,13 +636,13 @@
   // markDay, the socket code calls noteOperator through them, and nothing here sends a
   // message except through sendText / sendAction.
   // Texts of the welcome screen, rich messages and alerts (RICH_I18N): readable copy, keep in sync:
-  //   en: greeting: "Hi! How can we help you today?", suggested: "Suggested questions", askOrder: "Where is my order?", askReturn: "Return an item", askPerson: "Talk to a person", today: "Today", yesterday: "Yesterday", rate: "Rate this conversation", ratingOf: "{n} of 5", order: "Order", items: "Items", track: "Track parcel", documents: "Documents", left: "{name} left, the assistant is back", fromShop: "from the shop", newMessage: "New message", more: "More options", newChat: "Start a new conversation"
-  //   pl: greeting: "Cześć! W czym możemy pomóc?", suggested: "Proponowane pytania", askOrder: "Gdzie jest moje zamówienie?", askReturn: "Chcę zwrócić produkt", askPerson: "Chcę porozmawiać z konsultantem", today: "Dzisiaj", yesterday: "Wczoraj", rate: "Oceń tę rozmowę", ratingOf: "{n} z 5", order: "Zamówienie", items: "Produkty", track: "Śledź przesyłkę", documents: "Dokumenty", left: "{name} opuścił(a) czat, wraca asystent", fromShop: "ze sklepu", newMessage: "Nowa wiadomość", more: "Więcej opcji", newChat: "Zacznij nową rozmowę"
-  //   ru: greeting: "Здравствуйте! Чем можем помочь?", suggested: "Частые вопросы", askOrder: "Где мой заказ?", askReturn: "Хочу вернуть товар", askPerson: "Позовите оператора", today: "Сегодня", yesterday: "Вчера", rate: "Оцените этот разговор", ratingOf: "{n} из 5", order: "Заказ", items: "Товары", track: "Отследить посылку", documents: "Документы", left: "{name} покинул(а) чат, снова на связи ассистент", fromShop: "из магазина", newMessage: "Новое сообщение", more: "Ещё", newChat: "Начать новый разговор"
+  //   en: greeting: "Hi! How can we help you today?", suggested: "Suggested questions", askOrder: "Where is my order?", askReturn: "Return an item", askPerson: "Talk to a person", today: "Today", yesterday: "Yesterday", rate: "Rate this conversation", ratingOf: "{n} of 5", order: "Order", items: "Items", track: "Track parcel", documents: "Documents", joined: "{name} from the shop joined the chat", left: "{name} left, the assistant is back", fromShop: "from the shop", newMessage: "New message", more: "More options", newChat: "Start a new conversation"
+  //   pl: greeting: "Cześć! W czym możemy pomóc?", suggested: "Proponowane pytania", askOrder: "Gdzie jest moje zamówienie?", askReturn: "Chcę zwrócić produkt", askPerson: "Chcę porozmawiać z konsultantem", today: "Dzisiaj", yesterday: "Wczoraj", rate: "Oceń tę rozmowę", ratingOf: "{n} z 5", order: "Zamówienie", items: "Produkty", track: "Śledź przesyłkę", documents: "Dokumenty", joined: "{name} ze sklepu dołączył(a) do czatu", left: "{name} opuścił(a) czat, wraca asystent", fromShop: "ze sklepu", newMessage: "Nowa wiadomość", more: "Więcej opcji", newChat: "Zacznij nową rozmowę"
+  //   ru: greeting: "Здравствуйте! Чем можем помочь?", suggested: "Частые вопросы", askOrder: "Где мой заказ?", askReturn: "Хочу вернуть товар", askPerson: "Позовите оператора", today: "Сегодня", yesterday: "Вчера", rate: "Оцените этот разговор", ratingOf: "{n} из 5", order: "Заказ", items: "Товары", track: "Отследить посылку", documents: "Документы", joined: "{name} из магазина подключился(-ась) к чату", left: "{name} покинул(а) чат, снова на связи ассистент", fromShop: "из магазина", newMessage: "Новое сообщение", more: "Ещё", newChat: "Начать новый разговор"
   var RICH_I18N = {
-    en: { greeting: "Hi! How can we help you today?", suggested: "Suggested questions", askOrder: "Where is my order?", askReturn: "Return an item", askPerson: "Talk to a person", today: "Today", yesterday: "Yesterday", rate: "Rate this conversation", ratingOf: "{n} of 5", order: "Order", items: "Items", track: "Track parcel", documents: "Documents", left: "{name} left, the assistant is back", fromShop: "from the shop", newMessage: "New message", more: "More options", newChat: "Start a new conversation" },
-    pl: { greeting: "Cze\u015b\u0107! W czym mo\u017cemy pom\u00f3c?", suggested: "Proponowane pytania", askOrder: "Gdzie jest moje zam\u00f3wienie?", askReturn: "Chc\u0119 zwr\u00f3ci\u0107 produkt", askPerson: "Chc\u0119 porozmawia\u0107 z konsultantem", today: "Dzisiaj", yesterday: "Wczoraj", rate: "Oce\u0144 t\u0119 rozmow\u0119", ratingOf: "{n} z 5", order: "Zam\u00f3wienie", items: "Produkty", track: "\u015aled\u017a przesy\u0142k\u0119", documents: "Dokumenty", left: "{name} opu\u015bci\u0142(a) czat, wraca asystent", fromShop: "ze sklepu", newMessage: "Nowa wiadomo\u015b\u0107", more: "Wi\u0119cej opcji", newChat: "Zacznij now\u0105 rozmow\u0119" },
-    ru: { greeting: "\u0417\u0434\u0440\u0430\u0432\u0441\u0442\u0432\u0443\u0439\u0442\u0435! \u0427\u0435\u043c \u043c\u043e\u0436\u0435\u043c \u043f\u043e\u043c\u043e\u0447\u044c?", suggested: "\u0427\u0430\u0441\u0442\u044b\u0435 \u0432\u043e\u043f\u0440\u043e\u0441\u044b", askOrder: "\u0413\u0434\u0435 \u043c\u043e\u0439 \u0437\u0430\u043a\u0430\u0437?", askReturn: "\u0425\u043e\u0447\u0443 \u0432\u0435\u0440\u043d\u0443\u0442\u044c \u0442\u043e\u0432\u0430\u0440", askPerson: "\u041f\u043e\u0437\u043e\u0432\u0438\u0442\u0435 \u043e\u043f\u0435\u0440\u0430\u0442\u043e\u0440\u0430", today: "\u0421\u0435\u0433\u043e\u0434\u043d\u044f", yesterday: "\u0412\u0447\u0435\u0440\u0430", rate: "\u041e\u0446\u0435\u043d\u0438\u0442\u0435 \u044d\u0442\u043e\u0442 \u0440\u0430\u0437\u0433\u043e\u0432\u043e\u0440", ratingOf: "{n} \u0438\u0437 5", order: "\u0417\u0430\u043a\u0430\u0437", items: "\u0422\u043e\u0432\u0430\u0440\u044b", track: "\u041e\u0442\u0441\u043b\u0435\u0434\u0438\u0442\u044c \u043f\u043e\u0441\u044b\u043b\u043a\u0443", documents: "\u0414\u043e\u043a\u0443\u043c\u0435\u043d\u0442\u044b", left: "{name} \u043f\u043e\u043a\u0438\u043d\u0443\u043b(\u0430) \u0447\u0430\u0442, \u0441\u043d\u043e\u0432\u0430 \u043d\u0430 \u0441\u0432\u044f\u0437\u0438 \u0430\u0441\u0441\u0438\u0441\u0442\u0435\u043d\u0442", fromShop: "\u0438\u0437 \u043c\u0430\u0433\u0430\u0437\u0438\u043d\u0430", newMessage: "\u041d\u043e\u0432\u043e\u0435 \u0441\u043e\u043e\u0431\u0449\u0435\u043d\u0438\u0435", more: "\u0415\u0449\u0451", newChat: "\u041d\u0430\u0447\u0430\u0442\u044c \u043d\u043e\u0432\u044b\u0439 \u0440\u0430\u0437\u0433\u043e\u0432\u043e\u0440" }
+    en: { greeting: "Hi! How can we help you today?", suggested: "Suggested questions", askOrder: "Where is my order?", askReturn: "Return an item", askPerson: "Talk to a person", today: "Today", yesterday: "Yesterday", rate: "Rate this conversation", ratingOf: "{n} of 5", order: "Order", items: "Items", track: "Track parcel", documents: "Documents", joined: "{name} from the shop joined the chat", left: "{name} left, the assistant is back", fromShop: "from the shop", newMessage: "New message", more: "More options", newChat: "Start a new conversation" },
+    pl: { greeting: "Cze\u015b\u0107! W czym mo\u017cemy pom\u00f3c?", suggested: "Proponowane pytania", askOrder: "Gdzie jest moje zam\u00f3wienie?", askReturn: "Chc\u0119 zwr\u00f3ci\u0107 produkt", askPerson: "Chc\u0119 porozmawia\u0107 z konsultantem", today: "Dzisiaj", yesterday: "Wczoraj", rate: "Oce\u0144 t\u0119 rozmow\u0119", ratingOf: "{n} z 5", order: "Zam\u00f3wienie", items: "Produkty", track: "\u015aled\u017a przesy\u0142k\u0119", documents: "Dokumenty", joined: "{name} ze sklepu do\u0142\u0105czy\u0142(a) do czatu", left: "{name} opu\u015bci\u0142(a) czat, wraca asystent", fromShop: "ze sklepu", newMessage: "Nowa wiadomo\u015b\u0107", more: "Wi\u0119cej opcji", newChat: "Zacznij now\u0105 rozmow\u0119" },
+    ru: { greeting: "\u0417\u0434\u0440\u0430\u0432\u0441\u0442\u0432\u0443\u0439\u0442\u0435! \u0427\u0435\u043c \u043c\u043e\u0436\u0435\u043c \u043f\u043e\u043c\u043e\u0447\u044c?", suggested: "\u0427\u0430\u0441\u0442\u044b\u0435 \u0432\u043e\u043f\u0440\u043e\u0441\u044b", askOrder: "\u0413\u0434\u0435 \u043c\u043e\u0439 \u0437\u0430\u043a\u0430\u0437?", askReturn: "\u0425\u043e\u0447\u0443 \u0432\u0435\u0440\u043d\u0443\u0442\u044c \u0442\u043e\u0432\u0430\u0440", askPerson: "\u041f\u043e\u0437\u043e\u0432\u0438\u0442\u0435 \u043e\u043f\u0435\u0440\u0430\u0442\u043e\u0440\u0430", today: "\u0421\u0435\u0433\u043e\u0434\u043d\u044f", yesterday: "\u0412\u0447\u0435\u0440\u0430", rate: "\u041e\u0446\u0435\u043d\u0438\u0442\u0435 \u044d\u0442\u043e\u0442 \u0440\u0430\u0437\u0433\u043e\u0432\u043e\u0440", ratingOf: "{n} \u0438\u0437 5", order: "\u0417\u0430\u043a\u0430\u0437", items: "\u0422\u043e\u0432\u0430\u0440\u044b", track: "\u041e\u0442\u0441\u043b\u0435\u0434\u0438\u0442\u044c \u043f\u043e\u0441\u044b\u043b\u043a\u0443", documents: "\u0414\u043e\u043a\u0443\u043c\u0435\u043d\u0442\u044b", joined: "{name} \u0438\u0437 \u043c\u0430\u0433\u0430\u0437\u0438\u043d\u0430 \u043f\u043e\u0434\u043a\u043b\u044e\u0447\u0438\u043b\u0441\u044f(-\u0430\u0441\u044c) \u043a \u0447\u0430\u0442\u0443", left: "{name} \u043f\u043e\u043a\u0438\u043d\u0443\u043b(\u0430) \u0447\u0430\u0442, \u0441\u043d\u043e\u0432\u0430 \u043d\u0430 \u0441\u0432\u044f\u0437\u0438 \u0430\u0441\u0441\u0438\u0441\u0442\u0435\u043d\u0442", fromShop: "\u0438\u0437 \u043c\u0430\u0433\u0430\u0437\u0438\u043d\u0430", newMessage: "\u041d\u043e\u0432\u043e\u0435 \u0441\u043e\u043e\u0431\u0449\u0435\u043d\u0438\u0435", more: "\u0415\u0449\u0451", newChat: "\u041d\u0430\u0447\u0430\u0442\u044c \u043d\u043e\u0432\u044b\u0439 \u0440\u0430\u0437\u0433\u043e\u0432\u043e\u0440" }
   };
   var R = RICH_I18N[LANG];
   var RICH_CSS = [
@@ -663,7 +665,7 @@
     ".msg.system .meta{display:none}",
     ".msg.system .bubble{background:#eceff3;border:0;border-radius:10px;font-size:12.5px;color:#374151;padding:5px 12px;text-align:center}",
     ".leftnote{align-self:center;font-size:12.5px;color:#374151;background:#eceff3;border-radius:10px;padding:4px 10px;margin:0 0 6px}",
-    ".card{margin-bottom:6px;background:#fff;border:1px solid #d0d7e2;border-radius:12px;padding:10px 12px;min-width:220px;max-width:100%}",
+    ".card{align-self:stretch;margin-bottom:6px;background:#fff;border:1px solid #d0d7e2;border-radius:12px;padding:10px 12px;min-width:220px;max-width:100%}",
     ".card .card-head{display:flex;justify-content:space-between;align-items:center;gap:8px;margin:0 0 6px;font-size:14px;font-weight:650}",
     ".card .pill{font-size:12px;font-weight:600;border-radius:999px;padding:2px 8px;background:#e7f5ff;color:#1864ab;white-space:nowrap}",
     ".card .pill.shipped,.card .pill.delivered{background:#ebfbee;color:#1e6b30}",
@@ -865,10 +867,7 @@
   function enrichMessage(node, m, textEl) {
     noteOperator(m);
     var who = m.operator && typeof m.operator === "object" ? m.operator : null;
-    if (who && who.event === "joined") {
-      node.classList.add("system");
-      node.setAttribute("data-from", "system");
-    } else if (who && who.event === "left") {
+    if (who && who.event === "left") {
       node.insertBefore(el("div", { class: "leftnote", "data-ob": "left", text: R.left.replace("{name}", String(who.name || T.operator)) }), node.firstChild);
     }
     var docs = Array.isArray(m.documents) ? m.documents : [];
@@ -886,6 +885,20 @@
     var docBox = docs.length ? documentButtons(docs) : null;
     if (docBox) node.appendChild(docBox);
     if (isRating(m)) ratingControl(node);
+  }
+
+  // {"type":"operator","event":"joined","name"}: a live notice (not in the history; the
+  // header keeps the name from the operator's messages after a reload).
+  function operatorArrived(d) {
+    if (d.event !== "joined") return;
+    var name = String(d.name || T.operator), stick = nearBottom();
+    hideTyping();
+    markDay(Date.now());
+    list.appendChild(el("div", { class: "msg system", "data-ob": "message", "data-from": "system" }, [
+      el("div", { class: "bubble", "data-ob": "text", text: R.joined.replace("{name}", name) })]));
+    noteOperator({ operator: { event: "joined", name: name } });
+    alertNewMessage({ from: "system" });
+    if (stick) scrollDown();
   }
 
   // The customer's typing, told to the desk at most every few seconds.

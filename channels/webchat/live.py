@@ -1,5 +1,6 @@
-"""Typing, both ways: the bot's "typing" frame while a turn takes a while, and the customer's
-typing told to the operator desk.
+"""The web chat's live frames, never stored: typing both ways (the bot's "typing" frame while
+a turn takes a while, an operator's typing, the customer's typing told to the operator desk)
+and an operator's arrival.
 
 The customer's typing goes out on the pub/sub topic "webchat-typing" as
 {"channel": "webchat", "chat_id"}; the desk (console) subscribes to it, in whichever process
@@ -74,5 +75,16 @@ def operator_typing_frames(push: Callable[[str], Awaitable[None]]) -> Listener:
     async def forward(data: str) -> None:
         author = json.loads(data).get("author") or ""
         await push(json.dumps({"type": "typing", "from": "operator", "author": author}))
+
+    return forward
+
+
+def presence_frames(push: Callable[[str], Awaitable[None]]) -> Listener:
+    """The desk's '{"event": "joined", "name"}' as the widget's operator frame."""
+
+    async def forward(data: str) -> None:
+        event = json.loads(data)
+        await push(json.dumps({"type": "operator", "event": event.get("event") or "",
+                               "name": event.get("name") or ""}))
 
     return forward

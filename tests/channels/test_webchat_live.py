@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from channels.webchat.typing import (
+from channels.webchat.live import (
     CUSTOMER_TYPING_EVERY_SECONDS,
     CustomerTyping,
     typing_while,

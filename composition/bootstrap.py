@@ -42,6 +42,7 @@ from dialog.store import ConversationStore
 from dialog.takeover import Takeover
 from dialog.texts import Texts
 from dialog.tokens import TokenStore
+from dialog.transcript_mail import TranscriptMail
 from dialog.unit_of_work import UnitOfWorkFactory
 from dialog.waits import QueueWaits
 from monitoring.prometheus import PrometheusMetrics
@@ -176,7 +177,9 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
                                      webhooks.wake if webhooks else _nothing),
         learned_labels=lambda: served.labels,  # the dashboard's "new" labels
     )
-    channels = _channels(settings, conversations, desk, database, shared, limits, metrics)
+    transcripts = TranscriptMail(units, store, orders, proactive, texts)
+    channels = _channels(settings, conversations, desk, database, shared, limits, metrics,
+                         transcripts)
     capabilities.update((channel.name, channel.capabilities) for channel in channels)
     daily_jobs = preparation.daily_jobs(settings, jobs)
     _bind_late(store, desk, orders, services.returns, outbox, proactive, channels)
@@ -292,6 +295,7 @@ def _shop_services(
 def _channels(
     settings: Settings, conversations: DialogConversations, desk: OperatorDesk,
     database: Database, shared: Coordination, limits: PublicLimits, metrics: PrometheusMetrics,
+    transcripts: TranscriptMail,
 ) -> tuple[Channel, ...]:
     """The channels turned on, each built on the dialog (the platform libraries are imported
     only for a channel that is on)."""
@@ -300,7 +304,8 @@ def _channels(
         hours = BusinessHours.parse(settings.operators.business_hours, settings.operators.timezone)
         channels.append(WebchatChannel(conversations, shared.pubsub, settings.webchat,
                                        settings.base_url, limits=limits,
-                                       team=TeamAvailability(hours, conversations.texts)))
+                                       team=TeamAvailability(hours, conversations.texts),
+                                       transcripts=transcripts))
     base_url, shop_name = settings.base_url, settings.shop.name
     if settings.telegram.enabled:
         from channels.telegram import TelegramChannel

@@ -46,6 +46,7 @@ from dialog.messages import Capabilities, ConversationKey, Delivery, Inbound
 from dialog.proactive import Contact
 from dialog.seam import Conversations
 from dialog.state import HistoryEntry
+from dialog.transcript_mail import TranscriptMail, TranscriptMailed
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ STATIC = Path(__file__).parent / "static"
 CLOSE_BAD_TOKEN = 4401  # unknown, expired or replaced: the widget starts a new session
 CLOSE_BAD_ORIGIN = 4403
 CLOSE_TOO_MANY = 4429  # more open sockets on one conversation than allowed
+TRANSCRIPT_EVERY_SECONDS = 60  # "Email me this conversation" at most this often per chat
 
 
 class _CustomerIn(BaseModel):
@@ -71,6 +73,11 @@ class SessionIn(BaseModel):
     resume: Annotated[str, Field(max_length=100)] | None = None  # a token to replace
 
 
+class TranscriptIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: Annotated[str, Field(min_length=1, max_length=100)]
+
+
 class _ClientFrame(BaseModel):
     type: Literal["message", "action", "typing"]
     text: str = ""
@@ -86,10 +93,14 @@ class WebchatChannel:
     def __init__(
         self, conversations: Conversations, pubsub: PubSub, settings: WebchatSettings,
         base_url: str, limits: PublicLimits | None = None, clock: Callable[[], float] = time.time,
-        team: TeamAvailability | None = None,
+        team: TeamAvailability | None = None, transcripts: TranscriptMail | None = None,
     ) -> None:
         self._conversations = conversations
         self._team = team
+        self._transcripts = transcripts
+        # When each conversation's transcript was last mailed (this process): a token holder
+        # cannot fill the customer's mailbox.
+        self._mailed: dict[str, float] = {}
         # The desk's hook for "the customer is typing" (docs/channels/webchat.md).
         self.customer_typing = CustomerTyping(pubsub)
         self._clock = clock
@@ -171,6 +182,29 @@ class WebchatChannel:
             return {"available": now.available,
                     "back_at": now.back_at.isoformat() if now.back_at else None,
                     "text": now.text}
+
+        @router.post("/transcript", status_code=202)
+        async def mail_transcript(
+            body: TranscriptIn, origin: Annotated[str | None, Header()] = None
+        ) -> dict[str, str]:
+            """"Email me this conversation", to the address of the customer it is tied to."""
+            if not self.origin_allowed(origin):
+                raise HTTPException(403, "the chat is not enabled for this site")
+            key = await self._conversations.resolve_token(body.token)
+            if key is None:
+                raise HTTPException(404, "this chat session has ended")
+            if self._transcripts is None:
+                raise HTTPException(409, "conversations cannot be emailed from this shop")
+            last = self._mailed.get(key.chat_id)
+            if last is not None and self._clock() - last < TRANSCRIPT_EVERY_SECONDS:
+                raise HTTPException(429, "this conversation was emailed a moment ago")
+            mailed = await self._transcripts.send(key)
+            if mailed is TranscriptMailed.NO_ADDRESS:
+                raise HTTPException(409, "we do not know your email address in this chat")
+            if mailed is TranscriptMailed.NO_EMAIL:
+                raise HTTPException(409, "conversations cannot be emailed from this shop")
+            self._mailed[key.chat_id] = self._clock()
+            return {"status": "sent"}
 
         @router.post("/session")
         async def open_session(

@@ -305,7 +305,8 @@ def _channels(
         channels.append(WebchatChannel(conversations, shared.pubsub, settings.webchat,
                                        settings.base_url, limits=limits,
                                        team=TeamAvailability(hours, conversations.texts),
-                                       transcripts=transcripts))
+                                       transcripts=transcripts,
+                                       customer_typing=desk.customer_typing))
     base_url, shop_name = settings.base_url, settings.shop.name
     if settings.telegram.enabled:
         from channels.telegram import TelegramChannel

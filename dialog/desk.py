@@ -171,6 +171,15 @@ class OperatorDesk:
         await self._pubsub.publish(TYPING_TOPIC.format(key=key),
                                    json.dumps({"author": operator.name}))
 
+    async def customer_typing(self, key: ConversationKey) -> None:
+        """A customer is typing (their channel says so, throttled): every console hears
+        {"type": "typing", "conversation_id"} while operators have the conversation (escalated
+        or claimed); one with the bot is nobody's business."""
+        async with self._units() as uow:
+            state = await self._store.load(uow, key)
+        if state.status != "bot":
+            await self._publish({"type": "typing", "conversation_id": state.id})
+
     async def add_note(self, conversation_id: int, operator: OperatorRef, text: str) -> Note:
         text = text.strip()
         if not text:

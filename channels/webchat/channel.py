@@ -12,7 +12,7 @@ import logging
 import secrets
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -94,6 +94,7 @@ class WebchatChannel:
         self, conversations: Conversations, pubsub: PubSub, settings: WebchatSettings,
         base_url: str, limits: PublicLimits | None = None, clock: Callable[[], float] = time.time,
         team: TeamAvailability | None = None, transcripts: TranscriptMail | None = None,
+        customer_typing: Callable[[ConversationKey], Awaitable[None]] | None = None,
     ) -> None:
         self._conversations = conversations
         self._team = team
@@ -101,8 +102,8 @@ class WebchatChannel:
         # When each conversation's transcript was last mailed (this process): a token holder
         # cannot fill the customer's mailbox.
         self._mailed: dict[str, float] = {}
-        # The desk's hook for "the customer is typing" (docs/channels/webchat.md).
-        self.customer_typing = CustomerTyping(pubsub)
+        # "The customer is typing", told to the desk (docs/channels/webchat.md).
+        self._customer_typing = CustomerTyping(customer_typing)
         self._clock = clock
         if settings.identity_legacy:
             log.warning("[webchat] identity_legacy is on: signatures of the email alone are "
@@ -311,7 +312,7 @@ class WebchatChannel:
                     await push(json.dumps({"type": "error", "reason": error}))
                     continue
                 if parsed is None:  # the customer is typing: the desk is told, nothing kept
-                    await self.customer_typing.publish(key)
+                    await self._customer_typing.publish(key)
                     continue
                 inbound, client_id = parsed
                 if self._limits is not None and not await self._limits.message_admitted(key):

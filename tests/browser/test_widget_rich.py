@@ -78,6 +78,10 @@ async def test_the_rating_is_one_row_of_five_stars_chosen_like_radio_buttons(
         "aria-checked", "true")
     await expect(messages(page, "bot").last).to_contain_text("Thank you for your rating!")
     await expect(stars.first).to_be_disabled()
+    assert await serious_violations(page, "#orderbot-widget") == []
+    await page.reload()  # the choice stays shown after a reload (the panel stays open)
+    await expect(group.get_by_role("radio", name="4 of 5")).to_have_attribute(
+        "aria-checked", "true")
 
 
 def _history(now: datetime) -> list[dict[str, Any]]:

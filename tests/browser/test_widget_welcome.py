@@ -62,10 +62,12 @@ async def test_page_views_make_no_session_until_the_chat_is_opened(
     await expect(messages(page, "bot")).to_have_count(1)
     assert await conversations(live_server) == before + 1
 
-    await page.reload()  # a returning visitor sees their history on opening
-    await hook(page, "launcher").click()
-    await expect(messages(page, "customer")).to_have_count(1)
-    await expect(messages(page, "customer").first).to_contain_text("hello")
+    later = await page.context.new_page()  # a returning visitor: history on opening
+    await later.goto(live_server.url + "/")
+    await expect(hook(later, "panel")).to_be_hidden()
+    await hook(later, "launcher").click()
+    await expect(messages(later, "customer")).to_have_count(1)
+    await expect(messages(later, "customer").first).to_contain_text("hello")
     assert await conversations(live_server) == before + 1
 
 
@@ -123,7 +125,7 @@ async def test_starting_a_new_conversation_leaves_the_old_one(
     await expect(messages(page, "bot")).to_have_count(1)
     assert await conversations(live_server) == before + 1
     await page.reload()  # the new one is the one kept
-    await hook(page, "launcher").click()
+    await expect(hook(page, "panel")).to_be_visible()
     await expect(messages(page, "customer").locator('[data-ob="text"]')).to_have_text(["hi"])
 
 

@@ -1,6 +1,7 @@
 """The web chat's live frames from the console: who has joined when an operator claims the
 chat, and "Anna K. is typing…" (POST /console/api/conversations/{id}/typing, by the operator
-who holds it). Nothing of either is stored, nor sent to a client that did not ask."""
+who holds it). Nothing of either is stored, nor sent to a client that did not ask. And the
+customer's typing, the other way, on every console."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import json
 import websockets
 
 from tests.conftest import LiveServer
-from tests.console.conftest import TIMEOUT, LogIn, escalated
+from tests.console.conftest import TIMEOUT, LogIn, escalated, live
 
 
 async def test_the_customer_sees_the_operator_who_holds_the_chat_typing(
@@ -42,3 +43,16 @@ async def test_the_customer_sees_the_operator_who_holds_the_chat_typing(
             "message", "operator", "Hello, Anna here.")
         missing = await anna.post("/console/api/conversations/999999/typing")
         assert missing.status_code == 404
+
+
+async def test_every_console_sees_the_waiting_customer_typing_and_no_answer_comes(
+    console_server: LiveServer, log_in: LogIn
+) -> None:
+    admin = await log_in()
+    async with escalated(console_server) as emma, live(console_server, admin) as watching:
+        await watching.next()  # the queue
+        await emma.chat.socket.send(json.dumps({"type": "typing"}))
+        event = await watching.until(lambda f: f["type"] == "typing")
+        assert event == {"type": "typing", "conversation_id": emma.conversation}
+        answer = await emma.chat.say("are you there?")  # the next frame answers the message
+        assert answer["type"] == "message" and answer["from"] == "bot"

@@ -1,21 +1,12 @@
-"""The web chat's additions over a real WebSocket: an order card and document buttons as
-optional fields of a reply (in history too), the customer's typing told to the desk, and the
-team's availability before any session."""
+"""The web chat's additions over a real WebSocket: an order card as an optional field of a
+reply (in history too), and the team's availability before any session."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-
 import httpx
 
-from channels.webchat.channel import WebchatChannel
 from tests.conftest import LiveServer
-from tests.e2e.test_webchat import REPLY_TIMEOUT, chat, open_session
-
-
-def webchat(server: LiveServer) -> WebchatChannel:
-    return next(c for c in server.bot.channels if isinstance(c, WebchatChannel))
+from tests.e2e.test_webchat import chat, open_session
 
 
 async def test_the_status_reply_carries_an_order_card_also_in_history(
@@ -36,26 +27,6 @@ async def test_the_status_reply_carries_an_order_card_also_in_history(
     async with chat(live_server, token) as again:
         assert [m.get("card", {}).get("number") for m in again.history if m["from"] == "bot"] \
             == [None, "A-1015", None]
-
-
-async def test_a_typing_customer_is_told_to_the_desk_and_gets_no_answer(
-    live_server: LiveServer,
-) -> None:
-    heard: asyncio.Queue[dict[str, str]] = asyncio.Queue()
-
-    async def desk(data: str) -> None:
-        await heard.put(json.loads(data))
-
-    subscription = await webchat(live_server).customer_typing.subscribe(desk)
-    response = await open_session(live_server)
-    token, chat_id = response.json()["token"], response.json()["conversation_id"]
-    async with chat(live_server, token) as conversation:
-        await conversation.socket.send(json.dumps({"type": "typing"}))
-        assert await asyncio.wait_for(heard.get(), REPLY_TIMEOUT) == {
-            "channel": "webchat", "chat_id": chat_id}
-        reply = await conversation.say("hello")  # the next frame answers the message
-        assert reply["type"] == "message" and reply["from"] == "bot"
-    await subscription.close()
 
 
 async def test_the_team_line_needs_no_session_and_refuses_bad_input(

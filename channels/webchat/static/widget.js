@@ -839,16 +839,27 @@
     box.setAttribute("aria-label", R.rate);
     box.setAttribute("data-ob", "rating");
     function light(upto) { btns.forEach(function (b, i) { b.classList.toggle("lit", i < upto); }); }
+    // Chosen before a reload: the title this browser sent for the question ("★★★★").
+    var pressed = String(pressedTitles()[node.getAttribute("data-id")] || "");
+    var before = /^\u2605{1,5}$/.test(pressed) ? pressed.length : 0;
     btns.forEach(function (b, i) {
       b.setAttribute("role", "radio");
-      b.setAttribute("aria-checked", b.classList.contains("chosen") ? "true" : "false");
+      b.setAttribute("aria-checked", b.classList.contains("chosen") || i + 1 === before ? "true" : "false");
       b.setAttribute("aria-label", R.ratingOf.replace("{n}", String(i + 1)));
       b.setAttribute("tabindex", i === 0 ? "0" : "-1");
       b.textContent = "\u2605";
-      if (b.classList.contains("chosen")) light(i + 1);
+      if (b.classList.contains("chosen") || i + 1 === before) { light(i + 1); b.removeAttribute("aria-pressed"); }
       b.addEventListener("mouseenter", function () { if (!b.disabled) light(i + 1); });
       b.addEventListener("mouseleave", function () { if (!b.disabled) light(0); });
       b.addEventListener("click", function () { b.setAttribute("aria-checked", "true"); light(i + 1); });
+      // The shared button code marks a choice with aria-pressed, which a radio does not take:
+      // it becomes aria-checked (also when a later message settles the choice).
+      new MutationObserver(function () {
+        if (!b.hasAttribute("aria-pressed")) return;
+        b.removeAttribute("aria-pressed");
+        b.setAttribute("aria-checked", "true");
+        light(i + 1);
+      }).observe(b, { attributes: true, attributeFilter: ["aria-pressed"] });
       b.addEventListener("keydown", function (e) {
         var step = e.key === "ArrowRight" || e.key === "ArrowDown" ? 1 : e.key === "ArrowLeft" || e.key === "ArrowUp" ? -1 : 0;
         if (!step) return;

@@ -884,11 +884,16 @@
     var docs = Array.isArray(m.documents) ? m.documents : [];
     if (docs.length) {
       var urls = docs.map(function (d) { return d && String(d.url); });
-      var kept = String(m.text == null ? "" : m.text).split("\n").filter(function (line) {
-        return !urls.some(function (u) { return u && line.indexOf(u) !== -1; });
-      }).join("\n");
+      // The link goes, and so does its label ("Return label (PDF): ", "Your confirmation: "),
+      // up to the end of the sentence before it; a line left empty goes too.
+      var kept = String(m.text == null ? "" : m.text).split("\n").map(function (line) {
+        var cut = line;
+        urls.forEach(function (u) { if (u && cut.indexOf(u) !== -1) cut = cut.split(u).join("").replace(/(^|[.!?])[^.!?]*:\s*$/, "$1"); });
+        return cut === line ? line : cut.replace(/\s+$/, "") || null;
+      }).filter(function (line) { return line !== null; }).join("\n");
       textEl.textContent = "";
       renderText(textEl, kept, true);
+      textEl.hidden = !kept.trim();
     }
     if (m.from !== "customer") keepOrderNumbers(textEl);
     // The card first: it answers at a glance; the text below keeps the details (history, scans).

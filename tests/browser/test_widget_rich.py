@@ -49,6 +49,7 @@ async def test_the_status_comes_as_an_order_card_with_a_tracking_button(
     await expect(text).to_contain_text("Order A-1015 is on its way with DHL")
     await expect(text.locator(".nowrap").first).to_have_text("A-1015")
     assert await serious_violations(page, "#orderbot-widget") == []
+    await card.evaluate("card => card.scrollIntoView({block: 'start'})")  # the card in view
     await page.screenshot(path=SCREENSHOTS / f"widget-order-card-{size}.png")
 
 

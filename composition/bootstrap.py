@@ -31,6 +31,7 @@ from config import Settings, plain_http_to_public_host
 from console.app import OperatorConsole
 from coordination.fallback import RedisHealth
 from dialog.attachments import Attachments
+from dialog.availability import TeamAvailability
 from dialog.conversations import DialogConversations
 from dialog.desk import OperatorDesk
 from dialog.flows.availability import BackInStockMessages
@@ -52,6 +53,7 @@ from dialog.store import ConversationStore
 from dialog.takeover import Takeover
 from dialog.texts import Texts
 from dialog.tokens import TokenStore
+from dialog.transcript_mail import TranscriptMail
 from dialog.unit_of_work import UnitOfWorkFactory
 from dialog.waits import QueueWaits
 from monitoring.prometheus import PrometheusMetrics
@@ -196,8 +198,9 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
         learned_labels=lambda: served.labels,  # the dashboard's "new" labels
         attachments=files,
     )
+    transcripts = TranscriptMail(units, store, proactive, texts)
     channels = _channels(settings, conversations, desk, database, shared, limits, metrics,
-                         files)
+                         files, transcripts)
     capabilities.update((channel.name, channel.capabilities) for channel in channels)
     daily_jobs = preparation.daily_jobs(settings, jobs)
     _bind_late(store, desk, orders, services.returns, outbox, proactive, channels)
@@ -316,14 +319,19 @@ def _channels(
     settings: Settings, conversations: DialogConversations, desk: OperatorDesk,
     database: Database, shared: Coordination, limits: PublicLimits, metrics: PrometheusMetrics,
     files: Attachments,
+    transcripts: TranscriptMail,
 ) -> tuple[Channel, ...]:
     """The channels turned on, each built on the dialog (the platform libraries are imported
     only for a channel that is on)."""
     channels: list[Channel] = []
     if settings.webchat.enabled:
+        hours = BusinessHours.parse(settings.operators.business_hours, settings.operators.timezone)
         channels.append(WebchatChannel(conversations, shared.pubsub, settings.webchat,
                                        settings.base_url, limits=limits,
-                                       typing=desk.customer_typing, files=files))
+                                       files=files,
+                                       team=TeamAvailability(hours, conversations.texts),
+                                       transcripts=transcripts,
+                                       customer_typing=desk.customer_typing))
     base_url, shop_name = settings.base_url, settings.shop.name
     if settings.telegram.enabled:
         from channels.telegram import TelegramChannel

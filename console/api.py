@@ -294,6 +294,13 @@ def make_router(console: "OperatorConsole") -> APIRouter:
             line = await desk.say(conversation_id, me.ref, body.text)
         return {"message": line.to_json()}
 
+    @router.post("/api/conversations/{conversation_id}/typing",
+                 status_code=status.HTTP_204_NO_CONTENT)
+    async def typing(conversation_id: int, me: Me) -> None:
+        """The operator is typing to the customer (the widget shows "Anna is typing…")."""
+        with desk_errors():
+            await desk.typing(conversation_id, me.ref)
+
     @router.post("/api/conversations/{conversation_id}/release")
     async def release(conversation_id: int, me: Me) -> dict[str, Any]:
         with desk_errors():

@@ -55,6 +55,12 @@ from storage.clock import utcnow
 log = logging.getLogger(__name__)
 
 TOPIC = "desk"
+# An operator typing to a customer: published on "typing:<conversation key>" (e.g.
+# "typing:webchat:3f2a…") as {"author"}; a channel that shows it (the web chat) listens there.
+TYPING_TOPIC = "typing:{key}"
+# An operator has taken the conversation: {"event": "joined", "name"} on "presence:<key>".
+# (Their leaving is said by the bot's closing message, whose Outbound.rich says "left".)
+PRESENCE_TOPIC = "presence:{key}"
 RESUME_CONTINUE = "resume:continue"  # the manager's payloads for "continue where we were"
 RESUME_DROP = "resume:drop"
 ALL_LIMIT = 200
@@ -152,6 +158,11 @@ class OperatorDesk:
             if handoff is None:  # an operator joins a conversation that was with the bot
                 await uow.handoffs.open(conversation_id, "operator_joined", now, None)
             await uow.handoffs.assign(conversation_id, operator, now)
+            # Live only (nothing in the transcript, no message on email or Slack): a channel
+            # that shows presence (the web chat) says who has joined.
+            uow.after_commit(lambda: self._pubsub.publish(
+                PRESENCE_TOPIC.format(key=key),
+                json.dumps({"event": "joined", "name": operator.name})))
             item = await _item(uow, conversation_id)
             self._announce(uow, item)
             await uow.commit()
@@ -185,6 +196,15 @@ class OperatorDesk:
     ) -> QueueItem:
         """The customer's matter is settled: back to the bot, with nothing left to resume."""
         return await self._finish(conversation_id, operator, "resolved", force)
+
+    async def typing(self, conversation_id: int, operator: OperatorRef) -> None:
+        """The operator who holds the conversation is typing: the customer's channel is told
+        (nothing is stored; the console sends it every few seconds while they type)."""
+        key = await self._key(conversation_id)
+        async with self._units() as uow:
+            await _held_by(uow, await self._store.load(uow, key), operator)
+        await self._pubsub.publish(TYPING_TOPIC.format(key=key),
+                                   json.dumps({"author": operator.name}))
 
     async def add_note(self, conversation_id: int, operator: OperatorRef, text: str) -> Note:
         text = text.strip()
@@ -284,7 +304,8 @@ class OperatorDesk:
                 await uow.handoffs.requeue(handoff.id)
                 text = self._texts.get(state.language, "operator_idle", name=name)
                 self._tell(uow, state, await self._store.add_replies(
-                    uow, state.id, [Outbound(key=key, text=text)], now, state.context,
+                    uow, state.id, [Outbound(key=key, text=text, rich=_left(handoff.operator))],
+                    now, state.context,
                     language=state.language))
                 state.offered = []
                 await self._store.save(uow, state, now)
@@ -379,14 +400,14 @@ class OperatorDesk:
                 Button(self._texts.get(language, "resume_button_drop"), RESUME_DROP),
             )
             text = self._texts.get(language, "handback_resume", name=operator.name, what=what)
-            return [Outbound(key=state.key, text=text, buttons=buttons)]
+            return [Outbound(key=state.key, text=text, buttons=buttons, rich=_left(operator))]
         state.suspended = None
         state.flow, state.step, state.slots = None, None, {}
         key = "handback" if outcome == "handed_back" else "resolved"
         text = with_question(self._texts, language,
                              self._texts.get(language, key, name=operator.name))
         return [Outbound(key=state.key, text=text,
-                         buttons=rating_buttons(self._texts, language))]
+                         buttons=rating_buttons(self._texts, language), rich=_left(operator))]
 
     def _tell(
         self, uow: Repositories, state: ConversationState, deliveries: list[Delivery]
@@ -443,3 +464,9 @@ def _delivered_line(delivery: Delivery, conversation_id: int) -> TranscriptLine:
         channel=outbound.key.channel, sender=outbound.sender, author=outbound.author,
         text=outbound.text, at=datetime.fromisoformat(delivery.at), buttons=outbound.buttons,
     )
+
+
+def _left(operator: OperatorRef | None) -> dict[str, Any]:
+    """Outbound.rich of the message that says the operator has gone: the web chat's header
+    shows the assistant again."""
+    return {"operator": {"event": "left", "name": operator.name if operator else ""}}

@@ -57,6 +57,10 @@ class Outbound:
     buttons: tuple[Button, ...] = field(default_factory=tuple)
     sender: str = "bot"  # "bot" | "operator"
     author: str | None = None  # an operator's display name
+    # Structure a rich client may draw instead of parts of the text (web chat: an order card,
+    # document buttons): {"card": {...}, "documents": [{"title", "url"}]}. Optional; the text
+    # says all of it, so email, Telegram and Slack ignore it (docs/channels/webchat.md).
+    rich: dict[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,6 +120,7 @@ class HistoryEntry:
     at: datetime
     author: str | None
     attachments: tuple[AttachmentRef, ...] = ()
+    rich: dict[str, Any] | None = None  # Outbound.rich of a reply
 
 
 @dataclass(frozen=True, slots=True)

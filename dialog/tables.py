@@ -148,6 +148,8 @@ class TranscriptEntry(Base):
     author: Mapped[str | None] = mapped_column(String(100))
     text: Mapped[str] = mapped_column(Text, default="")
     buttons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # A reply's optional structure for rich clients (Outbound.rich: an order card, documents).
+    rich: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     action: Mapped[str | None] = mapped_column(String(200))
     platform_message_id: Mapped[str | None] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -32,12 +32,22 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 from channels.limits import PublicLimits
 from channels.webchat.attachments import attachments_router
 from channels.webchat.identity import identity_refusal
+from channels.webchat.live import (
+    TYPING_AFTER_SECONDS,
+    CustomerTyping,
+    operator_typing_frames,
+    presence_frames,
+    typing_while,
+)
 from config import WebchatSettings
 from coordination.base import PubSub
+from dialog.availability import TeamAvailability
+from dialog.desk import PRESENCE_TOPIC, TYPING_TOPIC
 from dialog.messages import Capabilities, ConversationKey, Delivery, Inbound
 from dialog.proactive import Contact
 from dialog.seam import Conversations, CustomerFiles
 from dialog.state import HistoryEntry
+from dialog.transcript_mail import TranscriptMail, TranscriptMailed
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +55,8 @@ STATIC = Path(__file__).parent / "static"
 CLOSE_BAD_TOKEN = 4401  # unknown, expired or replaced: the widget starts a new session
 CLOSE_BAD_ORIGIN = 4403
 CLOSE_TOO_MANY = 4429  # more open sockets on one conversation than allowed
-TYPING_EVERY_SECONDS = 2.0  # a socket's "typing" frames passed on at most this often
-
-Typing = Callable[[ConversationKey], Awaitable[None]]
 MAX_ATTACHMENTS = 5  # files one message may carry
+TRANSCRIPT_EVERY_SECONDS = 60  # "Email me this conversation" at most this often per chat
 
 
 class _CustomerIn(BaseModel):
@@ -65,6 +73,11 @@ class SessionIn(BaseModel):
     language: Literal["en", "pl", "ru"] | None = None
     link: Annotated[str, Field(max_length=64)] | None = None
     resume: Annotated[str, Field(max_length=100)] | None = None  # a token to replace
+
+
+class TranscriptIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class _ClientFrame(BaseModel):
@@ -85,11 +98,18 @@ class WebchatChannel:
     def __init__(
         self, conversations: Conversations, pubsub: PubSub, settings: WebchatSettings,
         base_url: str, limits: PublicLimits | None = None, clock: Callable[[], float] = time.time,
-        typing: Typing | None = None, files: CustomerFiles | None = None,
+        files: CustomerFiles | None = None,
+        team: TeamAvailability | None = None, transcripts: TranscriptMail | None = None,
+        customer_typing: Callable[[ConversationKey], Awaitable[None]] | None = None,
     ) -> None:
         self._conversations = conversations
-        # The desk's Desk.customer_typing: operators see "customer is typing" (no reply).
-        self._typing = typing
+        self._team = team
+        self._transcripts = transcripts
+        # When each conversation's transcript was last mailed (this process): a token holder
+        # cannot fill the customer's mailbox.
+        self._mailed: dict[str, float] = {}
+        # "The customer is typing", told to the desk (docs/channels/webchat.md).
+        self._customer_typing = CustomerTyping(customer_typing)
         self._files = files
         self._clock = clock
         if settings.identity_legacy:
@@ -132,6 +152,7 @@ class WebchatChannel:
         }
         if outbound.author:
             frame["author"] = outbound.author
+        frame.update(_rich(outbound.rich))
         await self._pubsub.publish(f"webchat:{outbound.key.chat_id}", json.dumps(frame))
 
     def origin_allowed(self, origin: str | None) -> bool:
@@ -156,6 +177,45 @@ class WebchatChannel:
         async def chat_page() -> FileResponse:
             """A page with nothing but the chat: where an order's chat link leads."""
             return FileResponse(STATIC / "chat.html", media_type="text/html")
+
+        @router.get("/team")
+        async def team(
+            language: Literal["en", "pl", "ru"] = "en",
+            origin: Annotated[str | None, Header()] = None,
+        ) -> dict[str, Any]:
+            """The welcome screen's availability line: asked before any session exists, so
+            that a page view stores nothing."""
+            if not self.origin_allowed(origin):
+                raise HTTPException(403, "the chat is not enabled for this site")
+            if self._team is None:
+                return {"available": None, "back_at": None, "text": ""}
+            now = self._team.now(language)
+            return {"available": now.available,
+                    "back_at": now.back_at.isoformat() if now.back_at else None,
+                    "text": now.text}
+
+        @router.post("/transcript", status_code=202)
+        async def mail_transcript(
+            body: TranscriptIn, origin: Annotated[str | None, Header()] = None
+        ) -> dict[str, str]:
+            """"Email me this conversation", to the address of the customer it is tied to."""
+            if not self.origin_allowed(origin):
+                raise HTTPException(403, "the chat is not enabled for this site")
+            key = await self._conversations.resolve_token(body.token)
+            if key is None:
+                raise HTTPException(404, "this chat session has ended")
+            if self._transcripts is None:
+                raise HTTPException(409, "conversations cannot be emailed from this shop")
+            last = self._mailed.get(key.chat_id)
+            if last is not None and self._clock() - last < TRANSCRIPT_EVERY_SECONDS:
+                raise HTTPException(429, "this conversation was emailed a moment ago")
+            mailed = await self._transcripts.send(key)
+            if mailed is TranscriptMailed.NO_ADDRESS:
+                raise HTTPException(409, "we do not know your email address in this chat")
+            if mailed is TranscriptMailed.NO_EMAIL:
+                raise HTTPException(409, "conversations cannot be emailed from this shop")
+            self._mailed[key.chat_id] = self._clock()
+            return {"status": "sent"}
 
         @router.post("/session")
         async def open_session(
@@ -194,9 +254,12 @@ class WebchatChannel:
 
         @router.websocket("/ws")
         async def chat(
-            websocket: WebSocket, token: Annotated[str, Query(max_length=100)] = ""
+            websocket: WebSocket, token: Annotated[str, Query(max_length=100)] = "",
+            live: bool = False,
         ) -> None:
-            await self._serve(websocket, token)
+            # live=true: the client shows the live frames (typing, an operator joining), as
+            # the widget does; a client that does not ask gets none, as before they existed.
+            await self._serve(websocket, token, live)
 
         return router
 
@@ -211,7 +274,7 @@ class WebchatChannel:
         token, key = resumed
         return {"token": token, "conversation_id": key.chat_id}
 
-    async def _serve(self, websocket: WebSocket, token: str) -> None:
+    async def _serve(self, websocket: WebSocket, token: str, live: bool = False) -> None:
         await websocket.accept()
         if not self.origin_allowed(websocket.headers.get("origin")):
             await websocket.close(CLOSE_BAD_ORIGIN, "origin not allowed")
@@ -225,13 +288,15 @@ class WebchatChannel:
             return
         self._sockets[key.chat_id] += 1
         try:
-            await self._converse(websocket, key)
+            await self._converse(websocket, key, live)
         finally:
             self._sockets[key.chat_id] -= 1
             if self._sockets[key.chat_id] <= 0:
                 del self._sockets[key.chat_id]
 
-    async def _converse(self, websocket: WebSocket, key: ConversationKey) -> None:
+    async def _converse(
+        self, websocket: WebSocket, key: ConversationKey, live: bool = False
+    ) -> None:
         sending = asyncio.Lock()
         client = websocket.client.host if websocket.client else None  # proofs counted per address
 
@@ -240,35 +305,38 @@ class WebchatChannel:
                 await websocket.send_text(data)
 
         subscription = await self._pubsub.subscribe(f"webchat:{key.chat_id}", push)
+        live_frames = [
+            await self._pubsub.subscribe(TYPING_TOPIC.format(key=key),
+                                         operator_typing_frames(push)),
+            await self._pubsub.subscribe(PRESENCE_TOPIC.format(key=key),
+                                         presence_frames(push)),
+        ] if live else []
         try:
             texts = self._conversations.texts
             language, history = await self._conversations.history(key)
             await push(json.dumps({"type": "history", "messages": [_entry(e) for e in history]}))
-            typed_at = float("-inf")
             while True:
                 raw = await websocket.receive_text()
-                if _is_typing(raw):
-                    now = self._clock()
-                    if self._typing is not None and now - typed_at >= TYPING_EVERY_SECONDS:
-                        typed_at = now
-                        try:
-                            await self._typing(key)
-                        except Exception:  # a hint for operators; the chat goes on without it
-                            log.warning("could not pass on a typing frame", exc_info=True)
-                    continue
                 parsed, error = self._parse(key, raw, language, client)
                 if error is not None:
                     await push(json.dumps({"type": "error", "reason": error}))
                     continue
-                assert parsed is not None
+                if parsed is None:  # the customer is typing: the desk is told, nothing kept
+                    await self._customer_typing.publish(key)
+                    continue
                 inbound, client_id = parsed
                 if self._limits is not None and not await self._limits.message_admitted(key):
                     await push(json.dumps({"type": "error", "reason": texts.get(
                         language, "error_too_many")}))
                     continue
                 try:
-                    # Recorded in the inbox and answered in the turn's one transaction.
-                    await self._conversations.answer(inbound)
+                    # Recorded in the inbox and answered in the turn's one transaction; a
+                    # turn that takes a while (a courier's API) shows "typing" meanwhile.
+                    answered = self._conversations.answer(inbound)
+                    if live:
+                        await typing_while(answered, push, TYPING_AFTER_SECONDS)
+                    else:
+                        await answered
                 except Exception:
                     # The turn's transaction was rolled back: nothing of the message was kept.
                     # Say so and keep the socket open, so that the customer can send it again.
@@ -282,18 +350,22 @@ class WebchatChannel:
             pass
         finally:
             await subscription.close()
+            for live_subscription in live_frames:
+                await live_subscription.close()
 
     def _parse(
         self, key: ConversationKey, raw: str, language: str, client: str | None = None
     ) -> tuple[tuple[Inbound, str | int | None] | None, str | None]:
         """The customer's frame as an Inbound with the client's id of it, or the reason it is
-        refused (in their language)."""
+        refused (in their language); neither for a "typing" frame."""
         texts, limit = self._conversations.texts, self._settings.max_message_chars
         try:
             frame = _ClientFrame.model_validate_json(raw)
         except ValidationError:
             return None, texts.get(language, "error_bad_request")
         # The inbox's platform id: the client's id (a resend is a duplicate), else a new one.
+        if frame.type == "typing":
+            return None, None
         own = f"{key.chat_id}:{frame.id}" if frame.id is not None else secrets.token_hex(12)
         if frame.type == "action":
             if not frame.payload:
@@ -310,16 +382,6 @@ class WebchatChannel:
                         attachments=attached), frame.id), None
 
 
-def _is_typing(raw: str) -> bool:
-    """A {"type": "typing"} frame: answered by nothing, not even an ack."""
-    if '"typing"' not in raw or len(raw) > 200:  # skips the parse for every message frame
-        return False
-    try:
-        return _ClientFrame.model_validate_json(raw).type == "typing"
-    except ValidationError:
-        return False
-
-
 def _entry(entry: HistoryEntry) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": entry.id,
@@ -332,4 +394,12 @@ def _entry(entry: HistoryEntry) -> dict[str, Any]:
         item["author"] = entry.author
     if entry.attachments:
         item["attachments"] = [a.to_json() for a in entry.attachments]
+    item.update(_rich(entry.rich))
     return item
+
+
+def _rich(rich: dict[str, Any] | None) -> dict[str, Any]:
+    """A reply's optional structure as the frame's own fields ("card", "documents",
+    "operator")."""
+    return {name: value for name, value in (rich or {}).items()
+            if name in ("card", "documents", "operator")}

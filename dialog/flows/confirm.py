@@ -35,6 +35,7 @@ from dialog.flows.confirm_plan import (
 from dialog.flows.confirm_stock import check_stock, stock_choice
 from dialog.flows.escalation import hand_over
 from dialog.flows.identify import owns
+from dialog.flows.rich import document, enrich_last_reply
 from dialog.flows.steps import Step, Steps
 from orders.confirmation import ConfirmationPlan, NotPending
 from orders.documents import document_url
@@ -236,6 +237,7 @@ class ConfirmFlow:
         turn.finish()
         turn.say("confirm_done", number=confirmed.number, url=url,
                  total=turn.money(confirmed.total_minor, confirmed.currency))
+        enrich_last_reply(turn, documents=[document(turn, "order_confirmation", url)])
 
     async def _document(self, turn: Turn, order: OrderView, plan: dict[str, Any]) -> str:
         order = await turn.shop.with_names(order, turn.language)

@@ -52,6 +52,7 @@ from dialog.flows.return_listing import (
     reason_buttons,
     refuse,
 )
+from dialog.flows.rich import document, enrich_last_reply
 from dialog.flows.steps import Step, Steps
 from dialog.messages import Button
 from orders.returns import (
@@ -263,6 +264,8 @@ class ReturnFlow:
             amount=turn.money(made.amount_minor, made.currency),
             address=address_text(turn, order),
         )
+        if made.label_url:
+            enrich_last_reply(turn, documents=[document(turn, "return_label", made.label_url)])
         tell_owner_of_change(turn, order or asked, "notice_return_opened", rma=made.rma)
 
     # Small pieces.

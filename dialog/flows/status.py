@@ -11,10 +11,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from dialog import events
 from dialog.flows.base import Turn, human_button
 from dialog.flows.identify import IdentifyStep, OrderIdentification
+from dialog.flows.rich import order_card
 from dialog.flows.steps import FlowData, Steps
 from dialog.messages import Button, Outbound
 from orders.billing import is_unpaid
@@ -81,7 +83,8 @@ class StatusFlow:
         if order.status is OrderStatus.SHIPPED and order.tracking_number:
             parts.append(await self._live_tracking(turn, order))
         parts.append(_history_text(turn, order))
-        _say_text(turn, "\n\n".join(part for part in parts if part), buttons)
+        _say_text(turn, "\n\n".join(part for part in parts if part), buttons,
+                  {"card": order_card(turn, order)})
 
     @staticmethod
     async def _status_text(turn: Turn, order: OrderView) -> str:
@@ -182,5 +185,7 @@ def _moment(turn: Turn, moment: datetime) -> str:
     return moment.strftime(turn.text("tracking_time_format"))
 
 
-def _say_text(turn: Turn, text: str, buttons: tuple[Button, ...]) -> None:
-    turn.replies.append(Outbound(key=turn.state.key, text=text, buttons=buttons))
+def _say_text(
+    turn: Turn, text: str, buttons: tuple[Button, ...], rich: dict[str, Any] | None = None
+) -> None:
+    turn.replies.append(Outbound(key=turn.state.key, text=text, buttons=buttons, rich=rich))

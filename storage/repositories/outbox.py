@@ -76,6 +76,7 @@ class SqlOutbox:
                     buttons=tuple(Button(b["title"], b["payload"]) for b in entry.buttons or ()),
                     sender=entry.sender,
                     author=entry.author,
+                    rich=entry.rich,
                 ),
                 entry.at.isoformat(),
                 dict(outbox.context or {}),

@@ -22,7 +22,8 @@ Index("ix_transcript_at", TranscriptEntry.at)
 _ADD_ENTRY = Prepared(
     insert(TranscriptEntry).values(
         bound_values(TranscriptEntry.__table__, "conversation_id", "sender", "author", "text",
-                     "buttons", "action", "platform_message_id", "at", "flow", "intent"))
+                     "buttons", "rich", "action", "platform_message_id", "at", "flow",
+                     "intent"))
     .returning(TranscriptEntry.id)
 )
 
@@ -36,7 +37,8 @@ class SqlTranscript:
         flow: str | None, intent: str | None, *, recorded_in_inbox: bool = False,
     ) -> int | None:
         entry = {"v_conversation_id": conversation_id, "v_sender": "customer", "v_author": None,
-                 "v_text": inbound.text, "v_buttons": [], "v_action": inbound.action,
+                 "v_text": inbound.text, "v_buttons": [], "v_rich": None,
+                 "v_action": inbound.action,
                  "v_platform_message_id": inbound.message_id, "v_at": at,
                  "v_flow": flow, "v_intent": intent}
         if inbound.message_id is None or recorded_in_inbox:
@@ -55,7 +57,8 @@ class SqlTranscript:
             self._session, v_conversation_id=conversation_id, v_sender=reply.sender,
             v_author=reply.author, v_text=reply.text,
             v_buttons=[{"title": b.title, "payload": b.payload} for b in reply.buttons],
-            v_action=None, v_platform_message_id=None, v_at=at, v_flow=None, v_intent=None,
+            v_rich=reply.rich, v_action=None, v_platform_message_id=None, v_at=at, v_flow=None,
+            v_intent=None,
         )
         assert transcript_id is not None
         return int(transcript_id)
@@ -119,4 +122,5 @@ def history_entry(
         at=row.at,
         author=row.author,
         attachments=tuple(attachments),
+        rich=row.rich,
     )

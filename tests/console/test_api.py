@@ -348,6 +348,7 @@ async def test_release_gives_the_customer_back_to_the_bot(
         assert released.json()["conversation"]["status"] == "bot"
         goodbye = await emma.hears(from_bot)
         assert "Anna K." in goodbye["text"]
+        assert goodbye["operator"] == {"event": "left", "name": "Anna K."}
         answer = await emma.chat.say("hello")
         assert answer["from"] == "bot" and "Hello" in answer["text"]
 

@@ -53,6 +53,7 @@ class _Entry:
     platform_message_id: str | None = None
     flow: str | None = None
     intent: str | None = None
+    rich: dict[str, Any] | None = None
 
 
 @dataclass
@@ -221,7 +222,7 @@ class InMemoryTranscript(_Part):
 
     async def add_reply(self, conversation_id: int, reply: Outbound, at: datetime) -> int:
         entry = _Entry(self._id(), conversation_id, reply.sender, reply.author, reply.text,
-                       tuple(reply.buttons), at)
+                       tuple(reply.buttons), at, rich=reply.rich)
         self._tables.transcript.append(entry)
         return entry.id
 
@@ -336,7 +337,7 @@ class InMemoryOutbox(_Part):
             if row.sent_at is None and row.last_error is None and wanted:
                 entry = entries[row.transcript_id]
                 outbound = Outbound(key=row.key, text=entry.text, buttons=entry.buttons,
-                                    sender=entry.sender, author=entry.author)
+                                    sender=entry.sender, author=entry.author, rich=entry.rich)
                 conversation = self._tables.conversations[row.key]
                 first = min(e.id for e in self._tables.transcript
                             if e.conversation_id == entry.conversation_id)
@@ -806,7 +807,7 @@ class InMemoryUnitOfWork:
 
 def _history(entry: _Entry) -> HistoryEntry:
     return HistoryEntry(entry.id, entry.sender, entry.text, entry.buttons, entry.at,
-                        entry.author)
+                        entry.author, entry.rich)
 
 
 class InMemoryDemoHistory(_Part):

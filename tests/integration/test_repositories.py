@@ -186,6 +186,26 @@ async def test_the_outbox_hands_back_what_was_not_sent(units: UnitOfWorkFactory)
         (ids[2], "three", {"thread": "t"})]
 
 
+async def test_a_replys_structure_travels_with_it_to_the_outbox_and_history(
+    units: UnitOfWorkFactory,
+) -> None:
+    card = {"card": {"number": "A-1015", "status": "shipped", "items": [
+        {"name": "SSD 1 TB", "quantity": 1}]}}
+    async with units() as uow:
+        state = await uow.conversations.add(KEY, "en", None)
+        rich = await uow.transcript.add_reply(
+            state.id, Outbound(key=KEY, text="On its way", rich=card), utcnow())
+        plain = await uow.transcript.add_reply(state.id, Outbound(key=KEY, text="Hi"), utcnow())
+        for entry in (rich, plain):
+            await uow.outbox.add(entry, KEY, {}, utcnow(), "p1")
+        await uow.commit()
+    async with units() as uow:
+        sent = await uow.outbox.unsent(None, "p1")
+        _, history = await uow.transcript.history(KEY, 10)
+    assert [d.outbound.rich for d in sent] == [card, None]
+    assert [entry.rich for entry in history] == [card, None]
+
+
 async def test_a_token_is_found_touched_and_removed_once(units: UnitOfWorkFactory) -> None:
     issued = utcnow() - timedelta(hours=1)
     async with units() as uow:

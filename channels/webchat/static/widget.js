@@ -256,8 +256,9 @@
   // Who the stored token was made for: a new identity or link needs a new session.
   var identity = link ? "link:" + link : email.toLowerCase();
 
-  function setStatus(text) { status.textContent = text || ""; status.hidden = !text; }
-  function setOnline(on) { dot.className = on ? "dot" : "dot off"; }
+  // The status bar takes room from the list: the last row of buttons stays in view.
+  function setStatus(text) { var stick = nearBottom(); status.textContent = text || ""; status.hidden = !text; if (stick) scrollDown(); }
+  function setOnline(on) { connected = on; updateHeader(); }
   function nearBottom() { return list.scrollHeight - list.scrollTop - list.clientHeight < 80; }
   function scrollDown() { list.scrollTop = list.scrollHeight; }
   function setBadge(n) {
@@ -266,7 +267,7 @@
     badge.hidden = n <= 0;
     badge.setAttribute("aria-label", n + " " + T.unread);
   }
-  function markSeen() { if (lastMsgId != null) sset(LS, K_SEEN, String(lastMsgId)); setBadge(0); }
+  function markSeen() { if (lastMsgId != null) sset(LS, K_SEEN, String(lastMsgId)); setBadge(0); clearAlert(); }
 
   function note(text) {
     var stick = nearBottom();
@@ -358,7 +359,9 @@
       });
       node.appendChild(box);
     }
+    if (from !== "customer") enrichMessage(node, m, textEl);
     settleButtons(node, from, m.text);
+    markDay(m.at);
     if (continues(node)) node.classList.add("cont");
     list.appendChild(node);
     return node;
@@ -372,6 +375,7 @@
     }
     var stick = nearBottom() || m.from === "customer";
     renderMessage(m);
+    if (live) alertNewMessage(m);
     if (stick) scrollDown();
     if (m.from !== "customer") {
       if (isOpen && !document.hidden) markSeen(); else if (live) setBadge(unread + 1);
@@ -381,6 +385,7 @@
   function renderHistory(messages) {
     messages = (Array.isArray(messages) ? messages : []).filter(function (m) { return m && typeof m === "object"; });
     list.textContent = "";
+    heldBy = null;
     seenIds = {};
     lastMsgId = null;
     messages.forEach(function (m) {
@@ -536,7 +541,7 @@
   function openSocket(token) {
     if (stopped) return;
     var sock;
-    try { sock = new WebSocket(WS_BASE + "/webchat/ws?token=" + encodeURIComponent(token)); }
+    try { sock = new WebSocket(WS_BASE + "/webchat/ws?token=" + encodeURIComponent(token) + "&live=true"); }
     catch (e) { scheduleReconnect(); return; }
     ws = sock;
     var wasFresh = freshToken; freshToken = false;
@@ -555,6 +560,8 @@
         addIncoming(data, true);
       } else if (data.type === "typing") {
         showTyping(data);
+      } else if (data.type === "operator") {
+        operatorArrived(data);
       } else if (data.type === "error") {
         note(String(data.reason || "Error"));
       }
@@ -595,6 +602,7 @@
     launcher.setAttribute("aria-expanded", String(open));
     sset(SS, K_OPEN, open ? "1" : "0");
     if (open) {
+      wantSession();
       markSeen();
       scrollDown();
       if (focus && !input.disabled) input.focus();
@@ -735,6 +743,378 @@
   }
   mountAttachments();
 
+  // ---- welcome screen, rich messages, day separators, presence, typing, alerts ----
+  // Kept apart from the message/ack code above: renderMessage calls enrichMessage and
+  // markDay, the socket code calls noteOperator through them, and nothing here sends a
+  // message except through sendText / sendAction.
+  // Texts of the welcome screen, rich messages and alerts (RICH_I18N): readable copy, keep in sync:
+  //   en: greeting: "Hi! How can we help you today?", suggested: "Suggested questions", askOrder: "Where is my order?", askReturn: "Return an item", askPerson: "Talk to a person", today: "Today", yesterday: "Yesterday", rate: "Rate this conversation", ratingOf: "{n} of 5", order: "Order", items: "Items", track: "Track parcel", documents: "Documents", joined: "{name} from the shop joined the chat", left: "{name} left, the assistant is back", fromShop: "from the shop", newMessage: "New message", more: "More options", newChat: "Start a new conversation", emailMe: "Email me this conversation", emailSent: "We have sent this conversation to your email address."
+  //   pl: greeting: "Cześć! W czym możemy pomóc?", suggested: "Proponowane pytania", askOrder: "Gdzie jest moje zamówienie?", askReturn: "Chcę zwrócić produkt", askPerson: "Chcę porozmawiać z konsultantem", today: "Dzisiaj", yesterday: "Wczoraj", rate: "Oceń tę rozmowę", ratingOf: "{n} z 5", order: "Zamówienie", items: "Produkty", track: "Śledź przesyłkę", documents: "Dokumenty", joined: "{name} ze sklepu dołączył(a) do czatu", left: "{name} opuścił(a) czat, wraca asystent", fromShop: "ze sklepu", newMessage: "Nowa wiadomość", more: "Więcej opcji", newChat: "Zacznij nową rozmowę", emailMe: "Wyślij mi tę rozmowę e-mailem", emailSent: "Wysłaliśmy tę rozmowę na Twój adres e-mail."
+  //   ru: greeting: "Здравствуйте! Чем можем помочь?", suggested: "Частые вопросы", askOrder: "Где мой заказ?", askReturn: "Хочу вернуть товар", askPerson: "Позовите оператора", today: "Сегодня", yesterday: "Вчера", rate: "Оцените этот разговор", ratingOf: "{n} из 5", order: "Заказ", items: "Товары", track: "Отследить посылку", documents: "Документы", joined: "{name} из магазина подключился(-ась) к чату", left: "{name} покинул(а) чат, снова на связи ассистент", fromShop: "из магазина", newMessage: "Новое сообщение", more: "Ещё", newChat: "Начать новый разговор", emailMe: "Отправить мне переписку по e-mail", emailSent: "Мы отправили эту переписку на ваш адрес электронной почты."
+  var RICH_I18N = {
+    en: { greeting: "Hi! How can we help you today?", suggested: "Suggested questions", askOrder: "Where is my order?", askReturn: "Return an item", askPerson: "Talk to a person", today: "Today", yesterday: "Yesterday", rate: "Rate this conversation", ratingOf: "{n} of 5", order: "Order", items: "Items", track: "Track parcel", documents: "Documents", joined: "{name} from the shop joined the chat", left: "{name} left, the assistant is back", fromShop: "from the shop", newMessage: "New message", more: "More options", newChat: "Start a new conversation", emailMe: "Email me this conversation", emailSent: "We have sent this conversation to your email address." },
+    pl: { greeting: "Cze\u015b\u0107! W czym mo\u017cemy pom\u00f3c?", suggested: "Proponowane pytania", askOrder: "Gdzie jest moje zam\u00f3wienie?", askReturn: "Chc\u0119 zwr\u00f3ci\u0107 produkt", askPerson: "Chc\u0119 porozmawia\u0107 z konsultantem", today: "Dzisiaj", yesterday: "Wczoraj", rate: "Oce\u0144 t\u0119 rozmow\u0119", ratingOf: "{n} z 5", order: "Zam\u00f3wienie", items: "Produkty", track: "\u015aled\u017a przesy\u0142k\u0119", documents: "Dokumenty", joined: "{name} ze sklepu do\u0142\u0105czy\u0142(a) do czatu", left: "{name} opu\u015bci\u0142(a) czat, wraca asystent", fromShop: "ze sklepu", newMessage: "Nowa wiadomo\u015b\u0107", more: "Wi\u0119cej opcji", newChat: "Zacznij now\u0105 rozmow\u0119", emailMe: "Wy\u015blij mi t\u0119 rozmow\u0119 e-mailem", emailSent: "Wys\u0142ali\u015bmy t\u0119 rozmow\u0119 na Tw\u00f3j adres e-mail." },
+    ru: { greeting: "\u0417\u0434\u0440\u0430\u0432\u0441\u0442\u0432\u0443\u0439\u0442\u0435! \u0427\u0435\u043c \u043c\u043e\u0436\u0435\u043c \u043f\u043e\u043c\u043e\u0447\u044c?", suggested: "\u0427\u0430\u0441\u0442\u044b\u0435 \u0432\u043e\u043f\u0440\u043e\u0441\u044b", askOrder: "\u0413\u0434\u0435 \u043c\u043e\u0439 \u0437\u0430\u043a\u0430\u0437?", askReturn: "\u0425\u043e\u0447\u0443 \u0432\u0435\u0440\u043d\u0443\u0442\u044c \u0442\u043e\u0432\u0430\u0440", askPerson: "\u041f\u043e\u0437\u043e\u0432\u0438\u0442\u0435 \u043e\u043f\u0435\u0440\u0430\u0442\u043e\u0440\u0430", today: "\u0421\u0435\u0433\u043e\u0434\u043d\u044f", yesterday: "\u0412\u0447\u0435\u0440\u0430", rate: "\u041e\u0446\u0435\u043d\u0438\u0442\u0435 \u044d\u0442\u043e\u0442 \u0440\u0430\u0437\u0433\u043e\u0432\u043e\u0440", ratingOf: "{n} \u0438\u0437 5", order: "\u0417\u0430\u043a\u0430\u0437", items: "\u0422\u043e\u0432\u0430\u0440\u044b", track: "\u041e\u0442\u0441\u043b\u0435\u0434\u0438\u0442\u044c \u043f\u043e\u0441\u044b\u043b\u043a\u0443", documents: "\u0414\u043e\u043a\u0443\u043c\u0435\u043d\u0442\u044b", joined: "{name} \u0438\u0437 \u043c\u0430\u0433\u0430\u0437\u0438\u043d\u0430 \u043f\u043e\u0434\u043a\u043b\u044e\u0447\u0438\u043b\u0441\u044f(-\u0430\u0441\u044c) \u043a \u0447\u0430\u0442\u0443", left: "{name} \u043f\u043e\u043a\u0438\u043d\u0443\u043b(\u0430) \u0447\u0430\u0442, \u0441\u043d\u043e\u0432\u0430 \u043d\u0430 \u0441\u0432\u044f\u0437\u0438 \u0430\u0441\u0441\u0438\u0441\u0442\u0435\u043d\u0442", fromShop: "\u0438\u0437 \u043c\u0430\u0433\u0430\u0437\u0438\u043d\u0430", newMessage: "\u041d\u043e\u0432\u043e\u0435 \u0441\u043e\u043e\u0431\u0449\u0435\u043d\u0438\u0435", more: "\u0415\u0449\u0451", newChat: "\u041d\u0430\u0447\u0430\u0442\u044c \u043d\u043e\u0432\u044b\u0439 \u0440\u0430\u0437\u0433\u043e\u0432\u043e\u0440", emailMe: "\u041e\u0442\u043f\u0440\u0430\u0432\u0438\u0442\u044c \u043c\u043d\u0435 \u043f\u0435\u0440\u0435\u043f\u0438\u0441\u043a\u0443 \u043f\u043e e-mail", emailSent: "\u041c\u044b \u043e\u0442\u043f\u0440\u0430\u0432\u0438\u043b\u0438 \u044d\u0442\u0443 \u043f\u0435\u0440\u0435\u043f\u0438\u0441\u043a\u0443 \u043d\u0430 \u0432\u0430\u0448 \u0430\u0434\u0440\u0435\u0441 \u044d\u043b\u0435\u043a\u0442\u0440\u043e\u043d\u043d\u043e\u0439 \u043f\u043e\u0447\u0442\u044b." }
+  };
+  var R = RICH_I18N[LANG];
+  var RICH_CSS = [
+    ".head .titles{flex:1;min-width:0;display:flex;flex-direction:column}",
+    ".head .sub{font-size:12px;opacity:.9;margin:0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}",
+    ".dot.away{background:#ced4da}",
+    ".dot.reconnecting{background:#fab005;animation:ob-pulse 1.2s ease-in-out infinite}",
+    "@keyframes ob-pulse{50%{opacity:.35}}",
+    "@media (prefers-reduced-motion:reduce){.dot.reconnecting{animation:none}}",
+    ".welcome{background:#fff;border:1px solid #e5e9f0;border-radius:14px;padding:14px;display:flex;flex-direction:column;gap:8px}",
+    ".welcome .hello{font-size:16px;font-weight:650;margin:0;color:#1f2933}",
+    ".welcome .team{font-size:13px;color:#4b5563;margin:0;display:flex;gap:6px;align-items:baseline}",
+    ".welcome .team::before{content:'';flex:none;width:8px;height:8px;border-radius:50%;background:#ced4da;transform:translateY(-1px)}",
+    ".welcome .team.available::before{background:#2f9e44}",
+    ".suggest{display:flex;flex-direction:column;gap:6px;margin:4px 0 0;padding:0;list-style:none}",
+    ".suggest .btn{width:100%;text-align:left;border-radius:10px;padding:8px 12px}",
+    ".day{align-self:center;font-size:12px;color:#4b5563;margin:4px 0 -2px;font-weight:600}",
+    ".nowrap{white-space:nowrap}",
+    ".msg.system{align-self:center;align-items:center;max-width:92%}",
+    ".msg.system .meta{display:none}",
+    ".msg.system .bubble{background:#eceff3;border:0;border-radius:10px;font-size:12.5px;color:#374151;padding:5px 12px;text-align:center}",
+    ".leftnote{align-self:center;font-size:12.5px;color:#374151;background:#eceff3;border-radius:10px;padding:4px 10px;margin:0 0 6px}",
+    ".card{align-self:stretch;margin-bottom:6px;background:#fff;border:1px solid #d0d7e2;border-radius:12px;padding:10px 12px;min-width:220px;max-width:100%}",
+    ".card .card-head{display:flex;justify-content:space-between;align-items:center;gap:8px;margin:0 0 6px;font-size:14px;font-weight:650}",
+    ".card .pill{font-size:12px;font-weight:600;border-radius:999px;padding:2px 8px;background:#e7f5ff;color:#1864ab;white-space:nowrap}",
+    ".card .pill.shipped,.card .pill.delivered{background:#ebfbee;color:#1e6b30}",
+    ".card .pill.cancelled{background:#fff5f5;color:#c92a2a}",
+    ".card ul{margin:0 0 8px;padding:0 0 0 18px;font-size:13px;color:#374151}",
+    ".linkbtn{display:inline-flex;align-items:center;gap:6px;font-size:13px;font-weight:600;text-decoration:none;border-radius:8px;padding:7px 12px;",
+    " background:var(--ob-accent);color:var(--ob-on-accent)}",
+    ".docs{display:flex;flex-direction:column;gap:6px;margin-top:6px}",
+    ".docs .linkbtn{background:#fff;color:var(--ob-accent);border:1px solid var(--ob-accent)}",
+    ".btns.rating{flex-wrap:nowrap;gap:2px}",
+    ".btns.rating .btn{border:0;background:transparent;font-size:24px;line-height:1;padding:4px 5px;color:#adb5bd;border-radius:8px}",
+    ".btns.rating .btn.lit,.btns.rating .btn:hover:not(:disabled){color:#f08c00;background:transparent}",
+    ".btns.rating .btn:disabled{opacity:1;color:#adb5bd}",
+    ".btns.rating .btn.lit:disabled{color:#f08c00}",
+    ".menu{position:absolute;right:8px;top:56px;z-index:2;background:#fff;border:1px solid #d0d7e2;border-radius:10px;box-shadow:0 8px 24px rgba(15,23,42,.18);",
+    " padding:4px;display:flex;flex-direction:column;min-width:220px}",
+    ".menu button{font:inherit;font-size:14px;text-align:left;border:0;background:transparent;color:#1f2933;padding:9px 12px;border-radius:8px;cursor:pointer}",
+    ".menu button:hover{background:#f1f3f5}",
+    ".panel{position:fixed}"
+  ].join("\n");
+  root.appendChild(el("style", { text: RICH_CSS }));
+
+  var heldBy = null, teamAvailable = null, connected = false, sessionWanted = false;
+
+  // Header: the operator's name while they hold the chat; the dot is green when someone is
+  // there (an operator, or the team within its hours), grey when away, amber while reconnecting.
+  var titleEl = panel.querySelector(".title");
+  var subEl = el("p", { class: "sub", "data-ob": "subtitle", hidden: "" });
+  var titles = el("div", { class: "titles" });
+  titleEl.parentNode.insertBefore(titles, titleEl);
+  titles.appendChild(titleEl); titles.appendChild(subEl);
+  function updateHeader() {
+    titleEl.textContent = heldBy || titleText;
+    subEl.textContent = heldBy ? R.fromShop : "";
+    subEl.hidden = !heldBy;
+    var state = connected ? (heldBy || teamAvailable ? "dot" : "dot away") : (attempt > 0 && !stopped ? "dot reconnecting" : "dot off");
+    dot.className = state;
+    dot.setAttribute("data-state", state.replace(/^dot ?/, "") || "here");
+  }
+  function noteOperator(m) {
+    var who = m.operator && typeof m.operator === "object" ? m.operator : null;
+    if (who && who.event === "joined") heldBy = String(who.name || T.operator);
+    else if (who && who.event === "left") heldBy = null;
+    else if (m.from === "operator") heldBy = m.author || heldBy || T.operator;
+    updateHeader();
+  }
+
+  // The welcome screen: a greeting, the team's availability and suggested first questions,
+  // sent as the customer's own message. Drawn without a session: one is made on the first open.
+  var teamLine = el("p", { class: "team", "data-ob": "team", hidden: "" });
+  var suggestions = el("ul", { class: "suggest", "data-ob": "suggestions", "aria-label": R.suggested });
+  [R.askOrder, R.askReturn, R.askPerson].forEach(function (text) {
+    var b = el("button", { type: "button", class: "btn", "data-ob": "suggestion", text: text });
+    b.addEventListener("click", function () { sendText(text); input.focus(); });
+    suggestions.appendChild(el("li", {}, [b]));
+  });
+  var welcome = el("div", { class: "welcome", "data-ob": "welcome" }, [
+    el("p", { class: "hello", text: R.greeting }), teamLine, suggestions]);
+  function refreshWelcome() {
+    if (list.firstChild !== welcome) list.insertBefore(welcome, list.firstChild);
+    suggestions.hidden = !!list.querySelector('[data-ob="message"][data-from="customer"]');
+  }
+  new MutationObserver(function (changes) {
+    if (changes.some(function (c) { return c.addedNodes.length || c.removedNodes.length; })) refreshWelcome();
+  }).observe(list, { childList: true });
+  refreshWelcome();
+  var teamAsked = false;
+  function askTeam() {
+    if (teamAsked) return;
+    teamAsked = true;
+    fetch(BASE + "/webchat/team?language=" + LANG, { credentials: "omit" }).then(function (r) {
+      return r.ok ? r.json() : null;
+    }).then(function (team) {
+      if (!team || !team.text) return;
+      teamAvailable = team.available === true;
+      teamLine.textContent = String(team.text);
+      teamLine.className = teamAvailable ? "team available" : "team";
+      teamLine.hidden = false;
+      updateHeader();
+    }, function () { teamAsked = false; });
+  }
+
+  // A session (and its conversation) only when the customer opens the chat (see mount).
+  function wantSession() {
+    askTeam();
+    if (sessionWanted) return;
+    sessionWanted = true;
+    connect();
+  }
+
+  // Day separators: Today / Yesterday / the date, in the customer's language.
+  function dayOf(at) {
+    var d = typeof at === "number" ? new Date(at < 1e12 ? at * 1000 : at) : at ? new Date(at) : new Date();
+    return isNaN(d.getTime()) ? new Date() : d;
+  }
+  function dayKey(d) { return d.getFullYear() + "-" + (d.getMonth() + 1) + "-" + d.getDate(); }
+  function dayLabel(d) {
+    var now = new Date(), y = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1);
+    if (dayKey(d) === dayKey(now)) return R.today;
+    if (dayKey(d) === dayKey(y)) return R.yesterday;
+    var opts = { day: "numeric", month: "long" };
+    if (d.getFullYear() !== now.getFullYear()) opts.year = "numeric";
+    try { return d.toLocaleDateString(LANG, opts); } catch (e) { return d.toDateString(); }
+  }
+  function markDay(at) {
+    var d = dayOf(at), key = dayKey(d), days = list.querySelectorAll('[data-ob="day"]');
+    if (days.length && days[days.length - 1].getAttribute("data-day") === key) return;
+    list.appendChild(el("div", { class: "day", "data-ob": "day", "data-day": key, text: dayLabel(d) }));
+  }
+
+  // Order numbers ("A-1009") never break at their hyphen.
+  var ORDER_RE = /\b[A-Z]{1,4}-\d{2,}\b/g;
+  function keepOrderNumbers(target) {
+    var walker = document.createTreeWalker(target, NodeFilter.SHOW_TEXT), nodes = [], n;
+    while ((n = walker.nextNode())) nodes.push(n);
+    nodes.forEach(function (node) {
+      var text = node.nodeValue, last = 0, m, frag = document.createDocumentFragment();
+      ORDER_RE.lastIndex = 0;
+      while ((m = ORDER_RE.exec(text))) {
+        if (m.index > last) frag.appendChild(document.createTextNode(text.slice(last, m.index)));
+        frag.appendChild(el("span", { class: "nowrap", text: m[0] }));
+        last = m.index + m[0].length;
+      }
+      if (!last) return;
+      if (last < text.length) frag.appendChild(document.createTextNode(text.slice(last)));
+      node.parentNode.replaceChild(frag, node);
+    });
+  }
+
+  function safeUrl(raw) {
+    try { var u = new URL(String(raw)); return u.protocol === "https:" || u.protocol === "http:" ? u.href : null; } catch (e) { return null; }
+  }
+  function linkButton(title, href, ob, download) {
+    var a = el("a", { class: "linkbtn", "data-ob": ob, href: href, target: "_blank", rel: "noopener noreferrer", text: title });
+    if (download) a.setAttribute("download", "");
+    return a;
+  }
+  // The order card: number, status, items, and the courier's tracking page once shipped.
+  function orderCard(card) {
+    var number = String(card.number || ""), status = String(card.status || "");
+    var box = el("section", { class: "card", "data-ob": "card", "aria-label": R.order + " " + number }, [
+      el("div", { class: "card-head" }, [
+        el("span", { class: "nowrap", "data-ob": "card-number", text: R.order + " " + number }),
+        el("span", { class: "pill " + status.replace(/[^a-z_]/g, ""), "data-ob": "card-status", text: String(card.status_label || status) })])]);
+    var items = Array.isArray(card.items) ? card.items : [];
+    if (items.length) {
+      var ul = el("ul", { "aria-label": R.items });
+      items.forEach(function (it) {
+        if (it && it.name) ul.appendChild(el("li", { "data-ob": "card-item", text: (it.quantity > 1 ? it.quantity + " \u00d7 " : "") + String(it.name) }));
+      });
+      box.appendChild(ul);
+    }
+    var tracking = card.tracking && safeUrl(card.tracking.url);
+    if (tracking) box.appendChild(linkButton(R.track + (card.tracking.carrier ? " (" + card.tracking.carrier + ")" : ""), tracking, "track", false));
+    return box;
+  }
+  function documentButtons(docs) {
+    var box = el("div", { class: "docs", "data-ob": "documents", role: "group", "aria-label": R.documents });
+    docs.forEach(function (d) {
+      var href = d && safeUrl(d.url);
+      if (href) box.appendChild(linkButton(String(d.title || R.documents), href, "document", true));
+    });
+    return box.childNodes.length ? box : null;
+  }
+  // The rating's five buttons as one row of stars with radio-group semantics ("3 of 5").
+  function ratingControl(node) {
+    var btns = node.querySelectorAll('[data-ob="button"]'), box = btns.length ? btns[0].parentNode : null;
+    if (!box || btns.length !== 5) return;
+    box.classList.add("rating");
+    box.setAttribute("role", "radiogroup");
+    box.setAttribute("aria-label", R.rate);
+    box.setAttribute("data-ob", "rating");
+    function light(upto) { btns.forEach(function (b, i) { b.classList.toggle("lit", i < upto); }); }
+    // Chosen before a reload: the title this browser sent for the question ("★★★★").
+    var pressed = String(pressedTitles()[node.getAttribute("data-id")] || "");
+    var before = /^\u2605{1,5}$/.test(pressed) ? pressed.length : 0;
+    btns.forEach(function (b, i) {
+      b.setAttribute("role", "radio");
+      b.setAttribute("aria-checked", b.classList.contains("chosen") || i + 1 === before ? "true" : "false");
+      b.setAttribute("aria-label", R.ratingOf.replace("{n}", String(i + 1)));
+      b.setAttribute("tabindex", i === 0 ? "0" : "-1");
+      b.textContent = "\u2605";
+      if (b.classList.contains("chosen") || i + 1 === before) { light(i + 1); b.removeAttribute("aria-pressed"); }
+      b.addEventListener("mouseenter", function () { if (!b.disabled) light(i + 1); });
+      b.addEventListener("mouseleave", function () { if (!b.disabled) light(0); });
+      b.addEventListener("click", function () { b.setAttribute("aria-checked", "true"); light(i + 1); });
+      // The shared button code marks a choice with aria-pressed, which a radio does not take:
+      // it becomes aria-checked (also when a later message settles the choice).
+      new MutationObserver(function () {
+        if (!b.hasAttribute("aria-pressed")) return;
+        b.removeAttribute("aria-pressed");
+        b.setAttribute("aria-checked", "true");
+        light(i + 1);
+      }).observe(b, { attributes: true, attributeFilter: ["aria-pressed"] });
+      b.addEventListener("keydown", function (e) {
+        var step = e.key === "ArrowRight" || e.key === "ArrowDown" ? 1 : e.key === "ArrowLeft" || e.key === "ArrowUp" ? -1 : 0;
+        if (!step) return;
+        e.preventDefault();
+        var next = btns[(i + step + btns.length) % btns.length];
+        b.setAttribute("tabindex", "-1"); next.setAttribute("tabindex", "0"); next.focus();
+      });
+    });
+  }
+  function isRating(m) {
+    var b = Array.isArray(m.buttons) ? m.buttons : [];
+    return b.length === 5 && b.every(function (x, i) { return x && x.payload === "rating:" + (i + 1); });
+  }
+  // What renderMessage adds to a bot/operator message: the card, documents (their raw links
+  // left out of the text), the rating row, the operator's arrival and departure.
+  function enrichMessage(node, m, textEl) {
+    noteOperator(m);
+    var who = m.operator && typeof m.operator === "object" ? m.operator : null;
+    if (who && who.event === "left") {
+      node.insertBefore(el("div", { class: "leftnote", "data-ob": "left", text: R.left.replace("{name}", String(who.name || T.operator)) }), node.firstChild);
+    }
+    var docs = Array.isArray(m.documents) ? m.documents : [];
+    if (docs.length) {
+      var urls = docs.map(function (d) { return d && String(d.url); });
+      // The link goes, and so does its label ("Return label (PDF): ", "Your confirmation: "),
+      // up to the end of the sentence before it; a line left empty goes too.
+      var kept = String(m.text == null ? "" : m.text).split("\n").map(function (line) {
+        var cut = line;
+        urls.forEach(function (u) { if (u && cut.indexOf(u) !== -1) cut = cut.split(u).join("").replace(/(^|[.!?])[^.!?]*:\s*$/, "$1"); });
+        return cut === line ? line : cut.replace(/\s+$/, "") || null;
+      }).filter(function (line) { return line !== null; }).join("\n");
+      textEl.textContent = "";
+      renderText(textEl, kept, true);
+      textEl.hidden = !kept.trim();
+    }
+    if (m.from !== "customer") keepOrderNumbers(textEl);
+    // The card first: it answers at a glance; the text below keeps the details (history, scans).
+    if (m.card && typeof m.card === "object") node.insertBefore(orderCard(m.card), textEl);
+    var docBox = docs.length ? documentButtons(docs) : null;
+    if (docBox) node.appendChild(docBox);
+    if (isRating(m)) ratingControl(node);
+  }
+
+  // {"type":"operator","event":"joined","name"}: a live notice (not in the history; the
+  // header keeps the name from the operator's messages after a reload).
+  function operatorArrived(d) {
+    if (d.event !== "joined") return;
+    var name = String(d.name || T.operator), stick = nearBottom();
+    hideTyping();
+    markDay(Date.now());
+    list.appendChild(el("div", { class: "msg system", "data-ob": "message", "data-from": "system" }, [
+      el("div", { class: "bubble", "data-ob": "text", text: R.joined.replace("{name}", name) })]));
+    noteOperator({ operator: { event: "joined", name: name } });
+    alertNewMessage({ from: "system" });
+    if (stick) scrollDown();
+  }
+
+  // The customer's typing, told to the desk at most every few seconds.
+  var lastTypingSent = 0;
+  input.addEventListener("input", function () {
+    if (!input.value.trim() || !ws || ws.readyState !== 1 || !historyShown) return;
+    var now = Date.now();
+    if (now - lastTypingSent < 3000) return;
+    lastTypingSent = now;
+    try { ws.send(JSON.stringify({ type: "typing" })); } catch (e) { /* the next keystroke tries again */ }
+  });
+
+  // A reply while the panel is closed (or the tab hidden): "(1) New message" in the tab's
+  // title and a short chime; the chime only once the page has had a user gesture (no
+  // autoplay error), and never with reduced motion asked for... nor when muted by the OS.
+  var pageTitle = document.title, alerts = 0, audio = null;
+  function unlockAudio() {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (audio || !Ctx) return;
+    try { audio = new Ctx(); } catch (e) { audio = null; }
+  }
+  ["pointerdown", "keydown"].forEach(function (t) { document.addEventListener(t, unlockAudio, { capture: true, once: true }); });
+  function chime() {
+    if (!audio || audio.state !== "running") return;
+    try {
+      var o = audio.createOscillator(), g = audio.createGain(), t = audio.currentTime;
+      o.frequency.value = 880; g.gain.setValueAtTime(0.0001, t);
+      g.gain.exponentialRampToValueAtTime(0.08, t + 0.02); g.gain.exponentialRampToValueAtTime(0.0001, t + 0.3);
+      o.connect(g); g.connect(audio.destination); o.start(t); o.stop(t + 0.32);
+    } catch (e) { /* no sound: the title says it */ }
+  }
+  function alertNewMessage(m) {
+    if (m.from === "customer" || (isOpen && !document.hidden)) return;
+    if (!alerts) pageTitle = document.title;
+    alerts++;
+    document.title = "(" + alerts + ") " + R.newMessage;
+    chime();
+  }
+  function clearAlert() {
+    if (!alerts) return;
+    alerts = 0;
+    document.title = pageTitle;
+  }
+
+  // "Start a new conversation": the stored token is forgotten and a new session begins.
+  function startNewConversation() {
+    var old = ws;
+    ws = null; historyShown = false; heldBy = null; connected = false;
+    if (old) { try { old.close(1000, "new conversation"); } catch (e) { /* closed already */ } }
+    clearTimeout(retryTimer); retryTimer = null; attempt = 0;
+    sset(LS, K_TOKEN, null); sset(LS, K_SEEN, null);
+    outbox.length = 0; seenIds = {}; lastMsgId = null;
+    list.textContent = "";
+    setStatus(""); hideTyping(); updateHeader();
+    sessionWanted = false; resumed = false;
+    wantSession();
+    input.focus();
+  }
+  var menuBtn = el("button", { type: "button", class: "icon-btn", "data-ob": "more", "aria-label": R.more, title: R.more,
+    "aria-expanded": "false", "aria-controls": "ob-menu" }, [icon("M12 7a2 2 0 1 1 0-4 2 2 0 0 1 0 4zm0 7a2 2 0 1 1 0-4 2 2 0 0 1 0 4zm0 7a2 2 0 1 1 0-4 2 2 0 0 1 0 4z")]);
+  var newChatBtn = el("button", { type: "button", "data-ob": "new-conversation", text: R.newChat });
+  // "Email me this conversation": for a customer the shop has signed in (the bot knows their
+  // address); the mail leaves through the bot's email channel.
+  var emailBtn = email && signature ? el("button", { type: "button", "data-ob": "email-transcript", text: R.emailMe }) : null;
+  var menu = el("div", { class: "menu", id: "ob-menu", "data-ob": "menu", hidden: "" }, [newChatBtn, emailBtn]);
+  function emailTranscript() {
+    var tok = storedToken();
+    if (!tok) return;
+    fetch(BASE + "/webchat/transcript", {
+      method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token: tok })
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (data) {
+        note(r.ok ? R.emailSent : String((data && data.detail) || "HTTP " + r.status));
+      });
+    }, function () { note(T.unavailable); });
+  }
+  if (emailBtn) emailBtn.addEventListener("click", function () { showMenu(false); emailTranscript(); input.focus(); });
+  closeBtn.parentNode.insertBefore(menuBtn, closeBtn);
+  panel.appendChild(menu);
+  function showMenu(show) { menu.hidden = !show; menuBtn.setAttribute("aria-expanded", String(show)); }
+  menuBtn.addEventListener("click", function () { showMenu(menu.hidden); if (!menu.hidden) newChatBtn.focus(); });
+  newChatBtn.addEventListener("click", function () { showMenu(false); startNewConversation(); });
+  panel.addEventListener("keydown", function (e) {
+    if (e.key === "Escape" && !menu.hidden) { e.stopImmediatePropagation(); e.preventDefault(); showMenu(false); menuBtn.focus(); }
+  }, true);
+
+  updateHeader();
+
   // Small public API (used by the demo page): open/close the panel, prefill the input.
   window.OrderbotWidget = {
     open: function () { setOpen(true, true); },
@@ -746,7 +1126,9 @@
     document.body.appendChild(host);
     var saved = sget(SS, K_OPEN);
     setOpen(saved != null ? saved === "1" : ds.open === "true", false);
-    connect();
+    // A page view makes no session: only a returning visitor's stored token, or a customer the
+    // shop has signed in (whose one conversation is reused), connects before the chat is opened.
+    if (storedToken() || (email && signature)) wantSession();
   }
   if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
 })();

@@ -39,7 +39,7 @@ from console.deliveries import add_delivery_routes
 from console.labels import add_label_routes, message_intents
 from console.live import COOKIE
 from console.tasks import add_task_routes
-from console.views import customer_json, order_json, transcript_text
+from console.views import customer_json, transcript_text
 from dialog.desk_values import DeskError, NotFound, QueueItem
 from dialog.erasure import erase_customer
 from orders.tables import Customer
@@ -255,12 +255,15 @@ def make_router(console: "OperatorConsole") -> APIRouter:
                         session, number)
                     if proven is not None:
                         orders.append(proven)
+                if customer is None and orders:  # an anonymous chat: who proved the order
+                    view = await console.orders.get_customer(session, orders[-1].customer_id)
+                    customer = customer_json(view, None) if view is not None else None
         async with console.units() as uow:
             intents = await message_intents(uow, [line.id for line in transcript])
         return {
             "conversation": found.to_json(),
             "customer": customer,
-            "orders": [order_json(order) for order in orders],
+            "orders": await console.actions.orders_json(orders),
             "transcript": [line.to_json() for line in transcript],
             "notes": [note.to_json() for note in notes],
             # the bot's guess and the operator's label of each customer message, by its id
@@ -309,7 +312,8 @@ def make_router(console: "OperatorConsole") -> APIRouter:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
         except ActionRefused as refused:
             raise HTTPException(refused.status, str(refused)) from None
-        return {"result": done.result, "order": order_json(done.order)}
+        shown = await console.actions.orders_json([done.order])
+        return {"result": done.result, "order": shown[0]}
 
     @router.get("/api/conversations/{conversation_id}/export")
     async def export(conversation_id: int, me: Me) -> PlainTextResponse:

@@ -486,6 +486,7 @@ class InMemoryHandoffQueue(_Part):
     def _item(self, row: _Conversation) -> QueueItem:
         handoff = _open(self._tables, row.id)
         mine = [e for e in self._tables.transcript if e.conversation_id == row.id]
+        said = [e for e in mine if e.sender == "customer" and e.text]
         customer = row.customer_id
         return QueueItem(
             conversation_id=row.id, channel=row.key.channel, language=row.language,
@@ -500,6 +501,7 @@ class InMemoryHandoffQueue(_Part):
             operator=handoff.operator if handoff else None,
             last_message=_line(max(mine, key=lambda e: e.id), row.key.channel) if mine else None,
             proven_orders=tuple(row.state.get("verified_orders") or ()),
+            customer_said=_line(max(said, key=lambda e: e.id), row.key.channel) if said else None,
         )
 
 

@@ -154,8 +154,12 @@ async def test_orders_proven_in_an_anonymous_chat_are_shown_and_can_be_acted_on(
         conversation = (await console_server.bot.desk.queue("escalated"))[-1].conversation_id
         path = await _claimed(console_server, anna, conversation)
         detail = (await anna.get(path)).json()
-        assert detail["customer"] is None
+        # the customer who proved the order is known by that order's name and email
+        assert (detail["customer"]["name"], detail["customer"]["email"]) == (
+            "Piotr Nowak", "piotr.nowak@example.com")
         assert [order["number"] for order in detail["orders"]] == ["A-1006"]
+        assert [a["action"] for a in detail["orders"][0]["actions"]] == ["cancel", "reschedule",
+                                                                          "payment_link"]
         assert detail["conversation"]["proven_orders"] == ["A-1006"]
         other = await anna.post(f"{path}/actions", json={"action": "cancel", "order": "A-1001"})
         assert other.status_code == 403  # not proven here: nothing changes

@@ -15,8 +15,10 @@ import { initLogin, showLogin } from "./login.js";
 import { initNotes } from "./notes.js";
 import { closeOperators, initOperators } from "./operators.js";
 import { applySnapshot, clearQueue, initQueue, queueMessage } from "./queue.js";
+import { initShortcuts } from "./shortcuts.js";
 import { isAdmin, state } from "./state.js";
 import { clearTasks, initTasks, loadTasks, taskChanged } from "./tasks.js";
+import { initTheme } from "./theme.js";
 
 function startApp(operator) {
   state.me = operator;
@@ -63,6 +65,7 @@ function onEvent(data) {
   }
 }
 
+initTheme($("theme-toggle"));
 await loadLabels();
 translatePage();
 document.title = t("page.title");
@@ -76,6 +79,7 @@ initNotes();
 initTasks();
 initOperators();
 startClock();
+initShortcuts();
 api("GET", "/me").then((res) => {
   if (res.ok && res.data.operator) startApp(res.data.operator);
   else showLogin();

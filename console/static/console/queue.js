@@ -53,6 +53,7 @@ export function queueChanged(c) {
   if (c.status === "escalated" || c.status === "claimed") {
     if (c.status === "escalated" && (!before || before.item.status !== "escalated")) beep();
     if (!c.last_message && before) c.last_message = before.item.last_message;
+    if (!c.customer_message && before) c.customer_message = before.item.customer_message;
     queue[c.id] = entry(c);
   } else {
     delete queue[c.id];
@@ -63,6 +64,7 @@ export function queueChanged(c) {
 export function queueMessage(conversationId, message) {
   if (!queue[conversationId]) return;
   queue[conversationId].item.last_message = message;
+  if (message.from === "customer" && String(message.text || "").trim()) queue[conversationId].item.customer_message = message;
   renderQueue();
 }
 
@@ -99,7 +101,8 @@ function fillList(list, entries) {
 }
 
 function queueItem(e) {
-  const c = e.item, last = c.last_message, waiting = c.status === "escalated";
+  const c = e.item, waiting = c.status === "escalated";
+  const last = c.customer_message || c.last_message; // what the customer wants, not the bot's reply
   let lastText = "";
   if (last) {
     lastText = senderLabel(last, c.customer) + ": "
@@ -123,7 +126,8 @@ function queueItem(e) {
     el("div", { class: "reason", testid: "queue-reason", text: reasonLabel(c.reason) }),
     el("div", { class: "tags" }, [
       el("span", { class: "tag", testid: "queue-channel", text: channelLabel(c.channel) }),
-      el("span", { class: "tag", testid: "queue-language", text: languageLabel(c.language) })
+      el("span", { class: "tag", testid: "queue-language", text: languageLabel(c.language) }),
+      c.order ? el("span", { class: "tag order-tag", testid: "queue-order", text: String(c.order) }) : null
     ]),
     holder,
     lastText ? el("div", { class: "last", testid: "queue-last", text: lastText }) : null

@@ -26,7 +26,6 @@ from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.routing import APIRoute
-from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 
@@ -38,6 +37,7 @@ from console.canned import CannedError
 from console.deliveries import add_delivery_routes
 from console.labels import add_label_routes, message_intents
 from console.live import COOKIE
+from console.static_files import RevalidatedStaticFiles
 from console.tasks import add_task_routes
 from console.views import customer_json, transcript_text
 from dialog.desk_values import DeskError, NotFound, QueueItem
@@ -170,7 +170,7 @@ def make_router(console: "OperatorConsole") -> APIRouter:
 
     router = APIRouter(prefix="/console", tags=["console"], route_class=_ReadableErrors)
     # Mounts get no router prefix: the path is the whole one.
-    router.mount("/console/static", StaticFiles(directory=STATIC, check_dir=False),
+    router.mount("/console/static", RevalidatedStaticFiles(directory=STATIC, check_dir=False),
                  name="console-static")
 
     @router.get("", include_in_schema=False)

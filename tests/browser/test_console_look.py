@@ -30,14 +30,15 @@ PAGE_BACKGROUND = "getComputedStyle(document.documentElement).backgroundColor"
 WANT = "The parcel should come on Friday, see https://example.com/note?id=7."
 
 
-async def proved_and_escalated(customer: Page, server: LiveServer) -> None:
+async def proved_and_escalated(customer: Page, server: LiveServer, number: str = NUMBER,
+                               email: str = EMAIL) -> None:
     """An anonymous web chat: the customer proves an order by its email, then asks for a
     person."""
     await open_chat(customer, server.url + "/")
-    await say(customer, f"Where is my order {NUMBER}?")
+    await say(customer, f"Where is my order {number}?")
     await expect(messages(customer, "bot")).to_have_count(1)
-    await say(customer, EMAIL)
-    await expect(messages(customer, "bot").last).to_contain_text(f"Order {NUMBER}")
+    await say(customer, email)
+    await expect(messages(customer, "bot").last).to_contain_text(f"Order {number}")
     await say(customer, ASK_FOR_A_PERSON)
     await expect(messages(customer, "bot").filter(has_text="passing you to a colleague")
                  ).to_have_count(1)
@@ -135,6 +136,36 @@ async def test_each_order_action_asks_first_and_says_what_will_happen(
     assert shipped["status"] == "cancelled"
 
 
+async def test_an_unpaid_order_is_cancelled_without_refund_and_can_be_asked_for_payment(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    customer = await new_page()
+    await proved_and_escalated(customer, live_server, "A-1001", "emma.thompson@example.com")
+    operator = await new_page(viewport=DESKTOP)
+    await log_in(operator, live_server)
+    await waiting(operator).click()
+    await tid(operator, "claim").click()
+    order = tid(operator, "orders").locator('[data-number="A-1001"]')
+    total = await order.locator(".total").inner_text()
+    confirm = tid(operator, "confirm")
+
+    await order.get_by_test_id("order-cancel").click()
+    await expect(confirm.get_by_test_id("confirm-text")).to_have_text(
+        "The customer is told. Nothing was paid, so there is no refund. This cannot be undone.")
+    await confirm.get_by_test_id("confirm-no").click()
+    await expect(confirm).to_have_count(0)
+
+    await order.get_by_test_id("order-payment-link").click()
+    await expect(confirm.get_by_role("heading")).to_have_text(
+        "Send a payment link for A-1001?")
+    await expect(confirm.get_by_test_id("confirm-text")).to_have_text(
+        f"The customer gets a link to pay {total}.")
+    await confirm.get_by_test_id("confirm-yes").click()
+    await expect(order.get_by_test_id("order-result")).to_contain_text("payment link")
+    await expect(messages(customer, "operator")).to_have_count(1)
+    await expect(order.get_by_test_id("order-status")).to_have_text("Pending confirmation")
+
+
 async def test_the_layout_keeps_the_context_beside_the_reply_box_from_1024_px(
     new_page: PageFactory, live_server: LiveServer
 ) -> None:
@@ -150,6 +181,7 @@ async def test_the_layout_keeps_the_context_beside_the_reply_box_from_1024_px(
     assert context["x"] >= reply["x"] + reply["width"]  # beside it, not below
     assert context["y"] < reply["y"] + reply["height"]
     assert await operator.evaluate("document.documentElement.scrollWidth") <= 1024
+    await operator.screenshot(path=SCREENSHOTS / "console-1024.png")
 
     phone = await new_page(viewport=PHONE, is_mobile=True, has_touch=True)
     await log_in(phone, live_server)

@@ -246,6 +246,7 @@ async def test_keyboard_shortcuts_move_through_the_queue_but_not_while_typing(
     await expect(items.nth(0)).to_have_attribute("aria-current", "true")
 
     await tid(operator, "claim").click()
+    await expect(tid(operator, "reply-input")).to_be_focused()  # the claim was answered
     await tid(operator, "transcript").focus()
     await operator.keyboard.press("r")
     await expect(tid(operator, "reply-input")).to_be_focused()

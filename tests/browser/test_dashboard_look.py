@@ -1,7 +1,7 @@
 """The dashboard as an admin reads it on a desk and on a phone: long phrases stay in their
 cards, charts and tables fit, each figure beside the period before, a figure leads to its
 conversations and on to the console, the definitions are on the page, axe-core finds nothing
-serious in light or dark. Screenshots go to docs/screenshots/."""
+serious in light or dark; screenshots as the console's (test_console_look.SCREENSHOTS)."""
 
 from __future__ import annotations
 

@@ -17,12 +17,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.accounts import Account
+from console.views import order_json
 from dialog.desk import OperatorDesk
 from dialog.desk_values import DeskError, QueueItem
 from dialog.shop_services import ShopServices
 from dialog.texts import Amount, Texts
 from orders import cancellation, delivery
 from orders.inventory import InventoryUnavailable
+from orders.money import money
 from orders.payments import PaymentFailed, create_payment_link
 from orders.returns import METHODS as RETURN_METHODS
 from orders.returns import BadReturnRequest, ReturnRefusal, ReturnRefused
@@ -78,6 +80,34 @@ class OrderActions:
         self._orders = orders
         self._services = services
         self._texts = texts
+
+    async def allowed(self, session: AsyncSession, order: OrderView) -> list[dict[str, Any]]:
+        """What an operator may do to the order now, by the order core's rules, each with what
+        its confirmation tells: the refund a cancel starts, the amount a payment link asks,
+        the lines a return takes back. The console offers these and no others."""
+        allowed: list[dict[str, Any]] = []
+        if order.status in cancellation.CANCELLABLE:
+            paid = order.payment_status == "paid" and self._services.payments is not None
+            refund = order.total_minor - order.refunded_minor if paid else 0
+            allowed.append({"action": "cancel", "refund": money(max(refund, 0))})
+        if order.status in delivery.CHANGEABLE:
+            allowed.append({"action": "reschedule"})
+        if order.status is OrderStatus.DELIVERED:  # the only status a return can start from
+            eligibility = await self._services.returns.eligibility(session, order.number)
+            if eligibility.refusal is None:
+                allowed.append({"action": "return", "lines": sum(
+                    line.returnable for line in eligibility.returnable_lines)})
+        if order.payment_status != "paid" and order.status is not OrderStatus.CANCELLED:
+            allowed.append({"action": "payment_link",
+                            "amount": money(order.total_minor - order.refunded_minor)})
+        return allowed
+
+    async def orders_json(self, orders: list[OrderView]) -> list[dict[str, Any]]:
+        """The orders as the console shows them, each with the actions it allows."""
+        if not orders:
+            return []
+        async with self._database.transaction() as session:
+            return [order_json(order, await self.allowed(session, order)) for order in orders]
 
     def slots(self) -> list[dict[str, str]]:
         """The courier days and slots a delivery may be moved to."""

@@ -27,7 +27,6 @@ from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.routing import APIRoute
-from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 
@@ -40,8 +39,9 @@ from console.deliveries import add_delivery_routes
 from console.desk_routes import add_desk_routes
 from console.labels import add_label_routes, message_intents
 from console.live import COOKIE
+from console.static_files import RevalidatedStaticFiles
 from console.tasks import add_task_routes
-from console.views import customer_json, order_json, transcript_text
+from console.views import customer_json, transcript_text
 from dialog.desk_values import DeskError, NotFound, QueueFilter, QueueItem
 from dialog.erasure import erase_customer
 from http_guards.downloads import download
@@ -173,7 +173,7 @@ def make_router(console: "OperatorConsole") -> APIRouter:
 
     router = APIRouter(prefix="/console", tags=["console"], route_class=_ReadableErrors)
     # Mounts get no router prefix: the path is the whole one.
-    router.mount("/console/static", StaticFiles(directory=STATIC, check_dir=False),
+    router.mount("/console/static", RevalidatedStaticFiles(directory=STATIC, check_dir=False),
                  name="console-static")
 
     @router.get("", include_in_schema=False)
@@ -269,12 +269,15 @@ def make_router(console: "OperatorConsole") -> APIRouter:
                         session, number)
                     if proven is not None:
                         orders.append(proven)
+                if customer is None and orders:  # an anonymous chat: who proved the order
+                    view = await console.orders.get_customer(session, orders[-1].customer_id)
+                    customer = customer_json(view, None) if view is not None else None
         intents = await message_intents(console.units, console.accounts,
                                         [line.id for line in transcript])
         return {
             "conversation": found.to_json(),
             "customer": customer,
-            "orders": [order_json(order) for order in orders],
+            "orders": await console.actions.orders_json(orders),
             "transcript": [line.to_json() for line in transcript],
             "notes": [note.to_json() for note in notes],
             # the bot's guess and the operator's label of each customer message, by its id
@@ -330,7 +333,8 @@ def make_router(console: "OperatorConsole") -> APIRouter:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
         except ActionRefused as refused:
             raise HTTPException(refused.status, str(refused)) from None
-        return {"result": done.result, "order": order_json(done.order)}
+        shown = await console.actions.orders_json([done.order])
+        return {"result": done.result, "order": shown[0]}
 
     @router.get("/api/attachments/{attachment_id}")
     async def attachment(attachment_id: str, me: Me) -> FileResponse:

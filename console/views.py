@@ -11,10 +11,17 @@ from typing import Any
 from dialog.desk_values import TranscriptLine
 from orders.money import money
 from orders.service import CustomerView, OrderView
+from orders.states import OrderStatus
+
+# A carrier's tracking page says something only once the parcel is on its way.
+_TRACKABLE = frozenset({OrderStatus.SHIPPED, OrderStatus.DELIVERED,
+                        OrderStatus.RETURN_REQUESTED, OrderStatus.RETURNED})
 
 
-def order_json(order: OrderView) -> dict[str, Any]:
-    return {
+def order_json(order: OrderView, actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """actions: what the operator may do to it (console/actions.py OrderActions.allowed);
+    left out where the order is shown outside a conversation."""
+    shown: dict[str, Any] = {
         "number": order.number,
         "status": order.status.value,
         "total": money(order.total_minor),
@@ -44,8 +51,11 @@ def order_json(order: OrderView) -> dict[str, Any]:
         },
         "carrier": order.carrier,
         "tracking_number": order.tracking_number,
-        "tracking_url": order.tracking_url,
+        "tracking_url": order.tracking_url if order.status in _TRACKABLE else None,
     }
+    if actions is not None:
+        shown["actions"] = actions
+    return shown
 
 
 def customer_json(customer: CustomerView, phone: str | None) -> dict[str, Any]:

@@ -64,6 +64,8 @@ class QueueItem:
     # anonymous chat's orders, which the operator may see and act on like the customer's own.
     proven_orders: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()  # the operators' free tags, sorted (dialog/tags.py)
+    # The customer's own latest words (not the bot's boilerplate): what the queue previews.
+    customer_said: TranscriptLine | None = None
 
     def waiting_seconds(self, now: datetime) -> int:
         """How long the customer has waited for a person (0 when nobody is waited for)."""
@@ -79,8 +81,11 @@ class QueueItem:
             "language": self.language,
             "status": self.status,
             "reason": self.reason,
+            # id is None for an anonymous chat whose customer proved an order: the name and
+            # email are that order's customer's
             "customer": {"id": self.customer_id, "name": self.customer_name,
-                         "email": self.customer_email} if self.customer_id else None,
+                         "email": self.customer_email}
+            if self.customer_id or self.customer_name or self.customer_email else None,
             "escalated_at": self.escalated_at.isoformat() if self.escalated_at else None,
             "claimed_at": self.claimed_at.isoformat() if self.claimed_at else None,
             "waiting_seconds": self.waiting_seconds(now),
@@ -89,6 +94,8 @@ class QueueItem:
             "last_message": self.last_message.to_json() if self.last_message else None,
             "proven_orders": list(self.proven_orders),
             "tags": list(self.tags),
+            "customer_message": self.customer_said.to_json() if self.customer_said else None,
+            "order": self.proven_orders[-1] if self.proven_orders else None,
         }
 
 

@@ -3,6 +3,8 @@
     GET /console/dashboard                         the page (console/static/dashboard.*)
     GET /console/api/analytics                     the figures as JSON
     GET /console/api/analytics/{table}.csv         one of the dashboard's tables
+    GET /console/api/analytics/conversations       the conversations behind a figure
+                                                   (?escalated=true, reason=, intent=)
     GET /console/api/analytics/transcripts.csv     the messages of the range
     GET /console/api/analytics/report.pdf          the weekly report (?week=a Monday)
 
@@ -63,8 +65,23 @@ def add_analytics_routes(router: APIRouter, console: "OperatorConsole", admin: A
         group: Group = "day",
     ) -> JSONResponse:
         chosen = filters(start, end, channel, language, group)
-        return JSONResponse(await console.analytics.figures(chosen),
+        return JSONResponse(await console.analytics.figures(chosen, compare=True),
                             headers={"Cache-Control": "no-store"})
+
+    @router.get("/api/analytics/conversations")
+    async def conversations(
+        me: admin, start: Date | None = None, end: Date | None = None,
+        channel: Channel | None = None, language: LanguageFilter | None = None,
+        escalated: bool = False,
+        reason: Annotated[str | None, Query(max_length=64)] = None,
+        intent: Annotated[str | None, Query(max_length=64,
+                                            description="guessed for a fallback")] = None,
+    ) -> JSONResponse:
+        """The conversations behind a figure (drill-down), newest first."""
+        chosen = filters(start, end, channel, language)
+        found = await console.analytics.drill_down(chosen, escalated=escalated, reason=reason,
+                                                   fallback_intent=intent)
+        return JSONResponse(found, headers={"Cache-Control": "no-store"})
 
     @router.get("/api/analytics/transcripts.csv")
     async def transcripts(

@@ -24,12 +24,12 @@ FALLBACK = "fallback"
 
 async def conversation_figures(scope: Scope) -> dict[str, Any]:
     session = scope.session
-    customer = _customer_messages(scope)
+    customer = customer_messages(scope)
     talked = customer.with_only_columns(TranscriptEntry.conversation_id).distinct()
     conversations = int(await session.scalar(
         select(func.count()).select_from(talked.subquery())) or 0)
     messages = int(await session.scalar(customer.with_only_columns(func.count())) or 0)
-    handed = _handoffs(scope).with_only_columns(Handoff.conversation_id).distinct()
+    handed = handoffs_in_range(scope).with_only_columns(Handoff.conversation_id).distinct()
     escalated = int(await session.scalar(
         select(func.count()).select_from(
             talked.where(TranscriptEntry.conversation_id.in_(handed)).subquery())) or 0)
@@ -53,20 +53,20 @@ async def conversation_figures(scope: Scope) -> dict[str, Any]:
     }
 
 
-def _customer_messages(scope: Scope) -> Any:
+def customer_messages(scope: Scope) -> Any:
     query = select(TranscriptEntry.id).where(TranscriptEntry.sender == "customer")
     return scope.of_conversations(scope.within(query, TranscriptEntry.at),
                                   TranscriptEntry.conversation_id)
 
 
-def _handoffs(scope: Scope) -> Any:
+def handoffs_in_range(scope: Scope) -> Any:
     return scope.of_conversations(scope.within(select(Handoff.id), Handoff.escalated_at),
                                   Handoff.conversation_id)
 
 
 async def _reasons(scope: Scope) -> list[dict[str, Any]]:
     rows = await scope.session.execute(
-        _handoffs(scope).with_only_columns(Handoff.reason, func.count())
+        handoffs_in_range(scope).with_only_columns(Handoff.reason, func.count())
         .group_by(Handoff.reason).order_by(func.count().desc(), Handoff.reason))
     return [{"reason": reason, "count": count} for reason, count in rows]
 
@@ -74,7 +74,7 @@ async def _reasons(scope: Scope) -> list[dict[str, Any]]:
 async def _misunderstood(scope: Scope) -> list[dict[str, Any]]:
     """The intents the classifier guessed for messages no flow understood, most first, with
     the newest texts as examples (to add to the training data)."""
-    fallback = _customer_messages(scope).where(TranscriptEntry.flow == FALLBACK)
+    fallback = customer_messages(scope).where(TranscriptEntry.flow == FALLBACK)
     intent = func.coalesce(TranscriptEntry.intent, "unknown")
     counts = (await scope.session.execute(
         fallback.with_only_columns(intent, func.count()).group_by(intent)
@@ -93,7 +93,7 @@ async def _misunderstood(scope: Scope) -> list[dict[str, Any]]:
 
 
 async def _series(scope: Scope) -> list[dict[str, Any]]:
-    customer = _customer_messages(scope)
+    customer = customer_messages(scope)
     period = scope.period(TranscriptEntry.at)
     rows = (await scope.session.execute(
         customer.with_only_columns(
@@ -102,7 +102,7 @@ async def _series(scope: Scope) -> list[dict[str, Any]]:
         .group_by(period))).all()
     handoff_period = scope.period(Handoff.escalated_at)
     handoffs = dict((await scope.session.execute(
-        _handoffs(scope).with_only_columns(handoff_period, func.count())
+        handoffs_in_range(scope).with_only_columns(handoff_period, func.count())
         .group_by(handoff_period))).all())
     return series(
         scope.filters.periods(),
@@ -115,14 +115,14 @@ async def _series(scope: Scope) -> list[dict[str, Any]]:
 
 async def _by(scope: Scope, column: Any, name: str) -> list[dict[str, Any]]:
     """Conversations, messages and escalated conversations per channel or language."""
-    customer = _customer_messages(scope)
+    customer = customer_messages(scope)
     if scope.filters.channel is None and scope.filters.language is None:
         customer = customer.join(Conversation, Conversation.id == TranscriptEntry.conversation_id)
     rows = (await scope.session.execute(
         customer.with_only_columns(column, func.count(distinct(TranscriptEntry.conversation_id)),
                                    func.count())
         .group_by(column).order_by(column))).all()
-    handed = _handoffs(scope).with_only_columns(Handoff.conversation_id)
+    handed = handoffs_in_range(scope).with_only_columns(Handoff.conversation_id)
     escalated = dict((await scope.session.execute(
         customer.with_only_columns(column, func.count(distinct(TranscriptEntry.conversation_id)))
         .where(TranscriptEntry.conversation_id.in_(handed)).group_by(column))).all())
@@ -139,12 +139,12 @@ async def _by_flow(scope: Scope) -> list[dict[str, Any]]:
     """Per flow that answered: customer messages, conversations, handoffs it began."""
     flow = func.coalesce(TranscriptEntry.flow, "unknown")
     rows = (await scope.session.execute(
-        _customer_messages(scope).with_only_columns(
+        customer_messages(scope).with_only_columns(
             flow, func.count(), func.count(distinct(TranscriptEntry.conversation_id)))
         .group_by(flow))).all()
     handoff_flow = func.coalesce(Handoff.flow, "none")
     handoffs = dict((await scope.session.execute(
-        _handoffs(scope).with_only_columns(handoff_flow, func.count())
+        handoffs_in_range(scope).with_only_columns(handoff_flow, func.count())
         .group_by(handoff_flow))).all())
     names = sorted({name for name, _, _ in rows} | set(handoffs))
     counted = {name: (messages, conversations) for name, messages, conversations in rows}

@@ -6,7 +6,7 @@ Days are UTC days; a week starts on Monday. A range is whole days, both ends inc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
@@ -52,6 +52,11 @@ class Filters:
             labels.append(day.isoformat())
             day += step
         return labels
+
+    def previous(self) -> Filters:
+        """The same filters over the range just before this one, as many days long."""
+        days = timedelta(days=(self.end - self.start).days + 1)
+        return replace(self, start=self.start - days, end=self.end - days)
 
     def to_json(self) -> dict[str, Any]:
         return {"start": self.start.isoformat(), "end": self.end.isoformat(),

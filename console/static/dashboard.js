@@ -78,54 +78,83 @@
   }
 
   // ---- key figures ----
+  // item: [key, label, shown, before, drill]: before is {shown, now, then} of the period just
+  // before (numbers to compare, higher is not always better), drill the conversations' filter.
   function kpis(id, items) {
     var box = $(id);
     box.replaceChildren();
     items.forEach(function (item) {
       var card = el("div", { "class": "kpi", "data-testid": "kpi-" + item[0] });
-      card.append(el("div", { "class": "value", "data-testid": "kpi-" + item[0] + "-value" }, item[2]),
-                  el("div", { "class": "label" }, item[1]));
+      var value = el("div", { "class": "value", "data-testid": "kpi-" + item[0] + "-value" }, item[2]);
+      card.append(value, el("div", { "class": "label" }, item[1]));
+      if (item[3]) card.append(compared(item[0], item[3]));
+      if (item[4]) card.append(drillButton(item[1], item[4], "kpi-" + item[0] + "-drill"));
       box.append(card);
     });
   }
+  function compared(key, before) {
+    var line = el("div", { "class": "compare", "data-testid": "kpi-" + key + "-previous" });
+    var change = typeof before.now === "number" && typeof before.then === "number" ? before.now - before.then : null;
+    var arrow = change === null || change === 0 ? "" : change > 0 ? "\u25B2 " : "\u25BC ";
+    line.textContent = arrow + "previous period: " + before.shown;
+    line.title = "The same figure for the " + (last ? last.previous.range.start + " to " + last.previous.range.end : "period before");
+    return line;
+  }
+  function before(now, then, format) {
+    if (then === undefined) return null;
+    return { shown: format ? format(then) : (then === null ? "\u2013" : String(then)), now: now, then: then };
+  }
+  function dig(object, path) {
+    return path.split(".").reduce(function (o, k) { return o && typeof o === "object" ? o[k] : undefined; }, object);
+  }
   function renderKpis(f) {
     var c = f.conversations, o = f.confirmation, s = f.self_service, p = f.operators;
+    var was = function (path, format) { return before(dig(f, path), dig(f.previous, path), format); };
     kpis("kpis-conversations", [
-      ["conversations", "Conversations", c.conversations],
-      ["customer-messages", "Customer messages", c.customer_messages],
-      ["automation-rate", "Automation rate (no operator)", percent(c.automation_rate)],
-      ["escalation-rate", "Escalation rate", percent(c.escalation_rate)],
-      ["misunderstanding-rate", "Fallbacks per conversation", number(c.misunderstanding_rate, 2)]
+      ["conversations", "Conversations", c.conversations, was("conversations.conversations"), {}],
+      ["customer-messages", "Customer messages", c.customer_messages, was("conversations.customer_messages")],
+      ["automation-rate", "Automation rate (no operator)", percent(c.automation_rate), was("conversations.automation_rate", percent)],
+      ["escalation-rate", "Escalation rate", percent(c.escalation_rate), was("conversations.escalation_rate", percent), { escalated: "true" }],
+      ["misunderstanding-rate", "Fallbacks per conversation", number(c.misunderstanding_rate, 2),
+        was("conversations.misunderstanding_rate", function (v) { return number(v, 2); })]
     ]);
     kpis("kpis-confirmation", [
-      ["confirmation-sent", "Sent for confirmation", o.sent],
-      ["confirmed", "Confirmed", o.confirmed], ["declined", "Declined", o.declined],
-      ["unanswered", "Unanswered", o.unanswered],
-      ["time-to-confirm", "Median time to confirm", duration(o.median_seconds_to_confirm)],
-      ["alternatives", "Alternatives accepted", o.alternatives_accepted],
-      ["cross-sell", "Cross-sell accepted", o.cross_sell_accepted],
-      ["vouchers", "Vouchers used", o.vouchers_used]
+      ["confirmation-sent", "Sent for confirmation", o.sent, was("confirmation.sent")],
+      ["confirmed", "Confirmed", o.confirmed, was("confirmation.confirmed")],
+      ["declined", "Declined", o.declined, was("confirmation.declined")],
+      ["unanswered", "Unanswered", o.unanswered, was("confirmation.unanswered")],
+      ["time-to-confirm", "Median time to confirm", duration(o.median_seconds_to_confirm), was("confirmation.median_seconds_to_confirm", duration)],
+      ["alternatives", "Alternatives accepted", o.alternatives_accepted, was("confirmation.alternatives_accepted")],
+      ["cross-sell", "Cross-sell accepted", o.cross_sell_accepted, was("confirmation.cross_sell_accepted")],
+      ["vouchers", "Vouchers used", o.vouchers_used, was("confirmation.vouchers_used")]
     ]);
     kpis("kpis-self-service", [
-      ["status-answered", "Status questions answered", s.status_answered],
-      ["cancellations", "Cancellations", s.cancellations],
-      ["delivery-changes", "Delivery changes", s.delivery_changes],
-      ["returns", "Returns opened", s.returns_opened],
-      ["back-in-stock", "Back-in-stock notices (ordered after)", s.back_in_stock_sent + " (" + s.back_in_stock_converted + ")"],
-      ["reminders", "Payment reminders (orders)", s.payment_reminders_sent + " (" + s.orders_reminded + ")"],
-      ["paid-after-reminder", "Paid after a reminder", s.paid_after_reminder],
+      ["status-answered", "Status questions answered", s.status_answered, was("self_service.status_answered")],
+      ["cancellations", "Cancellations", s.cancellations, was("self_service.cancellations")],
+      ["delivery-changes", "Delivery changes", s.delivery_changes, was("self_service.delivery_changes")],
+      ["returns", "Returns opened", s.returns_opened, was("self_service.returns_opened")],
+      ["back-in-stock", "Back-in-stock notices (ordered after)", s.back_in_stock_sent + " (" + s.back_in_stock_converted + ")", was("self_service.back_in_stock_sent")],
+      ["reminders", "Payment reminders (orders)", s.payment_reminders_sent + " (" + s.orders_reminded + ")", was("self_service.payment_reminders_sent")],
+      ["paid-after-reminder", "Paid after a reminder", s.paid_after_reminder, was("self_service.paid_after_reminder")],
       ["overdue-start", "Orders overdue at the start", overdue(s.overdue_at_start)],
       ["overdue-end", "Orders overdue at the end", overdue(s.overdue_at_end)]
     ]);
     kpis("kpis-operators", [
-      ["handoffs", "Handoffs", p.handoffs],
-      ["queue-peak", "Peak queue", p.queue_peak],
-      ["first-reply", "Median time to first reply", duration(p.median_seconds_to_first_reply)],
-      ["handling", "Median handling time", duration(p.median_handling_seconds)],
-      ["satisfaction", "Satisfaction (ratings)", number(p.satisfaction.average, 2) + " (" + p.satisfaction.ratings + ")"],
-      ["rating-response", "Rated when asked", percent(p.satisfaction.response_rate)]
+      ["handoffs", "Handoffs", p.handoffs, was("operators.handoffs"), { escalated: "true" }],
+      ["queue-peak", "Peak queue", p.queue_peak, was("operators.queue_peak")],
+      ["first-reply", "Median time to first reply", duration(p.median_seconds_to_first_reply), was("operators.median_seconds_to_first_reply", duration)],
+      ["handling", "Median handling time", duration(p.median_handling_seconds), was("operators.median_handling_seconds", duration)],
+      ["satisfaction", "Satisfaction (ratings)", number(p.satisfaction.average, 2) + " (" + p.satisfaction.ratings + ")",
+        was("operators.satisfaction.average", function (v) { return number(v, 2); })],
+      ["rating-response", "Rated when asked", percent(p.satisfaction.response_rate), was("operators.satisfaction.response_rate", percent)]
     ]);
   }
+
+  // ---- drill-down: the conversations behind a figure (dashboard-drill.js) ----
+  var drills = window.orderbotDrill(API, $, el, query);
+  function drillButton(what, filter, testid) { return drills.button(what, filter, testid); }
+  function drill(what, filter) { return drills.open(what, filter); }
+  function drillReason(r) { drill("Handed over: " + (REASONS[r.reason] || r.reason), { reason: r.reason }); }
 
   // ---- charts ----
   function palette() {
@@ -165,6 +194,19 @@
     var reasons = f.conversations.escalation_reasons;
     chart("chart-reasons", "bar", reasons.map(function (r) { return REASONS[r.reason] || r.reason; }),
           [{ label: "Handoffs", data: reasons.map(function (r) { return r.count; }) }]);
+    // a bar, or its button below the chart (keyboard, screen readers), lists its conversations
+    charts["chart-reasons"].options.onClick = function (event, bars) {
+      if (bars.length) drillReason(reasons[bars[0].index]);
+    };
+    var reasonList = $("reasons-drill");
+    reasonList.replaceChildren();
+    reasons.forEach(function (r) {
+      var b = drillButton("Handed over: " + (REASONS[r.reason] || r.reason), { reason: r.reason }, "drill-reason");
+      b.textContent = (REASONS[r.reason] || r.reason) + " (" + r.count + ")";
+      var item = el("li");
+      item.append(b);
+      reasonList.append(item);
+    });
     var o = f.confirmation, colours = palette().series;
     chart("chart-confirmation", "doughnut", ["Confirmed", "Declined", "Unanswered"], [{
       label: "Orders", data: [o.confirmed, o.declined, o.unanswered],
@@ -206,7 +248,11 @@
       var tr = el("tr");
       columns.forEach(function (c) {
         var value = c[1](row), cell = el("td", { "class": c[2] ? "number" : "" });
-        if (Array.isArray(value)) {
+        if (c[3]) {
+          var button = drillButton(c[3].what(row), c[3].filter(row), "drill-" + name);
+          button.textContent = value === null || value === undefined ? "\u2013" : String(value);
+          cell.append(button);
+        } else if (Array.isArray(value)) {
           cell.append(el("div", null, value[0]), el("div", { "class": "examples" }, value[1]));
         } else cell.textContent = value === null || value === undefined ? "–" : String(value);
         tr.append(cell);
@@ -219,16 +265,23 @@
   function field(name) { return function (row) { return row[name]; }; }
   function renderTables(f) {
     var c = f.conversations;
-    var perGroup = [["Conversations", field("conversations"), 1], ["Messages", field("customer_messages"), 1],
+    var perGroup = function (key) {
+      return [["Conversations", field("conversations"), 1, {
+        what: function (r) { return "Conversations: " + r[key]; },
+        filter: function (r) { var f = {}; f[key] = r[key]; return f; } }],
+        ["Messages", field("customer_messages"), 1],
                     ["Escalated", field("escalated"), 1],
                     ["Automation", function (r) { return percent(r.automation_rate); }, 1]];
-    table("channels", [["Channel", field("channel")]].concat(perGroup), c.by_channel);
-    table("languages", [["Language", field("language")]].concat(perGroup), c.by_language);
+    };
+    table("channels", [["Channel", field("channel")]].concat(perGroup("channel")), c.by_channel);
+    table("languages", [["Language", field("language")]].concat(perGroup("language")), c.by_language);
     table("flows", [["Flow", field("flow")], ["Messages", field("customer_messages"), 1],
                     ["Conversations", field("conversations"), 1], ["Handoffs", field("handoffs"), 1]], c.by_flow);
     table("misunderstood", [
       ["Intent guessed", function (r) { return [r.intent, r.examples.map(function (e) { return "“" + e + "”"; }).join("  ")]; }],
-      ["Fallbacks", field("count"), 1]], c.misunderstood_intents);
+      ["Fallbacks", field("count"), 1, {
+        what: function (r) { return "Misunderstood: " + intentName(r.intent); },
+        filter: function (r) { return { intent: r.intent }; } }]], c.misunderstood_intents);
     table("operators", [["Operator", field("operator")], ["Handoffs", field("handoffs"), 1],
       ["First reply", function (r) { return duration(r.median_seconds_to_first_reply); }, 1],
       ["Handling", function (r) { return duration(r.median_handling_seconds); }, 1],
@@ -303,7 +356,14 @@
     box.replaceChildren(document.createTextNode(text + " "), el("a", { href: "/console" }, "Go to the console"));
     box.hidden = false;
   }
+  function theme() {
+    var chosen = null;
+    try { chosen = localStorage.getItem("orderbot.console.theme"); } catch (e) { chosen = null; }
+    if (chosen === "dark" || chosen === "light") document.documentElement.setAttribute("data-theme", chosen);
+  }
   function start() {
+    theme();
+    $("drill-close").addEventListener("click", function () { $("drill").close(); });
     fetch(API + "/me", { credentials: "same-origin" }).then(function (r) {
       if (r.status === 401) return notice("Log in to the console first.");
       return r.json().then(function (body) {

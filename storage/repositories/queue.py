@@ -185,23 +185,8 @@ class SqlHandoffQueue:
     async def _items(self, query: _ItemRow) -> list[QueueItem]:
         rows = (await self._session.execute(query)).all()
         ids = [row[0].id for row in rows]
-        last: dict[int, TranscriptLine] = {}
-        if ids:
-            newest = (
-                select(func.max(TranscriptEntry.id))
-                .where(TranscriptEntry.conversation_id.in_(ids))
-                .group_by(TranscriptEntry.conversation_id)
-            )
-            entries = await self._session.execute(
-                select(TranscriptEntry, Conversation.channel)
-                .join(Conversation, Conversation.id == TranscriptEntry.conversation_id)
-                .where(TranscriptEntry.id.in_(newest))
-            )
-            newest_rows = entries.all()
-            attached = await SqlAttachments(self._session).of_entries(
-                [entry.id for entry, _ in newest_rows if entry.sender == "customer"])
-            last = {entry.conversation_id: _line(entry, channel, attached.get(entry.id, ()))
-                    for entry, channel in newest_rows}
+        last = await self._newest_lines(ids, customer_only=False)
+        said = await self._newest_lines(ids, customer_only=True)
         tags: dict[int, list[str]] = {}
         if ids:
             for conversation_id, tag in await self._session.execute(
@@ -209,8 +194,17 @@ class SqlHandoffQueue:
                 .where(ConversationTag.conversation_id.in_(ids)).order_by(ConversationTag.tag)
             ):
                 tags.setdefault(conversation_id, []).append(tag)
-        return [
-            QueueItem(
+        proven = {conversation.id: tuple((conversation.state or {}).get("verified_orders") or ())
+                  for conversation, *_ in rows}
+        owners = await self._owners([numbers[-1] for conversation, name, email, _ in rows
+                                     if (numbers := proven[conversation.id])
+                                     and conversation.customer_id is None])
+        items = []
+        for conversation, name, email, handoff in rows:
+            numbers = proven[conversation.id]
+            if conversation.customer_id is None and numbers:
+                name, email = owners.get(numbers[-1], (None, None))
+            items.append(QueueItem(
                 conversation_id=conversation.id,
                 channel=conversation.channel,
                 language=conversation.language,
@@ -225,11 +219,41 @@ class SqlHandoffQueue:
                 operator=OperatorRef(handoff.operator_key, handoff.operator_name or "")
                 if handoff and handoff.operator_key else None,
                 last_message=last.get(conversation.id),
-                proven_orders=tuple((conversation.state or {}).get("verified_orders") or ()),
+                proven_orders=numbers,
+                customer_said=said.get(conversation.id),
                 tags=tuple(tags.get(conversation.id, ())),
-            )
-            for conversation, name, email, handoff in rows
-        ]
+            ))
+        return items
+
+    async def _newest_lines(self, ids: list[int], customer_only: bool) -> dict[int, TranscriptLine]:
+        """Each conversation's newest line (or newest customer line with words)."""
+        if not ids:
+            return {}
+        newest = select(func.max(TranscriptEntry.id)).where(
+            TranscriptEntry.conversation_id.in_(ids))
+        if customer_only:
+            newest = newest.where(TranscriptEntry.sender == "customer",
+                                  TranscriptEntry.text != "")
+        entries = await self._session.execute(
+            select(TranscriptEntry, Conversation.channel)
+            .join(Conversation, Conversation.id == TranscriptEntry.conversation_id)
+            .where(TranscriptEntry.id.in_(newest.group_by(TranscriptEntry.conversation_id)))
+        )
+        rows = entries.all()
+        attached = await SqlAttachments(self._session).of_entries(
+            [entry.id for entry, _ in rows if entry.sender == "customer"])
+        return {entry.conversation_id: _line(entry, channel, attached.get(entry.id, ()))
+                for entry, channel in rows}
+
+    async def _owners(self, numbers: list[str]) -> dict[str, tuple[str | None, str | None]]:
+        """The customer (name, email) of each order an anonymous chat proved."""
+        if not numbers:
+            return {}
+        rows = await self._session.execute(
+            select(Order.number, Customer.name, Customer.email)
+            .join(Customer, Customer.id == Order.customer_id)
+            .where(Order.number.in_(set(numbers))))
+        return {number: (name, email) for number, name, email in rows}
 
 
 def _items_query() -> _ItemRow:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import date
 
 import httpx
 import pytest
 from pypdf import PdfReader
 
+from console.analytics.periods import Filters
 from dialog.tables import TranscriptEntry
 from tests.analytics import fixture
 from tests.analytics.fixture import END, START, at
@@ -143,3 +145,39 @@ async def test_the_weekly_report_is_a_pdf_of_that_week(client: Client) -> None:
     assert "Anna" not in text  # her handoff was the week before
     tuesday = await boss.get("/console/api/analytics/report.pdf", params={"week": "2026-11-10"})
     assert tuesday.status_code == 422
+
+
+async def test_each_figure_leads_to_its_conversations_and_compares_with_the_period_before(
+    client: Client, server: LiveServer,
+) -> None:
+    boss = await client()
+    path = "/console/api/analytics/conversations"
+    everyone = (await boss.get(path, params=RANGE)).json()
+    figures = (await boss.get("/console/api/analytics", params=RANGE)).json()
+    assert everyone["total"] == figures["conversations"]["conversations"] == 3
+    assert [c["channel"] for c in everyone["conversations"]] == ["telegram", "email", "webchat"]
+    first = everyone["conversations"][0]
+    assert first["console"] == f"/console#conversation-{first['id']}"
+    assert first["customer_said"]  # the customer's last words in the range
+
+    escalated = (await boss.get(path, params={**RANGE, "escalated": "true"})).json()
+    assert escalated["total"] == figures["conversations"]["escalated"] == 2
+    asked = (await boss.get(path, params={**RANGE, "reason": "customer_asked"})).json()
+    assert asked["total"] == 1
+    cancel = (await boss.get(path, params={**RANGE, "intent": "cancel_order"})).json()
+    assert [c["channel"] for c in cancel["conversations"]] == ["telegram"]  # Piotr's 2 fallbacks
+    polish = (await boss.get(path, params={**RANGE, "language": "pl"})).json()
+    assert polish["total"] == 1
+    refused = await boss.get(path, params={**RANGE, "escalated": "maybe"})
+    assert refused.status_code == 422 and "escalated" in refused.json()["detail"]
+    assert (await (await client("anna")).get(path)).status_code == 403
+
+    # the 14 days before, with the same filters, beside each single figure
+    previous = figures["previous"]
+    assert (previous["range"]["start"], previous["range"]["end"]) == ("2026-10-19", "2026-11-01")
+    before = await server.bot.console.analytics.figures(Filters(date(2026, 10, 19),
+                                                                date(2026, 11, 1)))
+    assert previous["conversations"]["conversations"] == before["conversations"]["conversations"]
+    assert previous["operators"]["satisfaction"]["average"] == (
+        before["operators"]["satisfaction"]["average"])
+    assert "series" not in previous["conversations"]  # single values only

@@ -154,8 +154,12 @@ async def test_orders_proven_in_an_anonymous_chat_are_shown_and_can_be_acted_on(
         conversation = (await console_server.bot.desk.queue("escalated"))[-1].conversation_id
         path = await _claimed(console_server, anna, conversation)
         detail = (await anna.get(path)).json()
-        assert detail["customer"] is None
+        # the customer who proved the order is known by that order's name and email
+        assert (detail["customer"]["name"], detail["customer"]["email"]) == (
+            "Piotr Nowak", "piotr.nowak@example.com")
         assert [order["number"] for order in detail["orders"]] == ["A-1006"]
+        assert [a["action"] for a in detail["orders"][0]["actions"]] == ["cancel", "reschedule",
+                                                                          "payment_link"]
         assert detail["conversation"]["proven_orders"] == ["A-1006"]
         other = await anna.post(f"{path}/actions", json={"action": "cancel", "order": "A-1001"})
         assert other.status_code == 403  # not proven here: nothing changes
@@ -165,3 +169,31 @@ async def test_orders_proven_in_an_anonymous_chat_are_shown_and_can_be_acted_on(
         assert told["text"] == "Order A-1006 is cancelled."
     assert (await _order(console_server, "A-1001"))["status"] != "cancelled"
     assert (await _order(console_server, "A-1006"))["status"] == "cancelled"
+
+
+async def test_each_order_carries_the_actions_its_state_allows(
+    console_server: LiveServer, log_in: LogIn
+) -> None:
+    anna = await log_in("anna")
+    async with escalated(console_server) as emma:
+        path = await _claimed(console_server, anna, emma.conversation)
+        orders = {o["number"]: o for o in (await anna.get(path)).json()["orders"]}
+        allowed = {number: [a["action"] for a in o["actions"]] for number, o in orders.items()}
+        # pending and unpaid: cancel (nothing to refund), move, ask for the payment
+        assert allowed["A-1001"] == ["cancel", "reschedule", "payment_link"]
+        assert orders["A-1001"]["actions"][0] == {"action": "cancel", "refund": 0}
+        assert orders["A-1001"]["actions"][2] == {"action": "payment_link",
+                                                  "amount": orders["A-1001"]["total"]}
+        # confirmed and paid: a cancel starts a refund of the whole total
+        assert allowed["A-1013"] == ["cancel", "reschedule"]
+        assert orders["A-1013"]["actions"][0] == {"action": "cancel",
+                                                  "refund": orders["A-1013"]["total"]}
+        assert orders["A-1013"]["tracking_url"] is None  # nothing to track before it ships
+        # delivered: too late to cancel or move; a return under way: nothing at all
+        assert not {"cancel", "reschedule"} & set(allowed["A-1025"])
+        assert orders["A-1025"]["tracking_url"] == (
+            await _order(console_server, "A-1025"))["tracking"]["tracking_url"]
+        assert allowed["A-1037"] == []
+
+        done = await anna.post(f"{path}/actions", json={"action": "cancel", "order": "A-1001"})
+        assert done.json()["order"]["actions"] == []  # a cancelled order offers nothing

@@ -90,11 +90,12 @@ def test_every_label_the_page_names_is_in_the_tables() -> None:
     for path in MODULES.glob("*.js"):
         named |= set(_LABEL_CALL.findall(path.read_text(encoding="utf-8")))
     # The intents offered under "What did they mean?" are the 13 of DESIGN.md, each named;
-    # so is each of an order's action buttons.
+    # so is each of an order's action buttons and its confirmation.
     intents = listed("names.js", "INTENTS")
     assert sorted(intents) == sorted(INTENTS)
     named |= {f"intent.{intent}" for intent in intents}
-    named |= {f"action.{action}" for action in listed("context.js", "ACTIONS")}
+    named |= {f"{kind}.{action}" for action in listed("context.js", "ACTIONS")
+              for kind in ("action", "confirm")}
     assert len(named) > 150
     assert sorted(named - set(english)) == []
 

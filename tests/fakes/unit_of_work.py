@@ -588,6 +588,7 @@ class InMemoryHandoffQueue(_Part):
     def _item(self, row: _Conversation) -> QueueItem:
         handoff = _open(self._tables, row.id)
         mine = [e for e in self._tables.transcript if e.conversation_id == row.id]
+        said = [e for e in mine if e.sender == "customer" and e.text]
         customer = row.customer_id
         return QueueItem(
             conversation_id=row.id, channel=row.key.channel, language=row.language,
@@ -603,6 +604,7 @@ class InMemoryHandoffQueue(_Part):
             last_message=_line(max(mine, key=lambda e: e.id), row.key.channel) if mine else None,
             proven_orders=tuple(row.state.get("verified_orders") or ()),
             tags=tuple(sorted(tag for cid, tag in self._tables.tags if cid == row.id)),
+            customer_said=_line(max(said, key=lambda e: e.id), row.key.channel) if said else None,
         )
 
 

@@ -423,6 +423,8 @@ async def test_the_queue_shows_waiting_and_held_conversations(units: UnitOfWorkF
             ids.append(state.id)
             await uow.conversations.escalate_if_bot(key, "asked", now)
             await uow.handoffs.open(state.id, "asked", now + timedelta(minutes=2 - n), None)
+            await uow.transcript.add_inbound(state.id, Inbound(key=key, text=f"help {n}"),
+                                             now, None, None)
             await uow.transcript.add_reply(state.id, Outbound(key=key, text=f"wait {n}"), now)
         await uow.commit()
     async with units() as uow:
@@ -443,6 +445,9 @@ async def test_the_queue_shows_waiting_and_held_conversations(units: UnitOfWorkF
             "claimed", "asked", anna, "pl")
         assert (item.customer_name, item.customer_email) == ("Jan Kowalski", "jan@example.com")
         assert item.last_message is not None and item.last_message.text == "wait 0"
+        # the preview is the customer's own words, not the bot's answer
+        assert item.customer_said is not None and item.customer_said.text == "help 0"
+        assert item.to_json()["customer_message"]["text"] == "help 0"
         assert len(await uow.queue.items("all", 2)) == 2
 
 

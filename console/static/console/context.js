@@ -2,13 +2,20 @@
  * order (cancel, reschedule, create a return, resend the payment link). */
 import { api, reason } from "./api.js";
 import { $, el, show } from "./dom.js";
-import { fmtDateTime, fmtMoney, safeUrl } from "./format.js";
+import { confirmAction } from "./confirm.js";
+import { fmtDateTime, fmtDay, fmtMoney, safeUrl } from "./format.js";
 import { t } from "./labels.js";
 import { languageLabel, statusLabel } from "./names.js";
 import { deliverySection, pairs, paymentSection } from "./order-details.js";
 import { heldByMe, state } from "./state.js";
 
+// The actions this page can offer (each with its label and confirmation).
 const ACTIONS = ["cancel", "reschedule", "return", "payment_link"];
+
+// Those the server allows on this order now (its "actions"); one the page does not know is left out.
+function allowedActions(o) {
+  return (Array.isArray(o.actions) ? o.actions : []).filter((a) => a && ACTIONS.includes(a.action));
+}
 
 export function renderContext() {
   const box = $("customer"), orders = $("orders"), current = state.current;
@@ -76,10 +83,15 @@ export function orderNode(o, standalone) {
         h.note ? el("span", { class: "muted", text: " \u2014 " + h.note }) : null
       ])))
     ]) : null,
-    standalone ? null : el("div", { class: "order-actions" }, ACTIONS.map((action) => {
+    standalone ? null : el("div", { class: "order-actions" }, allowedActions(o).map((allowed) => {
+      const action = allowed.action;
       const b = el("button", { type: "button", "data-action": action, testid: "order-" + action.replace("_", "-"), text: t("action." + action) });
       b.addEventListener("click", () => {
-        if (action === "reschedule") chooseSlot(o, node); else orderAction(o, node, { action: action });
+        if (action === "reschedule") { chooseSlot(o, node); return; }
+        const asked = consequence(o, allowed), conv = state.current;
+        confirmAction(asked.title, asked.text, t("confirm." + action)).then((yes) => {
+          if (yes && state.current === conv) orderAction(o, node, { action: action });
+        });
       });
       return b;
     })),
@@ -106,7 +118,8 @@ function setOrderBusy(node, busy) {
   refreshOrderButtons();
 }
 
-function orderAction(o, node, body) {
+// done: what to say once it worked, when the page can say it better than the server (dates).
+function orderAction(o, node, body, done) {
   const conv = state.current, number = String(o.number);
   body.order = number;
   setOrderBusy(node, true);
@@ -114,7 +127,7 @@ function orderAction(o, node, body) {
     if (state.current !== conv) return;
     setOrderBusy(node, false);
     if (!res.ok) { orderResult(node, number, "error", reason(res, t("order.not_changed"))); return; }
-    conv.results[number] = { kind: "ok", text: String(res.data.result || t("order.done")) };
+    conv.results[number] = { kind: "ok", text: done || String(res.data.result || t("order.done")) };
     if (!res.data.order) { orderResult(node, number, "ok", conv.results[number].text); return; }
     for (let i = 0; i < conv.orders.length; i++) if (String(conv.orders[i].number) === number) conv.orders[i] = res.data.order;
     node.parentNode.replaceChild(orderNode(res.data.order), node);
@@ -134,15 +147,37 @@ function chooseSlot(o, node) {
     if (!res.ok) { box.appendChild(el("span", { class: "error", text: reason(res, t("slots.none_short")) })); return; }
     if (!slots.length) { box.appendChild(el("span", { class: "muted", text: t("slots.none") })); return; }
     const select = el("select", { testid: "order-slot", "aria-label": t("slots.label") }, slots.map((s, i) =>
-      el("option", { value: String(i), text: [s.date, s.slot].filter(Boolean).join(" ") })));
+      el("option", { value: String(i), text: [fmtDay(s.date), s.slot].filter(Boolean).join(" ") })));
     const confirm = el("button", { type: "button", class: "primary", "data-action": "reschedule-confirm", testid: "order-reschedule-confirm", text: t("action.reschedule") });
     const cancel = el("button", { type: "button", text: t("slots.never_mind") });
     confirm.addEventListener("click", () => {
-      const s = slots[Number(select.value)];
-      orderAction(o, node, { action: "reschedule", date: s.date, slot: s.slot });
+      const s = slots[Number(select.value)], number = String(o.number);
+      confirmAction(t("confirm.reschedule_title", { number: number }),
+        t("confirm.reschedule_text", { number: number, date: fmtDay(s.date), slot: s.slot }), t("confirm.reschedule")).then((yes) => {
+        if (!yes || state.current !== conv) return;
+        orderAction(o, node, { action: "reschedule", date: s.date, slot: s.slot },
+          t("result.rescheduled", { number: number, date: fmtDay(s.date), slot: s.slot }));
+      });
     });
     cancel.addEventListener("click", () => { show(box, false); box.textContent = ""; });
     box.appendChild(select); box.appendChild(confirm); box.appendChild(cancel);
     refreshOrderButtons();
   });
+}
+
+// What the confirmation of an action says will happen: the server told the refund and amounts.
+function consequence(o, allowed) {
+  const number = String(o.number), action = allowed.action;
+  if (action === "cancel") {
+    const refund = Number(allowed.refund) > 0;
+    return { title: t("confirm.cancel_title", { number: number }),
+      text: refund ? t("confirm.cancel_refund", { number: number, amount: fmtMoney(allowed.refund, o.currency) })
+        : t("confirm.cancel_no_refund", { number: number }) };
+  }
+  if (action === "return") {
+    return { title: t("confirm.return_title", { number: number }),
+      text: t("confirm.return_text", { number: number, count: allowed.lines != null ? allowed.lines : "" }) };
+  }
+  return { title: t("confirm.payment_link_title", { number: number }),
+    text: t("confirm.payment_link_text", { number: number, amount: fmtMoney(allowed.amount, o.currency) }) };
 }

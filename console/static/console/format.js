@@ -50,6 +50,40 @@ export function fmtMoney(amount, currency) {
 }
 
 export function safeUrl(url) {
+  if (url == null || url === "") return null; // not "/console/null"
   try { const u = new URL(String(url), location.href); return /^https?:$/.test(u.protocol) ? u.href : null; }
   catch (e) { return null; }
+}
+
+// "2026-11-25": a calendar day (no time zone), written like every other date on the page.
+export function fmtDay(day) {
+  const s = String(day == null ? "" : day);
+  if (!/^\d{4}-\d\d-\d\d$/.test(s)) return s;
+  try { return new Date(s + "T00:00:00Z").toLocaleDateString(undefined, { dateStyle: "medium", timeZone: "UTC" }); }
+  catch (e) { return s; }
+}
+
+// Text with its http(s) links as <a> nodes (rel=noopener, a new tab); anything else stays text.
+export function linkedText(text) {
+  const parts = [], re = /\bhttps?:\/\/[^\s<>"']+/gi;
+  let at = 0, m;
+  while ((m = re.exec(text)) !== null) {
+    let url = m[0].replace(/[.,;:!?)\]]+$/, ""); // a sentence's full stop is not the link's
+    if (m.index > at) parts.push(text.slice(at, m.index));
+    const href = safeUrl(url);
+    parts.push(href ? linkNode(href, url) : url);
+    at = m.index + url.length;
+    re.lastIndex = at;
+  }
+  if (at < text.length) parts.push(text.slice(at));
+  return parts;
+}
+
+function linkNode(href, label) {
+  const a = document.createElement("a");
+  a.href = href;
+  a.target = "_blank";
+  a.rel = "noopener noreferrer";
+  a.textContent = label;
+  return a;
 }

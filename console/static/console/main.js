@@ -16,12 +16,14 @@ import { initNotes, renderNotes } from "./notes.js";
 import { closeOperators, initOperators } from "./operators.js";
 import { clearFinder, finderChanged, initFinder, startFinder } from "./finder.js";
 import { applySnapshot, clearQueue, initQueue, queueMessage, queued, renderQueue } from "./queue.js";
+import { initShortcuts } from "./shortcuts.js";
 import { isAdmin, state } from "./state.js";
 import { initTags, renderTags, tagsOpened } from "./tags.js";
 import { clearTasks, initTasks, loadTasks, taskChanged } from "./tasks.js";
 import { clearTransfer, initTransfer, renderTransfer, transferChanged } from "./transfer.js";
 import { customerTyping, typingMessage, typingOpened } from "./typing.js";
 import { initUnread, markSeen, startUnread, unreadMessage } from "./unread.js";
+import { initTheme } from "./theme.js";
 
 function startApp(operator) {
   state.me = operator;
@@ -111,6 +113,7 @@ function onEvent(data) {
   }
 }
 
+initTheme($("theme-toggle"));
 await loadLabels();
 translatePage();
 document.title = t("page.title");
@@ -129,6 +132,7 @@ initNotes();
 initTasks();
 initOperators();
 startClock();
+initShortcuts();
 api("GET", "/me").then((res) => {
   if (res.ok && res.data.operator) startApp(res.data.operator);
   else showLogin();

@@ -1,6 +1,6 @@
 /* An order's parts as label/value lists: the customer, the delivery, the payment. */
 import { el, humanise } from "./dom.js";
-import { fmtDateTime, fmtMoney } from "./format.js";
+import { fmtDateTime, fmtDay, fmtMoney } from "./format.js";
 import { t } from "./labels.js";
 import { methodLabel, paymentStatusLabel } from "./names.js";
 
@@ -29,12 +29,7 @@ function describe(value) {
   return /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(s) ? fmtDateTime(s) : s;
 }
 
-// "2026-11-25": a calendar day, the same everywhere.
-function fmtDate(day) {
-  if (!/^\d{4}-\d\d-\d\d$/.test(String(day || ""))) return describe(day);
-  try { return new Date(day + "T00:00:00Z").toLocaleDateString(undefined, { dateStyle: "medium", timeZone: "UTC" }); }
-  catch (e) { return String(day); }
-}
+function fmtDate(day) { return /^\d{4}-\d\d-\d\d$/.test(String(day || "")) ? fmtDay(day) : describe(day); }
 
 function address(value) {
   if (value && typeof value === "object" && !Array.isArray(value)) {

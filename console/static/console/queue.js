@@ -54,6 +54,7 @@ export function queueChanged(c) {
   if (c.status === "escalated" || c.status === "claimed") {
     if (c.status === "escalated" && (!before || before.item.status !== "escalated")) beep();
     if (!c.last_message && before) c.last_message = before.item.last_message;
+    if (!c.customer_message && before) c.customer_message = before.item.customer_message;
     queue[c.id] = entry(c);
   } else {
     delete queue[c.id];
@@ -64,6 +65,7 @@ export function queueChanged(c) {
 export function queueMessage(conversationId, message) {
   if (!queue[conversationId]) return;
   queue[conversationId].item.last_message = message;
+  if (message.from === "customer" && String(message.text || "").trim()) queue[conversationId].item.customer_message = message;
   renderQueue();
 }
 
@@ -103,7 +105,8 @@ function fillList(list, entries) {
 
 // One conversation as a button that opens it: in the queue, and in search and filter results.
 export function queueItem(e, onOpen) {
-  const c = e.item, last = c.last_message, waiting = c.status === "escalated";
+  const c = e.item, waiting = c.status === "escalated";
+  const last = c.customer_message || c.last_message; // what the customer wants, not the bot's reply
   let lastText = "";
   if (last) {
     lastText = senderLabel(last, c.customer) + ": "
@@ -132,7 +135,8 @@ export function queueItem(e, onOpen) {
     el("div", { class: "reason", testid: "queue-reason", text: reasonLabel(c.reason) }),
     el("div", { class: "tags" }, [
       el("span", { class: "tag", testid: "queue-channel", text: channelLabel(c.channel) }),
-      el("span", { class: "tag", testid: "queue-language", text: languageLabel(c.language) })
+      el("span", { class: "tag", testid: "queue-language", text: languageLabel(c.language) }),
+      c.order ? el("span", { class: "tag order-tag", testid: "queue-order", text: String(c.order) }) : null
     ].concat((c.tags || []).map((tag) => el("span", { class: "tag own", testid: "queue-tag", text: "#" + tag })))),
     holder,
     lastText ? el("div", { class: "last", testid: "queue-last", text: lastText }) : null

@@ -1,6 +1,6 @@
 /* The open conversation's transcript: every message once (by id), in the order written. */
 import { $, el } from "./dom.js";
-import { fmtDateTime, fmtTime, parseAt } from "./format.js";
+import { fmtDateTime, fmtTime, linkedText, parseAt } from "./format.js";
 import { t } from "./labels.js";
 import { renderMeaning } from "./meaning.js";
 import { channelLabel, senderLabel } from "./names.js";
@@ -16,7 +16,7 @@ function messageNode(m) {
   return el("li", { class: "msg " + from, testid: "message", "data-from": from, "data-id": m.id != null ? String(m.id) : null }, [
     el("div", { class: "meta", testid: "message-meta", text: meta, title: fmtDateTime(m.at) }),
     text.trim() || from !== "customer"
-      ? el("div", { class: "text", testid: "message-text", text: text })
+      ? el("div", { class: "text", testid: "message-text" }, linkedText(text))
       : el("div", { class: "text pressed", testid: "message-text",
         text: t(hasFiles(m) ? "message.sent_file" : "message.pressed_button") }),
     hasFiles(m) ? filesNode(m.attachments) : null,

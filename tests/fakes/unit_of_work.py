@@ -809,7 +809,7 @@ class InMemoryUnitOfWork:
 
 def _history(entry: _Entry) -> HistoryEntry:
     return HistoryEntry(entry.id, entry.sender, entry.text, entry.buttons, entry.at,
-                        entry.author, entry.rich)
+                        entry.author, rich=entry.rich)
 
 
 class InMemoryDemoHistory(_Part):

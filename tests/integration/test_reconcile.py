@@ -15,11 +15,13 @@ import pytest
 from sqlalchemy import select
 
 from composition.bootstrap import Orderbot
+from dialog.attachments import SWEEP
 from orders.operator_tasks import open_operator_tasks
 from orders.reconcile import DRIFT_TASK
 from orders.states import OrderStatus
 from orders.tables import OperatorTask, OrderHistory
 from storage.clock import utcnow
+from storage.jobs import cancel
 from storage.tables import Job
 from tests.conftest import API_KEY, BotFactory, settings_environ
 from tests.doubles.shop_orders_api import ShopOrdersDouble
@@ -85,6 +87,8 @@ async def bot(make_bot: BotFactory, database_url: str, shop: ShopOrdersDouble) -
                          adapters={"orders_url": shop.url, "api_key": "orders-key"})
     await bot.jobs.stop()
     await bot.jobs.run_due()  # the run planned at start (the shop had no orders yet)
+    async with bot.database.transaction() as session:  # only the reconciliation's runs count
+        await cancel(session, SWEEP)  # the attachments' daily sweep, planned for tomorrow
     return bot
 
 

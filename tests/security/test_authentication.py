@@ -218,7 +218,7 @@ async def test_shop_keys_are_compared_in_constant_time_with_every_key(
 PLACEHOLDERS = {"conversation_id": "1", "number": "A-1001", "reply_id": "1", "operator_id": "1",
                 "customer_id": "1", "table": "channels", "task_id": "1",
                 "delivery_id": "1", "message_id": "1",
-                "attachment_id": "AAAAAAAAAAAAAAAAAAAAAA"}
+                "attachment_id": "AAAAAAAAAAAAAAAAAAAAAA", "tag": "vip"}
 OPEN_ROUTES = {"/console/api/login"}
 
 

@@ -224,6 +224,14 @@ class WebchatChannel:
             async with sending:
                 await websocket.send_text(data)
 
+        async def refuse(reason: str, client_id: str | int | None) -> None:
+            """An error frame, with the id of the refused message: the widget stops resending
+            it (nothing of it was kept; the customer may send it again)."""
+            frame: dict[str, Any] = {"type": "error", "reason": reason}
+            if client_id is not None:
+                frame["id"] = client_id
+            await push(json.dumps(frame))
+
         subscription = await self._pubsub.subscribe(f"webchat:{key.chat_id}", push)
         try:
             texts = self._conversations.texts
@@ -233,13 +241,12 @@ class WebchatChannel:
                 raw = await websocket.receive_text()
                 parsed, error = self._parse(key, raw, language, client)
                 if error is not None:
-                    await push(json.dumps({"type": "error", "reason": error}))
+                    await refuse(error, _frame_id(raw))
                     continue
                 assert parsed is not None
                 inbound, client_id = parsed
                 if self._limits is not None and not await self._limits.message_admitted(key):
-                    await push(json.dumps({"type": "error", "reason": texts.get(
-                        language, "error_too_many")}))
+                    await refuse(texts.get(language, "error_too_many"), client_id)
                     continue
                 try:
                     # Recorded in the inbox and answered in the turn's one transaction.
@@ -248,8 +255,7 @@ class WebchatChannel:
                     # The turn's transaction was rolled back: nothing of the message was kept.
                     # Say so and keep the socket open, so that the customer can send it again.
                     log.exception("web chat turn failed; the customer is asked to resend")
-                    await push(json.dumps({"type": "error", "reason": texts.get(
-                        language, "error_not_processed")}))
+                    await refuse(texts.get(language, "error_not_processed"), client_id)
                     continue
                 if client_id is not None:
                     await push(json.dumps({"type": "ack", "id": client_id}))
@@ -281,6 +287,17 @@ class WebchatChannel:
         if len(text) > limit:
             return None, texts.get(language, "error_too_long", limit=limit)
         return (Inbound(key=key, text=text, client=client, message_id=own), frame.id), None
+
+
+def _frame_id(raw: str) -> str | int | None:
+    """The client's id of a frame refused as malformed, where one can be read from it."""
+    try:
+        found = json.loads(raw).get("id")
+    except (ValueError, AttributeError):
+        return None
+    if isinstance(found, bool) or not isinstance(found, str | int):
+        return None
+    return found if isinstance(found, int) or len(found) <= 100 else None
 
 
 def _entry(entry: HistoryEntry) -> dict[str, Any]:

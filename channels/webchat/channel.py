@@ -44,6 +44,7 @@ STATIC = Path(__file__).parent / "static"
 CLOSE_BAD_TOKEN = 4401  # unknown, expired or replaced: the widget starts a new session
 CLOSE_BAD_ORIGIN = 4403
 CLOSE_TOO_MANY = 4429  # more open sockets on one conversation than allowed
+CLOSE_TRY_AGAIN = 1013  # RFC 6455 "try again later": the WebSocket's 503
 
 
 class _CustomerIn(BaseModel):
@@ -201,7 +202,12 @@ class WebchatChannel:
         if not self.origin_allowed(websocket.headers.get("origin")):
             await websocket.close(CLOSE_BAD_ORIGIN, "origin not allowed")
             return
-        key = await self._conversations.resolve_token(token) if token else None
+        try:
+            key = await self._conversations.resolve_token(token) if token else None
+        except Exception as error:  # the database away: the widget reconnects later
+            log.warning("web chat socket refused, token not checked: %s", type(error).__name__)
+            await websocket.close(CLOSE_TRY_AGAIN, "try again later")
+            return
         if key is None:
             await websocket.close(CLOSE_BAD_TOKEN, "unknown session")
             return

@@ -1,6 +1,6 @@
 """PostgreSQL shutting down, restarting, or cutting the bot's connections: every request that
 touches the database is a clear 503 with Retry-After (never a 500), on every surface a user
-reaches (web chat session, shop API and its order events, console, /health), and the same
+reaches (web chat session and socket, shop API and its order events, console, /health), and the same
 requests succeed once PostgreSQL is back."""
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+import websockets
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from websockets.typing import Origin
 
 from tests.conftest import API_KEY, BotFactory, LiveServer, serve
 from tests.reliability.test_coordination_faults import (  # noqa: F401 (fixture)
@@ -67,6 +69,8 @@ async def test_a_postgresql_shutting_down_gets_503_with_retry_after_and_serves_o
     connection is refused with 57P03 "the database system is shutting down" (as while it is
     starting up), which was a 500."""
     server = server_on_postgres
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        token = (await client.post("/webchat/session", json={})).json()["token"]
     before = await counts(server.bot)
     await server.bot.database.engine.dispose()  # new connections: refused while shutting down
     holder = create_async_engine(f"{own_postgres.url}/orderbot")
@@ -79,6 +83,12 @@ async def test_a_postgresql_shutting_down_gets_503_with_retry_after_and_serves_o
     try:
         await wait_until_refusing(own_postgres)
         assert_all_unavailable(await requests_a_user_makes(server))
+        # The widget's socket: closed with 1013 "try again later" (it reconnects), not 1011.
+        async with websockets.connect(f"{server.ws_url}/webchat/ws?token={token}",
+                                      origin=Origin(server.url)) as socket:
+            with pytest.raises(websockets.ConnectionClosed):
+                await asyncio.wait_for(socket.recv(), 30)
+            assert socket.close_code == 1013
     finally:
         await held.close()
         await holder.dispose()

@@ -18,6 +18,7 @@ from adapters.payments.page import make_payment_page_router
 from channels.webchat.attachments import ENVELOPE_BYTES, UPLOAD_PATH
 from channels.webchat.channel import STATIC as WEBCHAT_STATIC
 from composition.bootstrap import Orderbot
+from coordination.fallback import FallbackPubSub
 from http_guards.body_limit import BodyLimit
 from http_guards.conditional_get import ConditionalGet
 from http_guards.security_headers import SecurityHeaders, page_policy
@@ -134,7 +135,11 @@ def _health_of(bot: Orderbot) -> Callable[[], Awaitable[dict[str, Any]]]:
             try:
                 async with asyncio.timeout(HEALTH_REDIS_TIMEOUT):
                     await client.ping()
-                redis = "ok"
+                # A PONG is not enough: "ok" once this process's stream reader reads again
+                # and has caught up on what other processes published meanwhile.
+                pubsub = bot.coordination.pubsub
+                caught_up = not isinstance(pubsub, FallbackPubSub) or pubsub.caught_up
+                redis = "ok" if caught_up else "degraded"
             except (TimeoutError, OSError, RedisError):
                 redis = "degraded"
         return {"status": "ok", "database": "ok", "redis": redis, "process": bot.process_name,

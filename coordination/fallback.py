@@ -83,30 +83,34 @@ class FallbackLocks:
 
 
 class FallbackPubSub:
-    """Publishes through Redis, or to this process's listeners while Redis is down."""
+    """Publishes through Redis's stream, or, while Redis is down, to this process's listeners
+    at once and to the other processes once Redis answers again (coordination/redis.py)."""
 
     def __init__(self, redis: RedisPubSub, health: RedisHealth) -> None:
         self._redis = redis
         self._local = InProcessPubSub()
         self._health = health
 
+    @property
+    def caught_up(self) -> bool:
+        """Whether every process's replies reach this one's listeners through Redis again."""
+        return self._redis.caught_up
+
     async def publish(self, topic: str, data: str) -> None:
         if self._health.usable():
             try:
-                receivers = await self._redis.publish(topic, data)
+                await self._redis.publish(topic, data)
             except REDIS_DOWN as error:
                 self._health.failed("publish", error)
             else:
                 self._health.answered()
-                if receivers:
-                    return
-                # Nobody subscribed in Redis: perhaps this process's subscriber is still
-                # reconnecting after an outage. Its local listeners must not miss the message
-                # (none got it through Redis, so this is no duplicate).
+                return  # this process's reader delivers it to its own listeners too
         await self._local.publish(topic, data)
+        self._redis.defer(topic, data)
 
     async def subscribe(self, topic: str, listener: Listener) -> _BothSubscriptions:
-        # The Redis subscription is made now, or by its reader once Redis answers again.
+        # Both: the Redis reader delivers what any process published, the local hub what
+        # this process published while Redis was down.
         local = await self._local.subscribe(topic, listener)
         return _BothSubscriptions(local, await self._redis.subscribe(topic, listener))
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+import secrets
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
+from typing import Any
 
 import redis.asyncio as aioredis
 
@@ -45,79 +49,141 @@ class _RedisSubscription:
         self._hub, self._topic, self._listener = hub, topic, listener
 
     async def close(self) -> None:
-        await self._hub._drop(self._topic, self._listener)
+        self._hub._drop(self._topic, self._listener)
+
+
+STREAM = "orderbot:events"
+RETENTION_SECONDS = 300.0  # what a process away from Redis this long still catches up on
+READ_BLOCK_MS = 1000
+READ_COUNT = 500
+MAX_DEFERRED = 10_000  # published while Redis was down, sent once it answers again
 
 
 class RedisPubSub:
-    """One subscriber connection per process; listeners are dispatched locally."""
+    """Every process appends to one Redis stream and reads it from its own last id.
 
-    def __init__(self, client: aioredis.Redis) -> None:
+    Unlike PUBLISH/SUBSCRIBE, nothing published while a process's reader is away (Redis
+    restarting, its connection re-made) is lost to it: the reader goes on from the last entry
+    it delivered and catches up on every entry of the last RETENTION_SECONDS. Listeners are
+    dispatched locally by topic. What this process published while Redis was down (and gave
+    its own listeners directly) is appended once Redis answers, so that the other processes
+    get it too; marked as this process's, its own reader skips it.
+    """
+
+    def __init__(self, client: aioredis.Redis, clock: Callable[[], float] = time.time) -> None:
         self._client = client
-        self._pubsub = client.pubsub(ignore_subscribe_messages=True)
+        self._clock = clock
+        self._origin = secrets.token_hex(8)
         self._listeners: dict[str, list[Listener]] = {}
-        self._unsubscribed: set[str] = set()  # listened to, but Redis was down to SUBSCRIBE
+        self._last_id: str | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._deferred: deque[tuple[str, str]] = deque(maxlen=MAX_DEFERRED)
+        self._appending = asyncio.Lock()  # the deferred entries go first: order is kept
+        self._caught_up = False
+        self._closed = False
 
-    async def publish(self, topic: str, data: str) -> int:
-        """How many subscribers (processes) Redis handed the message to."""
-        return int(await self._client.publish(f"orderbot:{topic}", data))
+    @property
+    def caught_up(self) -> bool:
+        """Whether the reader reads Redis and has delivered everything appended so far, and
+        nothing this process published while Redis was down still waits (GET /health)."""
+        if self._deferred:
+            return False
+        return self._reader is None or self._caught_up
+
+    async def publish(self, topic: str, data: str) -> None:
+        """Appended to the stream (raises while Redis is down: see defer)."""
+        async with self._appending:
+            await self._flush_deferred()
+            await self._append(topic, data)
+
+    def defer(self, topic: str, data: str) -> None:
+        """Published while Redis was down (and given to this process's listeners): appended
+        for the other processes once Redis answers."""
+        self._deferred.append((topic, data))
+        self._start_reader()
 
     async def subscribe(self, topic: str, listener: Listener) -> _RedisSubscription:
-        listeners = self._listeners.setdefault(topic, [])
-        listeners.append(listener)
-        if self._reader is None:
-            self._reader = asyncio.create_task(self._read())
-        if len(listeners) == 1:
-            try:
-                await self._pubsub.subscribe(f"orderbot:{topic}")
-            except Exception as error:  # Redis down: the reader subscribes once it answers
-                log.warning("redis SUBSCRIBE %s failed (%s); made when Redis is back", topic,
-                            type(error).__name__)
-                self._unsubscribed.add(topic)
+        if self._last_id is None:
+            self._last_id = await self._stream_end()
+        self._listeners.setdefault(topic, []).append(listener)
+        self._start_reader()
         return _RedisSubscription(self, topic, listener)
 
-    async def _drop(self, topic: str, listener: Listener) -> None:
+    def _drop(self, topic: str, listener: Listener) -> None:
         listeners = self._listeners.get(topic, [])
         if listener in listeners:
             listeners.remove(listener)
-        if not listeners and self._listeners.pop(topic, None) is not None:
-            self._unsubscribed.discard(topic)
-            with suppress(Exception):
-                await self._pubsub.unsubscribe(f"orderbot:{topic}")
+        if not listeners:
+            self._listeners.pop(topic, None)
+
+    def _start_reader(self) -> None:
+        if self._reader is None:
+            self._reader = asyncio.create_task(self._read())
+
+    async def _append(self, topic: str, data: str, origin: str = "") -> None:
+        # Trimmed by age (approximately, which is cheap): entries older than the retention.
+        oldest = int((self._clock() - RETENTION_SECONDS) * 1000)
+        await self._client.xadd(STREAM, {"topic": topic, "data": data, "origin": origin},
+                                minid=oldest, approximate=True)
+
+    async def _flush_deferred(self) -> None:
+        while self._deferred:
+            topic, data = self._deferred[0]
+            await self._append(topic, data, origin=self._origin)
+            self._deferred.popleft()
+
+    async def _stream_end(self) -> str:
+        """Where this process starts reading: after the stream's last entry, or (Redis down)
+        after entries added from now on."""
+        try:
+            last: Any = await self._client.xrevrange(STREAM, count=1)
+        except Exception as error:  # Redis down: its clock, as ours, numbers new entries
+            log.warning("redis stream position unknown (%s); reading from now on",
+                        type(error).__name__)
+            return f"{int(self._clock() * 1000)}-0"
+        return str(last[0][0]) if last else "0-0"
 
     async def _read(self) -> None:
         failing = False
-        while True:
+        # Also a flag: a cancellation met inside redis-py may come out as a connection error.
+        while not self._closed:
             try:
-                if self._unsubscribed:
-                    topics = sorted(self._unsubscribed)
-                    await self._pubsub.subscribe(*(f"orderbot:{t}" for t in topics))
-                    self._unsubscribed.difference_update(topics)
-                message = await self._pubsub.get_message(timeout=1.0)
+                if self._last_id is None:
+                    self._last_id = await self._stream_end()
+                if self._deferred:
+                    async with self._appending:
+                        await self._flush_deferred()
+                read: Any = await self._client.xread(
+                    {STREAM: self._last_id}, count=READ_COUNT, block=READ_BLOCK_MS)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
+                self._caught_up = False
                 if not failing:  # once per outage, not twice a second
-                    log.warning("redis pub/sub read failed (%s); retrying until Redis answers",
+                    log.warning("redis stream read failed (%s); retrying until Redis answers",
                                 type(error).__name__)
                 failing = True
                 await asyncio.sleep(0.5)
                 continue
             if failing:
-                log.warning("redis pub/sub reading again")
+                log.warning("redis stream reading again, from %s", self._last_id)
                 failing = False
-            if message is None or message.get("type") != "message":
-                continue
-            topic = str(message["channel"]).removeprefix("orderbot:")
-            await deliver(self._listeners.get(topic, ()), message["data"])
+            entries: list[tuple[str, dict[str, str]]] = read[0][1] if read else []
+            for entry_id, fields in entries:
+                self._last_id = str(entry_id)
+                if fields.get("origin") == self._origin:
+                    continue  # given to this process's listeners when it was published
+                topic = str(fields.get("topic", ""))
+                await deliver(self._listeners.get(topic, ()), str(fields.get("data", "")))
+            self._caught_up = len(entries) < READ_COUNT
 
     async def close(self) -> None:
+        self._closed = True
         if self._reader is not None:
             self._reader.cancel()
             with suppress(asyncio.CancelledError):
                 await self._reader
-        with suppress(Exception):
-            await self._pubsub.aclose()
+        self._listeners.clear()
 
 
 # One failure, atomically: count it in its window; at the limit, lock the key for the lockout

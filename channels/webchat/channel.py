@@ -57,6 +57,7 @@ CLOSE_BAD_ORIGIN = 4403
 CLOSE_TOO_MANY = 4429  # more open sockets on one conversation than allowed
 MAX_ATTACHMENTS = 5  # files one message may carry
 TRANSCRIPT_EVERY_SECONDS = 60  # "Email me this conversation" at most this often per chat
+CLOSE_TRY_AGAIN = 1013  # RFC 6455 "try again later": the WebSocket's 503
 
 
 class _CustomerIn(BaseModel):
@@ -279,7 +280,12 @@ class WebchatChannel:
         if not self.origin_allowed(websocket.headers.get("origin")):
             await websocket.close(CLOSE_BAD_ORIGIN, "origin not allowed")
             return
-        key = await self._conversations.resolve_token(token) if token else None
+        try:
+            key = await self._conversations.resolve_token(token) if token else None
+        except Exception as error:  # the database away: the widget reconnects later
+            log.warning("web chat socket refused, token not checked: %s", type(error).__name__)
+            await websocket.close(CLOSE_TRY_AGAIN, "try again later")
+            return
         if key is None:
             await websocket.close(CLOSE_BAD_TOKEN, "unknown session")
             return
@@ -304,6 +310,14 @@ class WebchatChannel:
             async with sending:
                 await websocket.send_text(data)
 
+        async def refuse(reason: str, client_id: str | int | None) -> None:
+            """An error frame, with the id of the refused message: the widget stops resending
+            it (nothing of it was kept; the customer may send it again)."""
+            frame: dict[str, Any] = {"type": "error", "reason": reason}
+            if client_id is not None:
+                frame["id"] = client_id
+            await push(json.dumps(frame))
+
         subscription = await self._pubsub.subscribe(f"webchat:{key.chat_id}", push)
         live_frames = [
             await self._pubsub.subscribe(TYPING_TOPIC.format(key=key),
@@ -319,15 +333,14 @@ class WebchatChannel:
                 raw = await websocket.receive_text()
                 parsed, error = self._parse(key, raw, language, client)
                 if error is not None:
-                    await push(json.dumps({"type": "error", "reason": error}))
+                    await refuse(error, _frame_id(raw))
                     continue
                 if parsed is None:  # the customer is typing: the desk is told, nothing kept
                     await self._customer_typing.publish(key)
                     continue
                 inbound, client_id = parsed
                 if self._limits is not None and not await self._limits.message_admitted(key):
-                    await push(json.dumps({"type": "error", "reason": texts.get(
-                        language, "error_too_many")}))
+                    await refuse(texts.get(language, "error_too_many"), client_id)
                     continue
                 try:
                     # Recorded in the inbox and answered in the turn's one transaction; a
@@ -341,8 +354,7 @@ class WebchatChannel:
                     # The turn's transaction was rolled back: nothing of the message was kept.
                     # Say so and keep the socket open, so that the customer can send it again.
                     log.exception("web chat turn failed; the customer is asked to resend")
-                    await push(json.dumps({"type": "error", "reason": texts.get(
-                        language, "error_not_processed")}))
+                    await refuse(texts.get(language, "error_not_processed"), client_id)
                     continue
                 if client_id is not None:
                     await push(json.dumps({"type": "ack", "id": client_id}))
@@ -380,6 +392,17 @@ class WebchatChannel:
             return None, texts.get(language, "error_too_long", limit=limit)
         return (Inbound(key=key, text=text, client=client, message_id=own,
                         attachments=attached), frame.id), None
+
+
+def _frame_id(raw: str) -> str | int | None:
+    """The client's id of a frame refused as malformed, where one can be read from it."""
+    try:
+        found = json.loads(raw).get("id")
+    except (ValueError, AttributeError):
+        return None
+    if isinstance(found, bool) or not isinstance(found, str | int):
+        return None
+    return found if isinstance(found, int) or len(found) <= 100 else None
 
 
 def _entry(entry: HistoryEntry) -> dict[str, Any]:

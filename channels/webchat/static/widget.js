@@ -71,6 +71,7 @@
   var K_TOKEN = "orderbot:token:" + BASE, K_EMAIL = "orderbot:email:" + BASE;
   var K_SEEN = "orderbot:seen:" + BASE, K_OPEN = "orderbot:open:" + BASE;
   var K_PRESSED = "orderbot:pressed:" + BASE;
+  var K_UNACKED = "orderbot:unacked:" + BASE;
 
   // ---- tiny DOM helpers (text only) ----
   function el(tag, attrs, kids) {
@@ -392,7 +393,8 @@
       if (m.id != null) { if (seenIds[m.id]) return; seenIds[m.id] = true; lastMsgId = m.id; }
       renderMessage(m);
     });
-    outbox.forEach(function (o) { o.node = renderMessage(o.shown, { pending: true }); });
+    var shown = alreadyRecorded(messages);
+    outbox.forEach(function (o, i) { o.node = i < shown ? null : renderMessage(o.shown, { pending: true }); });
     scrollDown();
     if (isOpen) { markSeen(); return; }
     // unread = bot/operator messages after the last one the user saw (or after the customer's last message)
@@ -402,6 +404,40 @@
   }
 
   // ---- outgoing ----
+  // Every message and button press carries an id of its own and stays in the outbox (and in
+  // localStorage, for a reload) until the server acknowledges it, which it does once the
+  // message is recorded. After a reconnect every unacknowledged one is sent again, in order:
+  // the server answers an id it has recorded already with an ack only (answered once).
+  function newId() { return "w" + Date.now().toString(36) + Math.random().toString(36).slice(2, 10); }
+  function saveOutbox() {
+    var items = outbox.map(function (o) { return { payload: o.payload, shown: o.shown, tried: !!o.tried }; });
+    sset(LS, K_UNACKED, items.length ? JSON.stringify({ identity: identity, items: items }) : null);
+  }
+  function loadOutbox() {
+    try {
+      var saved = JSON.parse(sget(LS, K_UNACKED) || "null");
+      if (!saved || saved.identity !== identity || !Array.isArray(saved.items)) return [];
+      return saved.items.filter(function (o) { return o && o.payload && o.payload.id != null; })
+        .map(function (o) { return { payload: o.payload, shown: o.shown || {}, tried: !!o.tried, sent: false, node: null }; });
+    } catch (e) { return []; }
+  }
+  // How many of the outbox's first, already tried messages the history shows (recorded, their
+  // ack lost with the old socket): the history's last customer messages are those, in order.
+  function alreadyRecorded(messages) {
+    var said = messages.filter(function (m) { return m.from === "customer"; })
+      .map(function (m) { return String(m.text == null ? "" : m.text); });
+    var tried = 0;
+    while (tried < outbox.length && outbox[tried].tried) tried++;
+    for (var j = Math.min(tried, said.length); j > 0; j--) {
+      var tail = said.slice(said.length - j), k;
+      for (k = 0; k < j; k++) {
+        var p = outbox[k].payload;
+        if (tail[k] !== (p.type === "message" ? p.text : "")) break;
+      }
+      if (k === j) return j;
+    }
+    return 0;
+  }
   function transmit(payload) {
     if (ws && ws.readyState === 1 && historyShown) { try { ws.send(JSON.stringify(payload)); return true; } catch (e) { /* fall through */ } }
     return false;
@@ -409,14 +445,29 @@
   // Messages leave in the order they were written: while earlier ones wait (the socket is
   // still connecting, or open but before its history arrived), a new one waits behind them.
   function queueOrSend(payload, shown) {
-    if (!outbox.length && transmit(payload)) renderMessage(shown);
-    else outbox.push({ payload: payload, shown: shown, node: renderMessage(shown, { pending: true }) });
+    payload.id = newId();
+    outbox.push({ payload: payload, shown: shown, node: renderMessage(shown, { pending: true }), sent: false, tried: false });
+    flushOutbox();
     scrollDown();
   }
   function flushOutbox() {
-    while (outbox.length && transmit(outbox[0].payload)) {
-      var o = outbox.shift();
-      if (o.node) o.node.classList.remove("pending");
+    for (var i = 0; i < outbox.length; i++) {
+      var o = outbox[i];
+      if (o.sent) continue;
+      if (!transmit(o.payload)) break;
+      o.sent = o.tried = true;
+    }
+    saveOutbox();
+  }
+  // The server's answer to a message of ours: recorded (ack), or refused (error with its id:
+  // not sent again; the error says why).
+  function settled(id, accepted) {
+    for (var i = 0; i < outbox.length; i++) {
+      if (outbox[i].payload.id !== id) continue;
+      var o = outbox.splice(i, 1)[0];
+      if (o.node && accepted) o.node.classList.remove("pending");
+      saveOutbox();
+      return;
     }
   }
   function sendText(text) {
@@ -562,7 +613,10 @@
         showTyping(data);
       } else if (data.type === "operator") {
         operatorArrived(data);
+      } else if (data.type === "ack") {
+        settled(data.id, true);
       } else if (data.type === "error") {
+        if (data.id != null) settled(data.id, false);
         note(String(data.reason || "Error"));
       }
     };
@@ -570,6 +624,7 @@
       if (ws !== sock) return;
       ws = null;
       historyShown = false;
+      outbox.forEach(function (o) { o.sent = false; }); // unacknowledged: sent again on the next socket
       setOnline(false);
       hideTyping();
       if (ev.code === 4401) {
@@ -1123,6 +1178,7 @@
   };
 
   function mount() {
+    outbox = loadOutbox(); // left unacknowledged by the last page: drawn and sent after the history
     document.body.appendChild(host);
     var saved = sget(SS, K_OPEN);
     setOpen(saved != null ? saved === "1" : ds.open === "true", false);

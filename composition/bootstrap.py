@@ -133,7 +133,9 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
     # A turn's transaction and its repositories (storage/repositories/), one per unit of work.
     units = partial(SqlUnitOfWork, database)
     store = ConversationStore(owner=process_name, changes=changes)
-    outbox = OutboxSender(units, store, {}, metrics=metrics)
+    # With Redis, several processes: each checks a row is still its own before sending it.
+    outbox = OutboxSender(units, store, {}, metrics=metrics,
+                          check_owner=bool(settings.redis.url))
     jobs = JobRunner(database)
     proactive = ProactiveMessages(store, texts, outbox, orders, settings.shop.name,
                                   join=SqlRepositories.joining)

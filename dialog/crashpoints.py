@@ -10,6 +10,8 @@ turn reaches them:
     inbound_recorded   recorded and acknowledged, the turn not run yet (dialog/inbox.py)
     turn_locked        the conversation's lock held, its transaction not begun
                        (dialog/manager.py)
+    turn_loaded        the conversation's state loaded (and its fencing token recorded) in
+                       the turn's transaction, nothing committed (dialog/manager.py)
     reply_queued       the turn and its replies committed to the outbox (dialog/manager.py)
     reply_sent         the platform took a reply, not yet marked sent (dialog/outbox.py)
     webhook_sent       the shop took a webhook, not yet marked delivered
@@ -25,8 +27,8 @@ import signal
 
 ENVIRONMENT_VARIABLE = "ORDERBOT_TEST_CRASH_AT"
 FREEZE_VARIABLE = "ORDERBOT_TEST_FREEZE_AT"
-POINTS = frozenset({"inbound_received", "inbound_recorded", "turn_locked", "reply_queued",
-                    "reply_sent", "webhook_sent"})
+POINTS = frozenset({"inbound_received", "inbound_recorded", "turn_locked", "turn_loaded",
+                    "reply_queued", "reply_sent", "webhook_sent"})
 
 _armed = os.environ.get(ENVIRONMENT_VARIABLE, "")
 _freeze = os.environ.get(FREEZE_VARIABLE, "")

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, literal, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialog.messages import ConversationKey
@@ -67,7 +68,14 @@ class SqlConversations:
         row = Conversation(channel=key.channel, chat_id=key.chat_id, customer_id=customer_id,
                            language=language, status="bot", state={}, fence=fence)
         self._session.add(row)
-        await self._session.flush()
+        try:
+            await self._session.flush()
+        except IntegrityError:
+            if fence is None:
+                raise
+            # Made meanwhile by a turn whose lease this one outlived (it waited for that
+            # turn's transaction): run again, on what that turn made.
+            raise Fenced(f"{key}: made by another turn meanwhile") from None
         self._session.expunge(row)  # written by _SAVE from now on: no ORM copy to go stale
         return ConversationState.from_json(row.id, key, row.customer_id, row.language,
                                            row.status, row.escalation_reason, row.state)

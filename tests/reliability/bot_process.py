@@ -91,9 +91,8 @@ class BotProcess:
     async def frozen(self, within: float = WAIT_TIMEOUT) -> None:
         """Wait until the process is stopped (state T: it reached its freeze point)."""
         assert self.process is not None
-        stat = Path(f"/proc/{self.process.pid}/stat")
         deadline = time.monotonic() + within
-        while stat.read_text().rsplit(")", 1)[1].split()[0] != "T":
+        while _state(self.process.pid) != "T":
             if self.process.returncode is not None or time.monotonic() > deadline:
                 raise AssertionError(f"the bot did not freeze:\n{self.log()}")
             await asyncio.sleep(POLL_SECONDS)
@@ -110,6 +109,11 @@ class BotProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def _state(pid: int) -> str:
+    """The process's state letter (R, S, T for stopped ...), from /proc."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
 
 
 async def query(database_url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:

@@ -74,7 +74,9 @@ class OutboxSender:
         process that stopped (dialog/takeover.py)."""
         async with self._units() as uow:
             pending = await self._store.unsent(uow, ids)
-        for delivery in pending:  # it may have left just before a crash: no platform dedupes
+        # It may have left just before a crash: Telegram and Slack keep no idempotency key (a
+        # mail keeps its Message-ID per row, which mail clients thread as one message).
+        for delivery in pending:
             log.warning("outbox row %s (%s) %s: a possible duplicate",
                         delivery.outbox_id, delivery.outbound.key.channel, why)
         self.enqueue(pending)

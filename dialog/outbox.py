@@ -155,9 +155,14 @@ class OutboxSender:
         moment between this read and the platform taking the reply (docs/guarantees.md §2)."""
         if self._owner is None:
             return True
-        async with self._units() as uow:
-            if await uow.outbox.owned([delivery.outbox_id], self._owner):
-                return True
+        try:
+            async with self._units() as uow:
+                if await uow.outbox.owned([delivery.outbox_id], self._owner):
+                    return True
+        except Exception as error:  # no worse than before the check: the takers need it too
+            log.warning("could not read whether outbox row %s is still this process's (%s);"
+                        " sending it", delivery.outbox_id, type(error).__name__)
+            return True
         log.warning("outbox row %s was taken over by another process; not sent here",
                     delivery.outbox_id)
         return False

@@ -56,6 +56,15 @@ class RedisSettings:
 
 
 @dataclass(frozen=True)
+class CoordinationSettings:
+    """Locks shared by several processes through Redis (coordination/redis.py)."""
+
+    # A conversation's lock is a lease of this many seconds, renewed while its turn runs: the
+    # lock of a process that died frees this long after its death at most.
+    lock_lease_seconds: int = 5
+
+
+@dataclass(frozen=True)
 class DemoSettings:
     enabled: bool = True
     history: bool = True  # with the demo shop, a few weeks of conversations for the dashboard
@@ -199,7 +208,7 @@ class ProcessSettings:
     """This bot process among several on one database (dialog/takeover.py)."""
 
     name: str = ""  # unique per process; "" = this host's name and [http] port
-    takeover_seconds: int = 60  # a process silent this long has its pending work taken over
+    takeover_seconds: int = 6  # a process silent this long has its pending work taken over
 
 
 @dataclass(frozen=True)
@@ -239,6 +248,7 @@ class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
+    coordination: CoordinationSettings = field(default_factory=CoordinationSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
     webchat: WebchatSettings = field(default_factory=WebchatSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
@@ -432,6 +442,8 @@ def _check(settings: Settings) -> None:
         raise SettingsError("database.pool_size: must be positive (max_overflow: not negative)")
     if settings.process.takeover_seconds < 1:
         raise SettingsError("process.takeover_seconds: must be positive")
+    if not 1 <= settings.coordination.lock_lease_seconds <= 300:
+        raise SettingsError("coordination.lock_lease_seconds: expected 1 to 300")
     for name in ("webchat_sessions_per_ip_per_minute", "webhook_requests_per_ip_per_second",
                  "messages_per_conversation_per_minute",
                  "email_unverified_threads_per_address_per_minute",

@@ -154,7 +154,9 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
     units = partial(SqlUnitOfWork, database, parts)
     join = joiner(parts)  # a transaction the order core or a job opened, as repositories
     store = ConversationStore(owner=process_name)
-    outbox = OutboxSender(units, store, {}, metrics=metrics)
+    # With Redis, several processes: each checks a row is still its own before sending it.
+    outbox = OutboxSender(units, store, {}, metrics=metrics,
+                          check_owner=bool(settings.redis.url))
     jobs = JobRunner(database)
     proactive = ProactiveMessages(store, texts, outbox, settings.shop.name)
     services = _shop_services(settings, orders, store, texts, proactive, jobs, join, inventory,

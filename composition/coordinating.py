@@ -50,7 +50,7 @@ def coordination(settings: Settings) -> Coordination:
     redis = redis_client(url)
     return Coordination(
         redis, health,
-        locks=FallbackLocks(RedisLocks(redis), health),
+        locks=FallbackLocks(RedisLocks(redis, settings.coordination.lock_lease_seconds), health),
         pubsub=FallbackPubSub(RedisPubSub(redis), health),
         attempts=FallbackAttempts(RedisAttempts(redis), health),
         rate_limiter=FallbackRateLimiter(url, health),

@@ -13,8 +13,13 @@ Listener = Callable[[str], Awaitable[None]]
 
 
 class Locks(Protocol):
-    def hold(self, name: str) -> AbstractAsyncContextManager[None]:
-        """Hold the named lock for the duration of the block, waiting for it if needed."""
+    def hold(self, name: str) -> AbstractAsyncContextManager[int | None]:
+        """Hold the named lock for the duration of the block, waiting for it if needed.
+
+        Yields the hold's fencing token: greater than that of every earlier hold of the name,
+        so that a holder whose lease ran out (a frozen process) can be refused where it writes
+        (dialog/store.py); None where the lock cannot be lost (one process, in memory).
+        """
         ...
 
 

@@ -70,16 +70,17 @@ class FallbackLocks:
         self._health = health
 
     @asynccontextmanager
-    async def hold(self, name: str) -> AsyncIterator[None]:
+    async def hold(self, name: str) -> AsyncIterator[int | None]:
         async with self._local.hold(name), AsyncExitStack() as stack:
+            token = None  # Redis down: no fence (the in-process lock alone serialises)
             if self._health.usable():
                 try:
-                    await stack.enter_async_context(self._redis.hold(name))
+                    token = await stack.enter_async_context(self._redis.hold(name))
                 except REDIS_DOWN as error:
                     self._health.failed("lock", error)
                 else:
                     self._health.answered()
-            yield
+            yield token
 
 
 class FallbackPubSub:

@@ -20,7 +20,7 @@ class InProcessLocks:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     @asynccontextmanager
-    async def hold(self, name: str) -> AsyncIterator[None]:
+    async def hold(self, name: str) -> AsyncIterator[None]:  # no token: it cannot be lost
         lock, users = self._locks.get(name, (None, 0))
         if lock is None:
             lock = asyncio.Lock()

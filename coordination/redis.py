@@ -7,6 +7,7 @@ import asyncio
 import logging
 import secrets
 import time
+import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
@@ -20,28 +21,91 @@ from coordination.memory import STRIKES_SECONDS, deliver
 log = logging.getLogger(__name__)
 
 
+# Take the lock if free (its value: this hold's random id, expiring after the lease), and
+# give the hold a fencing token: Redis's clock in microseconds, above the name's last token.
+# The clock keeps tokens growing when the last-token key is gone (Redis restarted empty, key
+# expired), so a conversation's stored fence never refuses every later holder.
+# KEYS: lock, last token. ARGV: hold id, lease ms, last token's lifetime ms. 0: lock taken.
+_ACQUIRE = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+local now = redis.call('TIME')
+local token = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local last = tonumber(redis.call('GET', KEYS[2]) or '0')
+if token <= last then token = last + 1 end
+redis.call('SET', KEYS[2], string.format('%d', token), 'PX', ARGV[3])
+return token
+"""
+# Renew (ARGV[2] = lease ms) or release (ARGV[2] = 0) the lock if this hold still has it.
+_KEEP = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '0' then return redis.call('DEL', KEYS[1]) end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+"""
+LEASE_SECONDS = 5.0
+RENEWALS_PER_LEASE = 3  # a renewal may fail or be late twice before the lease runs out
+LAST_TOKEN_SECONDS = 86400.0
+WAIT_SECONDS = 60.0  # a hold waited for longer than this is an error (a turn is far shorter)
+FIRST_POLL_SECONDS = 0.005
+MAX_POLL_SECONDS = 0.05
+
+
 class RedisLocks:
-    """redis-py's Lock (SET NX PX + token-checked release), one per conversation.
+    """Per-conversation leases: held for `lease` seconds and renewed while the block runs, so
+    that the lock of a process that died (kill -9) frees within a lease, not at a long
+    timeout. A process frozen past its lease (SIGSTOP, a stalled VM) loses the lock to the
+    next holder; its fencing token, older than the new holder's, is refused where the turn
+    writes (dialog/store.py), so it cannot write over the newer turn."""
 
-    `timeout` bounds how long a crashed holder blocks others; a turn is far shorter.
-    """
-
-    def __init__(self, client: aioredis.Redis, timeout: float = 30.0) -> None:
+    def __init__(self, client: aioredis.Redis, lease: float = LEASE_SECONDS) -> None:
         self._client = client
-        self._timeout = timeout
+        self._lease_ms = max(1, int(lease * 1000))
+        self._acquire = client.register_script(_ACQUIRE)
+        self._keep = client.register_script(_KEEP)
 
     @asynccontextmanager
-    async def hold(self, name: str) -> AsyncIterator[None]:
-        lock = self._client.lock(
-            f"orderbot:lock:{name}", timeout=self._timeout, sleep=0.005, blocking_timeout=60
-        )
-        if not await lock.acquire():
-            raise TimeoutError(f"could not lock {name}")
+    async def hold(self, name: str) -> AsyncIterator[int]:
+        key = f"orderbot:lock:{name}"
+        holder = uuid.uuid4().hex
+        token = await self._take(key, f"orderbot:fence:{name}", holder)
+        renewing = asyncio.create_task(self._renew(key, holder), name=f"lease-{name}")
         try:
-            yield
+            yield token
         finally:
-            with suppress(Exception):
-                await lock.release()
+            renewing.cancel()
+            with suppress(asyncio.CancelledError):
+                await renewing
+            with suppress(Exception):  # not released: it frees when its lease runs out
+                await self._keep(keys=[key], args=[holder, 0])
+
+    async def _take(self, key: str, last_token: str, holder: str) -> int:
+        deadline = time.monotonic() + WAIT_SECONDS
+        poll = FIRST_POLL_SECONDS
+        while True:
+            token = int(await self._acquire(
+                keys=[key, last_token],
+                args=[holder, self._lease_ms, int(LAST_TOKEN_SECONDS * 1000)]))
+            if token:
+                return token
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"could not lock {key}")
+            await asyncio.sleep(poll)
+            poll = min(poll * 2, MAX_POLL_SECONDS)
+
+    async def _renew(self, key: str, holder: str) -> None:
+        period = self._lease_ms / 1000 / RENEWALS_PER_LEASE
+        while True:
+            await asyncio.sleep(period)
+            try:
+                kept = await self._keep(keys=[key], args=[holder, self._lease_ms])
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # Redis away: the fence still guards the commit
+                log.warning("could not renew the lease %s (%s)", key, type(error).__name__)
+                continue
+            if not kept:
+                log.warning("lost the lease %s (this process was stalled past it); the turn's"
+                            " write will be refused by its fence", key)
+                return
 
 
 class _RedisSubscription:

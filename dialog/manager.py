@@ -33,7 +33,7 @@ from dialog.state import ConversationState, HistoryEntry, RecordedTurn
 from dialog.store import ConversationStore
 from dialog.texts import LANGUAGES, Texts
 from dialog.tokens import TokenStore
-from dialog.unit_of_work import Repositories, UnitOfWorkFactory
+from dialog.unit_of_work import Fenced, Repositories, UnitOfWorkFactory
 from orders.service import NewCustomer
 from storage.clock import utcnow
 
@@ -50,6 +50,9 @@ CLARIFIED = "clarify"
 OUTSIDE = "out_of_scope"
 FILE_NOTED = "attachment"  # a file alone, no flow waiting for one: noted for the operators
 _NO_FLOW = (None, CLARIFIED, OUTSIDE, FILE_NOTED)
+
+
+MAX_FENCED_RUNS = 3  # a turn refused this often by its fence fails (then: a stuck clock?)
 
 
 class _Duplicate(Exception):
@@ -114,8 +117,27 @@ class DialogManager:
         )
         # A message with several requests: the first is this turn's, the next is offered after.
         later = understanding.requests[1:] if understanding is not None else ()
+        refused = 0
+        while True:
+            try:
+                return await self._turn_once(inbound, understanding, later, record)
+            except Fenced:
+                # This process was stalled past its lock's lease and another turn of the
+                # conversation ran meanwhile: nothing of this one was written; run it again on
+                # the state that turn left (a message that turn answered is now a duplicate).
+                refused += 1
+                if refused >= MAX_FENCED_RUNS:
+                    raise
+                log.warning("a turn in %s was refused by its lock's fence (this process was"
+                            " stalled past the lease); running it again", inbound.key)
+
+    async def _turn_once(
+        self, inbound: Inbound, understanding: Any, later: Sequence[Understanding],
+        record: bool,
+    ) -> list[Outbound]:
         try:
-            async with self._locks.hold(str(inbound.key)):
+            async with self._locks.hold(str(inbound.key)) as fence:
+                crashpoints.reached("turn_locked")  # a test hook, off in production
                 async with self._units() as uow:
                     if inbound.inbox_id is not None and not await uow.inbox.claim(
                         inbound.inbox_id
@@ -128,7 +150,9 @@ class DialogManager:
                         inbound.key,
                         language=self._first_language(inbound, understanding),
                         customer_id=inbound.customer_id,
+                        fence=fence,
                     )
+                    crashpoints.reached("turn_loaded")  # a test hook, off in production
                     if inbound.customer_id is not None:
                         state.customer_id = inbound.customer_id
                     elif state.customer_id is None and inbound.sender:

@@ -42,6 +42,7 @@ class OutboxSender:
         first_backoff: float = FIRST_BACKOFF_SECONDS,
         max_backoff: float = MAX_BACKOFF_SECONDS,
         metrics: Metrics | None = None,
+        check_owner: bool = False,
     ) -> None:
         # The retry policy is public so that tests can shorten it without settings; a
         # platform's own wait (retry_after, Retry-After) is always honoured as given.
@@ -55,6 +56,9 @@ class OutboxSender:
         self._queues: dict[ConversationKey, asyncio.Queue[Delivery]] = {}
         self._workers: set[asyncio.Task[None]] = set()
         self._sent = _SentMarks(units, store)
+        # Several processes: a row is sent only while this process still owns it (a process
+        # stalled past takeover_seconds finds its rows taken over, dialog/takeover.py).
+        self._owner = store.owner if check_owner else None
         self._running = False  # stopped: rows stay in the database for the next start
 
     def add_channel(self, name: str, channel: Deliverer) -> None:
@@ -70,7 +74,9 @@ class OutboxSender:
         process that stopped (dialog/takeover.py)."""
         async with self._units() as uow:
             pending = await self._store.unsent(uow, ids)
-        for delivery in pending:  # it may have left just before a crash: no platform dedupes
+        # It may have left just before a crash: Telegram and Slack keep no idempotency key (a
+        # mail keeps its Message-ID per row, which mail clients thread as one message).
+        for delivery in pending:
             log.warning("outbox row %s (%s) %s: a possible duplicate",
                         delivery.outbox_id, delivery.outbound.key.channel, why)
         self.enqueue(pending)
@@ -121,6 +127,8 @@ class OutboxSender:
     async def _deliver(self, channel: Deliverer, delivery: Delivery) -> bool:
         backoff = self.first_backoff
         for attempt in range(1, self.max_attempts + 1):
+            if not await self._still_mine(delivery):
+                return False
             try:
                 await channel.send(delivery)
                 crashpoints.reached("reply_sent")  # a test hook, off in production
@@ -139,6 +147,24 @@ class OutboxSender:
                 log.exception("channel failed on outbox row %s", delivery.outbox_id)
                 await self._give_up(delivery, repr(error))
                 return False
+        return False
+
+    async def _still_mine(self, delivery: Delivery) -> bool:
+        """Whether this process still owns the row, read right before the send: a row another
+        process took over is left to it. One indexed read per attempt; what remains is the
+        moment between this read and the platform taking the reply (docs/guarantees.md §2)."""
+        if self._owner is None:
+            return True
+        try:
+            async with self._units() as uow:
+                if await uow.outbox.owned([delivery.outbox_id], self._owner):
+                    return True
+        except Exception as error:  # no worse than before the check: the takers need it too
+            log.warning("could not read whether outbox row %s is still this process's (%s);"
+                        " sending it", delivery.outbox_id, type(error).__name__)
+            return True
+        log.warning("outbox row %s was taken over by another process; not sent here",
+                    delivery.outbox_id)
         return False
 
     async def _give_up(self, delivery: Delivery, reason: str) -> None:

@@ -37,12 +37,14 @@ class ConversationStore:
         key: ConversationKey,
         language: str = "en",
         customer_id: int | None = None,
+        fence: int | None = None,
     ) -> ConversationState:
-        """The conversation's state; a new conversation if it has none yet."""
+        """The conversation's state; a new conversation if it has none yet. `fence`: the
+        token of the lock held for the turn (raises unit_of_work.Fenced if it is stale)."""
         conversations = uow.conversations
-        state = await conversations.find(key)
+        state = await conversations.find(key, fence)
         if state is None:
-            state = await conversations.add(key, language, customer_id)
+            state = await conversations.add(key, language, customer_id, fence)
             state.fresh = True
         return state
 

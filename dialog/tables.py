@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     ForeignKey,
     Index,
     Integer,
@@ -134,6 +135,9 @@ class Conversation(Base):
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The fencing token of the last turn that held its Redis lock (coordination/redis.py);
+    # NULL while only in-process locks were used.
+    fence: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class TranscriptEntry(Base):

@@ -3,10 +3,12 @@
 Every inbox row (a message to answer) and outbox row (a reply to send) carries its owner, the
 name of the process that recorded it ([process] name: by default this host's name and HTTP
 port, so that a process restarted in the same place takes its own work back at once). Each
-process writes a heartbeat every `takeover_seconds / 6`. A process not heard of for
-`takeover_seconds` has stopped: a live process takes its unanswered messages and unsent
-replies over, with one conditional UPDATE per table (so exactly one process gets each row),
-and runs them.
+process writes a heartbeat every `takeover_seconds / 6` (1 s at the default 6 s: one
+transaction with the heartbeat's UPDATE and the two takeover UPDATEs below). A process not
+heard of for `takeover_seconds` has stopped: a live process takes its unanswered messages and
+unsent replies over, with one conditional UPDATE per table (so exactly one process gets each
+row), and runs them. A process that was only stalled finds, before each send, that the row
+is no longer its own (dialog/outbox.py), and leaves it to the taker.
 
 With one process this only lets a restart resume its own work. With several it keeps a
 process that dies and stays down from stranding its customers' answers, and keeps a process

@@ -30,11 +30,23 @@ class AlreadyRecorded(Exception):
     """A platform message with this id was recorded before: the transaction is spoilt."""
 
 
+class Fenced(Exception):
+    """The turn's lock was taken over (its lease ran out while this process was stalled) and
+    a newer turn holds the conversation: this one must roll back and run again."""
+
+
 class ConversationRecords(Protocol):
-    async def find(self, key: ConversationKey) -> ConversationState | None: ...
+    async def find(
+        self, key: ConversationKey, fence: int | None = None
+    ) -> ConversationState | None:
+        """The conversation's state. With a fencing token (coordination.base.Locks), the token
+        is recorded on the conversation first, in the turn's transaction, and Fenced is raised
+        if a greater one was recorded before (a newer holder of its lock)."""
+        ...
 
     async def add(
-        self, key: ConversationKey, language: str, customer_id: int | None
+        self, key: ConversationKey, language: str, customer_id: int | None,
+        fence: int | None = None,
     ) -> ConversationState: ...
 
     async def save(self, state: ConversationState, now: datetime) -> None: ...
@@ -116,6 +128,12 @@ class OutboxRecords(Protocol):
         ...
 
     async def mark_sent(self, outbox_ids: list[int], now: datetime) -> None: ...
+
+    async def owned(self, outbox_ids: list[int], owner: str) -> list[int]:
+        """Those of `outbox_ids` still owned by `owner` and neither sent nor given up: a
+        process checks this right before it sends, so that a row taken over meanwhile by
+        another process (dialog/takeover.py) is not sent by both."""
+        ...
 
     async def mark_failed(self, outbox_id: int, reason: str) -> None: ...
 

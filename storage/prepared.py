@@ -5,8 +5,8 @@ SQLAlchemy spends a few hundred microseconds on each statement it builds, caches
 statement is compiled once for the connection's dialect (SQLite or PostgreSQL); each run
 passes the driver the SQL and the values in order, converted by the columns' own types (JSON,
 datetime) exactly as SQLAlchemy would convert them. Rows of a SELECT are converted back the
-same way; what INSERT/UPDATE ... RETURNING gives back is passed on as the driver returns it
-(use it for ids and counts).
+same way, and so are the rows of an UPDATE ... RETURNING read with `first` or `all`; `scalar`
+passes on what the driver returns (use it for ids and counts).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, Update
 from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import Executable
@@ -77,9 +77,11 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
     bind = {name: compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
             for name in names}
     columns: tuple[Convert, ...] = ()
-    if isinstance(statement, Select):
+    if isinstance(statement, Select | Update):
+        selected = (statement.selected_columns if isinstance(statement, Select)
+                    else statement.exported_columns)  # an UPDATE's RETURNING
         columns = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
-                        for column in statement.selected_columns)
+                        for column in selected)
     return _Compiled(compiled.string, tuple(names), bind, columns)
 
 

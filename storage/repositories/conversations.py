@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, literal, select, update
+from sqlalchemy import bindparam, insert, literal, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialog.messages import ConversationKey
 from dialog.state import ConversationState
 from dialog.tables import Conversation, OrderWatcher
+from dialog.unit_of_work import Fenced
 from orders.tables import Order
 from storage.prepared import Prepared
 from storage.repositories.columns import bound_values
@@ -21,6 +23,18 @@ _LOAD = Prepared(
            Conversation.status, Conversation.escalation_reason, Conversation.state)
     .where(Conversation.channel == bindparam("channel"),
            Conversation.chat_id == bindparam("chat_id"))
+)
+# The fenced load (coordination/redis.py): the turn's token recorded unless a greater one is,
+# and the state read, in one statement. Its row lock (PostgreSQL) or write lock (SQLite) keeps
+# a newer holder's turn from reading the state before this turn has committed.
+_FENCED_LOAD = Prepared(
+    update(Conversation)
+    .where(Conversation.channel == bindparam("channel"),
+           Conversation.chat_id == bindparam("chat_id"),
+           or_(Conversation.fence.is_(None), Conversation.fence < bindparam("fence")))
+    .values(fence=bindparam("fence"))
+    .returning(Conversation.id, Conversation.customer_id, Conversation.language,
+               Conversation.status, Conversation.escalation_reason, Conversation.state)
 )
 _SAVE = Prepared(
     update(Conversation).where(Conversation.id == bindparam("conversation_id")).values(
@@ -33,19 +47,35 @@ class SqlConversations:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def find(self, key: ConversationKey) -> ConversationState | None:
-        found = await _LOAD.first(self._session, channel=key.channel, chat_id=key.chat_id)
+    async def find(
+        self, key: ConversationKey, fence: int | None = None
+    ) -> ConversationState | None:
+        where = {"channel": key.channel, "chat_id": key.chat_id}
+        if fence is None:
+            found = await _LOAD.first(self._session, **where)
+        else:
+            found = await _FENCED_LOAD.first(self._session, fence=fence, **where)
+            if found is None and await _LOAD.first(self._session, **where) is not None:
+                raise Fenced(f"{key}: a newer turn holds it (token {fence} refused)")
         if found is None:
             return None
         return ConversationState.from_json(found[0], key, *found[1:])
 
     async def add(
-        self, key: ConversationKey, language: str, customer_id: int | None
+        self, key: ConversationKey, language: str, customer_id: int | None,
+        fence: int | None = None,
     ) -> ConversationState:
         row = Conversation(channel=key.channel, chat_id=key.chat_id, customer_id=customer_id,
-                           language=language, status="bot", state={})
+                           language=language, status="bot", state={}, fence=fence)
         self._session.add(row)
-        await self._session.flush()
+        try:
+            await self._session.flush()
+        except IntegrityError:
+            if fence is None:
+                raise
+            # Made meanwhile by a turn whose lease this one outlived (it waited for that
+            # turn's transaction): run again, on what that turn made.
+            raise Fenced(f"{key}: made by another turn meanwhile") from None
         self._session.expunge(row)  # written by _SAVE from now on: no ORM copy to go stale
         return ConversationState.from_json(row.id, key, row.customer_id, row.language,
                                            row.status, row.escalation_reason, row.state)

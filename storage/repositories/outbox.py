@@ -34,6 +34,10 @@ _MARK_SENT = (
     update(OutboxRow).where(OutboxRow.id.in_(bindparam("ids", expanding=True)))
     .values(sent_at=bindparam("now", type_=OutboxRow.__table__.c.sent_at.type))
 )
+# Still this process's to send (dialog/outbox.py), checked right before each send.
+_OWNED = (OutboxRow.owner == bindparam("owner"), OutboxRow.sent_at.is_(None),
+          OutboxRow.last_error.is_(None))
+_OWNED_ONE = Prepared(select(OutboxRow.id).where(OutboxRow.id == bindparam("outbox_id"), *_OWNED))
 
 
 class SqlOutbox:
@@ -92,6 +96,13 @@ class SqlOutbox:
             return
         for outbox_id in outbox_ids:
             await _MARK_ONE_SENT.execute(self._session, outbox_id=outbox_id, v_sent_at=now)
+
+    async def owned(self, outbox_ids: list[int], owner: str) -> list[int]:
+        if len(outbox_ids) == 1:  # a reply at a time: the usual case, one compiled statement
+            found = await _OWNED_ONE.first(self._session, outbox_id=outbox_ids[0], owner=owner)
+            return [outbox_ids[0]] if found is not None else []
+        return list(await self._session.scalars(
+            select(OutboxRow.id).where(OutboxRow.id.in_(outbox_ids), *_OWNED), {"owner": owner}))
 
     async def mark_failed(self, outbox_id: int, reason: str) -> None:
         await self._session.execute(

@@ -24,7 +24,7 @@ from dialog.events import RATING, RATING_OFFERED, PendingEvent, RatingOffer, che
 from dialog.intent_labels import CustomerMessage, LabelView, UnknownMessage
 from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
 from dialog.state import ConversationState, HistoryEntry, TokenRecord
-from dialog.unit_of_work import AfterCommit, AlreadyRecorded
+from dialog.unit_of_work import AfterCommit, AlreadyRecorded, Fenced
 from orders.service import normalise_email
 from storage.clock import utcnow
 
@@ -39,6 +39,7 @@ class _Conversation:
     escalation_reason: str | None
     state: dict[str, Any]
     updated_at: datetime
+    fence: int | None = None
 
 
 @dataclass
@@ -152,18 +153,26 @@ class _Part:
 
 
 class InMemoryConversations(_Part):
-    async def find(self, key: ConversationKey) -> ConversationState | None:
+    async def find(
+        self, key: ConversationKey, fence: int | None = None
+    ) -> ConversationState | None:
         row = self._tables.conversations.get(key)
         if row is None:
             return None
+        if fence is not None:
+            if row.fence is not None and row.fence >= fence:
+                raise Fenced(f"{key}: token {fence} refused")
+            row.fence = fence
         return ConversationState.from_json(row.id, key, row.customer_id, row.language,
                                            row.status, row.escalation_reason,
                                            copy.deepcopy(row.state))
 
     async def add(
-        self, key: ConversationKey, language: str, customer_id: int | None
+        self, key: ConversationKey, language: str, customer_id: int | None,
+        fence: int | None = None,
     ) -> ConversationState:
-        row = _Conversation(self._id(), key, customer_id, language, "bot", None, {}, utcnow())
+        row = _Conversation(self._id(), key, customer_id, language, "bot", None, {}, utcnow(),
+                            fence)
         self._tables.conversations[key] = row
         return ConversationState.from_json(row.id, key, customer_id, language, "bot", None, {})
 
@@ -349,6 +358,10 @@ class InMemoryOutbox(_Part):
     async def mark_sent(self, outbox_ids: list[int], now: datetime) -> None:
         for outbox_id in outbox_ids:
             self._tables.outbox[outbox_id].sent_at = now
+
+    async def owned(self, outbox_ids: list[int], owner: str) -> list[int]:
+        return [i for i in outbox_ids if (row := self._tables.outbox.get(i)) is not None
+                and row.owner == owner and row.sent_at is None and row.last_error is None]
 
     async def adopt(self, owner: str, alive_since: datetime, unowned_only: bool) -> list[int]:
         rows = {i: row for i, row in self._tables.outbox.items()

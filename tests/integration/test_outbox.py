@@ -129,3 +129,24 @@ async def test_a_chat_told_to_wait_holds_back_no_other_chat(make_bot: BotFactory
     async with bot.database.transaction() as session:
         unsent = await session.scalars(select(OutboxRow.chat_id).where(OutboxRow.sent_at.is_(None)))
         assert list(unsent) == ["busy"]  # still waiting its turn, not lost
+
+
+async def test_a_reply_taken_over_by_another_process_is_not_sent_here(
+    make_bot: BotFactory, redis_url: str,
+) -> None:
+    # With Redis (several processes), a row is sent only while this process still owns it.
+    bot = await make_bot(demo={"enabled": False}, redis={"url": redis_url})
+    await bot.outbox.stop()  # stalled: the reply committed, not sent
+    await bot.manager.handle(Inbound(key=ConversationKey("test", "c9"), text="hello"))
+    async with bot.database.transaction() as session:  # as another process's takeover does
+        row = await session.scalar(select(OutboxRow))
+        assert row is not None
+        row.owner = "another:8001"
+    channel = RecordingChannel()
+    await with_channel(bot, channel)
+    await bot.outbox.resume([row.id])  # e.g. queued before the stall
+    await bot.outbox.drain()
+    assert channel.delivered == []
+    async with bot.database.transaction() as session:
+        row = await session.get(OutboxRow, row.id)
+        assert row is not None and (row.sent_at, row.last_error) == (None, None)  # the taker's

@@ -24,7 +24,7 @@ from dialog.desk_values import OperatorRef, QueueFilter
 from dialog.events import PendingEvent
 from dialog.intent_labels import UnknownMessage, label_message, remove_label
 from dialog.messages import Button, ConversationKey, Inbound, Outbound
-from dialog.unit_of_work import AlreadyRecorded, UnitOfWork, UnitOfWorkFactory
+from dialog.unit_of_work import AlreadyRecorded, Fenced, UnitOfWork, UnitOfWorkFactory
 from orders.tables import Customer, Order
 from storage.clock import utcnow
 from storage.database import Database, make_engine
@@ -255,6 +255,49 @@ async def test_the_work_of_a_stopped_process_is_adopted_once(units: UnitOfWorkFa
         mine = await uow.inbox.unprocessed(None, "newcomer")
         assert sorted(m.inbox_id or 0 for m in mine) == sorted([ids[None], ids["gone"]])
         assert [m.inbox_id for m in await uow.inbox.unprocessed(None, "live")] == [ids["live"]]
+
+
+async def test_a_stale_fencing_token_is_refused_and_changes_nothing(
+    units: UnitOfWorkFactory,
+) -> None:
+    async with units() as uow:  # a new conversation keeps the token of the turn that made it
+        state = await uow.conversations.add(KEY, "en", None, fence=10)
+        await uow.commit()
+    async with units() as uow:  # a newer holder of the lock: its token is recorded
+        newer = await uow.conversations.find(KEY, fence=20)
+        assert newer is not None and newer.id == state.id
+        newer.flow = "status"
+        await uow.conversations.save(newer, utcnow())
+        await uow.commit()
+    for stale in (20, 15):  # the same hold again, or an older one: refused
+        with pytest.raises(Fenced):
+            async with units() as uow:
+                await uow.conversations.find(KEY, fence=stale)
+    async with units() as uow:
+        found = await uow.conversations.find(KEY)  # unfenced (one process): read as before
+        assert found is not None and found.flow == "status"
+        assert await uow.conversations.find(KEY, fence=21) is not None
+        assert await uow.conversations.find(ConversationKey("telegram", "new"), fence=1) is None
+
+
+async def test_a_process_sends_only_the_rows_it_still_owns(units: UnitOfWorkFactory) -> None:
+    now = utcnow()
+    async with units() as uow:
+        state = await uow.conversations.add(KEY, "en", None)
+        ids = []
+        for owner in ("p1", "p1", "p1", "p2"):
+            entry = await uow.transcript.add_reply(state.id, Outbound(key=KEY, text="hi"), now)
+            ids.append(await uow.outbox.add(entry, KEY, {}, now, owner))
+        await uow.commit()
+    async with units() as uow:
+        await uow.outbox.mark_sent([ids[1]], now)
+        await uow.outbox.mark_failed(ids[2], "refused")
+        await uow.commit()
+    async with units() as uow:
+        assert await uow.outbox.owned([ids[0]], "p1") == [ids[0]]
+        assert await uow.outbox.owned([ids[3]], "p1") == []  # another's (taken over)
+        assert sorted(await uow.outbox.owned(ids, "p1")) == [ids[0]]  # sent, given up: not
+        assert await uow.outbox.owned(ids, "p2") == [ids[3]]
 
 
 async def test_events_answer_the_newest_rating_offer_once(units: UnitOfWorkFactory) -> None:

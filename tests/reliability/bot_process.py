@@ -46,11 +46,15 @@ class BotProcess:
     def make(cls, database_url: str, log_path: Path, **sections: dict[str, Any]) -> BotProcess:
         return cls(bot_environment(database_url, free_port(), **sections), log_path)
 
-    async def start(self, crash_at: str | None = None) -> None:
-        """Start and wait until it answers HTTP (polling while it starts is a readiness check)."""
+    async def start(self, crash_at: str | None = None, freeze_at: str | None = None) -> None:
+        """Start and wait until it answers HTTP (polling while it starts is a readiness check).
+        `crash_at`: it kills itself at that point of a turn; `freeze_at`: it stops itself
+        there (SIGSTOP) the first time (dialog/crashpoints.py), until `cont`."""
         environ = dict(self.environ)
         if crash_at:
             environ["ORDERBOT_TEST_CRASH_AT"] = crash_at
+        if freeze_at:
+            environ["ORDERBOT_TEST_FREEZE_AT"] = freeze_at
         with self.log_path.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable, str(ROOT / "bot.py"), cwd=str(ROOT), env=environ,
@@ -70,18 +74,33 @@ class BotProcess:
         raise RuntimeError(f"bot did not start within {START_TIMEOUT}s:\n{self.log()}")
 
     async def kill(self) -> None:
-        """kill -9: no clean-up of any kind."""
+        """kill -9: no clean-up of any kind (also of a frozen process)."""
         if self.process is not None and self.process.returncode is None:
             self.process.send_signal(signal.SIGKILL)
             await self.process.wait()
 
     async def stop(self) -> None:
         if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(signal.SIGCONT)  # a frozen process could not stop
             self.process.terminate()
             try:
                 await asyncio.wait_for(self.process.wait(), WAIT_TIMEOUT)
             except TimeoutError:
                 await self.kill()
+
+    async def frozen(self, within: float = WAIT_TIMEOUT) -> None:
+        """Wait until the process is stopped (state T: it reached its freeze point)."""
+        assert self.process is not None
+        deadline = time.monotonic() + within
+        while _state(self.process.pid) != "T":
+            if self.process.returncode is not None or time.monotonic() > deadline:
+                raise AssertionError(f"the bot did not freeze:\n{self.log()}")
+            await asyncio.sleep(POLL_SECONDS)
+
+    def cont(self) -> None:
+        """SIGCONT: a frozen process runs on from where it stopped."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
 
     async def exited(self) -> int:
         """Wait for the process to end by itself (a crash point); its return code."""
@@ -90,6 +109,11 @@ class BotProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def _state(pid: int) -> str:
+    """The process's state letter (R, S, T for stopped ...), from /proc."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
 
 
 async def query(database_url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:

@@ -156,7 +156,8 @@ def test_the_example_settings_load_and_fail_without_the_secrets_file() -> None:
     assert settings.redis.url and settings.database.url.startswith("postgresql+asyncpg://")
     assert settings.telegram.mode == "webhook"
     assert (settings.database.pool_size, settings.database.max_overflow) == (10, 20)
-    assert (settings.process.name, settings.process.takeover_seconds) == ("", 60)
+    assert (settings.process.name, settings.process.takeover_seconds) == ("", 6)
+    assert settings.coordination.lock_lease_seconds == 5
     with pytest.raises(SettingsError, match="database.url"):  # no secrets: no start
         load_settings(example, {})
     # On 127.0.0.1 behind nginx, but public by its public_url: no demo shop, no demo or

@@ -4,7 +4,7 @@ The web chat draws an order card and document buttons from it; every other chann
 text, which still says all of it. Nullable: older replies and customers' messages have none.
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025
 Create Date: 2026-12-06 23:00:00
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0026'
-down_revision = '0024'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 

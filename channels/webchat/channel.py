@@ -398,7 +398,7 @@ def _frame_id(raw: str) -> str | int | None:
     """The client's id of a frame refused as malformed, where one can be read from it."""
     try:
         found = json.loads(raw).get("id")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # not JSON, not an object, too deep
         return None
     if isinstance(found, bool) or not isinstance(found, str | int):
         return None

@@ -154,9 +154,12 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
     units = partial(SqlUnitOfWork, database, parts)
     join = joiner(parts)  # a transaction the order core or a job opened, as repositories
     store = ConversationStore(owner=process_name)
-    # With Redis, several processes: each checks a row is still its own before sending it.
+    # With Redis, several processes: each checks a row is still its own, and that no earlier
+    # reply of its conversation is still to go, before sending it; an earlier one holds it
+    # back for twice takeover_seconds at most (its takeover and send fit within that).
     outbox = OutboxSender(units, store, {}, metrics=metrics,
-                          check_owner=bool(settings.redis.url))
+                          check_owner=bool(settings.redis.url),
+                          hold_at_most=2.0 * settings.process.takeover_seconds)
     jobs = JobRunner(database)
     proactive = ProactiveMessages(store, texts, outbox, settings.shop.name)
     services = _shop_services(settings, orders, store, texts, proactive, jobs, join, inventory,

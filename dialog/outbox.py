@@ -1,17 +1,23 @@
-"""Delivers committed outbox rows through their channels, in order per channel, with retries."""
+"""Delivers committed outbox rows through their channels, in order per conversation (also
+across processes), with retries."""
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
+from enum import Enum
 from typing import Protocol
 
 from dialog import crashpoints
 from dialog.messages import ConversationKey, Delivery, DeliveryFailed
 from dialog.metrics import Metrics, NoMetrics
 from dialog.store import ConversationStore
-from dialog.unit_of_work import UnitOfWorkFactory
+from dialog.unit_of_work import SendCheck, UnitOfWorkFactory
+from storage.clock import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +26,19 @@ FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 60.0
 STOP_RETRY_SECONDS = 1.0
 MARK_BATCH = 500  # rows marked sent in one statement
+# A reply held back by an earlier one of its conversation that another process is to send
+# looks again after this pause, doubling up to the last (one indexed read each time).
+FIRST_HOLD_SECONDS = 0.05
+MAX_HOLD_SECONDS = 1.0
+# An earlier reply this old holds no later one back any more (bootstrap passes twice
+# takeover_seconds: its takeover and send fit well within that).
+HOLD_AT_MOST_SECONDS = 12.0
+
+
+class _Outcome(Enum):
+    SENT = "sent"
+    DROPPED = "dropped"  # given up, or another process's now
+    HELD = "held"  # an earlier reply of the conversation must leave first
 
 
 class Deliverer(Protocol):
@@ -43,6 +62,7 @@ class OutboxSender:
         max_backoff: float = MAX_BACKOFF_SECONDS,
         metrics: Metrics | None = None,
         check_owner: bool = False,
+        hold_at_most: float = HOLD_AT_MOST_SECONDS,
     ) -> None:
         # The retry policy is public so that tests can shorten it without settings; a
         # platform's own wait (retry_after, Retry-After) is always honoured as given.
@@ -53,12 +73,14 @@ class OutboxSender:
         self._metrics = metrics or NoMetrics()
         self._store = store
         self._channels = dict(channels)
-        self._queues: dict[ConversationKey, asyncio.Queue[Delivery]] = {}
+        self._queues: dict[ConversationKey, _Replies] = {}
         self._workers: set[asyncio.Task[None]] = set()
         self._sent = _SentMarks(units, store)
         # Several processes: a row is sent only while this process still owns it (a process
-        # stalled past takeover_seconds finds its rows taken over, dialog/takeover.py).
+        # stalled past takeover_seconds finds its rows taken over, dialog/takeover.py), and
+        # only once every earlier reply of its conversation has left, whoever sends it.
         self._owner = store.owner if check_owner else None
+        self._hold_at_most = timedelta(seconds=hold_at_most)
         self._running = False  # stopped: rows stay in the database for the next start
 
     def add_channel(self, name: str, channel: Deliverer) -> None:
@@ -107,37 +129,56 @@ class OutboxSender:
                 continue
             queue = self._queues.get(key)
             if queue is None:
-                queue = self._queues[key] = asyncio.Queue()
+                queue = self._queues[key] = _Replies()
                 worker = asyncio.create_task(self._work(key, queue), name=f"outbox-{key}")
                 self._workers.add(worker)
                 worker.add_done_callback(self._workers.discard)
-            queue.put_nowait(delivery)
+            queue.put(delivery)
 
-    async def _work(self, key: ConversationKey, queue: asyncio.Queue[Delivery]) -> None:
+    async def _work(self, key: ConversationKey, queue: _Replies) -> None:
+        """Lowest id first (a reply taken over goes before this process's later ones); the
+        rows delivered meanwhile are marked sent together."""
         channel = self._channels[key.channel]
+        pause = FIRST_HOLD_SECONDS
         try:
-            while not queue.empty():
-                batch = [queue.get_nowait() for _ in range(queue.qsize())]
-                sent = [d.outbox_id for d in batch if await self._deliver(channel, d)]
+            while queue:
+                sent: list[int] = []
+                held = False
+                while (delivery := queue.pop()) is not None:
+                    delivered_from = min(sent, default=delivery.outbox_id)
+                    outcome = await self._deliver(channel, delivery, delivered_from)
+                    if outcome is _Outcome.HELD:
+                        queue.put(delivery, wake=False)
+                        held = True
+                        break
+                    if outcome is _Outcome.SENT:
+                        sent.append(delivery.outbox_id)
                 await self._sent.mark(sent)
+                if held:  # released by the other process's send, a takeover, or its age
+                    await queue.arrival(pause)
+                    pause = min(pause * 2, MAX_HOLD_SECONDS)
+                else:
+                    pause = FIRST_HOLD_SECONDS
         finally:
             if self._queues.get(key) is queue:
                 del self._queues[key]
 
-    async def _deliver(self, channel: Deliverer, delivery: Delivery) -> bool:
+    async def _deliver(self, channel: Deliverer, delivery: Delivery,
+                       delivered_from: int) -> _Outcome:
         backoff = self.first_backoff
         for attempt in range(1, self.max_attempts + 1):
-            if not await self._still_mine(delivery):
-                return False
+            check = await self._may_send(delivery, delivered_from)
+            if check is not SendCheck.SEND:
+                return _Outcome.HELD if check is SendCheck.WAIT else _Outcome.DROPPED
             try:
                 await channel.send(delivery)
                 crashpoints.reached("reply_sent")  # a test hook, off in production
                 self._metrics.delivered(delivery.outbound.key.channel)
-                return True
+                return _Outcome.SENT
             except DeliveryFailed as failure:
                 if failure.permanent or attempt == self.max_attempts:
                     await self._give_up(delivery, str(failure))
-                    return False
+                    return _Outcome.DROPPED
                 wait = failure.retry_after if failure.retry_after is not None else backoff
                 backoff = min(backoff * 2, self.max_backoff)
                 log.info("delivery of outbox row %s failed, retry in %.1fs",
@@ -146,26 +187,31 @@ class OutboxSender:
             except Exception as error:
                 log.exception("channel failed on outbox row %s", delivery.outbox_id)
                 await self._give_up(delivery, repr(error))
-                return False
-        return False
+                return _Outcome.DROPPED
+        return _Outcome.DROPPED
 
-    async def _still_mine(self, delivery: Delivery) -> bool:
-        """Whether this process still owns the row, read right before the send: a row another
-        process took over is left to it. One indexed read per attempt; what remains is the
+    async def _may_send(self, delivery: Delivery, delivered_from: int) -> SendCheck:
+        """Read right before the send: a row another process took over is left to it, and one
+        whose conversation has an earlier reply still to go (from another process, or taken
+        over and not yet queued here) waits. One indexed read per attempt; what remains is the
         moment between this read and the platform taking the reply (docs/guarantees.md §2)."""
         if self._owner is None:
-            return True
+            return SendCheck.SEND
         try:
             async with self._units() as uow:
-                if await uow.outbox.owned([delivery.outbox_id], self._owner):
-                    return True
+                check = await uow.outbox.sendable(delivery.outbox_id, self._owner,
+                                                  delivered_from, utcnow() - self._hold_at_most)
         except Exception as error:  # no worse than before the check: the takers need it too
             log.warning("could not read whether outbox row %s is still this process's (%s);"
                         " sending it", delivery.outbox_id, type(error).__name__)
-            return True
-        log.warning("outbox row %s was taken over by another process; not sent here",
-                    delivery.outbox_id)
-        return False
+            return SendCheck.SEND
+        if check is SendCheck.NOT_MINE:
+            log.warning("outbox row %s was taken over by another process; not sent here",
+                        delivery.outbox_id)
+        elif check is SendCheck.WAIT:
+            log.debug("outbox row %s waits for an earlier reply of its conversation",
+                      delivery.outbox_id)
+        return check
 
     async def _give_up(self, delivery: Delivery, reason: str) -> None:
         log.error("outbox row %s not delivered: %s", delivery.outbox_id, reason)
@@ -218,3 +264,31 @@ class _SentMarks:
             for future in waiting:
                 if not future.done():
                     future.set_result(None)
+
+
+class _Replies:
+    """One conversation's replies to send, lowest outbox id first."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[int, int, Delivery]] = []
+        self._order = itertools.count()  # ties (a row queued twice) never compare Deliveries
+        self._arrived = asyncio.Event()
+
+    def __bool__(self) -> bool:
+        return bool(self._heap)
+
+    def put(self, delivery: Delivery, *, wake: bool = True) -> None:
+        heapq.heappush(self._heap, (delivery.outbox_id, next(self._order), delivery))
+        if wake:
+            self._arrived.set()
+
+    def pop(self) -> Delivery | None:
+        return heapq.heappop(self._heap)[2] if self._heap else None
+
+    async def arrival(self, within: float) -> None:
+        """Until another reply is queued here, or `within` seconds."""
+        try:
+            await asyncio.wait_for(self._arrived.wait(), within)
+        except TimeoutError:
+            pass
+        self._arrived.clear()

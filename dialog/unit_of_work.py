@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from enum import Enum
 from types import TracebackType
 from typing import Any, Protocol
 
@@ -117,6 +118,12 @@ class InboxRecords(Protocol):
         ...
 
 
+class SendCheck(Enum):
+    SEND = "send"
+    WAIT = "wait"  # an earlier reply of the conversation is still to be sent
+    NOT_MINE = "not mine"  # sent, given up or taken over meanwhile
+
+
 class OutboxRecords(Protocol):
     async def add(
         self, transcript_id: int, key: ConversationKey, context: dict[str, Any],
@@ -129,10 +136,15 @@ class OutboxRecords(Protocol):
 
     async def mark_sent(self, outbox_ids: list[int], now: datetime) -> None: ...
 
-    async def owned(self, outbox_ids: list[int], owner: str) -> list[int]:
-        """Those of `outbox_ids` still owned by `owner` and neither sent nor given up: a
-        process checks this right before it sends, so that a row taken over meanwhile by
-        another process (dialog/takeover.py) is not sent by both."""
+    async def sendable(self, outbox_id: int, owner: str, delivered_from: int,
+                       since: datetime) -> SendCheck:
+        """Whether `owner` may send row `outbox_id` now, read right before the send: NOT_MINE
+        when it was sent, given up or taken over by another process (dialog/takeover.py), so
+        that it is not sent by both; WAIT while an earlier row of its conversation (a lower
+        id, the same chat) is neither sent nor given up, whoever owns it, so that replies
+        leave in the transcript's order across processes. Not waited for: the owner's own
+        rows from `delivered_from` on (delivered, their sent marks not committed yet) and
+        rows created before `since` (they must not hold the later ones for ever)."""
         ...
 
     async def mark_failed(self, outbox_id: int, reason: str) -> None: ...

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, and_, bindparam, func, insert, select, update
+from sqlalchemy import Index, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from dialog.messages import Button, ConversationKey, Delivery, Outbound
 from dialog.tables import Conversation, OutboxRow, TranscriptEntry
+from dialog.unit_of_work import SendCheck
 from storage.prepared import Prepared
 from storage.repositories.columns import bound_values
 from storage.repositories.ownership import adopt
@@ -34,11 +35,22 @@ _MARK_SENT = (
     update(OutboxRow).where(OutboxRow.id.in_(bindparam("ids", expanding=True)))
     .values(sent_at=bindparam("now", type_=OutboxRow.__table__.c.sent_at.type))
 )
-# Still this process's to send (dialog/outbox.py), checked right before each send.
-_OWNED = (OutboxRow.owner == bindparam("owner"), OutboxRow.sent_at.is_(None),
-          OutboxRow.last_error.is_(None))
-_OWNED_ONE = Prepared(select(OutboxRow.id).where(OutboxRow.id == bindparam("outbox_id"), *_OWNED))
-
+# Still this process's to send (dialog/outbox.py), checked right before each send, and held
+# back while an earlier reply of the same chat is still to go, whoever owns it. One statement:
+# the earlier rows are found by ix_outbox_unsent among the few unsent ones (as the takeover's
+# heartbeat finds them); the owner's own rows it delivered but has not marked yet do not wait.
+_OWNER = bindparam("owner", type_=OutboxRow.__table__.c.owner.type)
+_BEFORE = aliased(OutboxRow)
+_HELD = exists().where(
+    _BEFORE.sent_at.is_(None), _BEFORE.id < OutboxRow.id, _BEFORE.last_error.is_(None),
+    _BEFORE.channel == OutboxRow.channel, _BEFORE.chat_id == OutboxRow.chat_id,
+    _BEFORE.created_at >= bindparam("since", type_=OutboxRow.__table__.c.created_at.type),
+    or_(_BEFORE.id < bindparam("delivered_from"), _BEFORE.owner.is_distinct_from(_OWNER)),
+)
+_SENDABLE = Prepared(
+    select(_HELD).where(OutboxRow.id == bindparam("outbox_id"), OutboxRow.owner == _OWNER,
+                        OutboxRow.sent_at.is_(None), OutboxRow.last_error.is_(None))
+)
 
 class SqlOutbox:
     def __init__(self, session: AsyncSession) -> None:
@@ -97,12 +109,13 @@ class SqlOutbox:
         for outbox_id in outbox_ids:
             await _MARK_ONE_SENT.execute(self._session, outbox_id=outbox_id, v_sent_at=now)
 
-    async def owned(self, outbox_ids: list[int], owner: str) -> list[int]:
-        if len(outbox_ids) == 1:  # a reply at a time: the usual case, one compiled statement
-            found = await _OWNED_ONE.first(self._session, outbox_id=outbox_ids[0], owner=owner)
-            return [outbox_ids[0]] if found is not None else []
-        return list(await self._session.scalars(
-            select(OutboxRow.id).where(OutboxRow.id.in_(outbox_ids), *_OWNED), {"owner": owner}))
+    async def sendable(self, outbox_id: int, owner: str, delivered_from: int,
+                       since: datetime) -> SendCheck:
+        found = await _SENDABLE.first(self._session, outbox_id=outbox_id, owner=owner,
+                                      delivered_from=delivered_from, since=since)
+        if found is None:
+            return SendCheck.NOT_MINE
+        return SendCheck.WAIT if found[0] else SendCheck.SEND
 
     async def mark_failed(self, outbox_id: int, reason: str) -> None:
         await self._session.execute(

@@ -24,7 +24,7 @@ from dialog.events import RATING, RATING_OFFERED, PendingEvent, RatingOffer, che
 from dialog.intent_labels import CustomerMessage, LabelView, UnknownMessage
 from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
 from dialog.state import ConversationState, HistoryEntry, TokenRecord
-from dialog.unit_of_work import AfterCommit, AlreadyRecorded, Fenced
+from dialog.unit_of_work import AfterCommit, AlreadyRecorded, Fenced, SendCheck
 from orders.service import normalise_email
 from storage.clock import utcnow
 
@@ -64,6 +64,7 @@ class _Outbox:
     key: ConversationKey
     context: dict[str, Any]
     owner: str | None
+    created_at: datetime
     sent_at: datetime | None = None
     attempts: int = 0
     last_error: str | None = None
@@ -335,7 +336,7 @@ class InMemoryOutbox(_Part):
     ) -> int:
         outbox_id = self._id()
         self._tables.outbox[outbox_id] = _Outbox(outbox_id, transcript_id, key,
-                                                 copy.deepcopy(context), owner)
+                                                 copy.deepcopy(context), owner, at)
         return outbox_id
 
     async def unsent(self, ids: list[int] | None, owner: str | None) -> list[Delivery]:
@@ -359,9 +360,17 @@ class InMemoryOutbox(_Part):
         for outbox_id in outbox_ids:
             self._tables.outbox[outbox_id].sent_at = now
 
-    async def owned(self, outbox_ids: list[int], owner: str) -> list[int]:
-        return [i for i in outbox_ids if (row := self._tables.outbox.get(i)) is not None
-                and row.owner == owner and row.sent_at is None and row.last_error is None]
+    async def sendable(self, outbox_id: int, owner: str, delivered_from: int,
+                       since: datetime) -> SendCheck:
+        row = self._tables.outbox.get(outbox_id)
+        if row is None or row.owner != owner or row.sent_at is not None or row.last_error:
+            return SendCheck.NOT_MINE
+        held = any(
+            i < outbox_id and other.key == row.key and other.sent_at is None
+            and other.last_error is None and other.created_at >= since
+            and (i < delivered_from or other.owner != owner)
+            for i, other in self._tables.outbox.items())
+        return SendCheck.WAIT if held else SendCheck.SEND
 
     async def adopt(self, owner: str, alive_since: datetime, unowned_only: bool) -> list[int]:
         rows = {i: row for i, row in self._tables.outbox.items()

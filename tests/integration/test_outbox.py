@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from composition.bootstrap import Orderbot
-from dialog.messages import Capabilities, ConversationKey, Delivery, DeliveryFailed, Inbound
+from dialog.messages import (
+    Capabilities,
+    ConversationKey,
+    Delivery,
+    DeliveryFailed,
+    Inbound,
+    Outbound,
+)
+from dialog.outbox import OutboxSender
+from dialog.store import ConversationStore
 from dialog.tables import Conversation, OutboxRow
+from storage.clock import utcnow
 from tests.conftest import BotFactory
+from tests.fakes.unit_of_work import InMemoryDatabase
 
 
 class RecordingChannel:
@@ -150,3 +162,40 @@ async def test_a_reply_taken_over_by_another_process_is_not_sent_here(
     async with bot.database.transaction() as session:
         row = await session.get(OutboxRow, row.id)
         assert row is not None and (row.sent_at, row.last_error) == (None, None)  # the taker's
+
+
+async def test_a_reply_waits_for_an_earlier_one_of_another_process_and_follows_its_takeover(
+) -> None:
+    """Several processes (check_owner): p1's replies wait while p2's earlier reply of the same
+    chat is unsent; taken over by p1, it goes first, then p1's own, in order; another chat's
+    reply is held back by nothing."""
+    database = InMemoryDatabase()
+    channel = RecordingChannel()
+    sender = OutboxSender(database.unit_of_work, ConversationStore(owner="p1"),
+                          {"test": channel}, check_owner=True)
+    key, other = ConversationKey("test", "c1"), ConversationKey("test", "c2")
+    now = utcnow()
+    ids = []
+    async with database.unit_of_work() as uow:
+        for chat, text, owner in ((key, "one", "p2"), (key, "two", "p1"), (key, "three", "p1"),
+                                  (other, "four", "p1")):
+            state = await uow.conversations.find(chat) or await uow.conversations.add(
+                chat, "en", None)
+            entry = await uow.transcript.add_reply(state.id, Outbound(key=chat, text=text), now)
+            ids.append(await uow.outbox.add(entry, chat, {}, now, owner))
+        await uow.commit()
+    await sender.start()  # p1's own unsent rows: two, three (held back) and four
+    try:
+        await until(lambda: channel.delivered == ["four"], channel)
+        async with database.unit_of_work() as uow:  # p2 stopped: p1 takes its reply over
+            await uow.processes.beat("p1", now + timedelta(seconds=2))
+            assert await uow.outbox.adopt("p1", now + timedelta(seconds=1), False) == [ids[0]]
+            await uow.commit()
+        await sender.resume([ids[0]])
+        await until(lambda: len(channel.delivered) == 4, channel)
+        await sender.drain()
+        assert channel.delivered == ["four", "one", "two", "three"]
+        async with database.unit_of_work() as uow:
+            assert await uow.outbox.unsent(None, "p1") == []
+    finally:
+        await sender.stop()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import cast
@@ -24,7 +24,13 @@ from dialog.desk_values import OperatorRef, QueueFilter
 from dialog.events import PendingEvent
 from dialog.intent_labels import UnknownMessage, label_message, remove_label
 from dialog.messages import Button, ConversationKey, Inbound, Outbound
-from dialog.unit_of_work import AlreadyRecorded, Fenced, UnitOfWork, UnitOfWorkFactory
+from dialog.unit_of_work import (
+    AlreadyRecorded,
+    Fenced,
+    SendCheck,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from orders.tables import Customer, Order
 from storage.clock import utcnow
 from storage.database import Database, make_engine
@@ -34,6 +40,7 @@ from storage.upgrade import upgrade
 from tests.fakes.unit_of_work import InMemoryDatabase, InMemoryDemoHistory, InMemoryUnitOfWork
 
 KEY = ConversationKey("telegram", "chat-1")
+OTHER = ConversationKey("telegram", "chat-2")
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgresql"])
@@ -282,22 +289,77 @@ async def test_a_stale_fencing_token_is_refused_and_changes_nothing(
 
 async def test_a_process_sends_only_the_rows_it_still_owns(units: UnitOfWorkFactory) -> None:
     now = utcnow()
+    long_ago = now - timedelta(hours=1)
     async with units() as uow:
-        state = await uow.conversations.add(KEY, "en", None)
         ids = []
-        for owner in ("p1", "p1", "p1", "p2"):
-            entry = await uow.transcript.add_reply(state.id, Outbound(key=KEY, text="hi"), now)
-            ids.append(await uow.outbox.add(entry, KEY, {}, now, owner))
+        for key, owner in ((KEY, "p1"), (KEY, "p1"), (KEY, "p1"), (OTHER, "p2")):
+            state = await uow.conversations.find(key) or await uow.conversations.add(key, "en",
+                                                                                      None)
+            entry = await uow.transcript.add_reply(state.id, Outbound(key=key, text="hi"), now)
+            ids.append(await uow.outbox.add(entry, key, {}, now, owner))
         await uow.commit()
     async with units() as uow:
         await uow.outbox.mark_sent([ids[1]], now)
         await uow.outbox.mark_failed(ids[2], "refused")
         await uow.commit()
     async with units() as uow:
-        assert await uow.outbox.owned([ids[0]], "p1") == [ids[0]]
-        assert await uow.outbox.owned([ids[3]], "p1") == []  # another's (taken over)
-        assert sorted(await uow.outbox.owned(ids, "p1")) == [ids[0]]  # sent, given up: not
-        assert await uow.outbox.owned(ids, "p2") == [ids[3]]
+        assert await uow.outbox.sendable(ids[0], "p1", ids[0], long_ago) is SendCheck.SEND
+        # another's (taken over), sent, given up: not this process's to send
+        for outbox_id in ids[1:]:
+            assert await uow.outbox.sendable(outbox_id, "p1", outbox_id,
+                                             long_ago) is SendCheck.NOT_MINE
+        assert await uow.outbox.sendable(ids[3], "p2", ids[3], long_ago) is SendCheck.SEND
+
+
+async def test_a_reply_waits_for_every_earlier_unsent_reply_of_its_conversation(
+    units: UnitOfWorkFactory,
+) -> None:
+    now = utcnow()
+    long_ago = now - timedelta(hours=1)
+
+    async def reply(key: ConversationKey, owner: str, at: datetime = now) -> int:
+        async with units() as uow:
+            state = await uow.conversations.find(key) or await uow.conversations.add(key, "en",
+                                                                                      None)
+            entry = await uow.transcript.add_reply(state.id, Outbound(key=key, text="hi"), at)
+            outbox_id = await uow.outbox.add(entry, key, {}, at, owner)
+            await uow.commit()
+        return outbox_id
+
+    async def check(outbox_id: int, owner: str, delivered_from: int | None = None,
+                    since: datetime = long_ago) -> SendCheck:
+        async with units() as uow:
+            return await uow.outbox.sendable(outbox_id, owner, delivered_from or outbox_id,
+                                             since)
+
+    first = await reply(KEY, "a")
+    unrelated = await reply(OTHER, "c")  # another chat's unsent reply holds nothing back
+    second = await reply(KEY, "b")
+    third = await reply(KEY, "b")
+    assert await check(first, "a") is SendCheck.SEND
+    assert await check(unrelated, "c") is SendCheck.SEND
+    assert await check(second, "b") is SendCheck.WAIT  # the other process's first is unsent
+    async with units() as uow:
+        await uow.outbox.mark_sent([first], now)
+        await uow.commit()
+    assert await check(second, "b") is SendCheck.SEND
+    # b's own second, delivered and not marked yet, holds back its third only if b says so
+    assert await check(third, "b") is SendCheck.WAIT
+    assert await check(third, "b", delivered_from=second) is SendCheck.SEND
+    # given up (a dead letter): it holds back nothing
+    async with units() as uow:
+        await uow.outbox.mark_failed(second, "blocked")
+        await uow.commit()
+    assert await check(third, "b") is SendCheck.SEND
+    # older than the hold limit: it holds back nothing either
+    stale = await reply(KEY, "a", at=now - timedelta(minutes=5))
+    fourth = await reply(KEY, "b")
+    async with units() as uow:
+        await uow.outbox.mark_sent([third], now)
+        await uow.commit()
+    assert await check(fourth, "b") is SendCheck.WAIT  # the stale one, within this limit
+    assert await check(fourth, "b", since=now - timedelta(minutes=1)) is SendCheck.SEND
+    assert await check(stale, "a") is SendCheck.SEND
 
 
 async def test_events_answer_the_newest_rating_offer_once(units: UnitOfWorkFactory) -> None:

@@ -10,7 +10,7 @@ few seconds of the fault (coordination/redis.py leases and fencing tokens, dialo
 - SIGSTOP while the lock is held, before the turn's transaction: the lease runs out, the other
   process answers; on SIGCONT the stalled turn is refused by its fence and run again, once;
 - SIGSTOP inside the turn's transaction: the other process's turn waits for it (the fenced row)
-  and, on SIGCONT, both messages are answered once, the turns in order;
+  and, on SIGCONT, both messages are answered once, the turns and their replies in order;
 - SIGSTOP between a reply's commit and its send, past takeover_seconds: the other process
   sends it; the stalled one, on SIGCONT, finds the row no longer its own and sends nothing.
 """
@@ -63,19 +63,17 @@ async def lines(postgres_url: str, sender: str) -> list[str]:
 
 
 async def answered_once_each(postgres_url: str, telegram_api: TelegramApiDouble,
-                             customer_lines: list[str], within: float,
-                             sent_in_order: bool = True) -> None:
+                             customer_lines: list[str], within: float) -> None:
     """Every message in the transcript once (in this order), every reply the bot wrote in the
-    transcript sent to the customer exactly once (in the transcript's order, unless a reply
-    committed by a dead process went out at its takeover, after the live one's replies)."""
+    transcript sent to the customer exactly once, in the transcript's order (whichever
+    process sent it: a reply waits for every earlier one of its conversation)."""
     await wait_for_rows(postgres_url, SETTLED, [(0, 0)], within)
     await wait_for_rows(postgres_url, LINES, [(line,) for line in customer_lines], within,
                         chat=str(CHAT), sender="customer")
     written = await lines(postgres_url, "bot")
     await telegram_api.wait_until(lambda: len(telegram_api.sent(CHAT)) >= len(written))
     sent = [m["text"] for m in telegram_api.sent(CHAT)]
-    assert written and (sent if sent_in_order else sorted(sent)) == (
-        written if sent_in_order else sorted(written))
+    assert written and sent == written
 
 
 @pytest.mark.parametrize("died_at", ["turn_locked", "reply_queued"])
@@ -95,11 +93,11 @@ async def test_kill_9_of_a_process_holding_a_conversation_stalls_it_seconds_not_
         await (await say(survivor, telegram_api, SECOND))
         # The first message (acknowledged by the dead process) and the second: both answered
         # within seconds of the death, at the production defaults. Dead after its commit, the
-        # first turn's reply goes out at the takeover, after the second's (docs/guarantees.md).
+        # first turn's reply goes out at the takeover, and the second's waits for it.
         committed = died_at == "reply_queued"
         await answered_once_each(
             postgres_url, telegram_api, [FIRST, SECOND] if committed else [SECOND, FIRST],
-            RECOVERY - (time.monotonic() - killed), sent_in_order=not committed)
+            RECOVERY - (time.monotonic() - killed))
         assert "took over" in survivor.log()
     finally:
         await doomed.kill()
@@ -162,9 +160,8 @@ async def test_a_process_stalled_inside_its_turn_keeps_the_order_of_the_turns(
             [(True,)], RECOVERY)
         stalled.cont()
         # The turns ran in order (the transcript); their replies leave from two processes'
-        # outboxes, milliseconds apart, in either order (docs/guarantees.md §2).
-        await answered_once_each(postgres_url, telegram_api, [*earlier, FIRST, SECOND], WITHIN,
-                                 sent_in_order=False)
+        # outboxes in that order too: the live one's waits for the stalled one's.
+        await answered_once_each(postgres_url, telegram_api, [*earlier, FIRST, SECOND], WITHIN)
         await asyncio.gather(first, second)
         assert "lost the lease" in stalled.log()
     finally:

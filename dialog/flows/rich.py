@@ -14,10 +14,12 @@ from orders.states import OrderStatus
 
 def order_card(turn: Turn, order: OrderView) -> dict[str, Any]:
     """{"number", "status", "status_label", "items": [{"name", "quantity"}], "tracking"?}."""
+    now = f"card_status_{order.status.value}"  # what it waits for, where the history's word
+    label = now if turn.texts.has(turn.language, now) else f"tracking_history_{order.status.value}"
     card: dict[str, Any] = {
         "number": order.number,
         "status": order.status.value,
-        "status_label": turn.text(f"tracking_history_{order.status.value}"),
+        "status_label": turn.text(label),
         "items": [{"name": line.name, "quantity": line.quantity} for line in order.lines],
     }
     if order.status is OrderStatus.SHIPPED and order.tracking_url:

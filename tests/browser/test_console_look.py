@@ -11,9 +11,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
 
+from tests.browser.accessibility import serious_violations
 from tests.browser.conftest import PageFactory
 from tests.browser.test_console import ASK_FOR_A_PERSON, log_in, script_errors, tid, waiting
 from tests.browser.test_widget import messages, open_chat, say, shop_api
@@ -49,13 +49,6 @@ async def proved_and_escalated(customer: Page, server: LiveServer, number: str =
     await expect(messages(customer, "bot").filter(has_text="passing you to a colleague")
                  ).to_have_count(1)
     await say(customer, WANT)
-
-
-async def serious_violations(page: Page) -> list[str]:
-    results = await Axe().run(page)
-    return [f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']]}: "
-            f"{v['nodes'][0].get('failureSummary', '')}"
-            for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
 
 
 async def test_the_operator_sees_who_the_customer_is_and_what_they_want(

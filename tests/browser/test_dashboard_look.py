@@ -14,9 +14,10 @@ from sqlalchemy import select
 from dialog.tables import Conversation, TranscriptEntry
 from tests.analytics import fixture
 from tests.analytics.fixture import at
+from tests.browser.accessibility import serious_violations
 from tests.browser.conftest import PageFactory
 from tests.browser.test_console import log_in, script_errors, tid
-from tests.browser.test_console_look import DESKTOP, PHONE, SCREENSHOTS, serious_violations
+from tests.browser.test_console_look import DESKTOP, PHONE, SCREENSHOTS
 from tests.conftest import BotFactory, LiveServer, serve
 from tests.servers import free_port
 

@@ -29,6 +29,16 @@ async def test_the_status_reply_carries_an_order_card_also_in_history(
             == [None, "A-1015", None]
 
 
+async def test_a_card_says_what_a_pending_order_waits_for(live_server: LiveServer) -> None:
+    token = (await open_session(live_server)).json()["token"]
+    async with chat(live_server, token) as conversation:
+        await conversation.say("Where is my order A-1001?")
+        card = (await conversation.say("emma.thompson@example.com"))["card"]
+        # not the history's "order placed": what the order waits for now
+        assert (card["status"], card["status_label"]) == (
+            "pending_confirmation", "awaiting your confirmation")
+
+
 async def test_the_team_line_needs_no_session_and_refuses_bad_input(
     live_server: LiveServer,
 ) -> None:

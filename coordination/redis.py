@@ -143,7 +143,9 @@ class RedisPubSub:
         self._reader: asyncio.Task[None] | None = None
         self._deferred: deque[tuple[str, str]] = deque(maxlen=MAX_DEFERRED)
         self._appending = asyncio.Lock()  # the deferred entries go first: order is kept
-        self._caught_up = False
+        # Reading from the stream's end at start leaves nothing to catch up on; only a failed
+        # read (Redis away) makes the reader behind until it has read everything again.
+        self._caught_up = True
         self._closed = False
 
     @property

@@ -26,7 +26,10 @@ async def test_the_demo_seeds_weeks_of_history_for_the_dashboard(
     assert {row["channel"] for row in talk["by_channel"]} == {
         "webchat", "telegram", "email", "slack"}
     assert {row["language"] for row in talk["by_language"]} == {"en", "pl", "ru"}
-    assert all(row["conversations"] for row in talk["series"][1:])  # every week has some
+    # every week has some, but the first (cut by the range) and one that began today: the
+    # demo's history ends yesterday, so on a Monday morning this week has none yet
+    assert all(row["conversations"] for row in talk["series"][1:]
+               if row["period"] != end.isoformat())
     assert talk["misunderstood_intents"] and talk["misunderstood_intents"][0]["examples"]
     assert figures["confirmation"]["sent"] > 10 and figures["confirmation"]["confirmed"]
     assert figures["self_service"]["status_answered"] > 0

@@ -104,6 +104,8 @@ class ProactiveMessages:
             text_key = "notify_return_refunded"
         if details.get("reason") and event in _WITH_REASON:
             text_key = _WITH_REASON[event]
+        if not order.tracking_url and self._texts.has(customer.language, text_key + "_no_link"):
+            text_key += "_no_link"  # no "Track it here: -" when the shop gave no page
         refund = details.get("amount_minor", order.refunded_minor)
         await self.tell(
             uow, customer, text_key,
@@ -111,7 +113,7 @@ class ProactiveMessages:
             number=order.number,
             carrier=order.carrier or "-",
             tracking_number=order.tracking_number or "-",
-            tracking_url=order.tracking_url or "-",
+            tracking_url=order.tracking_url,
             refund=Amount(refund, order.currency),
             reason=details.get("reason", ""),
             total=Amount(order.total_minor, order.currency),

@@ -186,9 +186,7 @@ class DeliveryFlow:
     async def _offer(self, turn: Turn, order: OrderView) -> None:
         if order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
             turn.finish()
-            return turn.say("delivery_shipped", number=order.number,
-                            carrier=order.carrier or "-",
-                            tracking_url=order.tracking_url or "-")
+            return _say_shipped(turn, order)
         if order.status not in CHANGEABLE:
             turn.finish()
             return turn.say("delivery_not_changeable", number=order.number)
@@ -234,9 +232,7 @@ class DeliveryFlow:
             )
         except AlreadyShipped as shipped:
             turn.finish()
-            return turn.say("delivery_shipped", number=order.number,
-                            carrier=shipped.order.carrier or "-",
-                            tracking_url=shipped.order.tracking_url or "-")
+            return _say_shipped(turn, shipped.order)
         except NotChangeable:
             turn.finish()
             return turn.say("delivery_not_changeable", number=order.number)
@@ -285,3 +281,8 @@ def _what_word(text: str) -> str | None:
         return "when"
     return None
 
+
+def _say_shipped(turn: Turn, order: OrderView) -> None:
+    """Its delivery can no longer change; the courier's page when the shop gave one."""
+    turn.say("delivery_shipped" if order.tracking_url else "delivery_shipped_no_link",
+             number=order.number, carrier=order.carrier or "-", tracking_url=order.tracking_url)

@@ -92,11 +92,11 @@ class StatusFlow:
         if order.status is OrderStatus.SHIPPED:
             if order.tracking_number:
                 return turn.text(
-                    "status_shipped",
+                    "status_shipped" if order.tracking_url else "status_shipped_no_link",
                     number=number,
                     carrier=order.carrier or "-",
                     tracking_number=order.tracking_number,
-                    tracking_url=order.tracking_url or "-",
+                    tracking_url=order.tracking_url,
                 )
             return turn.text("status_shipped_untracked", number=number)
         if order.status is OrderStatus.DELIVERED:

@@ -19,6 +19,7 @@ from orders.states import OrderStatus
 from storage.clock import utcnow
 from storage.tables import Job
 from tests.conftest import BotFactory, serve
+from tests.dialog.conftest import Conversation
 from tests.e2e.test_webchat import chat, post_event
 from tests.integration.test_shop_api import client_for, order_body, transcript
 from tests.servers import free_port
@@ -294,6 +295,25 @@ async def test_a_conflict_task_says_both_sides(bot: Orderbot, api: httpx.AsyncCl
     assert task.detail.endswith(" UTC; the shop: shipped with DHL 123")
 
 
+async def test_a_shipment_without_a_tracking_page_is_told_without_a_dash_for_a_link(
+    bot: Orderbot, api: httpx.AsyncClient
+) -> None:
+    await api.post("/api/orders", json=order_body())
+    response = await api.post("/api/orders/A-1001/events", json=SHIPPED)  # no tracking_url
+    assert response.status_code == 200, response.text
+    [news] = [m for m in await told(bot, "A-1001") if "on its way" in m]
+    assert news == ("Good news: your order A-1001 is on its way with DPD.\n"
+                    "Tracking number: DPD700123")
+    conversation = Conversation(bot)
+    await conversation.say("where is my order A-1001?")
+    status = await conversation.say(order_body()["customer"]["email"])
+    assert status.startswith("Order A-1001 is on its way with DPD.\nTracking number: DPD700123\n")
+    assert "Track it here" not in status  # the courier's scan and date follow, no link
+    moved = await conversation.say("I want to change the delivery of A-1001")
+    assert moved == ("Order A-1001 is already on its way with DPD, so its delivery can't "
+                     "change any more.")
+
+
 async def test_a_second_shipment_with_a_new_tracking_number_is_recorded_and_told(
     bot: Orderbot, api: httpx.AsyncClient
 ) -> None:
@@ -309,8 +329,9 @@ async def test_a_second_shipment_with_a_new_tracking_number_is_recorded_and_told
                                  "tracking_url": None}
     assert order["history"][-1]["cause"] == "shop api: shipped: new tracking DHL555"
     news = [m for m in await told(bot, "A-1001") if "sent again" in m]
+    # no tracking page from the shop: no "Track it here: -" line
     assert news == ["Your order A-1001 has been sent again with DHL, as a new parcel with a new "
-                    "tracking number.\nTracking number: DHL555\nTrack it here: -"]
+                    "tracking number.\nTracking number: DHL555"]
     # The same tracking again is a resend: the customer is not told twice.
     assert (await api.post("/api/orders/A-1001/events", json=reshipped)).status_code == 200
     messages = await told(bot, "A-1001")

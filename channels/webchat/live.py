@@ -31,14 +31,24 @@ TYPING_FRAME = json.dumps({"type": "typing", "from": "bot"})
 async def typing_while(
     work: Awaitable[T], push: Callable[[str], Awaitable[None]], after: float
 ) -> T:
-    """Await `work`; if it is not done within `after` seconds, push a typing frame once."""
-    task = asyncio.ensure_future(work)
-    done, _ = await asyncio.wait({task}, timeout=after)
-    if not done:
-        # A socket closing meanwhile must not abandon the turn: it is answered all the same.
-        with contextlib.suppress(Exception):
-            await push(TYPING_FRAME)
-    return await task
+    """Await `work`; if it is not done within `after` seconds, push a typing frame once.
+
+    One timer per turn, cancelled when the turn ends: a quick turn (most) costs no task."""
+    pushed: list[asyncio.Task[None]] = []
+    timer = asyncio.get_running_loop().call_later(
+        after, lambda: pushed.append(asyncio.ensure_future(_typing(push))))
+    try:
+        return await work
+    finally:
+        timer.cancel()
+        for task in pushed:  # the frame goes before the answer
+            await task
+
+
+async def _typing(push: Callable[[str], Awaitable[None]]) -> None:
+    # A socket closing meanwhile must not abandon the turn: it is answered all the same.
+    with contextlib.suppress(Exception):
+        await push(TYPING_FRAME)
 
 
 class CustomerTyping:

@@ -71,6 +71,11 @@ async def test_a_signed_in_customer_gets_the_conversation_by_email(
         assert forged.status_code == 404
         bad = await client.post("/webchat/transcript", json={"token": ""})
         assert bad.status_code == 422
+    # pressed again within the minute: said in the customer's words, not the server's
+    await hook(page, "more").click()
+    await hook(page, "email-transcript").click()
+    await expect(hook(page, "note").last).to_have_text(
+        "This conversation was emailed a moment ago.")
     assert len(relay.to(EMMA)) == 1
 
 

@@ -76,16 +76,17 @@ class SqlHandoffQueue:
         return await self._items(query)
 
     async def search(self, text: str, offset: int, limit: int) -> list[Found]:
-        pattern = "%" + _escaped(text.lower()) + "%"
-        number = "%" + _escaped(text.upper()) + "%"
+        lowered, number = text.lower(), text.upper()
 
         def like(column: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[bool]:
-            return func.lower(column).like(pattern, escape="\\")
+            # autoescape: the customer's "%" or "_" is looked for as itself
+            return func.lower(column).contains(lowered, autoescape=True)
 
         by_customer = select(Customer.id).where(or_(like(Customer.name), like(Customer.email)))
-        by_order = select(Order.customer_id).where(Order.number.like(number, escape="\\"))
+        by_order = select(Order.customer_id).where(Order.number.contains(number, autoescape=True))
         proven = select(OrderWatcher.conversation_id).join(
-            Order, Order.id == OrderWatcher.order_id).where(Order.number.like(number, escape="\\"))
+            Order, Order.id == OrderWatcher.order_id).where(
+            Order.number.contains(number, autoescape=True))
         said = select(TranscriptEntry.conversation_id).where(like(TranscriptEntry.text))
         query = _items_query().where(or_(
             Conversation.customer_id.in_(by_customer), Conversation.customer_id.in_(by_order),
@@ -286,11 +287,6 @@ def _filtered(chosen: QueueFilter) -> list[ColumnElement[bool]]:
         conditions.append(exists().where(ConversationTag.conversation_id == Conversation.id,
                                          ConversationTag.tag == chosen.tag))
     return conditions
-
-
-def _escaped(text: str) -> str:
-    """The text as a LIKE pattern's literal part."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _line(

@@ -1,12 +1,17 @@
 """The hottest statements, compiled once per database and handed straight to the driver.
 
-SQLAlchemy spends a few hundred microseconds on each statement it builds, caches and runs
-(in the profile of a turn, most of the turn); the driver itself needs some fifty. A Prepared
+SQLAlchemy spends a few hundred microseconds on each statement it builds, caches and runs,
+and some hundred more on one it is handed as SQL (`exec_driver_sql`: the greenlet, the
+cursor adapter, the result object); the driver itself needs ten to fifty. A Prepared
 statement is compiled once for the connection's dialect (SQLite or PostgreSQL); each run
-passes the driver the SQL and the values in order, converted by the columns' own types (JSON,
-datetime) exactly as SQLAlchemy would convert them. Rows of a SELECT are converted back the
-same way, and so are the rows of an UPDATE ... RETURNING read with `first` or `all`; `scalar`
-passes on what the driver returns (use it for ids and counts).
+passes the driver (storage/drivers.py) the SQL and the values in order, converted by the
+columns' own types (JSON, datetime) exactly as SQLAlchemy would convert them, on the
+connection and inside the transaction of the session it is given. Rows of a SELECT are
+converted back the same way, and so are the rows of an UPDATE ... RETURNING read with `first`
+or `all`; `scalar` passes on what the driver returns (use it for ids and counts).
+
+A driver's error reaches the caller as SQLAlchemy would raise it (an IntegrityError for a
+duplicate key), so a caller cannot tell the two paths apart.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, Update
-from sqlalchemy.engine import CursorResult, Dialect
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import Executable
+
+from storage.drivers import Rows, driver_of
 
 Convert = Callable[[Any], Any] | None
 
@@ -27,8 +34,9 @@ Convert = Callable[[Any], Any] | None
 class _Compiled:
     sql: str
     names: tuple[str, ...]  # the bind parameters, in the order the SQL takes them
-    bind: dict[str, Convert]
+    bind: tuple[Convert, ...]  # their conversions, in the same order
     columns: tuple[Convert, ...]  # a SELECT's column conversions
+    converts_columns: bool  # any column conversion at all
 
 
 class Prepared:
@@ -36,7 +44,7 @@ class Prepared:
         self._statement = statement
         self._compiled: dict[str, _Compiled] = {}
 
-    async def execute(self, session: AsyncSession, **values: Any) -> CursorResult[Any]:
+    async def execute(self, session: AsyncSession, **values: Any) -> Rows:
         return (await self._run(session, values))[0]
 
     async def scalar(self, session: AsyncSession, **values: Any) -> Any:
@@ -50,40 +58,35 @@ class Prepared:
     async def all(self, session: AsyncSession, **values: Any) -> list[tuple[Any, ...]]:
         """The rows of a SELECT, their values converted by the columns' types."""
         result, compiled = await self._run(session, values)
-        return [tuple(_converted(convert, value)
-                      for convert, value in zip(compiled.columns, row, strict=True))
-                for row in result.all()]
+        if not compiled.converts_columns:
+            return [tuple(row) for row in result.rows]
+        columns = compiled.columns
+        return [tuple(value if convert is None else convert(value)
+                      for convert, value in zip(columns, row, strict=True))
+                for row in result.rows]
 
-    async def _run(self, session: AsyncSession,
-                   values: dict[str, Any]) -> tuple[CursorResult[Any], _Compiled]:
-        await session.flush()  # what the session's objects changed counts, as in any ORM query
-        connection = await session.connection()
-        compiled = self._for(connection.dialect)
-        arguments = tuple(_converted(compiled.bind[name], values[name])
-                          for name in compiled.names)
-        return await connection.exec_driver_sql(compiled.sql, arguments), compiled
-
-    def _for(self, dialect: Dialect) -> _Compiled:
-        key = f"{dialect.name}+{dialect.driver}"  # the driver decides the parameter style
-        compiled = self._compiled.get(key)
+    async def _run(self, session: AsyncSession, values: dict[str, Any]) -> tuple[Rows, _Compiled]:
+        driver = await driver_of(session)
+        compiled = self._compiled.get(driver.key)
         if compiled is None:
-            compiled = self._compiled[key] = _compile(self._statement, dialect)
-        return compiled
+            compiled = self._compiled[driver.key] = _compile(self._statement, driver.dialect)
+        arguments = tuple(value if convert is None else convert(value)
+                          for convert, value in zip(compiled.bind,
+                                                    map(values.__getitem__, compiled.names),
+                                                    strict=True))
+        return await driver.run(compiled.sql, arguments), compiled
 
 
 def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
     compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
     names: Sequence[str] = compiled.positiontup or ()
-    bind = {name: compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-            for name in names}
+    bind = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+                 for name in names)
     columns: tuple[Convert, ...] = ()
     if isinstance(statement, Select | Update):
         selected = (statement.selected_columns if isinstance(statement, Select)
                     else statement.exported_columns)  # an UPDATE's RETURNING
         columns = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
                         for column in selected)
-    return _Compiled(compiled.string, tuple(names), bind, columns)
-
-
-def _converted(convert: Convert, value: Any) -> Any:
-    return value if convert is None else convert(value)
+    return _Compiled(compiled.string, tuple(names), bind, columns,
+                     any(convert is not None for convert in columns))

@@ -32,6 +32,17 @@ class InlineConnection(aiosqlite.Connection):
         super().__init__(connector, iter_chunk_size=64)
         self._tx = _RunAtOnce()  # type: ignore[assignment]  # SQLAlchemy queues here directly
 
+    @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The sqlite3 connection itself, for calls made directly (storage/drivers.py)."""
+        if not self._running or self._connection is None:
+            raise ValueError("Connection closed")
+        return self._connection
+
+    async def begin_immediate(self) -> None:
+        """BEGIN IMMEDIATE: the write lock taken at once, waited for as any call waits."""
+        await self._execute(self.sqlite.execute, "BEGIN IMMEDIATE")
+
     def __await__(self) -> Generator[Any, None, aiosqlite.Connection]:
         return self._connect().__await__()  # no worker thread to start
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, literal, or_, select, update
+from sqlalchemy import Integer, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,6 +40,19 @@ _SAVE = Prepared(
     update(Conversation).where(Conversation.id == bindparam("conversation_id")).values(
         bound_values(Conversation.__table__, "customer_id", "language", "status",
                      "escalation_reason", "state", "updated_at"))
+)
+# An order the conversation asked about, watched unless it is already (a status question
+# watches its order every time it is asked).
+_WATCH = Prepared(
+    insert(OrderWatcher).from_select(
+        ["order_id", "conversation_id"],
+        select(Order.id, bindparam("conversation_id", type_=Integer))
+        .where(Order.number == bindparam("number"),
+               ~select(OrderWatcher.id).where(
+                   OrderWatcher.order_id == Order.id,
+                   OrderWatcher.conversation_id == bindparam("conversation_id", type_=Integer),
+               ).exists())
+    )
 )
 
 
@@ -115,17 +128,8 @@ class SqlConversations:
         return None if row is None else ConversationKey(row.channel, row.chat_id)
 
     async def watch(self, conversation_id: int, numbers: Sequence[str]) -> None:
-        watched = select(OrderWatcher.id).where(
-            OrderWatcher.order_id == Order.id, OrderWatcher.conversation_id == conversation_id
-        )
-        await self._session.execute(
-            insert(OrderWatcher).from_select(
-                ["order_id", "conversation_id"],
-                select(Order.id, literal(conversation_id))
-                .where(Order.number.in_(numbers), ~watched.exists())
-                .order_by(Order.id),
-            )
-        )
+        for number in sorted(set(numbers)):  # one at a time: mostly one, always the same SQL
+            await _WATCH.execute(self._session, conversation_id=conversation_id, number=number)
 
     async def watching(self, number: str) -> list[tuple[ConversationKey, int | None]]:
         rows = (await self._session.execute(

@@ -1,0 +1,125 @@
+"""A transaction's own driver connection, for statements SQLAlchemy need not build or wrap
+(storage/prepared.py).
+
+`driver_of(session)` finds the driver connection under the session's current transaction
+once per transaction (one greenlet hop); each statement after that is one call into the
+driver: sqlite3 inline on the event loop (storage/sqlite.py), or asyncpg through the same
+prepared-statement cache and transaction SQLAlchemy's asyncpg adapter keeps for the
+connection, so both paths see one transaction. A driver's error is raised as SQLAlchemy
+raises it (sqlalchemy.exc.IntegrityError, OperationalError, ...), with parameters hidden.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from typing import Any, Protocol
+
+from sqlalchemy import exc
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import SessionTransaction
+from sqlalchemy.util import greenlet_spawn
+
+from storage.database import hide_detail
+from storage.sqlite import InlineConnection
+
+_KEY = "storage.drivers"  # the session.info entry: (transaction, driver)
+_STATUS_COUNT = re.compile(r"(?:SELECT|UPDATE|DELETE|INSERT \d+) (\d+)")
+
+
+class Rows:
+    """What a statement returned: its rows (as the driver gives them) and the count of rows
+    it changed."""
+
+    __slots__ = ("rows", "rowcount")
+
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self.rows = rows
+        self.rowcount = rowcount
+
+    def scalar(self) -> Any:
+        return self.rows[0][0] if self.rows else None
+
+
+class Driver(Protocol):
+    key: str  # names the SQL dialect and parameter style the driver takes
+    dialect: Dialect
+
+    async def run(self, sql: str, arguments: tuple[Any, ...]) -> Rows: ...
+
+
+async def driver_of(session: AsyncSession) -> Driver:
+    """The driver connection of the session's transaction (begun if it was not), after the
+    session's pending ORM changes are flushed, as any query of the session would."""
+    sync = session.sync_session
+    if sync.new or sync.dirty or sync.deleted:
+        await session.flush()
+    # The innermost transaction: SQLAlchemy emits a savepoint when a nested transaction
+    # first asks for the connection, so each new one must ask.
+    transaction = sync.get_nested_transaction() or sync.get_transaction()
+    cached: tuple[SessionTransaction, Driver] | None = sync.info.get(_KEY)
+    if cached is not None and transaction is not None and cached[0] is transaction:
+        return cached[1]
+    fairy = await greenlet_spawn(lambda: sync.connection().connection)
+    dialect = sync.get_bind().dialect
+    driver: Driver
+    if isinstance(fairy.driver_connection, InlineConnection):
+        driver = _Sqlite(fairy.driver_connection, dialect)
+    elif dialect.driver == "asyncpg":
+        driver = _Asyncpg(fairy.dbapi_connection, dialect)
+    else:
+        raise TypeError(f"no driver path for {dialect.name}+{dialect.driver}")
+    current = sync.get_nested_transaction() or sync.get_transaction()
+    if current is not None:
+        sync.info[_KEY] = (current, driver)
+    return driver
+
+
+class _Sqlite:
+    """sqlite3 under the inline connection: the transaction is SQLite's own (BEGIN
+    IMMEDIATE at the session's begin, storage/database.py), so no statement waits for a lock."""
+
+    def __init__(self, connection: InlineConnection, dialect: Dialect) -> None:
+        self.key = f"{dialect.name}+{dialect.driver}"
+        self.dialect = dialect
+        self._connection = connection.sqlite
+
+    async def run(self, sql: str, arguments: tuple[Any, ...]) -> Rows:
+        try:
+            cursor = self._connection.execute(sql, arguments)
+            rows = cursor.fetchall()
+            return Rows(rows, cursor.rowcount)
+        except sqlite3.Error as error:
+            raise exc.DBAPIError.instance(sql, arguments, error, sqlite3.Error,
+                                          hide_parameters=True, dialect=self.dialect) from error
+
+
+class _Asyncpg:
+    """asyncpg through SQLAlchemy's adapted connection: its transaction (started here if no
+    statement has started it yet), its statement cache, its error translation."""
+
+    def __init__(self, adapted: Any, dialect: Dialect) -> None:
+        self.key = f"{dialect.name}+{dialect.driver}"
+        self.dialect = dialect
+        self._adapted = adapted
+
+    async def run(self, sql: str, arguments: tuple[Any, ...]) -> Rows:
+        adapted = self._adapted
+        async with adapted._execute_mutex:
+            try:
+                if adapted._transaction is None:
+                    await adapted._start_transaction()
+                prepared, _ = await adapted._prepare(sql, adapted._invalidate_schema_cache_asof)
+                rows = await prepared.fetch(*arguments)
+                counted = _STATUS_COUNT.match(prepared.get_statusmsg() or "")
+            except Exception as error:  # noqa: BLE001 (translated as SQLAlchemy would)
+                hide_detail(error)
+                try:
+                    adapted._handle_exception(error)
+                except Exception as translated:  # noqa: BLE001
+                    raise exc.DBAPIError.instance(
+                        sql, arguments, translated, adapted.dbapi.Error, hide_parameters=True,
+                        dialect=self.dialect) from translated
+                raise
+        return Rows(rows, int(counted.group(1)) if counted else -1)

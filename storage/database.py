@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,8 +17,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.util import await_
+from sqlalchemy.orm import Session
+from sqlalchemy.util import await_, greenlet_spawn
 
+from storage.drivers import begin_with_driver, hide_detail
 from storage.sqlite import inline_connector
 
 AfterCommit = Callable[[], Awaitable[None] | None]
@@ -77,18 +80,6 @@ def _hide_detail(context: Any) -> None:
     hide_detail(context.original_exception)
 
 
-def hide_detail(error: BaseException | None) -> None:
-    """PostgreSQL's DETAIL quotes the refused row's values ("Key (email)=(...) already
-    exists"), and a logged traceback shows the driver's exception with it: drop it, as
-    hide_parameters drops the statement's parameters."""
-    seen: set[int] = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        if getattr(error, "detail", None):
-            error.detail = None  # type: ignore[attr-defined]
-        error = error.__cause__ or error.__context__
-
-
 class Database:
     """Sessions, one transaction each, with callbacks that run only after a commit."""
 
@@ -106,18 +97,36 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self._sessions() as session:
-            async with session.begin():
-                yield session
-            for callback in session.info.pop("after_commit", ()):
-                result = callback()
-                if result is not None:
-                    await result
-            for watcher in self._watchers:
-                await watcher(session.info)
+        # What `async with session, session.begin()` does, in two hops into SQLAlchemy's
+        # greenlet instead of five and no task per close: begin with the connection (every
+        # transaction here uses it), then commit and close together.
+        session = self._sessions()
+        sync = session.sync_session
+        closed = False
+        try:
+            await greenlet_spawn(begin_with_driver, sync)
+            yield session
+            await greenlet_spawn(_commit_and_close, sync)
+            closed = True
+        finally:
+            if not closed:  # rolled back; shielded, so that a cancelled turn still frees it
+                await asyncio.shield(greenlet_spawn(sync.close))
+        for callback in session.info.pop("after_commit", ()):
+            result = callback()
+            if result is not None:
+                await result
+        for watcher in self._watchers:
+            await watcher(session.info)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _commit_and_close(sync: Session) -> None:
+    try:
+        sync.commit()
+    finally:
+        sync.close()
 
 
 def after_commit(session: AsyncSession, callback: AfterCommit) -> None:

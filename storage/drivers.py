@@ -18,10 +18,9 @@ from typing import Any, Protocol
 from sqlalchemy import exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import SessionTransaction
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.util import greenlet_spawn
 
-from storage.database import hide_detail
 from storage.sqlite import InlineConnection
 
 _KEY = "storage.drivers"  # the session.info entry: (transaction, driver)
@@ -49,6 +48,26 @@ class Driver(Protocol):
     async def run(self, sql: str, arguments: tuple[Any, ...]) -> Rows: ...
 
 
+def hide_detail(error: BaseException | None) -> None:
+    """PostgreSQL's DETAIL quotes the refused row's values ("Key (email)=(...) already
+    exists"), and a logged traceback shows the driver's exception with it: drop it, as
+    hide_parameters drops the statement's parameters."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if getattr(error, "detail", None):
+            error.detail = None  # type: ignore[attr-defined]
+        error = error.__cause__ or error.__context__
+
+
+def begin_with_driver(sync: Session) -> None:
+    """Begin the session's transaction with its connection, and note its driver: called in
+    SQLAlchemy's greenlet (storage/database.py), so that the transaction's first statement
+    need not enter it again."""
+    sync.begin()
+    _remember(sync, sync.connection().connection)
+
+
 async def driver_of(session: AsyncSession) -> Driver:
     """The driver connection of the session's transaction (begun if it was not), after the
     session's pending ORM changes are flushed, as any query of the session would."""
@@ -62,6 +81,10 @@ async def driver_of(session: AsyncSession) -> Driver:
     if cached is not None and transaction is not None and cached[0] is transaction:
         return cached[1]
     fairy = await greenlet_spawn(lambda: sync.connection().connection)
+    return _remember(sync, fairy)
+
+
+def _remember(sync: Session, fairy: Any) -> Driver:
     dialect = sync.get_bind().dialect
     driver: Driver
     if isinstance(fairy.driver_connection, InlineConnection):

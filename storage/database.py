@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.util import await_, greenlet_spawn
 
 from storage.drivers import begin_with_driver, hide_detail
-from storage.sqlite import inline_connector
+from storage.sqlite import BACKSTOP_CHECKPOINT_PAGES, Checkpointer, inline_connector
 
 AfterCommit = Callable[[], Awaitable[None] | None]
 # Sees the info of every committed session (e.g. what it added that others announce).
@@ -58,6 +58,13 @@ def make_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> AsyncE
         hide_parameters=True, pool_reset_on_return=None, **pool,
     )
 
+    # The log is checkpointed off the event loop (storage/sqlite.py), for as long as the
+    # engine lives.
+    checkpointer = None if in_memory else Checkpointer(database)
+    if checkpointer is not None:
+        checkpointer.start()
+        event.listen(engine.sync_engine, "engine_disposed", lambda _: checkpointer.stop())
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
@@ -65,6 +72,8 @@ def make_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> AsyncE
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        if checkpointer is not None:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_CHECKPOINT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

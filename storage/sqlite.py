@@ -13,7 +13,11 @@ the holder (another process, or another connection of this one) can finish meanw
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Generator
 from typing import Any
@@ -23,6 +27,11 @@ import aiosqlite
 BUSY_TIMEOUT = 15.0  # seconds to wait for another connection's write lock
 _FIRST_RETRY = 0.0005
 _LONGEST_RETRY = 0.02
+# The connection's own checkpoints only as a backstop (pages of WAL), should the
+# Checkpointer's thread fall behind: ~80 MB.
+BACKSTOP_CHECKPOINT_PAGES = 20_000
+
+log = logging.getLogger(__name__)
 
 
 class InlineConnection(aiosqlite.Connection):
@@ -84,3 +93,50 @@ def inline_connector(path: str) -> Callable[[], Any]:
         return await connection
 
     return connect
+
+
+class Checkpointer:
+    """Copies the write-ahead log into the database file on a thread of its own.
+
+    SQLite checkpoints inside the COMMIT that crosses 1,000 pages of log, on the committing
+    connection: here the event loop's, so one turn in a few hundred paid for copying and
+    syncing the file (half of an average COMMIT; tens of milliseconds when the disk is busy)
+    while every other conversation waited. A PASSIVE checkpoint here takes no lock that
+    writers need; sqlite3 releases the GIL while it does the I/O.
+    """
+
+    def __init__(self, path: str, *, interval: float = 0.25,
+                 wal_bytes: int = 4 * 1024 * 1024) -> None:
+        self._path = path
+        self._wal = f"{path}-wal"
+        self._interval = interval
+        self._wal_bytes = wal_bytes
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint",
+                                        daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def _run(self) -> None:
+        connection = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT,
+                                     check_same_thread=False)
+        try:
+            while not self._stopping.wait(self._interval):
+                try:
+                    if os.stat(self._wal).st_size < self._wal_bytes:
+                        continue
+                except FileNotFoundError:
+                    continue
+                try:
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error:  # the next round tries again; the backstop remains
+                    log.warning("SQLite checkpoint failed", exc_info=True)
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                connection.close()

@@ -22,6 +22,7 @@ from sqlalchemy.util import await_, greenlet_spawn
 
 from storage.drivers import begin_with_driver, hide_detail
 from storage.sqlite import BACKSTOP_CHECKPOINT_PAGES, Checkpointer, inline_connector
+from storage.sqlite_transactions import SqliteTransactions
 
 AfterCommit = Callable[[], Awaitable[None] | None]
 # Sees the info of every committed session (e.g. what it added that others announce).
@@ -45,11 +46,12 @@ def make_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> AsyncE
     in_memory = database == ":memory:"
     if not in_memory:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    # One connection, its calls inline on the event loop (storage/sqlite.py): SQLite has one
-    # writer at a time anyway (BEGIN IMMEDIATE), and transactions that wait for the pool queue
-    # instead of polling the lock. (In memory, SQLAlchemy shares one connection by itself.)
+    # Connections with their calls inline on the event loop (storage/sqlite.py): SQLite has
+    # one writer at a time anyway (BEGIN IMMEDIATE), so the transactions take turns on one
+    # connection (storage/sqlite_transactions.py); a second serves migrations and tools that
+    # connect to the engine directly. (In memory, SQLAlchemy shares one connection by itself.)
     # hide_parameters: a database error's text must not carry customers' messages into logs.
-    pool = {} if in_memory else {"pool_size": 1, "max_overflow": 0}
+    pool = {} if in_memory else {"pool_size": 2, "max_overflow": 0}
     # No rollback when a connection returns to the pool: a session always ends its
     # transaction (commit, or rollback as it closes), and the pool's extra ROLLBACK cost a
     # tenth of a turn.
@@ -96,6 +98,11 @@ class Database:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._watchers: list[CommitWatcher] = []
+        # A database file: its transactions on one session (storage/sqlite_transactions.py).
+        # In memory, the pool's one shared connection stays the pool's.
+        self._sqlite = (SqliteTransactions(self._sessions)
+                        if engine.dialect.name == "sqlite"
+                        and engine.url.database not in (None, "", ":memory:") else None)
 
     def watch_commits(self, watcher: CommitWatcher) -> Callable[[], None]:
         """Call watcher with each committed session's info (never on rollback), for a part
@@ -106,6 +113,11 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
+        if self._sqlite is not None:
+            async with self._sqlite.transaction() as (session, info):
+                yield session
+            await self._committed(info)
+            return
         # What `async with session, session.begin()` does, in two hops into SQLAlchemy's
         # greenlet instead of five and no task per close: begin with the connection (every
         # transaction here uses it), then commit and close together.
@@ -120,14 +132,19 @@ class Database:
         finally:
             if not closed:  # rolled back; shielded, so that a cancelled turn still frees it
                 await asyncio.shield(greenlet_spawn(sync.close))
-        for callback in session.info.pop("after_commit", ()):
+        await self._committed(session.info)
+
+    async def _committed(self, info: dict[Any, Any]) -> None:
+        for callback in info.pop("after_commit", ()):
             result = callback()
             if result is not None:
                 await result
         for watcher in self._watchers:
-            await watcher(session.info)
+            await watcher(info)
 
     async def dispose(self) -> None:
+        if self._sqlite is not None:
+            await self._sqlite.close()
         await self.engine.dispose()
 
 

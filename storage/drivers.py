@@ -23,7 +23,7 @@ from sqlalchemy.util import greenlet_spawn
 
 from storage.sqlite import InlineConnection
 
-_KEY = "storage.drivers"  # the session.info entry: (transaction, driver)
+DRIVER_KEY = "storage.drivers"  # the session.info entry: (transaction, driver)
 _STATUS_COUNT = re.compile(r"(?:SELECT|UPDATE|DELETE|INSERT \d+) (\d+)")
 
 
@@ -77,7 +77,7 @@ async def driver_of(session: AsyncSession) -> Driver:
     # The innermost transaction: SQLAlchemy emits a savepoint when a nested transaction
     # first asks for the connection, so each new one must ask.
     transaction = sync.get_nested_transaction() or sync.get_transaction()
-    cached: tuple[SessionTransaction, Driver] | None = sync.info.get(_KEY)
+    cached: tuple[SessionTransaction, Driver] | None = sync.info.get(DRIVER_KEY)
     if cached is not None and transaction is not None and cached[0] is transaction:
         return cached[1]
     fairy = await greenlet_spawn(lambda: sync.connection().connection)
@@ -95,7 +95,7 @@ def _remember(sync: Session, fairy: Any) -> Driver:
         raise TypeError(f"no driver path for {dialect.name}+{dialect.driver}")
     current = sync.get_nested_transaction() or sync.get_transaction()
     if current is not None:
-        sync.info[_KEY] = (current, driver)
+        sync.info[DRIVER_KEY] = (current, driver)
     return driver
 
 

@@ -11,6 +11,7 @@ dialog sees it. The dialog never holds a session.
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
+from functools import cached_property
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,47 +36,89 @@ from storage.repositories.transcript import SqlTranscript
 
 
 class SqlRepositories:
-    """The repositories over one session, in whatever transaction it is in."""
-
-    _shop: SqlShop | None
+    """The repositories over one session, in whatever transaction it is in; each built when
+    first asked for (a turn asks for four or five of the fifteen)."""
 
     def __init__(self, session: AsyncSession, parts: ShopParts | None = None) -> None:
         self._parts = parts
         self._bind(session)
 
-    @property
+    @cached_property
     def shop(self) -> SqlShop:
-        """The order core and the shop's adapters in this transaction (built when first asked
-        for: most turns need none)."""
-        if self._shop is None:
-            if self._parts is None:
-                raise LookupError("no order core in this unit of work (composition/bootstrap.py)")
-            self._shop = shop = SqlShop(self.session, self, self._parts)
-            return shop
-        return self._shop
+        """The order core and the shop's adapters in this transaction."""
+        if self._parts is None:
+            raise LookupError("no order core in this unit of work (composition/bootstrap.py)")
+        return SqlShop(self.session, self, self._parts)
+
+    @cached_property
+    def conversations(self) -> SqlConversations:
+        return SqlConversations(self.session)
+
+    @cached_property
+    def transcript(self) -> SqlTranscript:
+        return SqlTranscript(self.session)
+
+    @cached_property
+    def inbox(self) -> SqlInbox:
+        return SqlInbox(self.session)
+
+    @cached_property
+    def outbox(self) -> SqlOutbox:
+        return SqlOutbox(self.session)
+
+    @cached_property
+    def tokens(self) -> SqlTokens:
+        return SqlTokens(self.session)
+
+    @cached_property
+    def processes(self) -> SqlBotProcesses:
+        return SqlBotProcesses(self.session)
+
+    @cached_property
+    def handoffs(self) -> SqlHandoffs:
+        return SqlHandoffs(self.session)
+
+    @cached_property
+    def queue(self) -> SqlHandoffQueue:
+        return SqlHandoffQueue(self.session)
+
+    @cached_property
+    def notes(self) -> SqlOperatorNotes:
+        return SqlOperatorNotes(self.session)
+
+    @cached_property
+    def tags(self) -> SqlConversationTags:
+        return SqlConversationTags(self.session)
+
+    @cached_property
+    def events(self) -> SqlEvents:
+        return SqlEvents(self.session)
+
+    @cached_property
+    def labels(self) -> SqlIntentLabels:
+        return SqlIntentLabels(self.session)
+
+    @cached_property
+    def erasures(self) -> SqlErasure:
+        return SqlErasure(self.session)
+
+    @cached_property
+    def attachments(self) -> SqlAttachments:
+        return SqlAttachments(self.session)
 
     def _bind(self, session: AsyncSession) -> None:
         # The transaction itself: for tests and the composition root, never for the dialog
-        # (the ports do not name it).
+        # (the ports do not name it). Repositories of an earlier session are let go.
+        for name in _REPOSITORIES:
+            self.__dict__.pop(name, None)
         self.session = session
-        self._shop = None
-        self.conversations = SqlConversations(session)
-        self.transcript = SqlTranscript(session)
-        self.inbox = SqlInbox(session)
-        self.outbox = SqlOutbox(session)
-        self.tokens = SqlTokens(session)
-        self.processes = SqlBotProcesses(session)
-        self.handoffs = SqlHandoffs(session)
-        self.queue = SqlHandoffQueue(session)
-        self.notes = SqlOperatorNotes(session)
-        self.tags = SqlConversationTags(session)
-        self.events = SqlEvents(session)
-        self.labels = SqlIntentLabels(session)
-        self.erasures = SqlErasure(session)
-        self.attachments = SqlAttachments(session)
 
     def after_commit(self, callback: AfterCommit) -> None:
         after_commit(self.session, callback)
+
+
+_REPOSITORIES = tuple(name for name, value in vars(SqlRepositories).items()
+                      if isinstance(value, cached_property))
 
 
 class _Rollback(Exception):

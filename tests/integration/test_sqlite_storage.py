@@ -75,3 +75,38 @@ async def test_a_duplicate_through_the_driver_is_sqlalchemys_integrity_error(
         _, history = await uow.transcript.history(KEY, 10)
     await database.dispose()
     assert [entry.text for entry in history] == ["hello"]
+
+
+class Refused(Exception):
+    pass
+
+
+async def test_transactions_of_many_conversations_at_once_are_each_durable_when_they_return(
+    database: Database, tmp_path: Path
+) -> None:
+    """Twenty turns at once (they share COMMITs: storage/sqlite_transactions.py): each
+    turn's after-commit work (its reply leaving) sees the turn in the database file from
+    another connection; the one turn that fails leaves nothing, the others lose nothing."""
+    path = tmp_path / "orderbot.db"
+    seen: dict[int, bool] = {}
+
+    def visible(chat_id: str) -> bool:
+        with sqlite3.connect(path) as other:
+            return other.execute("SELECT count(*) FROM conversations WHERE chat_id = ?",
+                                 (chat_id,)).fetchone()[0] == 1
+
+    async def turn(n: int) -> None:
+        async with SqlUnitOfWork(database) as uow:
+            await uow.conversations.add(ConversationKey("webchat", f"c-{n}"), "en", None)
+            if n == 7:
+                raise Refused
+            uow.after_commit(lambda: seen.__setitem__(n, visible(f"c-{n}")))
+            await uow.commit()
+
+    results = await asyncio.gather(*(turn(n) for n in range(20)), return_exceptions=True)
+    await database.dispose()
+    assert [n for n, result in enumerate(results) if isinstance(result, Refused)] == [7]
+    assert seen == {n: True for n in range(20) if n != 7}
+    with sqlite3.connect(path) as other:
+        kept = {row[0] for row in other.execute("SELECT chat_id FROM conversations")}
+    assert kept == {f"c-{n}" for n in range(20) if n != 7}

@@ -19,6 +19,7 @@ import cProfile
 import io
 import os
 import pstats
+import re
 import sys
 import tempfile
 import time
@@ -32,37 +33,55 @@ from bench.infra import bot_environment, seed_demo_database, sqlite_url
 
 
 class Statements:
-    """Counts and times the statements the SQLite driver runs (the inline connection)."""
+    """Counts the statements SQLite runs (its trace callback: every statement, whichever
+    path sent it), and times those sent through the driver paths (storage/drivers.py and
+    the inline connection's calls)."""
 
     def __init__(self) -> None:
         self.count: Counter[str] = Counter()
         self.seconds: Counter[str] = Counter()
 
     def install(self) -> None:
-        from storage import sqlite
+        import sqlite3
 
-        original = sqlite.InlineConnection._execute
+        from storage import drivers, sqlite
+
         count, seconds = self.count, self.seconds
+        connect = sqlite3.connect
 
-        async def traced(connection: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
-            name = getattr(fn, "__qualname__", str(fn))
-            if args and isinstance(args[0], str):
-                name = " ".join(args[0].split())[:110]
+        def traced_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+            connection = connect(*args, **kwargs)
+            connection.set_trace_callback(lambda sql: count.update((_name(sql),)))
+            return connection
+
+        sqlite.sqlite3.connect = traced_connect  # type: ignore[assignment]
+        run = drivers._Sqlite.run
+
+        async def timed(driver: Any, sql: str, arguments: tuple[Any, ...]) -> Any:
             started = time.perf_counter()
             try:
-                return await original(connection, fn, *args, **kwargs)
+                return await run(driver, sql, arguments)
             finally:
-                count[name] += 1
-                seconds[name] += time.perf_counter() - started
+                seconds[_name(sql)] += time.perf_counter() - started
 
-        sqlite.InlineConnection._execute = traced  # type: ignore[method-assign]
+        drivers._Sqlite.run = timed  # type: ignore[method-assign]
 
     def report(self, turns: int) -> str:
-        lines = ["| per turn | µs each | statement or call |", "|---|---|---|"]
-        for name, total in self.seconds.most_common():
-            n = self.count[name]
-            lines.append(f"| {n / turns:.2f} | {1e6 * total / n:.1f} | `{name}` |")
+        lines = ["| per turn | µs each (driver path) | statement |", "|---|---|---|"]
+        for name, n in self.count.most_common():
+            if n / turns < 0.005:
+                continue
+            each = f"{1e6 * self.seconds[name] / n:.1f}" if name in self.seconds else "-"
+            lines.append(f"| {n / turns:.2f} | {each} | `{name}` |")
         return "\n".join(lines)
+
+
+_LITERAL = re.compile(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b|\bNULL\b")
+
+
+def _name(sql: str) -> str:
+    """The statement without its values (the trace shows them bound), shortened."""
+    return _LITERAL.sub("?", " ".join(sql.split()))[:110]
 
 
 def _steps(orders: tuple[DemoOrder, ...], first: int) -> Iterator[Step]:

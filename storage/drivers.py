@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import weakref
 from typing import Any, Protocol
 
 from sqlalchemy import exc
@@ -77,8 +78,8 @@ async def driver_of(session: AsyncSession) -> Driver:
     # The innermost transaction: SQLAlchemy emits a savepoint when a nested transaction
     # first asks for the connection, so each new one must ask.
     transaction = sync.get_nested_transaction() or sync.get_transaction()
-    cached: tuple[SessionTransaction, Driver] | None = sync.info.get(DRIVER_KEY)
-    if cached is not None and transaction is not None and cached[0] is transaction:
+    cached: tuple[weakref.ref[SessionTransaction], Driver] | None = sync.info.get(DRIVER_KEY)
+    if cached is not None and transaction is not None and cached[0]() is transaction:
         return cached[1]
     fairy = await greenlet_spawn(lambda: sync.connection().connection)
     return _remember(sync, fairy)
@@ -94,8 +95,8 @@ def _remember(sync: Session, fairy: Any) -> Driver:
     else:
         raise TypeError(f"no driver path for {dialect.name}+{dialect.driver}")
     current = sync.get_nested_transaction() or sync.get_transaction()
-    if current is not None:
-        sync.info[DRIVER_KEY] = (current, driver)
+    if current is not None:  # weakly: the transaction holds the session, whose info this is
+        sync.info[DRIVER_KEY] = (weakref.ref(current), driver)
     return driver
 
 

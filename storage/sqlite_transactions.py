@@ -1,18 +1,26 @@
-"""SQLite's transactions on one long-lived session: BEGIN IMMEDIATE and COMMIT on the driver.
+"""SQLite's transactions on one long-lived session, committed in groups.
 
 SQLite has one writer at a time, so the bot's transactions take turns on one connection
 anyway (storage/database.py). A SQLAlchemy session per transaction cost a turn ~150–270 µs of
 bookkeeping (the session, its transaction's state machine, the pool's checkout and return)
 around a COMMIT that SQLite does in ~40 µs. Here one session stays open on the connection for
-the life of the Database; each transaction is the driver's BEGIN IMMEDIATE (waiting for
-another process's write lock as storage/sqlite.py waits) and COMMIT or ROLLBACK, taken in
-turn under an asyncio lock (first come, first served, as the pool's queue was).
+the life of the Database, and the transactions take turns under an asyncio lock (first come,
+first served, as the pool's queue was).
+
+**Group commit.** A transaction does not commit when it ends: it releases its own
+savepoint, and the COMMIT comes once the event loop has run what was ready to run (a
+callback queued behind it), or at GROUP_LIMIT transactions. The transactions of the
+conversations whose turns ran in the meantime are in the same SQLite transaction, each under
+its own savepoint, and share that COMMIT. Each `transaction()` returns only after the COMMIT,
+so nothing a turn wrote is acknowledged, and no reply leaves, before it is durable. A
+transaction that fails is undone alone (ROLLBACK TO its savepoint); one that leaves the
+connection in doubt loses the group: every transaction of it fails, none is committed. Under
+load one COMMIT (and, with synchronous=FULL, its fsync) serves many conversations.
 
 SQLAlchemy sees one transaction that never ends: it neither begins nor commits anything
 itself. Between two transactions the session forgets every ORM object (nothing loaded in one
 transaction is trusted in the next, as with a new session) and its info (the after-commit
-callbacks are per transaction). A transaction that fails, or leaves the session in a state
-this cannot vouch for, ends the session: rolled back and closed, a new one opened next time.
+callbacks are per transaction).
 """
 
 from __future__ import annotations
@@ -30,6 +38,23 @@ from sqlalchemy.util import greenlet_spawn
 from storage.drivers import DRIVER_KEY, begin_with_driver
 from storage.sqlite import InlineConnection
 
+GROUP_LIMIT = 64  # transactions sharing one COMMIT at most: the wait of the group's first
+
+
+class GroupLost(Exception):
+    """Another transaction of the same group left the connection in doubt: this one was
+    rolled back with it."""
+
+
+class _Group:
+    __slots__ = ("committed", "size", "scheduled", "due")
+
+    def __init__(self) -> None:
+        self.committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.size = 0  # transactions kept in it, waiting for its COMMIT
+        self.scheduled = False  # its COMMIT is queued on the event loop
+        self.due = False  # ...and came while a transaction ran: that one commits at its end
+
 
 class SqliteTransactions:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -37,37 +62,56 @@ class SqliteTransactions:
         self._session: AsyncSession | None = None
         self._connection: InlineConnection | None = None
         self._turn = asyncio.Lock()
+        self._group: _Group | None = None  # begun, not committed yet
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[tuple[AsyncSession, dict[Any, Any]]]:
-        """The session inside a new transaction; after it committed, what the transaction
-        put in the session's info (its after-commit callbacks, for the caller to run once the
-        next transaction may start)."""
+        """The session inside a new transaction; once committed, what the transaction put
+        in the session's info (its after-commit callbacks, for the caller to run)."""
         info: dict[Any, Any] = {}
-        async with self._turn:
+        await self._turn.acquire()
+        try:
             session, connection = await self._open()
-            await connection.begin_immediate()
-            committed = False
+            group = self._group
+            if group is None:
+                await connection.begin_immediate()
+                group = self._group = _Group()
+            raw = connection.sqlite
+            kept = False
             try:
+                raw.execute("SAVEPOINT turn")
                 yield session, info
                 sync = session.sync_session
                 if sync.new or sync.dirty or sync.deleted:
                     await session.flush()
-                if not _clean(sync):
-                    raise RuntimeError("a transaction left its session in a nested state")
-                connection.sqlite.commit()
-                committed = True
+                if sync.get_nested_transaction() is not None:
+                    raise RuntimeError("a transaction left a savepoint of its own open")
+                raw.execute("RELEASE turn")
+                kept = True
             finally:
                 sync = session.sync_session
-                if committed:
+                if kept:
                     info.update(_forget(sync))
-                elif sync.is_active and _clean(sync) and _rolled_back(connection):
+                    group.size += 1
+                elif (sync.is_active and sync.get_nested_transaction() is None
+                      and _undone(raw)):
                     _forget(sync)  # the usual rollback: a duplicate, a read, a refused turn
                 else:
-                    await asyncio.shield(self._discard(connection))
+                    await asyncio.shield(self._lose(connection, group))
+                if self._group is group:
+                    if group.due or group.size >= GROUP_LIMIT:
+                        self._commit(connection, group)
+                    elif not group.scheduled:
+                        group.scheduled = True
+                        asyncio.get_running_loop().call_soon(self._when_due, group)
+        finally:
+            self._turn.release()
+        await asyncio.shield(group.committed)  # kept: durable before the caller goes on
 
     async def close(self) -> None:
         async with self._turn:
+            if self._group is not None and self._connection is not None:
+                self._commit(self._connection, self._group)
             if self._session is not None and self._connection is not None:
                 await self._discard(self._connection)
 
@@ -79,29 +123,58 @@ class SqliteTransactions:
         await greenlet_spawn(begin_with_driver, sync)  # SQLAlchemy's BEGIN IMMEDIATE...
         connection = sync.connection().connection.driver_connection
         assert isinstance(connection, InlineConnection)
-        connection.sqlite.commit()  # ...ended at once: each transaction begins its own
+        connection.sqlite.commit()  # ...ended at once: each group begins its own
         self._session, self._connection = session, connection
         return session, connection
 
+    def _commit(self, connection: InlineConnection, group: _Group) -> None:
+        self._group = None
+        try:
+            connection.sqlite.commit()
+        except sqlite3.Error as error:
+            _undone_all(connection)
+            if group.size:
+                group.committed.set_exception(error)
+            return
+        group.committed.set_result(None)
+
+    def _when_due(self, group: _Group) -> None:
+        if self._group is not group or self._connection is None:
+            return  # committed (full), or lost
+        if self._turn.locked():
+            group.due = True  # a transaction of the group runs: it commits as it ends
+        else:
+            self._commit(self._connection, group)
+
+    async def _lose(self, connection: InlineConnection, group: _Group) -> None:
+        self._group = None
+        if group.size:
+            group.committed.set_exception(GroupLost(f"{group.size} transactions rolled back"))
+        await self._discard(connection)
+
     async def _discard(self, connection: InlineConnection) -> None:
         session, self._session, self._connection = self._session, None, None
-        _rolled_back(connection)  # or not: the session's close gives the connection back
+        _undone_all(connection)  # or not: the session's close gives the connection back
         if session is not None:
             await session.close()
 
 
-def _clean(sync: Session) -> bool:
-    """No nested transaction left open (a savepoint begun and never ended)."""
-    return sync.get_nested_transaction() is None
-
-
-def _rolled_back(connection: InlineConnection) -> bool:
+def _undone(raw: sqlite3.Connection) -> bool:
+    """This transaction's own writes undone, the group's kept."""
     try:
-        if connection.sqlite.in_transaction:
-            connection.sqlite.rollback()
+        raw.execute("ROLLBACK TO turn")
+        raw.execute("RELEASE turn")
     except sqlite3.Error:
         return False
     return True
+
+
+def _undone_all(connection: InlineConnection) -> None:
+    try:
+        if connection.sqlite.in_transaction:
+            connection.sqlite.rollback()
+    except (sqlite3.Error, ValueError):
+        pass
 
 
 def _forget(sync: Session) -> dict[Any, Any]:

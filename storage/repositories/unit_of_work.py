@@ -106,11 +106,16 @@ class SqlRepositories:
     def attachments(self) -> SqlAttachments:
         return SqlAttachments(self.session)
 
+    def _let_go(self) -> None:
+        """Drop the repositories (the shop and this unit of work point at each other): a
+        turn leaves no cycle for the garbage collector's full passes."""
+        for name in _REPOSITORIES:
+            self.__dict__.pop(name, None)
+
     def _bind(self, session: AsyncSession) -> None:
         # The transaction itself: for tests and the composition root, never for the dialog
         # (the ports do not name it). Repositories of an earlier session are let go.
-        for name in _REPOSITORIES:
-            self.__dict__.pop(name, None)
+        self._let_go()
         self.session = session
 
     def after_commit(self, callback: AfterCommit) -> None:
@@ -143,7 +148,10 @@ class SqlUnitOfWork(SqlRepositories):
         transaction, self._transaction = self._transaction, None
         if transaction is None:
             raise RuntimeError("the unit of work is not open")
-        await transaction.__aexit__(None, None, None)
+        try:
+            await transaction.__aexit__(None, None, None)
+        finally:
+            self._let_go()
 
     async def __aexit__(
         self, kind: type[BaseException] | None, error: BaseException | None,
@@ -152,6 +160,7 @@ class SqlUnitOfWork(SqlRepositories):
         transaction, self._transaction = self._transaction, None
         if transaction is None:  # committed
             return None
+        self._let_go()
         if error is None:
             try:
                 await transaction.__aexit__(_Rollback, _Rollback(), None)

@@ -2,11 +2,11 @@
 
 A product is named by its sku, by each whole name (any language) and by each longer word of a
 name, with inflected and plural forms and without diacritics (orders/stock.py says why). The
-index maps every word of those aliases to the products that have it, so a question scores
-only the products that share a word with it instead of every alias of every product. The
-rules of `_word_score` decide a match; the index only finds the words that can pass them:
-the same word, the word less a plural ending, or a word sharing the said word's prefix of
-max(len - 3, 3) letters (every fuzzy match shares at least that much, see `_candidates`).
+index files each alias under its rarest word, so a question scores only the aliases whose
+rarest word it matched, instead of every alias of every product. The rules of `_word_score`
+decide a match; the index only finds the words that can pass them: the same word, the word
+less a plural ending, or a word sharing the said word's prefix of max(len - 3, 3) letters
+(every fuzzy match shares at least that much, see `_candidates`).
 
 An index is immutable and knows nothing of stock: it is built from (sku, name, names) rows
 and kept while the catalogue's version stays the same (orders/catalogue_version.py).
@@ -81,65 +81,68 @@ class IndexedProduct:
     sku: str
     names: Mapping[str, str]  # language -> name
     name: str  # the products.name column: the name when `names` has none
-    aliases: tuple[Alias, ...]
 
     def name_in(self, language: str) -> str:
         return name_in(self.names, language, self.name)
 
-    def score(self, matched: Mapping[str, int]) -> int:
-        """The best alias whose every word the customer said (matched: alias word -> score)."""
-        best = 0
-        for words, bonus in self.aliases:
-            total = 0
-            for word in words:
-                found = matched.get(word, 0)
-                if not found:
-                    total = 0
-                    break
-                total += found
-            if total and total + bonus > best:
-                best = total + bonus
-        return best
-
 
 class ProductIndex:
-    """The products (in sku order) and, for each word of their aliases, which of them have
-    it."""
+    """The products (in sku order) and their aliases, each filed under its rarest word: an
+    alias can only be complete when that word was said, so a question looks at the aliases
+    of the words it matched and no others ("GEN-04321" at the one sku with "04321", not at
+    every sku with "gen")."""
 
     def __init__(self, rows: Iterable[tuple[str, str, Mapping[str, Any] | None]]) -> None:
         """rows: (sku, name, names) of every product, in sku order."""
         self._products: list[IndexedProduct] = []
-        postings: dict[str, list[int]] = {}
-        for position, (sku, name, names) in enumerate(rows):
+        aliases_of: list[tuple[Alias, ...]] = []
+        products_with: dict[str, int] = {}
+        for sku, name, names in rows:
             names = {k: str(v) for k, v in (names or {}).items()}
             aliases = _aliases(sku, tuple(names.values()) or (name,))
-            self._products.append(IndexedProduct(sku, names, name, aliases))
+            self._products.append(IndexedProduct(sku, names, name))
+            aliases_of.append(aliases)
             for word in {word for words, _ in aliases for word in words}:
-                postings.setdefault(word, []).append(position)
-        self._postings = postings
-        self._sorted_words = sorted(postings)
+                products_with[word] = products_with.get(word, 0) + 1
+        self._by_word: dict[str, list[tuple[int, tuple[str, ...], int]]] = {}
+        for position, aliases in enumerate(aliases_of):
+            for words, bonus in aliases:
+                rarest = min(words, key=products_with.__getitem__)
+                self._by_word.setdefault(rarest, []).append((position, words, bonus))
+        self._sorted_words = sorted(products_with)
+        self._known = products_with
 
     def __len__(self) -> int:
         return len(self._products)
 
     def find(self, text: str) -> list[IndexedProduct]:
         """The products the text names best (several when it is ambiguous, none if unknown),
-        in sku order, at most MAX_CHOICES."""
+        in sku order, at most MAX_CHOICES. A product scores its best alias whose every word
+        the customer said: the sum of the words' scores, plus the alias's bonus."""
         matched: dict[str, int] = {}
         for said in set(words_of(text)):
             for word in self._candidates(said):
                 score = _word_score(said, word)
                 if score > matched.get(word, 0):
                     matched[word] = score
-        if not matched:
+        scores: dict[int, int] = {}
+        for word in matched:
+            for position, words, bonus in self._by_word.get(word, ()):
+                total = 0
+                for alias_word in words:
+                    found = matched.get(alias_word, 0)
+                    if not found:
+                        total = 0
+                        break
+                    total += found
+                if total and total + bonus > scores.get(position, 0):
+                    scores[position] = total + bonus
+        if not scores:
             return []
-        positions = sorted({p for word in matched for p in self._postings[word]})
-        scored = [(product.score(matched), product)
-                  for product in map(self._products.__getitem__, positions)]
-        best = max(score for score, _ in scored)
-        if not best:
-            return []
-        return [product for score, product in scored if score == best][:MAX_CHOICES]
+        best = max(scores.values())
+        return [self._products[position]
+                for position in sorted(p for p, score in scores.items() if score == best)
+                ][:MAX_CHOICES]
 
     def _candidates(self, said: str) -> Iterator[str]:
         """The indexed words that may match `said` by _word_score (a superset): the same word,
@@ -148,7 +151,7 @@ class ProductIndex:
         alias of 6+ letters (so 4+), or len(alias) - 1 of one of 4-5 letters (so 3+), and
         leaves at most 3 of the said word's letters after it."""
         for word in (said, said[:-1], said[:-2]):
-            if word in self._postings:
+            if word in self._known:
                 yield word
         if len(said) < 3:
             return

@@ -3,7 +3,9 @@ and keep the customers who asked to be told when it is back.
 
 A product is found by its sku, by its name in any language (orders/catalogue.py) and by each
 longer word of a name ("keyboard" finds every keyboard; "mechanical keyboard" the one), with
-inflected forms and without diacritics. A customer
+inflected forms and without diacritics, through the process's index of the catalogue's words
+(orders/product_index.py), kept while the catalogue's version token stays the same
+(orders/catalogue_version.py); the stock of the products found is read live. A customer
 waits for a product at most once (unique per customer and SKU); a stock change that brings it
 back tells each waiting customer once, in the transaction of the change (the notifier writes
 to the outbox), and marks the subscription notified.

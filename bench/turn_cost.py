@@ -2,7 +2,7 @@
 messages handed to its dialog as the web chat channel hands them, N conversations at once.
 
     python -m bench.turn_cost [--customers 100] [--turns 6000] [--profile] [--statements]
-                              [--database URL] [--redis URL]
+                              [--database URL] [--redis URL] [--products N]
 
 It prints turns/s and the CPU time of a turn (this process only: the whole turn runs here),
 and with --statements the SQL statements a turn sends and their time; with --profile the
@@ -150,6 +150,52 @@ def _write_profile(profile: cProfile.Profile, output: str) -> None:
     profile.dump_stats(output + ".prof")
 
 
+# Generated products (--products): words the demo shop's names do not use, so that the
+# benchmark's questions find what they found before, now among N more products.
+_GENERATED = [
+    # (en, pl, ru) adjective
+    [("Ergonomic", "Ergonomiczny", "Эргономичный"), ("Compact", "Kompaktowy", "Компактный"),
+     ("Premium", "Luksusowy", "Премиальный"), ("Portable", "Przenośny", "Переносной"),
+     ("Foldable", "Składany", "Складной"), ("Vintage", "Zabytkowy", "Винтажный"),
+     ("Outdoor", "Ogrodowy", "Уличный"), ("Electric", "Elektryczny", "Электрический")],
+    # (en, pl, ru) noun
+    [("chair", "fotel", "кресло"), ("kettle", "czajnik", "чайник"),
+     ("backpack", "plecak", "рюкзак"), ("bottle", "butelka", "бутылка"),
+     ("speaker", "głośnik", "колонка"), ("tripod", "statyw", "штатив"),
+     ("blender", "blender", "блендер"), ("umbrella", "parasol", "зонт"),
+     ("toaster", "toster", "тостер"), ("tent", "namiot", "палатка")],
+]
+
+
+def _generated(n: int) -> Any:
+    from orders.catalogue import CatalogueProduct
+
+    adjectives, nouns = _GENERATED
+    adjective = adjectives[n % len(adjectives)]
+    noun = nouns[n // len(adjectives) % len(nouns)]
+    return CatalogueProduct(
+        sku=f"GEN-{n:06d}", category="generated", price_minor=1000 + n, currency="EUR",
+        available=n % 7,
+        names={language: f"{adjective[i]} {noun[i]} {n}"
+               for i, language in enumerate(("en", "pl", "ru"))})
+
+
+async def _add_products(url: str, count: int) -> None:
+    """count generated products, named in three languages, through the catalogue's own
+    writer (orders/catalogue.py), as an import of the shop's catalogue would add them."""
+    from orders.catalogue import put_products
+    from storage.database import Database, make_engine
+
+    database = Database(make_engine(url))
+    try:
+        for start in range(0, count, 1000):
+            async with database.transaction() as session:
+                await put_products(session, [_generated(n) for n in
+                                             range(start, min(start + 1000, count))])
+    finally:
+        await database.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.turn_cost", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -160,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--statements", action="store_true")
     parser.add_argument("--database", help="a database URL (default: a copy of the demo shop)")
     parser.add_argument("--redis", default="", help="a Redis URL (default: none)")
+    parser.add_argument("--products", type=int, default=0,
+                        help="add N generated products to the copied demo shop first")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="orderbot-turn-cost-") as scratch:
         folder = Path(scratch)
@@ -167,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         print("turn_cost: seeding the demo database", file=sys.stderr, flush=True)
         demo = seed_demo_database(folder)
         url = args.database or sqlite_url(demo.copy(folder, "measured"))
+        if args.products:
+            asyncio.run(_add_products(url, args.products))
         os.environ.update(bot_environment(0, url, args.redis))
         os.environ["ORDERBOT__DEMO__ENABLED"] = "true" if args.database else "false"
         statements = Statements() if args.statements else None

@@ -18,6 +18,7 @@ from enum import StrEnum
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orders.catalogue_version import catalogue_changed
 from orders.service import OrderView
 from orders.tables import Product
 
@@ -103,6 +104,8 @@ async def put_products(
     rows = {row.sku: row for row in await session.scalars(
         select(Product).where(Product.sku.in_([p.sku for p in products]))
     )}
+    if any(_renames(rows.get(product.sku), product) for product in products):
+        await catalogue_changed(session)  # before the products: catalogue_version.py says why
     done: list[Stored] = []
     for product in products:
         row = rows.get(product.sku)
@@ -120,6 +123,11 @@ async def put_products(
     return done
 
 
+def _renames(row: Product | None, product: CatalogueProduct) -> bool:
+    """Whether writing product changes the words that name products (the search's index)."""
+    return row is None or dict(row.names or {}) != dict(product.names)
+
+
 async def get_product(session: AsyncSession, sku: str) -> CatalogueProduct | None:
     row = await session.scalar(select(Product).where(Product.sku == sku))
     return _view(row) if row is not None else None
@@ -127,6 +135,7 @@ async def get_product(session: AsyncSession, sku: str) -> CatalogueProduct | Non
 
 async def delete_product(session: AsyncSession, sku: str) -> bool:
     """False when there was no such product."""
+    await catalogue_changed(session)
     deleted = await session.execute(delete(Product).where(Product.sku == sku))
     return bool(getattr(deleted, "rowcount", 0))
 

@@ -3,7 +3,9 @@ and keep the customers who asked to be told when it is back.
 
 A product is found by its sku, by its name in any language (orders/catalogue.py) and by each
 longer word of a name ("keyboard" finds every keyboard; "mechanical keyboard" the one), with
-inflected forms and without diacritics. A customer
+inflected forms and without diacritics, through the process's index of the catalogue's words
+(orders/product_index.py), kept while the catalogue's version token stays the same
+(orders/catalogue_version.py); the stock of the products found is read live. A customer
 waits for a product at most once (unique per customer and SKU); a stock change that brings it
 back tells each waiting customer once, in the transaction of the change (the notifier writes
 to the outbox), and marks the subscription notified.
@@ -11,31 +13,36 @@ to the outbox), and marks the subscription notified.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders.catalogue import fold, name_in
+from orders.catalogue import name_in
+from orders.catalogue_version import catalogue_version
+from orders.product_index import MAX_CHOICES, IndexedProduct, ProductIndex
 from orders.service import CustomerView, OrderService
 from orders.tables import Product, StockSubscription
 from storage.clock import utcnow
+from storage.prepared import Prepared
 
-MAX_CHOICES = 6
-_FUZZY_FROM = 6  # aliases this long also match inflected forms ("klawiatury", "кружку")
-_SHORT_FUZZY_FROM = 4  # these, by a changed last letter or two only
-_WORD_ALONE_FROM = 3
-# Words of product names too common to name a product alone (folded, as _words gives them).
-_COMMON = frozenset({"the", "and", "for", "with", "set", "dla", "bez", "lub", "oraz",
-                     "для", "без", "или"})
-_WORD = re.compile(r"[^\W_]+")
-
-
+_KEPT_INDEXES = 4  # one per database a process uses at once (tests use several)
+# Built per process from these rows, kept under the catalogue's version token.
+_INDEXED = Prepared(select(Product.sku, Product.name, Product.names).order_by(Product.sku))
+_SKU_SLOTS = tuple(f"sku{n}" for n in range(MAX_CHOICES))
+# The live stock of the products a question names (at most MAX_CHOICES, the rest padded).
+_STOCK_OF = Prepared(
+    select(Product.sku, Product.stock, Product.expected_date)
+    .where(Product.sku.in_([bindparam(slot) for slot in _SKU_SLOTS]))
+)
+_PRODUCT = Prepared(
+    select(Product.sku, Product.name, Product.names, Product.stock, Product.expected_date)
+    .where(Product.sku == bindparam("sku"))
+)
+_indexes: dict[int, ProductIndex] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,59 +67,6 @@ class BackInStockNotifier(Protocol):
         ...
 
 
-def _words(text: str) -> list[str]:
-    return _WORD.findall(fold(text))
-
-
-def _word_score(said: str, alias: str) -> int:
-    """2 for the same word, 1 for an inflected or plural form, 0 otherwise."""
-    if said == alias:
-        return 2
-    if said in (alias + "s", alias + "es"):
-        return 1
-    common = len(_common_prefix(said, alias))
-    if len(alias) >= _FUZZY_FROM:
-        if common >= len(alias) - 2 and len(said) - common <= 3:
-            return 1
-    elif len(alias) >= _SHORT_FUZZY_FROM and common >= len(alias) - 1 and len(said) - common <= 2:
-        return 1  # "мышку" for "мышь", "myszki" for "mysz"
-    return 0
-
-
-def _common_prefix(a: str, b: str) -> str:
-    n = 0
-    while n < min(len(a), len(b)) and a[n] == b[n]:
-        n += 1
-    return a[:n]
-
-
-def _alias_score(said: dict[str, list[str]], alias: tuple[str, ...]) -> int:
-    """How well the customer's words contain every word of the alias; 0 if one is missing.
-    `said` holds the customer's words by their first letter (a match shares it)."""
-    total = 0
-    for word in alias:
-        best = max((_word_score(w, word) for w in said.get(word[0], ())), default=0)
-        if best == 0:
-            return 0
-        total += best
-    return total
-
-
-@lru_cache(maxsize=65536)  # a product's words only change with its names: asked every turn
-def _aliases(sku: str, names: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], int], ...]:
-    """(words, bonus) of each way to name the product: its sku, each whole name (a bonus
-    over a word of it: "monitor" is the monitor, not the monitor arm) and each word alone."""
-    whole = [tuple(w for w in _words(name) if _names_alone(w)) for name in names]
-    aliases = [(tuple(_words(sku)), 1), *((words, 1) for words in whole)]
-    aliases += [((word,), 0) for words in whole for word in words]
-    return tuple(dict.fromkeys(alias for alias in aliases if alias[0]))
-
-
-def _names_alone(word: str) -> bool:
-    # Not "do", "для", "2" or "m": such words name nothing by themselves.
-    return len(word) >= _WORD_ALONE_FROM and not word.isdigit() and word not in _COMMON
-
-
 def _info(product: Product, language: str) -> ProductInfo:
     return ProductInfo(
         sku=product.sku, name=name_in(product.names or {}, language, product.name),
@@ -120,30 +74,47 @@ def _info(product: Product, language: str) -> ProductInfo:
     )
 
 
+async def product_index(session: AsyncSession) -> ProductIndex:
+    """The index of the catalogue as this transaction sees it: the one kept under the
+    current version token, or a new one (orders/catalogue_version.py says why this is fresh)."""
+    version = await catalogue_version(session)
+    index = None if version is None else _indexes.get(version)
+    if index is None:
+        index = ProductIndex(await _INDEXED.all(session))
+        if version is not None:
+            if len(_indexes) >= _KEPT_INDEXES:
+                del _indexes[next(iter(_indexes))]  # the oldest
+            _indexes[version] = index
+    return index
+
+
 async def find_products(session: AsyncSession, text: str, language: str) -> list[ProductInfo]:
-    """The products the text names best (several when it is ambiguous, none if unknown)."""
-    words = _words(text)
-    if not words:
+    """The products the text names best (several when it is ambiguous, none if unknown),
+    with their stock read live."""
+    found = (await product_index(session)).find(text)
+    if not found:
         return []
-    said: dict[str, list[str]] = {}
-    for word in words:
-        said.setdefault(word[0], []).append(word)
-    scored: list[tuple[int, Product]] = []
-    for product in await session.scalars(select(Product).order_by(Product.sku)):
-        names = tuple((product.names or {}).values()) or (product.name,)
-        score = max(((matched + bonus) if (matched := _alias_score(said, alias)) else 0
-                     for alias, bonus in _aliases(product.sku, names)), default=0)
-        if score:
-            scored.append((score, product))
-    if not scored:
-        return []
-    best = max(score for score, _ in scored)
-    return [_info(product, language) for score, product in scored if score == best][:MAX_CHOICES]
+    skus = [product.sku for product in found]
+    padded = skus + skus[-1:] * (MAX_CHOICES - len(skus))
+    live = {sku: (stock, expected) for sku, stock, expected in
+            await _STOCK_OF.all(session, **dict(zip(_SKU_SLOTS, padded, strict=True)))}
+    return [_live_info(product, language, *live[product.sku])
+            for product in found if product.sku in live]  # not deleted meanwhile
+
+
+def _live_info(product: IndexedProduct, language: str, stock: int,
+               expected_date: date | None) -> ProductInfo:
+    return ProductInfo(sku=product.sku, name=product.name_in(language),
+                       available=max(stock, 0), expected_date=expected_date)
 
 
 async def product_info(session: AsyncSession, sku: str, language: str) -> ProductInfo | None:
-    product = await session.scalar(select(Product).where(Product.sku == sku))
-    return _info(product, language) if product is not None else None
+    row = await _PRODUCT.first(session, sku=sku)
+    if row is None:
+        return None
+    sku, name, names, stock, expected_date = row
+    return ProductInfo(sku=sku, name=name_in(names or {}, language, name),
+                       available=max(stock, 0), expected_date=expected_date)
 
 
 async def subscribe(session: AsyncSession, customer_id: int, sku: str) -> bool:

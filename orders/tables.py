@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -68,6 +69,18 @@ class Product(Base):
     names: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     accessories: Mapped[list[str]] = mapped_column(JSON, default=list)
     search_text: Mapped[str] = mapped_column(Text, default="")
+
+
+class CatalogueVersion(Base):
+    """One row whose token changes, in the same transaction, with every change to the words
+    that name products (a product created, renamed or deleted; orders/catalogue_version.py).
+    Each process keeps its product index while the token it was built at stays. Stock and
+    prices do not change it: they are read live."""
+
+    __tablename__ = "catalogue_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    token: Mapped[int] = mapped_column(BigInteger)  # random: no two catalogues share one
 
 
 class Order(Base):

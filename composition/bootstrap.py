@@ -345,7 +345,7 @@ def _channels(
         channels.append(TelegramChannel(settings.telegram, conversations,
                                         base_url=base_url, shop_name=shop_name, files=files))
     if settings.slack.enabled:
-        from channels.slack import SlackChannel
+        from channels.slack.channel import SlackChannel
 
         channels.append(SlackChannel(settings.slack, conversations, desk=desk, database=database,
                                      base_url=base_url, shop_name=shop_name))

@@ -60,4 +60,5 @@ class ServedModel(NluModel):
         self._learned = learned
 
     def understand(self, text: str) -> Understanding:
-        return self.learned.model.understand(text)
+        learned = self._learned  # read at every message: no property on the way once set
+        return (learned or self.learned).model.understand(text)

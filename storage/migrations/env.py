@@ -12,9 +12,8 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
-from sqlalchemy.engine import Connection
-
 from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
 
 import schema  # noqa: F401  (registers every table on Base.metadata)
 from storage.base import Base

@@ -69,3 +69,21 @@ def test_a_model_the_training_process_cannot_keep_is_trained_by_the_bot(tmp_path
 def test_only_running_the_bot_trains_ahead(argv: list[str], serves: bool) -> None:
     """`python bot.py operator add` must not start a training process it does not need."""
     assert bot_module.serves(argv) is serves
+
+
+START_IMPORTS = """
+import sys
+import composition.app, composition.bootstrap, composition.process, schema
+print(sorted(name for name in ("fpdf", "pypdf", "slack_bolt", "aiohttp", "aiogram", "sklearn",
+                               "scipy") if name in sys.modules))
+"""
+
+
+def test_the_bot_starts_without_the_libraries_it_needs_only_later() -> None:
+    """PDF documents, a customer's PDF, Slack, Telegram and training import their libraries
+    when first needed (docs/performance.md, "Start-up, NLU and memory"), not at every start."""
+    done = subprocess.run([sys.executable, "-c", START_IMPORTS], cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

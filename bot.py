@@ -14,19 +14,29 @@
 This is the only module that knows every part: composition/bootstrap.py builds them from the
 settings (channels -> dialog -> orders <- adapters), composition/app.py puts the HTTP app over
 them, composition/process.py serves it, composition/cli.py reads the command line.
+
+The parts are imported inside the functions: on a first start the NLU model's training
+process begins before them (dialog/nlu/prepared.py), so that it trains on the other core while
+this one imports, migrates and seeds.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-from composition import bootstrap, cli, process
-from composition.app import make_app
-from config import Settings, SettingsError
+from dialog.nlu.prepared import start_training
+
+if TYPE_CHECKING:
+    from config import Settings
 
 
 def run(settings: Settings) -> int:
     """The bot process: its parts, their HTTP app, served until a stop signal."""
+    from composition import bootstrap, cli, process
+    from composition.app import make_app
+    from config import SettingsError
+
     try:
         bot = bootstrap.build(settings)
     except SettingsError as error:  # a channel refused its settings
@@ -35,7 +45,23 @@ def run(settings: Settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if serves(sys.argv[1:] if argv is None else argv):
+        start_training()  # bootstrap.build() finds it under way
+    from composition import cli
+
     return cli.main(argv, run)
+
+
+def serves(argv: list[str]) -> bool:
+    """Whether the command line runs the bot (no subcommand, no --help): only then is the
+    model trained ahead; a subcommand that needs it trains it itself."""
+    rest = iter(argv)
+    for argument in rest:
+        if argument == "--config":
+            next(rest, None)
+        elif not argument.startswith("--config="):
+            return False
+    return True
 
 
 if __name__ == "__main__":

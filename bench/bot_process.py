@@ -16,18 +16,21 @@ import argparse
 import logging
 import sys
 
-from bench.listening import shared_listener
-from composition.app import make_app
-from composition.bootstrap import build
-from composition.cli import DEFAULT_CONFIG
-from composition.process import serve
-from config import load_settings
+from dialog.nlu.prepared import start_training
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bot_process")
     parser.add_argument("--unpaced", action="store_true", help="no Telegram send pacing")
     args = parser.parse_args()
+    start_training()  # as bot.py does: before the imports below, which it overlaps
+    from bench.listening import shared_listener
+    from composition.app import make_app
+    from composition.bootstrap import build
+    from composition.cli import DEFAULT_CONFIG
+    from composition.process import serve
+    from config import load_settings
+
     logging.basicConfig(  # as bot.py does
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -43,7 +43,7 @@ from dialog.inbox import Inbox
 from dialog.manager import DialogManager
 from dialog.messages import Capabilities
 from dialog.nlu import NluModel
-from dialog.nlu.prepared import prepared_model
+from dialog.nlu.prepared import start_training
 from dialog.nlu.served import ServedModel
 from dialog.outbox import OutboxSender
 from dialog.proactive import ProactiveMessages
@@ -136,9 +136,10 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
     process_name = settings.process.name or f"{socket.gethostname()}:{settings.http.port}"
     metrics = PrometheusMetrics(database)
     texts = Texts.load()
-    # trained once, then loaded (dialog/nlu/prepared.py); at start, what operators taught it
-    # replaces it (dialog/learning.py)
-    served = ServedModel(nlu or prepared_model())
+    # trained once, then loaded (dialog/nlu/prepared.py): on a first start by another process
+    # while this one starts, waited for before the first message; at start, what operators
+    # taught it replaces it (dialog/learning.py)
+    served = ServedModel(nlu or start_training())
     webhooks = _webhook_sender(settings, database, process_name, metrics)
     # With webhooks on, the order core and the conversations record their changes for the
     # shop (orders/changes.py); without, nothing is recorded.
@@ -344,7 +345,7 @@ def _channels(
         channels.append(TelegramChannel(settings.telegram, conversations,
                                         base_url=base_url, shop_name=shop_name, files=files))
     if settings.slack.enabled:
-        from channels.slack import SlackChannel
+        from channels.slack.channel import SlackChannel
 
         channels.append(SlackChannel(settings.slack, conversations, desk=desk, database=database,
                                      base_url=base_url, shop_name=shop_name))

@@ -11,12 +11,14 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, PdfObject
 
 from dialog.attachment_values import JPEG, PDF, PNG, WEBP, AttachmentRefused, Refusal
+
+if TYPE_CHECKING:  # pypdf is imported with the first PDF a customer sends, not at start
+    from pypdf.generic import PdfObject
 
 # Larger images are refused before they are decoded (a small file can inflate to gigabytes).
 MAX_PIXELS = 40_000_000
@@ -89,6 +91,8 @@ def _encoded(image: Image.Image, kind: str) -> Checked:
 
 
 def _check_pdf(data: bytes) -> None:
+    from pypdf import PdfReader
+
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:  # its content cannot be looked into
@@ -104,6 +108,8 @@ def _check_pdf(data: bytes) -> None:
 
 def _walk(root: PdfObject) -> None:
     """Every object reachable from the trailer (what a viewer could reach), once each."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
     stack: list[PdfObject] = [root]
     seen: set[tuple[int, int]] = set()
     visited = 0

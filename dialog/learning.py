@@ -42,7 +42,8 @@ async def learn_at_start(
     or none new: no training, and no scikit-learn)."""
     async with units() as uow:
         labels = await operator_labels(uow.labels)
-    learned, retraining = await asyncio.to_thread(learn, served.base, labels, store)
+    base = await served.ready()  # on a first start, trained meanwhile by another process
+    learned, retraining = await asyncio.to_thread(learn, base, labels, store)
     served.serve(learned)
     if retraining is not None:
         outcome = "learned" if retraining.accepted else "not learned (the new model is worse)"

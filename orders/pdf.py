@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fpdf import FPDF
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
@@ -25,7 +28,7 @@ def render(shop_name: str, title: str, lines: Sequence[str], watermark: str,
     """A one-or-more page A4 PDF: shop name, title, the lines, a watermark on every page.
     With `created_at` (else now) as its creation date, the same content gives the same bytes
     (orders/billing.py finds an invoice it stored before by them)."""
-    pdf = _Document(watermark)
+    pdf = _document_class()(watermark)
     if created_at is not None:
         pdf.set_creation_date(created_at)
     start(pdf, shop_name, title)
@@ -53,17 +56,25 @@ def start(pdf: FPDF, shop_name: str, title: str) -> None:
     pdf.cell(0, 10, title, new_x="LMARGIN", new_y="NEXT")
 
 
-class _Document(FPDF):
-    def __init__(self, watermark: str) -> None:
-        super().__init__(format="A4")
-        self._watermark = watermark
+@cache
+def _document_class() -> type[FPDF]:
+    """fpdf2 (and fontTools under it) takes ~0.4 s to import: a process imports it with its
+    first document, not at start (docs/performance.md, "Start-up, NLU and memory")."""
+    from fpdf import FPDF
 
-    def header(self) -> None:
-        if not self._watermark:
-            return
-        self.set_font("DejaVu", "B", 54)
-        self.set_text_color(225, 225, 225)
-        with self.rotation(45, x=self.w / 2, y=self.h / 2):
-            self.text(self.w / 2 - self.get_string_width(self._watermark) / 2, self.h / 2,
-                      self._watermark)
-        self.set_text_color(0, 0, 0)
+    class Document(FPDF):
+        def __init__(self, watermark: str) -> None:
+            super().__init__(format="A4")
+            self._watermark = watermark
+
+        def header(self) -> None:
+            if not self._watermark:
+                return
+            self.set_font("DejaVu", "B", 54)
+            self.set_text_color(225, 225, 225)
+            with self.rotation(45, x=self.w / 2, y=self.h / 2):
+                self.text(self.w / 2 - self.get_string_width(self._watermark) / 2, self.h / 2,
+                          self._watermark)
+            self.set_text_color(0, 0, 0)
+
+    return Document

@@ -33,12 +33,15 @@ def alembic_config() -> Config:
     return config
 
 
-async def upgrade(engine: AsyncEngine) -> None:
+async def upgrade(engine: AsyncEngine, step_by_step: bool = False) -> None:
     """Safe when several bot processes start at once on one PostgreSQL database: the first
-    migrates, the others wait for it and then find nothing to do."""
+    migrates, the others wait for it and then find nothing to do. An empty database gets the
+    newest schema at once (storage/migrations/env.py) unless `step_by_step` (the migration
+    tests run each migration)."""
     def run(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
+        config.attributes["create_empty"] = not step_by_step
         command.upgrade(config, "head")
 
     async with engine.begin() as connection:

@@ -327,8 +327,7 @@ class WebchatChannel:
         ] if live else []
         try:
             texts = self._conversations.texts
-            language, history = await self._conversations.history(key)
-            await push(json.dumps({"type": "history", "messages": [_entry(e) for e in history]}))
+            language = await self._send_history(key, push)
             while True:
                 raw = await websocket.receive_text()
                 parsed, error = self._parse(key, raw, language, client)
@@ -364,6 +363,16 @@ class WebchatChannel:
             await subscription.close()
             for live_subscription in live_frames:
                 await live_subscription.close()
+
+    async def _send_history(
+        self, key: ConversationKey, push: Callable[[str], Awaitable[None]]
+    ) -> str:
+        """The history frame, and the conversation's language. A function of its own so that
+        the entries (up to 200) are not held by the socket's frame while it waits for the
+        customer, which is most of its life."""
+        language, history = await self._conversations.history(key)
+        await push(json.dumps({"type": "history", "messages": [_entry(e) for e in history]}))
+        return language
 
     def _parse(
         self, key: ConversationKey, raw: str, language: str, client: str | None = None

@@ -157,7 +157,7 @@ class NgramFeatures:
             chain(char_part.values(), word_part.values()), dtype=np.float64, count=size
         )
         # sublinear tf times idf, each block (characters, words) scaled to unit length
-        values = (1.0 + np.log(counts)) * self._idf[indices]
+        values = (1.0 + np.log(counts)) * self._idf.take(indices)
         for block in (values[: len(char_part)], values[len(char_part) :]):
             norm = math.sqrt(block @ block)
             if norm:

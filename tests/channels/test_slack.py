@@ -16,8 +16,8 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from channels.slack import SlackChannel
 from channels.slack.blocks import SECTION_LIMIT, escape, render, unescape
+from channels.slack.channel import SlackChannel
 from channels.slack.checks import MAX_BODY_BYTES
 from channels.slack.events import MAX_TEXT, plain_text
 from channels.slack.sending import ChannelPacer

@@ -97,16 +97,17 @@ async def test_a_reply_is_marked_sent_while_the_bot_runs() -> None:
         await sender.resume([reply])
         await chat.until(1)
         async with asyncio.timeout(DEADLINE):
-            while await _unsent(database):
-                await asyncio.sleep(0.01)
+            await sender.drain()  # the worker ends once its reply is marked
         assert store.batches == [[reply]]
+        assert await _unsent(database) == []
         # Started again after a linger: the next reply is marked too.
         later = await _reply(database, "anna", "Anything else?")
         await sender.resume([later])
         await chat.until(2)
         async with asyncio.timeout(DEADLINE):
-            while await _unsent(database):
-                await asyncio.sleep(0.01)
+            await sender.drain()
+        assert store.batches == [[reply], [later]]
+        assert await _unsent(database) == []
     finally:
         await sender.stop()
     assert chat.delivered == ["Thank you, have a nice day!", "Anything else?"]

@@ -1,14 +1,17 @@
 """What one turn costs, without the network: the bot built in this process, customers'
 messages handed to its dialog as the web chat channel hands them, N conversations at once.
 
-    python -m bench.turn_cost [--customers 100] [--turns 6000] [--profile] [--statements]
-                              [--database URL] [--redis URL] [--products N]
+    python -m bench.turn_cost [--customers 100] [--turns 6000] [--think SECONDS]
+                              [--profile] [--statements] [--database URL] [--redis URL]
+                              [--products N]
 
 It prints turns/s and the CPU time of a turn (this process only: the whole turn runs here),
 and with --statements the SQL statements a turn sends and their time; with --profile the
 functions that cost most (cProfile, which slows everything about twice, evenly enough to
 compare). Use it to see a change's effect in seconds, on a machine too noisy for the full
-benchmark; the figures of record come from `python -m bench`.
+benchmark; the figures of record come from `python -m bench`. With --think each customer
+waits a random (exponential) time of that mean between its messages, so that turns arrive one
+at a time as in the benchmark's open loop instead of back to back.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import cProfile
 import io
 import os
 import pstats
+import random
 import re
 import sys
 import tempfile
@@ -112,6 +116,8 @@ async def _drive(args: argparse.Namespace, orders: tuple[DemoOrder, ...],
             nonlocal done
             steps = _steps(orders, index)
             sent = 0
+            if args.think > 0:  # not all at once at the start
+                await asyncio.sleep(random.expovariate(1 / args.think))
             while done < args.turns + warmup:
                 step = next(steps)
                 sent += 1
@@ -126,13 +132,17 @@ async def _drive(args: argparse.Namespace, orders: tuple[DemoOrder, ...],
                         statements.seconds.clear()
                     if profile is not None:
                         profile.enable()
+                if done == args.turns + warmup:  # not the last customers' thinking
+                    marks["end_wall"], marks["end_cpu"] = time.perf_counter(), time.process_time()
+                    if profile is not None:
+                        profile.disable()
+                if args.think > 0:
+                    await asyncio.sleep(random.expovariate(1 / args.think))
 
         await asyncio.gather(*(customer(i) for i in range(args.customers)))
-        if profile is not None:
-            profile.disable()
-        wall = time.perf_counter() - marks["wall"]
-        cpu = time.process_time() - marks["cpu"]
-        turns = done - warmup
+        wall = marks["end_wall"] - marks["wall"]
+        cpu = marks["end_cpu"] - marks["cpu"]
+        turns = args.turns  # those between the marks
         result = {"turns": turns, "turns_per_s": turns / wall, "cpu_us_per_turn": 1e6 * cpu / turns}
         if profile is not None:
             _write_profile(profile, args.profile_output)
@@ -201,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=100)
     parser.add_argument("--turns", type=int, default=6000)
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean seconds a customer waits between messages (default: none)")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--profile-output", default="/tmp/turn_cost.profile.txt")
     parser.add_argument("--statements", action="store_true")

@@ -25,6 +25,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.tables import CatalogueVersion
+from storage.database import insert_unless_exists
 from storage.prepared import Prepared
 
 _ROW = 1
@@ -38,6 +39,12 @@ _BUMP = Prepared(
 async def catalogue_version(session: AsyncSession) -> int | None:
     """The current token; None if the row is missing (then nothing may be cached)."""
     token = await _READ.scalar(session, row=_ROW)
+    if token is None:
+        # A database created at once from the models (storage/migrations/env.py) has no row
+        # yet: the first reader writes one (another at the same moment wins quietly).
+        await insert_unless_exists(session, CatalogueVersion.__table__,
+                                   {"id": _ROW, "token": secrets.randbits(62)}, "id")
+        token = await _READ.scalar(session, row=_ROW)
     return None if token is None else int(token)
 
 

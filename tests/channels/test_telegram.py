@@ -684,7 +684,7 @@ async def test_polling_mode_answers_updates_from_get_updates(
     first = double.next_update_id()
     double.push_update(text_update(first, "olivia", "hello"))
     [reply] = await double.wait_for("sendMessage")
-    assert "Hello!" in reply.params["text"] and reply.params["chat_id"] == str(OLIVIA)
+    assert "Hello!" in reply.params["text"] and str(reply.params["chat_id"]) == str(OLIVIA)
     # the update is confirmed (asked past), so Telegram will not hand it over again
     await double.wait_until(lambda: any(
         c.method == "getUpdates" and c.params.get("offset") == str(first + 1)

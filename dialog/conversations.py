@@ -22,6 +22,9 @@ class DialogConversations:
     async def accept(self, inbound: Inbound) -> bool:
         return await self._inbox.accept(inbound)
 
+    async def accept_answered(self, inbound: Inbound) -> None:
+        await self._inbox.answer(inbound)
+
     async def answer(self, inbound: Inbound) -> None:
         if inbound.message_id is None:
             raise ValueError("an inbox message needs the platform's message id")

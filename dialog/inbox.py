@@ -6,11 +6,17 @@ own transaction, so a message is answered once even if it is handed over twice (
 replays unprocessed rows). Turns of one conversation run in arrival order, one at a time.
 A conversation past its message rate limit (`admit` says no) has the message recorded as
 processed and not answered: a flood costs a row, not a turn.
+
+A webhook that can wait for the turn (Telegram's) uses answer() instead: the row is recorded,
+processed, in the turn's own transaction (as the web chat's messages are), and the 2xx goes
+once that commits, so an acknowledged message is as durable as with accept(), for one
+transaction instead of two.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -38,23 +44,50 @@ class Inbox:
 
     async def accept(self, inbound: Inbound) -> bool:
         """Record durably, then queue the turn; False for a platform id seen before."""
-        if inbound.message_id is None:
-            raise ValueError("an inbox message needs the platform's message id")
         crashpoints.reached("inbound_received")  # a test hook, off in production
-        admitted = self._admit is None or await self._admit(inbound.key)
+        admitted = await self._admitted(inbound)
         try:
-            async with self._units() as uow:
-                inbox_id = await uow.inbox.add(inbound, processed=not admitted,
-                                               owner=self._owner)
-                await uow.commit()
+            inbox_id = await self._record(inbound, processed=not admitted)
         except AlreadyRecorded:
             return False
-        if not admitted:
+        if admitted:
+            self._dispatch(_with_id(inbound, inbox_id))
+        return True
+
+    async def answer(self, inbound: Inbound) -> None:
+        """Record and answer in one transaction, the turn's, before returning: for a webhook
+        that can wait for the turn (Telegram's), one transaction instead of accept()'s two.
+        A platform id seen before is answered no more; a message over its conversation's
+        limit is recorded unanswered, as accept() does. A turn that fails leaves the message
+        recorded, unprocessed (answered after the next start, as after accept()); raises only
+        when it could not be recorded (the platform then sends it again)."""
+        crashpoints.reached("inbound_received")  # a test hook, off in production
+        if not await self._admitted(inbound):
+            with contextlib.suppress(AlreadyRecorded):
+                await self._record(inbound, processed=True)
+            return
+        try:
+            await self._manager.handle(inbound, record=True)
+        except Exception:
+            log.exception("turn failed for %s message %s; recorded to be answered after the"
+                          " next start", inbound.key.channel, inbound.message_id)
+            with contextlib.suppress(AlreadyRecorded):
+                await self._record(inbound, processed=False)
+
+    async def _admitted(self, inbound: Inbound) -> bool:
+        if inbound.message_id is None:
+            raise ValueError("an inbox message needs the platform's message id")
+        return self._admit is None or await self._admit(inbound.key)
+
+    async def _record(self, inbound: Inbound, *, processed: bool) -> int | None:
+        """The inbox row, committed; raises AlreadyRecorded for a platform id seen before."""
+        async with self._units() as uow:
+            inbox_id = await uow.inbox.add(inbound, processed=processed, owner=self._owner)
+            await uow.commit()
+        if processed:
             log.warning("%s conversation over its message limit: inbox row %s not answered",
                         inbound.key.channel, inbox_id)
-            return True
-        self._dispatch(_with_id(inbound, inbox_id))
-        return True
+        return inbox_id
 
     async def start(self) -> None:
         """Answer what this process recorded but had not processed before its last stop."""

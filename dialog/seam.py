@@ -31,6 +31,13 @@ class Conversations(Protocol):
         """Record durably (deduplicated by the platform's message id), then answer in the
         background: a webhook answers 2xx once this returns. False: seen before."""
 
+    async def accept_answered(self, inbound: Inbound) -> None:
+        """accept(), with the turn run before returning and the message recorded in the
+        turn's own transaction (one transaction, not two): a webhook that may wait for the
+        turn answers 2xx once this returns. A replay is answered no more; a turn that fails
+        leaves the message recorded, to be answered after the next start; raises only when
+        the message could not be recorded."""
+
     async def answer(self, inbound: Inbound) -> None:
         """Record and answer in one transaction, before returning (a channel that holds its
         customer's connection: the web chat). A platform id seen before is answered no more;

@@ -2,8 +2,11 @@
 
 Updates come in through our own webhook (POST /telegram/webhook, secret checked) or, in
 polling mode, through getUpdates; both paths record the update in the inbox and only then
-acknowledge it. aiogram's Dispatcher is not used: the dialog manager runs the turn from the
-record. Replies go out through the outbox, which calls send().
+acknowledge it. A customer's message to the webhook is recorded in its turn's own
+transaction and acknowledged once that commits (Telegram waits for the 200 anyway; one
+transaction instead of two); polling and button presses record first and answer in the
+background. aiogram's Dispatcher is not used. Replies go out through the outbox, which calls
+send().
 """
 
 from __future__ import annotations
@@ -83,7 +86,7 @@ class TelegramChannel:
         """The webhook endpoint; none in polling mode (nothing to expose then)."""
         if self.polling:
             return None
-        return make_router(self._settings.webhook_secret, self.receive)
+        return make_router(self._settings.webhook_secret, self.receive_answered)
 
     async def start(self) -> None:
         """getMe, then setWebhook (or deleteWebhook and polling). A token or webhook URL that
@@ -121,6 +124,13 @@ class TelegramChannel:
 
     async def receive(self, update: Update) -> None:
         """Record what the update says (a replay records nothing), then answer a press."""
+        await self._receive(update, answered=False)
+
+    async def receive_answered(self, update: Update) -> None:
+        """receive(), a message answered before this returns, in its record's transaction."""
+        await self._receive(update, answered=True)
+
+    async def _receive(self, update: Update, *, answered: bool) -> None:
         event = incoming(update)
         if event is None:
             if update.callback_query is not None:  # a press we do not handle: stop its spinner
@@ -133,7 +143,9 @@ class TelegramChannel:
             if inbound is None:
                 return
             event = replace(event, inbound=inbound)
-        if not await self._conversations.accept(event.inbound):
+        if answered:
+            await self._conversations.accept_answered(event.inbound)
+        elif not await self._conversations.accept(event.inbound):
             log.info("telegram: %s seen before, not answered again", event.inbound.message_id)
 
     async def _with_files(self, event: Incoming) -> Inbound | None:

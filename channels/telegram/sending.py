@@ -4,15 +4,23 @@ keyboard on the last part, sends paced per chat, and every Bot API error as Deli
 Retries belong to the outbox (dialog/outbox.py): aiogram does not retry a send (only its own
 polling does), so a message is retried by exactly one loop, which honours retry_after. The
 parts of a long reply that went out before a failure are not sent again on the retry.
+
+sendMessage is one JSON POST on aiogram's own HTTP session (its connections, its timeout),
+not aiogram's method call: that builds the request as pydantic models and a form, and parses
+the answer into a Message (a generic model created anew whenever the garbage collector
+dropped it), about as much CPU as the whole turn, for an answer whose "ok" is all we read.
+A failed answer still goes through aiogram's check_response, so it raises aiogram's errors.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
 
 from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import (
     ClientDecodeError,
     TelegramAPIError,
@@ -20,11 +28,13 @@ from aiogram.exceptions import (
     TelegramEntityTooLarge,
     TelegramForbiddenError,
     TelegramMigrateToChat,
+    TelegramNetworkError,
     TelegramNotFound,
     TelegramRetryAfter,
     TelegramUnauthorizedError,
 )
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from aiogram.methods import SendMessage
+from aiohttp import ClientError, ClientTimeout
 
 from channels.telegram.pacing import ChatPacer
 from channels.telegram.payloads import callback_data
@@ -33,7 +43,7 @@ from dialog.messages import Button, DeliveryFailed
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 code units
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+_JSON = {"Content-Type": "application/json"}
 # Errors that will not go away by retrying: blocked by the user, chat not found, bad token...
 PERMANENT = (
     TelegramBadRequest, TelegramForbiddenError, TelegramNotFound, TelegramUnauthorizedError,
@@ -50,6 +60,11 @@ class TelegramSender:
         self._bot = bot
         self.pacer = pacer or ChatPacer()
         self._sent_parts: dict[int, int] = {}  # outbox id -> parts delivered before a failure
+        session = bot.session
+        if not isinstance(session, AiohttpSession):
+            raise TypeError("the Telegram sender posts on aiogram's aiohttp session")
+        self._session = session
+        self._url = session.api.api_url(token=bot.token, method="sendMessage")
 
     async def deliver(
         self, outbox_id: int, chat_id: str, text: str, buttons: Sequence[Button]
@@ -60,10 +75,11 @@ class TelegramSender:
             for index in range(self._sent_parts.get(outbox_id, 0), len(parts)):
                 await self.pacer.wait(chat_id)
                 last = index == len(parts) - 1
-                await call("sendMessage", self._bot.send_message(
-                    chat_id=_chat(chat_id), text=parts[index],
-                    reply_markup=markup if last else None, link_preview_options=NO_PREVIEW,
-                ))
+                params: dict[str, Any] = {"chat_id": _chat(chat_id), "text": parts[index],
+                                          "link_preview_options": {"is_disabled": True}}
+                if last and markup is not None:
+                    params["reply_markup"] = markup
+                await call("sendMessage", self._send_message(params))
                 self._sent_parts[outbox_id] = index + 1
         except DeliveryFailed as failure:
             if failure.permanent:
@@ -71,13 +87,44 @@ class TelegramSender:
             raise
         self._sent_parts.pop(outbox_id, None)
 
+    async def _send_message(self, params: dict[str, Any]) -> None:
+        """Raises what aiogram's own send_message raises for the same answer."""
+        http = await self._session.create_session()
+        try:
+            async with http.post(self._url, data=json.dumps(params), headers=_JSON,
+                                 timeout=ClientTimeout(total=self._session.timeout)) as response:
+                status, content = response.status, await response.text()
+        except TimeoutError as error:
+            raise TelegramNetworkError(_method(params), "Request timeout error") from error
+        except ClientError as error:
+            raise TelegramNetworkError(_method(params),
+                                       f"{type(error).__name__}: {error}") from error
+        if status == 200 and _ok(content):
+            return
+        self._session.check_response(self._bot, _method(params), status, content)
+        # A 2xx that says ok after all (check_response returned): sent.
 
-def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
-    """One button a row. A payload over Telegram's 64 bytes of callback_data is sent as a
-    stand-in (channels/telegram/payloads.py), which a press turns back into the payload."""
-    rows = [[InlineKeyboardButton(text=button.title, callback_data=callback_data(button.payload))]
+
+def _ok(content: str) -> bool:
+    try:
+        answer = json.loads(content)
+    except ValueError:
+        return False
+    return isinstance(answer, dict) and answer.get("ok") is True
+
+
+def _method(params: dict[str, Any]) -> SendMessage:
+    """The aiogram method these parameters are, for its errors (built only on a failure)."""
+    return SendMessage.model_validate(params)
+
+
+def keyboard(buttons: Sequence[Button]) -> dict[str, Any] | None:
+    """An inline keyboard as the Bot API's JSON, one button a row. A payload over Telegram's
+    64 bytes of callback_data is sent as a stand-in (channels/telegram/payloads.py), which a
+    press turns back into the payload."""
+    rows = [[{"text": button.title, "callback_data": callback_data(button.payload)}]
             for button in buttons]
-    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+    return {"inline_keyboard": rows} if rows else None
 
 
 def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:

@@ -515,6 +515,69 @@ async def test_the_same_update_twice_is_answered_once(
                                                   ("olivia.brown@example.com", None)]
 
 
+async def test_a_message_acknowledged_by_the_webhook_is_already_answered_and_recorded(
+    server: LiveServer, double: TelegramApiDouble
+) -> None:
+    """The 200 goes once the turn's one transaction committed: the message, its inbox row
+    (processed) and the reply are all stored by then, nothing waits in the background."""
+    bot = server.bot
+    olivia = Customer(server, double, "olivia")
+    await olivia.send(text_update(double.next_update_id(), "olivia", "Where is my order A-1015?"))
+    async with bot.database.transaction() as session:
+        inbox = (await session.execute(select(InboxRow.processed_at))).all()
+        queued = await session.scalar(select(func.count()).select_from(OutboxRow))
+    assert len(inbox) == 1 and inbox[0][0] is not None
+    assert queued == 1
+    assert await customer_entries(bot) == [("Where is my order A-1015?", None)]
+    assert "postcode of order A-1015" in (await olivia.next_reply(0))["text"]
+
+
+async def test_a_message_whose_turn_fails_is_acknowledged_and_answered_after_a_restart(
+    server: LiveServer, double: TelegramApiDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = server.bot
+    olivia = Customer(server, double, "olivia")
+    handle = bot.manager.handle
+
+    async def failing_turn(inbound: Inbound, *, record: bool = False) -> list[Outbound]:
+        raise RuntimeError("the order system failed")
+
+    monkeypatch.setattr(bot.manager, "handle", failing_turn)
+    asking = text_update(double.next_update_id(), "olivia", "Where is my order A-1015?")
+    await olivia.send(asking)  # 200: kept, so Telegram need not send it again
+    await olivia.send(asking)  # and a retry all the same is no second message
+    assert await inbox_rows(bot) == 1
+    assert olivia.replies == []
+    monkeypatch.setattr(bot.manager, "handle", handle)
+    await bot.inbox.start()  # what the next start does with what it had not answered
+    assert "postcode of order A-1015" in (await olivia.next_reply(0))["text"]
+    await settle(bot)
+    assert len(olivia.replies) == 1
+
+
+async def test_a_message_that_cannot_be_recorded_is_a_503_and_answered_when_sent_again(
+    server: LiveServer, double: TelegramApiDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = server.bot
+    olivia = Customer(server, double, "olivia")
+    handle = bot.manager.handle
+
+    async def database_down(inbound: Inbound, **_: bool) -> list[Outbound]:
+        raise ConnectionError("database unavailable")
+
+    monkeypatch.setattr(bot.manager, "handle", database_down)
+    monkeypatch.setattr(bot.inbox, "_record", database_down)
+    asking = text_update(double.next_update_id(), "olivia", "Where is my order A-1015?")
+    response = await olivia.post(json.dumps(asking).encode(),
+                                 **{"X-Telegram-Bot-Api-Secret-Token": SECRET})
+    assert response.status_code == 503  # nothing kept: Telegram sends it again
+    assert await inbox_rows(bot) == 0
+    monkeypatch.undo()
+    assert bot.manager.handle == handle
+    await olivia.send(asking)
+    assert "postcode of order A-1015" in (await olivia.next_reply(0))["text"]
+
+
 async def test_a_new_message_that_reuses_an_old_update_id_is_answered(
     server: LiveServer, double: TelegramApiDouble
 ) -> None:
@@ -684,7 +747,7 @@ async def test_polling_mode_answers_updates_from_get_updates(
     first = double.next_update_id()
     double.push_update(text_update(first, "olivia", "hello"))
     [reply] = await double.wait_for("sendMessage")
-    assert "Hello!" in reply.params["text"] and reply.params["chat_id"] == str(OLIVIA)
+    assert "Hello!" in reply.params["text"] and str(reply.params["chat_id"]) == str(OLIVIA)
     # the update is confirmed (asked past), so Telegram will not hand it over again
     await double.wait_until(lambda: any(
         c.method == "getUpdates" and c.params.get("offset") == str(first + 1)

@@ -73,7 +73,7 @@ async def driver_of(session: AsyncSession) -> Driver:
     """The driver connection of the session's transaction (begun if it was not), after the
     session's pending ORM changes are flushed, as any query of the session would."""
     sync = session.sync_session
-    if sync.new or sync.dirty or sync.deleted:
+    if not sync._is_clean():  # SQLAlchemy's own test before a flush (pinned version)
         await session.flush()
     # The innermost transaction: SQLAlchemy emits a savepoint when a nested transaction
     # first asks for the connection, so each new one must ask.

@@ -34,9 +34,8 @@ Convert = Callable[[Any], Any] | None
 class _Compiled:
     sql: str
     names: tuple[str, ...]  # the bind parameters, in the order the SQL takes them
-    bind: tuple[Convert, ...]  # their conversions, in the same order
-    columns: tuple[Convert, ...]  # a SELECT's column conversions
-    converts_columns: bool  # any column conversion at all
+    bind: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, conversion) of those converted
+    columns: tuple[tuple[int, Callable[[Any], Any]], ...]  # the same for a SELECT's columns
 
 
 class Prepared:
@@ -58,35 +57,43 @@ class Prepared:
     async def all(self, session: AsyncSession, **values: Any) -> list[tuple[Any, ...]]:
         """The rows of a SELECT, their values converted by the columns' types."""
         result, compiled = await self._run(session, values)
-        if not compiled.converts_columns:
+        if not compiled.columns:
             return [tuple(row) for row in result.rows]
-        columns = compiled.columns
-        return [tuple(value if convert is None else convert(value)
-                      for convert, value in zip(columns, row, strict=True))
-                for row in result.rows]
+        rows = []
+        for row in result.rows:
+            converted = list(row)
+            for position, convert in compiled.columns:
+                converted[position] = convert(converted[position])
+            rows.append(tuple(converted))
+        return rows
 
     async def _run(self, session: AsyncSession, values: dict[str, Any]) -> tuple[Rows, _Compiled]:
         driver = await driver_of(session)
         compiled = self._compiled.get(driver.key)
         if compiled is None:
             compiled = self._compiled[driver.key] = _compile(self._statement, driver.dialect)
-        arguments = tuple(value if convert is None else convert(value)
-                          for convert, value in zip(compiled.bind,
-                                                    map(values.__getitem__, compiled.names),
-                                                    strict=True))
-        return await driver.run(compiled.sql, arguments), compiled
+        arguments = [values[name] for name in compiled.names]
+        for position, convert in compiled.bind:
+            arguments[position] = convert(arguments[position])
+        return await driver.run(compiled.sql, tuple(arguments)), compiled
 
 
 def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
     compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
     names: Sequence[str] = compiled.positiontup or ()
-    bind = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-                 for name in names)
-    columns: tuple[Convert, ...] = ()
+    bind = [compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in names]
+    columns: list[Convert] = []
     if isinstance(statement, Select | Update):
         selected = (statement.selected_columns if isinstance(statement, Select)
                     else statement.exported_columns)  # an UPDATE's RETURNING
-        columns = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
-                        for column in selected)
-    return _Compiled(compiled.string, tuple(names), bind, columns,
-                     any(convert is not None for convert in columns))
+        columns = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                   for column in selected]
+    return _Compiled(compiled.string, tuple(names), _converted(bind), _converted(columns))
+
+
+def _converted(
+    conversions: list[Convert],
+) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    return tuple((position, convert) for position, convert in enumerate(conversions)
+                 if convert is not None)

@@ -82,7 +82,7 @@ class SqliteTransactions:
                 raw.execute("SAVEPOINT turn")
                 yield session, info
                 sync = session.sync_session
-                if sync.new or sync.dirty or sync.deleted:
+                if not sync._is_clean():
                     await session.flush()
                 if sync.get_nested_transaction() is not None:
                     raise RuntimeError("a transaction left a savepoint of its own open")

@@ -27,10 +27,12 @@ FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 60.0
 STOP_RETRY_SECONDS = 1.0
 MARK_BATCH = 500  # rows marked sent in one statement
-# Delivered rows wait this long for others before they are marked sent together: when turns
-# arrive one at a time (the open loop) each would otherwise pay a transaction of its own, a
-# second commit per turn. A crash within it re-sends those replies (at least once, as before).
-MARK_LINGER_SECONDS = 0.05
+# Delivered rows may wait this long for others before they are marked sent together. Off by
+# default: a conversation's next reply waits for its previous one's mark (the send check
+# holds a reply back while an earlier one is unsent), so a linger delays every reply after
+# the first by it; and on SQLite a mark shares its COMMIT with the turns around it anyway
+# (storage/sqlite_transactions.py). A crash before the mark re-sends (at least once).
+MARK_LINGER_SECONDS = 0.0
 # A reply held back by an earlier one of its conversation that another process is to send
 # looks again after this pause, doubling up to the last (one indexed read each time).
 FIRST_HOLD_SECONDS = 0.05

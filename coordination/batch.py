@@ -65,19 +65,26 @@ class RedisBatch:
             if not isinstance(error, Exception):
                 raise
             return
+        unloaded: list[_Command] = []
         for (command, script, future), result in zip(batch, results, strict=True):
             if future.done():
                 continue
             if isinstance(result, NoScriptError) and script is not None:
-                # Redis restarted empty: the script object loads it and runs it again
-                # (EVALSHA that found no script ran nothing).
-                keys = command[3:3 + command[2]]
-                args = command[3 + command[2]:]
-                try:
-                    result = await script(keys=keys, args=args)
-                except Exception as error:  # noqa: BLE001 (handed to the caller)
-                    result = error
-            if isinstance(result, Exception):
+                unloaded.append((command, script, future))
+            elif isinstance(result, Exception):
                 future.set_exception(result)
             else:
                 future.set_result(result)
+        if unloaded:
+            # Redis started or restarted empty: an EVALSHA that found no script ran nothing;
+            # the scripts are loaded once and those commands sent again together.
+            try:
+                for source in {id(script): script for _, script, _ in unloaded}.values():
+                    if source is not None:
+                        await self._client.script_load(source.script)
+            except Exception as error:  # noqa: BLE001 (handed to the callers)
+                for _, _, future in unloaded:
+                    if not future.done():
+                        future.set_exception(error)
+                return
+            await self._pipeline(unloaded)

@@ -12,8 +12,10 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+import redis
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
@@ -89,10 +91,12 @@ class Services:
 
 
 @contextmanager
-def production_services() -> Iterator[Services]:
-    """PostgreSQL (a fresh database) and Redis on 127.0.0.1, as the tests start them."""
+def production_services(fsync: bool = False) -> Iterator[Services]:
+    """PostgreSQL (a fresh database) and Redis on 127.0.0.1, as the tests start them; with
+    `fsync`, PostgreSQL flushes its WAL at each commit (as in production) instead of not at
+    all."""
     with ExitStack() as stack:
-        postgres = stack.enter_context(postgres_server())
+        postgres = stack.enter_context(postgres_server(fsync=fsync))
         redis = stack.enter_context(redis_server())
         create_database(postgres, "orderbot")
         metered = []
@@ -102,6 +106,19 @@ def production_services() -> Iterator[Services]:
             if process is not None:
                 metered.append(Metered(name, process, children))
         yield Services(f"{postgres}/orderbot", redis, tuple(metered))
+
+
+def redis_counters(url: str) -> dict[str, int]:
+    """Redis's own counts since it started: the commands it ran, and the reads of requests
+    from its clients' sockets, which are the round trips (a pipeline of commands sent at
+    once is read at once)."""
+    client = redis.Redis.from_url(url)
+    try:
+        stats: dict[str, Any] = client.info("stats")
+    finally:
+        client.close()
+    return {"commands": int(stats["total_commands_processed"]),
+            "round_trips": int(stats["total_reads_processed"])}
 
 
 def transcript_rows(database_url: str) -> dict[str, int]:

@@ -46,6 +46,9 @@ def targets(run: Run) -> list[dict[str, Any]]:
               and idle.memory_per_connection_kb < 50 and not idle.errors)),
         ("two processes vs one (PostgreSQL + Redis)", ">= 1.6",
          facts.get("two_process_scaling"), facts.get("two_process_scaling", 0) >= 1.6),
+        ("total CPU per turn (bots + PostgreSQL + Redis), two processes / one", "<= 1.15",
+         facts.get("two_process_cpu_per_turn_ratio"),
+         0 < facts.get("two_process_cpu_per_turn_ratio", 99) <= 1.15),
         ("seconds from the first start to the first answer (NLU training, migrations, "
          "demo seed)", "< 3", facts.get("first_start_seconds"),
          0 < facts.get("first_start_seconds", 99) < 3),
@@ -92,8 +95,8 @@ def markdown(run: Run) -> str:
         "",
         "| scenario | server processes | turns/s | p50 ms | p95 ms | p99 ms | errors | "
         "vs baseline | durable | server CPU % | clients CPU % | machine CPU % | "
-        "server peak RSS MB | KB/connection |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "server peak RSS MB | KB/connection | server CPU µs/turn |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for m in run.measurements:
         servers = [u for u in m.usage if not u.name.startswith("client")]
@@ -104,7 +107,7 @@ def markdown(run: Run) -> str:
             f"{_cell(m.ratio)}{' (' + m.notes + ')' if m.notes else ''} | "
             f"{_cell(m.durable)} | {_per_process(servers, 'cpu_percent')} | {clients:.0f} | "
             f"{m.machine_cpu_percent:.0f} | {_per_process(servers, 'peak_rss_mb')} | "
-            f"{_cell(m.memory_per_connection_kb)} |")
+            f"{_cell(m.memory_per_connection_kb)} | {_cell(m.cpu_us_per_turn)} |")
     lines += ["", "| target | wanted | measured | met |", "|---|---|---|---|"]
     lines += [f"| {t['target']} | {t['wanted']} | {_cell(t['measured'])} | "
               f"{'yes' if t['met'] else 'no'} |" for t in targets(run)]

@@ -36,8 +36,17 @@ class Measurement:
     machine_cpu_percent: float = 0.0  # all processes, other people's too; 100 = one core
     notes: str = ""
 
+    @property
+    def cpu_us_per_turn(self) -> float | None:
+        """The CPU of every server process (bots, PostgreSQL, Redis; not the customers) per
+        turn answered, in µs."""
+        if not self.turns_per_s:
+            return None
+        servers = sum(u.cpu_percent for u in self.usage if not u.name.startswith("client"))
+        return round(1e6 * servers / 100 / self.turns_per_s, 1)
+
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "cpu_us_per_turn": self.cpu_us_per_turn}
 
 
 def measure(name: str, target: str, processes: int, result: LoadResult, duration: float,

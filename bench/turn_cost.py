@@ -3,7 +3,7 @@ messages handed to its dialog as the web chat channel hands them, N conversation
 
     python -m bench.turn_cost [--customers 100] [--turns 6000] [--think SECONDS]
                               [--profile] [--statements] [--database URL] [--redis URL]
-                              [--products N]
+                              [--products N] [--production [--fsync]]
 
 It prints turns/s and the CPU time of a turn (this process only: the whole turn runs here),
 and with --statements the SQL statements a turn sends and their time; with --profile the
@@ -12,6 +12,10 @@ compare). Use it to see a change's effect in seconds, on a machine too noisy for
 benchmark; the figures of record come from `python -m bench`. With --think each customer
 waits a random (exponential) time of that mean between its messages, so that turns arrive one
 at a time as in the benchmark's open loop instead of back to back.
+
+--production starts a fresh PostgreSQL (fsync off, or on with --fsync) and Redis for the run,
+as the benchmark does, and adds their CPU per turn and Redis's commands and round trips per
+turn (Redis's own counters over the measured turns).
 """
 
 from __future__ import annotations
@@ -29,11 +33,20 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from bench.conversation import DemoOrder, Step, conversation
-from bench.infra import bot_environment, seed_demo_database, sqlite_url
+from bench.infra import (
+    Services,
+    bot_environment,
+    production_services,
+    redis_counters,
+    seed_demo_database,
+    sqlite_url,
+)
+from bench.processes import Metered
 
 
 class Statements:
@@ -92,8 +105,40 @@ def _steps(orders: tuple[DemoOrder, ...], first: int) -> Iterator[Step]:
     return conversation(orders, first)
 
 
+class Servers:
+    """The CPU time and Redis counters of the PostgreSQL and Redis a run started."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._cpu = 0.0
+        self._redis: dict[str, int] = {}
+
+    def mark(self) -> None:
+        self._cpu = sum(_cpu_seconds(m) for m in self._services.metered)
+        self._redis = redis_counters(self._services.redis_url)
+
+    def since(self, turns: int) -> dict[str, float]:
+        cpu = sum(_cpu_seconds(m) for m in self._services.metered) - self._cpu
+        redis = redis_counters(self._services.redis_url)
+        found = {"servers_cpu_us_per_turn": 1e6 * cpu / turns}
+        for name, value in redis.items():
+            found[f"redis_{name}_per_turn"] = (value - self._redis.get(name, 0)) / turns
+        return found
+
+
+def _cpu_seconds(metered: Metered) -> float:
+    total = 0.0
+    for process in metered.processes():
+        try:
+            times = process.cpu_times()
+        except Exception:  # noqa: BLE001 (a backend that ended meanwhile)
+            continue
+        total += times.user + times.system
+    return total
+
+
 async def _drive(args: argparse.Namespace, orders: tuple[DemoOrder, ...],
-                 statements: Statements | None) -> dict[str, float]:
+                 statements: Statements | None, servers: Servers | None) -> dict[str, float]:
     from composition.bootstrap import build
     from composition.cli import DEFAULT_CONFIG
     from config import load_settings
@@ -126,6 +171,8 @@ async def _drive(args: argparse.Namespace, orders: tuple[DemoOrder, ...],
                     message_id=f"{keys[index].chat_id}:{sent}"))
                 done += 1
                 if done == warmup:
+                    if servers is not None:
+                        servers.mark()
                     marks["wall"], marks["cpu"] = time.perf_counter(), time.process_time()
                     if statements is not None:
                         statements.count.clear()
@@ -144,6 +191,8 @@ async def _drive(args: argparse.Namespace, orders: tuple[DemoOrder, ...],
         cpu = marks["end_cpu"] - marks["cpu"]
         turns = args.turns  # those between the marks
         result = {"turns": turns, "turns_per_s": turns / wall, "cpu_us_per_turn": 1e6 * cpu / turns}
+        if servers is not None:
+            result.update(servers.since(turns))
         if profile is not None:
             _write_profile(profile, args.profile_output)
         return result
@@ -220,25 +269,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis", default="", help="a Redis URL (default: none)")
     parser.add_argument("--products", type=int, default=0,
                         help="add N generated products to the copied demo shop first")
+    parser.add_argument("--production", action="store_true",
+                        help="start a fresh PostgreSQL and Redis for the run")
+    parser.add_argument("--fsync", action="store_true",
+                        help="with --production: PostgreSQL flushes the WAL at each commit")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="orderbot-turn-cost-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="orderbot-turn-cost-") as scratch, \
+            ExitStack() as stack:
         folder = Path(scratch)
         os.environ.setdefault("XDG_CACHE_HOME", str(folder / "cache"))
         print("turn_cost: seeding the demo database", file=sys.stderr, flush=True)
         demo = seed_demo_database(folder)
+        servers = None
+        if args.production:
+            services = stack.enter_context(production_services(fsync=args.fsync))
+            args.database, args.redis = services.database_url, services.redis_url
+            servers = Servers(services)
         url = args.database or sqlite_url(demo.copy(folder, "measured"))
         if args.products:
             asyncio.run(_add_products(url, args.products))
         os.environ.update(bot_environment(0, url, args.redis))
+        # A server's database is seeded by the bot itself, as the benchmark's first bot does
+        # (the demo's seed is the same, so the conversation finds the same orders).
         os.environ["ORDERBOT__DEMO__ENABLED"] = "true" if args.database else "false"
         statements = Statements() if args.statements else None
         if statements is not None:
             statements.install()
         import uvloop  # as serving.py runs the bot
 
-        result = uvloop.run(_drive(args, demo.orders, statements))
+        result = uvloop.run(_drive(args, demo.orders, statements, servers))
     print(f"turn_cost: {result['turns']} turns, {result['turns_per_s']:.0f} turns/s, "
           f"{result['cpu_us_per_turn']:.0f} µs of CPU per turn")
+    if servers is not None:
+        print("turn_cost: per turn, PostgreSQL + Redis CPU "
+              f"{result['servers_cpu_us_per_turn']:.0f} µs; Redis "
+              f"{result['redis_commands_per_turn']:.2f} commands in "
+              f"{result['redis_round_trips_per_turn']:.2f} round trips")
     if statements is not None:
         print(statements.report(int(result["turns"])))
     if args.profile:

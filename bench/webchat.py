@@ -98,8 +98,14 @@ def production(run: Run, demo: DemoDatabase, echo_one: Measurement) -> None:
                            servers, "closed", size, database_url=database,
                            baseline=echo_two[f"closed {size}"], services=metered)
             scaling = round(two.turns_per_s / max(one.turns_per_s, 1e-9), 2)
-            two.notes = f"{scaling}x one process"
             run.facts["two_process_scaling"] = scaling
+            # What coordination costs: the CPU of bots + PostgreSQL + Redis per turn with two
+            # processes against one (issue 21: at most 1.15).
+            if one.cpu_us_per_turn and two.cpu_us_per_turn:
+                run.facts["two_process_cpu_per_turn_ratio"] = round(
+                    two.cpu_us_per_turn / one.cpu_us_per_turn, 2)
+            two.notes = (f"{scaling}x one process, CPU per turn "
+                         f"{run.facts.get('two_process_cpu_per_turn_ratio', 'n/a')}x")
             run.load(f"{target} x2 open {run.plan.open_customers}", target, "webchat",
                      _url(port), servers, "open", run.plan.open_customers,
                      database_url=database, baseline=echo_two["open"], services=metered)

@@ -10,6 +10,7 @@ import redis.asyncio as aioredis
 
 from config import Settings
 from coordination.base import Attempts, Locks, PubSub
+from coordination.batch import RedisBatch
 from coordination.fallback import (
     FallbackAttempts,
     FallbackLocks,
@@ -48,10 +49,13 @@ def coordination(settings: Settings) -> Coordination:
         return Coordination(None, health, InProcessLocks(), InProcessPubSub(),
                             InProcessAttempts(), RateLimiter())
     redis = redis_client(url)
+    # One pipeline for the locks and the stream: a turn's lock release goes with its reply.
+    batch = RedisBatch(redis)
     return Coordination(
         redis, health,
-        locks=FallbackLocks(RedisLocks(redis, settings.coordination.lock_lease_seconds), health),
-        pubsub=FallbackPubSub(RedisPubSub(redis), health),
+        locks=FallbackLocks(
+            RedisLocks(redis, settings.coordination.lock_lease_seconds, batch), health),
+        pubsub=FallbackPubSub(RedisPubSub(redis, batch=batch), health),
         attempts=FallbackAttempts(RedisAttempts(redis), health),
         rate_limiter=FallbackRateLimiter(url, health),
     )

@@ -16,6 +16,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from coordination.base import Listener
+from coordination.batch import RedisBatch
 from coordination.memory import STRIKES_SECONDS, deliver
 
 log = logging.getLogger(__name__)
@@ -54,10 +55,18 @@ class RedisLocks:
     that the lock of a process that died (kill -9) frees within a lease, not at a long
     timeout. A process frozen past its lease (SIGSTOP, a stalled VM) loses the lock to the
     next holder; its fencing token, older than the new holder's, is refused where the turn
-    writes (dialog/store.py), so it cannot write over the newer turn."""
+    writes (dialog/store.py), so it cannot write over the newer turn.
 
-    def __init__(self, client: aioredis.Redis, lease: float = LEASE_SECONDS) -> None:
+    A turn costs one round trip of its own at most: the lock is taken in the pipeline of
+    whatever else this process sends at that moment (coordination/batch.py), released without
+    waiting (in the next pipeline, before the turn's reply is appended to the stream), and
+    renewed only by a turn that outlasts a third of its lease (a timer, not a task per hold).
+    """
+
+    def __init__(self, client: aioredis.Redis, lease: float = LEASE_SECONDS,
+                 batch: RedisBatch | None = None) -> None:
         self._client = client
+        self._batch = batch or RedisBatch(client)
         self._lease_ms = max(1, int(lease * 1000))
         self._acquire = client.register_script(_ACQUIRE)
         self._keep = client.register_script(_KEEP)
@@ -67,23 +76,30 @@ class RedisLocks:
         key = f"orderbot:lock:{name}"
         holder = uuid.uuid4().hex
         token = await self._take(key, f"orderbot:fence:{name}", holder)
-        renewing = asyncio.create_task(self._renew(key, holder), name=f"lease-{name}")
+        lease = _Lease(self, key, holder)
         try:
             yield token
         finally:
-            renewing.cancel()
-            with suppress(asyncio.CancelledError):
-                await renewing
-            with suppress(Exception):  # not released: it frees when its lease runs out
-                await self._keep(keys=[key], args=[holder, 0])
+            lease.stop()
+            self._release(key, holder)
+
+    def _release(self, key: str, holder: str) -> None:
+        # Not awaited: if it is lost (Redis away), the lock frees when its lease runs out.
+        self._batch.script(self._keep, [key], [holder, 0]).add_done_callback(_ignore)
 
     async def _take(self, key: str, last_token: str, holder: str) -> int:
         deadline = time.monotonic() + WAIT_SECONDS
         poll = FIRST_POLL_SECONDS
         while True:
-            token = int(await self._acquire(
-                keys=[key, last_token],
-                args=[holder, self._lease_ms, int(LAST_TOKEN_SECONDS * 1000)]))
+            taking = self._batch.script(
+                self._acquire, [key, last_token],
+                [holder, self._lease_ms, int(LAST_TOKEN_SECONDS * 1000)])
+            try:
+                token = int(await asyncio.shield(taking))
+            except asyncio.CancelledError:
+                # The script may still run: a lock taken for no one is given back.
+                taking.add_done_callback(lambda done: self._release_taken(done, key, holder))
+                raise
             if token:
                 return token
             if time.monotonic() > deadline:
@@ -91,21 +107,54 @@ class RedisLocks:
             await asyncio.sleep(poll)
             poll = min(poll * 2, MAX_POLL_SECONDS)
 
-    async def _renew(self, key: str, holder: str) -> None:
-        period = self._lease_ms / 1000 / RENEWALS_PER_LEASE
-        while True:
-            await asyncio.sleep(period)
-            try:
-                kept = await self._keep(keys=[key], args=[holder, self._lease_ms])
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # Redis away: the fence still guards the commit
-                log.warning("could not renew the lease %s (%s)", key, type(error).__name__)
-                continue
-            if not kept:
-                log.warning("lost the lease %s (this process was stalled past it); the turn's"
-                            " write will be refused by its fence", key)
-                return
+    def _release_taken(self, taking: asyncio.Future[Any], key: str, holder: str) -> None:
+        if not taking.cancelled() and taking.exception() is None and taking.result():
+            self._release(key, holder)
+
+    def _renew(self, lease: _Lease) -> asyncio.Future[Any]:
+        return self._batch.script(self._keep, [lease.key], [lease.holder, self._lease_ms])
+
+    @property
+    def renew_every(self) -> float:
+        return self._lease_ms / 1000 / RENEWALS_PER_LEASE
+
+
+class _Lease:
+    """The renewals of one hold: a timer every third of the lease; a renewal is sent only
+    when it fires, i.e. for a turn that lasts that long."""
+
+    def __init__(self, locks: RedisLocks, key: str, holder: str) -> None:
+        self.key, self.holder = key, holder
+        self._locks = locks
+        self._stopped = False
+        self._timer = asyncio.get_running_loop().call_later(locks.renew_every, self._renew)
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._timer.cancel()
+
+    def _renew(self) -> None:
+        if self._stopped:
+            return
+        self._locks._renew(self).add_done_callback(self._renewed)
+        self._timer = asyncio.get_running_loop().call_later(
+            self._locks.renew_every, self._renew)
+
+    def _renewed(self, renewal: asyncio.Future[Any]) -> None:
+        if renewal.cancelled() or self._stopped:
+            return
+        error = renewal.exception()
+        if error is not None:  # Redis away: the fence still guards the commit
+            log.warning("could not renew the lease %s (%s)", self.key, type(error).__name__)
+        elif not renewal.result():
+            log.warning("lost the lease %s (this process was stalled past it); the turn's"
+                        " write will be refused by its fence", self.key)
+            self.stop()
+
+
+def _ignore(done: asyncio.Future[Any]) -> None:
+    if not done.cancelled():
+        done.exception()  # retrieved: a release lost while Redis is away is not an error
 
 
 class _RedisSubscription:
@@ -134,8 +183,10 @@ class RedisPubSub:
     get it too; marked as this process's, its own reader skips it.
     """
 
-    def __init__(self, client: aioredis.Redis, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, client: aioredis.Redis, clock: Callable[[], float] = time.time,
+                 batch: RedisBatch | None = None) -> None:
         self._client = client
+        self._batch = batch or RedisBatch(client)
         self._clock = clock
         self._origin = secrets.token_hex(8)
         self._listeners: dict[str, list[Listener]] = {}
@@ -158,6 +209,11 @@ class RedisPubSub:
 
     async def publish(self, topic: str, data: str) -> None:
         """Appended to the stream (raises while Redis is down: see defer)."""
+        if not self._deferred and not self._appending.locked():
+            # Nothing waits to go first: queued at once, so that the replies of many turns
+            # share a pipeline instead of taking turns.
+            await self._append(topic, data)
+            return
         async with self._appending:
             await self._flush_deferred()
             await self._append(topic, data)
@@ -189,8 +245,9 @@ class RedisPubSub:
     async def _append(self, topic: str, data: str, origin: str = "") -> None:
         # Trimmed by age (approximately, which is cheap): entries older than the retention.
         oldest = int((self._clock() - RETENTION_SECONDS) * 1000)
-        await self._client.xadd(STREAM, {"topic": topic, "data": data, "origin": origin},
-                                minid=oldest, approximate=True)
+        # In the pipeline of the locks' commands: a turn's release goes with its reply.
+        await self._batch.command("XADD", STREAM, "MINID", "~", oldest, "*",
+                                  "topic", topic, "data", data, "origin", origin)
 
     async def _flush_deferred(self) -> None:
         while self._deferred:

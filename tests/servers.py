@@ -66,8 +66,10 @@ def _postgres_bin() -> Path:
 
 
 @contextmanager
-def postgres_server() -> Iterator[str]:
-    """A throwaway cluster; initdb refuses root, so it runs as the postgres user."""
+def postgres_server(fsync: bool = False) -> Iterator[str]:
+    """A throwaway cluster; initdb refuses root, so it runs as the postgres user. `fsync`:
+    commits flush the WAL to disk, as in production (the tests need no durability through a
+    power loss, and run faster without)."""
     bin_dir = _postgres_bin()
     port = free_port()
     folder = Path(tempfile.mkdtemp(prefix="orderbot-pg-", dir="/tmp"))
@@ -85,7 +87,7 @@ def postgres_server() -> Iterator[str]:
     subprocess.run(
         [*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"),
          "-w", "start", "-o",
-         f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off "
+         f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync={'on' if fsync else 'off'} "
          "-c max_connections=200"],
         check=True, stdout=subprocess.DEVNULL,
     )

@@ -31,6 +31,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlalchemy import exc
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
@@ -63,6 +65,7 @@ class SqliteTransactions:
         self._connection: InlineConnection | None = None
         self._turn = asyncio.Lock()
         self._group: _Group | None = None  # begun, not committed yet
+        self._dialect: Dialect | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[tuple[AsyncSession, dict[Any, Any]]]:
@@ -74,19 +77,22 @@ class SqliteTransactions:
             session, connection = await self._open()
             group = self._group
             if group is None:
-                await connection.begin_immediate()
+                try:
+                    await connection.begin_immediate()
+                except sqlite3.Error as error:  # another program holds the lock too long
+                    raise self._translated(error, "BEGIN IMMEDIATE") from error
                 group = self._group = _Group()
             raw = connection.sqlite
             kept = False
             try:
-                raw.execute("SAVEPOINT turn")
+                self._execute(raw, "SAVEPOINT turn")
                 yield session, info
                 sync = session.sync_session
                 if not sync._is_clean():
                     await session.flush()
                 if sync.get_nested_transaction() is not None:
                     raise RuntimeError("a transaction left a savepoint of its own open")
-                raw.execute("RELEASE turn")
+                self._execute(raw, "RELEASE turn")
                 kept = True
             finally:
                 sync = session.sync_session
@@ -125,6 +131,7 @@ class SqliteTransactions:
         assert isinstance(connection, InlineConnection)
         connection.sqlite.commit()  # ...ended at once: each group begins its own
         self._session, self._connection = session, connection
+        self._dialect = sync.get_bind().dialect
         return session, connection
 
     def _commit(self, connection: InlineConnection, group: _Group) -> None:
@@ -134,9 +141,21 @@ class SqliteTransactions:
         except sqlite3.Error as error:
             _undone_all(connection)
             if group.size:
-                group.committed.set_exception(error)
+                group.committed.set_exception(self._translated(error, "COMMIT"))
             return
         group.committed.set_result(None)
+
+    def _execute(self, raw: sqlite3.Connection, sql: str) -> None:
+        try:
+            raw.execute(sql)
+        except sqlite3.Error as error:
+            raise self._translated(error, sql) from error
+
+    def _translated(self, error: sqlite3.Error, sql: str) -> exc.StatementError:
+        """The driver's error as SQLAlchemy raises it (what callers and the 503 handler
+        know)."""
+        return exc.DBAPIError.instance(sql, (), error, sqlite3.Error, hide_parameters=True,
+                                       dialect=self._dialect)
 
     def _when_due(self, group: _Group) -> None:
         if self._group is not group or self._connection is None:

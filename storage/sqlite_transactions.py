@@ -48,6 +48,10 @@ class GroupLost(Exception):
     rolled back with it."""
 
 
+class NestedTransaction(RuntimeError):
+    """A task opened a transaction while its own was open: on one connection, a deadlock."""
+
+
 class _Group:
     __slots__ = ("committed", "size", "scheduled", "due")
 
@@ -66,13 +70,21 @@ class SqliteTransactions:
         self._turn = asyncio.Lock()
         self._group: _Group | None = None  # begun, not committed yet
         self._dialect: Dialect | None = None
+        self._holder: asyncio.Task[Any] | None = None  # the task in a transaction
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[tuple[AsyncSession, dict[Any, Any]]]:
         """The session inside a new transaction; once committed, what the transaction put
         in the session's info (its after-commit callbacks, for the caller to run)."""
         info: dict[Any, Any] = {}
+        task = asyncio.current_task()
+        if self._turn.locked() and self._holder is task:
+            # It would wait for itself. (A pool of one connection used to let it pass when
+            # the outer transaction had not run a statement yet; a transaction here holds
+            # the connection from its start.)
+            raise NestedTransaction("a transaction opened inside another of the same task")
         await self._turn.acquire()
+        self._holder = task
         try:
             session, connection = await self._open()
             group = self._group
@@ -111,6 +123,7 @@ class SqliteTransactions:
                         group.scheduled = True
                         asyncio.get_running_loop().call_soon(self._when_due, group)
         finally:
+            self._holder = None
             self._turn.release()
         await asyncio.shield(group.committed)  # kept: durable before the caller goes on
 

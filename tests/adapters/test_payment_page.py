@@ -43,8 +43,8 @@ async def page_url(server: LiveServer, number: str) -> str:
 
 async def transcript(bot: Orderbot, number: str) -> list[str]:
     """The texts of the conversation the shop writes to the order's customer in."""
+    customer_id = (await order(bot, number)).customer_id
     async with bot.units() as uow:
-        customer_id = (await order(bot, number)).customer_id
         state = await bot.store.latest_for_customer(uow, customer_id)
         if state is None:
             return []

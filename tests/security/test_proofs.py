@@ -298,8 +298,9 @@ async def test_a_chat_that_proved_an_order_by_postcode_is_erased_with_its_custom
     """No news goes there, yet it is still one of the chats that talked about the order."""
     anonymous = Conversation(bot)
     assert "on its way" in await anonymous.say(f"where is {VICTIM}? postcode EH1 1YZ")
+    customer_id = (await order(bot, VICTIM)).customer_id
     async with bot.units() as uow:
-        await erase_customer(uow, (await order(bot, VICTIM)).customer_id)
+        await erase_customer(uow, customer_id)
         await uow.commit()
     assert await texts_in(bot, anonymous.key) == []
 

@@ -27,5 +27,5 @@ def test_the_option_number_is_the_score(language: str) -> None:
 def test_telegram_shows_the_five_stars_as_inline_buttons() -> None:
     markup = keyboard(rating_buttons(TEXTS, "en"))
     assert markup is not None
-    assert [row[0].callback_data for row in markup.inline_keyboard] == [
+    assert [row[0]["callback_data"] for row in markup["inline_keyboard"]] == [
         f"rating:{n}" for n in range(1, 6)]

@@ -13,7 +13,8 @@ from typing import Any
 
 FIELDS = ("turns_per_s", "p50_ms", "p95_ms", "p99_ms", "ratio", "memory_per_connection_kb",
           "machine_cpu_percent")
-FACTS = ("first_start_seconds", "startup_seconds", "two_process_scaling")
+FACTS = ("first_start_seconds", "startup_seconds", "two_process_scaling",
+         "two_process_cpu_per_turn_ratio")
 
 
 def medians(runs: list[dict[str, Any]]) -> str:

@@ -32,12 +32,11 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench.conversation import DemoOrder, Step, conversation
+from bench.conversation import DemoOrder, conversation
 from bench.infra import (
     Services,
     bot_environment,
@@ -101,10 +100,6 @@ def _name(sql: str) -> str:
     return _LITERAL.sub("?", " ".join(sql.split()))[:110]
 
 
-def _steps(orders: tuple[DemoOrder, ...], first: int) -> Iterator[Step]:
-    return conversation(orders, first)
-
-
 class Servers:
     """The CPU time and Redis counters of the PostgreSQL and Redis a run started."""
 
@@ -159,7 +154,7 @@ async def _drive(args: argparse.Namespace, orders: tuple[DemoOrder, ...],
 
         async def customer(index: int) -> None:
             nonlocal done
-            steps = _steps(orders, index)
+            steps = conversation(orders, index)
             sent = 0
             if args.think > 0:  # not all at once at the start
                 await asyncio.sleep(random.expovariate(1 / args.think))

@@ -4,7 +4,6 @@ across processes), with retries."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import itertools
 import logging
@@ -27,12 +26,6 @@ FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 60.0
 STOP_RETRY_SECONDS = 1.0
 MARK_BATCH = 500  # rows marked sent in one statement
-# Delivered rows may wait this long for others before they are marked sent together. Off by
-# default: a conversation's next reply waits for its previous one's mark (the send check
-# holds a reply back while an earlier one is unsent), so a linger delays every reply after
-# the first by it; and on SQLite a mark shares its COMMIT with the turns around it anyway
-# (storage/sqlite_transactions.py). A crash before the mark re-sends (at least once).
-MARK_LINGER_SECONDS = 0.0
 # A reply held back by an earlier one of its conversation that another process is to send
 # looks again after this pause, doubling up to the last (one indexed read each time).
 FIRST_HOLD_SECONDS = 0.05
@@ -70,7 +63,6 @@ class OutboxSender:
         metrics: Metrics | None = None,
         check_owner: bool = False,
         hold_at_most: float = HOLD_AT_MOST_SECONDS,
-        mark_linger: float = MARK_LINGER_SECONDS,
     ) -> None:
         # The retry policy is public so that tests can shorten it without settings; a
         # platform's own wait (retry_after, Retry-After) is always honoured as given.
@@ -83,7 +75,7 @@ class OutboxSender:
         self._channels = dict(channels)
         self._queues: dict[ConversationKey, _Replies] = {}
         self._workers: set[asyncio.Task[None]] = set()
-        self._sent = _SentMarks(units, store, mark_linger)
+        self._sent = _SentMarks(units, store)
         # Several processes: a row is sent only while this process still owns it (a process
         # stalled past takeover_seconds finds its rows taken over, dialog/takeover.py), and
         # only once every earlier reply of its conversation has left, whoever sends it.
@@ -233,19 +225,14 @@ class OutboxSender:
 
 class _SentMarks:
     """Marks delivered rows sent, the rows of every conversation delivered meanwhile in one
-    transaction: a batch gathers for `linger` seconds (or until it is full), and while one is
-    committed the next gathers (a group commit)."""
+    transaction: while one is committed the next batch gathers (a group commit)."""
 
-    def __init__(self, units: UnitOfWorkFactory, store: ConversationStore,
-                 linger: float = MARK_LINGER_SECONDS) -> None:
+    def __init__(self, units: UnitOfWorkFactory, store: ConversationStore) -> None:
         self._units = units
         self._store = store
-        self._linger = linger
         self._ids: list[int] = []
         self._waiting: list[asyncio.Future[None]] = []
         self._writer: asyncio.Task[None] | None = None
-        self._now = asyncio.Event()  # a full batch, or stopping: write without lingering
-        self._stopping = False
 
     async def mark(self, outbox_ids: list[int]) -> None:
         """Return once these rows are marked (or the marking failed and was logged)."""
@@ -254,28 +241,16 @@ class _SentMarks:
         marked = asyncio.get_running_loop().create_future()
         self._ids.extend(outbox_ids)
         self._waiting.append(marked)
-        if len(self._ids) >= MARK_BATCH:
-            self._now.set()
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write(), name="outbox-sent-marks")
         await asyncio.shield(marked)  # a cancelled worker leaves its rows to be marked
 
     async def finish(self) -> None:
-        self._stopping = True  # the last marks are written at once
-        self._now.set()
         if self._writer is not None:
             await asyncio.gather(self._writer, return_exceptions=True)
-        self._stopping = False  # a sender started again lingers again
-        self._now.clear()
 
     async def _write(self) -> None:
         while self._ids:
-            if self._linger > 0 and not self._now.is_set():
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._linger):
-                        await self._now.wait()
-            if not self._stopping:
-                self._now.clear()
             ids, self._ids = self._ids, []
             waiting, self._waiting = self._waiting, []
             try:

@@ -1,5 +1,5 @@
-"""Sent marks: replies delivered one at a time are marked sent together, and nothing a
-customer already has is sent again after a stop."""
+"""Sent marks: a reply delivered is marked sent while the bot runs, so nothing a customer
+already has is sent again after a stop."""
 
 from __future__ import annotations
 
@@ -59,38 +59,11 @@ async def _unsent(database: InMemoryDatabase) -> list[str]:
         return [d.outbound.text for d in await uow.outbox.unsent(None, "p1")]
 
 
-async def test_replies_delivered_one_at_a_time_share_one_sent_mark() -> None:
-    """Two customers answered one after the other: one transaction marks both; the stop
-    writes it at once, so a restart sends neither again."""
-    database, chat, store = InMemoryDatabase(), Chat(), CountingStore()
-    sender = OutboxSender(database.unit_of_work, store, {"test": chat}, mark_linger=60.0)
-    await sender.start()
-    try:
-        first = await _reply(database, "anna", "Your order A-1001 has shipped.")
-        await sender.resume([first])
-        await chat.until(1)
-        second = await _reply(database, "boris", "We have the wireless mouse in stock.")
-        await sender.resume([second])
-        await chat.until(2)
-    finally:
-        await sender.stop()  # within the linger: the marks are written now, not lost
-    assert store.batches == [[first, second]]
-    assert await _unsent(database) == []
-
-    restarted = OutboxSender(database.unit_of_work, ConversationStore(owner="p1"),
-                             {"test": chat})
-    await restarted.start()
-    await restarted.drain()
-    await restarted.stop()
-    assert chat.delivered == ["Your order A-1001 has shipped.",
-                              "We have the wireless mouse in stock."]
-
-
 async def test_a_reply_is_marked_sent_while_the_bot_runs() -> None:
-    """No stop needed: the linger ends and the mark is written (a crash after that sends
-    nothing twice)."""
+    """No stop needed: the mark is written once the reply is delivered (a crash after that
+    sends nothing twice)."""
     database, chat, store = InMemoryDatabase(), Chat(), CountingStore()
-    sender = OutboxSender(database.unit_of_work, store, {"test": chat}, mark_linger=0.01)
+    sender = OutboxSender(database.unit_of_work, store, {"test": chat})
     await sender.start()
     try:
         reply = await _reply(database, "anna", "Thank you, have a nice day!")
@@ -100,7 +73,7 @@ async def test_a_reply_is_marked_sent_while_the_bot_runs() -> None:
             await sender.drain()  # the worker ends once its reply is marked
         assert store.batches == [[reply]]
         assert await _unsent(database) == []
-        # Started again after a linger: the next reply is marked too.
+        # The next reply, after the worker ended, is marked too.
         later = await _reply(database, "anna", "Anything else?")
         await sender.resume([later])
         await chat.until(2)

@@ -81,6 +81,26 @@ class Statements:
                 seconds[_name(sql)] += time.perf_counter() - started
 
         drivers._Sqlite.run = timed  # type: ignore[method-assign]
+        self._trace_asyncpg()
+
+    def _trace_asyncpg(self) -> None:
+        """PostgreSQL (--production): the statements asyncpg sends, whichever path sent them
+        (prepared ones by their text; BEGIN, COMMIT and ROLLBACK are simple queries)."""
+        from asyncpg import connection, prepared_stmt
+
+        count = self.count
+        execute, fetch = connection.Connection.execute, prepared_stmt.PreparedStatement.fetch
+
+        async def traced_execute(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+            count.update((_name(query),))
+            return await execute(self, query, *args, **kwargs)
+
+        async def traced_fetch(self: Any, *args: Any, **kwargs: Any) -> Any:
+            count.update((_name(self.get_query()),))
+            return await fetch(self, *args, **kwargs)
+
+        connection.Connection.execute = traced_execute  # type: ignore[method-assign]
+        prepared_stmt.PreparedStatement.fetch = traced_fetch  # type: ignore[method-assign]
 
     def report(self, turns: int) -> str:
         lines = ["| per turn | µs each (driver path) | statement |", "|---|---|---|"]
@@ -148,7 +168,7 @@ async def _drive(args: argparse.Namespace, orders: tuple[DemoOrder, ...],
             assert opened is not None
             keys.append(opened[1])
         done = 0
-        profile = cProfile.Profile() if args.profile else None
+        profile = cProfile.Profile(time.thread_time) if args.profile else None
         marks: dict[str, float] = {}
         warmup = args.turns // 5
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.util import await_, greenlet_spawn
 
 from storage.drivers import begin_with_driver, hide_detail
+from storage.postgres_transactions import PostgresTransactions
 from storage.sqlite import BACKSTOP_CHECKPOINT_PAGES, Checkpointer, inline_connector
 from storage.sqlite_transactions import SqliteTransactions
 
@@ -103,6 +104,10 @@ class Database:
         self._sqlite = (SqliteTransactions(self._sessions)
                         if engine.dialect.name == "sqlite"
                         and engine.url.database not in (None, "", ":memory:") else None)
+        # PostgreSQL: a long-lived session per pooled connection
+        # (storage/postgres_transactions.py).
+        self._postgres = (PostgresTransactions(engine, self._sessions)
+                          if engine.dialect.driver == "asyncpg" else None)
 
     def watch_commits(self, watcher: CommitWatcher) -> Callable[[], None]:
         """Call watcher with each committed session's info (never on rollback), for a part
@@ -113,8 +118,9 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        if self._sqlite is not None:
-            async with self._sqlite.transaction() as (session, info):
+        long_lived = self._sqlite or self._postgres
+        if long_lived is not None:
+            async with long_lived.transaction() as (session, info):
                 yield session
             await self._committed(info)
             return
@@ -145,6 +151,8 @@ class Database:
     async def dispose(self) -> None:
         if self._sqlite is not None:
             await self._sqlite.close()
+        if self._postgres is not None:
+            await self._postgres.close()
         await self.engine.dispose()
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import weakref
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from sqlalchemy import exc
@@ -138,12 +139,36 @@ class _Asyncpg:
                 rows = await prepared.fetch(*arguments)
                 counted = _STATUS_COUNT.match(prepared.get_statusmsg() or "")
             except Exception as error:  # noqa: BLE001 (translated as SQLAlchemy would)
-                hide_detail(error)
-                try:
-                    adapted._handle_exception(error)
-                except Exception as translated:  # noqa: BLE001
-                    raise exc.DBAPIError.instance(
-                        sql, arguments, translated, adapted.dbapi.Error, hide_parameters=True,
-                        dialect=self.dialect) from translated
-                raise
+                raise _translated(adapted, self.dialect, sql, arguments, error) from error
         return Rows(rows, int(counted.group(1)) if counted else -1)
+
+
+async def run_on_asyncpg(adapted: Any, dialect: Dialect, sql: str,
+                         call: Callable[[Any], Awaitable[None]]) -> None:
+    """call(adapted) (a COMMIT, a ROLLBACK of asyncpg's transaction), its error raised as
+    SQLAlchemy raises a statement's (named sql)."""
+    try:
+        await call(adapted)
+    except Exception as error:  # noqa: BLE001 (translated as SQLAlchemy would)
+        raise _translated(adapted, dialect, sql, (), error) from error
+
+
+def _translated(adapted: Any, dialect: Dialect, sql: str, arguments: tuple[Any, ...],
+                error: Exception) -> Exception:
+    hide_detail(error)
+    try:
+        adapted._handle_exception(error)
+    except Exception as translated:  # noqa: BLE001
+        return exc.DBAPIError.instance(sql, arguments, translated, adapted.dbapi.Error,
+                                       hide_parameters=True, dialect=dialect)
+    return error  # pragma: no cover (_handle_exception always raises)
+
+
+def forget(sync: Session) -> dict[Any, Any]:
+    """The transaction's info, taken out of a long-lived session; its ORM objects let go (a
+    new transaction trusts nothing loaded in an earlier one, as with a new session)."""
+    sync.expunge_all()
+    taken = {key: value for key, value in sync.info.items() if key != DRIVER_KEY}
+    for key in taken:
+        del sync.info[key]
+    return taken

@@ -34,10 +34,9 @@ from typing import Any
 from sqlalchemy import exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
 
-from storage.drivers import DRIVER_KEY, begin_with_driver
+from storage.drivers import begin_with_driver, forget
 from storage.sqlite import InlineConnection
 
 GROUP_LIMIT = 64  # transactions sharing one COMMIT at most: the wait of the group's first
@@ -109,11 +108,11 @@ class SqliteTransactions:
             finally:
                 sync = session.sync_session
                 if kept:
-                    info.update(_forget(sync))
+                    info.update(forget(sync))
                     group.size += 1
                 elif (sync.is_active and sync.get_nested_transaction() is None
                       and _undone(raw)):
-                    _forget(sync)  # the usual rollback: a duplicate, a read, a refused turn
+                    forget(sync)  # the usual rollback: a duplicate, a read, a refused turn
                 else:
                     await asyncio.shield(self._lose(connection, group))
                 if self._group is group:
@@ -207,12 +206,3 @@ def _undone_all(connection: InlineConnection) -> None:
             connection.sqlite.rollback()
     except (sqlite3.Error, ValueError):
         pass
-
-
-def _forget(sync: Session) -> dict[Any, Any]:
-    """The transaction's info, taken out of the session; its ORM objects let go."""
-    sync.expunge_all()
-    taken = {key: value for key, value in sync.info.items() if key != DRIVER_KEY}
-    for key in taken:
-        del sync.info[key]
-    return taken

@@ -1,0 +1,190 @@
+"""PostgreSQL's transactions on long-lived sessions (storage/postgres_transactions.py): at
+most pool_size connections for the bot's transactions, the rest wait their turn; a failed,
+cancelled or cut transaction leaves nothing behind and the next one is served; nothing loaded
+in one transaction is trusted in the next."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from sqlalchemy import exc, func, select, text, update
+
+from dialog.messages import ConversationKey
+from dialog.tables import Conversation
+from storage.database import Database, make_engine
+from storage.repositories.unit_of_work import SqlUnitOfWork
+from storage.upgrade import upgrade
+
+
+async def _database(url: str, pool_size: int) -> Database:
+    engine = make_engine(url, pool_size=pool_size, max_overflow=2)
+    await upgrade(engine)
+    return Database(engine)
+
+
+@pytest.fixture
+async def admin(postgres_url: str) -> AsyncIterator[Database]:
+    """Another process on the same database."""
+    other = Database(make_engine(postgres_url))
+    yield other
+    await other.dispose()
+
+
+async def _conversations(database: Database) -> int:
+    async with database.transaction() as session:
+        return int(await session.scalar(select(func.count()).select_from(Conversation)) or 0)
+
+
+async def _connections(admin: Database) -> int:
+    """Connections open on the test's database, but the one asking (another process's)."""
+    async with admin.transaction() as session:
+        return int(await session.scalar(text(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()")) or 0)
+
+
+async def _until(condition: Callable[[], Awaitable[bool]]) -> None:
+    deadline = time.monotonic() + 30
+    while not await condition():
+        assert time.monotonic() < deadline, "the condition never came"
+        await asyncio.sleep(0.02)
+
+
+async def test_transactions_beyond_the_pool_wait_their_turn_and_every_one_is_kept(
+    postgres_url: str, admin: Database,
+) -> None:
+    database = await _database(postgres_url, pool_size=3)  # and max_overflow 2
+    release = asyncio.Event()
+    inside = 0
+
+    async def turn(n: int) -> None:
+        nonlocal inside
+        async with SqlUnitOfWork(database) as uow:
+            await uow.conversations.add(ConversationKey("webchat", f"c-{n}"), "en", None)
+            inside += 1
+            await release.wait()
+            await uow.commit()
+
+    turns = [asyncio.create_task(turn(n)) for n in range(30)]
+
+    async def three_inside() -> bool:
+        return inside == 3
+
+    await _until(three_inside)
+    for _ in range(50):  # the others had every chance to start
+        await asyncio.sleep(0)
+    assert inside == 3  # the fourth waits for a free session...
+    assert await _connections(admin) == 3  # ...not for an overflow connection
+    release.set()
+    await asyncio.gather(*turns)
+    assert await _conversations(database) == 30
+    await database.dispose()
+
+
+async def test_a_failed_transaction_leaves_nothing_and_its_connection_serves_the_next(
+    postgres_url: str,
+) -> None:
+    database = await _database(postgres_url, pool_size=1)
+    key = ConversationKey("webchat", "twice")
+    with pytest.raises(exc.IntegrityError):
+        async with SqlUnitOfWork(database) as uow:
+            await uow.conversations.add(ConversationKey("webchat", "lost"), "en", None)
+            await uow.conversations.add(key, "en", None)
+            await uow.conversations.add(key, "en", None)  # the same chat twice: refused
+            await uow.commit()
+    async with SqlUnitOfWork(database) as uow:
+        await uow.conversations.add(key, "en", None)
+        await uow.commit()
+    async with database.transaction() as session:
+        chats = set(await session.scalars(select(Conversation.chat_id)))
+    await database.dispose()
+    assert chats == {"twice"}
+
+
+async def test_a_cancelled_transaction_is_rolled_back_and_the_next_one_is_served(
+    postgres_url: str, admin: Database,
+) -> None:
+    database = await _database(postgres_url, pool_size=1)
+
+    async def slow() -> None:
+        async with SqlUnitOfWork(database) as uow:
+            await uow.conversations.add(ConversationKey("webchat", "cancelled"), "en", None)
+            await uow.session.execute(text("SELECT pg_sleep(30)"))
+            await uow.commit()
+
+    async def sleeping() -> bool:
+        async with admin.transaction() as session:
+            return bool(await session.scalar(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' "
+                "AND state = 'active' AND datname = current_database()")))
+
+    task = asyncio.create_task(slow())
+    await _until(sleeping)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with SqlUnitOfWork(database) as uow:
+        await uow.conversations.add(ConversationKey("webchat", "next"), "en", None)
+        await uow.commit()
+    async with database.transaction() as session:
+        chats = set(await session.scalars(select(Conversation.chat_id)))
+    await database.dispose()
+    assert chats == {"next"}
+
+
+async def test_a_transaction_reads_what_another_process_committed_since_the_last_one(
+    postgres_url: str, admin: Database,
+) -> None:
+    """The session outlives its transactions, but not what they loaded: an object read in
+    one transaction is read again in the next, as with a new session."""
+    database = await _database(postgres_url, pool_size=1)
+    async with SqlUnitOfWork(database) as uow:
+        state = await uow.conversations.add(ConversationKey("webchat", "c"), "en", None)
+        await uow.commit()
+    async with database.transaction() as session:
+        loaded = await session.get(Conversation, state.id)
+        assert loaded is not None and loaded.language == "en"
+    async with admin.transaction() as session:
+        await session.execute(update(Conversation).values(language="pl"))
+    async with database.transaction() as session:
+        again = await session.get(Conversation, state.id)
+        language = again.language if again is not None else None
+    await database.dispose()
+    assert language == "pl"
+
+
+async def test_connections_cut_by_an_administrator_fail_one_transaction_at_most(
+    postgres_url: str, admin: Database,
+) -> None:
+    """A cut noticed while the connection is idle costs nothing; one met by a statement fails
+    that transaction with a database error (a 503 at the bot's edge), and the next is served
+    on a new connection."""
+    database = await _database(postgres_url, pool_size=2)
+    async with SqlUnitOfWork(database) as uow:  # a session and its connection, kept
+        await uow.conversations.add(ConversationKey("webchat", "before"), "en", None)
+        await uow.commit()
+    async with admin.transaction() as session:
+        await session.execute(text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+
+    async def gone() -> bool:
+        return await _connections(admin) == 0
+
+    await _until(gone)
+    outcomes = []
+    for n in range(2):
+        try:
+            async with SqlUnitOfWork(database) as uow:
+                await uow.conversations.add(ConversationKey("webchat", f"after-{n}"), "en",
+                                            None)
+                await uow.commit()
+            outcomes.append("kept")
+        except exc.DBAPIError:
+            outcomes.append("refused")
+    assert outcomes in (["kept", "kept"], ["refused", "kept"])
+    assert await _conversations(database) == 1 + outcomes.count("kept")
+    await database.dispose()

@@ -46,8 +46,8 @@ class HttpSettings:
 @dataclass(frozen=True)
 class DatabaseSettings:
     url: str = "sqlite+aiosqlite:///var/orderbot.db"
-    pool_size: int = 10  # PostgreSQL connections kept open per process
-    max_overflow: int = 20  # more opened under load, closed after
+    pool_size: int = 10  # PostgreSQL connections kept open per process for transactions
+    max_overflow: int = 20  # more for migrations and tools, closed after
 
 
 @dataclass(frozen=True)

@@ -49,14 +49,15 @@ def coordination(settings: Settings) -> Coordination:
         return Coordination(None, health, InProcessLocks(), InProcessPubSub(),
                             InProcessAttempts(), RateLimiter())
     redis = redis_client(url)
-    # One pipeline for the locks and the stream: a turn's lock release goes with its reply.
+    # One pipeline for the locks, the stream and the lockout reads: a turn's lock release
+    # goes with its reply.
     batch = RedisBatch(redis)
     return Coordination(
         redis, health,
         locks=FallbackLocks(
             RedisLocks(redis, settings.coordination.lock_lease_seconds, batch), health),
         pubsub=FallbackPubSub(RedisPubSub(redis, batch=batch), health),
-        attempts=FallbackAttempts(RedisAttempts(redis), health),
+        attempts=FallbackAttempts(RedisAttempts(redis, batch), health),
         rate_limiter=FallbackRateLimiter(url, health),
     )
 

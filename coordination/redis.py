@@ -328,9 +328,12 @@ return ms
 class RedisAttempts:
     """coordination.base.Attempts in Redis: every process counts the same failures."""
 
-    def __init__(self, client: aioredis.Redis) -> None:
+    def __init__(self, client: aioredis.Redis, batch: RedisBatch | None = None) -> None:
         self._client = client
         self._failed = client.register_script(_FAILED)
+        # The read of every order a customer names goes with whatever else this process
+        # sends at that moment (coordination/batch.py), not in a round trip of its own.
+        self._batch = batch or RedisBatch(client)
 
     async def failed(self, key: str, failures: int, window: float, lockout: float) -> float | None:
         ms = int(await self._failed(
@@ -340,7 +343,7 @@ class RedisAttempts:
         return ms / 1000 if ms > 0 else None
 
     async def locked(self, key: str) -> float | None:
-        ms = int(await self._client.pttl(_attempts(key, "lock")))
+        ms = int(await self._batch.command("PTTL", _attempts(key, "lock")))
         return ms / 1000 if ms > 0 else None
 
     async def cleared(self, key: str) -> None:

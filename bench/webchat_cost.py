@@ -19,6 +19,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -47,8 +49,8 @@ class _EchoConversations:
     check expects), sent from another task after `answer` returns, as the outbox sends."""
 
     def __init__(self) -> None:
-        from config import load_settings
         from composition.cli import DEFAULT_CONFIG
+        from config import load_settings
         from dialog.texts import Texts
 
         self.settings = load_settings(DEFAULT_CONFIG)
@@ -119,13 +121,27 @@ def serve(port: int) -> None:
 
 
 def _measure(name: str, module: str, args: list[str], kind: Kind, port: int, customers: int,
-             seconds: float, clients: int, folder: Path) -> tuple[float, int, float]:
+             seconds: float, clients: int, folder: Path,
+             samples: Path | None = None) -> tuple[float, int, float]:
     server = ServerProcess(name, module, args, {}, folder / f"{name}.log")
+    spies: list[subprocess.Popen[bytes]] = []
+
+    def record() -> None:  # py-spy, as bench.profile samples the bot
+        assert samples is not None
+        spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+        spies.append(subprocess.Popen(
+            [spy, "record", "--pid", str(server.process.pid), "--duration", str(int(seconds)),
+             "--rate", "250", "--nonblocking", "--format", "raw", "-o", str(samples)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
     try:
         server.wait_ready()
         job = ClientJob(kind, Load("closed", customers, 2.0, seconds), first=0,
                         count=customers, orders=ORDERS)
-        result = run_load(job, clients, f"http://{HOST}:{port}", lambda: [server.metered()])
+        result = run_load(job, clients, f"http://{HOST}:{port}", lambda: [server.metered()],
+                          connected=record if samples is not None else None)
+        for spy in spies:
+            spy.wait()
     finally:
         server.stop()
     turns = result.tally.completed
@@ -143,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=1, help="echo and web chat, alternately")
     parser.add_argument("--no-echo", action="store_true", help="the web chat alone")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="py-spy samples of the web chat server, with bench.profile's summary")
     args = parser.parse_args(argv)
     if args.serve:
         serve(args.port)
@@ -160,9 +178,14 @@ def main(argv: list[str] | None = None) -> int:
             port = free_port()
             cost, errors, rate = _measure("webchat", "bench.webchat_cost",
                                           ["--serve", "--port", str(port)], "webchat", port,
-                                          args.customers, args.seconds, args.clients, folder)
+                                          args.customers, args.seconds, args.clients, folder,
+                                          Path(args.profile) if args.profile else None)
             print(f"webchat: {cost:7.1f} µs of server CPU per turn, {rate:,.0f} turns/s, "
                   f"{errors} errors", flush=True)
+    if args.profile:
+        from bench.profile import summarise
+
+        print(summarise(Path(args.profile)))
     return 0
 
 

@@ -42,6 +42,7 @@ def http_server(
             # Chat frames are short: compressing them saves little and costs each connection
             # ~45 KB of zlib state (and CPU per frame); see docs/performance.md.
             ws_per_message_deflate=False,
+            ws=__import__("os").environ.get("WS_IMPL", "auto"),
             lifespan="off",
             log_level="warning",
             server_header=False,

@@ -122,7 +122,7 @@ def serve(port: int) -> None:
 
 def _measure(name: str, module: str, args: list[str], kind: Kind, port: int, customers: int,
              seconds: float, clients: int, folder: Path,
-             samples: Path | None = None) -> tuple[float, int, float]:
+             samples: Path | None = None, think: float = 0.0) -> tuple[float, int, float]:
     server = ServerProcess(name, module, args, {}, folder / f"{name}.log")
     spies: list[subprocess.Popen[bytes]] = []
 
@@ -136,7 +136,8 @@ def _measure(name: str, module: str, args: list[str], kind: Kind, port: int, cus
 
     try:
         server.wait_ready()
-        job = ClientJob(kind, Load("closed", customers, 2.0, seconds), first=0,
+        load = Load("open" if think else "closed", customers, 2.0, seconds, think)
+        job = ClientJob(kind, load, first=0,
                         count=customers, orders=ORDERS)
         result = run_load(job, clients, f"http://{HOST}:{port}", lambda: [server.metered()],
                           connected=record if samples is not None else None)
@@ -157,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="open loop: mean seconds between a customer's messages (a load "
+                             "the same for every variant compared; closed loop if 0)")
     parser.add_argument("--rounds", type=int, default=1, help="echo and web chat, alternately")
     parser.add_argument("--no-echo", action="store_true", help="the web chat alone")
     parser.add_argument("--profile", metavar="FILE",
@@ -172,14 +176,15 @@ def main(argv: list[str] | None = None) -> int:
                 port = free_port()
                 cost, errors, rate = _measure("echo", "bench.echo_server", ["--port", str(port)],
                                               "echo", port, args.customers, args.seconds,
-                                              args.clients, folder)
+                                              args.clients, folder, think=args.think)
                 print(f"echo:    {cost:7.1f} µs of server CPU per round trip, {rate:,.0f}/s, "
                       f"{errors} errors", flush=True)
             port = free_port()
             cost, errors, rate = _measure("webchat", "bench.webchat_cost",
                                           ["--serve", "--port", str(port)], "webchat", port,
                                           args.customers, args.seconds, args.clients, folder,
-                                          Path(args.profile) if args.profile else None)
+                                          Path(args.profile) if args.profile else None,
+                                          think=args.think)
             print(f"webchat: {cost:7.1f} µs of server CPU per turn, {rate:,.0f} turns/s, "
                   f"{errors} errors", flush=True)
     if args.profile:

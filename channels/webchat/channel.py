@@ -147,7 +147,8 @@ class WebchatChannel:
         }
         if outbound.author:
             frame["author"] = outbound.author
-        frame.update(_rich(outbound.rich))
+        if outbound.rich:
+            frame.update(_rich(outbound.rich))
         await self._pubsub.publish(f"webchat:{outbound.key.chat_id}", json.dumps(frame))
 
     def origin_allowed(self, origin: str | None) -> bool:

@@ -188,9 +188,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"webchat: {cost:7.1f} µs of server CPU per turn, {rate:,.0f} turns/s, "
                   f"{errors} errors", flush=True)
     if args.profile:
-        from bench.profile import summarise
+        from bench.profile import summarise, webchat_pieces
 
-        print(summarise(Path(args.profile)))
+        print(summarise(Path(args.profile)) + "\n" + webchat_pieces(Path(args.profile)))
     return 0
 
 

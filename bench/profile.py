@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -62,20 +63,24 @@ WEBCHAT_PIECES = (
 )
 
 
+def _stacks(raw: Path) -> Iterator[tuple[str, int]]:
+    """py-spy's raw output: each collapsed stack and its count of samples."""
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if stack and count.isdigit():
+            yield stack, int(count)
+
+
 def webchat_pieces(raw: Path) -> str:
     """The share of samples per piece of the web chat's way around the turn: what the
     channel costs (docs/performance.md, "The web chat around the turn")."""
     pieces: Counter[str] = Counter()
     total = 0
-    for line in raw.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        total += int(count)
+    for stack, samples in _stacks(raw):
+        total += samples
         frames = [f"{frame.split(' (')[0]}:{frame.rpartition(':')[2].rstrip(')')}"
                   for frame in stack.split(";")]
-        joined = ";".join(frames)
-        pieces[_piece(joined, frames, stack)] += int(count)
+        pieces[_piece(";".join(frames), frames, stack)] += samples
     if not total:
         return "no samples"
     lines = ["| piece of the web chat's way | share |", "|---|---|"]
@@ -98,11 +103,7 @@ def summarise(raw: Path) -> str:
     parts: Counter[str] = Counter()
     leaves: Counter[str] = Counter()
     total = 0
-    for line in raw.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        samples = int(count)
+    for stack, samples in _stacks(raw):
         total += samples
         frames = stack.split(";")
         leaves[frames[-1]] += samples

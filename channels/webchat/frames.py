@@ -2,10 +2,10 @@
 server").
 
 Every message of every turn is read here. pydantic's compiled validator reading the JSON
-itself is the cheapest way measured (cheaper than `json.loads` alone, let alone a check by
+itself is the cheapest way measured (as cheap as `json.loads` alone, cheaper than a check by
 hand after it), as long as no field's default is a mutable object: pydantic deep-copies such
-a default for every frame that leaves the field out, which cost more than the rest of the
-reading (docs/performance.md, "The web chat around the turn").
+a default for every frame that leaves the field out, over a third of the reading's cost
+(docs/performance.md, "The web chat around the turn").
 """
 
 from __future__ import annotations

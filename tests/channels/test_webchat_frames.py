@@ -1,13 +1,19 @@
 """The customer's frames as the web chat reads them (channels/webchat/frames.py): the
-widget's frames as sent, malformed ones refused with their id kept where it can be read, and
-a frame without attachments never sharing its list with another (the reading's default is
-built per frame: one frame's list changed must not show in the next)."""
+widget's frames as sent, malformed ones refused with their id kept where it can be read, a
+frame without attachments never sharing its list with another (the reading's default is
+built per frame: one frame's list changed must not show in the next), and messages without
+the client's id each with an inbox id of its own."""
 
 from __future__ import annotations
 
 import json
 
+from channels.webchat.channel import WebchatChannel
 from channels.webchat.frames import ClientFrame, frame_id, read_frame
+from config import WebchatSettings
+from coordination.memory import InProcessPubSub
+from dialog.messages import ConversationKey
+from dialog.texts import Texts
 
 AS_THE_WIDGET_SENDS = [
     ({"type": "message", "text": "where is my order A-1012?", "id": "w1733550000-k3j"},
@@ -57,3 +63,25 @@ def test_a_frame_without_attachments_has_a_list_of_its_own() -> None:
     first.attachments.append("x")
     assert second.attachments == [] and read_frame('{"type": "typing"}') == ClientFrame(
         type="typing")
+
+
+def test_messages_without_the_clients_id_are_never_taken_for_one_another() -> None:
+    """Each gets an inbox id of its own, in one process and in another (a second channel: a
+    second bot process, or this one restarted), so that none is dropped as a duplicate."""
+    class Conversations:
+        texts = Texts.load()
+
+    key = ConversationKey("webchat", "c1")
+    ids = []
+    for _process in range(2):
+        channel = WebchatChannel(Conversations(), InProcessPubSub(),  # type: ignore[arg-type]
+                                 WebchatSettings(), "http://127.0.0.1:8080")
+        for text in ("hello", "hello", "thanks"):
+            parsed, error = channel._parse(key, json.dumps({"type": "message", "text": text}),
+                                           "en")
+            assert error is None and parsed is not None and parsed[1] is None
+            ids.append(parsed[0].message_id)
+    assert len(set(ids)) == 6 and not any(":" in own for own in ids if own)
+    with_id, _ = channel._parse(key, json.dumps({"type": "message", "text": "a", "id": "w1"}),
+                                "en")
+    assert with_id is not None and with_id[0].message_id == "c1:w1"

@@ -39,6 +39,11 @@ def http_server(
             # written down): a longer one is refused, not buffered.
             h11_max_incomplete_event_size=MAX_INCOMPLETE_HEAD,
             ws_max_size=MAX_WEBSOCKET_FRAME,
+            # The websockets library's sans-I/O protocol (what "auto" picks today, pinned so
+            # that an upgrade cannot switch it): the echo costs ~25 % less CPU per round
+            # trip than on the library's asyncio protocol ("websockets"); wsproto is not
+            # installed (docs/performance.md, "The web chat around the turn").
+            ws="websockets-sansio",
             # Chat frames are short: compressing them saves little and costs each connection
             # ~45 KB of zlib state (and CPU per frame); see docs/performance.md.
             ws_per_message_deflate=False,

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -42,16 +43,67 @@ PARTS = (
 )
 TOP_FUNCTIONS = 25
 
+# The web chat's way around the turn, by what a sample's stack passes through (outermost test
+# first that matches; the names are functions, not files, so that a piece reads as a step).
+WEBCHAT_PIECES = (
+    ("the turn (DialogConversations.answer: dialog, storage)", ("DialogConversations.answer",)),
+    ("reply: the socket write (transport.write: the send syscall)",
+     ("WebchatChannel.send", "WebSocketsSansIOProtocol.send:514")),
+    ("reply: JSON encoding", ("WebchatChannel.send", "JSONEncoder")),
+    ("reply: frame, pub/sub, push, Starlette and uvicorn send", ("WebchatChannel.send",)),
+    ("outbox sender besides the channel (dialog/outbox.py)", ("OutboxSender",)),
+    ("message: frame parsing and the Inbound", ("WebchatChannel._parse",)),
+    ("ack, history and error frames", ("WebchatChannel._converse",
+                                       "WebSocketsSansIOProtocol.send")),
+    ("message: receive (Starlette, uvicorn's queue)", ("WebchatChannel._converse", "receive")),
+    ("message: the socket's loop (limits, typing, bookkeeping)", ("WebchatChannel._converse",)),
+    ("uvicorn's WebSocket protocol: reading, frame parsing", ("WebSocketsSansIOProtocol",)),
+    ("HTTP requests (sessions)", ("HttpToolsProtocol",)),
+    ("WAL checkpoints (a thread of their own)", ("Checkpointer",)),
+)
+
+
+def _stacks(raw: Path) -> Iterator[tuple[str, int]]:
+    """py-spy's raw output: each collapsed stack and its count of samples."""
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if stack and count.isdigit():
+            yield stack, int(count)
+
+
+def webchat_pieces(raw: Path) -> str:
+    """The share of samples per piece of the web chat's way around the turn: what the
+    channel costs (docs/performance.md, "The web chat around the turn")."""
+    pieces: Counter[str] = Counter()
+    total = 0
+    for stack, samples in _stacks(raw):
+        total += samples
+        frames = [f"{frame.split(' (')[0]}:{frame.rpartition(':')[2].rstrip(')')}"
+                  for frame in stack.split(";")]
+        pieces[_piece(";".join(frames), frames, stack)] += samples
+    if not total:
+        return "no samples"
+    lines = ["| piece of the web chat's way | share |", "|---|---|"]
+    lines += [f"| {piece} | {100 * n / total:.1f}% |" for piece, n in pieces.most_common()]
+    return "\n".join(lines) + "\n"
+
+
+def _piece(joined: str, frames: list[str], stack: str) -> str:
+    for piece, markers in WEBCHAT_PIECES:
+        if all(marker in joined for marker in markers):
+            return piece
+    if "bench/" not in stack:  # py-spy lost the stack's outer frames: inside the turn mostly
+        return "stacks cut short (mostly the turn's storage)"
+    if frames[-1].startswith("Runner.run:"):
+        return "event loop (uvloop: polling, reading, callbacks)"
+    return "elsewhere (group commit, sent marks, takeover sweeps: storage and dialog)"
+
 
 def summarise(raw: Path) -> str:
     parts: Counter[str] = Counter()
     leaves: Counter[str] = Counter()
     total = 0
-    for line in raw.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        samples = int(count)
+    for stack, samples in _stacks(raw):
         total += samples
         frames = stack.split(";")
         leaves[frames[-1]] += samples
@@ -118,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     loop = f"open loop, a message every {args.think:g} s" if args.think else "closed loop"
     summary = (f"# Profile of the embedded bot, {args.customers} customers, {loop}\n\n"
                f"{turns:.0f} turns/s while sampled, {result.tally.errors} errors\n\n"
-               + summarise(raw))
+               + summarise(raw) + "\n" + webchat_pieces(raw))
     (folder / "summary.md").write_text(summary)
     print(summary)
     print(f"profile: {folder}", file=sys.stderr)

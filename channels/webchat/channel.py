@@ -7,6 +7,7 @@ customer's WebSocket whichever bot process holds it.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import secrets
@@ -27,10 +28,11 @@ from fastapi import (
     WebSocketDisconnect,
 )
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from channels.limits import PublicLimits
 from channels.webchat.attachments import attachments_router
+from channels.webchat.frames import frame_id, read_frame
 from channels.webchat.identity import identity_refusal
 from channels.webchat.live import (
     TYPING_AFTER_SECONDS,
@@ -55,7 +57,6 @@ STATIC = Path(__file__).parent / "static"
 CLOSE_BAD_TOKEN = 4401  # unknown, expired or replaced: the widget starts a new session
 CLOSE_BAD_ORIGIN = 4403
 CLOSE_TOO_MANY = 4429  # more open sockets on one conversation than allowed
-MAX_ATTACHMENTS = 5  # files one message may carry
 TRANSCRIPT_EVERY_SECONDS = 60  # "Email me this conversation" at most this often per chat
 CLOSE_TRY_AGAIN = 1013  # RFC 6455 "try again later": the WebSocket's 503
 
@@ -81,17 +82,6 @@ class TranscriptIn(BaseModel):
     token: Annotated[str, Field(min_length=1, max_length=100)]
 
 
-class _ClientFrame(BaseModel):
-    type: Literal["message", "action", "typing"]
-    text: str = ""
-    payload: Annotated[str, Field(max_length=200)] = ""
-    # The client's own id of the frame: acknowledged once recorded, a resent one not answered.
-    id: Annotated[str, Field(max_length=100)] | int | None = None
-    # Files uploaded first (POST /webchat/attachments) that this message carries.
-    attachments: Annotated[list[Annotated[str, Field(max_length=32)]],
-                           Field(max_length=MAX_ATTACHMENTS)] = []
-
-
 class WebchatChannel:
     name = "webchat"
     capabilities = Capabilities()
@@ -113,6 +103,10 @@ class WebchatChannel:
         self._customer_typing = CustomerTyping(customer_typing)
         self._files = files
         self._clock = clock
+        # The inbox's id of a message sent without the client's own: unique across processes
+        # and restarts (a random prefix) without reading the system's randomness per message.
+        self._own_prefix = f"{secrets.token_hex(12)}-"
+        self._own_count = itertools.count()
         if settings.identity_legacy:
             log.warning("[webchat] identity_legacy is on: signatures of the email alone are "
                         "accepted and never expire (deprecated; sign email:timestamp)")
@@ -153,7 +147,8 @@ class WebchatChannel:
         }
         if outbound.author:
             frame["author"] = outbound.author
-        frame.update(_rich(outbound.rich))
+        if outbound.rich:
+            frame.update(_rich(outbound.rich))
         await self._pubsub.publish(f"webchat:{outbound.key.chat_id}", json.dumps(frame))
 
     def origin_allowed(self, origin: str | None) -> bool:
@@ -332,7 +327,7 @@ class WebchatChannel:
                 raw = await websocket.receive_text()
                 parsed, error = self._parse(key, raw, language, client)
                 if error is not None:
-                    await refuse(error, _frame_id(raw))
+                    await refuse(error, frame_id(raw))
                     continue
                 if parsed is None:  # the customer is typing: the desk is told, nothing kept
                     await self._customer_typing.publish(key)
@@ -380,14 +375,14 @@ class WebchatChannel:
         """The customer's frame as an Inbound with the client's id of it, or the reason it is
         refused (in their language); neither for a "typing" frame."""
         texts, limit = self._conversations.texts, self._settings.max_message_chars
-        try:
-            frame = _ClientFrame.model_validate_json(raw)
-        except ValidationError:
+        frame = read_frame(raw)
+        if frame is None:
             return None, texts.get(language, "error_bad_request")
         # The inbox's platform id: the client's id (a resend is a duplicate), else a new one.
         if frame.type == "typing":
             return None, None
-        own = f"{key.chat_id}:{frame.id}" if frame.id is not None else secrets.token_hex(12)
+        own = (f"{key.chat_id}:{frame.id}" if frame.id is not None
+               else f"{self._own_prefix}{next(self._own_count)}")
         if frame.type == "action":
             if not frame.payload:
                 return None, texts.get(language, "error_bad_request")
@@ -401,17 +396,6 @@ class WebchatChannel:
             return None, texts.get(language, "error_too_long", limit=limit)
         return (Inbound(key=key, text=text, client=client, message_id=own,
                         attachments=attached), frame.id), None
-
-
-def _frame_id(raw: str) -> str | int | None:
-    """The client's id of a frame refused as malformed, where one can be read from it."""
-    try:
-        found = json.loads(raw).get("id")
-    except (ValueError, AttributeError, RecursionError):  # not JSON, not an object, too deep
-        return None
-    if isinstance(found, bool) or not isinstance(found, str | int):
-        return None
-    return found if isinstance(found, int) or len(found) <= 100 else None
 
 
 def _entry(entry: HistoryEntry) -> dict[str, Any]:

@@ -48,13 +48,30 @@ class SendChecks:
 
     async def _read(self) -> None:
         while self._asked:
-            batch = self._next_batch()
+            batch: list[_Asked] = []
             try:
-                await self._answer(batch)
-            finally:  # cancelled mid-read (the loop ending): no worker waits for ever
-                for asked in batch:
-                    if not asked.answer.done():
-                        asked.answer.cancel()
+                async with self._units() as uow:
+                    # Taken once the unit of work has its connection (the turns may keep
+                    # every one busy for a while): the read below begins after each of them.
+                    batch = self._next_batch()
+                    checks = (await uow.outbox.sendable_many(
+                        [(asked.outbox_id, asked.delivered_from) for asked in batch],
+                        self._owner, utcnow() - self._hold_at_most) if batch else {})
+            except Exception as error:  # no worse than before the check: the takers need it
+                batch = batch or self._next_batch()
+                log.warning("could not read whether outbox rows %s are still this process's"
+                            " (%s); sending them",
+                            ", ".join(str(asked.outbox_id) for asked in batch),
+                            type(error).__name__)
+                checks = {asked.outbox_id: SendCheck.SEND for asked in batch}
+            except BaseException:  # cancelled (the loop ending): no worker waits for ever
+                for asked in [*batch, *self._asked]:
+                    asked.answer.cancel()
+                self._asked = []
+                raise
+            for asked in batch:
+                if not asked.answer.done():
+                    asked.answer.set_result(checks[asked.outbox_id])
 
     def _next_batch(self) -> list[_Asked]:
         """The checks still awaited, a row once: a row asked about twice (queued twice) is
@@ -71,20 +88,3 @@ class SendChecks:
                 batch[asked.outbox_id] = asked
         self._asked = later
         return list(batch.values())
-
-    async def _answer(self, batch: list[_Asked]) -> None:
-        if not batch:
-            return
-        rows = [(asked.outbox_id, asked.delivered_from) for asked in batch]
-        try:
-            async with self._units() as uow:
-                checks = await uow.outbox.sendable_many(rows, self._owner,
-                                                        utcnow() - self._hold_at_most)
-        except Exception as error:  # no worse than before the check: the takers need it too
-            log.warning("could not read whether outbox rows %s are still this process's (%s);"
-                        " sending them", ", ".join(str(row) for row, _ in rows),
-                        type(error).__name__)
-            checks = {outbox_id: SendCheck.SEND for outbox_id, _ in rows}
-        for asked in batch:
-            if not asked.answer.done():
-                asked.answer.set_result(checks[asked.outbox_id])

@@ -1,7 +1,8 @@
 """The read right before a reply's send, with several processes (dialog/outbox.py): the checks
-that the conversations' workers ask for while one read is on its way are answered together by
-the next read, in one unit of work, as the sent marks are gathered (no timer: a quiet process
-reads at once). Each check is still a read begun after it was asked for, that is after its
+that the conversations' workers ask for while one read is on its way, or waits for its
+connection, are answered by one read in one unit of work, as the sent marks are gathered (no
+timer: a quiet process reads at once). A read takes the checks asked for until it has its
+connection, so each check is still a read begun after it was asked for, that is after its
 reply was queued to send and before its send (docs/guarantees.md §2)."""
 
 from __future__ import annotations

@@ -14,8 +14,10 @@ waits a random (exponential) time of that mean between its messages, so that tur
 at a time as in the benchmark's open loop instead of back to back.
 
 --production starts a fresh PostgreSQL (fsync off, or on with --fsync) and Redis for the run,
-as the benchmark does, and adds their CPU per turn and Redis's commands and round trips per
-turn (Redis's own counters over the measured turns).
+as the benchmark does, and adds their CPU per turn, Redis's commands and round trips per
+turn (Redis's own counters over the measured turns) and PostgreSQL's transactions per turn
+(pg_stat_database's commits and rollbacks; a backend reports them when idle, at most a second
+late, which at either end of the measured turns roughly cancels out).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -127,18 +130,40 @@ class Servers:
         self._services = services
         self._cpu = 0.0
         self._redis: dict[str, int] = {}
+        self._transactions = 0
 
     def mark(self) -> None:
         self._cpu = sum(_cpu_seconds(m) for m in self._services.metered)
         self._redis = redis_counters(self._services.redis_url)
+        self._transactions = _transactions(self._services.database_url)
 
     def since(self, turns: int) -> dict[str, float]:
         cpu = sum(_cpu_seconds(m) for m in self._services.metered) - self._cpu
         redis = redis_counters(self._services.redis_url)
-        found = {"servers_cpu_us_per_turn": 1e6 * cpu / turns}
+        found = {"servers_cpu_us_per_turn": 1e6 * cpu / turns,
+                 "transactions_per_turn": (_transactions(self._services.database_url)
+                                           - self._transactions) / turns}
         for name, value in redis.items():
             found[f"redis_{name}_per_turn"] = (value - self._redis.get(name, 0)) / turns
         return found
+
+
+def _transactions(database_url: str) -> int:
+    """PostgreSQL's commits and rollbacks in the bot's database so far. Read on a thread of
+    its own: the caller runs inside the bot's event loop and must not give it up meanwhile."""
+    import asyncpg
+
+    async def count() -> int:
+        connection = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+        try:
+            return int(await connection.fetchval(
+                "SELECT xact_commit + xact_rollback FROM pg_stat_database"
+                " WHERE datname = current_database()"))
+        finally:
+            await connection.close()
+
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, count()).result()
 
 
 def _cpu_seconds(metered: Metered) -> float:
@@ -319,7 +344,8 @@ def main(argv: list[str] | None = None) -> int:
         print("turn_cost: per turn, PostgreSQL + Redis CPU "
               f"{result['servers_cpu_us_per_turn']:.0f} µs; Redis "
               f"{result['redis_commands_per_turn']:.2f} commands in "
-              f"{result['redis_round_trips_per_turn']:.2f} round trips")
+              f"{result['redis_round_trips_per_turn']:.2f} round trips; PostgreSQL "
+              f"{result['transactions_per_turn']:.2f} transactions")
     if statements is not None:
         print(statements.report(int(result["turns"])))
     if args.profile:

@@ -15,9 +15,9 @@ from typing import Protocol
 from dialog import crashpoints
 from dialog.messages import ConversationKey, Delivery, DeliveryFailed
 from dialog.metrics import Metrics, NoMetrics
+from dialog.send_checks import SendChecks
 from dialog.store import ConversationStore
 from dialog.unit_of_work import SendCheck, UnitOfWorkFactory
-from storage.clock import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +79,8 @@ class OutboxSender:
         # Several processes: a row is sent only while this process still owns it (a process
         # stalled past takeover_seconds finds its rows taken over, dialog/takeover.py), and
         # only once every earlier reply of its conversation has left, whoever sends it.
-        self._owner = store.owner if check_owner else None
-        self._hold_at_most = timedelta(seconds=hold_at_most)
+        self._checks = (SendChecks(units, store.owner, timedelta(seconds=hold_at_most))
+                        if check_owner and store.owner is not None else None)
         self._running = False  # stopped: rows stay in the database for the next start
 
     def add_channel(self, name: str, channel: Deliverer) -> None:
@@ -112,6 +112,8 @@ class OutboxSender:
                 worker.cancel()
             await asyncio.wait(self._workers, timeout=STOP_RETRY_SECONDS)
         self._queues.clear()
+        if self._checks is not None:
+            await self._checks.finish()
         await self._sent.finish()
 
     async def drain(self) -> None:
@@ -193,18 +195,13 @@ class OutboxSender:
     async def _may_send(self, delivery: Delivery, delivered_from: int) -> SendCheck:
         """Read right before the send: a row another process took over is left to it, and one
         whose conversation has an earlier reply still to go (from another process, or taken
-        over and not yet queued here) waits. One indexed read per attempt; what remains is the
-        moment between this read and the platform taking the reply (docs/guarantees.md §2)."""
-        if self._owner is None:
+        over and not yet queued here) waits. One indexed read per attempt, shared with the
+        checks of the other conversations asked for meanwhile (dialog/send_checks.py); what
+        remains is the moment between this read and the platform taking the reply
+        (docs/guarantees.md §2)."""
+        if self._checks is None:
             return SendCheck.SEND
-        try:
-            async with self._units() as uow:
-                check = await uow.outbox.sendable(delivery.outbox_id, self._owner,
-                                                  delivered_from, utcnow() - self._hold_at_most)
-        except Exception as error:  # no worse than before the check: the takers need it too
-            log.warning("could not read whether outbox row %s is still this process's (%s);"
-                        " sending it", delivery.outbox_id, type(error).__name__)
-            return SendCheck.SEND
+        check = await self._checks.check(delivery.outbox_id, delivered_from)
         if check is SendCheck.NOT_MINE:
             log.warning("outbox row %s was taken over by another process; not sent here",
                         delivery.outbox_id)

@@ -136,15 +136,16 @@ class OutboxRecords(Protocol):
 
     async def mark_sent(self, outbox_ids: list[int], now: datetime) -> None: ...
 
-    async def sendable(self, outbox_id: int, owner: str, delivered_from: int,
-                       since: datetime) -> SendCheck:
-        """Whether `owner` may send row `outbox_id` now, read right before the send: NOT_MINE
-        when it was sent, given up or taken over by another process (dialog/takeover.py), so
-        that it is not sent by both; WAIT while an earlier row of its conversation (a lower
+    async def sendable_many(self, rows: Sequence[tuple[int, int]], owner: str,
+                       since: datetime) -> dict[int, SendCheck]:
+        """Whether `owner` may send each row now, read right before the sends: `rows` are
+        (outbox_id, delivered_from) pairs of distinct ids, all answered by one read. NOT_MINE
+        when a row was sent, given up or taken over by another process (dialog/takeover.py),
+        so that it is not sent by both; WAIT while an earlier row of its conversation (a lower
         id, the same chat) is neither sent nor given up, whoever owns it, so that replies
         leave in the transcript's order across processes. Not waited for: the owner's own
-        rows from `delivered_from` on (delivered, their sent marks not committed yet) and
-        rows created before `since` (they must not hold the later ones for ever)."""
+        rows from that row's `delivered_from` on (delivered, their sent marks not committed
+        yet) and rows created before `since` (they must not hold the later ones for ever)."""
         ...
 
     async def mark_failed(self, outbox_id: int, reason: str) -> None: ...

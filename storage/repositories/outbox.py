@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Index, and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Index,
+    Integer,
+    and_,
+    bindparam,
+    column,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+    values,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -35,22 +50,36 @@ _MARK_SENT = (
     update(OutboxRow).where(OutboxRow.id.in_(bindparam("ids", expanding=True)))
     .values(sent_at=bindparam("now", type_=OutboxRow.__table__.c.sent_at.type))
 )
-# Still this process's to send (dialog/outbox.py), checked right before each send, and held
-# back while an earlier reply of the same chat is still to go, whoever owns it. One statement:
-# the earlier rows are found by ix_outbox_unsent among the few unsent ones (as the takeover's
-# heartbeat finds them); the owner's own rows it delivered but has not marked yet do not wait.
+# Still this process's to send (dialog/outbox.py), checked right before the sends, and held
+# back while an earlier reply of the same chat is still to go, whoever owns it. The rows asked
+# about come as a VALUES list (one statement on SQLite and PostgreSQL, each row found by its
+# key); the earlier rows are found by ix_outbox_unsent among the few unsent ones (as the
+# takeover's heartbeat finds them); the owner's own rows it delivered but has not marked yet
+# do not wait. Lists are padded to a power of two with id 0, which no row has, so that a few
+# statements (each compiled once, and kept by asyncpg's statement cache) serve every size.
+CHECKS_AT_ONCE = 128
 _OWNER = bindparam("owner", type_=OutboxRow.__table__.c.owner.type)
 _BEFORE = aliased(OutboxRow)
-_HELD = exists().where(
-    _BEFORE.sent_at.is_(None), _BEFORE.id < OutboxRow.id, _BEFORE.last_error.is_(None),
-    _BEFORE.channel == OutboxRow.channel, _BEFORE.chat_id == OutboxRow.chat_id,
-    _BEFORE.created_at >= bindparam("since", type_=OutboxRow.__table__.c.created_at.type),
-    or_(_BEFORE.id < bindparam("delivered_from"), _BEFORE.owner.is_distinct_from(_OWNER)),
-)
-_SENDABLE = Prepared(
-    select(_HELD).where(OutboxRow.id == bindparam("outbox_id"), OutboxRow.owner == _OWNER,
-                        OutboxRow.sent_at.is_(None), OutboxRow.last_error.is_(None))
-)
+
+
+@cache
+def _sendable(size: int) -> Prepared:
+    asked = values(column("id", Integer), column("delivered_from", Integer), name="asked").data(
+        [(bindparam(f"id{n}", type_=Integer), bindparam(f"from{n}", type_=Integer))
+         for n in range(size)]
+    ).cte("asked")
+    held = exists().where(
+        _BEFORE.sent_at.is_(None), _BEFORE.id < OutboxRow.id, _BEFORE.last_error.is_(None),
+        _BEFORE.channel == OutboxRow.channel, _BEFORE.chat_id == OutboxRow.chat_id,
+        _BEFORE.created_at >= bindparam("since", type_=OutboxRow.__table__.c.created_at.type),
+        or_(_BEFORE.id < asked.c.delivered_from, _BEFORE.owner.is_distinct_from(_OWNER)),
+    )
+    return Prepared(
+        select(OutboxRow.id, held).join_from(asked, OutboxRow, OutboxRow.id == asked.c.id)
+        .where(OutboxRow.owner == _OWNER, OutboxRow.sent_at.is_(None),
+               OutboxRow.last_error.is_(None))
+    )
+
 
 class SqlOutbox:
     def __init__(self, session: AsyncSession) -> None:
@@ -109,13 +138,18 @@ class SqlOutbox:
         for outbox_id in outbox_ids:
             await _MARK_ONE_SENT.execute(self._session, outbox_id=outbox_id, v_sent_at=now)
 
-    async def sendable(self, outbox_id: int, owner: str, delivered_from: int,
-                       since: datetime) -> SendCheck:
-        found = await _SENDABLE.first(self._session, outbox_id=outbox_id, owner=owner,
-                                      delivered_from=delivered_from, since=since)
-        if found is None:
-            return SendCheck.NOT_MINE
-        return SendCheck.WAIT if found[0] else SendCheck.SEND
+    async def sendable_many(self, rows: Sequence[tuple[int, int]], owner: str,
+                            since: datetime) -> dict[int, SendCheck]:
+        checks = dict.fromkeys((outbox_id for outbox_id, _ in rows), SendCheck.NOT_MINE)
+        for start in range(0, len(rows), CHECKS_AT_ONCE):
+            part = rows[start:start + CHECKS_AT_ONCE]
+            size = 1 << (len(part) - 1).bit_length()
+            asked: dict[str, Any] = {"owner": owner, "since": since}
+            for n in range(size):
+                asked[f"id{n}"], asked[f"from{n}"] = part[n] if n < len(part) else (0, 0)
+            for outbox_id, held in await _sendable(size).all(self._session, **asked):
+                checks[outbox_id] = SendCheck.WAIT if held else SendCheck.SEND
+        return checks
 
     async def mark_failed(self, outbox_id: int, reason: str) -> None:
         await self._session.execute(

@@ -360,8 +360,13 @@ class InMemoryOutbox(_Part):
         for outbox_id in outbox_ids:
             self._tables.outbox[outbox_id].sent_at = now
 
-    async def sendable(self, outbox_id: int, owner: str, delivered_from: int,
-                       since: datetime) -> SendCheck:
+    async def sendable_many(self, rows: Sequence[tuple[int, int]], owner: str,
+                            since: datetime) -> dict[int, SendCheck]:
+        return {outbox_id: self._sendable(outbox_id, owner, delivered_from, since)
+                for outbox_id, delivered_from in rows}
+
+    def _sendable(self, outbox_id: int, owner: str, delivered_from: int,
+                  since: datetime) -> SendCheck:
         row = self._tables.outbox.get(outbox_id)
         if row is None or row.owner != owner or row.sent_at is not None or row.last_error:
             return SendCheck.NOT_MINE

@@ -303,12 +303,14 @@ async def test_a_process_sends_only_the_rows_it_still_owns(units: UnitOfWorkFact
         await uow.outbox.mark_failed(ids[2], "refused")
         await uow.commit()
     async with units() as uow:
-        assert await uow.outbox.sendable(ids[0], "p1", ids[0], long_ago) is SendCheck.SEND
-        # another's (taken over), sent, given up: not this process's to send
-        for outbox_id in ids[1:]:
-            assert await uow.outbox.sendable(outbox_id, "p1", outbox_id,
-                                             long_ago) is SendCheck.NOT_MINE
-        assert await uow.outbox.sendable(ids[3], "p2", ids[3], long_ago) is SendCheck.SEND
+        # another's (taken over), sent, given up, and one that never was: not this process's
+        assert await uow.outbox.sendable_many(
+            [(outbox_id, outbox_id) for outbox_id in [*ids, ids[3] + 1]], "p1", long_ago,
+        ) == {ids[0]: SendCheck.SEND, ids[1]: SendCheck.NOT_MINE, ids[2]: SendCheck.NOT_MINE,
+              ids[3]: SendCheck.NOT_MINE, ids[3] + 1: SendCheck.NOT_MINE}
+        assert await uow.outbox.sendable_many([(ids[3], ids[3])], "p2",
+                                              long_ago) == {ids[3]: SendCheck.SEND}
+        assert await uow.outbox.sendable_many([], "p1", long_ago) == {}
 
 
 async def test_a_reply_waits_for_every_earlier_unsent_reply_of_its_conversation(
@@ -329,8 +331,10 @@ async def test_a_reply_waits_for_every_earlier_unsent_reply_of_its_conversation(
     async def check(outbox_id: int, owner: str, delivered_from: int | None = None,
                     since: datetime = long_ago) -> SendCheck:
         async with units() as uow:
-            return await uow.outbox.sendable(outbox_id, owner, delivered_from or outbox_id,
-                                             since)
+            checks = await uow.outbox.sendable_many([(outbox_id, delivered_from or outbox_id)],
+                                                    owner, since)
+        assert list(checks) == [outbox_id]
+        return checks[outbox_id]
 
     first = await reply(KEY, "a")
     unrelated = await reply(OTHER, "c")  # another chat's unsent reply holds nothing back
@@ -360,6 +364,38 @@ async def test_a_reply_waits_for_every_earlier_unsent_reply_of_its_conversation(
     assert await check(fourth, "b") is SendCheck.WAIT  # the stale one, within this limit
     assert await check(fourth, "b", since=now - timedelta(minutes=1)) is SendCheck.SEND
     assert await check(stale, "a") is SendCheck.SEND
+
+
+async def test_the_checks_of_many_replies_are_answered_by_one_read_as_each_alone(
+    units: UnitOfWorkFactory,
+) -> None:
+    """Replies of 70 chats, two processes (dialog/send_checks.py asks for them together):
+    every row is answered as its own check would be, past the rows one statement holds."""
+    now = utcnow()
+    long_ago = now - timedelta(hours=1)
+    rows: list[int] = []  # in the order of the ids
+    async with units() as uow:
+        for n in range(70):
+            key = ConversationKey("telegram", f"many-{n}")
+            state = await uow.conversations.add(key, "en", None)
+            for owner in ("a", "b", "a") if n % 3 else ("b", "b"):
+                entry = await uow.transcript.add_reply(state.id, Outbound(key=key, text="hi"),
+                                                       now)
+                rows.append(await uow.outbox.add(entry, key, {}, now, owner))
+        await uow.commit()
+    async with units() as uow:  # every ninth reply already left
+        await uow.outbox.mark_sent(rows[::9], now)
+        await uow.commit()
+    expected: dict[int, SendCheck] = {}
+    for outbox_id in rows:
+        async with units() as uow:
+            alone = await uow.outbox.sendable_many([(outbox_id, outbox_id)], "a", long_ago)
+        expected[outbox_id] = alone[outbox_id]
+    assert set(expected.values()) == set(SendCheck)  # each answer is among them
+    async with units() as uow:
+        together = await uow.outbox.sendable_many(
+            [(outbox_id, outbox_id) for outbox_id in reversed(rows)], "a", long_ago)
+    assert len(rows) > 128 and together == expected
 
 
 async def test_events_answer_the_newest_rating_offer_once(units: UnitOfWorkFactory) -> None:

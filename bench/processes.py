@@ -134,14 +134,14 @@ class Meter:
 
     def __enter__(self) -> Meter:
         self._started = time.monotonic()
-        self._cpu_start = {p.name: _cpu_seconds(p) for p in self._processes}
+        self._cpu_start = {p.name: cpu_seconds(p) for p in self._processes}
         self._machine_start = psutil.cpu_times()
         self._thread.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self._elapsed = max(time.monotonic() - self._started, 1e-9)
-        self._cpu_end = {p.name: _cpu_seconds(p) for p in self._processes}
+        self._cpu_end = {p.name: cpu_seconds(p) for p in self._processes}
         self.machine_cpu_percent = round(
             100 * (_busy(psutil.cpu_times()) - _busy(self._machine_start)) / self._elapsed, 1)
         self._stop.set()
@@ -157,7 +157,7 @@ class Meter:
         return [
             ProcessUsage(
                 name=p.name,
-                cpu_percent=round(100 * _spent(self._cpu_start[p.name], self._cpu_end[p.name])
+                cpu_percent=round(100 * spent(self._cpu_start[p.name], self._cpu_end[p.name])
                                   / self._elapsed, 1),
                 peak_rss_mb=round(max(self._peaks[p.name], _rss(p)) / 2**20, 1),
                 rss_mb=round(_rss(p) / 2**20, 1),
@@ -166,8 +166,12 @@ class Meter:
         ]
 
 
-def _cpu_seconds(metered: Metered) -> dict[int, float]:
-    """CPU seconds so far of each of its processes, by pid."""
+ENDED = -1  # the key of the CPU seconds of a server's children that ended (and were waited for)
+
+
+def cpu_seconds(metered: Metered) -> dict[int, float]:
+    """CPU seconds so far of each of its processes, by pid; for a server that forks, also
+    those of its children that have ended (PostgreSQL's backends of closed connections)."""
     seconds = {}
     for process in metered.processes():
         try:
@@ -175,12 +179,18 @@ def _cpu_seconds(metered: Metered) -> dict[int, float]:
         except psutil.Error:
             continue
         seconds[process.pid] = times.user + times.system
+        if metered.children and process.pid == metered.ps.pid:
+            seconds[ENDED] = times.children_user + times.children_system
     return seconds
 
 
-def _spent(start: dict[int, float], end: dict[int, float]) -> float:
-    """CPU seconds between two readings; a process born in between counts from its birth."""
-    return sum(seconds - start.get(pid, 0.0) for pid, seconds in end.items())
+def spent(start: dict[int, float], end: dict[int, float]) -> float:
+    """CPU seconds between two readings. A process born in between counts from its birth; one
+    that ended in between counts up to its end: its whole life is in the parent's count of
+    ended children, less what it had spent at the start."""
+    total = sum(seconds - start.get(pid, 0.0) for pid, seconds in end.items())
+    return total - sum(seconds for pid, seconds in start.items()
+                       if pid not in end and pid != ENDED)
 
 
 def _rss(metered: Metered) -> int:

@@ -48,7 +48,7 @@ from bench.infra import (
     seed_demo_database,
     sqlite_url,
 )
-from bench.processes import Metered
+from bench.processes import cpu_seconds, spent
 
 
 class Statements:
@@ -128,17 +128,18 @@ class Servers:
 
     def __init__(self, services: Services) -> None:
         self._services = services
-        self._cpu = 0.0
+        self._cpu: list[dict[int, float]] = []
         self._redis: dict[str, int] = {}
         self._transactions = 0
 
     def mark(self) -> None:
-        self._cpu = sum(_cpu_seconds(m) for m in self._services.metered)
+        self._cpu = [cpu_seconds(m) for m in self._services.metered]
         self._redis = redis_counters(self._services.redis_url)
         self._transactions = _transactions(self._services.database_url)
 
     def since(self, turns: int) -> dict[str, float]:
-        cpu = sum(_cpu_seconds(m) for m in self._services.metered) - self._cpu
+        cpu = sum(spent(start, cpu_seconds(m))
+                  for start, m in zip(self._cpu, self._services.metered, strict=True))
         redis = redis_counters(self._services.redis_url)
         found = {"servers_cpu_us_per_turn": 1e6 * cpu / turns,
                  "transactions_per_turn": (_transactions(self._services.database_url)
@@ -164,17 +165,6 @@ def _transactions(database_url: str) -> int:
 
     with ThreadPoolExecutor(1) as thread:
         return thread.submit(asyncio.run, count()).result()
-
-
-def _cpu_seconds(metered: Metered) -> float:
-    total = 0.0
-    for process in metered.processes():
-        try:
-            times = process.cpu_times()
-        except Exception:  # noqa: BLE001 (a backend that ended meanwhile)
-            continue
-        total += times.user + times.system
-    return total
 
 
 async def _drive(args: argparse.Namespace, orders: tuple[DemoOrder, ...],

@@ -66,6 +66,13 @@ def _utc_from_text(value: str | None) -> datetime | None:
     return None if value is None else _from_iso(value).replace(tzinfo=UTC)
 
 
+def utc_from_json(value: str) -> datetime:
+    """A UtcDateTime as a JSON aggregate renders it: SQLite's stored text (no zone), or
+    PostgreSQL's ISO 8601 in the session's zone."""
+    at = _from_iso(value)
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
 def _aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)

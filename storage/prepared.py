@@ -39,7 +39,10 @@ class _Compiled:
 
 
 class Prepared:
-    def __init__(self, statement: Executable) -> None:
+    """`statement`, or a function giving the statement for a dialect's name where the SQL
+    must differ (a JSON aggregate is json_group_array on SQLite, json_agg on PostgreSQL)."""
+
+    def __init__(self, statement: Executable | Callable[[str], Executable]) -> None:
         self._statement = statement
         self._compiled: dict[str, _Compiled] = {}
 
@@ -71,7 +74,9 @@ class Prepared:
         driver = await driver_of(session)
         compiled = self._compiled.get(driver.key)
         if compiled is None:
-            compiled = self._compiled[driver.key] = _compile(self._statement, driver.dialect)
+            statement = (self._statement if isinstance(self._statement, Executable)
+                         else self._statement(driver.dialect.name))
+            compiled = self._compiled[driver.key] = _compile(statement, driver.dialect)
         arguments = [values[name] for name in compiled.names]
         for position, convert in compiled.bind:
             arguments[position] = convert(arguments[position])

@@ -52,14 +52,28 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
+# The last instant formatted and its text: a turn stamps one `now` on each of its rows, so
+# most instants are formatted once (a datetime is immutable; one tuple, replaced whole, so a
+# reader on another thread sees a matching pair).
+_last_text: tuple[datetime | None, str | None] = (None, None)
+
+
 def _utc_text(value: datetime | None) -> str | None:
     # SQLite's DATETIME storage format: "YYYY-MM-DD HH:MM:SS.ffffff", the microseconds always
     # written, the zone (always UTC here) left off.
+    global _last_text
+    last = _last_text
+    if value is last[0]:
+        return last[1]
     if value is None:
         return None
     if value.tzinfo is None:
         raise ValueError("naive datetime given; use an aware UTC datetime")
-    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+    utc = value.astimezone(UTC)
+    text = (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d} "
+            f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}")
+    _last_text = (value, text)
+    return text
 
 
 def _utc_from_text(value: str | None) -> datetime | None:
@@ -103,13 +117,14 @@ _encode = c_make_encoder(
 def _json_text_or(fallback: Convert) -> Convert:
     assert fallback is not None and _encode is not None
     encode = _encode
+    null_symbol = JSON.NULL
 
     def json_text(value: Any) -> Any:
-        if value is None:
+        if value is None or value is null_symbol:  # JSON.NULL is an int to the encoder
             return "null"
         try:
             return "".join(encode(value, 0))
-        except TypeError:  # JSON.NULL, null() or a value json.dumps refuses: SQLAlchemy's way
+        except TypeError:  # null() or a value json.dumps refuses: SQLAlchemy's way
             return fallback(value)
 
     return json_text

@@ -255,6 +255,19 @@ def _order_view_statement(dialect_name: str) -> Executable:
 _ORDER_VIEW_ROW = Prepared(_order_view_statement)
 
 
+def proven_by(order: OrderView, proofs: Sequence[str]) -> bool:
+    """Whether one of the proofs (the order's email or delivery postcode) matches it."""
+    for proof in proofs:
+        if "@" in proof:
+            if order.customer_email and normalise_email(proof) == order.customer_email:
+                return True
+        elif order.postcode and secrets.compare_digest(
+            normalise_postcode(proof).encode(), order.postcode.encode()
+        ):
+            return True
+    return False
+
+
 class OrderService:
     """The order use cases. Stateless: safe to share between tasks."""
 
@@ -449,17 +462,7 @@ class OrderService:
         learn which order numbers exist.
         """
         order = await self.get_order(session, number)
-        if order is None:
-            return None
-        for proof in proofs:
-            if "@" in proof:
-                if order.customer_email and normalise_email(proof) == order.customer_email:
-                    return order
-            elif order.postcode and secrets.compare_digest(
-                normalise_postcode(proof).encode(), order.postcode.encode()
-            ):
-                return order
-        return None
+        return order if order is not None and proven_by(order, proofs) else None
 
     async def orders_of_customer(
         self, session: AsyncSession, customer_id: int, limit: int = 10

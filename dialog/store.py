@@ -79,10 +79,16 @@ class ConversationStore:
         """
         now = utcnow()
         inbound_id = None
+        reply_ids: list[int] | None = None
         joined: list[AttachmentRef] = []
         if inbound is not None:
-            inbound_id = await uow.transcript.add_inbound(
-                state.id, inbound, now, flow, intent, recorded_in_inbox=recorded_in_inbox)
+            if replies and (recorded_in_inbox or inbound.message_id is None):
+                # No duplicate to catch here: the message and its replies in one statement.
+                inbound_id, *reply_ids = await uow.transcript.add_exchange(
+                    state.id, inbound, replies, now, flow, intent)
+            else:
+                inbound_id = await uow.transcript.add_inbound(
+                    state.id, inbound, now, flow, intent, recorded_in_inbox=recorded_in_inbox)
             if inbound_id is None:
                 return None
             if inbound.attachments:
@@ -92,7 +98,7 @@ class ConversationStore:
             state.offered = offered_buttons(replies)
         await self.save(uow, state, now, flow=flow)
         deliveries = await self.add_replies(uow, state.id, replies, now, state.context,
-                                            language=state.language)
+                                            language=state.language, transcript_ids=reply_ids)
         if events:
             await uow.events.add(state.id, events, now)
         return RecordedTurn(inbound_id, now, deliveries, tuple(joined))
@@ -120,18 +126,21 @@ class ConversationStore:
         *,
         language: str = "en",
         opening: bool = False,
+        transcript_ids: list[int] | None = None,
     ) -> list[Delivery]:
         """Record messages to the customer (and their outbox rows) in the caller's transaction.
 
         The caller keeps the state's offered buttons (see offered_buttons) and saves it.
         `language` and `opening` (the first reply begins the conversation) travel with each
-        delivery: what its sender needs besides the reply.
+        delivery: what its sender needs besides the reply. `transcript_ids`: the replies'
+        transcript entries, if the caller wrote them already (Transcript.add_exchange).
         """
         now = now or utcnow()
         context = context or {}
         deliveries: list[Delivery] = []
-        for reply in replies:
-            transcript_id = await uow.transcript.add_reply(conversation_id, reply, now)
+        for n, reply in enumerate(replies):
+            transcript_id = (transcript_ids[n] if transcript_ids is not None
+                             else await uow.transcript.add_reply(conversation_id, reply, now))
             outbox_id = await uow.outbox.add(
                 transcript_id, reply.key, context, now, self.owner)
             deliveries.append(

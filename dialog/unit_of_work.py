@@ -86,6 +86,16 @@ class Transcript(Protocol):
 
     async def add_reply(self, conversation_id: int, reply: Outbound, at: datetime) -> int: ...
 
+    async def add_exchange(
+        self, conversation_id: int, inbound: Inbound, replies: Sequence[Outbound], at: datetime,
+        flow: str | None, intent: str | None,
+    ) -> list[int]:
+        """The customer's message and the replies to it, in this order, as add_inbound and
+        add_reply would write them (one statement where the database can); their ids, in the
+        same order. Only for a message that needs no duplicate check (add_inbound's
+        recorded_in_inbox, or no platform message id)."""
+        ...
+
     async def history(
         self, key: ConversationKey, limit: int
     ) -> tuple[str, list[HistoryEntry]]:

@@ -25,7 +25,7 @@ from orders.catalogue import name_in
 from orders.catalogue_version import catalogue_version
 from orders.product_index import MAX_CHOICES, IndexedProduct, ProductIndex
 from orders.service import CustomerView, OrderService
-from orders.tables import Product, StockSubscription
+from orders.tables import CatalogueVersion, Product, StockSubscription
 from storage.clock import utcnow
 from storage.prepared import Prepared
 
@@ -38,11 +38,18 @@ _STOCK_OF = Prepared(
     select(Product.sku, Product.stock, Product.expected_date)
     .where(Product.sku.in_([bindparam(slot) for slot in _SKU_SLOTS]))
 )
+# The same, with the catalogue's version token: one row with NULLs when none is found.
+_STOCK_AND_VERSION = Prepared(
+    select(CatalogueVersion.token, Product.sku, Product.stock, Product.expected_date)
+    .outerjoin(Product, Product.sku.in_([bindparam(slot) for slot in _SKU_SLOTS]))
+    .where(CatalogueVersion.id == bindparam("row"))
+)
 _PRODUCT = Prepared(
     select(Product.sku, Product.name, Product.names, Product.stock, Product.expected_date)
     .where(Product.sku == bindparam("sku"))
 )
 _indexes: dict[int, ProductIndex] = {}
+_last: tuple[int, ProductIndex] | None = None  # the version token and index used last
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +84,7 @@ def _info(product: Product, language: str) -> ProductInfo:
 async def product_index(session: AsyncSession) -> ProductIndex:
     """The index of the catalogue as this transaction sees it: the one kept under the
     current version token, or a new one (orders/catalogue_version.py says why this is fresh)."""
+    global _last
     version = await catalogue_version(session)
     index = None if version is None else _indexes.get(version)
     if index is None:
@@ -85,19 +93,40 @@ async def product_index(session: AsyncSession) -> ProductIndex:
             if len(_indexes) >= _KEPT_INDEXES:
                 del _indexes[next(iter(_indexes))]  # the oldest
             _indexes[version] = index
+    if version is not None:
+        _last = (version, index)
     return index
 
 
 async def find_products(session: AsyncSession, text: str, language: str) -> list[ProductInfo]:
     """The products the text names best (several when it is ambiguous, none if unknown),
     with their stock read live."""
+    last = _last
+    if last is not None:
+        # The index last used, checked in the statement that reads the stock: the catalogue
+        # rarely changes, so a question costs one statement, and two only after a change (or
+        # when this process uses another database).
+        version, index = last
+        found = index.find(text)
+        rows = await _STOCK_AND_VERSION.all(session, row=1, **_slots(found))  # its one row
+        if rows and rows[0][0] == version:
+            live = {sku: (stock, expected) for _, sku, stock, expected in rows if sku is not None}
+            return _found(found, live, language)
     found = (await product_index(session)).find(text)
     if not found:
         return []
-    skus = [product.sku for product in found]
-    padded = skus + skus[-1:] * (MAX_CHOICES - len(skus))
     live = {sku: (stock, expected) for sku, stock, expected in
-            await _STOCK_OF.all(session, **dict(zip(_SKU_SLOTS, padded, strict=True)))}
+            await _STOCK_OF.all(session, **_slots(found))}
+    return _found(found, live, language)
+
+
+def _slots(found: list[IndexedProduct]) -> dict[str, str | None]:
+    skus: list[str | None] = [product.sku for product in found]
+    return dict(zip(_SKU_SLOTS, skus + [None] * (MAX_CHOICES - len(skus)), strict=True))
+
+
+def _found(found: list[IndexedProduct], live: dict[str, tuple[int, date | None]],
+           language: str) -> list[ProductInfo]:
     return [_live_info(product, language, *live[product.sku])
             for product in found if product.sku in live]  # not deleted meanwhile
 

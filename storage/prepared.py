@@ -5,7 +5,8 @@ and some hundred more on one it is handed as SQL (`exec_driver_sql`: the greenle
 cursor adapter, the result object); the driver itself needs ten to fifty. A Prepared
 statement is compiled once for the connection's dialect (SQLite or PostgreSQL); each run
 passes the driver (storage/drivers.py) the SQL and the values in order, converted by the
-columns' own types (JSON, datetime) exactly as SQLAlchemy would convert them, on the
+columns' types (JSON, datetime) exactly as SQLAlchemy would convert them (the turn's types by
+conversions of our own, storage/column_conversions.py), on the
 connection and inside the transaction of the session it is given. Rows of a SELECT are
 converted back the same way, and so are the rows of an UPDATE ... RETURNING read with `first`
 or `all`; `scalar` passes on what the driver returns (use it for ids and counts).
@@ -25,9 +26,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import Executable
 
+from storage.column_conversions import Convert, bind_conversion, result_conversion
 from storage.drivers import Rows, driver_of
-
-Convert = Callable[[Any], Any] | None
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,10 @@ class _Compiled:
 
 
 class Prepared:
-    def __init__(self, statement: Executable) -> None:
+    """`statement`, or a function giving the statement for a dialect's name where the SQL
+    must differ (a JSON aggregate is json_group_array on SQLite, json_agg on PostgreSQL)."""
+
+    def __init__(self, statement: Executable | Callable[[str], Executable]) -> None:
         self._statement = statement
         self._compiled: dict[str, _Compiled] = {}
 
@@ -71,7 +74,9 @@ class Prepared:
         driver = await driver_of(session)
         compiled = self._compiled.get(driver.key)
         if compiled is None:
-            compiled = self._compiled[driver.key] = _compile(self._statement, driver.dialect)
+            statement = (self._statement if isinstance(self._statement, Executable)
+                         else self._statement(driver.dialect.name))
+            compiled = self._compiled[driver.key] = _compile(statement, driver.dialect)
         arguments = [values[name] for name in compiled.names]
         for position, convert in compiled.bind:
             arguments[position] = convert(arguments[position])
@@ -81,14 +86,12 @@ class Prepared:
 def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
     compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
     names: Sequence[str] = compiled.positiontup or ()
-    bind = [compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-            for name in names]
+    bind = [bind_conversion(compiled.binds[name].type, dialect) for name in names]
     columns: list[Convert] = []
     if isinstance(statement, Select | Update):
         selected = (statement.selected_columns if isinstance(statement, Select)
                     else statement.exported_columns)  # an UPDATE's RETURNING
-        columns = [column.type.dialect_impl(dialect).result_processor(dialect, None)
-                   for column in selected]
+        columns = [result_conversion(column.type, dialect) for column in selected]
     return _Compiled(compiled.string, tuple(names), _converted(bind), _converted(columns))
 
 

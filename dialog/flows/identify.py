@@ -35,7 +35,7 @@ from typing import Any
 from dialog.flows.base import Turn, human_button
 from dialog.flows.escalation import hand_over
 from dialog.flows.steps import Step
-from orders.service import OrderView, customer_of
+from orders.service import OrderView, customer_of, proven_by
 from storage.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -172,8 +172,9 @@ class OrderIdentification:
         with `slots` kept)."""
         state = turn.state
         numbers = first_number(numbers)
+        read: dict[str, OrderView | None] = {}  # proven below without reading them again
         for number in numbers:
-            order = await turn.shop.get_order(number)
+            order = read[number] = await turn.shop.get_order(number)
             if order is not None and owns(turn, order):
                 return order
         if not numbers:
@@ -191,10 +192,11 @@ class OrderIdentification:
             turn.enter(self.flow, IdentifyStep.NEED_PROOF, **slots, number=numbers[0])
             turn.say(self.ask_proof_key, number=numbers[0])
             return None
-        return await self._prove(turn, numbers, proofs, **slots)
+        return await self._prove(turn, numbers, proofs, read, **slots)
 
     async def _prove(
-        self, turn: Turn, numbers: list[str], proofs: list[str], **slots: Any
+        self, turn: Turn, numbers: list[str], proofs: list[str],
+        read: dict[str, OrderView | None], **slots: Any
     ) -> OrderView | None:
         state, number = turn.state, numbers[0]
         limits = turn.shop.proof_limits
@@ -208,7 +210,11 @@ class OrderIdentification:
             await self._failed(turn, number, "proof_one_at_a_time", **slots)
             return None
         for candidate in numbers:
-            order = await turn.shop.verified_order(candidate, proofs)
+            if candidate in read:  # read in this transaction: Shop.verified_order's answer
+                known = read[candidate]
+                order = known if known is not None and proven_by(known, proofs) else None
+            else:
+                order = await turn.shop.verified_order(candidate, proofs)
             if order is not None:
                 await limits.succeeded(number)
                 if order.number not in state.verified_orders:

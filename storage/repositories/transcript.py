@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Index, insert, select
+from sqlalchemy import Index, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,28 +21,48 @@ from storage.repositories.columns import bound_values
 
 Index("ix_transcript_at", TranscriptEntry.at)
 
+_COLUMNS = ("conversation_id", "sender", "author", "text", "buttons", "rich", "action",
+            "platform_message_id", "at", "flow", "intent")
 _ADD_ENTRY = Prepared(
-    insert(TranscriptEntry).values(
-        bound_values(TranscriptEntry.__table__, "conversation_id", "sender", "author", "text",
-                     "buttons", "rich", "action", "platform_message_id", "at", "flow",
-                     "intent"))
+    insert(TranscriptEntry).values(bound_values(TranscriptEntry.__table__, *_COLUMNS))
     .returning(TranscriptEntry.id)
 )
+
+
+@cache
+def _add_entries(count: int) -> Prepared:
+    """`count` entries in one INSERT, row n's values named v<n>_<column>."""
+    table = TranscriptEntry.__table__
+    return Prepared(
+        insert(TranscriptEntry).values([
+            {name: bindparam(f"v{n}_{name}", type_=table.c[name].type) for name in _COLUMNS}
+            for n in range(count)])
+        .returning(TranscriptEntry.id)
+    )
 
 
 class SqlTranscript:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
+    async def add_exchange(
+        self, conversation_id: int, inbound: Inbound, replies: Sequence[Outbound], at: datetime,
+        flow: str | None, intent: str | None,
+    ) -> list[int]:
+        entries = [_inbound_entry(conversation_id, inbound, at, flow, intent)]
+        entries += [_reply_entry(conversation_id, reply, at) for reply in replies]
+        values = {f"v{n}_{name[2:]}": value
+                  for n, entry in enumerate(entries) for name, value in entry.items()}
+        rows = (await _add_entries(len(entries)).execute(self._session, **values)).rows
+        # A multi-row INSERT numbers its rows in the order of its VALUES (an autoincrement
+        # key, one statement), but RETURNING need not list them in that order.
+        return sorted(int(row[0]) for row in rows)
+
     async def add_inbound(
         self, conversation_id: int, inbound: Inbound, at: datetime,
         flow: str | None, intent: str | None, *, recorded_in_inbox: bool = False,
     ) -> int | None:
-        entry = {"v_conversation_id": conversation_id, "v_sender": "customer", "v_author": None,
-                 "v_text": inbound.text, "v_buttons": [], "v_rich": None,
-                 "v_action": inbound.action,
-                 "v_platform_message_id": inbound.message_id, "v_at": at,
-                 "v_flow": flow, "v_intent": intent}
+        entry = _inbound_entry(conversation_id, inbound, at, flow, intent)
         if inbound.message_id is None or recorded_in_inbox:
             # No savepoint where no copy can be: this transaction recorded or claimed the
             # message's inbox row (its unique key and claim let one copy through); a savepoint
@@ -54,12 +76,7 @@ class SqlTranscript:
 
     async def add_reply(self, conversation_id: int, reply: Outbound, at: datetime) -> int:
         transcript_id = await _ADD_ENTRY.scalar(
-            self._session, v_conversation_id=conversation_id, v_sender=reply.sender,
-            v_author=reply.author, v_text=reply.text,
-            v_buttons=[{"title": b.title, "payload": b.payload} for b in reply.buttons],
-            v_rich=reply.rich, v_action=None, v_platform_message_id=None, v_at=at, v_flow=None,
-            v_intent=None,
-        )
+            self._session, **_reply_entry(conversation_id, reply, at))
         assert transcript_id is not None
         return int(transcript_id)
 
@@ -109,6 +126,23 @@ class SqlTranscript:
             .limit(1)
         )
         return [Button(b["title"], b["payload"]) for b in buttons or ()]
+
+
+def _inbound_entry(
+    conversation_id: int, inbound: Inbound, at: datetime, flow: str | None, intent: str | None,
+) -> dict[str, Any]:
+    return {"v_conversation_id": conversation_id, "v_sender": "customer", "v_author": None,
+            "v_text": inbound.text, "v_buttons": [], "v_rich": None, "v_action": inbound.action,
+            "v_platform_message_id": inbound.message_id, "v_at": at, "v_flow": flow,
+            "v_intent": intent}
+
+
+def _reply_entry(conversation_id: int, reply: Outbound, at: datetime) -> dict[str, Any]:
+    return {"v_conversation_id": conversation_id, "v_sender": reply.sender,
+            "v_author": reply.author, "v_text": reply.text,
+            "v_buttons": [{"title": b.title, "payload": b.payload} for b in reply.buttons],
+            "v_rich": reply.rich, "v_action": None, "v_platform_message_id": None, "v_at": at,
+            "v_flow": None, "v_intent": None}
 
 
 def history_entry(

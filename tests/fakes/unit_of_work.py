@@ -230,6 +230,15 @@ class InMemoryTranscript(_Part):
         self._tables.transcript.append(entry)
         return entry.id
 
+    async def add_exchange(
+        self, conversation_id: int, inbound: Inbound, replies: Sequence[Outbound], at: datetime,
+        flow: str | None, intent: str | None,
+    ) -> list[int]:
+        first = await self.add_inbound(conversation_id, inbound, at, flow, intent,
+                                       recorded_in_inbox=True)
+        assert first is not None
+        return [first] + [await self.add_reply(conversation_id, reply, at) for reply in replies]
+
     async def add_reply(self, conversation_id: int, reply: Outbound, at: datetime) -> int:
         entry = _Entry(self._id(), conversation_id, reply.sender, reply.author, reply.text,
                        tuple(reply.buttons), at, rich=reply.rich)

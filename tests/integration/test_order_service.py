@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.orm import selectinload
 
 from orders.service import (
     DuplicateOrder,
@@ -19,7 +21,7 @@ from orders.service import (
     OutOfStock,
 )
 from orders.states import IllegalTransition, OrderStatus
-from orders.tables import Product
+from orders.tables import Order, Product
 from storage.database import Database, make_engine
 from storage.upgrade import upgrade
 
@@ -108,6 +110,40 @@ async def test_a_created_order_reads_back_whole(database: Database) -> None:
         None, "pending_confirmation", "shop api"
     )
     assert created.at.tzinfo is not None
+
+
+async def test_the_view_s_lines_and_history_are_those_the_tables_hold_in_order(
+    database: Database,
+) -> None:
+    """The view reads lines and history as JSON aggregates: every value, every instant to the
+    microsecond (and without one), in the order they were written, as the ORM reads them."""
+    skus = [(f"SKU-{n}", n) for n in range(1, 13)]  # past 9 and 10: no text ordering
+    await place(database, new_order("A-1", *skus))
+    await move(database, "A-1", OrderStatus.CONFIRMED, "zamówienie potwierdzone ✓")
+    await move(database, "A-1", OrderStatus.CANCELLED, 'a "quoted" cause')
+    async with database.transaction() as session:  # an instant with no microseconds
+        await session.execute(text(
+            "UPDATE order_history SET at = :at WHERE to_status = 'confirmed'"), {
+            "at": "2026-01-02 03:04:05" if database.engine.dialect.name == "sqlite"
+            else datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)})
+    async with database.transaction() as session:
+        found = await service.get_order(session, "A-1")
+        stored = await session.scalar(select(Order).where(Order.number == "A-1").options(
+            selectinload(Order.lines), selectinload(Order.history)))
+        assert stored is not None
+        tables = ([LineView(line.sku, line.name, line.quantity, line.unit_price_minor)
+                   for line in stored.lines],
+                  [(h.from_status, h.to_status, h.cause, h.at) for h in stored.history])
+
+    assert found is not None
+    assert list(found.lines) == tables[0] and [line.quantity for line in found.lines] == list(
+        range(1, 13))
+    assert [(h.from_status, h.to_status, h.cause, h.at) for h in found.history] == tables[1]
+    assert [h.cause for h in found.history] == [
+        "test", "zamówienie potwierdzone ✓", 'a "quoted" cause']
+    assert found.history[1].at == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert all(h.at.utcoffset() == timedelta(0) for h in found.history)
+    assert found.history[2].at.microsecond == tables[1][2][3].microsecond
 
 
 async def test_a_duplicate_number_is_refused_and_the_first_order_kept(database: Database) -> None:

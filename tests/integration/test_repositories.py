@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -150,6 +151,39 @@ async def test_a_message_whose_inbox_row_this_turn_holds_is_recorded_with_its_id
         with pytest.raises(AlreadyRecorded):  # a copy is refused by the inbox, first
             await uow.inbox.add(hello, processed=True, owner=None)
     assert [(e.sender, e.text) for e in history] == [("customer", "hello"), ("bot", "Hi!")]
+
+
+async def test_a_message_and_its_replies_written_at_once_read_as_written_one_by_one(
+    units: UnitOfWorkFactory,
+) -> None:
+    """add_exchange (one statement on SQL) keeps the message before its replies, each as
+    add_inbound and add_reply write it."""
+    now = utcnow()
+    hello = Inbound(key=KEY, text="dzień dobry", message_id="w-1", action="intent:greet")
+    replies = [Outbound(key=KEY, text="Witaj!", buttons=(Button("Track", "intent:status"),)),
+               Outbound(key=KEY, text="Card", rich={"kind": "order", "number": "A-1"}),
+               Outbound(key=KEY, text="Ola here", sender="operator", author="ola")]
+    async with units() as uow:
+        at_once = await uow.conversations.add(KEY, "pl", None)
+        one_by_one = await uow.conversations.add(OTHER, "pl", None)
+        ids = await uow.transcript.add_exchange(at_once.id, hello, replies, now, "greet",
+                                                "greet")
+        await uow.transcript.add_inbound(one_by_one.id, replace(hello, key=OTHER), now,
+                                         "greet", "greet", recorded_in_inbox=True)
+        for reply in replies:
+            await uow.transcript.add_reply(one_by_one.id, reply, now)
+        await uow.commit()
+    async with units() as uow:
+        _, written_at_once = await uow.transcript.history(KEY, 200)
+        _, written_one_by_one = await uow.transcript.history(OTHER, 200)
+        last = await uow.transcript.last_from_bot(at_once.id)
+    assert ids == sorted(ids) and ids == [entry.id for entry in written_at_once]
+    assert [replace(entry, id=0) for entry in written_at_once] == [
+        replace(entry, id=0) for entry in written_one_by_one]
+    assert [(e.sender, e.text) for e in written_at_once] == [
+        ("customer", "dzień dobry"), ("bot", "Witaj!"), ("bot", "Card"),
+        ("operator", "Ola here")]
+    assert last is not None and last.rich == {"kind": "order", "number": "A-1"}
 
 
 async def test_the_inbox_refuses_a_replay_and_is_claimed_once(units: UnitOfWorkFactory) -> None:

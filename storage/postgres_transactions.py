@@ -9,11 +9,11 @@ and each of ours is asyncpg's own, begun by SQLAlchemy's adapter at the first st
 the session forgets every ORM object and its info, as a new session would.
 
 At most the pool's `pool_size` sessions are kept (its overflow stays for migrations and tools
-that connect to the engine themselves); a transaction that finds them all busy waits for the
-first one free, in the order they asked. A session whose connection was cut (an
-administrator's pg_terminate_backend, a restart) is noticed when it is taken, or by the
-transaction that meets the cut, and replaced by a new one; `engine.dispose()` lets go of every
-free session, and of the busy ones as they come back.
+that connect to the engine themselves); a transaction that finds them all busy is handed the
+first one to come back, in the order they asked (none is overtaken by a later one). A session
+whose connection was cut (an administrator's pg_terminate_backend, a restart) is noticed when
+it is taken, or by the transaction that meets the cut, and replaced by a new one;
+`engine.dispose()` lets go of every free session, and of the busy ones when next taken.
 
 Concurrent transactions commit on their own connections, and PostgreSQL flushes the WAL of
 concurrent committers together (its own group commit): nothing is grouped here.
@@ -55,7 +55,7 @@ class PostgresTransactions:
         self._limit = max(1, engine.sync_engine.pool.size())  # type: ignore[attr-defined]
         self._free: list[_Held] = []  # the most recently used last: it is taken first
         self._count = 0  # sessions kept, free or busy
-        self._waiting: deque[asyncio.Future[None]] = deque()
+        self._waiting: deque[asyncio.Future[_Held | None]] = deque()
         self._generation = 0
         event.listen(engine.sync_engine, "engine_disposed", self._disposed)
 
@@ -106,7 +106,7 @@ class PostgresTransactions:
         while True:
             while self._free:
                 held = self._free.pop()
-                if held.generation == self._generation and not held.cut():
+                if self._fresh(held):
                     return held
                 await self._discard(held)
             if self._count < self._limit:
@@ -115,18 +115,31 @@ class PostgresTransactions:
                     return await self._open()
                 except BaseException:
                     self._count -= 1
-                    self._wake()
+                    self._make_room()
                     raise
-            waiter = asyncio.get_running_loop().create_future()
+            # All busy: a session is handed over as it comes back, in the order asked (None:
+            # one was let go, so there is room to open another).
+            waiter: asyncio.Future[_Held | None] = asyncio.get_running_loop().create_future()
             self._waiting.append(waiter)
             try:
-                await waiter
+                handed = await waiter
             except BaseException:
-                if waiter.done() and not waiter.cancelled():
-                    self._wake()  # it was woken: pass the free session on
+                if waiter.done() and not waiter.cancelled():  # handed over as it was cancelled
+                    passed = waiter.result()
+                    if passed is not None:
+                        self._give_back(passed)
+                    else:
+                        self._make_room()
                 elif waiter in self._waiting:
                     self._waiting.remove(waiter)
                 raise
+            if handed is not None:
+                if self._fresh(handed):
+                    return handed
+                await self._discard(handed)
+
+    def _fresh(self, held: _Held) -> bool:
+        return held.generation == self._generation and not held.cut()
 
     async def _open(self) -> _Held:
         session = self._sessions()
@@ -140,10 +153,14 @@ class PostgresTransactions:
         return _Held(session, adapted, self._generation)
 
     def _give_back(self, held: _Held) -> None:
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(held)
+                return
         self._free.append(held)
-        self._wake()
 
-    def _wake(self) -> None:
+    def _make_room(self) -> None:
         while self._waiting:
             waiter = self._waiting.popleft()
             if not waiter.done():
@@ -153,7 +170,7 @@ class PostgresTransactions:
     async def _discard(self, held: _Held) -> None:
         """Let go of a session and its connection (closed, not given back to the pool)."""
         self._count -= 1
-        self._wake()
+        self._make_room()
         try:
             await held.session.invalidate()
         except Exception:  # noqa: BLE001 (it is gone either way)

@@ -188,3 +188,37 @@ async def test_connections_cut_by_an_administrator_fail_one_transaction_at_most(
     assert outcomes in (["kept", "kept"], ["refused", "kept"])
     assert await _conversations(database) == 1 + outcomes.count("kept")
     await database.dispose()
+
+
+async def test_transactions_waiting_for_a_session_get_one_in_the_order_they_asked(
+    postgres_url: str,
+) -> None:
+    """No turn waits for ever behind later ones: a session coming back is handed to the
+    first that asked, not to a transaction that starts at that very moment."""
+    database = await _database(postgres_url, pool_size=1)
+    order: list[str] = []
+    release = asyncio.Event()
+
+    async def turn(name: str, hold: asyncio.Event | None = None) -> None:
+        async with SqlUnitOfWork(database) as uow:
+            order.append(name)
+            await uow.conversations.add(ConversationKey("webchat", name), "en", None)
+            if hold is not None:
+                # Run as soon as the session is back, before anything else gets to run.
+                uow.after_commit(lambda: turn("late"))
+                await hold.wait()
+            await uow.commit()
+
+    first = asyncio.create_task(turn("first", release))
+
+    async def first_inside() -> bool:
+        return order == ["first"]
+
+    await _until(first_inside)
+    waiting = [asyncio.create_task(turn(f"waiting-{n}")) for n in range(3)]
+    for _ in range(20):
+        await asyncio.sleep(0)  # every waiting turn has asked for its session
+    release.set()
+    await asyncio.gather(first, *waiting)
+    await database.dispose()
+    assert order == ["first", "waiting-0", "waiting-1", "waiting-2", "late"]

@@ -24,6 +24,8 @@ class PrometheusMetrics:
     def __init__(self, database: Database) -> None:
         self._database = database
         self.registry = CollectorRegistry()
+        # Per channel: messages in, turn latency, messages out.
+        self._per_channel: dict[str, tuple[Counter, Histogram, Counter]] = {}
         registry = self.registry
         self._in = Counter("orderbot_messages_in", "Customer messages answered (turns)",
                            ["channel"], registry=registry)
@@ -75,14 +77,19 @@ class PrometheusMetrics:
     # dialog.metrics.Metrics
 
     def turn(self, channel: str, seconds: float, replies: int) -> None:
-        self._in.labels(channel).inc()
-        self._latency.labels(channel).observe(seconds)
+        counted = self._per_channel.get(channel)
+        if counted is None:  # the children of a label, looked up once (labels() locks)
+            counted = self._per_channel[channel] = (
+                self._in.labels(channel), self._latency.labels(channel), self._out.labels(channel))
+        counted[0].inc()
+        counted[1].observe(seconds)
 
     def turn_failed(self, channel: str) -> None:
         self._errors.labels("turn", channel).inc()
 
     def delivered(self, channel: str) -> None:
-        self._out.labels(channel).inc()
+        counted = self._per_channel.get(channel)
+        (counted[2] if counted is not None else self._out.labels(channel)).inc()
 
     def undeliverable(self, channel: str) -> None:
         self._errors.labels("delivery", channel).inc()

@@ -70,18 +70,31 @@ def begin_with_driver(sync: Session) -> None:
     _remember(sync, sync.connection().connection)
 
 
+def known_driver(session: AsyncSession) -> Driver | None:
+    """The driver connection of the session's transaction when nothing is left to do before
+    a statement (no ORM change to flush, the driver already found): without a coroutine, as
+    for most of a turn's statements; None, and driver_of does the rest."""
+    sync = session.sync_session
+    if not sync._is_clean():  # SQLAlchemy's own test before a flush (pinned version)
+        return None
+    cached: tuple[weakref.ref[SessionTransaction], Driver] | None = sync.info.get(DRIVER_KEY)
+    if cached is None:
+        return None
+    # The innermost transaction: SQLAlchemy emits a savepoint when a nested transaction
+    # first asks for the connection, so each new one must ask.
+    transaction = sync.get_nested_transaction() or sync.get_transaction()
+    return cached[1] if transaction is not None and cached[0]() is transaction else None
+
+
 async def driver_of(session: AsyncSession) -> Driver:
     """The driver connection of the session's transaction (begun if it was not), after the
     session's pending ORM changes are flushed, as any query of the session would."""
     sync = session.sync_session
-    if not sync._is_clean():  # SQLAlchemy's own test before a flush (pinned version)
+    if not sync._is_clean():
         await session.flush()
-    # The innermost transaction: SQLAlchemy emits a savepoint when a nested transaction
-    # first asks for the connection, so each new one must ask.
-    transaction = sync.get_nested_transaction() or sync.get_transaction()
-    cached: tuple[weakref.ref[SessionTransaction], Driver] | None = sync.info.get(DRIVER_KEY)
-    if cached is not None and transaction is not None and cached[0]() is transaction:
-        return cached[1]
+    driver = known_driver(session)
+    if driver is not None:
+        return driver
     fairy = await greenlet_spawn(lambda: sync.connection().connection)
     return _remember(sync, fairy)
 
@@ -167,8 +180,12 @@ def _translated(adapted: Any, dialect: Dialect, sql: str, arguments: tuple[Any, 
 def forget(sync: Session) -> dict[Any, Any]:
     """The transaction's info, taken out of a long-lived session; its ORM objects let go (a
     new transaction trusts nothing loaded in an earlier one, as with a new session)."""
-    sync.expunge_all()
-    taken = {key: value for key, value in sync.info.items() if key != DRIVER_KEY}
+    if len(sync.identity_map) or sync._new or sync._deleted:  # a turn loads no ORM object
+        sync.expunge_all()
+    info = sync.info
+    if len(info) == 1 and DRIVER_KEY in info:
+        return {}
+    taken = {key: value for key, value in info.items() if key != DRIVER_KEY}
     for key in taken:
-        del sync.info[key]
+        del info[key]
     return taken

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import Executable
 
 from storage.column_conversions import Convert, bind_conversion, result_conversion
-from storage.drivers import Rows, driver_of
+from storage.drivers import Rows, driver_of, known_driver
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class Prepared:
         return rows
 
     async def _run(self, session: AsyncSession, values: dict[str, Any]) -> tuple[Rows, _Compiled]:
-        driver = await driver_of(session)
+        driver = known_driver(session) or await driver_of(session)
         compiled = self._compiled.get(driver.key)
         if compiled is None:
             statement = (self._statement if isinstance(self._statement, Executable)

@@ -10,9 +10,10 @@ dialog sees it. The dialog never holds a session.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from functools import cached_property
 from types import TracebackType
+from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +35,31 @@ from storage.repositories.tags import SqlConversationTags
 from storage.repositories.tokens import SqlTokens
 from storage.repositories.transcript import SqlTranscript
 
+R = TypeVar("R")
+
+
+class _built(Generic[R]):  # noqa: N801 (used as a decorator, as cached_property is)
+    """functools.cached_property without its lock (Python 3.11 takes an RLock at each first
+    access: a few of them per turn, for nothing on one event loop): built when first asked
+    for, then kept in the instance's __dict__, which Python looks in first."""
+
+    def __init__(self, build: Callable[[Any], R]) -> None:
+        self._build = build
+        self._name = build.__name__
+        self.__doc__ = build.__doc__
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> _built[R]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type[Any]) -> R: ...
+
+    def __get__(self, instance: object | None, owner: type[Any]) -> R | _built[R]:
+        if instance is None:
+            return self
+        value = instance.__dict__[self._name] = self._build(instance)
+        return value
+
 
 class SqlRepositories:
     """The repositories over one session, in whatever transaction it is in; each built when
@@ -43,74 +69,75 @@ class SqlRepositories:
         self._parts = parts
         self._bind(session)
 
-    @cached_property
+    @_built
     def shop(self) -> SqlShop:
         """The order core and the shop's adapters in this transaction."""
         if self._parts is None:
             raise LookupError("no order core in this unit of work (composition/bootstrap.py)")
         return SqlShop(self.session, self, self._parts)
 
-    @cached_property
+    @_built
     def conversations(self) -> SqlConversations:
         return SqlConversations(self.session)
 
-    @cached_property
+    @_built
     def transcript(self) -> SqlTranscript:
         return SqlTranscript(self.session)
 
-    @cached_property
+    @_built
     def inbox(self) -> SqlInbox:
         return SqlInbox(self.session)
 
-    @cached_property
+    @_built
     def outbox(self) -> SqlOutbox:
         return SqlOutbox(self.session)
 
-    @cached_property
+    @_built
     def tokens(self) -> SqlTokens:
         return SqlTokens(self.session)
 
-    @cached_property
+    @_built
     def processes(self) -> SqlBotProcesses:
         return SqlBotProcesses(self.session)
 
-    @cached_property
+    @_built
     def handoffs(self) -> SqlHandoffs:
         return SqlHandoffs(self.session)
 
-    @cached_property
+    @_built
     def queue(self) -> SqlHandoffQueue:
         return SqlHandoffQueue(self.session)
 
-    @cached_property
+    @_built
     def notes(self) -> SqlOperatorNotes:
         return SqlOperatorNotes(self.session)
 
-    @cached_property
+    @_built
     def tags(self) -> SqlConversationTags:
         return SqlConversationTags(self.session)
 
-    @cached_property
+    @_built
     def events(self) -> SqlEvents:
         return SqlEvents(self.session)
 
-    @cached_property
+    @_built
     def labels(self) -> SqlIntentLabels:
         return SqlIntentLabels(self.session)
 
-    @cached_property
+    @_built
     def erasures(self) -> SqlErasure:
         return SqlErasure(self.session)
 
-    @cached_property
+    @_built
     def attachments(self) -> SqlAttachments:
         return SqlAttachments(self.session)
 
     def _let_go(self) -> None:
         """Drop the repositories (the shop and this unit of work point at each other): a
         turn leaves no cycle for the garbage collector's full passes."""
-        for name in _REPOSITORIES:
-            self.__dict__.pop(name, None)
+        kept = self.__dict__
+        for name in [name for name in kept if name in _REPOSITORIES]:
+            del kept[name]
 
     def _bind(self, session: AsyncSession) -> None:
         # The transaction itself: for tests and the composition root, never for the dialog
@@ -122,8 +149,8 @@ class SqlRepositories:
         after_commit(self.session, callback)
 
 
-_REPOSITORIES = tuple(name for name, value in vars(SqlRepositories).items()
-                      if isinstance(value, cached_property))
+_REPOSITORIES = frozenset(name for name, value in vars(SqlRepositories).items()
+                          if isinstance(value, _built))
 
 
 class _Rollback(Exception):

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 FIELDS = ("turns_per_s", "p50_ms", "p95_ms", "p99_ms", "ratio", "memory_per_connection_kb",
-          "machine_cpu_percent")
+          "machine_cpu_percent", "cpu_us_per_turn")
 FACTS = ("first_start_seconds", "startup_seconds", "two_process_scaling",
          "two_process_cpu_per_turn_ratio")
 
@@ -21,8 +21,8 @@ def medians(runs: list[dict[str, Any]]) -> str:
     names = [m["name"] for m in runs[0]["measurements"]]
     lines = [f"Medians of {len(runs)} runs.", "",
              "| scenario | turns/s | p50 ms | p95 ms | p99 ms | vs baseline | KB/connection | "
-             "machine CPU % | errors (all runs) | durable (all runs) |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "machine CPU % | server CPU µs/turn | errors (all runs) | durable (all runs) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name in names:
         found = [m for run in runs for m in run["measurements"] if m["name"] == name]
         cells = [_median([m.get(field) for m in found]) for field in FIELDS]

@@ -6,12 +6,14 @@ messages handed to its dialog as the web chat channel hands them, N conversation
                               [--products N] [--production [--fsync]]
 
 It prints turns/s and the CPU time of a turn (this process only: the whole turn runs here),
-and with --statements the SQL statements a turn sends and their time; with --profile the
-functions that cost most (cProfile, which slows everything about twice, evenly enough to
-compare). Use it to see a change's effect in seconds, on a machine too noisy for the full
-benchmark; the figures of record come from `python -m bench`. With --think each customer
-waits a random (exponential) time of that mean between its messages, so that turns arrive one
-at a time as in the benchmark's open loop instead of back to back.
+and with --statements the SQL statements a turn sends (SQLite's or PostgreSQL's, as the
+driver sends them; on SQLite also their time); with --profile the functions that cost most
+(cProfile on the thread's CPU time, so that other processes do not inflate it; it slows
+everything several times, evenly enough to compare). Use it to see a change's effect in
+seconds, on a machine too noisy for the full benchmark; the figures of record come from
+`python -m bench`. With --think each customer waits a random (exponential) time of that mean
+between its messages, so that turns arrive one at a time as in the benchmark's open loop
+instead of back to back.
 
 --production starts a fresh PostgreSQL (fsync off, or on with --fsync) and Redis for the run,
 as the benchmark does, and adds their CPU per turn, Redis's commands and round trips per

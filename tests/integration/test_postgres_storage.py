@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from sqlalchemy import exc, func, select, text, update
+from sqlalchemy import exc, select, text, update
 
 from dialog.messages import ConversationKey
 from dialog.tables import Conversation
@@ -33,9 +33,16 @@ async def admin(postgres_url: str) -> AsyncIterator[Database]:
     await other.dispose()
 
 
-async def _conversations(database: Database) -> int:
+async def _chats(database: Database) -> set[str]:
+    """The chats whose conversations were kept."""
     async with database.transaction() as session:
-        return int(await session.scalar(select(func.count()).select_from(Conversation)) or 0)
+        return set(await session.scalars(select(Conversation.chat_id)))
+
+
+async def _add(database: Database, chat: str) -> None:
+    async with SqlUnitOfWork(database) as uow:
+        await uow.conversations.add(ConversationKey("webchat", chat), "en", None)
+        await uow.commit()
 
 
 async def _connections(admin: Database) -> int:
@@ -80,7 +87,7 @@ async def test_transactions_beyond_the_pool_wait_their_turn_and_every_one_is_kep
     assert await _connections(admin) == 3  # ...not for an overflow connection
     release.set()
     await asyncio.gather(*turns)
-    assert await _conversations(database) == 30
+    assert len(await _chats(database)) == 30
     await database.dispose()
 
 
@@ -95,11 +102,8 @@ async def test_a_failed_transaction_leaves_nothing_and_its_connection_serves_the
             await uow.conversations.add(key, "en", None)
             await uow.conversations.add(key, "en", None)  # the same chat twice: refused
             await uow.commit()
-    async with SqlUnitOfWork(database) as uow:
-        await uow.conversations.add(key, "en", None)
-        await uow.commit()
-    async with database.transaction() as session:
-        chats = set(await session.scalars(select(Conversation.chat_id)))
+    await _add(database, "twice")
+    chats = await _chats(database)
     await database.dispose()
     assert chats == {"twice"}
 
@@ -126,11 +130,8 @@ async def test_a_cancelled_transaction_is_rolled_back_and_the_next_one_is_served
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    async with SqlUnitOfWork(database) as uow:
-        await uow.conversations.add(ConversationKey("webchat", "next"), "en", None)
-        await uow.commit()
-    async with database.transaction() as session:
-        chats = set(await session.scalars(select(Conversation.chat_id)))
+    await _add(database, "next")
+    chats = await _chats(database)
     await database.dispose()
     assert chats == {"next"}
 
@@ -141,16 +142,14 @@ async def test_a_transaction_reads_what_another_process_committed_since_the_last
     """The session outlives its transactions, but not what they loaded: an object read in
     one transaction is read again in the next, as with a new session."""
     database = await _database(postgres_url, pool_size=1)
-    async with SqlUnitOfWork(database) as uow:
-        state = await uow.conversations.add(ConversationKey("webchat", "c"), "en", None)
-        await uow.commit()
+    await _add(database, "c")
     async with database.transaction() as session:
-        loaded = await session.get(Conversation, state.id)
+        loaded = await session.scalar(select(Conversation).where(Conversation.chat_id == "c"))
         assert loaded is not None and loaded.language == "en"
     async with admin.transaction() as session:
         await session.execute(update(Conversation).values(language="pl"))
     async with database.transaction() as session:
-        again = await session.get(Conversation, state.id)
+        again = await session.get(Conversation, loaded.id)
         language = again.language if again is not None else None
     await database.dispose()
     assert language == "pl"
@@ -163,9 +162,7 @@ async def test_connections_cut_by_an_administrator_fail_one_transaction_at_most(
     that transaction with a database error (a 503 at the bot's edge), and the next is served
     on a new connection."""
     database = await _database(postgres_url, pool_size=2)
-    async with SqlUnitOfWork(database) as uow:  # a session and its connection, kept
-        await uow.conversations.add(ConversationKey("webchat", "before"), "en", None)
-        await uow.commit()
+    await _add(database, "before")  # a session and its connection, kept
     async with admin.transaction() as session:
         await session.execute(text(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -178,15 +175,12 @@ async def test_connections_cut_by_an_administrator_fail_one_transaction_at_most(
     outcomes = []
     for n in range(2):
         try:
-            async with SqlUnitOfWork(database) as uow:
-                await uow.conversations.add(ConversationKey("webchat", f"after-{n}"), "en",
-                                            None)
-                await uow.commit()
+            await _add(database, f"after-{n}")
             outcomes.append("kept")
         except exc.DBAPIError:
             outcomes.append("refused")
     assert outcomes in (["kept", "kept"], ["refused", "kept"])
-    assert await _conversations(database) == 1 + outcomes.count("kept")
+    assert len(await _chats(database)) == 1 + outcomes.count("kept")
     await database.dispose()
 
 

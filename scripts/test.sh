@@ -8,7 +8,8 @@ bash scripts/setup.sh --test
 # Types before tests: a type error stops the run (what is checked and how strictly: the
 # [tool.mypy] section of pyproject.toml).
 .venv/bin/mypy
-# Two workers (the machines have two cores), each with its own Redis, PostgreSQL, Chromium and
-# ports; a file's tests stay on one worker so that its module fixtures start once. Arguments
-# come last, so `bash scripts/test.sh -n 0 tests/unit` runs serially.
-exec .venv/bin/python -m pytest -n "${ORDERBOT_TEST_WORKERS:-2}" --dist loadfile "$@"
+# Three workers on the two cores (a third of the suite's time is waiting: leases, servers
+# starting, browsers; README "Tests" has the timings), each with its own Redis, PostgreSQL,
+# Chromium and ports; a file's tests stay on one worker so that its module fixtures start
+# once. Arguments come last, so `bash scripts/test.sh -n 0 tests/unit` runs serially.
+exec .venv/bin/python -m pytest -n "${ORDERBOT_TEST_WORKERS:-3}" --dist loadfile "$@"

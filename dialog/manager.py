@@ -143,15 +143,16 @@ class DialogManager:
                         inbound.inbox_id
                     ):
                         raise _Duplicate
-                    if record and not await self._store.record_answered_inbox(uow, inbound):
-                        raise _Duplicate
-                    state = await self._store.load(
-                        uow,
-                        inbound.key,
-                        language=self._first_language(inbound, understanding),
-                        customer_id=inbound.customer_id,
-                        fence=fence,
-                    )
+                    language = self._first_language(inbound, understanding)
+                    if record:  # recorded in the inbox as its state is read
+                        answering = await self._store.load_answering(
+                            uow, inbound, language, inbound.customer_id, fence)
+                        if answering is None:
+                            raise _Duplicate
+                        state = answering
+                    else:
+                        state = await self._store.load(
+                            uow, inbound.key, language, inbound.customer_id, fence)
                     crashpoints.reached("turn_loaded")  # a test hook, off in production
                     if inbound.customer_id is not None:
                         state.customer_id = inbound.customer_id

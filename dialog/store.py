@@ -41,22 +41,26 @@ class ConversationStore:
     ) -> ConversationState:
         """The conversation's state; a new conversation if it has none yet. `fence`: the
         token of the lock held for the turn (raises unit_of_work.Fenced if it is stale)."""
-        conversations = uow.conversations
-        state = await conversations.find(key, fence)
-        if state is None:
-            state = await conversations.add(key, language, customer_id, fence)
-            state.fresh = True
-        return state
+        found = await uow.conversations.find(key, fence)
+        return await _or_new(uow, key, found, language, customer_id, fence)
 
-    async def record_answered_inbox(self, uow: Repositories, inbound: Inbound) -> bool:
+    async def load_answering(
+        self,
+        uow: Repositories,
+        inbound: Inbound,
+        language: str = "en",
+        customer_id: int | None = None,
+        fence: int | None = None,
+    ) -> ConversationState | None:
         """Record a message in the inbox as processed, inside the turn that answers it (a
-        channel that answers at once, like the web chat: no second transaction); False if its
-        platform id was recorded before, and the caller must then roll the turn back."""
+        channel that answers at once, like the web chat: no second transaction), and load its
+        conversation's state as load does; None if its platform id was recorded before, and
+        the caller must then roll the turn back."""
         try:
-            await uow.inbox.add(inbound, processed=True, owner=self.owner)
+            found = await uow.exchanges.open(inbound, fence, self.owner)
         except AlreadyRecorded:
-            return False
-        return True
+            return None
+        return await _or_new(uow, inbound.key, found, language, customer_id, fence)
 
     async def record_turn(
         self,
@@ -78,6 +82,13 @@ class ConversationStore:
         the caller must then roll back and answer nothing.
         """
         now = utcnow()
+        if (inbound is not None and replies and not inbound.attachments
+                and (recorded_in_inbox or inbound.message_id is None)
+                and not (state.status == "escalated" and state.loaded_status == "bot")):
+            # The usual turn: no duplicate to catch, nothing to join, no handoff to open; the
+            # message, its replies and their outbox rows, and the state in one go.
+            return await self._record_exchange(uow, state, inbound, replies, now, flow, intent,
+                                               events)
         inbound_id = None
         reply_ids: list[int] | None = None
         joined: list[AttachmentRef] = []
@@ -102,6 +113,26 @@ class ConversationStore:
         if events:
             await uow.events.add(state.id, events, now)
         return RecordedTurn(inbound_id, now, deliveries, tuple(joined))
+
+    async def _record_exchange(
+        self, uow: Repositories, state: ConversationState, inbound: Inbound,
+        replies: list[Outbound], now: datetime, flow: str | None, intent: str | None,
+        events: list[PendingEvent] | None,
+    ) -> RecordedTurn:
+        state.offered = offered_buttons(replies)
+        state.loaded_status = state.status
+        (inbound_id, *reply_ids), outbox_ids = await uow.exchanges.record(
+            state, inbound, replies, now, flow, intent, self.owner)
+        at = now.isoformat()
+        deliveries = [
+            Delivery(outbox_id, transcript_id, reply, at, dict(state.context), state.language,
+                     False)
+            for outbox_id, transcript_id, reply in zip(outbox_ids, reply_ids, replies,
+                                                       strict=True)
+        ]
+        if events:
+            await uow.events.add(state.id, events, now)
+        return RecordedTurn(inbound_id, now, deliveries, ())
 
     async def save(
         self, uow: Repositories, state: ConversationState, now: datetime | None = None,
@@ -221,3 +252,15 @@ class ConversationStore:
     ) -> list[Delivery]:
         """Replies of this process (or the rows `ids`) not sent yet, oldest first."""
         return await uow.outbox.unsent(ids, self.owner)
+
+
+async def _or_new(
+    uow: Repositories, key: ConversationKey, found: ConversationState | None, language: str,
+    customer_id: int | None, fence: int | None,
+) -> ConversationState:
+    """The state found, or a new conversation's."""
+    if found is not None:
+        return found
+    state = await uow.conversations.add(key, language, customer_id, fence)
+    state.fresh = True
+    return state

@@ -109,6 +109,29 @@ class Transcript(Protocol):
         ...
 
 
+class Exchanges(Protocol):
+    async def open(
+        self, inbound: Inbound, fence: int | None, owner: str | None,
+    ) -> ConversationState | None:
+        """A message answered in its own turn: recorded in the inbox (processed) as
+        InboxRecords.add records it, and its conversation's state read as
+        ConversationRecords.find reads it, in one statement where the database can. None for
+        a conversation that has none yet; raises AlreadyRecorded (the transaction spoilt) for
+        a platform id recorded before, Fenced as find does."""
+        ...
+
+    async def record(
+        self, state: ConversationState, inbound: Inbound, replies: Sequence[Outbound],
+        at: datetime, flow: str | None, intent: str | None, owner: str | None,
+    ) -> tuple[list[int], list[int]]:
+        """A customer's message answered: what Transcript.add_exchange, ConversationRecords.save
+        and an OutboxRecords.add per reply (with the state's context) would write, in one
+        statement where the database can. The entries' ids (the message's first) and the
+        replies' outbox ids, in order. Only for a message that needs no duplicate check (as
+        add_exchange) and at least one reply."""
+        ...
+
+
 class InboxRecords(Protocol):
     async def add(self, inbound: Inbound, *, processed: bool, owner: str | None) -> int:
         """Record a platform message; raises AlreadyRecorded for a platform id seen before."""
@@ -235,6 +258,9 @@ class Repositories(Protocol):
 
     @property
     def transcript(self) -> Transcript: ...
+
+    @property
+    def exchanges(self) -> Exchanges: ...
 
     @property
     def inbox(self) -> InboxRecords: ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Integer, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +17,7 @@ from dialog.unit_of_work import Fenced
 from orders.tables import Order
 from storage.prepared import Prepared
 from storage.repositories.columns import bound_values
+from storage.repositories.inbox import INBOX_ADD
 
 # A turn's own statements (storage/prepared.py): compiled once, run by the driver directly.
 _LOAD = Prepared(
@@ -27,7 +29,7 @@ _LOAD = Prepared(
 # The fenced load (coordination/redis.py): the turn's token recorded unless a greater one is,
 # and the state read, in one statement. Its row lock (PostgreSQL) or write lock (SQLite) keeps
 # a newer holder's turn from reading the state before this turn has committed.
-_FENCED_LOAD = Prepared(
+_FENCED = (
     update(Conversation)
     .where(Conversation.channel == bindparam("channel"),
            Conversation.chat_id == bindparam("chat_id"),
@@ -36,6 +38,10 @@ _FENCED_LOAD = Prepared(
     .returning(Conversation.id, Conversation.customer_id, Conversation.language,
                Conversation.status, Conversation.escalation_reason, Conversation.state)
 )
+_FENCED_LOAD = Prepared(_FENCED)
+# The same, on PostgreSQL, after the message's inbox row is inserted in the same statement
+# (storage/repositories/exchanges.py): a data-modifying WITH runs whatever the UPDATE finds.
+_RECORDED_FENCED_LOAD = Prepared(_FENCED.add_cte(INBOX_ADD.cte("recorded")))
 _SAVE = Prepared(
     update(Conversation).where(Conversation.id == bindparam("conversation_id")).values(
         bound_values(Conversation.__table__, "customer_id", "language", "status",
@@ -63,11 +69,22 @@ class SqlConversations:
     async def find(
         self, key: ConversationKey, fence: int | None = None
     ) -> ConversationState | None:
+        return await self.find_recording(key, fence, None)
+
+    async def find_recording(
+        self, key: ConversationKey, fence: int | None, recorded: dict[str, Any] | None,
+    ) -> ConversationState | None:
+        """find(key, fence), and with `recorded` (PostgreSQL, a fence: the bind values of an
+        inbox row, storage/repositories/inbox.py inbox_values) that row inserted by the same
+        statement; a duplicate raises IntegrityError."""
         where = {"channel": key.channel, "chat_id": key.chat_id}
         if fence is None:
             found = await _LOAD.first(self._session, **where)
         else:
-            found = await _FENCED_LOAD.first(self._session, fence=fence, **where)
+            found = await (_FENCED_LOAD.first(self._session, fence=fence, **where)
+                           if recorded is None else
+                           _RECORDED_FENCED_LOAD.first(self._session, fence=fence, **where,
+                                                       **recorded))
             if found is None and await _LOAD.first(self._session, **where) is not None:
                 raise Fenced(f"{key}: a newer turn holds it (token {fence} refused)")
         if found is None:
@@ -94,12 +111,7 @@ class SqlConversations:
                                            row.status, row.escalation_reason, row.state)
 
     async def save(self, state: ConversationState, now: datetime) -> None:
-        await _SAVE.execute(
-            self._session, conversation_id=state.id, v_customer_id=state.customer_id,
-            v_language=state.language, v_status=state.status,
-            v_escalation_reason=state.escalation_reason, v_state=state.to_json(),
-            v_updated_at=now,
-        )
+        await _SAVE.execute(self._session, **saved_values(state, now))
 
     async def escalate_if_bot(
         self, key: ConversationKey, reason: str, now: datetime
@@ -141,3 +153,11 @@ class SqlConversations:
         )).all()
         return [(ConversationKey(channel, chat_id), customer_id)
                 for channel, chat_id, customer_id in rows]
+
+
+def saved_values(state: ConversationState, now: datetime) -> dict[str, Any]:
+    """The bind values of the state's UPDATE (the conversation's id, v_<column> the rest)."""
+    return {"conversation_id": state.id, "v_customer_id": state.customer_id,
+            "v_language": state.language, "v_status": state.status,
+            "v_escalation_reason": state.escalation_reason, "v_state": state.to_json(),
+            "v_updated_at": now}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -17,13 +18,11 @@ from storage.repositories.columns import bound_values
 from storage.repositories.ownership import adopt
 
 # Compiled once (storage/prepared.py): the web chat records every message in its turn.
-_ADD = Prepared(
-    insert(InboxRow).values(
-        bound_values(InboxRow.__table__, "channel", "chat_id", "platform_id", "text", "action",
-                     "language", "customer_id", "sender", "context", "attachments", "received_at",
-                     "processed_at", "owner"))
-    .returning(InboxRow.id)
-)
+INBOX_ADD = insert(InboxRow).values(
+    bound_values(InboxRow.__table__, "channel", "chat_id", "platform_id", "text", "action",
+                 "language", "customer_id", "sender", "context", "attachments", "received_at",
+                 "processed_at", "owner"))
+_ADD = Prepared(INBOX_ADD.returning(InboxRow.id))
 
 
 class SqlInbox:
@@ -31,24 +30,8 @@ class SqlInbox:
         self._session = session
 
     async def add(self, inbound: Inbound, *, processed: bool, owner: str | None) -> int:
-        now = utcnow()
         try:
-            inbox_id = await _ADD.scalar(
-                self._session,
-                v_channel=inbound.key.channel,
-                v_chat_id=inbound.key.chat_id,
-                v_platform_id=inbound.message_id,
-                v_text=inbound.text,
-                v_action=inbound.action,
-                v_language=inbound.language,
-                v_customer_id=inbound.customer_id,
-                v_sender=inbound.sender,
-                v_context=inbound.context,
-                v_attachments=list(inbound.attachments) or None,
-                v_received_at=now,
-                v_processed_at=now if processed else None,
-                v_owner=owner,
-            )
+            inbox_id = await _ADD.scalar(self._session, **inbox_values(inbound, processed, owner))
         except IntegrityError as error:  # the unique (channel, platform_id)
             raise AlreadyRecorded from error
         assert inbox_id is not None
@@ -72,6 +55,18 @@ class SqlInbox:
     async def adopt(self, owner: str, alive_since: datetime, unowned_only: bool) -> list[int]:
         return await adopt(self._session, InboxRow, InboxRow.processed_at.is_(None), owner,
                            alive_since, unowned_only)
+
+
+def inbox_values(inbound: Inbound, processed: bool, owner: str | None) -> dict[str, Any]:
+    """The bind values of INBOX_ADD for the message, received (and processed) now."""
+    now = utcnow()
+    return {"v_channel": inbound.key.channel, "v_chat_id": inbound.key.chat_id,
+            "v_platform_id": inbound.message_id, "v_text": inbound.text,
+            "v_action": inbound.action, "v_language": inbound.language,
+            "v_customer_id": inbound.customer_id, "v_sender": inbound.sender,
+            "v_context": inbound.context, "v_attachments": list(inbound.attachments) or None,
+            "v_received_at": now, "v_processed_at": now if processed else None,
+            "v_owner": owner}
 
 
 def _inbound(row: InboxRow) -> Inbound:

@@ -21,10 +21,10 @@ from storage.repositories.columns import bound_values
 
 Index("ix_transcript_at", TranscriptEntry.at)
 
-_COLUMNS = ("conversation_id", "sender", "author", "text", "buttons", "rich", "action",
+ENTRY_COLUMNS = ("conversation_id", "sender", "author", "text", "buttons", "rich", "action",
             "platform_message_id", "at", "flow", "intent")
 _ADD_ENTRY = Prepared(
-    insert(TranscriptEntry).values(bound_values(TranscriptEntry.__table__, *_COLUMNS))
+    insert(TranscriptEntry).values(bound_values(TranscriptEntry.__table__, *ENTRY_COLUMNS))
     .returning(TranscriptEntry.id)
 )
 
@@ -35,7 +35,7 @@ def _add_entries(count: int) -> Prepared:
     table = TranscriptEntry.__table__
     return Prepared(
         insert(TranscriptEntry).values([
-            {name: bindparam(f"v{n}_{name}", type_=table.c[name].type) for name in _COLUMNS}
+            {name: bindparam(f"v{n}_{name}", type_=table.c[name].type) for name in ENTRY_COLUMNS}
             for n in range(count)])
         .returning(TranscriptEntry.id)
     )
@@ -49,11 +49,8 @@ class SqlTranscript:
         self, conversation_id: int, inbound: Inbound, replies: Sequence[Outbound], at: datetime,
         flow: str | None, intent: str | None,
     ) -> list[int]:
-        entries = [_inbound_entry(conversation_id, inbound, at, flow, intent)]
-        entries += [_reply_entry(conversation_id, reply, at) for reply in replies]
-        values = {f"v{n}_{name[2:]}": value
-                  for n, entry in enumerate(entries) for name, value in entry.items()}
-        rows = (await _add_entries(len(entries)).execute(self._session, **values)).rows
+        values = exchange_values(conversation_id, inbound, replies, at, flow, intent)
+        rows = (await _add_entries(len(replies) + 1).execute(self._session, **values)).rows
         # A multi-row INSERT numbers its rows in the order of its VALUES (an autoincrement
         # key, one statement), but RETURNING need not list them in that order.
         return sorted(int(row[0]) for row in rows)
@@ -126,6 +123,18 @@ class SqlTranscript:
             .limit(1)
         )
         return [Button(b["title"], b["payload"]) for b in buttons or ()]
+
+
+def exchange_values(
+    conversation_id: int, inbound: Inbound, replies: Sequence[Outbound], at: datetime,
+    flow: str | None, intent: str | None,
+) -> dict[str, Any]:
+    """The message's entry and its replies' as bind values named v<n>_<column> (row 0 the
+    customer's), for one multi-row INSERT."""
+    entries = [_inbound_entry(conversation_id, inbound, at, flow, intent)]
+    entries += [_reply_entry(conversation_id, reply, at) for reply in replies]
+    return {f"v{n}_{name[2:]}": value
+            for n, entry in enumerate(entries) for name, value in entry.items()}
 
 
 def _inbound_entry(

@@ -23,6 +23,7 @@ from storage.repositories.attachments import SqlAttachments
 from storage.repositories.conversations import SqlConversations
 from storage.repositories.erasure import SqlErasure
 from storage.repositories.events import SqlEvents
+from storage.repositories.exchanges import SqlExchanges
 from storage.repositories.handoffs import SqlHandoffs
 from storage.repositories.inbox import SqlInbox
 from storage.repositories.intent_labels import SqlIntentLabels
@@ -83,6 +84,10 @@ class SqlRepositories:
     @_built
     def transcript(self) -> SqlTranscript:
         return SqlTranscript(self.session)
+
+    @_built
+    def exchanges(self) -> SqlExchanges:
+        return SqlExchanges(self.session)
 
     @_built
     def inbox(self) -> SqlInbox:

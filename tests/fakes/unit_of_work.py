@@ -269,6 +269,24 @@ class InMemoryTranscript(_Part):
         return list(mine[-1].buttons) if mine else []
 
 
+class InMemoryExchanges(_Part):
+    async def open(
+        self, inbound: Inbound, fence: int | None, owner: str | None,
+    ) -> ConversationState | None:
+        await self._unit.inbox.add(inbound, processed=True, owner=owner)
+        return await self._unit.conversations.find(inbound.key, fence)
+
+    async def record(
+        self, state: ConversationState, inbound: Inbound, replies: Sequence[Outbound],
+        at: datetime, flow: str | None, intent: str | None, owner: str | None,
+    ) -> tuple[list[int], list[int]]:
+        unit = self._unit
+        ids = await unit.transcript.add_exchange(state.id, inbound, replies, at, flow, intent)
+        await unit.conversations.save(state, at)
+        return ids, [await unit.outbox.add(transcript_id, state.key, state.context, at, owner)
+                     for transcript_id in ids[1:]]
+
+
 class InMemoryAttachments(_Part):
     async def add(self, attachment: StoredAttachment) -> None:
         self._tables.attachments[attachment.ref.id] = attachment
@@ -798,6 +816,7 @@ class InMemoryUnitOfWork:
         self._open = False
         self.conversations = InMemoryConversations(self)
         self.transcript = InMemoryTranscript(self)
+        self.exchanges = InMemoryExchanges(self)
         self.inbox = InMemoryInbox(self)
         self.outbox = InMemoryOutbox(self)
         self.tokens = InMemoryTokens(self)

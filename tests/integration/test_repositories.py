@@ -186,6 +186,42 @@ async def test_a_message_and_its_replies_written_at_once_read_as_written_one_by_
     assert last is not None and last.rich == {"kind": "order", "number": "A-1"}
 
 
+@pytest.mark.parametrize("count", [1, 3])
+async def test_an_answered_message_is_written_with_its_outbox_rows_and_state_or_not_at_all(
+    units: UnitOfWorkFactory, count: int,
+) -> None:
+    """exchanges.record (one statement on PostgreSQL): each reply's outbox row delivers that
+    reply, in order, with the state's context; the state is saved; left without commit,
+    none of it is kept."""
+    now = utcnow()
+    question = Inbound(key=KEY, text="where is A-1?", message_id="w-7")
+    replies = [Outbound(key=KEY, text=f"reply {n}", buttons=(Button("Yes", "yes"),))
+               for n in range(count)]
+    async with units() as uow:
+        state = await uow.conversations.add(KEY, "en", None)
+        await uow.commit()
+    async with units() as uow:  # left without commit
+        await uow.exchanges.record(state, question, replies, now, "status", "status", "p1")
+    async with units() as uow:
+        assert await uow.outbox.unsent(None, "p1") == []
+        state.flow, state.step, state.context = "status", "ask_number", {"thread": "t-9"}
+        entry_ids, outbox_ids = await uow.exchanges.record(
+            state, question, replies, now, "status", "status", "p1")
+        await uow.commit()
+    async with units() as uow:
+        unsent = await uow.outbox.unsent(None, "p1")
+        _, history = await uow.transcript.history(KEY, 200)
+        found = await uow.conversations.find(KEY)
+    assert [(e.id, e.sender, e.text) for e in history] == list(zip(
+        entry_ids, ["customer"] + ["bot"] * count, ["where is A-1?"] + [r.text for r in replies],
+        strict=True))
+    assert [(d.outbox_id, d.message_id, d.outbound.text, d.context) for d in unsent] == [
+        (outbox_id, entry_id, reply.text, {"thread": "t-9"})
+        for outbox_id, entry_id, reply in zip(outbox_ids, entry_ids[1:], replies, strict=True)]
+    assert found is not None and (found.flow, found.step, found.context) == (
+        "status", "ask_number", {"thread": "t-9"})
+
+
 async def test_the_inbox_refuses_a_replay_and_is_claimed_once(units: UnitOfWorkFactory) -> None:
     message = Inbound(key=KEY, text="hi", message_id="update-1", language="pl")
     async with units() as uow:
@@ -319,6 +355,38 @@ async def test_a_stale_fencing_token_is_refused_and_changes_nothing(
         assert found is not None and found.flow == "status"
         assert await uow.conversations.find(KEY, fence=21) is not None
         assert await uow.conversations.find(ConversationKey("telegram", "new"), fence=1) is None
+
+
+async def test_an_answered_message_is_recorded_once_as_its_fenced_state_is_read(
+    units: UnitOfWorkFactory,
+) -> None:
+    """exchanges.open (one statement on PostgreSQL): the inbox row and the fenced load
+    together; a replay or a stale token keeps neither."""
+    message = Inbound(key=KEY, text="hi", message_id="w-1")
+    async with units() as uow:
+        assert await uow.exchanges.open(message, 10, "p1") is None  # no conversation yet
+        state = await uow.conversations.add(KEY, "pl", None, fence=10)
+        await uow.commit()
+    with pytest.raises(AlreadyRecorded):  # a replay
+        async with units() as uow:
+            await uow.exchanges.open(message, 20, "p1")
+    async with units() as uow:
+        found = await uow.exchanges.open(replace(message, message_id="w-2"), 20, "p1")
+        await uow.commit()
+    assert found is not None and (found.id, found.language) == (state.id, "pl")
+    late = replace(message, message_id="w-3")
+    with pytest.raises(Fenced):  # the token recorded by w-2's turn is newer
+        async with units() as uow:
+            await uow.exchanges.open(late, 15, "p1")
+    for seen in (message, replace(message, message_id="w-2")):
+        with pytest.raises(AlreadyRecorded):
+            async with units() as uow:
+                await uow.exchanges.open(seen, 30, "p1")
+    async with units() as uow:
+        await uow.inbox.add(late, processed=False, owner="p1")  # not kept by the fenced turn
+        await uow.commit()
+    async with units() as uow:
+        assert [m.message_id for m in await uow.inbox.unprocessed(None, "p1")] == ["w-3"]
 
 
 async def test_a_process_sends_only_the_rows_it_still_owns(units: UnitOfWorkFactory) -> None:

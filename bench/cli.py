@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         if "embedded" in plan.only:
             embedded(run, demo, echo)
         if "production" in plan.only:
-            production(run, demo, echo[f"closed {plan.saturation}"])
+            production(run, demo, echo[f"closed {plan.saturation}"], echo["open"])
         if "telegram" in plan.only:
             telegram(run, demo)
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")

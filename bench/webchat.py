@@ -77,8 +77,10 @@ def _idle_memory(run: Run, target: str, kind: Kind, server: ServerProcess, url: 
         (measurement.usage[0].rss_mb * 2**20 - base) / customers / 1024, 1)
 
 
-def production(run: Run, demo: DemoDatabase, echo_one: Measurement) -> None:
-    """PostgreSQL + Redis; one process, then two sharing the port (SO_REUSEPORT)."""
+def production(run: Run, demo: DemoDatabase, echo_one: Measurement,
+               echo_one_open: Measurement) -> None:
+    """PostgreSQL + Redis; one process, then two sharing the port (SO_REUSEPORT), each
+    saturated (closed loop) and at the same offered load (open loop)."""
     size = run.plan.saturation
     echo_two = echo_baselines(run, processes=2)
     with production_services() as services:
@@ -93,6 +95,11 @@ def production(run: Run, demo: DemoDatabase, echo_one: Measurement) -> None:
             one = run.load(f"{target} x1 closed {size}", target, "webchat", _url(port),
                            servers, "closed", size, database_url=database, baseline=echo_one,
                            services=metered)
+            # The same offered load (the open loop), for the CPU per turn at equal load: at
+            # saturation two processes fill both cores, and contention adds to every turn.
+            one_open = run.load(f"{target} x1 open {run.plan.open_customers}", target,
+                                "webchat", _url(port), servers, "open", run.plan.open_customers,
+                                database_url=database, baseline=echo_one_open, services=metered)
             servers.append(run.server("bot postgresql 2", "bench.bot_process", env))
             two = run.load(f"{target} x2 closed {size}", target, "webchat", _url(port),
                            servers, "closed", size, database_url=database,
@@ -106,9 +113,16 @@ def production(run: Run, demo: DemoDatabase, echo_one: Measurement) -> None:
                     two.cpu_us_per_turn / one.cpu_us_per_turn, 2)
             two.notes = (f"{scaling}x one process, CPU per turn "
                          f"{run.facts.get('two_process_cpu_per_turn_ratio', 'n/a')}x")
-            run.load(f"{target} x2 open {run.plan.open_customers}", target, "webchat",
-                     _url(port), servers, "open", run.plan.open_customers,
-                     database_url=database, baseline=echo_two["open"], services=metered)
+            two_open = run.load(f"{target} x2 open {run.plan.open_customers}", target,
+                                "webchat", _url(port), servers, "open", run.plan.open_customers,
+                                database_url=database, baseline=echo_two["open"],
+                                services=metered)
+            if one_open.cpu_us_per_turn and two_open.cpu_us_per_turn:
+                run.facts["two_process_cpu_per_turn_ratio_equal_load"] = round(
+                    two_open.cpu_us_per_turn / one_open.cpu_us_per_turn, 2)
+                two_open.notes = ("CPU per turn "
+                                  f"{run.facts['two_process_cpu_per_turn_ratio_equal_load']}x"
+                                  " one process at the same load")
         finally:
             for server in servers:
                 server.stop()

@@ -160,7 +160,9 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
     # back for twice takeover_seconds at most (its takeover and send fit within that).
     outbox = OutboxSender(units, store, {}, metrics=metrics,
                           check_owner=bool(settings.redis.url),
-                          hold_at_most=2.0 * settings.process.takeover_seconds)
+                          hold_at_most=2.0 * settings.process.takeover_seconds,
+                          statement_units=partial(SqlUnitOfWork, database, parts,
+                                                  autocommit=True))
     jobs = JobRunner(database)
     proactive = ProactiveMessages(store, texts, outbox, settings.shop.name)
     services = _shop_services(settings, orders, store, texts, proactive, jobs, join, inventory,

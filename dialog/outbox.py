@@ -63,6 +63,7 @@ class OutboxSender:
         metrics: Metrics | None = None,
         check_owner: bool = False,
         hold_at_most: float = HOLD_AT_MOST_SECONDS,
+        statement_units: UnitOfWorkFactory | None = None,
     ) -> None:
         # The retry policy is public so that tests can shorten it without settings; a
         # platform's own wait (retry_after, Retry-After) is always honoured as given.
@@ -75,11 +76,15 @@ class OutboxSender:
         self._channels = dict(channels)
         self._queues: dict[ConversationKey, _Replies] = {}
         self._workers: set[asyncio.Task[None]] = set()
-        self._sent = _SentMarks(units, store)
+        # The sent marks and the send checks are one statement each (a batch's marks, a
+        # batch's checks): `statement_units`, where each statement commits alone, spare them
+        # a transaction block (on PostgreSQL its BEGIN and COMMIT, two round trips).
+        alone = statement_units or units
+        self._sent = _SentMarks(alone, store)
         # Several processes: a row is sent only while this process still owns it (a process
         # stalled past takeover_seconds finds its rows taken over, dialog/takeover.py), and
         # only once every earlier reply of its conversation has left, whoever sends it.
-        self._checks = (SendChecks(units, store.owner, timedelta(seconds=hold_at_most))
+        self._checks = (SendChecks(alone, store.owner, timedelta(seconds=hold_at_most))
                         if check_owner and store.owner is not None else None)
         self._running = False  # stopped: rows stay in the database for the next start
 

@@ -117,10 +117,16 @@ class Database:
         return lambda: self._watchers.remove(watcher)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        long_lived = self._sqlite or self._postgres
-        if long_lived is not None:
-            async with long_lived.transaction() as (session, info):
+    async def transaction(self, autocommit: bool = False) -> AsyncIterator[AsyncSession]:
+        """`autocommit`: on PostgreSQL, each statement commits alone (no BEGIN and COMMIT
+        round trips), for work of one statement; elsewhere a transaction as any."""
+        if self._postgres is not None:
+            async with self._postgres.transaction(autocommit) as (session, info):
+                yield session
+            await self._committed(info)
+            return
+        if self._sqlite is not None:
+            async with self._sqlite.transaction() as (session, info):
                 yield session
             await self._committed(info)
             return

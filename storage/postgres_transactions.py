@@ -60,14 +60,21 @@ class PostgresTransactions:
         event.listen(engine.sync_engine, "engine_disposed", self._disposed)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[tuple[AsyncSession, dict[Any, Any]]]:
+    async def transaction(
+        self, autocommit: bool = False,
+    ) -> AsyncIterator[tuple[AsyncSession, dict[Any, Any]]]:
         """The session inside a new transaction; once committed, what the transaction put
-        in the session's info (its after-commit callbacks, for the caller to run)."""
+        in the session's info (its after-commit callbacks, for the caller to run).
+
+        `autocommit`: no transaction block, each statement commits alone (no BEGIN, no COMMIT:
+        two round trips fewer), for work that is one statement, or statements that need not
+        stand or fall together."""
         held = await self._take()
         session, adapted = held.session, held.adapted
         sync = session.sync_session
         info: dict[Any, Any] = {}
         kept = False
+        adapted.autocommit = autocommit  # SQLAlchemy's adapter then begins nothing
         try:
             yield session, info
             if not sync._is_clean():  # SQLAlchemy's own test before a flush (pinned version)
@@ -77,6 +84,7 @@ class PostgresTransactions:
             await run_on_asyncpg(adapted, self._dialect, "COMMIT", _commit)
             kept = True
         finally:
+            adapted.autocommit = False
             if kept:
                 info.update(forget(sync))
                 self._give_back(held)

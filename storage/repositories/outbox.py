@@ -8,9 +8,11 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     Index,
     Integer,
     and_,
+    any_,
     bindparam,
     column,
     exists,
@@ -46,6 +48,12 @@ _MARK_ONE_SENT = Prepared(
     .values(bound_values(OutboxRow.__table__, "sent_at"))
 )
 MARK_ONE_BY_ONE = 16  # up to this many rows, a prepared statement each is quicker
+# PostgreSQL: any number of rows in one statement, compiled once (an array of ids), so that
+# marking is one statement (and commits alone in an autocommit unit of work).
+_MARK_ALL_SENT = Prepared(
+    update(OutboxRow).where(OutboxRow.id == any_(bindparam("ids", type_=ARRAY(Integer))))
+    .values(bound_values(OutboxRow.__table__, "sent_at"))
+)
 _MARK_SENT = (
     update(OutboxRow).where(OutboxRow.id.in_(bindparam("ids", expanding=True)))
     .values(sent_at=bindparam("now", type_=OutboxRow.__table__.c.sent_at.type))
@@ -84,6 +92,8 @@ def _sendable(size: int) -> Prepared:
 class SqlOutbox:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        bind = session.bind
+        self._arrays = bind is not None and bind.dialect.name == "postgresql"
 
     async def add(
         self, transcript_id: int, key: ConversationKey, context: dict[str, Any],
@@ -132,6 +142,9 @@ class SqlOutbox:
         ]
 
     async def mark_sent(self, outbox_ids: list[int], now: datetime) -> None:
+        if self._arrays:
+            await _MARK_ALL_SENT.execute(self._session, ids=outbox_ids, v_sent_at=now)
+            return
         if len(outbox_ids) > MARK_ONE_BY_ONE:  # one statement; its IN list is compiled each time
             await self._session.execute(_MARK_SENT, {"ids": outbox_ids, "now": now})
             return

@@ -166,13 +166,15 @@ class SqlUnitOfWork(SqlRepositories):
     """One transaction: committed by commit(), rolled back when left without it; what was
     asked to run after the commit runs inside commit()."""
 
-    def __init__(self, database: Database, parts: ShopParts | None = None) -> None:
+    def __init__(self, database: Database, parts: ShopParts | None = None, *,
+                 autocommit: bool = False) -> None:
         self._database = database
         self._parts = parts
+        self._autocommit = autocommit  # Database.transaction's: one statement's work
         self._transaction: AbstractAsyncContextManager[AsyncSession] | None = None
 
     async def __aenter__(self) -> SqlUnitOfWork:
-        self._transaction = self._database.transaction()
+        self._transaction = self._database.transaction(self._autocommit)
         self._bind(await self._transaction.__aenter__())
         return self
 

@@ -14,6 +14,7 @@ from sqlalchemy import exc, select, text, update
 
 from dialog.messages import ConversationKey
 from dialog.tables import Conversation
+from storage.clock import utcnow
 from storage.database import Database, make_engine
 from storage.repositories.unit_of_work import SqlUnitOfWork
 from storage.upgrade import upgrade
@@ -216,3 +217,31 @@ async def test_transactions_waiting_for_a_session_get_one_in_the_order_they_aske
     await asyncio.gather(first, *waiting)
     await database.dispose()
     assert order == ["first", "waiting-0", "waiting-1", "waiting-2", "late"]
+
+
+async def test_an_autocommit_unit_keeps_each_statement_and_the_next_unit_is_a_transaction(
+    postgres_url: str,
+) -> None:
+    """The outbox's one-statement work (sent marks, send checks) runs without BEGIN and
+    COMMIT: each statement is kept as it runs. The session it ran on (the only one here) is a
+    transaction again for the next unit of work."""
+    database = await _database(postgres_url, pool_size=1)
+    key = ConversationKey("webchat", "a")
+    await _add(database, "a")
+    with pytest.raises(RuntimeError):
+        async with SqlUnitOfWork(database, autocommit=True) as uow:
+            state = await uow.conversations.find(key)
+            assert state is not None
+            state.flow = "status"
+            await uow.conversations.save(state, utcnow())
+            raise RuntimeError("left without commit")
+    async with SqlUnitOfWork(database) as uow:  # left without commit: rolled back
+        await uow.conversations.add(ConversationKey("webchat", "b"), "en", None)
+        found = await uow.conversations.find(key)
+    await database.dispose()
+    database = await _database(postgres_url, pool_size=1)
+    try:
+        assert found is not None and found.flow == "status"
+        assert await _chats(database) == {"a"}
+    finally:
+        await database.dispose()

@@ -170,7 +170,15 @@ class StoppablePostgres:
                   "-c fsync=off")
 
     def stop(self) -> None:
-        self._ctl("-w", "stop", "-m", "fast")
+        """Stopped (fast), or found stopped: a smart shutdown ends by itself with the last
+        session, maybe just before this."""
+        stopping = subprocess.run([*self.as_postgres, str(self.bin / "pg_ctl"), "-D",
+                                   str(self.data), "-w", "stop", "-m", "fast"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if stopping.returncode != 0:
+            status = subprocess.run([*self.as_postgres, str(self.bin / "pg_ctl"), "-D",
+                                     str(self.data), "status"], stdout=subprocess.DEVNULL)
+            assert status.returncode == 3, stopping.stderr  # 3: no server running
 
     def remove(self) -> None:
         subprocess.run([*self.as_postgres, str(self.bin / "pg_ctl"), "-D", str(self.data),

@@ -46,9 +46,13 @@ def targets(run: Run) -> list[dict[str, Any]]:
               and idle.memory_per_connection_kb < 50 and not idle.errors)),
         ("two processes vs one (PostgreSQL + Redis)", ">= 1.6",
          facts.get("two_process_scaling"), facts.get("two_process_scaling", 0) >= 1.6),
-        ("total CPU per turn (bots + PostgreSQL + Redis), two processes / one", "<= 1.15",
+        ("total CPU per turn (bots + PostgreSQL + Redis), two processes / one, saturated "
+         "(closed loop)", "<= 1.15",
          facts.get("two_process_cpu_per_turn_ratio"),
          0 < facts.get("two_process_cpu_per_turn_ratio", 99) <= 1.15),
+        ("the same at the same offered load (open loop: neither saturated)", "<= 1.15",
+         facts.get("two_process_cpu_per_turn_ratio_equal_load"),
+         0 < facts.get("two_process_cpu_per_turn_ratio_equal_load", 99) <= 1.15),
         ("seconds from the first start to the first answer (NLU training, migrations, "
          "demo seed)", "< 3", facts.get("first_start_seconds"),
          0 < facts.get("first_start_seconds", 99) < 3),

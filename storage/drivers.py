@@ -62,6 +62,19 @@ def hide_detail(error: BaseException | None) -> None:
         error = error.__cause__ or error.__context__
 
 
+_POSTGRESQL: weakref.WeakKeyDictionary[AsyncSession, bool] = weakref.WeakKeyDictionary()
+
+
+def on_postgresql(session: AsyncSession) -> bool:
+    """Whether the session's database is PostgreSQL, found once per session (AsyncSession's
+    bind goes through three proxies each time, and the long-lived sessions serve every turn)."""
+    found = _POSTGRESQL.get(session)
+    if found is None:
+        bind = session.bind
+        found = _POSTGRESQL[session] = bind is not None and bind.dialect.name == "postgresql"
+    return found
+
+
 def begin_with_driver(sync: Session) -> None:
     """Begin the session's transaction with its connection, and note its driver: called in
     SQLAlchemy's greenlet (storage/database.py), so that the transaction's first statement

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, insert, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +23,7 @@ from dialog.messages import Inbound, Outbound
 from dialog.state import ConversationState
 from dialog.tables import Conversation, OutboxRow, TranscriptEntry
 from dialog.unit_of_work import AlreadyRecorded
+from storage.drivers import on_postgresql
 from storage.prepared import Prepared
 from storage.repositories.columns import bound_values
 from storage.repositories.conversations import SqlConversations, saved_values
@@ -70,18 +71,35 @@ def _exchange(replies: int) -> Prepared:
     )
 
 
+class SqlRepositoryParts(Protocol):
+    """The unit of work's own repositories (storage/repositories/unit_of_work.py), which
+    SQLite's path uses rather than building its own."""
+
+    @property
+    def inbox(self) -> SqlInbox: ...
+
+    @property
+    def conversations(self) -> SqlConversations: ...
+
+    @property
+    def transcript(self) -> SqlTranscript: ...
+
+    @property
+    def outbox(self) -> SqlOutbox: ...
+
+
 class SqlExchanges:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, parts: SqlRepositoryParts) -> None:
         self._session = session
-        bind = session.bind
-        self._one_statement = bind is not None and bind.dialect.name == "postgresql"
+        self._parts = parts
+        self._one_statement = on_postgresql(session)
 
     async def open(
         self, inbound: Inbound, fence: int | None, owner: str | None,
     ) -> ConversationState | None:
-        conversations = SqlConversations(self._session)
+        conversations = self._parts.conversations
         if not self._one_statement or fence is None:
-            await SqlInbox(self._session).add(inbound, processed=True, owner=owner)
+            await self._parts.inbox.add(inbound, processed=True, owner=owner)
             return await conversations.find(inbound.key, fence)
         try:
             return await conversations.find_recording(
@@ -94,10 +112,11 @@ class SqlExchanges:
         at: datetime, flow: str | None, intent: str | None, owner: str | None,
     ) -> tuple[list[int], list[int]]:
         if not self._one_statement:
-            ids = await SqlTranscript(self._session).add_exchange(
-                state.id, inbound, replies, at, flow, intent)
-            await SqlConversations(self._session).save(state, at)
-            outbox = SqlOutbox(self._session)
+            parts = self._parts
+            ids = await parts.transcript.add_exchange(state.id, inbound, replies, at, flow,
+                                                      intent)
+            await parts.conversations.save(state, at)
+            outbox = parts.outbox
             return ids, [await outbox.add(transcript_id, state.key, state.context, at, owner)
                          for transcript_id in ids[1:]]
         values: dict[str, Any] = exchange_values(state.id, inbound, replies, at, flow, intent)

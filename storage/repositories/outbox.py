@@ -29,6 +29,7 @@ from sqlalchemy.orm import aliased
 from dialog.messages import Button, ConversationKey, Delivery, Outbound
 from dialog.tables import Conversation, OutboxRow, TranscriptEntry
 from dialog.unit_of_work import SendCheck
+from storage.drivers import on_postgresql
 from storage.prepared import Prepared
 from storage.repositories.columns import bound_values
 from storage.repositories.ownership import adopt
@@ -92,8 +93,7 @@ def _sendable(size: int) -> Prepared:
 class SqlOutbox:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        bind = session.bind
-        self._arrays = bind is not None and bind.dialect.name == "postgresql"
+        self._arrays = on_postgresql(session)
 
     async def add(
         self, transcript_id: int, key: ConversationKey, context: dict[str, Any],

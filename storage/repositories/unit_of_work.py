@@ -87,7 +87,7 @@ class SqlRepositories:
 
     @_built
     def exchanges(self) -> SqlExchanges:
-        return SqlExchanges(self.session)
+        return SqlExchanges(self.session, self)
 
     @_built
     def inbox(self) -> SqlInbox:

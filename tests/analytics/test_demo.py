@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from console.analytics.periods import Filters, default_range
-from dialog.tables import Conversation
+from dialog.tables import TranscriptEntry
 from orders.tables import Customer
 from storage.clock import utcnow
 from tests.conftest import BotFactory
@@ -40,9 +40,16 @@ async def test_the_demo_seeds_weeks_of_history_for_the_dashboard(
             Customer.email == "emma.thompson@example.com"))
         assert emma is not None
         assert await bot.store.latest_for_customer(uow, emma) is None  # news goes anew
-        made = await uow.session.scalar(select(func.count(Conversation.id)))
+        made = await uow.session.scalar(select(_SAID_BY_CUSTOMERS))
     await bot.stop()
     again = await make_bot(f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}",
                            demo={"enabled": True, "history": True})
     async with again.database.transaction() as session:  # seeded once, with the shop
-        assert await session.scalar(select(func.count(Conversation.id))) == made
+        assert await session.scalar(select(_SAID_BY_CUSTOMERS)) == made
+
+
+# The history's lines (a second seed would double them). Not its conversations: from 09:00
+# UTC the demo's payment reminder of the day (A-1042, due in two days) is due, and its job
+# may open a conversation before or after either count.
+_SAID_BY_CUSTOMERS = (select(func.count(TranscriptEntry.id))
+                      .where(TranscriptEntry.sender == "customer").scalar_subquery())

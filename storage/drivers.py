@@ -182,31 +182,20 @@ async def run_on_asyncpg(adapted: Any, dialect: Dialect, sql: str,
 def _translated(adapted: Any, dialect: Dialect, sql: str, arguments: tuple[Any, ...],
                 error: Exception) -> Exception:
     hide_detail(error)
-    out_of_step = _out_of_step(error)
-    if out_of_step:
-        # Our statements on a connection take turns (its mutex), so asyncpg's "another
-        # operation is in progress" means the server cut it mid-message (pg_terminate_backend:
-        # its FATAL read, its end not yet): closed here, so that the session is let go, and
-        # raised as a lost connection (a 503 to the client), not as a bug.
-        adapted._connection.terminate()
     try:
         adapted._handle_exception(error)
     except Exception as translated:  # noqa: BLE001
+        # Our statements on a connection take turns (its mutex), so asyncpg's "another
+        # operation is in progress" (InternalClientError) means the server cut it mid-message
+        # (pg_terminate_backend: its FATAL read, its end not yet): closed here, so that the
+        # session is let go, and raised as a lost connection (a 503 to the client), not a bug.
+        out_of_step = isinstance(translated, adapted.dbapi.InternalClientError)
+        if out_of_step:
+            adapted._connection.terminate()
         return exc.DBAPIError.instance(sql, arguments, translated, adapted.dbapi.Error,
                                        hide_parameters=True, dialect=dialect,
                                        connection_invalidated=out_of_step)
     return error  # pragma: no cover (_handle_exception always raises)
-
-
-def _out_of_step(error: BaseException | None) -> bool:
-    """Whether asyncpg found its connection's protocol out of step (InternalClientError)."""
-    seen = 0
-    while error is not None and seen < 4:
-        if type(error).__name__ == "InternalClientError" and type(error).__module__.startswith(
-                "asyncpg"):
-            return True
-        error, seen = error.__cause__ or error.__context__, seen + 1
-    return False
 
 
 def forget(sync: Session) -> dict[Any, Any]:

@@ -115,10 +115,15 @@ def redis_counters(url: str) -> dict[str, int]:
     client = redis.Redis.from_url(url)
     try:
         stats: dict[str, Any] = client.info("stats")
+        commands: dict[str, Any] = client.info("commandstats")
     finally:
         client.close()
-    return {"commands": int(stats["total_commands_processed"]),
-            "round_trips": int(stats["total_reads_processed"])}
+    counters = {"commands": int(stats["total_commands_processed"]),
+                "round_trips": int(stats["total_reads_processed"])}
+    # Each command's calls ("cmdstat_xadd" -> "command xadd"); INFO itself is left out.
+    counters.update({f"command {name.removeprefix('cmdstat_')}": int(stat["calls"])
+                     for name, stat in commands.items() if name != "cmdstat_info"})
+    return counters
 
 
 def transcript_rows(database_url: str) -> dict[str, int]:

@@ -340,6 +340,12 @@ def main(argv: list[str] | None = None) -> int:
               f"{result['transactions_per_turn']:.2f} transactions")
     if statements is not None:
         print(statements.report(int(result["turns"])))
+        if servers is not None:
+            print("Redis commands per turn:")
+            for name, value in sorted(result.items(), key=lambda item: -item[1]):
+                command = name.removeprefix("redis_command ").removesuffix("_per_turn")
+                if command != name and value >= 0.005:
+                    print(f"  {value:6.2f}  {command}")
     if args.profile:
         print(f"profile: {args.profile_output} (and .prof)", file=sys.stderr)
     return 0

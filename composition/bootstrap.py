@@ -155,6 +155,13 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
     units = partial(SqlUnitOfWork, database, parts)
     join = joiner(parts)  # a transaction the order core or a job opened, as repositories
     store = ConversationStore(owner=process_name)
+
+    async def resume(inbox_ids: list[int], outbox_ids: list[int]) -> None:
+        """Work taken over from a process that stopped (dialog/takeover.py)."""
+        await outbox.resume(outbox_ids)
+        await inbox.resume(inbox_ids)
+
+    takeover = Takeover(units, process_name, settings.process.takeover_seconds, resume)
     # With Redis, several processes: each checks a row is still its own, and that no earlier
     # reply of its conversation is still to go, before sending it; an earlier one holds it
     # back for twice takeover_seconds at most (its takeover and send fit within that).
@@ -162,7 +169,8 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
                           check_owner=bool(settings.redis.url),
                           hold_at_most=2.0 * settings.process.takeover_seconds,
                           statement_units=partial(SqlUnitOfWork, database, parts,
-                                                  autocommit=True))
+                                                  autocommit=True),
+                          rows_surely_own=takeover.rows_surely_own)
     jobs = JobRunner(database)
     proactive = ProactiveMessages(store, texts, outbox, settings.shop.name)
     services = _shop_services(settings, orders, store, texts, proactive, jobs, join, inventory,
@@ -191,13 +199,6 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
     # What channels see of the dialog (dialog/seam.py).
     conversations = DialogConversations(manager, inbox)
     files = customer_files(settings, units)
-
-    async def resume(inbox_ids: list[int], outbox_ids: list[int]) -> None:
-        """Work taken over from a process that stopped (dialog/takeover.py)."""
-        await outbox.resume(outbox_ids)
-        await inbox.resume(inbox_ids)
-
-    takeover = Takeover(units, process_name, settings.process.takeover_seconds, resume)
     console = OperatorConsole(
         settings, database=database, desk=desk, orders=orders, services=services, texts=texts,
         locks=shared.locks, limiter=shared.rate_limiter, metrics=metrics, units=units,

@@ -75,6 +75,9 @@ class Delivery:
     # What a sender needs besides the reply, so that no channel reads the transcript to send:
     language: str = "en"  # the conversation's language (labels, subjects around the reply)
     opens_conversation: bool = False  # the first message of a conversation the bot began
+    # Recorded when no earlier reply of its conversation was still to be sent: with several
+    # processes, its send need not read whether one is (dialog/outbox.py).
+    first_in_line: bool = False
 
 
 @dataclass(frozen=True, slots=True)

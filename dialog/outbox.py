@@ -7,8 +7,8 @@ import asyncio
 import heapq
 import itertools
 import logging
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Protocol
 
@@ -64,6 +64,7 @@ class OutboxSender:
         check_owner: bool = False,
         hold_at_most: float = HOLD_AT_MOST_SECONDS,
         statement_units: UnitOfWorkFactory | None = None,
+        rows_surely_own: Callable[[datetime], bool] | None = None,
     ) -> None:
         # The retry policy is public so that tests can shorten it without settings; a
         # platform's own wait (retry_after, Retry-After) is always honoured as given.
@@ -86,6 +87,9 @@ class OutboxSender:
         # only once every earlier reply of its conversation has left, whoever sends it.
         self._checks = (SendChecks(alone, store.owner, timedelta(seconds=hold_at_most))
                         if check_owner and store.owner is not None else None)
+        # A reply recorded with no earlier one of its conversation still to go needs no read
+        # while this process's rows cannot have been taken over (dialog/takeover.py).
+        self._rows_surely_own = rows_surely_own or _never
         self._running = False  # stopped: rows stay in the database for the next start
 
     def add_channel(self, name: str, channel: Deliverer) -> None:
@@ -203,8 +207,12 @@ class OutboxSender:
         over and not yet queued here) waits. One indexed read per attempt, shared with the
         checks of the other conversations asked for meanwhile (dialog/send_checks.py); what
         remains is the moment between this read and the platform taking the reply
-        (docs/guarantees.md §2)."""
-        if self._checks is None:
+        (docs/guarantees.md §2). No read for a reply whose turn found nothing of its
+        conversation still to go (Delivery.first_in_line) while this process's last heartbeat
+        is recent enough that no other can have taken its rows over: the read would answer
+        SEND."""
+        if self._checks is None or (delivery.first_in_line and self._rows_surely_own(
+                datetime.fromisoformat(delivery.at))):
             return SendCheck.SEND
         check = await self._checks.check(delivery.outbox_id, delivered_from)
         if check is SendCheck.NOT_MINE:
@@ -223,6 +231,10 @@ class OutboxSender:
             # A person must see that the customer did not get our answer.
             await self._store.escalate(uow, delivery.outbound.key, "delivery_failed")
             await uow.commit()
+
+
+def _never(since: datetime) -> bool:
+    return False
 
 
 class _SentMarks:

@@ -121,13 +121,14 @@ class ConversationStore:
     ) -> RecordedTurn:
         state.offered = offered_buttons(replies)
         state.loaded_status = state.status
-        (inbound_id, *reply_ids), outbox_ids = await uow.exchanges.record(
-            state, inbound, replies, now, flow, intent, self.owner)
+        recorded = await uow.exchanges.record(state, inbound, replies, now, flow, intent,
+                                              self.owner)
+        inbound_id, *reply_ids = recorded.entries
         at = now.isoformat()
         deliveries = [
             Delivery(outbox_id, transcript_id, reply, at, dict(state.context), state.language,
-                     False)
-            for outbox_id, transcript_id, reply in zip(outbox_ids, reply_ids, replies,
+                     False, recorded.first_in_line)
+            for outbox_id, transcript_id, reply in zip(recorded.outbox, reply_ids, replies,
                                                        strict=True)
         ]
         if events:

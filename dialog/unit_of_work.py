@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from enum import Enum
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from dialog.attachment_values import AttachmentRef, StoredAttachment
 from dialog.desk_ports import ConversationTags, HandoffQueue, Handoffs, OperatorNotes
@@ -109,6 +109,14 @@ class Transcript(Protocol):
         ...
 
 
+class RecordedExchange(NamedTuple):
+    entries: list[int]  # the transcript entries' ids, the customer's message first
+    outbox: list[int]  # the replies' outbox ids, in order
+    # No earlier reply of the conversation was waiting to be sent (or retried) when these
+    # were recorded: read in the same statement where the database can, else False (unknown).
+    first_in_line: bool
+
+
 class Exchanges(Protocol):
     async def open(
         self, inbound: Inbound, fence: int | None, owner: str | None,
@@ -123,11 +131,10 @@ class Exchanges(Protocol):
     async def record(
         self, state: ConversationState, inbound: Inbound, replies: Sequence[Outbound],
         at: datetime, flow: str | None, intent: str | None, owner: str | None,
-    ) -> tuple[list[int], list[int]]:
+    ) -> RecordedExchange:
         """A customer's message answered: what Transcript.add_exchange, ConversationRecords.save
         and an OutboxRecords.add per reply (with the state's context) would write, in one
-        statement where the database can. The entries' ids (the message's first) and the
-        replies' outbox ids, in order. Only for a message that needs no duplicate check (as
+        statement where the database can. Only for a message that needs no duplicate check (as
         add_exchange) and at least one reply."""
         ...
 

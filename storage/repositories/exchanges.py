@@ -15,14 +15,14 @@ from datetime import datetime
 from functools import cache
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, insert, literal_column, select, update
+from sqlalchemy import bindparam, exists, insert, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialog.messages import Inbound, Outbound
 from dialog.state import ConversationState
 from dialog.tables import Conversation, OutboxRow, TranscriptEntry
-from dialog.unit_of_work import AlreadyRecorded
+from dialog.unit_of_work import AlreadyRecorded, RecordedExchange
 from storage.drivers import on_postgresql
 from storage.prepared import Prepared
 from storage.repositories.columns import bound_values
@@ -38,7 +38,9 @@ _OUTBOX = OutboxRow.__table__
 def _exchange(replies: int) -> Prepared:
     """The message and `replies` replies (entries named as Transcript.add_exchange names them),
     an outbox row for each reply on its entry's id, the state saved: the entries' ids in order,
-    each with its outbox row's id (None for the customer's message)."""
+    each with its outbox row's id (None for the customer's message), and whether a reply of
+    the conversation was still to be sent before (read on the statement's snapshot, which
+    the rows it inserts are not part of)."""
     table = TranscriptEntry.__table__
     entries = (
         insert(TranscriptEntry).values([
@@ -63,8 +65,12 @@ def _exchange(replies: int) -> Prepared:
                              "escalation_reason", "state", "updated_at"))
         .cte("saved")
     )
+    waiting = exists().where(
+        OutboxRow.channel == bindparam("v_channel"), OutboxRow.chat_id == bindparam("v_chat_id"),
+        OutboxRow.sent_at.is_(None), OutboxRow.last_error.is_(None),
+    ).correlate(None)
     return Prepared(
-        select(entries.c.id, outbox.c.id)
+        select(entries.c.id, outbox.c.id, waiting)
         .select_from(entries.outerjoin(outbox, outbox.c.transcript_id == entries.c.id))
         .order_by(entries.c.id)
         .add_cte(saved)  # run though nothing reads it, as every data-modifying WITH is
@@ -110,18 +116,21 @@ class SqlExchanges:
     async def record(
         self, state: ConversationState, inbound: Inbound, replies: Sequence[Outbound],
         at: datetime, flow: str | None, intent: str | None, owner: str | None,
-    ) -> tuple[list[int], list[int]]:
+    ) -> RecordedExchange:
         if not self._one_statement:
             parts = self._parts
             ids = await parts.transcript.add_exchange(state.id, inbound, replies, at, flow,
                                                       intent)
             await parts.conversations.save(state, at)
             outbox = parts.outbox
-            return ids, [await outbox.add(transcript_id, state.key, state.context, at, owner)
-                         for transcript_id in ids[1:]]
+            return RecordedExchange(
+                ids, [await outbox.add(transcript_id, state.key, state.context, at, owner)
+                      for transcript_id in ids[1:]], first_in_line=False)
         values: dict[str, Any] = exchange_values(state.id, inbound, replies, at, flow, intent)
         values.update(saved_values(state, at))
         values.update(v_channel=state.key.channel, v_chat_id=state.key.chat_id,
                       v_context=state.context, v_created_at=at, v_owner=owner)
         rows = await _exchange(len(replies)).all(self._session, **values)
-        return [int(entry) for entry, _ in rows], [int(queued) for _, queued in rows[1:]]
+        return RecordedExchange([int(entry) for entry, _, _ in rows],
+                                [int(queued) for _, queued, _ in rows[1:]],
+                                first_in_line=not rows[0][2])

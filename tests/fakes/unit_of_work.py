@@ -24,7 +24,7 @@ from dialog.events import RATING, RATING_OFFERED, PendingEvent, RatingOffer, che
 from dialog.intent_labels import CustomerMessage, LabelView, UnknownMessage
 from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
 from dialog.state import ConversationState, HistoryEntry, TokenRecord
-from dialog.unit_of_work import AfterCommit, AlreadyRecorded, Fenced, SendCheck
+from dialog.unit_of_work import AfterCommit, AlreadyRecorded, Fenced, RecordedExchange, SendCheck
 from orders.service import normalise_email
 from storage.clock import utcnow
 
@@ -279,12 +279,13 @@ class InMemoryExchanges(_Part):
     async def record(
         self, state: ConversationState, inbound: Inbound, replies: Sequence[Outbound],
         at: datetime, flow: str | None, intent: str | None, owner: str | None,
-    ) -> tuple[list[int], list[int]]:
+    ) -> RecordedExchange:
         unit = self._unit
         ids = await unit.transcript.add_exchange(state.id, inbound, replies, at, flow, intent)
         await unit.conversations.save(state, at)
-        return ids, [await unit.outbox.add(transcript_id, state.key, state.context, at, owner)
-                     for transcript_id in ids[1:]]
+        return RecordedExchange(
+            ids, [await unit.outbox.add(transcript_id, state.key, state.context, at, owner)
+                  for transcript_id in ids[1:]], first_in_line=False)
 
 
 class InMemoryAttachments(_Part):

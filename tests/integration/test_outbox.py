@@ -19,6 +19,7 @@ from dialog.messages import (
 from dialog.outbox import OutboxSender
 from dialog.store import ConversationStore
 from dialog.tables import Conversation, OutboxRow
+from dialog.takeover import Takeover
 from storage.clock import utcnow
 from tests.conftest import BotFactory
 from tests.fakes.unit_of_work import InMemoryDatabase
@@ -199,3 +200,71 @@ async def test_a_reply_waits_for_an_earlier_one_of_another_process_and_follows_i
             assert await uow.outbox.unsent(None, "p1") == []
     finally:
         await sender.stop()
+
+
+async def test_a_reply_first_in_line_is_checked_again_after_a_stall_long_enough_for_a_takeover(
+) -> None:
+    """Several processes: a reply whose turn found nothing of its conversation still to go
+    (first_in_line) is sent without reading that its row is still this process's while the
+    heartbeat in force when it was recorded vouches for it. After a stall past the takeover
+    period the read is made, though a heartbeat was written again since: the rows another
+    process took over meanwhile are left to it."""
+    database = InMemoryDatabase()
+    started = utcnow()
+    now = [started]
+    takeover = Takeover(database.unit_of_work, "p1", 6.0, _resume_nothing, clock=lambda: now[0])
+    statements = 0
+
+    def counted_units():  # type: ignore[no-untyped-def]
+        nonlocal statements
+        statements += 1
+        return database.unit_of_work()
+
+    channel = RecordingChannel()
+    sender = OutboxSender(database.unit_of_work, ConversationStore(owner="p1"),
+                          {"test": channel}, check_owner=True,
+                          statement_units=counted_units,
+                          rows_surely_own=takeover.rows_surely_own)
+    await takeover.sweep()  # p1's heartbeat at `started`
+    await sender.start()
+
+    async def recorded(chat: str, text: str, at_seconds: float) -> Delivery:
+        key, at = ConversationKey("test", chat), started + timedelta(seconds=at_seconds)
+        async with database.unit_of_work() as uow:
+            state = await uow.conversations.add(key, "en", None)
+            reply = Outbound(key=key, text=text)
+            entry = await uow.transcript.add_reply(state.id, reply, at)
+            outbox_id = await uow.outbox.add(entry, key, {}, at, "p1")
+            await uow.commit()
+        return Delivery(outbox_id, entry, reply, at.isoformat(), first_in_line=True)
+
+    async def sent(deliveries: list[Delivery]) -> int:
+        """The statements the sender made for them: its reads and its sent marks."""
+        before = statements
+        sender.enqueue(deliveries)
+        await sender.drain()
+        return statements - before
+
+    try:
+        now[0] = started + timedelta(seconds=1)
+        assert await sent([await recorded("c1", "fresh", 0.5)]) == 1  # its sent mark only
+        stalled = [await recorded("c2", "stalled", 1.5), await recorded("c3", "too", 1.5)]
+        now[0] = started + timedelta(seconds=9)  # p1 stalled: p2 took over its rows, and
+        async with database.unit_of_work() as uow:  # then p1 wrote a heartbeat again
+            await uow.processes.beat("p2", now[0])
+            assert len(await uow.outbox.adopt("p2", now[0] - timedelta(seconds=6), False)) == 2
+            await uow.commit()
+        await takeover.sweep()
+        await sent(stalled)  # read: p2's now
+        now[0] = started + timedelta(seconds=10)
+        assert await sent([await recorded("c4", "after", 9.5)]) == 1
+        assert channel.delivered == ["fresh", "after"]
+        async with database.unit_of_work() as uow:
+            assert [d.outbound.text for d in await uow.outbox.unsent(None, "p2")] == [
+                "stalled", "too"]
+    finally:
+        await sender.stop()
+
+
+async def _resume_nothing(inbox_ids: list[int], outbox_ids: list[int]) -> None:
+    raise AssertionError("nothing to take over here")

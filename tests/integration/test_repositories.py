@@ -25,9 +25,11 @@ from dialog.desk_values import OperatorRef, QueueFilter
 from dialog.events import PendingEvent
 from dialog.intent_labels import UnknownMessage, label_message, remove_label
 from dialog.messages import Button, ConversationKey, Inbound, Outbound
+from dialog.state import ConversationState
 from dialog.unit_of_work import (
     AlreadyRecorded,
     Fenced,
+    RecordedExchange,
     SendCheck,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -205,7 +207,7 @@ async def test_an_answered_message_is_written_with_its_outbox_rows_and_state_or_
     async with units() as uow:
         assert await uow.outbox.unsent(None, "p1") == []
         state.flow, state.step, state.context = "status", "ask_number", {"thread": "t-9"}
-        entry_ids, outbox_ids = await uow.exchanges.record(
+        entry_ids, outbox_ids, _ = await uow.exchanges.record(
             state, question, replies, now, "status", "status", "p1")
         await uow.commit()
     async with units() as uow:
@@ -220,6 +222,45 @@ async def test_an_answered_message_is_written_with_its_outbox_rows_and_state_or_
         for outbox_id, entry_id, reply in zip(outbox_ids, entry_ids[1:], replies, strict=True)]
     assert found is not None and (found.flow, found.step, found.context) == (
         "status", "ask_number", {"thread": "t-9"})
+
+
+async def test_an_answer_is_first_in_line_only_with_no_reply_of_its_conversation_to_go(
+    units: UnitOfWorkFactory, request: pytest.FixtureRequest,
+) -> None:
+    """exchanges.record tells whether a reply of the conversation was still to be sent when
+    it recorded the new ones (PostgreSQL reads it in the same statement; elsewhere it is not
+    read, and never claimed): the outbox then sends without reading it again."""
+    told = request.node.callspec.params["units"] == "postgresql"
+    now = utcnow()
+    async with units() as uow:
+        state = await uow.conversations.add(KEY, "en", None)
+        other = await uow.conversations.add(OTHER, "en", None)
+        await uow.commit()
+    asked = iter(range(1, 100))
+
+    async def answered(conversation: ConversationState) -> RecordedExchange:
+        question = Inbound(key=conversation.key, text="where is A-1?",
+                           message_id=f"w-{next(asked)}")
+        async with units() as uow:
+            reply = Outbound(key=conversation.key, text="On its way.")
+            recorded = await uow.exchanges.record(conversation, question, [reply], now,
+                                                  "status", "status", "p1")
+            await uow.commit()
+        return recorded
+
+    first = await answered(state)
+    second = await answered(state)  # the first reply is not sent yet
+    elsewhere = await answered(other)  # another conversation's reply is not in its way
+    async with units() as uow:
+        await uow.outbox.mark_sent([*first.outbox, *second.outbox], now)
+        await uow.commit()
+    third = await answered(state)
+    async with units() as uow:
+        await uow.outbox.mark_failed(third.outbox[0], "blocked by the customer")
+        await uow.commit()
+    fourth = await answered(state)  # a reply given up on holds nothing back
+    assert [r.first_in_line for r in (first, second, elsewhere, third, fourth)] == [
+        told, False, told, told, told]
 
 
 async def test_the_inbox_refuses_a_replay_and_is_claimed_once(units: UnitOfWorkFactory) -> None:

@@ -126,16 +126,25 @@ def redis_counters(url: str) -> dict[str, int]:
     return counters
 
 
-def transcript_rows(database_url: str) -> dict[str, int]:
-    """Transcript entries per sender (customer, bot, operator)."""
+def transcript_rows(database_url: str, after: int = 0) -> dict[str, int]:
+    """The transcript entries after entry `after`, per sender (customer, bot, operator), in
+    the conversations where a customer wrote after it: a message the bot began elsewhere
+    meanwhile (the demo shop's payment reminder of the day) answers no turn of the load.
+    "last": the last entry's id."""
 
     async def count() -> dict[str, int]:
         database = Database(make_engine(database_url))
+        written = (select(TranscriptEntry.conversation_id)
+                   .where(TranscriptEntry.id > after, TranscriptEntry.sender == "customer"))
         try:
             async with database.transaction() as session:
                 rows = await session.execute(
-                    select(TranscriptEntry.sender, func.count()).group_by(TranscriptEntry.sender))
-                return {sender: int(n) for sender, n in rows}
+                    select(TranscriptEntry.sender, func.count())
+                    .where(TranscriptEntry.id > after,
+                           TranscriptEntry.conversation_id.in_(written))
+                    .group_by(TranscriptEntry.sender))
+                last = await session.scalar(select(func.max(TranscriptEntry.id)))
+                return {**{sender: int(n) for sender, n in rows}, "last": int(last or 0)}
         finally:
             await database.dispose()
 

@@ -62,7 +62,7 @@ class Run:
         if mode == "open":
             measurement.offered_per_s = round(customers / think, 1)
         if database_url:
-            _check_durability(measurement, before, transcript_rows(database_url))
+            _check_durability(measurement, transcript_rows(database_url, before["last"]))
         if baseline is not None:
             compare(measurement, baseline)
         if record:
@@ -71,11 +71,9 @@ class Run:
         return measurement
 
 
-def _check_durability(measurement: Measurement, before: dict[str, int],
-                      after: dict[str, int]) -> None:
+def _check_durability(measurement: Measurement, written: dict[str, int]) -> None:
     """Every turn sent is in the transcript once, and so is its one reply."""
-    added = {sender: after.get(sender, 0) - before.get(sender, 0)
-             for sender in ("customer", "bot")}
+    added = {sender: written.get(sender, 0) for sender in ("customer", "bot")}
     measurement.transcript_rows = added
     measurement.durable = added["customer"] == measurement.sent == added["bot"]
 

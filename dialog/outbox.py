@@ -26,6 +26,10 @@ FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 60.0
 STOP_RETRY_SECONDS = 1.0
 MARK_BATCH = 500  # rows marked sent in one statement
+# The rows delivered while the first of them waits this long are marked sent together: at a
+# few hundred replies a second one statement marks several instead of one each. A reply
+# delivered meanwhile goes out at once; only the next one of the same conversation waits.
+MARK_GATHER_SECONDS = 0.02
 # A reply held back by an earlier one of its conversation that another process is to send
 # looks again after this pause, doubling up to the last (one indexed read each time).
 FIRST_HOLD_SECONDS = 0.05
@@ -239,7 +243,8 @@ def _never(since: datetime) -> bool:
 
 class _SentMarks:
     """Marks delivered rows sent, the rows of every conversation delivered meanwhile in one
-    transaction: while one is committed the next batch gathers (a group commit)."""
+    transaction: the first waits MARK_GATHER_SECONDS for others, and while one batch is
+    committed the next gathers (a group commit)."""
 
     def __init__(self, units: UnitOfWorkFactory, store: ConversationStore) -> None:
         self._units = units
@@ -264,6 +269,8 @@ class _SentMarks:
             await asyncio.gather(self._writer, return_exceptions=True)
 
     async def _write(self) -> None:
+        if len(self._ids) < MARK_BATCH:
+            await asyncio.sleep(MARK_GATHER_SECONDS)
         while self._ids:
             ids, self._ids = self._ids, []
             waiting, self._waiting = self._waiting, []

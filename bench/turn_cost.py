@@ -343,8 +343,8 @@ def main(argv: list[str] | None = None) -> int:
         if servers is not None:
             print("Redis commands per turn:")
             for name, value in sorted(result.items(), key=lambda item: -item[1]):
-                command = name.removeprefix("redis_command ").removesuffix("_per_turn")
-                if command != name and value >= 0.005:
+                if name.startswith("redis_command ") and value >= 0.005:
+                    command = name.removeprefix("redis_command ").removesuffix("_per_turn")
                     print(f"  {value:6.2f}  {command}")
     if args.profile:
         print(f"profile: {args.profile_output} (and .prof)", file=sys.stderr)

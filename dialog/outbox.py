@@ -212,9 +212,9 @@ class OutboxSender:
         checks of the other conversations asked for meanwhile (dialog/send_checks.py); what
         remains is the moment between this read and the platform taking the reply
         (docs/guarantees.md §2). No read for a reply whose turn found nothing of its
-        conversation still to go (Delivery.first_in_line) while this process's last heartbeat
-        is recent enough that no other can have taken its rows over: the read would answer
-        SEND."""
+        conversation still to go (Delivery.first_in_line) while the heartbeat in force when it
+        was recorded is recent enough that no other process can have taken it over since
+        (Takeover.rows_surely_own): the read would answer SEND."""
         if self._checks is None or (delivery.first_in_line and self._rows_surely_own(
                 datetime.fromisoformat(delivery.at))):
             return SendCheck.SEND

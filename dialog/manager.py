@@ -174,8 +174,6 @@ class DialogManager:
                         await self._tell_wait(turn, uow)
                     proven = [n for n in dict.fromkeys(state.verified_orders + state.strong_orders)
                               if n not in proven_before]
-                    if proven:  # its news may come here (if strong), an erasure finds it
-                        await self._store.watch(uow, state.id, proven)
                     written = await self._store.record_turn(
                         uow, state, recorded, turn.replies,
                         flow="fallback" if turn.misunderstood else handled_by,
@@ -184,6 +182,8 @@ class DialogManager:
                         events=turn.events,
                         # its inbox row, recorded or claimed in this transaction, is unique
                         recorded_in_inbox=record or inbound.inbox_id is not None,
+                        # its news may come here (if strong), an erasure finds it
+                        watch=proven,
                     )
                     if written is None:
                         raise _Duplicate

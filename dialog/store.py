@@ -9,7 +9,7 @@ Every method takes the repositories of the transaction it works in (a unit of wo
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -73,10 +73,12 @@ class ConversationStore:
         intent: str | None = None,
         events: list[PendingEvent] | None = None,
         recorded_in_inbox: bool = False,
+        watch: Sequence[str] = (),
     ) -> RecordedTurn | None:
         """Write the state, the customer's message and the replies (with their outbox rows),
-        and the events the turn noted; flow and intent annotate the customer's message (and
-        flow a handoff the turn opened).
+        the events the turn noted, and the watches of the orders it proved (`watch`, see
+        watch); flow and intent annotate the customer's message (and flow a handoff the turn
+        opened).
 
         Returns None when the inbound's platform message id was recorded before (a duplicate):
         the caller must then roll back and answer nothing.
@@ -88,7 +90,9 @@ class ConversationStore:
             # The usual turn: no duplicate to catch, nothing to join, no handoff to open; the
             # message, its replies and their outbox rows, and the state in one go.
             return await self._record_exchange(uow, state, inbound, replies, now, flow, intent,
-                                               events)
+                                               events or [], watch)
+        if watch:
+            await self.watch(uow, state.id, list(watch))
         inbound_id = None
         reply_ids: list[int] | None = None
         joined: list[AttachmentRef] = []
@@ -117,12 +121,12 @@ class ConversationStore:
     async def _record_exchange(
         self, uow: Repositories, state: ConversationState, inbound: Inbound,
         replies: list[Outbound], now: datetime, flow: str | None, intent: str | None,
-        events: list[PendingEvent] | None,
+        events: list[PendingEvent], watch: Sequence[str],
     ) -> RecordedTurn:
         state.offered = offered_buttons(replies)
         state.loaded_status = state.status
         recorded = await uow.exchanges.record(state, inbound, replies, now, flow, intent,
-                                              self.owner)
+                                              self.owner, events, watch)
         inbound_id, *reply_ids = recorded.entries
         at = now.isoformat()
         deliveries = [
@@ -131,8 +135,6 @@ class ConversationStore:
             for outbox_id, transcript_id, reply in zip(recorded.outbox, reply_ids, replies,
                                                        strict=True)
         ]
-        if events:
-            await uow.events.add(state.id, events, now)
         return RecordedTurn(inbound_id, now, deliveries, ())
 
     async def save(

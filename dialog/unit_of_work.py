@@ -131,9 +131,11 @@ class Exchanges(Protocol):
     async def record(
         self, state: ConversationState, inbound: Inbound, replies: Sequence[Outbound],
         at: datetime, flow: str | None, intent: str | None, owner: str | None,
+        events: Sequence[PendingEvent] = (), watch: Sequence[str] = (),
     ) -> RecordedExchange:
-        """A customer's message answered: what Transcript.add_exchange, ConversationRecords.save
-        and an OutboxRecords.add per reply (with the state's context) would write, in one
+        """A customer's message answered: what Transcript.add_exchange, ConversationRecords.save,
+        an OutboxRecords.add per reply (with the state's context), Events.add (`events`, at
+        `at`) and ConversationRecords.watch (the order numbers `watch`) would write, in one
         statement where the database can. Only for a message that needs no duplicate check (as
         add_exchange) and at least one reply."""
         ...

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, insert, or_, select, update
+from sqlalchemy import BindParameter, Insert, Integer, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,17 +49,21 @@ _SAVE = Prepared(
 )
 # An order the conversation asked about, watched unless it is already (a status question
 # watches its order every time it is asked).
-_WATCH = Prepared(
-    insert(OrderWatcher).from_select(
+def watch_statement(number: BindParameter[Any]) -> Insert:
+    """The watch of the order `number` by the conversation (bind conversation_id), unless it
+    watches it already (exchanges.py runs it inside a turn's statement)."""
+    return insert(OrderWatcher).from_select(
         ["order_id", "conversation_id"],
         select(Order.id, bindparam("conversation_id", type_=Integer))
-        .where(Order.number == bindparam("number"),
+        .where(Order.number == number,
                ~select(OrderWatcher.id).where(
                    OrderWatcher.order_id == Order.id,
                    OrderWatcher.conversation_id == bindparam("conversation_id", type_=Integer),
                ).exists())
     )
-)
+
+
+_WATCH = Prepared(watch_statement(bindparam("number")))
 
 
 class SqlConversations:

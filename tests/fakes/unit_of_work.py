@@ -279,10 +279,13 @@ class InMemoryExchanges(_Part):
     async def record(
         self, state: ConversationState, inbound: Inbound, replies: Sequence[Outbound],
         at: datetime, flow: str | None, intent: str | None, owner: str | None,
+        events: Sequence[PendingEvent] = (), watch: Sequence[str] = (),
     ) -> RecordedExchange:
         unit = self._unit
         ids = await unit.transcript.add_exchange(state.id, inbound, replies, at, flow, intent)
         await unit.conversations.save(state, at)
+        await unit.events.add(state.id, list(events), at)
+        await unit.conversations.watch(state.id, watch)
         return RecordedExchange(
             ids, [await unit.outbox.add(transcript_id, state.key, state.context, at, owner)
                   for transcript_id in ids[1:]], first_in_line=False)

@@ -224,6 +224,50 @@ async def test_an_answered_message_is_written_with_its_outbox_rows_and_state_or_
         "status", "ask_number", {"thread": "t-9"})
 
 
+async def test_an_answer_writes_the_events_and_order_watches_of_its_turn_with_it(
+    units: UnitOfWorkFactory,
+) -> None:
+    """exchanges.record also writes the turn's events and the watches of the orders it
+    proved (in its one statement on PostgreSQL): an order watched already is not watched
+    twice, an unknown number watches nothing, and without a commit none of it is kept."""
+    now = utcnow()
+    async with units() as uow:
+        eva = await _customer(uow, "Eva", "eva@example.com")
+        await _order(uow, "A-3001", eva)
+        await _order(uow, "A-3002", eva)
+        state = await uow.conversations.add(KEY, "en", None)
+        await uow.commit()
+    reply = [Outbound(key=KEY, text="A-3001 is on its way.")]
+    noted = [PendingEvent(events.STATUS_ANSWERED, "A-3001"),
+             PendingEvent(events.RATING_OFFERED)]
+
+    async def answered(message_id: str, watch: list[str], commit: bool) -> None:
+        question = Inbound(key=KEY, text="where is A-3001?", message_id=message_id)
+        async with units() as uow:
+            await uow.exchanges.record(state, question, reply, now, "status", "status", "p1",
+                                       noted, watch)
+            if commit:
+                await uow.commit()
+
+    await answered("w-1", ["A-3002"], commit=False)
+    async with units() as uow:
+        assert await uow.events.latest_rating_offer(state.id) is None
+        assert await uow.conversations.watching("A-3002") == []
+    await answered("w-2", ["A-3001", "A-3001", "A-9999"], commit=True)
+    await answered("w-3", ["A-3001"], commit=True)  # watched already
+    async with units() as uow:
+        offer = await uow.events.latest_rating_offer(state.id)
+        assert await uow.conversations.watching("A-3001") == [(KEY, eva)]
+        assert await uow.conversations.watching("A-3002") == []
+        assert await uow.conversations.watching("A-9999") == []
+    assert offer is not None and (offer.handoff_id, offer.rated) == (None, False)
+    with pytest.raises(ValueError, match="unknown event kind"):  # a typo is refused
+        async with units() as uow:
+            await uow.exchanges.record(state, Inbound(key=KEY, text="hi", message_id="w-4"),
+                                       reply, now, None, None, "p1",
+                                       [PendingEvent("no_such_kind")])
+
+
 async def test_an_answer_is_first_in_line_only_with_no_reply_of_its_conversation_to_go(
     units: UnitOfWorkFactory, request: pytest.FixtureRequest,
 ) -> None:

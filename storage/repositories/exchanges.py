@@ -145,8 +145,10 @@ class SqlExchanges:
             outbox = parts.outbox
             queued = [await outbox.add(transcript_id, state.key, state.context, at, owner)
                       for transcript_id in ids[1:]]
-            await parts.events.add(state.id, list(events), at)
-            await parts.conversations.watch(state.id, watch)
+            if events:
+                await parts.events.add(state.id, list(events), at)
+            if watch:
+                await parts.conversations.watch(state.id, watch)
             return RecordedExchange(ids, queued, first_in_line=False)
         check_kinds(list(events))
         watched = sorted(set(watch))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,9 +13,17 @@ from dialog.tables import Event
 from storage.prepared import Prepared
 from storage.repositories.columns import bound_values
 
+EVENT_COLUMNS = ("kind", "handoff_id", "subject", "value", "at")  # besides conversation_id
 _ADD = Prepared(insert(Event).values(
-    bound_values(Event.__table__, "kind", "conversation_id", "handoff_id", "subject", "value",
-                 "at")))
+    bound_values(Event.__table__, "conversation_id", *EVENT_COLUMNS)))
+
+
+def event_values(event: PendingEvent, at: datetime, prefix: str = "v_") -> dict[str, Any]:
+    """The bind values of an event's EVENT_COLUMNS, named <prefix><column> (exchanges.py
+    writes a turn's events inside its statement with the same values)."""
+    return {f"{prefix}kind": event.kind, f"{prefix}handoff_id": event.handoff_id,
+            f"{prefix}subject": event.subject[:64] if event.subject else None,
+            f"{prefix}value": event.value, f"{prefix}at": at}
 
 
 class SqlEvents:
@@ -29,10 +38,8 @@ class SqlEvents:
             return
         check_kinds(events)
         for e in events:  # one or two a turn: compiled once beats one executemany
-            await _ADD.execute(
-                self._session, v_kind=e.kind, v_conversation_id=conversation_id,
-                v_handoff_id=e.handoff_id, v_subject=e.subject[:64] if e.subject else None,
-                v_value=e.value, v_at=at)
+            await _ADD.execute(self._session, v_conversation_id=conversation_id,
+                               **event_values(e, at))
 
     async def latest_rating_offer(self, conversation_id: int) -> RatingOffer | None:
         offer = (await self._session.execute(

@@ -29,7 +29,7 @@ from storage.drivers import on_postgresql
 from storage.prepared import Prepared
 from storage.repositories.columns import bound_values
 from storage.repositories.conversations import SqlConversations, saved_values, watch_statement
-from storage.repositories.events import SqlEvents
+from storage.repositories.events import EVENT_COLUMNS, SqlEvents, event_values
 from storage.repositories.inbox import SqlInbox, inbox_values
 from storage.repositories.outbox import SqlOutbox
 from storage.repositories.transcript import ENTRY_COLUMNS, SqlTranscript, exchange_values
@@ -85,7 +85,7 @@ def _exchange(replies: int, events: int = 0, watched: int = 0) -> Prepared:
         statement = statement.add_cte(insert(Event).values([
             {"conversation_id": _CONVERSATION_ID,
              **{column: bindparam(f"e{n}_{column}", type_=_EVENT.c[column].type)
-                for column in ("kind", "handoff_id", "subject", "value", "at")}}
+                for column in EVENT_COLUMNS}}
             for n in range(events)]).cte("noted"))
     for n in range(watched):
         statement = statement.add_cte(watch_statement(bindparam(f"w{n}_number"))
@@ -157,9 +157,7 @@ class SqlExchanges:
         values.update(v_channel=state.key.channel, v_chat_id=state.key.chat_id,
                       v_context=state.context, v_created_at=at, v_owner=owner)
         for n, event in enumerate(events):
-            values.update({f"e{n}_kind": event.kind, f"e{n}_handoff_id": event.handoff_id,
-                           f"e{n}_subject": event.subject[:64] if event.subject else None,
-                           f"e{n}_value": event.value, f"e{n}_at": at})
+            values.update(event_values(event, at, f"e{n}_"))
         values.update({f"w{n}_number": number for n, number in enumerate(watched)})
         rows = await _exchange(len(replies), len(events), len(watched)).all(
             self._session, **values)

@@ -180,7 +180,7 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
     waits = QueueWaits(BusinessHours.parse(operators.business_hours, operators.timezone),
                        operators.minutes_per_conversation, texts)
     desk = OperatorDesk(
-        units=units, store=store, outbox=outbox, texts=texts, locks=shared.locks,
+        units=units, store=store, outbox=outbox, texts=texts, locks=shared.conversation_locks,
         pubsub=shared.pubsub, waits=waits, idle_minutes=operators.idle_minutes,
     )
     # What each channel declares (dialog/messages.py Capabilities), filled once the channels
@@ -188,8 +188,8 @@ def build(settings: Settings, nlu: NluModel | None = None) -> Orderbot:
     capabilities: dict[str, Capabilities] = {}
     manager = DialogManager(
         units=units, store=store, nlu=served, texts=texts,
-        locks=shared.locks, outbox=outbox, flows=all_flows(), shop_name=settings.shop.name,
-        desk=desk, metrics=metrics,
+        locks=shared.conversation_locks, outbox=outbox, flows=all_flows(),
+        shop_name=settings.shop.name, desk=desk, metrics=metrics,
         tokens=TokenStore(idle=timedelta(days=settings.webchat.token_idle_days),
                           max_age=timedelta(days=settings.webchat.token_max_age_days)),
         capabilities=capabilities,

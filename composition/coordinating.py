@@ -21,6 +21,7 @@ from coordination.fallback import (
 from coordination.limits import RateLimiter
 from coordination.memory import InProcessAttempts, InProcessLocks, InProcessPubSub
 from coordination.redis import RedisAttempts, RedisLocks, RedisPubSub
+from dialog.unit_of_work import ROW_LOCK
 
 REDIS_CONNECTIONS = 100  # per process
 REDIS_WAIT_SECONDS = 30.0  # for a free connection, before a turn fails
@@ -30,7 +31,10 @@ REDIS_WAIT_SECONDS = 30.0  # for a free connection, before a turn fails
 class Coordination:
     redis: aioredis.Redis | None  # None: one process, no Redis
     redis_health: RedisHealth
-    locks: Locks
+    locks: Locks  # named locks shared by every process (Redis's leases)
+    # A conversation's: ordered in the process, and across processes by the conversation's
+    # row, which its turns and the desk's changes lock in their transaction (ROW_LOCK).
+    conversation_locks: Locks
     pubsub: PubSub
     attempts: Attempts  # failed proofs of orders, counted across processes
     rate_limiter: RateLimiter
@@ -46,7 +50,8 @@ def coordination(settings: Settings) -> Coordination:
     url = settings.redis.url
     health = RedisHealth()
     if not url:
-        return Coordination(None, health, InProcessLocks(), InProcessPubSub(),
+        locks = InProcessLocks()
+        return Coordination(None, health, locks, locks, InProcessPubSub(),
                             InProcessAttempts(), RateLimiter())
     redis = redis_client(url)
     # One pipeline for the locks, the stream and the lockout reads: a turn's lock release
@@ -56,6 +61,9 @@ def coordination(settings: Settings) -> Coordination:
         redis, health,
         locks=FallbackLocks(
             RedisLocks(redis, settings.coordination.lock_lease_seconds, batch), health),
+        # Not a Redis lease: the row lock costs a turn no round trip of its own (its load
+        # takes it), frees at once when a process dies, and holds while Redis is down.
+        conversation_locks=InProcessLocks(token=ROW_LOCK),
         pubsub=FallbackPubSub(RedisPubSub(redis, batch=batch), health),
         attempts=FallbackAttempts(RedisAttempts(redis, batch), health),
         rate_limiter=FallbackRateLimiter(url, health),

@@ -14,20 +14,27 @@ log = logging.getLogger(__name__)
 
 
 class InProcessLocks:
-    """One asyncio.Lock per name, dropped when nobody holds or waits for it."""
+    """One asyncio.Lock per name, dropped when nobody holds or waits for it.
 
-    def __init__(self) -> None:
+    Every hold yields `token`: None (no token: the lock cannot be lost) for one process, or
+    the database's row lock's sentinel (dialog/unit_of_work.py ROW_LOCK) where several
+    processes share the database and the holder's transaction locks the conversation's row:
+    this lock orders the holds of one process, the row those of all.
+    """
+
+    def __init__(self, token: int | None = None) -> None:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._token = token
 
     @asynccontextmanager
-    async def hold(self, name: str) -> AsyncIterator[None]:  # no token: it cannot be lost
+    async def hold(self, name: str) -> AsyncIterator[int | None]:
         lock, users = self._locks.get(name, (None, 0))
         if lock is None:
             lock = asyncio.Lock()
         self._locks[name] = (lock, users + 1)
         try:
             async with lock:
-                yield
+                yield self._token
         finally:
             lock, users = self._locks[name]
             if users == 1:

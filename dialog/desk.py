@@ -18,8 +18,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,7 +47,7 @@ from dialog.state import ConversationState, offered_buttons
 from dialog.store import ConversationStore
 from dialog.tags import MAX_TAGS, normalise_tag
 from dialog.texts import Texts
-from dialog.unit_of_work import Repositories, UnitOfWorkFactory
+from dialog.unit_of_work import Repositories, UnitOfWork, UnitOfWorkFactory
 from dialog.waits import QueueWaits
 from orders.changes import CONVERSATION_RESOLVED
 from storage.clock import utcnow
@@ -145,7 +145,7 @@ class OperatorDesk:
     async def claim(self, conversation_id: int, operator: OperatorRef) -> QueueItem:
         """Take the conversation (the bot falls silent); AlreadyTaken if another holds it."""
         key = await self._key(conversation_id)
-        async with self._locks.hold(str(key)), self._units() as uow:
+        async with self._holding(key) as uow:
             now = self._clock()
             taken = await uow.queue.take(conversation_id, now)
             handoff = await uow.handoffs.current(conversation_id)
@@ -171,7 +171,7 @@ class OperatorDesk:
     async def say(self, conversation_id: int, operator: OperatorRef, text: str) -> TranscriptLine:
         """The operator's message to the customer, on the customer's channel."""
         key = await self._key(conversation_id)
-        async with self._locks.hold(str(key)), self._units() as uow:
+        async with self._holding(key) as uow:
             now = self._clock()
             state = await self._store.load(uow, key)
             await _held_by(uow, state, operator)
@@ -235,7 +235,7 @@ class OperatorDesk:
         if to.key == operator.key:
             raise DeskError("the conversation is yours already")
         key = await self._key(conversation_id)
-        async with self._locks.hold(str(key)), self._units() as uow:
+        async with self._holding(key) as uow:
             now = self._clock()
             state = await self._store.load(uow, key)
             handoff = await uow.handoffs.current(conversation_id)
@@ -291,7 +291,7 @@ class OperatorDesk:
             idle = await uow.queue.idle(since)
         count = 0
         for conversation_id, key in idle:
-            async with self._locks.hold(str(key)), self._units() as uow:
+            async with self._holding(key) as uow:
                 handoff = await uow.handoffs.current(conversation_id)
                 if handoff is None or handoff.claimed_at is None or (
                         handoff.quiet_since or handoff.claimed_at) >= since:
@@ -340,7 +340,7 @@ class OperatorDesk:
 
     async def _retag(self, conversation_id: int, tag: str, *, add: bool) -> QueueItem:
         key = await self._key(conversation_id)
-        async with self._locks.hold(str(key)), self._units() as uow:
+        async with self._holding(key) as uow:
             tags = await uow.tags.of_conversation(conversation_id)
             if add and tag not in tags and len(tags) >= MAX_TAGS:
                 raise DeskError(f"a conversation has at most {MAX_TAGS} tags")
@@ -356,7 +356,7 @@ class OperatorDesk:
         self, conversation_id: int, operator: OperatorRef, outcome: str, force: bool
     ) -> QueueItem:
         key = await self._key(conversation_id)
-        async with self._locks.hold(str(key)), self._units() as uow:
+        async with self._holding(key) as uow:
             now = self._clock()
             state = await self._store.load(uow, key)
             if state.status == "bot":
@@ -426,6 +426,17 @@ class OperatorDesk:
             await self._pubsub.publish(TOPIC, json.dumps(event))
         except Exception:  # the change is committed; consoles catch up on their next load
             log.warning("could not publish a desk event", exc_info=True)
+
+    @asynccontextmanager
+    async def _holding(self, key: ConversationKey) -> AsyncIterator[UnitOfWork]:
+        """The conversation's lock and a unit of work in which to change it. Where several
+        processes share the database the lock is the conversation's row (unit_of_work.ROW_LOCK),
+        taken first, as a turn's load takes it: the change and the turns of every process
+        wait for each other."""
+        async with self._locks.hold(str(key)) as fence, self._units() as uow:
+            if fence is not None:
+                await uow.conversations.find(key, fence)
+            yield uow
 
     async def _key(self, conversation_id: int) -> ConversationKey:
         async with self._units() as uow:

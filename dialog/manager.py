@@ -121,15 +121,16 @@ class DialogManager:
         while True:
             try:
                 return await self._turn_once(inbound, understanding, later, record)
-            except Fenced:
-                # This process was stalled past its lock's lease and another turn of the
-                # conversation ran meanwhile: nothing of this one was written; run it again on
-                # the state that turn left (a message that turn answered is now a duplicate).
+            except Fenced as error:
+                # Another turn of the conversation ran meanwhile (this process was stalled past
+                # its lock's lease, or another process made the conversation as this turn
+                # began): nothing of this one was written; run it again on the state that
+                # turn left (a message that turn answered is now a duplicate).
                 refused += 1
                 if refused >= MAX_FENCED_RUNS:
                     raise
-                log.warning("a turn in %s was refused by its lock's fence (this process was"
-                            " stalled past the lease); running it again", inbound.key)
+                log.warning("a turn in %s was refused (%s); running it again",
+                            inbound.key, error)
 
     async def _turn_once(
         self, inbound: Inbound, understanding: Any, later: Sequence[Understanding],

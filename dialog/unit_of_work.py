@@ -33,7 +33,17 @@ class AlreadyRecorded(Exception):
 
 class Fenced(Exception):
     """The turn's lock was taken over (its lease ran out while this process was stalled) and
-    a newer turn holds the conversation: this one must roll back and run again."""
+    a newer turn holds the conversation, or another process made the conversation meanwhile:
+    this turn must roll back and run again."""
+
+
+# The fence of a hold whose lock across processes is the conversation's row itself
+# (coordination.memory.InProcessLocks(token=ROW_LOCK), wired where several processes share the
+# database): the load takes the row's lock for the transaction and records no token, so no
+# lease can run out under a stalled turn and nothing is refused; a process that waits for the
+# row reads it as the holder's commit left it. A conversation another process made meanwhile
+# raises Fenced, as with a token.
+ROW_LOCK = 0
 
 
 class ConversationRecords(Protocol):
@@ -42,7 +52,8 @@ class ConversationRecords(Protocol):
     ) -> ConversationState | None:
         """The conversation's state. With a fencing token (coordination.base.Locks), the token
         is recorded on the conversation first, in the turn's transaction, and Fenced is raised
-        if a greater one was recorded before (a newer holder of its lock)."""
+        if a greater one was recorded before (a newer holder of its lock); with ROW_LOCK the
+        row is locked for the transaction, nothing recorded, nothing refused."""
         ...
 
     async def add(

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialog.messages import ConversationKey
 from dialog.state import ConversationState
 from dialog.tables import Conversation, OrderWatcher
-from dialog.unit_of_work import Fenced
+from dialog.unit_of_work import ROW_LOCK, Fenced
 from orders.tables import Order
 from storage.prepared import Prepared
 from storage.repositories.columns import bound_values
@@ -42,6 +42,19 @@ _FENCED_LOAD = Prepared(_FENCED)
 # The same, on PostgreSQL, after the message's inbox row is inserted in the same statement
 # (storage/repositories/exchanges.py): a data-modifying WITH runs whatever the UPDATE finds.
 _RECORDED_FENCED_LOAD = Prepared(_FENCED.add_cte(INBOX_ADD.cte("recorded")))
+# The locked load (unit_of_work.ROW_LOCK): the row locked for the transaction by an UPDATE
+# that changes nothing (the same statement and lock as the fenced load, no token compared),
+# so a turn of another process waits there for this one's commit and then reads its state.
+_LOCKED = (
+    update(Conversation)
+    .where(Conversation.channel == bindparam("channel"),
+           Conversation.chat_id == bindparam("chat_id"))
+    .values(fence=Conversation.fence)
+    .returning(Conversation.id, Conversation.customer_id, Conversation.language,
+               Conversation.status, Conversation.escalation_reason, Conversation.state)
+)
+_LOCKED_LOAD = Prepared(_LOCKED)
+_RECORDED_LOCKED_LOAD = Prepared(_LOCKED.add_cte(INBOX_ADD.cte("recorded")))
 _SAVE = Prepared(
     update(Conversation).where(Conversation.id == bindparam("conversation_id")).values(
         bound_values(Conversation.__table__, "customer_id", "language", "status",
@@ -78,12 +91,15 @@ class SqlConversations:
     async def find_recording(
         self, key: ConversationKey, fence: int | None, recorded: dict[str, Any] | None,
     ) -> ConversationState | None:
-        """find(key, fence), and with `recorded` (PostgreSQL, a fence: the bind values of an
-        inbox row, storage/repositories/inbox.py inbox_values) that row inserted by the same
-        statement; a duplicate raises IntegrityError."""
+        """find(key, fence), and with `recorded` (PostgreSQL, a fence or ROW_LOCK: the bind
+        values of an inbox row, storage/repositories/inbox.py inbox_values) that row inserted
+        by the same statement; a duplicate raises IntegrityError."""
         where = {"channel": key.channel, "chat_id": key.chat_id}
         if fence is None:
             found = await _LOAD.first(self._session, **where)
+        elif fence == ROW_LOCK:
+            found = await (_LOCKED_LOAD.first(self._session, **where) if recorded is None
+                           else _RECORDED_LOCKED_LOAD.first(self._session, **where, **recorded))
         else:
             found = await (_FENCED_LOAD.first(self._session, fence=fence, **where)
                            if recorded is None else
@@ -100,15 +116,16 @@ class SqlConversations:
         fence: int | None = None,
     ) -> ConversationState:
         row = Conversation(channel=key.channel, chat_id=key.chat_id, customer_id=customer_id,
-                           language=language, status="bot", state={}, fence=fence)
+                           language=language, status="bot", state={},
+                           fence=None if fence == ROW_LOCK else fence)
         self._session.add(row)
         try:
             await self._session.flush()
         except IntegrityError:
             if fence is None:
                 raise
-            # Made meanwhile by a turn whose lease this one outlived (it waited for that
-            # turn's transaction): run again, on what that turn made.
+            # Made meanwhile by a turn of another process, or one whose lease this one
+            # outlived (it waited for that turn's transaction): run again, on what it made.
             raise Fenced(f"{key}: made by another turn meanwhile") from None
         self._session.expunge(row)  # written by _SAVE from now on: no ORM copy to go stale
         return ConversationState.from_json(row.id, key, row.customer_id, row.language,

@@ -24,7 +24,14 @@ from dialog.events import RATING, RATING_OFFERED, PendingEvent, RatingOffer, che
 from dialog.intent_labels import CustomerMessage, LabelView, UnknownMessage
 from dialog.messages import Button, ConversationKey, Delivery, Inbound, Outbound
 from dialog.state import ConversationState, HistoryEntry, TokenRecord
-from dialog.unit_of_work import AfterCommit, AlreadyRecorded, Fenced, RecordedExchange, SendCheck
+from dialog.unit_of_work import (
+    ROW_LOCK,
+    AfterCommit,
+    AlreadyRecorded,
+    Fenced,
+    RecordedExchange,
+    SendCheck,
+)
 from orders.service import normalise_email
 from storage.clock import utcnow
 
@@ -160,7 +167,7 @@ class InMemoryConversations(_Part):
         row = self._tables.conversations.get(key)
         if row is None:
             return None
-        if fence is not None:
+        if fence is not None and fence != ROW_LOCK:  # one process: no row lock to take
             if row.fence is not None and row.fence >= fence:
                 raise Fenced(f"{key}: token {fence} refused")
             row.fence = fence
@@ -173,7 +180,7 @@ class InMemoryConversations(_Part):
         fence: int | None = None,
     ) -> ConversationState:
         row = _Conversation(self._id(), key, customer_id, language, "bot", None, {}, utcnow(),
-                            fence)
+                            None if fence == ROW_LOCK else fence)
         self._tables.conversations[key] = row
         return ConversationState.from_json(row.id, key, customer_id, language, "bot", None, {})
 

@@ -14,6 +14,7 @@ from sqlalchemy import exc, select, text, update
 
 from dialog.messages import ConversationKey
 from dialog.tables import Conversation
+from dialog.unit_of_work import ROW_LOCK, Fenced
 from storage.clock import utcnow
 from storage.database import Database, make_engine
 from storage.repositories.unit_of_work import SqlUnitOfWork
@@ -245,3 +246,94 @@ async def test_an_autocommit_unit_keeps_each_statement_and_the_next_unit_is_a_tr
         assert await _chats(database) == {"a"}
     finally:
         await database.dispose()
+
+
+async def _waiting_for_a_lock(admin: Database) -> bool:
+    async with admin.transaction() as session:
+        return bool(await session.scalar(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock'")))
+
+
+async def test_a_row_locked_load_waits_for_another_processs_turn_and_reads_its_commit(
+    postgres_url: str, admin: Database,
+) -> None:
+    """The lock of a conversation across processes (unit_of_work.ROW_LOCK): a turn of one
+    process waits at the conversation's row for the other's transaction, and then reads the
+    state that transaction committed, not the one before it (no lease to run out, no token)."""
+    key = ConversationKey("webchat", "shared")
+    one, other = await _database(postgres_url, pool_size=2), await _database(postgres_url, 2)
+    await _add(one, "shared")
+    release = asyncio.Event()
+
+    async def first_turn() -> None:
+        async with SqlUnitOfWork(one) as uow:
+            state = await uow.conversations.find(key, ROW_LOCK)
+            assert state is not None
+            state.flow, state.step = "status", "ask_number"
+            await uow.conversations.save(state, utcnow())
+            await release.wait()
+            await uow.commit()
+
+    async def second_turn() -> str | None:
+        async with SqlUnitOfWork(other) as uow:
+            state = await uow.conversations.find(key, ROW_LOCK)
+            await uow.commit()
+        assert state is not None
+        return state.flow
+
+    first = asyncio.create_task(first_turn())
+    await _until(lambda: _is_locked(admin))
+    second = asyncio.create_task(second_turn())
+    await _until(lambda: _waiting_for_a_lock(admin))
+    assert not second.done()
+    release.set()
+    await first
+    assert await second == "status"
+    await one.dispose()
+    await other.dispose()
+
+
+async def test_a_conversation_made_by_another_process_meanwhile_runs_the_turn_again(
+    postgres_url: str, admin: Database,
+) -> None:
+    """Two processes' first turns of a new conversation: there is no row to lock yet; the
+    second waits at the row being made, and is told to run again (Fenced) once it is."""
+    key = ConversationKey("webchat", "new")
+    one, other = await _database(postgres_url, pool_size=2), await _database(postgres_url, 2)
+    release = asyncio.Event()
+
+    async def first_turn() -> None:
+        async with SqlUnitOfWork(one) as uow:
+            assert await uow.conversations.find(key, ROW_LOCK) is None
+            await uow.conversations.add(key, "pl", None, ROW_LOCK)
+            await release.wait()
+            await uow.commit()
+
+    async def second_turn() -> None:
+        async with SqlUnitOfWork(other) as uow:
+            assert await uow.conversations.find(key, ROW_LOCK) is None
+            await uow.conversations.add(key, "en", None, ROW_LOCK)
+
+    first = asyncio.create_task(first_turn())
+    await _until(lambda: _is_locked(admin))
+    second = asyncio.create_task(second_turn())
+    await _until(lambda: _waiting_for_a_lock(admin))
+    release.set()
+    await first
+    with pytest.raises(Fenced):
+        await second
+    async with SqlUnitOfWork(other) as uow:  # run again: the first turn's conversation
+        found = await uow.conversations.find(key, ROW_LOCK)
+    assert found is not None and found.language == "pl"
+    await one.dispose()
+    await other.dispose()
+
+
+async def _is_locked(admin: Database) -> bool:
+    """Some transaction holds a row lock of `conversations` (its turn is inside)."""
+    async with admin.transaction() as session:
+        return bool(await session.scalar(text(
+            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+            " WHERE c.relname = 'conversations' AND l.mode = 'RowExclusiveLock'"
+            " AND l.pid <> pg_backend_pid()")))

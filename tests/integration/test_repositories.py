@@ -27,6 +27,7 @@ from dialog.intent_labels import UnknownMessage, label_message, remove_label
 from dialog.messages import Button, ConversationKey, Inbound, Outbound
 from dialog.state import ConversationState
 from dialog.unit_of_work import (
+    ROW_LOCK,
     AlreadyRecorded,
     Fenced,
     RecordedExchange,
@@ -440,6 +441,37 @@ async def test_a_stale_fencing_token_is_refused_and_changes_nothing(
         assert found is not None and found.flow == "status"
         assert await uow.conversations.find(KEY, fence=21) is not None
         assert await uow.conversations.find(ConversationKey("telegram", "new"), fence=1) is None
+
+
+async def test_a_row_locked_load_reads_the_state_and_refuses_nothing(
+    units: UnitOfWorkFactory,
+) -> None:
+    """ROW_LOCK (several processes, the conversation's row as their lock): the state is read
+    whatever token was recorded before, nothing is recorded, and the message of a turn is
+    recorded in the inbox once, as with a token."""
+    async with units() as uow:
+        assert await uow.conversations.find(KEY, ROW_LOCK) is None  # none yet
+        state = await uow.conversations.add(KEY, "pl", None, ROW_LOCK)
+        state.flow = "status"
+        await uow.conversations.save(state, utcnow())
+        await uow.commit()
+    async with units() as uow:
+        assert await uow.conversations.find(KEY, fence=50) is not None  # a lease's token
+        await uow.commit()
+    message = Inbound(key=KEY, text="hi", message_id="w-1")
+    async with units() as uow:
+        found = await uow.exchanges.open(message, ROW_LOCK, "p1")
+        await uow.commit()
+    assert found is not None and (found.id, found.flow) == (state.id, "status")
+    with pytest.raises(AlreadyRecorded):  # a replay
+        async with units() as uow:
+            await uow.exchanges.open(message, ROW_LOCK, "p1")
+    async with units() as uow:  # ROW_LOCK recorded nothing: the lease's token still holds
+        assert await uow.conversations.find(KEY, fence=51) is not None
+        await uow.commit()
+    with pytest.raises(Fenced):
+        async with units() as uow:
+            await uow.conversations.find(KEY, fence=50)
 
 
 async def test_an_answered_message_is_recorded_once_as_its_fenced_state_is_read(

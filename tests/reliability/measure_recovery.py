@@ -1,11 +1,10 @@
 """Measure how long a customer waits after a bot process dies (the figures of
-docs/guarantees.md §2), at the production defaults ([coordination] lock_lease_seconds,
-[process] takeover_seconds): two real bot processes on one PostgreSQL and one Redis, a
-Telegram customer through the webhook (the Bot API double), and per round a process killed
-with SIGKILL
+docs/guarantees.md §2), at the production default of [process] takeover_seconds: two real
+bot processes on one PostgreSQL and one Redis, a Telegram customer through the webhook (the
+Bot API double), and per round a process killed with SIGKILL
 
-- holding the customer's conversation (its lock), a turn begun: the lock takeover, from the
-  kill to the survivor's reply to the customer's next message;
+- holding the customer's conversation (its row locked), a turn begun: the lock takeover, from
+  the kill to the survivor's reply to the customer's next message;
 - after its turn committed a reply, before sending it: the reply takeover, from the kill to
   that reply reaching Telegram (sent by the survivor).
 
@@ -55,7 +54,7 @@ async def measure(postgres_url: str, redis_url: str, rounds: int, folder: Path) 
     times: dict[str, list[float]] = {"lock takeover": [], "reply takeover": []}
     try:
         for round_ in range(rounds):
-            for point, kind in (("turn_locked", "lock takeover"),
+            for point, kind in (("turn_loaded", "lock takeover"),
                                 ("reply_queued", "reply takeover")):
                 await wait_for_rows(postgres_url, SETTLED, [(0, 0)], 60)
                 before = replies()

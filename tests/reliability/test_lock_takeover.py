@@ -2,16 +2,19 @@
 PostgreSQL and one Redis, a Telegram customer through the webhook (the Bot API double in this
 process). What the customer sees, whatever happens to the process that had the conversation:
 every message answered exactly once, every reply the bot committed sent exactly once, within a
-few seconds of the fault (coordination/redis.py leases and fencing tokens, dialog/takeover.py).
+few seconds of the fault (the conversation's row lock, dialog/unit_of_work.py ROW_LOCK;
+dialog/takeover.py).
 
-- kill -9 while a turn holds the conversation's lock (before or after its reply committed): the
+- kill -9 while a turn holds the conversation (before or after its reply committed): the
   webhook was not answered, so Telegram delivers the message again; the other process answers
-  it once the lease runs out (or finds it a duplicate and takes over the reply the dead one
-  committed);
-- SIGSTOP while the lock is held, before the turn's transaction: the lease runs out, the other
-  process answers; on SIGCONT the stalled turn is refused by its fence and run again, once;
-- SIGSTOP inside the turn's transaction: the other process's turn waits for it (the fenced row)
-  and, on SIGCONT, both messages are answered once, the turns and their replies in order;
+  it (PostgreSQL ended the dead one's transaction, and its row lock, with its connection), or
+  finds it a duplicate and takes over the reply the dead one committed;
+- SIGSTOP before the turn's transaction: the stalled process holds nothing the others wait
+  for; the other process answers at once, and on SIGCONT the stalled turn runs, once, on what
+  the other left;
+- SIGSTOP inside the turn's transaction: the other process's turn waits for it (the locked row,
+  or for a new conversation the row being made) and, on SIGCONT, both messages are answered
+  once, the turns and their replies in order;
 - SIGSTOP between a reply's commit and its send, past takeover_seconds: the other process
   sends it; the stalled one, on SIGCONT, finds the row no longer its own and sends nothing.
 """
@@ -77,7 +80,7 @@ async def answered_once_each(postgres_url: str, telegram_api: TelegramApiDouble,
     assert written and sent == written
 
 
-@pytest.mark.parametrize("died_at", ["turn_locked", "reply_queued"])
+@pytest.mark.parametrize("died_at", ["turn_locked", "turn_loaded", "reply_queued"])
 async def test_kill_9_of_a_process_holding_a_conversation_stalls_it_seconds_not_minutes(
     postgres_url: str, redis_url: str, telegram_api: TelegramApiDouble, tmp_path: Path,
     died_at: str,
@@ -86,15 +89,17 @@ async def test_kill_9_of_a_process_holding_a_conversation_stalls_it_seconds_not_
     doomed = make_bot(postgres_url, redis_url, telegram_api, tmp_path / "doomed.log")
     try:
         await survivor.start()
-        await doomed.start(crash_at=died_at)  # dies holding the conversation's lock
+        # Dies holding the conversation: before its transaction, with its row locked, or
+        # after its commit with the reply unsent.
+        await doomed.start(crash_at=died_at)
         update = text_update(telegram_api.next_update_id(), CUSTOMER, FIRST)
         first = asyncio.create_task(post_update(doomed, update))
         assert await doomed.exited() == -9
         killed = time.monotonic()
         # The dead process never answered the webhook: Telegram delivers the update again,
-        # here to the survivor, which waits for the dead one's lock (its lease) to answer it.
-        # Dead before its commit, nothing of the first turn was kept and it runs now; dead
-        # after, it is a duplicate and its reply goes out at the takeover.
+        # here to the survivor. Dead before its commit, nothing of the first turn was kept
+        # and it runs now; dead after, it is a duplicate and its reply goes out at the
+        # takeover.
         assert await first is None
         assert await post_update(survivor, update) == 200
         await (await say(survivor, telegram_api, SECOND))
@@ -109,11 +114,10 @@ async def test_kill_9_of_a_process_holding_a_conversation_stalls_it_seconds_not_
         await survivor.stop()
 
 
-async def test_a_process_stalled_past_its_lease_has_its_turn_refused_and_run_once_again(
+async def test_a_process_stalled_before_its_turn_holds_nothing_and_runs_it_once_after(
     postgres_url: str, redis_url: str, telegram_api: TelegramApiDouble, tmp_path: Path,
 ) -> None:
-    sections: dict[str, dict[str, Any]] = {
-        "coordination": {"lock_lease_seconds": 2}, "process": {"takeover_seconds": 600}}
+    sections: dict[str, dict[str, Any]] = {"process": {"takeover_seconds": 600}}
     live = make_bot(postgres_url, redis_url, telegram_api, tmp_path / "live.log", **sections)
     stalled = make_bot(postgres_url, redis_url, telegram_api, tmp_path / "stalled.log",
                        **sections)
@@ -121,15 +125,16 @@ async def test_a_process_stalled_past_its_lease_has_its_turn_refused_and_run_onc
         await live.start()
         await stalled.start(freeze_at="turn_locked")
         first = await say(stalled, telegram_api, FIRST)
-        await stalled.frozen()  # its lock held, its turn not begun: the lease runs out
+        await stalled.frozen()  # its own process's lock held, its transaction not begun
+        # The live process answers while the stalled one is still stopped: nothing to wait
+        # for (no lease to run out).
         await (await say(live, telegram_api, SECOND))
-        await wait_for_rows(postgres_url, LINES, [(SECOND,)], RECOVERY, chat=str(CHAT),
-                            sender="customer")
+        await answered_once_each(postgres_url, telegram_api, [SECOND], WITHIN)
         stalled.cont()
-        # Its turn had the older token: refused at its first write, run again under the lock.
+        # Its turn runs on the conversation as the live one's commit left it.
         await answered_once_each(postgres_url, telegram_api, [SECOND, FIRST], WITHIN)
         await first
-        assert "refused by its lock's fence" in stalled.log()
+        assert "refused" not in stalled.log()
     finally:
         await stalled.kill()
         await live.stop()
@@ -140,8 +145,7 @@ async def test_a_process_stalled_inside_its_turn_keeps_the_order_of_the_turns(
     postgres_url: str, redis_url: str, telegram_api: TelegramApiDouble, tmp_path: Path,
     conversation: str,
 ) -> None:
-    sections: dict[str, dict[str, Any]] = {
-        "coordination": {"lock_lease_seconds": 2}, "process": {"takeover_seconds": 600}}
+    sections: dict[str, dict[str, Any]] = {"process": {"takeover_seconds": 600}}
     live = make_bot(postgres_url, redis_url, telegram_api, tmp_path / "live.log", **sections)
     stalled = make_bot(postgres_url, redis_url, telegram_api, tmp_path / "stalled.log",
                        **sections)
@@ -154,11 +158,11 @@ async def test_a_process_stalled_inside_its_turn_keeps_the_order_of_the_turns(
             await answered_once_each(postgres_url, telegram_api, earlier, WITHIN)
         await stalled.start(freeze_at="turn_loaded")
         first = await say(stalled, telegram_api, FIRST)
-        await stalled.frozen()  # its state loaded (or made), its token on the conversation
+        await stalled.frozen()  # its state loaded (or made): the conversation's row locked
         second = await say(live, telegram_api, SECOND)
-        # The live process's turn reached the conversation row after the lease ran out, and
-        # waits there for the stalled transaction (it would otherwise read the state before
-        # the stalled turn's change and write over it).
+        # The live process's turn waits at the conversation's row for the stalled transaction
+        # (it would otherwise read the state before the stalled turn's change and write over
+        # it); a new conversation's, at the row being made.
         await wait_for_rows(
             postgres_url, "SELECT count(*) > 0 FROM pg_stat_activity"
             " WHERE wait_event_type = 'Lock' AND query LIKE '% conversations %'",
@@ -168,7 +172,8 @@ async def test_a_process_stalled_inside_its_turn_keeps_the_order_of_the_turns(
         # outboxes in that order too: the live one's waits for the stalled one's.
         await answered_once_each(postgres_url, telegram_api, [*earlier, FIRST, SECOND], WITHIN)
         await asyncio.gather(first, second)
-        assert "lost the lease" in stalled.log()
+        # The live turn that waited for a new conversation's row found it made: run again.
+        assert ("made by another turn meanwhile" in live.log()) == (conversation == "new")
     finally:
         await stalled.kill()
         await live.stop()

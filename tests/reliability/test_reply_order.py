@@ -2,8 +2,8 @@
 processes on one PostgreSQL and one Redis, one customer whose consecutive turns run on the two.
 
 - Telegram (the webhook, the Bot API double in this process): turn 1 on process A, frozen
-  after its commit and before its send (SIGSTOP at `reply_queued`, its lock held until the
-  lease runs out); turn 2 on process B meanwhile. B's reply waits for A's: after SIGCONT the
+  after its commit and before its send (SIGSTOP at `reply_queued`); turn 2 on process B
+  meanwhile. B's reply waits for A's: after SIGCONT the
   customer gets reply 1, then reply 2, each once.
 - Web chat, the same customer in two tabs, one on each process: the tab on B gets reply 1
   (published by A through the Redis stream) before reply 2 (published by B).
@@ -37,10 +37,9 @@ from tests.reliability.test_lock_takeover import (
     say,
 )
 
-# Short lease: turn 2 gets the conversation soon after turn 1 froze; takeover far away, so
-# that reply 1 stays the frozen process's own (a takeover is test_lock_takeover's case).
-SECTIONS: dict[str, dict[str, Any]] = {
-    "coordination": {"lock_lease_seconds": 2}, "process": {"takeover_seconds": 600}}
+# Takeover far away, so that reply 1 stays the frozen process's own (a takeover is
+# test_lock_takeover's case).
+SECTIONS: dict[str, dict[str, Any]] = {"process": {"takeover_seconds": 600}}
 TURN_TWO = (
     "SELECT count(*) FROM transcript t JOIN conversations c ON c.id = t.conversation_id"
     " WHERE c.channel = :channel AND t.sender = 'bot'"

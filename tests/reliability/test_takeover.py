@@ -44,7 +44,6 @@ async def test_a_reply_left_by_a_dead_process_is_sent_once_by_a_live_one(
     try:
         await survivor.start()
         await doomed.start(crash_at="reply_queued")  # dies after the turn's commit
-        # (Anna: the dead process holds her conversation's Redis lock until its lease ends.)
         await post_update(doomed, text_update(telegram_api.next_update_id(), "anna", "cześć"))
         assert await doomed.exited() == -9
         await telegram_api.wait_until(lambda: bool(replies(telegram_api, "anna")))

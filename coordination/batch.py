@@ -6,13 +6,15 @@ commands gather behind it. A quiet process sends each command at once (no timer,
 wait); a busy one sends many turns' commands in one write and reads their answers in one
 read, which is what Redis's CPU per command and the client's per-call overhead mostly are.
 Commands are sent in the order they were queued, one pipeline at a time, so a lock released
-and then taken again by the same process reaches Redis in that order.
+and then taken again by the same process reaches Redis in that order. A command asked for
+"last" goes at the end of the next pipeline, once however many ask before it leaves (the
+stream read that brings a process its own replies back with their appends, redis.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -26,6 +28,8 @@ class RedisBatch:
     def __init__(self, client: aioredis.Redis) -> None:
         self._client = client
         self._queued: list[_Command] = []
+        # Asked for last, by name: made (its arguments read) as the pipeline leaves.
+        self._last: dict[str, tuple[Callable[[], tuple[Any, ...]], asyncio.Future[Any]]] = {}
         self._sending: asyncio.Task[None] | None = None
 
     def script(self, script: AsyncScript, keys: Sequence[Any], args: Sequence[Any]
@@ -36,6 +40,18 @@ class RedisBatch:
     def command(self, *command: Any) -> asyncio.Future[Any]:
         return self._queue(command, None)
 
+    def last(self, name: str, command: Callable[[], tuple[Any, ...]]) -> asyncio.Future[Any]:
+        """`command()` at the end of the next pipeline, after every command queued before it
+        leaves; asked again by `name` before then, the same future (one command for all)."""
+        asked = self._last.get(name)
+        if asked is not None:
+            return asked[1]
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._last[name] = (command, future)
+        if self._sending is None:
+            self._sending = asyncio.create_task(self._send())
+        return future
+
     def _queue(self, command: tuple[Any, ...], script: AsyncScript | None) -> asyncio.Future[Any]:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queued.append((command, script, future))
@@ -45,8 +61,10 @@ class RedisBatch:
 
     async def _send(self) -> None:
         try:
-            while self._queued:
+            while self._queued or self._last:
                 batch, self._queued = self._queued, []
+                batch += [(command(), None, future) for command, future in self._last.values()]
+                self._last = {}
                 await self._pipeline(batch)
         finally:
             self._sending = None

@@ -152,6 +152,12 @@ class _Lease:
             self.stop()
 
 
+def _position(entry_id: str) -> tuple[int, int]:
+    """A stream entry's id ("<ms>-<seq>") as numbers, in the stream's order."""
+    ms, _, seq = str(entry_id).partition("-")
+    return int(ms), int(seq or 0)
+
+
 def _ignore(done: asyncio.Future[Any]) -> None:
     if not done.cancelled():
         done.exception()  # retrieved: a release lost while Redis is away is not an error
@@ -169,6 +175,10 @@ STREAM = "orderbot:events"
 RETENTION_SECONDS = 300.0  # what a process away from Redis this long still catches up on
 READ_BLOCK_MS = 1000
 READ_COUNT = 500
+# After a read that found entries, the reader waits this long before the next: what other
+# processes append meanwhile comes in one read, not a wake each. This process's own entries
+# do not wait: they come back with their appends (RedisPubSub._append).
+READ_GATHER_SECONDS = 0.02
 MAX_DEFERRED = 10_000  # published while Redis was down, sent once it answers again
 
 
@@ -181,6 +191,12 @@ class RedisPubSub:
     dispatched locally by topic. What this process published while Redis was down (and gave
     its own listeners directly) is appended once Redis answers, so that the other processes
     get it too; marked as this process's, its own reader skips it.
+
+    An append is followed, in the same pipeline, by a read from this process's last id: its
+    own entry, and whatever the others appended before it, are delivered as the append
+    returns, in the stream's order, without a round trip or a wake of their own. The reader
+    then reads at most every READ_GATHER_SECONDS, for what other processes append. Every
+    entry is delivered once, in order, whichever of the two reads it first.
     """
 
     def __init__(self, client: aioredis.Redis, clock: Callable[[], float] = time.time,
@@ -190,7 +206,10 @@ class RedisPubSub:
         self._clock = clock
         self._origin = secrets.token_hex(8)
         self._listeners: dict[str, list[Listener]] = {}
-        self._last_id: str | None = None
+        self._last_id: str | None = None  # of the last entry delivered (or skipped)
+        self._position = (0, 0)  # the same, as numbers, to compare
+        self._undelivered: deque[tuple[str, str]] = deque()  # read, in order, not delivered
+        self._delivering = False
         self._reader: asyncio.Task[None] | None = None
         self._deferred: deque[tuple[str, str]] = deque(maxlen=MAX_DEFERRED)
         self._appending = asyncio.Lock()  # the deferred entries go first: order is kept
@@ -226,7 +245,7 @@ class RedisPubSub:
 
     async def subscribe(self, topic: str, listener: Listener) -> _RedisSubscription:
         if self._last_id is None:
-            self._last_id = await self._stream_end()
+            self._move_to(await self._stream_end())
         self._listeners.setdefault(topic, []).append(listener)
         self._start_reader()
         return _RedisSubscription(self, topic, listener)
@@ -245,9 +264,47 @@ class RedisPubSub:
     async def _append(self, topic: str, data: str, origin: str = "") -> None:
         # Trimmed by age (approximately, which is cheap): entries older than the retention.
         oldest = int((self._clock() - RETENTION_SECONDS) * 1000)
-        # In the pipeline of the locks' commands: a turn's release goes with its reply.
-        await self._batch.command("XADD", STREAM, "MINID", "~", oldest, "*",
-                                  "topic", topic, "data", data, "origin", origin)
+        # In the pipeline of whatever else this process sends at the moment (a lockout read).
+        added = self._batch.command("XADD", STREAM, "MINID", "~", oldest, "*",
+                                    "topic", topic, "data", data, "origin", origin)
+        if self._last_id is None:  # nothing subscribed: nothing to read back
+            await added
+            return
+        along = self._batch.last("read along", self._read_along)
+        await added
+        try:
+            read: Any = await along
+        except Exception:  # noqa: BLE001 (the reader reads it, and notices an outage)
+            return
+        await self._deliver(read[0][1] if read else [])
+
+    def _read_along(self) -> tuple[Any, ...]:
+        return ("XREAD", "COUNT", READ_COUNT, "STREAMS", STREAM, self._last_id)
+
+    async def _deliver(self, entries: list[tuple[str, dict[str, str]]]) -> None:
+        """The entries not delivered yet given to the listeners, in the stream's order: queued
+        at once, and delivered by whoever is not already delivering (a listener that publishes
+        has its entry delivered after its own, by the delivery it runs in)."""
+        for entry_id, fields in entries:
+            position = _position(entry_id)
+            if position <= self._position:
+                continue  # read by the other read first
+            self._last_id, self._position = str(entry_id), position
+            if fields.get("origin") == self._origin:
+                continue  # given to this process's listeners when it was published
+            self._undelivered.append((str(fields.get("topic", "")), str(fields.get("data", ""))))
+        if self._delivering:
+            return
+        self._delivering = True
+        try:
+            while self._undelivered:
+                topic, data = self._undelivered.popleft()
+                await deliver(self._listeners.get(topic, ()), data)
+        finally:
+            self._delivering = False
+
+    def _move_to(self, last_id: str) -> None:
+        self._last_id, self._position = last_id, _position(last_id)
 
     async def _flush_deferred(self) -> None:
         while self._deferred:
@@ -272,12 +329,12 @@ class RedisPubSub:
         while not self._closed:
             try:
                 if self._last_id is None:
-                    self._last_id = await self._stream_end()
+                    self._move_to(await self._stream_end())
                 if self._deferred:
                     async with self._appending:
                         await self._flush_deferred()
                 read: Any = await self._client.xread(
-                    {STREAM: self._last_id}, count=READ_COUNT, block=READ_BLOCK_MS)
+                    {STREAM: self._last_id or "0-0"}, count=READ_COUNT, block=READ_BLOCK_MS)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
@@ -292,13 +349,10 @@ class RedisPubSub:
                 log.warning("redis stream reading again, from %s", self._last_id)
                 failing = False
             entries: list[tuple[str, dict[str, str]]] = read[0][1] if read else []
-            for entry_id, fields in entries:
-                self._last_id = str(entry_id)
-                if fields.get("origin") == self._origin:
-                    continue  # given to this process's listeners when it was published
-                topic = str(fields.get("topic", ""))
-                await deliver(self._listeners.get(topic, ()), str(fields.get("data", "")))
+            await self._deliver(entries)
             self._caught_up = len(entries) < READ_COUNT
+            if entries and self._caught_up:
+                await asyncio.sleep(READ_GATHER_SECONDS)
 
     async def close(self) -> None:
         self._closed = True

@@ -91,3 +91,57 @@ async def test_locks_work_after_redis_forgot_its_scripts(client: aioredis.Redis)
     while await client.exists("orderbot:lock:conversation-flushed"):
         assert asyncio.get_running_loop().time() < deadline, "the lock was not released"
         await asyncio.sleep(0.01)
+
+
+async def test_a_processs_own_reply_is_delivered_by_the_time_its_publish_returns(
+    client: aioredis.Redis, redis_url: str,
+) -> None:
+    """The read along with the append: this process's listener has its reply when publish
+    returns (no wait for the reader), after what another process appended before it, once."""
+    other_client = aioredis.from_url(redis_url, decode_responses=True)
+    here, there = RedisPubSub(client), RedisPubSub(other_client)
+    seen: list[str] = []
+
+    async def listener(data: str) -> None:
+        seen.append(data)
+
+    subscription = await here.subscribe("webchat:along", listener)
+    try:
+        await there.publish("webchat:along", "from the other process")
+        await here.publish("webchat:along", "this process's reply")
+        assert seen == ["from the other process", "this process's reply"]
+        for n in range(20):  # and each of many once, in order, whichever read comes first
+            await asyncio.gather(here.publish("webchat:along", f"here {n}"),
+                                 there.publish("webchat:along", f"there {n}"))
+        await here.publish("webchat:along", "last")
+        assert seen[-1] == "last" and len(seen) == len(set(seen)) == 43
+        assert [s for s in seen if s.startswith("here")] == [f"here {n}" for n in range(20)]
+        assert [s for s in seen if s.startswith("there")] == [f"there {n}" for n in range(20)]
+    finally:
+        await subscription.close()
+        await here.close()
+        await there.close()
+        await other_client.aclose()
+
+
+async def test_a_listener_that_publishes_gets_its_own_entry_after_the_one_it_answers(
+    client: aioredis.Redis,
+) -> None:
+    pubsub = RedisPubSub(client)
+    seen: list[str] = []
+
+    async def answering(data: str) -> None:
+        seen.append(data)
+        if data == "ping":
+            await pubsub.publish("desk:along", "pong")
+
+    first = await pubsub.subscribe("webchat:along-ping", answering)
+    second = await pubsub.subscribe("desk:along", answering)
+    try:
+        await asyncio.wait_for(pubsub.publish("webchat:along-ping", "ping"), 10)
+        await pubsub.publish("desk:along", "after")
+        assert seen == ["ping", "pong", "after"]
+    finally:
+        await first.close()
+        await second.close()
+        await pubsub.close()

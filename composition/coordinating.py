@@ -54,8 +54,8 @@ def coordination(settings: Settings) -> Coordination:
         return Coordination(None, health, locks, locks, InProcessPubSub(),
                             InProcessAttempts(), RateLimiter())
     redis = redis_client(url)
-    # One pipeline for the locks, the stream and the lockout reads: a turn's lock release
-    # goes with its reply.
+    # One pipeline for the stream, the lockout reads and the named locks: a turn's reply and
+    # the read that brings it back to this process's listeners go together.
     batch = RedisBatch(redis)
     return Coordination(
         redis, health,

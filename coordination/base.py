@@ -5,7 +5,7 @@ One process uses the in-process implementations (memory.py); several share Redis
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
@@ -49,6 +49,10 @@ class Attempts(Protocol):
 
     async def locked(self, key: str) -> float | None:
         """The seconds `key` stays locked, or None."""
+        ...
+
+    async def locked_many(self, keys: Sequence[str]) -> list[float | None]:
+        """locked() of each key, in order, asked together (Redis: one round trip)."""
         ...
 
     async def cleared(self, key: str) -> None:

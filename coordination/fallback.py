@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TypeVar
 
@@ -105,7 +105,7 @@ class FallbackPubSub:
                 self._health.failed("publish", error)
             else:
                 self._health.answered()
-                return  # this process's reader delivers it to its own listeners too
+                return  # delivered to this process's listeners too, as the append returned
         await self._local.publish(topic, data)
         self._redis.defer(topic, data)
 
@@ -183,14 +183,18 @@ class FallbackAttempts:
         return await self._local.failed(key, failures, window, lockout)
 
     async def locked(self, key: str) -> float | None:
-        remote = None
+        return (await self.locked_many([key]))[0]
+
+    async def locked_many(self, keys: Sequence[str]) -> list[float | None]:
+        remote: list[float | None] = [None] * len(keys)
         if self._usable():
             try:
-                remote = await self._answered(self._redis.locked(key))
+                remote = await self._answered(self._redis.locked_many(keys))
             except REDIS_DOWN as error:
                 self._health.failed("attempts", error)
-        local = await self._local.locked(key)  # a lockout counted while Redis was down
-        return max((s for s in (remote, local) if s is not None), default=None)
+        local = await self._local.locked_many(keys)  # lockouts counted while Redis was down
+        return [max((s for s in pair if s is not None), default=None)
+                for pair in zip(remote, local, strict=True)]
 
     async def cleared(self, key: str) -> None:
         if self._usable():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from coordination.base import Listener
@@ -123,6 +123,9 @@ class InProcessAttempts:
             del self._locked_until[key]
             return None
         return left
+
+    async def locked_many(self, keys: Sequence[str]) -> list[float | None]:
+        return [await self.locked(key) for key in keys]
 
     async def cleared(self, key: str) -> None:
         self._failures.pop(key, None)

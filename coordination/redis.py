@@ -9,7 +9,7 @@ import secrets
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
@@ -397,8 +397,16 @@ class RedisAttempts:
         return ms / 1000 if ms > 0 else None
 
     async def locked(self, key: str) -> float | None:
-        ms = int(await self._batch.command("PTTL", _attempts(key, "lock")))
-        return ms / 1000 if ms > 0 else None
+        return (await self.locked_many([key]))[0]
+
+    async def locked_many(self, keys: Sequence[str]) -> list[float | None]:
+        # Queued together before any is awaited: one pipeline, one round trip.
+        asked = [self._batch.command("PTTL", _attempts(key, "lock")) for key in keys]
+        seconds: list[float | None] = []
+        for future in asked:
+            ms = int(await future)
+            seconds.append(ms / 1000 if ms > 0 else None)
+        return seconds
 
     async def cleared(self, key: str) -> None:
         await self._client.delete(_attempts(key, "count"))

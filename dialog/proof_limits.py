@@ -7,7 +7,6 @@ Keys are hashes: neither Redis nor the logs learn an order number or an address 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -38,10 +37,9 @@ class ProofLimits:
 
     async def locked(self, number: str, inbound: Inbound) -> bool:
         """Whether proofs of this order, or from this client, are refused now."""
-        keys = (_order_key(number), *_client_keys(inbound))
-        # Asked at once: Redis's reads go in one pipeline (coordination/batch.py), one round
-        # trip for the order's and the client's keys instead of one per key.
-        found = await asyncio.gather(*(self._attempts.locked(key) for key in keys))
+        # Asked together: with Redis one round trip for the order's and the client's keys,
+        # not one per key.
+        found = await self._attempts.locked_many([_order_key(number), *_client_keys(inbound)])
         return any(seconds is not None for seconds in found)
 
     async def failed(self, number: str, inbound: Inbound, level: str = "basic") -> None:

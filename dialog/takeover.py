@@ -59,8 +59,8 @@ class Takeover:
         recorded). Call before the inbox and the outbox load this process's pending rows.
         Work of stopped processes is taken over once this one has been in touch for a whole
         takeover period (their heartbeats may be late for the same reason as ours)."""
-        beat = self._clock()
         async with self._units() as uow:
+            beat = self._clock()
             await uow.processes.beat(self.name, beat)
             await self._take(uow, unowned_only=True)
             await uow.commit()
@@ -98,8 +98,10 @@ class Takeover:
 
     async def sweep(self) -> tuple[list[int], list[int]]:
         """One round: heartbeat, then take over the work of processes that stopped."""
-        beat = self._clock()
         async with self._units() as uow:
+            # Read once the transaction is ours, not before waiting for it: a beat older than
+            # its writing would make this process look stopped to itself and the others.
+            beat = self._clock()
             await uow.processes.beat(self.name, beat)
             settled = (self._in_touch_since is not None
                        and time.monotonic() - self._in_touch_since >= self.takeover_seconds)

@@ -167,7 +167,8 @@ class InboxRecords(Protocol):
 
     async def adopt(self, owner: str, alive_since: datetime, unowned_only: bool) -> list[int]:
         """Make `owner` the owner of unprocessed rows with no owner (and, unless
-        `unowned_only`, of those whose owner was not seen since `alive_since`); their ids."""
+        `unowned_only`, of those whose owner, another process, was not seen since
+        `alive_since`: never its own, which it has in hand); their ids."""
         ...
 
 

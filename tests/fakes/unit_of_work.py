@@ -460,7 +460,7 @@ def _adopt(
     tables: Tables, rows: dict[int, _Inbox] | dict[int, _Outbox], owner: str,
     alive_since: datetime, unowned_only: bool,
 ) -> list[int]:
-    alive = {name for name, seen in tables.processes.items() if seen >= alive_since}
+    alive = {name for name, seen in tables.processes.items() if seen >= alive_since} | {owner}
     taken = sorted(i for i, row in rows.items()
                    if row.owner is None or (not unowned_only and row.owner not in alive))
     for i in taken:

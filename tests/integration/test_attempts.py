@@ -47,6 +47,9 @@ async def test_failures_up_to_the_limit_lock_the_key_for_the_lockout(
     left = await one.locked(key)
     assert left is not None and 590 < left <= 600
     assert await one.locked(fresh_key()) is None  # other keys are not touched
+    free = fresh_key()  # asked together (a proof asks the order's and the client's keys)
+    found = await one.locked_many([free, key, fresh_key()])
+    assert found[0] is None and found[2] is None and found[1] is not None and found[1] > 590
 
 
 async def test_each_further_lockout_doubles(counters: tuple[Attempts, Attempts]) -> None:

@@ -418,6 +418,14 @@ async def test_the_work_of_a_stopped_process_is_adopted_once(units: UnitOfWorkFa
         mine = await uow.inbox.unprocessed(None, "newcomer")
         assert sorted(m.inbox_id or 0 for m in mine) == sorted([ids[None], ids["gone"]])
         assert [m.inbox_id for m in await uow.inbox.unprocessed(None, "live")] == [ids["live"]]
+    async with units() as uow:  # a process whose own heartbeat looks late too (its sweep
+        # waited long for its transaction) takes the others' rows, never its own: it has them
+        # in hand, and would send its replies, queued or being sent, a second time
+        late = now + timedelta(hours=1)
+        assert await uow.inbox.adopt("live", late, False) == sorted([ids[None], ids["gone"]])
+        assert await uow.outbox.adopt("live", late, False) == sorted(
+            [ids["out-None"], ids["out-gone"]])
+        await uow.commit()
 
 
 async def test_a_stale_fencing_token_is_refused_and_changes_nothing(

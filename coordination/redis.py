@@ -271,12 +271,20 @@ class RedisPubSub:
             await added
             return
         along = self._batch.last("read along", self._read_along)
-        await added
+        try:
+            await added
+        except BaseException:
+            along.add_done_callback(_ignore)  # failed with it
+            raise
         try:
             read: Any = await along
         except Exception:  # noqa: BLE001 (the reader reads it, and notices an outage)
             return
-        await self._deliver(read[0][1] if read else [])
+        entries = read[0][1] if read else []
+        await self._deliver(entries)
+        # Redis read, and everything up to this entry delivered: caught up as the reader's
+        # own read would say (GET /health), without waiting for the reader's next read.
+        self._caught_up = len(entries) < READ_COUNT
 
     def _read_along(self) -> tuple[Any, ...]:
         return ("XREAD", "COUNT", READ_COUNT, "STREAMS", STREAM, self._last_id)

@@ -18,7 +18,9 @@ class Locks(Protocol):
 
         Yields the hold's fencing token: greater than that of every earlier hold of the name,
         so that a holder whose lease ran out (a frozen process) can be refused where it writes
-        (dialog/store.py); None where the lock cannot be lost (one process, in memory).
+        (dialog/store.py); None where the lock cannot be lost (one process, in memory); the
+        database row lock's sentinel where the holder's transaction locks the row itself
+        (dialog/unit_of_work.py ROW_LOCK).
         """
         ...
 

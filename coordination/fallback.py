@@ -1,11 +1,11 @@
 """Redis coordination (locks, pub/sub, rate-limit and failed-attempt counts), degraded to
 one process while Redis is unreachable.
 
-When Redis stops, the bot keeps serving: a turn is still serialised by the in-process lock of
-its conversation (always taken, also while Redis is up), and pub/sub reaches the listeners of
-this process only. Redis is tried again `retry_seconds` after a failure, and used again as
-soon as it answers: no restart is needed. While degraded, two processes may run turns of one
-conversation at the same moment; the database's unique keys still refuse a duplicate message.
+When Redis stops, the bot keeps serving: a conversation's turns are not coordinated here
+(its row in the database orders them across processes, composition/coordinating.py), a named
+lock falls back to this process's, and pub/sub reaches the listeners of this process only.
+Redis is tried again `retry_seconds` after a failure, and used again as soon as it answers: no
+restart is needed.
 """
 
 from __future__ import annotations

@@ -57,10 +57,11 @@ class RedisLocks:
     next holder; its fencing token, older than the new holder's, is refused where the turn
     writes (dialog/store.py), so it cannot write over the newer turn.
 
-    A turn costs one round trip of its own at most: the lock is taken in the pipeline of
+    A hold costs one round trip of its own at most: the lock is taken in the pipeline of
     whatever else this process sends at that moment (coordination/batch.py), released without
-    waiting (in the next pipeline, before the turn's reply is appended to the stream), and
-    renewed only by a turn that outlasts a third of its lease (a timer, not a task per hold).
+    waiting (in the next pipeline), and renewed only by a hold that outlasts a third of its
+    lease (a timer, not a task per hold). Conversations no longer take it: their lock across
+    processes is their database row (dialog/unit_of_work.py ROW_LOCK); the named locks do.
     """
 
     def __init__(self, client: aioredis.Redis, lease: float = LEASE_SECONDS,

@@ -20,23 +20,19 @@ from storage.repositories.columns import bound_values
 from storage.repositories.inbox import INBOX_ADD
 
 # A turn's own statements (storage/prepared.py): compiled once, run by the driver directly.
-_LOAD = Prepared(
-    select(Conversation.id, Conversation.customer_id, Conversation.language,
-           Conversation.status, Conversation.escalation_reason, Conversation.state)
-    .where(Conversation.channel == bindparam("channel"),
-           Conversation.chat_id == bindparam("chat_id"))
-)
+_STATE = (Conversation.id, Conversation.customer_id, Conversation.language,
+          Conversation.status, Conversation.escalation_reason, Conversation.state)
+_KEY = (Conversation.channel == bindparam("channel"),
+        Conversation.chat_id == bindparam("chat_id"))
+_LOAD = Prepared(select(*_STATE).where(*_KEY))
 # The fenced load (coordination/redis.py): the turn's token recorded unless a greater one is,
 # and the state read, in one statement. Its row lock (PostgreSQL) or write lock (SQLite) keeps
 # a newer holder's turn from reading the state before this turn has committed.
 _FENCED = (
     update(Conversation)
-    .where(Conversation.channel == bindparam("channel"),
-           Conversation.chat_id == bindparam("chat_id"),
-           or_(Conversation.fence.is_(None), Conversation.fence < bindparam("fence")))
+    .where(*_KEY, or_(Conversation.fence.is_(None), Conversation.fence < bindparam("fence")))
     .values(fence=bindparam("fence"))
-    .returning(Conversation.id, Conversation.customer_id, Conversation.language,
-               Conversation.status, Conversation.escalation_reason, Conversation.state)
+    .returning(*_STATE)
 )
 _FENCED_LOAD = Prepared(_FENCED)
 # The same, on PostgreSQL, after the message's inbox row is inserted in the same statement
@@ -45,14 +41,7 @@ _RECORDED_FENCED_LOAD = Prepared(_FENCED.add_cte(INBOX_ADD.cte("recorded")))
 # The locked load (unit_of_work.ROW_LOCK): the row locked for the transaction by an UPDATE
 # that changes nothing (the same statement and lock as the fenced load, no token compared),
 # so a turn of another process waits there for this one's commit and then reads its state.
-_LOCKED = (
-    update(Conversation)
-    .where(Conversation.channel == bindparam("channel"),
-           Conversation.chat_id == bindparam("chat_id"))
-    .values(fence=Conversation.fence)
-    .returning(Conversation.id, Conversation.customer_id, Conversation.language,
-               Conversation.status, Conversation.escalation_reason, Conversation.state)
-)
+_LOCKED = update(Conversation).where(*_KEY).values(fence=Conversation.fence).returning(*_STATE)
 _LOCKED_LOAD = Prepared(_LOCKED)
 _RECORDED_LOCKED_LOAD = Prepared(_LOCKED.add_cte(INBOX_ADD.cte("recorded")))
 _SAVE = Prepared(

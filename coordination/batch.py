@@ -8,7 +8,9 @@ read, which is what Redis's CPU per command and the client's per-call overhead m
 Commands are sent in the order they were queued, one pipeline at a time, so a lock released
 and then taken again by the same process reaches Redis in that order. A command asked for
 "last" goes at the end of the next pipeline, once however many ask before it leaves (the
-stream read that brings a process its own replies back with their appends, redis.py).
+stream read that brings a process its own replies back with their appends, redis.py). A
+write nobody waits for rides along: it goes with the next pipeline that leaves for another
+reason, or on its own RIDE_SECONDS after it was queued if none does.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
 _Command = tuple[tuple[Any, ...], AsyncScript | None, asyncio.Future[Any]]
+RIDE_SECONDS = 0.05  # the longest a riding write waits for a pipeline to go with
 
 
 class RedisBatch:
@@ -31,6 +34,8 @@ class RedisBatch:
         # Asked for last, by name: made (its arguments read) as the pipeline leaves.
         self._last: dict[str, tuple[Callable[[], tuple[Any, ...]], asyncio.Future[Any]]] = {}
         self._sending: asyncio.Task[None] | None = None
+        self._riding: list[_Command] = []
+        self._ride_due: asyncio.TimerHandle | None = None
 
     def script(self, script: AsyncScript, keys: Sequence[Any], args: Sequence[Any]
                ) -> asyncio.Future[Any]:
@@ -52,6 +57,20 @@ class RedisBatch:
             self._sending = asyncio.create_task(self._send())
         return future
 
+    def ride(self, *command: Any) -> None:
+        """`command` in the next pipeline that leaves, at the latest RIDE_SECONDS from now;
+        nobody waits for it, and its failure (Redis away) is nobody's."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(_retrieved)
+        self._riding.append((command, None, future))
+        if self._ride_due is None:
+            self._ride_due = asyncio.get_running_loop().call_later(RIDE_SECONDS, self._ridden)
+
+    def _ridden(self) -> None:
+        self._ride_due = None
+        if self._riding and self._sending is None:
+            self._sending = asyncio.create_task(self._send())
+
     def _queue(self, command: tuple[Any, ...], script: AsyncScript | None) -> asyncio.Future[Any]:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queued.append((command, script, future))
@@ -61,8 +80,9 @@ class RedisBatch:
 
     async def _send(self) -> None:
         try:
-            while self._queued or self._last:
-                batch, self._queued = self._queued, []
+            while self._queued or self._last or self._riding:
+                batch, self._queued = self._riding + self._queued, []
+                self._riding = []
                 batch += [(command(), None, future) for command, future in self._last.values()]
                 self._last = {}
                 await self._pipeline(batch)
@@ -106,3 +126,8 @@ class RedisBatch:
                         future.set_exception(error)
                 return
             await self._pipeline(unloaded)
+
+
+def _retrieved(done: asyncio.Future[Any]) -> None:
+    if not done.cancelled():
+        done.exception()  # a riding write lost while Redis is away is not an error

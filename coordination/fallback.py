@@ -198,10 +198,7 @@ class FallbackAttempts:
 
     async def cleared(self, key: str) -> None:
         if self._usable():
-            try:
-                await self._answered(self._redis.cleared(key))
-            except REDIS_DOWN as error:
-                self._health.failed("attempts", error)
+            await self._redis.cleared(key)  # queued, not waited for: says nothing of Redis
         await self._local.cleared(key)
 
     def _usable(self) -> bool:

@@ -176,9 +176,10 @@ STREAM = "orderbot:events"
 RETENTION_SECONDS = 300.0  # what a process away from Redis this long still catches up on
 READ_BLOCK_MS = 1000
 READ_COUNT = 500
-# After a read that found entries, the reader waits this long before the next: what other
-# processes append meanwhile comes in one read, not a wake each. This process's own entries
-# do not wait: they come back with their appends (RedisPubSub._append).
+# After a read that found entries, by the reader or along an append, the reader waits until
+# none has for this long before it reads again: what other processes append meanwhile comes
+# with this process's next append, or in one read of the reader's, not a wake each. This
+# process's own entries do not wait: they come back with their appends (RedisPubSub._append).
 READ_GATHER_SECONDS = 0.02
 MAX_DEFERRED = 10_000  # published while Redis was down, sent once it answers again
 
@@ -195,9 +196,10 @@ class RedisPubSub:
 
     An append is followed, in the same pipeline, by a read from this process's last id: its
     own entry, and whatever the others appended before it, are delivered as the append
-    returns, in the stream's order, without a round trip or a wake of their own. The reader
-    then reads at most every READ_GATHER_SECONDS, for what other processes append. Every
-    entry is delivered once, in order, whichever of the two reads it first.
+    returns, in the stream's order, without a round trip or a wake of their own. The reader,
+    for what other processes append while this one appends nothing, reads once no read has
+    found entries for READ_GATHER_SECONDS: a busy process's appends read for it. Every entry
+    is delivered once, in order, whichever of the two reads it first.
     """
 
     def __init__(self, client: aioredis.Redis, clock: Callable[[], float] = time.time,
@@ -217,6 +219,7 @@ class RedisPubSub:
         # Reading from the stream's end at start leaves nothing to catch up on; only a failed
         # read (Redis away) makes the reader behind until it has read everything again.
         self._caught_up = True
+        self._found_at = 0.0  # loop time of the last read, either, that found entries
         self._closed = False
 
     @property
@@ -282,6 +285,7 @@ class RedisPubSub:
         except Exception:  # noqa: BLE001 (the reader reads it, and notices an outage)
             return
         entries = read[0][1] if read else []
+        self._found_at = asyncio.get_running_loop().time()  # its own entry at least
         await self._deliver(entries)
         # Redis read, and everything up to this entry delivered: caught up as the reader's
         # own read would say (GET /health), without waiting for the reader's next read.
@@ -358,10 +362,21 @@ class RedisPubSub:
                 log.warning("redis stream reading again, from %s", self._last_id)
                 failing = False
             entries: list[tuple[str, dict[str, str]]] = read[0][1] if read else []
+            if entries:
+                self._found_at = asyncio.get_running_loop().time()
             await self._deliver(entries)
             self._caught_up = len(entries) < READ_COUNT
-            if entries and self._caught_up:
-                await asyncio.sleep(READ_GATHER_SECONDS)
+            await self._gather()
+
+    async def _gather(self) -> None:
+        """Wait while reads find entries (this process's appends read along), until none has
+        for READ_GATHER_SECONDS, or the reads fell behind."""
+        loop = asyncio.get_running_loop()
+        while self._caught_up and not self._closed:
+            wait = self._found_at + READ_GATHER_SECONDS - loop.time()
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait)
 
     async def close(self) -> None:
         self._closed = True
@@ -399,9 +414,11 @@ class RedisAttempts:
         self._batch = batch or RedisBatch(client)
 
     async def failed(self, key: str, failures: int, window: float, lockout: float) -> float | None:
-        ms = int(await self._failed(
-            keys=[_attempts(key, "count"), _attempts(key, "strikes"), _attempts(key, "lock")],
-            args=[failures, int(window * 1000), int(lockout * 1000), int(STRIKES_SECONDS * 1000)],
+        # In the batch, as a cleared count is: this process's delete goes first.
+        ms = int(await self._batch.script(
+            self._failed,
+            [_attempts(key, "count"), _attempts(key, "strikes"), _attempts(key, "lock")],
+            [failures, int(window * 1000), int(lockout * 1000), int(STRIKES_SECONDS * 1000)],
         ))
         return ms / 1000 if ms > 0 else None
 
@@ -418,7 +435,9 @@ class RedisAttempts:
         return seconds
 
     async def cleared(self, key: str) -> None:
-        await self._client.delete(_attempts(key, "count"))
+        # Nobody waits for it (a count left by a lost delete only makes the next lockout
+        # come sooner): it rides with the turn's reply, not in a round trip of its own.
+        self._batch.ride("DEL", _attempts(key, "count"))
 
 
 def _attempts(key: str, part: str) -> str:

@@ -31,7 +31,7 @@ def parse(argv: list[str] | None) -> tuple[Plan, Path]:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
-                        help="small sizes and short loads: a smoke run under a minute")
+                        help="small sizes and short loads: a smoke run of about a minute")
     parser.add_argument("--sizes", help="closed-loop concurrencies, e.g. 100,1000,5000")
     parser.add_argument("--saturation", type=int,
                         help="the closed-loop size whose turns/s is the headline")

@@ -11,5 +11,8 @@ bash scripts/setup.sh --test
 # Three workers on the two cores (a third of the suite's time is waiting: leases, servers
 # starting, browsers; README "Tests" has the timings), each with its own Redis, PostgreSQL,
 # Chromium and ports; a file's tests stay on one worker so that its module fixtures start
-# once. Arguments come last, so `bash scripts/test.sh -n 0 tests/unit` runs serially.
-exec .venv/bin/python -m pytest -n "${ORDERBOT_TEST_WORKERS:-3}" --dist loadfile "$@"
+# once. The files go out in the order collected (tests/conftest.py puts the long ones
+# first), not xdist's by number of tests, which left the few long tests of real processes
+# to the end. Arguments come last, so `bash scripts/test.sh -n 0 tests/unit` runs serially.
+exec .venv/bin/python -m pytest -n "${ORDERBOT_TEST_WORKERS:-3}" --dist loadfile \
+    --no-loadscope-reorder "$@"

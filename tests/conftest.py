@@ -26,6 +26,20 @@ pytest_plugins = ["tests.doubles.fixtures"]
 API_KEY = "test-shop-key"
 
 
+# The directories whose modules take longest (real bot processes, Chromium, the benchmark's
+# smoke run) are handed to the workers first, so that the short modules fill in around them
+# instead of one long module ending the run alone (scripts/test.sh keeps this order).
+LONG_FIRST = ("reliability", "bench", "browser")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        directory = item.nodeid.split("/")[1] if item.nodeid.count("/") > 1 else ""
+        return LONG_FIRST.index(directory) if directory in LONG_FIRST else len(LONG_FIRST)
+
+    items.sort(key=rank)  # stable: each module's tests keep their order
+
+
 @pytest.fixture(scope="session")
 def nlu() -> NluModel:
     return NluModel.train()

@@ -22,6 +22,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def reserved_port() -> socket.socket:
+    """A port kept from other tests' servers while nothing listens on it (a connection is
+    refused, as to a server that is down): bound, not listening, with SO_REUSEADDR, so that
+    the server meant for it can bind it too; close it once that server listens."""
+    reserved = socket.socket()
+    reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    reserved.bind(("127.0.0.1", 0))
+    return reserved
+
+
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
     """Poll until the server accepts connections (a readiness check, not a fixed sleep)."""
     deadline = time.monotonic() + READY_TIMEOUT

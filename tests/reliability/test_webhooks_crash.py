@@ -23,7 +23,7 @@ from tests.conftest import API_KEY, LiveServer
 from tests.doubles.webhook_shop import SECRET, WebhookShop
 from tests.e2e.test_webchat import Chat, chat
 from tests.reliability.bot_process import BotProcess, execute, query, wait_for_rows
-from tests.servers import free_port
+from tests.servers import reserved_port
 
 CONFIRMED_THEN_CHANGED, CANCELLED = "W-7001", "W-7002"
 ROWS = "SELECT webhook_id, type, order_number FROM webhook_deliveries ORDER BY id"
@@ -77,7 +77,10 @@ async def test_kill_9_with_the_shop_down_then_back_delivers_every_event_once_per
 ) -> None:
     shutil.copyfile(demo_database, tmp_path / "orderbot.db")
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'orderbot.db'}"
-    shop, port = WebhookShop(), free_port()  # not listening until the shop comes back
+    # Not listening until the shop comes back, and kept meanwhile: another test's server on
+    # that port would take the webhooks the bot must find refused.
+    shop, reserved = WebhookShop(), reserved_port()
+    port = reserved.getsockname()[1]
     bot = BotProcess.make(database_url, tmp_path / "bot.log", webhooks={
         "url": f"http://127.0.0.1:{port}/hooks", "secret": SECRET, "timeout_seconds": 1})
     server = cast(LiveServer, bot)  # chat() needs only its url and ws_url
@@ -110,6 +113,7 @@ async def test_kill_9_with_the_shop_down_then_back_delivers_every_event_once_per
         # The shop comes back (its retries made due now: the test's hand on time); the first
         # webhook it takes kills the bot before the row is marked delivered.
         await shop.start(port)
+        reserved.close()
         await execute(database_url, "UPDATE webhook_deliveries SET next_attempt_at = created_at")
         assert await bot.exited() == -9
         before_the_kill = [hook.webhook_id for hook in shop.delivered]
@@ -121,6 +125,7 @@ async def test_kill_9_with_the_shop_down_then_back_delivers_every_event_once_per
             webhook_id for webhook_id, _, _ in happened})
         await wait_for_rows(database_url, UNDELIVERED, [(0,)])
     finally:
+        reserved.close()
         await bot.kill()
         await shop.stop()
 

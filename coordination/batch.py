@@ -34,7 +34,6 @@ class RedisBatch:
         # Asked for last, by name: made (its arguments read) as the pipeline leaves.
         self._last: dict[str, tuple[Callable[[], tuple[Any, ...]], asyncio.Future[Any]]] = {}
         self._sending: asyncio.Task[None] | None = None
-        self._riding: list[_Command] = []
         self._ride_due: asyncio.TimerHandle | None = None
 
     def script(self, script: AsyncScript, keys: Sequence[Any], args: Sequence[Any]
@@ -58,17 +57,18 @@ class RedisBatch:
         return future
 
     def ride(self, *command: Any) -> None:
-        """`command` in the next pipeline that leaves, at the latest RIDE_SECONDS from now;
-        nobody waits for it, and its failure (Redis away) is nobody's."""
+        """`command` queued in its turn, but sent with the next pipeline that leaves for
+        another command, or on its own RIDE_SECONDS from now; nobody waits for it, and its
+        failure (Redis away) is nobody's."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         future.add_done_callback(_retrieved)
-        self._riding.append((command, None, future))
-        if self._ride_due is None:
+        self._queued.append((command, None, future))
+        if self._sending is None and self._ride_due is None:
             self._ride_due = asyncio.get_running_loop().call_later(RIDE_SECONDS, self._ridden)
 
     def _ridden(self) -> None:
         self._ride_due = None
-        if self._riding and self._sending is None:
+        if self._queued and self._sending is None:
             self._sending = asyncio.create_task(self._send())
 
     def _queue(self, command: tuple[Any, ...], script: AsyncScript | None) -> asyncio.Future[Any]:
@@ -80,9 +80,8 @@ class RedisBatch:
 
     async def _send(self) -> None:
         try:
-            while self._queued or self._last or self._riding:
-                batch, self._queued = self._riding + self._queued, []
-                self._riding = []
+            while self._queued or self._last:
+                batch, self._queued = self._queued, []
                 batch += [(command(), None, future) for command, future in self._last.values()]
                 self._last = {}
                 await self._pipeline(batch)

@@ -61,7 +61,7 @@ class RedisBatch:
         another command, or on its own RIDE_SECONDS from now; nobody waits for it, and its
         failure (Redis away) is nobody's."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        future.add_done_callback(_retrieved)
+        future.add_done_callback(ignore_failure)
         self._queued.append((command, None, future))
         if self._sending is None and self._ride_due is None:
             self._ride_due = asyncio.get_running_loop().call_later(RIDE_SECONDS, self._ridden)
@@ -127,6 +127,8 @@ class RedisBatch:
             await self._pipeline(unloaded)
 
 
-def _retrieved(done: asyncio.Future[Any]) -> None:
+def ignore_failure(done: asyncio.Future[Any]) -> None:
+    """A done callback for a command nobody waits for: its failure (Redis away) is retrieved,
+    not an error ("Future exception was never retrieved")."""
     if not done.cancelled():
-        done.exception()  # a riding write lost while Redis is away is not an error
+        done.exception()

@@ -16,7 +16,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from coordination.base import Listener
-from coordination.batch import RedisBatch
+from coordination.batch import RedisBatch, ignore_failure
 from coordination.memory import STRIKES_SECONDS, deliver
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class RedisLocks:
 
     def _release(self, key: str, holder: str) -> None:
         # Not awaited: if it is lost (Redis away), the lock frees when its lease runs out.
-        self._batch.script(self._keep, [key], [holder, 0]).add_done_callback(_ignore)
+        self._batch.script(self._keep, [key], [holder, 0]).add_done_callback(ignore_failure)
 
     async def _take(self, key: str, last_token: str, holder: str) -> int:
         deadline = time.monotonic() + WAIT_SECONDS
@@ -157,11 +157,6 @@ def _position(entry_id: str) -> tuple[int, int]:
     """A stream entry's id ("<ms>-<seq>") as numbers, in the stream's order."""
     ms, _, seq = str(entry_id).partition("-")
     return int(ms), int(seq or 0)
-
-
-def _ignore(done: asyncio.Future[Any]) -> None:
-    if not done.cancelled():
-        done.exception()  # retrieved: a release lost while Redis is away is not an error
 
 
 class _RedisSubscription:
@@ -278,7 +273,7 @@ class RedisPubSub:
         try:
             await added
         except BaseException:
-            along.add_done_callback(_ignore)  # failed with it
+            along.add_done_callback(ignore_failure)  # failed with it
             raise
         try:
             read: Any = await along

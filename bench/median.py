@@ -14,7 +14,8 @@ from typing import Any
 FIELDS = ("turns_per_s", "p50_ms", "p95_ms", "p99_ms", "ratio", "memory_per_connection_kb",
           "machine_cpu_percent", "cpu_us_per_turn")
 FACTS = ("first_start_seconds", "startup_seconds", "two_process_scaling",
-         "two_process_cpu_per_turn_ratio", "two_process_cpu_per_turn_ratio_equal_load")
+         "two_process_cpu_per_turn_ratio", "two_process_cpu_per_turn_ratio_equal_load",
+         "two_process_cpu_per_turn_ratio_same_rate")
 
 
 def medians(runs: list[dict[str, Any]]) -> str:

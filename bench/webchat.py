@@ -83,46 +83,67 @@ def production(run: Run, demo: DemoDatabase, echo_one: Measurement,
     saturated (closed loop) and at the same offered load (open loop)."""
     size = run.plan.saturation
     echo_two = echo_baselines(run, processes=2)
+    one, one_open, one_half = _production_loads(run, 1, echo_one, echo_one_open)
+    two, two_open, _ = _production_loads(run, 2, echo_two[f"closed {size}"], echo_two["open"])
+    scaling = round(two.turns_per_s / max(one.turns_per_s, 1e-9), 2)
+    run.facts["two_process_scaling"] = scaling
+    # What coordination costs: the CPU of bots + PostgreSQL + Redis per turn with two
+    # processes against one (issue 21: at most 1.15).
+    if one.cpu_us_per_turn and two.cpu_us_per_turn:
+        run.facts["two_process_cpu_per_turn_ratio"] = round(
+            two.cpu_us_per_turn / one.cpu_us_per_turn, 2)
+    two.notes = (f"{scaling}x one process, CPU per turn "
+                 f"{run.facts.get('two_process_cpu_per_turn_ratio', 'n/a')}x")
+    if one_open.cpu_us_per_turn and two_open.cpu_us_per_turn:
+        run.facts["two_process_cpu_per_turn_ratio_equal_load"] = round(
+            two_open.cpu_us_per_turn / one_open.cpu_us_per_turn, 2)
+        two_open.notes = ("CPU per turn "
+                          f"{run.facts['two_process_cpu_per_turn_ratio_equal_load']}x"
+                          " one process at the same load")
+    if one_half is not None and one_half.cpu_us_per_turn and two_open.cpu_us_per_turn:
+        # Each bot at the same rate: what two processes cost beyond a process's own rate.
+        run.facts["two_process_cpu_per_turn_ratio_same_rate"] = round(
+            two_open.cpu_us_per_turn / one_half.cpu_us_per_turn, 2)
+        one_half.notes = ("the rate of each of two; two cost "
+                          f"{run.facts['two_process_cpu_per_turn_ratio_same_rate']}x per turn")
+
+
+def _production_loads(
+    run: Run, processes: int, closed_baseline: Measurement, open_baseline: Measurement,
+) -> tuple[Measurement, Measurement, Measurement | None]:
+    """`processes` bots on a fresh PostgreSQL and Redis, saturated (closed loop), then at the
+    same offered load as the other configuration (open loop: neither saturated, so that
+    contention for the cores does not add to every turn); one process also at half that load,
+    the rate each of two processes gets (a process's CPU per turn grows as its rate falls).
+
+    Each configuration starts from the same fresh, seeded database. On one shared database
+    the second configuration ran on the first one's leftovers, some 30,000 turns' rows and
+    their dead versions: one process measured again after two cost about 1.1 times as much
+    CPU per turn as at first, PostgreSQL most (docs/performance.md, "Seventh round")."""
+    size = run.plan.saturation
     with production_services() as services:
         database = services.database_url
         port = free_port()
         env = bot_environment(port, database, services.redis_url)
-        first = run.server("bot postgresql 1", "bench.bot_process", env)  # seeds the demo
-        servers: list[ServerProcess] = [first]
-        metered = services.metered
+        servers: list[ServerProcess] = []
         try:
+            for n in range(processes):  # the first seeds the demo
+                servers.append(run.server(f"bot postgresql {n + 1}", "bench.bot_process", env))
             target = "webchat postgresql+redis"
-            one = run.load(f"{target} x1 closed {size}", target, "webchat", _url(port),
-                           servers, "closed", size, database_url=database, baseline=echo_one,
-                           services=metered)
-            # The same offered load (the open loop), for the CPU per turn at equal load: at
-            # saturation two processes fill both cores, and contention adds to every turn.
-            one_open = run.load(f"{target} x1 open {run.plan.open_customers}", target,
-                                "webchat", _url(port), servers, "open", run.plan.open_customers,
-                                database_url=database, baseline=echo_one_open, services=metered)
-            servers.append(run.server("bot postgresql 2", "bench.bot_process", env))
-            two = run.load(f"{target} x2 closed {size}", target, "webchat", _url(port),
-                           servers, "closed", size, database_url=database,
-                           baseline=echo_two[f"closed {size}"], services=metered)
-            scaling = round(two.turns_per_s / max(one.turns_per_s, 1e-9), 2)
-            run.facts["two_process_scaling"] = scaling
-            # What coordination costs: the CPU of bots + PostgreSQL + Redis per turn with two
-            # processes against one (issue 21: at most 1.15).
-            if one.cpu_us_per_turn and two.cpu_us_per_turn:
-                run.facts["two_process_cpu_per_turn_ratio"] = round(
-                    two.cpu_us_per_turn / one.cpu_us_per_turn, 2)
-            two.notes = (f"{scaling}x one process, CPU per turn "
-                         f"{run.facts.get('two_process_cpu_per_turn_ratio', 'n/a')}x")
-            two_open = run.load(f"{target} x2 open {run.plan.open_customers}", target,
-                                "webchat", _url(port), servers, "open", run.plan.open_customers,
-                                database_url=database, baseline=echo_two["open"],
-                                services=metered)
-            if one_open.cpu_us_per_turn and two_open.cpu_us_per_turn:
-                run.facts["two_process_cpu_per_turn_ratio_equal_load"] = round(
-                    two_open.cpu_us_per_turn / one_open.cpu_us_per_turn, 2)
-                two_open.notes = ("CPU per turn "
-                                  f"{run.facts['two_process_cpu_per_turn_ratio_equal_load']}x"
-                                  " one process at the same load")
+            closed = run.load(f"{target} x{processes} closed {size}", target, "webchat",
+                              _url(port), servers, "closed", size, database_url=database,
+                              baseline=closed_baseline, services=services.metered)
+            open_ = run.load(f"{target} x{processes} open {run.plan.open_customers}", target,
+                             "webchat", _url(port), servers, "open", run.plan.open_customers,
+                             database_url=database, baseline=open_baseline,
+                             services=services.metered)
+            half = None
+            if processes == 1:
+                customers = run.plan.open_customers // 2
+                half = run.load(f"{target} x1 open {customers}", target, "webchat",
+                                _url(port), servers, "open", customers, database_url=database,
+                                services=services.metered)
         finally:
             for server in servers:
                 server.stop()
+    return closed, open_, half

@@ -39,5 +39,9 @@ def test_quick_run_answers_every_turn_and_writes_its_results(tmp_path: Path) -> 
     assert [m["name"] for m in measurements if m["errors"]] == []
     assert all(m["durable"] for m in measurements if m["durable"] is not None)
     assert results["summary"] == last
+    facts = results["facts"]  # the scale-out figures, each configuration on fresh services
+    for fact in ("two_process_cpu_per_turn_ratio", "two_process_cpu_per_turn_ratio_equal_load",
+                 "two_process_cpu_per_turn_ratio_same_rate"):
+        assert facts[fact] > 0, fact
     for name in ("latest.json", "latest.md", "latest.png"):
         assert (tmp_path / name).stat().st_size > 0

@@ -52,31 +52,34 @@ class RedisBatch:
             return asked[1]
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._last[name] = (command, future)
-        if self._sending is None:
-            self._sending = asyncio.create_task(self._send())
+        self._start()
         return future
 
     def ride(self, *command: Any) -> None:
         """`command` queued in its turn, but sent with the next pipeline that leaves for
         another command, or on its own RIDE_SECONDS from now; nobody waits for it, and its
         failure (Redis away) is nobody's."""
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        future.add_done_callback(ignore_failure)
-        self._queued.append((command, None, future))
+        self._queue(command, None, start=False).add_done_callback(ignore_failure)
         if self._sending is None and self._ride_due is None:
             self._ride_due = asyncio.get_running_loop().call_later(RIDE_SECONDS, self._ridden)
 
     def _ridden(self) -> None:
         self._ride_due = None
-        if self._queued and self._sending is None:
-            self._sending = asyncio.create_task(self._send())
+        if self._queued:
+            self._start()
 
-    def _queue(self, command: tuple[Any, ...], script: AsyncScript | None) -> asyncio.Future[Any]:
+    def _queue(self, command: tuple[Any, ...], script: AsyncScript | None, *,
+               start: bool = True) -> asyncio.Future[Any]:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queued.append((command, script, future))
+        if start:
+            self._start()
+        return future
+
+    def _start(self) -> None:
+        """A pipeline on its way unless one is already: it takes whatever is queued."""
         if self._sending is None:
             self._sending = asyncio.create_task(self._send())
-        return future
 
     async def _send(self) -> None:
         try:

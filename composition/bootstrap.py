@@ -315,7 +315,7 @@ def _shop_services(
         ),
         invoices=Invoices(settings.base_url, shop.name),
         proactive=proactive,
-        proof_limits=ProofLimits(shared.attempts, ProofPolicy(
+        proof_limits=ProofLimits(ProofPolicy(
             failures_per_order=security.proof_failures_per_order,
             failures_per_client=security.proof_failures_per_client,
             window_seconds=security.proof_window_seconds,

@@ -1,4 +1,4 @@
-"""The coordination layer a process uses: Redis's locks, pub/sub, counters and rate limits
+"""The coordination layer a process uses: Redis's locks, pub/sub and rate limits
 when [redis] url is set (each falling back to this process's own while Redis is down), else
 the in-process equivalents (DESIGN.md, Storage and scale-out)."""
 
@@ -9,18 +9,17 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from config import Settings
-from coordination.base import Attempts, Locks, PubSub
+from coordination.base import Locks, PubSub
 from coordination.batch import RedisBatch
 from coordination.fallback import (
-    FallbackAttempts,
     FallbackLocks,
     FallbackPubSub,
     FallbackRateLimiter,
     RedisHealth,
 )
 from coordination.limits import RateLimiter
-from coordination.memory import InProcessAttempts, InProcessLocks, InProcessPubSub
-from coordination.redis import RedisAttempts, RedisLocks, RedisPubSub
+from coordination.memory import InProcessLocks, InProcessPubSub
+from coordination.redis import RedisLocks, RedisPubSub
 from dialog.unit_of_work import ROW_LOCK
 
 REDIS_CONNECTIONS = 100  # per process
@@ -36,7 +35,6 @@ class Coordination:
     # row, which its turns and the desk's changes lock in their transaction (ROW_LOCK).
     conversation_locks: Locks
     pubsub: PubSub
-    attempts: Attempts  # failed proofs of orders, counted across processes
     rate_limiter: RateLimiter
 
     async def close(self) -> None:
@@ -51,10 +49,9 @@ def coordination(settings: Settings) -> Coordination:
     health = RedisHealth()
     if not url:
         locks = InProcessLocks()
-        return Coordination(None, health, locks, locks, InProcessPubSub(),
-                            InProcessAttempts(), RateLimiter())
+        return Coordination(None, health, locks, locks, InProcessPubSub(), RateLimiter())
     redis = redis_client(url)
-    # One pipeline for the stream, the lockout reads and the named locks: a turn's reply and
+    # One pipeline for the stream and the named locks: a turn's reply and
     # the read that brings it back to this process's listeners go together.
     batch = RedisBatch(redis)
     return Coordination(
@@ -65,7 +62,6 @@ def coordination(settings: Settings) -> Coordination:
         # takes it), frees at once when a process dies, and holds while Redis is down.
         conversation_locks=InProcessLocks(token=ROW_LOCK),
         pubsub=FallbackPubSub(RedisPubSub(redis, batch=batch), health),
-        attempts=FallbackAttempts(RedisAttempts(redis, batch), health),
         rate_limiter=FallbackRateLimiter(url, health),
     )
 

@@ -28,6 +28,7 @@ from storage.database import Database
 from storage.files import FileStore
 from storage.jobs import JobRunner
 from storage.repositories.demo_history import SqlDemoHistory
+from storage.repositories.proof_attempts import LapsedProofAttempts
 from storage.repositories.retention import TranscriptRetention
 from storage.repositories.unit_of_work import SqlRepositories
 from storage.upgrade import hold_setup_lock, upgrade
@@ -44,7 +45,8 @@ class DailyJob(Protocol):
 
 def daily_jobs(settings: Settings, jobs: JobRunner) -> tuple[DailyJob, ...]:
     """Registered with the job runner now, planned at start: transcript and webhook
-    retention, and with [adapters] orders_url the reconciliation with the shop."""
+    retention, the attachments' sweep, lapsed proof counts, and with [adapters] orders_url
+    the reconciliation with the shop."""
     retention = TranscriptRetention(settings.shop.transcript_retention_days)
     retention.register(jobs)
     # Planned only with webhooks on (rows left from an earlier time with them on go once
@@ -54,7 +56,9 @@ def daily_jobs(settings: Settings, jobs: JobRunner) -> tuple[DailyJob, ...]:
     webhook_retention.register(jobs)
     sweep = AttachmentSweep(FileStore(attachments_directory(settings)), SqlRepositories)
     sweep.register(jobs)
-    planned: list[DailyJob] = [retention, webhook_retention, sweep]
+    lapsed = LapsedProofAttempts()
+    lapsed.register(jobs)
+    planned: list[DailyJob] = [retention, webhook_retention, sweep, lapsed]
     shop_orders = adapters.shop_orders(settings)
     if shop_orders is not None:
         reconciliation = Reconciliation(shop_orders)

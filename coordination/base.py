@@ -5,7 +5,7 @@ One process uses the in-process implementations (memory.py); several share Redis
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
@@ -35,28 +35,3 @@ class PubSub(Protocol):
     async def subscribe(self, topic: str, listener: Listener) -> Subscription: ...
 
     async def close(self) -> None: ...
-
-
-class Attempts(Protocol):
-    """Failed attempts per key (an order, a client), and the lockout they lead to.
-
-    `failures` failures within `window` seconds lock the key for `lockout` seconds; each
-    further lockout within a day doubles it (up to a day). The counts are shared by every
-    process (Redis) or kept in this one (memory).
-    """
-
-    async def failed(self, key: str, failures: int, window: float, lockout: float) -> float | None:
-        """Count one failure of `key`; the seconds it is now locked for, or None."""
-        ...
-
-    async def locked(self, key: str) -> float | None:
-        """The seconds `key` stays locked, or None."""
-        ...
-
-    async def locked_many(self, keys: Sequence[str]) -> list[float | None]:
-        """locked() of each key, in order, asked together (Redis: one round trip)."""
-        ...
-
-    async def cleared(self, key: str) -> None:
-        """Forget the failures of `key` (not a lockout in force, nor the doubling)."""
-        ...

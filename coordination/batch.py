@@ -8,9 +8,7 @@ read, which is what Redis's CPU per command and the client's per-call overhead m
 Commands are sent in the order they were queued, one pipeline at a time, so a lock released
 and then taken again by the same process reaches Redis in that order. A command asked for
 "last" goes at the end of the next pipeline, once however many ask before it leaves (the
-stream read that brings a process its own replies back with their appends, redis.py). A
-write nobody waits for rides along: it goes with the next pipeline that leaves for another
-reason, or on its own RIDE_SECONDS after it was queued if none does.
+stream read that brings a process its own replies back with their appends, redis.py).
 """
 
 from __future__ import annotations
@@ -24,7 +22,6 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
 _Command = tuple[tuple[Any, ...], AsyncScript | None, asyncio.Future[Any]]
-RIDE_SECONDS = 0.05  # the longest a riding write waits for a pipeline to go with
 
 
 class RedisBatch:
@@ -34,7 +31,6 @@ class RedisBatch:
         # Asked for last, by name: made (its arguments read) as the pipeline leaves.
         self._last: dict[str, tuple[Callable[[], tuple[Any, ...]], asyncio.Future[Any]]] = {}
         self._sending: asyncio.Task[None] | None = None
-        self._ride_due: asyncio.TimerHandle | None = None
 
     def script(self, script: AsyncScript, keys: Sequence[Any], args: Sequence[Any]
                ) -> asyncio.Future[Any]:
@@ -55,25 +51,11 @@ class RedisBatch:
         self._start()
         return future
 
-    def ride(self, *command: Any) -> None:
-        """`command` queued in its turn, but sent with the next pipeline that leaves for
-        another command, or on its own RIDE_SECONDS from now; nobody waits for it, and its
-        failure (Redis away) is nobody's."""
-        self._queue(command, None, start=False).add_done_callback(ignore_failure)
-        if self._sending is None and self._ride_due is None:
-            self._ride_due = asyncio.get_running_loop().call_later(RIDE_SECONDS, self._ridden)
-
-    def _ridden(self) -> None:
-        self._ride_due = None
-        if self._queued:
-            self._start()
-
-    def _queue(self, command: tuple[Any, ...], script: AsyncScript | None, *,
-               start: bool = True) -> asyncio.Future[Any]:
+    def _queue(self, command: tuple[Any, ...], script: AsyncScript | None
+               ) -> asyncio.Future[Any]:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queued.append((command, script, future))
-        if start:
-            self._start()
+        self._start()
         return future
 
     def _start(self) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TypeVar
 
@@ -22,8 +22,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from coordination.base import Listener, Subscription
 from coordination.limits import RateLimiter
-from coordination.memory import InProcessAttempts, InProcessLocks, InProcessPubSub
-from coordination.redis import RedisAttempts, RedisLocks, RedisPubSub
+from coordination.memory import InProcessLocks, InProcessPubSub
+from coordination.redis import RedisLocks, RedisPubSub
 
 log = logging.getLogger(__name__)
 
@@ -163,48 +163,3 @@ class FallbackRateLimiter(RateLimiter):
     async def close(self) -> None:
         await self._local.close()
         await super().close()
-
-
-class FallbackAttempts:
-    """Counts failed attempts in Redis, or in this process while Redis is down (each process
-    its own count then: a lockout holds where it was counted)."""
-
-    def __init__(self, redis: RedisAttempts, health: RedisHealth) -> None:
-        self._redis = redis
-        self._local = InProcessAttempts()
-        self._health = health
-
-    async def failed(self, key: str, failures: int, window: float, lockout: float) -> float | None:
-        if self._usable():
-            try:
-                return await self._answered(self._redis.failed(key, failures, window, lockout))
-            except REDIS_DOWN as error:
-                self._health.failed("attempts", error)
-        return await self._local.failed(key, failures, window, lockout)
-
-    async def locked(self, key: str) -> float | None:
-        return (await self.locked_many([key]))[0]
-
-    async def locked_many(self, keys: Sequence[str]) -> list[float | None]:
-        remote: list[float | None] = [None] * len(keys)
-        if self._usable():
-            try:
-                remote = await self._answered(self._redis.locked_many(keys))
-            except REDIS_DOWN as error:
-                self._health.failed("attempts", error)
-        local = await self._local.locked_many(keys)  # lockouts counted while Redis was down
-        return [max((s for s in pair if s is not None), default=None)
-                for pair in zip(remote, local, strict=True)]
-
-    async def cleared(self, key: str) -> None:
-        if self._usable():
-            await self._redis.cleared(key)  # queued, not waited for: says nothing of Redis
-        await self._local.cleared(key)
-
-    def _usable(self) -> bool:
-        return self._health.usable()
-
-    async def _answered(self, call: Awaitable[T]) -> T:
-        result = await call
-        self._health.answered()
-        return result

@@ -1,11 +1,10 @@
-"""In-process locks, pub/sub and failed-attempt counts for a single bot process."""
+"""In-process locks and pub/sub for a single bot process."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from coordination.base import Listener
@@ -80,59 +79,3 @@ async def deliver(listeners: object, data: str) -> None:
             await listener(data)
         except Exception:
             log.exception("pub/sub listener failed")
-
-
-STRIKES_SECONDS = 86400.0  # lockouts this close together double; none is longer than this
-MAX_KEYS = 10_000  # past this many keys counted, expired ones are dropped
-
-
-class InProcessAttempts:
-    """coordination.base.Attempts in this process's memory (expired entries dropped as met)."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._failures: dict[str, tuple[int, float]] = {}  # key -> (count, window ends)
-        self._strikes: dict[str, tuple[int, float]] = {}  # key -> (lockouts, forgotten at)
-        self._locked_until: dict[str, float] = {}
-
-    async def failed(self, key: str, failures: int, window: float, lockout: float) -> float | None:
-        now = self._clock()
-        if len(self._failures) + len(self._strikes) > MAX_KEYS:  # many keys: forget the old
-            self._forget_expired(now)
-        count, ends = self._failures.get(key, (0, now + window))
-        if ends <= now:
-            count, ends = 0, now + window
-        count += 1
-        if count < failures:
-            self._failures[key] = (count, ends)
-            return None
-        self._failures.pop(key, None)
-        strikes, forgotten = self._strikes.get(key, (0, now))
-        strikes = strikes + 1 if forgotten > now else 1
-        self._strikes[key] = (strikes, now + STRIKES_SECONDS)
-        seconds = min(lockout * 2 ** (strikes - 1), STRIKES_SECONDS)
-        self._locked_until[key] = now + seconds
-        return seconds
-
-    async def locked(self, key: str) -> float | None:
-        until = self._locked_until.get(key)
-        if until is None:
-            return None
-        left = until - self._clock()
-        if left <= 0:
-            del self._locked_until[key]
-            return None
-        return left
-
-    async def locked_many(self, keys: Sequence[str]) -> list[float | None]:
-        return [await self.locked(key) for key in keys]
-
-    async def cleared(self, key: str) -> None:
-        self._failures.pop(key, None)
-
-    def _forget_expired(self, now: float) -> None:
-        for table in (self._failures, self._strikes):
-            for key in [key for key, (_, ends) in table.items() if ends <= now]:
-                del table[key]
-        for key in [key for key, until in self._locked_until.items() if until <= now]:
-            del self._locked_until[key]

@@ -9,7 +9,7 @@ import secrets
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 
 from coordination.base import Listener
 from coordination.batch import RedisBatch, ignore_failure
-from coordination.memory import STRIKES_SECONDS, deliver
+from coordination.memory import deliver
 
 log = logging.getLogger(__name__)
 
@@ -380,60 +380,3 @@ class RedisPubSub:
             with suppress(asyncio.CancelledError):
                 await self._reader
         self._listeners.clear()
-
-
-# One failure, atomically: count it in its window; at the limit, lock the key for the lockout
-# doubled per earlier lockout of the day. KEYS: count, strikes, lock. ARGV: failures, window
-# ms, lockout ms, strikes ms. Returns the lockout in ms, 0 when not locked.
-_FAILED = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-if count < tonumber(ARGV[1]) then return 0 end
-redis.call('DEL', KEYS[1])
-local strikes = redis.call('INCR', KEYS[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
-local ms = math.floor(math.min(tonumber(ARGV[3]) * 2 ^ (strikes - 1), tonumber(ARGV[4])))
-redis.call('SET', KEYS[3], '1', 'PX', ms)
-return ms
-"""
-
-
-class RedisAttempts:
-    """coordination.base.Attempts in Redis: every process counts the same failures."""
-
-    def __init__(self, client: aioredis.Redis, batch: RedisBatch | None = None) -> None:
-        self._client = client
-        self._failed = client.register_script(_FAILED)
-        # The read of every order a customer names goes with whatever else this process
-        # sends at that moment (coordination/batch.py), not in a round trip of its own.
-        self._batch = batch or RedisBatch(client)
-
-    async def failed(self, key: str, failures: int, window: float, lockout: float) -> float | None:
-        # In the batch, as a cleared count is: this process's delete goes first.
-        ms = int(await self._batch.script(
-            self._failed,
-            [_attempts(key, "count"), _attempts(key, "strikes"), _attempts(key, "lock")],
-            [failures, int(window * 1000), int(lockout * 1000), int(STRIKES_SECONDS * 1000)],
-        ))
-        return ms / 1000 if ms > 0 else None
-
-    async def locked(self, key: str) -> float | None:
-        return (await self.locked_many([key]))[0]
-
-    async def locked_many(self, keys: Sequence[str]) -> list[float | None]:
-        # Queued together before any is awaited: one pipeline, one round trip.
-        asked = [self._batch.command("PTTL", _attempts(key, "lock")) for key in keys]
-        seconds: list[float | None] = []
-        for future in asked:
-            ms = int(await future)
-            seconds.append(ms / 1000 if ms > 0 else None)
-        return seconds
-
-    async def cleared(self, key: str) -> None:
-        # Nobody waits for it (a count left by a lost delete only makes the next lockout
-        # come sooner): it rides with the turn's reply, not in a round trip of its own.
-        self._batch.ride("DEL", _attempts(key, "count"))
-
-
-def _attempts(key: str, part: str) -> str:
-    return f"orderbot:attempts:{key}:{part}"

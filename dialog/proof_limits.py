@@ -1,23 +1,49 @@
 """How many failed proofs an order and a client may have before proofs are refused for a
-while (docs/security.md): the counts live behind coordination.base.Attempts, shared by every
-bot process through Redis, so that neither a new session nor another process starts afresh.
+while (docs/security.md): the counts live behind `Attempts`, in the database and in the turn's
+own transaction (storage/repositories/proof_attempts.py), so that neither a new session nor
+another process starts afresh, and a proof turn reads its lockout with the turn's other
+statements instead of in a round trip of its own.
 
-Keys are hashes: neither Redis nor the logs learn an order number or an address from them.
+Keys are hashes: neither the database nor the logs learn an order number or an address from
+them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from coordination.base import Attempts
 from dialog.messages import Inbound
 from dialog.metrics import Metrics, NoMetrics
 
 log = logging.getLogger(__name__)
 
 CODES_PER_ORDER = 3  # one-time codes sent for one order within the window
+STRIKES_SECONDS = 86400.0  # lockouts this close together double; none is longer than this
+
+
+class Attempts(Protocol):
+    """Failed attempts per key (an order, a client), and the lockout they lead to, in one
+    transaction.
+
+    `failures` failures within `window` seconds lock the key for `lockout` seconds; each
+    further lockout within STRIKES_SECONDS doubles it (up to STRIKES_SECONDS).
+    """
+
+    async def failed(self, key: str, failures: int, window: float, lockout: float) -> float | None:
+        """Count one failure of `key`; the seconds it is now locked for, or None."""
+        ...
+
+    async def locked_many(self, keys: Sequence[str]) -> list[float | None]:
+        """The seconds each key stays locked, or None, in order, read together."""
+        ...
+
+    async def cleared(self, key: str) -> None:
+        """Forget the failures of `key` (not a lockout in force, nor the doubling)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -29,16 +55,28 @@ class ProofPolicy:
 
 
 class ProofLimits:
-    def __init__(self, attempts: Attempts, policy: ProofPolicy | None = None,
-                 metrics: Metrics | None = None) -> None:
-        self._attempts = attempts
+    """The limits as the composition root wires them once (the policy, the metrics);
+    `over(attempts)` counts them in one transaction (the turn's shop: SqlShop.proof_limits)."""
+
+    def __init__(self, policy: ProofPolicy | None = None, metrics: Metrics | None = None) -> None:
         self._policy = policy or ProofPolicy()
         self._metrics = metrics or NoMetrics()
 
+    def over(self, attempts: Attempts) -> ProofCounts:
+        return ProofCounts(attempts, self._policy, self._metrics)
+
+
+class ProofCounts:
+    """The limits counted in one transaction's attempts: what a flow asks (turn.shop)."""
+
+    def __init__(self, attempts: Attempts, policy: ProofPolicy, metrics: Metrics) -> None:
+        self._attempts = attempts
+        self._policy = policy
+        self._metrics = metrics
+
     async def locked(self, number: str, inbound: Inbound) -> bool:
         """Whether proofs of this order, or from this client, are refused now."""
-        # Asked together: with Redis one round trip for the order's and the client's keys,
-        # not one per key.
+        # Read together: one statement for the order's and the client's keys.
         found = await self._attempts.locked_many([_order_key(number), *_client_keys(inbound)])
         return any(seconds is not None for seconds in found)
 
@@ -61,7 +99,7 @@ class ProofLimits:
         """Count a one-time code about to be sent for the order; False past a few in the
         window, so that nobody floods the customer with codes they did not ask for."""
         key, policy = "proof:codes:" + _digest(number.strip().upper()), self._policy
-        if await self._attempts.locked(key) is not None:
+        if (await self._attempts.locked_many([key]))[0] is not None:
             return False
         locked = await self._attempts.failed(
             key, CODES_PER_ORDER + 1, policy.window_seconds, policy.window_seconds)

@@ -257,3 +257,20 @@ class ConversationToken(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProofAttemptRow(Base):
+    """Failed proofs counted for one key (an order, a conversation, a client's address, an
+    order's one-time codes), and the lockout they led to (dialog/proof_limits.py). The key is
+    a hash: the database learns no order number or address from this table. Kept in the
+    turn's own transaction, so every process sees a lockout as soon as the turn that counted
+    it has committed; rows whose times have all passed go in the daily clean-up."""
+
+    __tablename__ = "proof_attempts"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)  # counted in the window ending window_ends
+    window_ends: Mapped[datetime]
+    strikes: Mapped[int] = mapped_column(Integer)  # lockouts until strikes_end (they double)
+    strikes_end: Mapped[datetime]
+    locked_until: Mapped[datetime | None]

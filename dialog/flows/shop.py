@@ -25,7 +25,7 @@ from orders.vouchers import VoucherQuote
 
 if TYPE_CHECKING:
     from dialog.events import RatingOffer
-    from dialog.proof_limits import ProofLimits
+    from dialog.proof_limits import ProofCounts
 
 
 class ShopConfirmation(Protocol):
@@ -59,7 +59,7 @@ class Shop(Protocol):
     def settings(self) -> ConfirmationSettings: ...
 
     @property
-    def proof_limits(self) -> ProofLimits: ...
+    def proof_limits(self) -> ProofCounts: ...
 
     def today(self) -> date: ...
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialog import events
-from dialog.proof_limits import ProofLimits
+from dialog.proof_limits import ProofCounts
 from dialog.shop_services import ShopServices
 from orders.cancellation import Cancellation, cancel_order
 from orders.catalogue import names_in, with_names_in
@@ -32,6 +32,7 @@ from orders.stock import ProductInfo, find_products, product_info, subscribe
 from orders.tracking import TrackingInfo
 from orders.vouchers import VoucherQuote
 from storage.jobs import cancel, schedule
+from storage.repositories.proof_attempts import SqlProofAttempts
 
 if TYPE_CHECKING:
     from dialog.unit_of_work import Repositories
@@ -55,6 +56,7 @@ class SqlShop:
         self._uow = uow
         self._orders = parts.orders
         self._parts = parts
+        self._proof_counts: ProofCounts | None = None
 
     @property
     def _wired(self) -> ShopServices | None:
@@ -73,8 +75,12 @@ class SqlShop:
         return self._services.confirmation
 
     @property
-    def proof_limits(self) -> ProofLimits:
-        return self._services.proof_limits
+    def proof_limits(self) -> ProofCounts:
+        """The proof limits counted in this transaction (storage/repositories/proof_attempts.py)."""
+        if self._proof_counts is None:
+            self._proof_counts = self._services.proof_limits.over(
+                SqlProofAttempts(self._session, self.settings.clock))
+        return self._proof_counts
 
     def today(self) -> date:
         return self.settings.clock().date()

@@ -4,8 +4,7 @@
   fewer reads of requests than turns, and every reply reaches a listener;
 - a process that releases a conversation's lock and takes it again at once is not refused
   (the release reaches Redis first), and the tokens keep growing;
-- Redis that forgot its scripts (restarted empty) still takes and releases locks;
-- a write nobody waits for rides with the next pipeline, and goes on its own if none leaves.
+- Redis that forgot its scripts (restarted empty) still takes and releases locks.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from coordination.batch import RedisBatch
 from coordination.redis import LEASE_SECONDS, RedisLocks, RedisPubSub
@@ -93,29 +91,6 @@ async def test_locks_work_after_redis_forgot_its_scripts(client: aioredis.Redis)
     while await client.exists("orderbot:lock:conversation-flushed"):
         assert asyncio.get_running_loop().time() < deadline, "the lock was not released"
         await asyncio.sleep(0.01)
-
-
-async def test_a_riding_write_goes_with_the_next_pipeline_or_on_its_own(
-    client: aioredis.Redis,
-) -> None:
-    batch = RedisBatch(client)
-    batch.ride("SET", "orderbot:test:ride", "with the next")
-    # sent before the process's next command, in its pipeline
-    assert await batch.command("GET", "orderbot:test:ride") == "with the next"
-    batch.ride("SET", "orderbot:test:ride", "alone")  # nothing else is sent
-    deadline = asyncio.get_running_loop().time() + 5
-    while await client.get("orderbot:test:ride") != "alone":
-        assert asyncio.get_running_loop().time() < deadline, "the riding write was not sent"
-        await asyncio.sleep(0.01)
-
-
-async def test_a_riding_write_lost_with_redis_is_nobodys_error() -> None:
-    down = aioredis.from_url("redis://127.0.0.1:1", socket_connect_timeout=0.2)
-    batch = RedisBatch(down)
-    batch.ride("DEL", "orderbot:test:ride")  # does not raise, now or when it fails
-    with pytest.raises(RedisConnectionError):
-        await batch.command("GET", "orderbot:test:ride")  # the one waited for does
-    await down.aclose()
 
 
 async def test_a_processs_own_reply_is_delivered_by_the_time_its_publish_returns(

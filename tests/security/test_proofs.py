@@ -13,6 +13,7 @@ the attacker would try it, and what the bot does instead (docs/security.md).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from pathlib import Path
@@ -126,11 +127,12 @@ async def test_failed_proofs_from_new_chats_lock_the_order_and_unknown_numbers_a
     assert not any(word in logged for word in (VICTIM, "A-9999", "EH1 1YZ", "ZZ9 9ZZ"))
 
 
-async def test_two_bots_on_one_redis_count_the_same_failures(
-    make_bot: BotFactory, redis_url: str,
+async def test_two_bots_on_one_database_count_the_same_failures(
+    make_bot: BotFactory, postgres_url: str, redis_url: str,
 ) -> None:
     sections = {"redis": {"url": redis_url}}
-    first, second = await make_bot(**sections), await make_bot(**sections)
+    first = await make_bot(postgres_url, process={"name": "bot-1"}, **sections)
+    second = await make_bot(postgres_url, process={"name": "bot-2"}, **sections)
     number = "A-1019"  # Emma Thompson's shipped order, SW1A 1AA
     for bot in (first, second, first, second, first):
         await Conversation(bot).say(f"where is {number}? postcode ZZ9 9ZZ")
@@ -138,13 +140,35 @@ async def test_two_bots_on_one_redis_count_the_same_failures(
         assert LOCKED in await Conversation(bot).say(f"where is {number}? postcode SW1A 1AA")
 
 
-async def test_two_bot_processes_on_one_redis_lock_the_order_together(
-    redis_url: str, tmp_path: Path,
+async def test_guesses_at_once_on_two_bots_are_each_counted(
+    make_bot: BotFactory, postgres_url: str, redis_url: str,
 ) -> None:
-    """Real `python bot.py` processes behind a load balancer: each takes some of the guesses
-    (web chat sessions), and the order is locked on both."""
-    bots = [BotProcess.make(f"sqlite+aiosqlite:///{tmp_path}/bot{index}.db",
-                            tmp_path / f"bot{index}.log", redis={"url": redis_url})
+    """Ten wrong guesses at the same moment, half on each process: PostgreSQL counts each one
+    (the count's row is held by one turn at a time), so they make two lockouts, not one."""
+    sections = {"redis": {"url": redis_url}}
+    bots = [await make_bot(postgres_url, process={"name": f"bot-{i}"}, **sections)
+            for i in range(2)]
+    number = "A-1019"
+    replies = await asyncio.gather(*(
+        Conversation(bots[guess % 2]).say(f"where is {number}? postcode ZZ{guess} 9ZZ")
+        for guess in range(10)))
+    assert all("I couldn't find an order" in reply for reply in replies)  # all checked at once
+    lockouts = 0.0
+    for bot in bots:
+        metrics = (await bot.metrics.exposition()).decode()
+        found = re.search(r'orderbot_proof_lockouts_total\{scope="order"\} ([0-9.]+)', metrics)
+        lockouts += float(found.group(1)) if found else 0.0
+    assert lockouts == 2.0
+    assert LOCKED in await Conversation(bots[0]).say(f"where is {number}? postcode SW1A 1AA")
+
+
+async def test_two_bot_processes_on_one_database_lock_the_order_together(
+    redis_url: str, postgres_url: str, tmp_path: Path,
+) -> None:
+    """Real `python bot.py` processes behind a load balancer, on one PostgreSQL and one Redis:
+    each takes some of the guesses (web chat sessions), and the order is locked on both."""
+    bots = [BotProcess.make(postgres_url, tmp_path / f"bot{index}.log",
+                            redis={"url": redis_url}, process={"name": f"bot-{index}"})
             for index in range(2)]
     number = "A-1021"  # Иван Петров's shipped order, 101000
     try:

@@ -51,8 +51,8 @@ def coordination(settings: Settings) -> Coordination:
         locks = InProcessLocks()
         return Coordination(None, health, locks, locks, InProcessPubSub(), RateLimiter())
     redis = redis_client(url)
-    # One pipeline for the stream and the named locks: a turn's reply and
-    # the read that brings it back to this process's listeners go together.
+    # One pipeline for the stream and the named locks: a turn's reply and the read that
+    # brings it back to this process's listeners go together.
     batch = RedisBatch(redis)
     return Coordination(
         redis, health,

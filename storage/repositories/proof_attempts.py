@@ -27,7 +27,6 @@ from storage.jobs import Clock
 from storage.prepared import Prepared
 
 KIND = "proof_attempts_cleanup"
-_ROW = ProofAttemptRow
 _READ_AT_ONCE = 3  # an order's key and a client's two: one statement
 _READ = Prepared(
     select(ProofAttemptRow.key, ProofAttemptRow.failures, ProofAttemptRow.window_ends,
@@ -71,26 +70,30 @@ class SqlProofAttempts:
     async def failed(self, key: str, failures: int, window: float, lockout: float) -> float | None:
         now = self._clock()
         insert = postgresql.insert if on_postgresql(self._session) else sqlite.insert
-        proposed = insert(_ROW).values(key=key, failures=1,
-                                         window_ends=now + timedelta(seconds=window),
-                                         strikes=0, strikes_end=now, locked_until=None)
-        in_window = _ROW.window_ends > now
+        row = ProofAttemptRow
+        proposed = insert(row).values(key=key, failures=1,
+                                      window_ends=now + timedelta(seconds=window),
+                                      strikes=0, strikes_end=now, locked_until=None)
+        in_window = row.window_ends > now
         counted = (await self._session.execute(
             proposed.on_conflict_do_update(
-                index_elements=[_ROW.key],
-                set_={"failures": case((in_window, _ROW.failures + 1), else_=1),
-                      "window_ends": case((in_window, _ROW.window_ends),
+                index_elements=[row.key],
+                set_={"failures": case((in_window, row.failures + 1), else_=1),
+                      "window_ends": case((in_window, row.window_ends),
                                           else_=proposed.excluded.window_ends)},
-            ).returning(_ROW.failures, _ROW.strikes, _ROW.strikes_end)
+            ).returning(row.failures, row.strikes, row.strikes_end)
         )).one()
         self._read[key] = counted.failures
         if counted.failures < failures:
             return None
         strikes = counted.strikes + 1 if counted.strikes_end > now else 1
         seconds = float(min(lockout * 2 ** (strikes - 1), STRIKES_SECONDS))
+        # The count starts again in a window of its own from now. Not one that ends now:
+        # turns waiting for this row read the time before they waited, and some would count
+        # in the old window and some restart it, losing failures.
         await self._session.execute(
-            update(_ROW).where(_ROW.key == key).values(
-                failures=0, window_ends=now, strikes=strikes,
+            update(row).where(row.key == key).values(
+                failures=0, window_ends=now + timedelta(seconds=window), strikes=strikes,
                 strikes_end=now + timedelta(seconds=STRIKES_SECONDS),
                 locked_until=now + timedelta(seconds=seconds)))
         self._read[key] = 0

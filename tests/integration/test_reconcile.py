@@ -22,6 +22,7 @@ from orders.states import OrderStatus
 from orders.tables import OperatorTask, OrderHistory
 from storage.clock import utcnow
 from storage.jobs import cancel
+from storage.repositories.proof_attempts import KIND as LAPSED_PROOFS
 from storage.tables import Job
 from tests.conftest import API_KEY, BotFactory, settings_environ
 from tests.doubles.shop_orders_api import ShopOrdersDouble
@@ -89,6 +90,7 @@ async def bot(make_bot: BotFactory, database_url: str, shop: ShopOrdersDouble) -
     await bot.jobs.run_due()  # the run planned at start (the shop had no orders yet)
     async with bot.database.transaction() as session:  # only the reconciliation's runs count
         await cancel(session, SWEEP)  # the attachments' daily sweep, planned for tomorrow
+        await cancel(session, LAPSED_PROOFS)  # and the clean-up of lapsed proof counts
     return bot
 
 

@@ -2,8 +2,8 @@
 
 A proof turn read its lockout from Redis, in a round trip of its own below saturation; now it
 reads it in the turn's own transaction, and a failure is counted in that transaction too
-(dialog/proof_limits.py, storage/repositories/proof_attempts.py). Counts kept in Redis before
-are not carried over: they lapse within the hour anyway.
+(dialog/proof_limits.py, storage/repositories/proof_attempts.py). Counts and lockouts kept in
+Redis before are not carried over: the upgrade starts them afresh, once.
 
 Revision ID: 0028
 Revises: 0027

@@ -127,6 +127,17 @@ async def test_failed_proofs_from_new_chats_lock_the_order_and_unknown_numbers_a
     assert not any(word in logged for word in (VICTIM, "A-9999", "EH1 1YZ", "ZZ9 9ZZ"))
 
 
+async def test_a_lockout_outlives_a_restart(make_bot: BotFactory, database_url: str) -> None:
+    """The counts are the database's: the bot started again on it (on SQLite the embedded bot,
+    which kept them in its memory before) still refuses the order's proofs."""
+    first = await make_bot(database_url)
+    number = "A-1019"  # Emma Thompson's shipped order, SW1A 1AA
+    for _ in range(5):
+        await Conversation(first).say(f"where is {number}? postcode ZZ9 9ZZ")
+    restarted = await make_bot(database_url)
+    assert LOCKED in await Conversation(restarted).say(f"where is {number}? postcode SW1A 1AA")
+
+
 async def test_two_bots_on_one_database_count_the_same_failures(
     make_bot: BotFactory, postgres_url: str, redis_url: str,
 ) -> None:

@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 import schema  # noqa: F401  (every table)
 from dialog.tables import ProofAttemptRow
 from storage.clock import utcnow
-from storage.database import Database, make_engine
+from storage.database import Database
 from storage.repositories.proof_attempts import SqlProofAttempts, delete_lapsed
-from storage.upgrade import upgrade
+from tests.integration.test_order_service import migrated
 
 HOUR = 3600.0
 # run(lambda attempts: ...) in a transaction of its own, committed: one turn's
@@ -27,8 +27,7 @@ Turn = Callable[[Callable[[SqlProofAttempts], Awaitable[Any]]], Awaitable[Any]]
 
 @pytest.fixture
 async def database(database_url: str) -> AsyncIterator[Database]:
-    database = Database(make_engine(database_url))
-    await upgrade(database.engine)
+    database = await migrated(database_url)
     yield database
     await database.dispose()
 

@@ -78,6 +78,7 @@ def preparing(
     orders: OrderService, served: ServedModel, daily_jobs: tuple[DailyJob, ...],
 ) -> Callable[[], Awaitable[None]]:
     async def prepare() -> None:
+        served.load_soon()  # on a first start: trained meanwhile, loaded while the rest runs
         await upgrade(database.engine)
         if settings.demo.enabled:
             async with database.transaction() as session:

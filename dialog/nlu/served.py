@@ -10,6 +10,7 @@ the rest starts: `ready()` waits for it off the event loop.
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from dialog.nlu.classifier import NluModel, Understanding
 from dialog.nlu.prepared import Training
@@ -22,11 +23,21 @@ class ServedModel(NluModel):
         self._training = base if isinstance(base, Training) else None
         self._base = None if isinstance(base, Training) else base
         self._learned = None if self._base is None else Learned(self._base)
+        self._loading: asyncio.Future[NluModel] | None = None
+        self._loading_lock = threading.Lock()  # the loading thread's, and a caller's below
+
+    def load_soon(self) -> None:
+        """Begin waiting for the prepared model, and loading it, in a thread now: start-up goes
+        on meanwhile (migrations, the demo seed), and `ready()` then finds it loaded."""
+        if self._base is None and self._loading is None:
+            self._loading = asyncio.ensure_future(asyncio.to_thread(self._prepared))
 
     async def ready(self) -> NluModel:
         """The prepared model, once trained (waited for in a thread: the loop keeps running)."""
         if self._base is None:
-            return await asyncio.to_thread(self._prepared)
+            self.load_soon()
+            assert self._loading is not None
+            return await asyncio.shield(self._loading)
         return self._base
 
     @property
@@ -42,9 +53,11 @@ class ServedModel(NluModel):
 
     def _prepared(self) -> NluModel:
         if self._base is None:
-            assert self._training is not None  # one of the two is set in __init__
-            self._base = self._training.model()
-            self._training = None
+            with self._loading_lock:
+                if self._base is None:
+                    assert self._training is not None  # one of the two is set in __init__
+                    self._base = self._training.model()
+                    self._training = None
         return self._base
 
     @property  # the served model's, read at every message

@@ -95,15 +95,19 @@ class ProofCounts:
                 log.warning("proofs locked out for %d s: too many failures for one %s (%s)",
                             seconds, scope, key[-12:])
 
-    async def code_allowed(self, number: str) -> bool:
-        """Count a one-time code about to be sent for the order; False past a few in the
-        window, so that nobody floods the customer with codes they did not ask for."""
-        key, policy = "proof:codes:" + _digest(number.strip().upper()), self._policy
-        if (await self._attempts.locked_many([key]))[0] is not None:
-            return False
+    async def code_refused(self, number: str, inbound: Inbound) -> bool:
+        """Whether a one-time code for the order must not be sent now: proofs of the order or
+        from this client are refused (`locked`), or a few codes were sent in the window, so
+        that nobody floods the customer with codes they did not ask for. Otherwise the code
+        about to be sent is counted. The four keys are read with one statement."""
+        codes, policy = "proof:codes:" + _digest(number.strip().upper()), self._policy
+        found = await self._attempts.locked_many(
+            [_order_key(number), *_client_keys(inbound), codes])
+        if any(seconds is not None for seconds in found):
+            return True
         locked = await self._attempts.failed(
-            key, CODES_PER_ORDER + 1, policy.window_seconds, policy.window_seconds)
-        return locked is None
+            codes, CODES_PER_ORDER + 1, policy.window_seconds, policy.window_seconds)
+        return locked is not None
 
     async def succeeded(self, number: str) -> None:
         """The order was proven: its count starts again (a client's count does not, or an

@@ -264,7 +264,7 @@ async def ask_code(turn: Turn, flow: str, order: OrderView, then: str,
     typed, the flow's resume continues with `then` (the slots kept as given)."""
     number = order.number
     limits = turn.shop.proof_limits
-    if await limits.locked(number, turn.inbound) or not await limits.code_allowed(number):
+    if await limits.code_refused(number, turn.inbound):
         turn.finish()
         return turn.say("proof_locked", human_button(turn))
     code = f"{secrets.randbelow(1_000_000):06d}"

@@ -27,7 +27,7 @@ from storage.jobs import Clock
 from storage.prepared import Prepared
 
 KIND = "proof_attempts_cleanup"
-_READ_AT_ONCE = 3  # an order's key and a client's two: one statement
+_READ_AT_ONCE = 4  # an order's key, a client's two and the order's codes: one statement
 _READ = Prepared(
     select(ProofAttemptRow.key, ProofAttemptRow.failures, ProofAttemptRow.window_ends,
            ProofAttemptRow.locked_until)

@@ -96,3 +96,16 @@ async def test_a_few_codes_an_hour_at_most_are_sent_for_an_order(bot: Orderbot) 
     reply = await conversation.press("Delivery method")
     assert "can't check order details in this chat right now" in reply
     assert await messages_with(bot, "Ваш код для заказа") == 3  # in the customer's language
+
+
+async def test_no_code_is_sent_for_an_order_locked_by_others_guesses(bot: Orderbot) -> None:
+    """A chat proved the order by its postcode; meanwhile five wrong postcodes from other
+    chats lock the order: the code the chat's change needs is not sent (it would let the
+    customer's mailbox be flooded, and tell nothing a lockout should hide)."""
+    conversation = Conversation(bot)
+    await conversation.say(f"change the delivery of {CONFIRMED}, postcode 101000")
+    for guess in range(5):
+        await Conversation(bot).say(f"where is {CONFIRMED}? postcode 99999{guess}")
+    reply = await conversation.press("Delivery method")
+    assert "can't check order details in this chat right now" in reply
+    assert await messages_with(bot, "Ваш код для заказа") == 0

@@ -4,7 +4,8 @@ operators' labels when there is one (dialog/nlu/retrain.py).
 The dialog manager is built before the database can be read; it gets this stand-in, whose
 model start-up may then replace, once, before any message is understood. On a first start the
 prepared model is still being trained in a process of its own (prepared.py `Training`) while
-the rest starts: `ready()` waits for it off the event loop.
+the rest starts: `load_soon()` begins waiting for it, and loading it, in a thread as start-up
+begins, and `ready()` waits for that off the event loop.
 """
 
 from __future__ import annotations

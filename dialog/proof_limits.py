@@ -76,8 +76,11 @@ class ProofCounts:
 
     async def locked(self, number: str, inbound: Inbound) -> bool:
         """Whether proofs of this order, or from this client, are refused now."""
-        # Read together: one statement for the order's and the client's keys.
-        found = await self._attempts.locked_many([_order_key(number), *_client_keys(inbound)])
+        return await self._any_locked([_order_key(number), *_client_keys(inbound)])
+
+    async def _any_locked(self, keys: list[str]) -> bool:
+        # Read together: one statement for all the keys (Attempts.locked_many).
+        found = await self._attempts.locked_many(keys)
         return any(seconds is not None for seconds in found)
 
     async def failed(self, number: str, inbound: Inbound, level: str = "basic") -> None:
@@ -101,9 +104,7 @@ class ProofCounts:
         that nobody floods the customer with codes they did not ask for. Otherwise the code
         about to be sent is counted. The four keys are read with one statement."""
         codes, policy = "proof:codes:" + _digest(number.strip().upper()), self._policy
-        found = await self._attempts.locked_many(
-            [_order_key(number), *_client_keys(inbound), codes])
-        if any(seconds is not None for seconds in found):
+        if await self._any_locked([_order_key(number), *_client_keys(inbound), codes]):
             return True
         locked = await self._attempts.failed(
             codes, CODES_PER_ORDER + 1, policy.window_seconds, policy.window_seconds)

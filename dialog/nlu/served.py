@@ -30,16 +30,19 @@ class ServedModel(NluModel):
     def load_soon(self) -> None:
         """Begin waiting for the prepared model, and loading it, in a thread now: start-up goes
         on meanwhile (migrations, the demo seed), and `ready()` then finds it loaded."""
-        if self._base is None and self._loading is None:
-            self._loading = asyncio.ensure_future(asyncio.to_thread(self._prepared))
+        if self._base is None:
+            self._load()
 
     async def ready(self) -> NluModel:
         """The prepared model, once trained (waited for in a thread: the loop keeps running)."""
         if self._base is None:
-            self.load_soon()
-            assert self._loading is not None
-            return await asyncio.shield(self._loading)
+            return await asyncio.shield(self._load())
         return self._base
+
+    def _load(self) -> asyncio.Future[NluModel]:
+        if self._loading is None:  # one load, whoever asks first
+            self._loading = asyncio.ensure_future(asyncio.to_thread(self._prepared))
+        return self._loading
 
     @property
     def base(self) -> NluModel:

@@ -17,8 +17,9 @@ SUMMARY = re.compile(
     r"^summary: webchat_turns_per_s=(\d+) p99_ms=([\d.]+) echo_ratio=([\d.]+) "
     r"telegram_updates_per_s=(\d+)$"
 )
-TIMEOUT = 900  # seconds; the quick run takes about a minute on an idle machine, 2 on a
-# machine three times slower, and more beside the other test workers
+# Seconds: the quick run takes about a minute on an idle machine, two on a machine three times
+# slower, and more beside the other test workers.
+TIMEOUT = 900
 
 
 def test_quick_run_answers_every_turn_and_writes_its_results(tmp_path: Path) -> None:
